@@ -1,0 +1,250 @@
+//! The normalized event.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::ids::{EventId, SiteId, SourceId, TenantId};
+use crate::severity::Severity;
+
+/// The original fields of an event, kept whole, under their source's names
+/// (`EventID`, `Image`, `CommandLine`, `src`, `msg` …), so that rules written
+/// against source field names match without loss.
+pub type Fields = serde_json::Map<String, serde_json::Value>;
+
+/// One normalized event: what happened, where, when, according to which
+/// source, and the source's own words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Event {
+    /// Assigned once when Vigil first accepts the event.
+    pub id: EventId,
+    /// The tenant of the binding the event arrived through — never the
+    /// event's own claim.
+    pub tenant: TenantId,
+    /// The site of the binding, when it names one.
+    pub site: Option<SiteId>,
+    /// When the source says it happened (or the receive time, when it says nothing).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub observed_at: Timestamp,
+    /// When Vigil received it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub received_at: Timestamp,
+    /// Which source it came from.
+    pub source: SourceRef,
+    /// What kind of thing happened.
+    pub class: EventClass,
+    /// How bad the source says it is.
+    pub severity: Severity,
+    /// The things it touches.
+    pub entities: Vec<Entity>,
+    /// The source's own fields, whole.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub fields: Fields,
+}
+
+impl Event {
+    /// The first entity of `kind`, if any.
+    pub fn entity(&self, kind: EntityKind) -> Option<&str> {
+        self.entities
+            .iter()
+            .find(|e| e.kind == kind)
+            .map(|e| e.value.as_str())
+    }
+}
+
+/// Where an event came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SourceRef {
+    /// The configured source (binding) it arrived through.
+    pub id: SourceId,
+    /// The transport or format.
+    pub kind: SourceKind,
+    /// The product that produced it (`windows`, `sysmon`, `fortigate`, `lenel` …).
+    pub product: String,
+    /// The device that emitted it (host name, panel account, camera id), when known.
+    pub device: Option<String>,
+}
+
+/// How an event reached Vigil.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// NDJSON posted to the HTTP ingest endpoint.
+    Http,
+    /// Syslog over UDP.
+    SyslogUdp,
+    /// Syslog over TCP.
+    SyslogTcp,
+    /// A JSON-lines file imported with `vigil ingest`.
+    File,
+}
+
+impl SourceKind {
+    /// The configuration name of the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Http => "http",
+            SourceKind::SyslogUdp => "syslog_udp",
+            SourceKind::SyslogTcp => "syslog_tcp",
+            SourceKind::File => "file",
+        }
+    }
+}
+
+/// What kind of thing an event records. IT classes follow OCSF where one
+/// fits; physical classes are Vigil's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EventClass {
+    /// A logon, logoff, or authentication attempt (OCSF 3002).
+    Authentication,
+    /// A process started, stopped or injected (OCSF 1007).
+    ProcessActivity,
+    /// A file created, changed or deleted (OCSF 1001).
+    FileActivity,
+    /// A registry key or value changed (OCSF 201001, Windows).
+    RegistryActivity,
+    /// A network connection, flow or firewall decision (OCSF 4001).
+    NetworkActivity,
+    /// A DNS query or answer (OCSF 4003).
+    DnsActivity,
+    /// Another product's detection or alert (OCSF 2004).
+    DetectionFinding,
+    /// A badge read, door open, door forced or held.
+    PhysicalAccess,
+    /// An intrusion panel alarm, arm or disarm.
+    IntrusionAlarm,
+    /// A fire panel alarm or fault.
+    FireAlarm,
+    /// A building sensor reading (temperature, humidity, leak, power).
+    SensorReading,
+    /// A camera's analytics or health event.
+    VideoAnalytics,
+    /// A visitor registered, arrived or left.
+    Visitor,
+    /// A device came online, went offline or reported a fault.
+    DeviceStatus,
+    /// Anything else.
+    Other,
+}
+
+impl EventClass {
+    /// Every class.
+    pub const ALL: [EventClass; 15] = [
+        EventClass::Authentication,
+        EventClass::ProcessActivity,
+        EventClass::FileActivity,
+        EventClass::RegistryActivity,
+        EventClass::NetworkActivity,
+        EventClass::DnsActivity,
+        EventClass::DetectionFinding,
+        EventClass::PhysicalAccess,
+        EventClass::IntrusionAlarm,
+        EventClass::FireAlarm,
+        EventClass::SensorReading,
+        EventClass::VideoAnalytics,
+        EventClass::Visitor,
+        EventClass::DeviceStatus,
+        EventClass::Other,
+    ];
+
+    /// The class's name as it appears in JSON and queries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventClass::Authentication => "authentication",
+            EventClass::ProcessActivity => "process_activity",
+            EventClass::FileActivity => "file_activity",
+            EventClass::RegistryActivity => "registry_activity",
+            EventClass::NetworkActivity => "network_activity",
+            EventClass::DnsActivity => "dns_activity",
+            EventClass::DetectionFinding => "detection_finding",
+            EventClass::PhysicalAccess => "physical_access",
+            EventClass::IntrusionAlarm => "intrusion_alarm",
+            EventClass::FireAlarm => "fire_alarm",
+            EventClass::SensorReading => "sensor_reading",
+            EventClass::VideoAnalytics => "video_analytics",
+            EventClass::Visitor => "visitor",
+            EventClass::DeviceStatus => "device_status",
+            EventClass::Other => "other",
+        }
+    }
+
+    /// Parses a class name as written by [`EventClass::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+/// A thing an event touches.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Entity {
+    /// What kind of thing.
+    pub kind: EntityKind,
+    /// Its name or address as the source wrote it.
+    pub value: String,
+}
+
+impl Entity {
+    /// An entity of `kind` named `value`.
+    pub fn new(kind: EntityKind, value: impl Into<String>) -> Self {
+        Self {
+            kind,
+            value: value.into(),
+        }
+    }
+}
+
+/// The kinds of things events touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// An account name.
+    User,
+    /// A computer by name.
+    Host,
+    /// An IP address.
+    Ip,
+    /// A physical device (panel, reader, gateway) by id.
+    Device,
+    /// A door.
+    Door,
+    /// A camera.
+    Camera,
+    /// A sensor.
+    Sensor,
+    /// An access badge.
+    Badge,
+    /// A zone or area of a site.
+    Zone,
+    /// A process image path.
+    Process,
+    /// A file hash.
+    Hash,
+    /// A domain name.
+    Domain,
+}
+
+impl EntityKind {
+    /// The kind's name as it appears in JSON and queries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::User => "user",
+            EntityKind::Host => "host",
+            EntityKind::Ip => "ip",
+            EntityKind::Device => "device",
+            EntityKind::Door => "door",
+            EntityKind::Camera => "camera",
+            EntityKind::Sensor => "sensor",
+            EntityKind::Badge => "badge",
+            EntityKind::Zone => "zone",
+            EntityKind::Process => "process",
+            EntityKind::Hash => "hash",
+            EntityKind::Domain => "domain",
+        }
+    }
+}

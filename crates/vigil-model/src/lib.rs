@@ -1,0 +1,20 @@
+//! Vigil's domain model: the vocabulary every other crate speaks.
+//!
+//! Everything here is plain data and pure functions. Nothing reads the system
+//! clock except [`SystemClock`]; nothing does I/O.
+
+mod alert;
+mod clock;
+mod dead_letter;
+mod event;
+mod ids;
+mod severity;
+mod tenant;
+
+pub use alert::{Alert, AlertStatus, alert_id_for, alert_window_start};
+pub use clock::{Clock, ManualClock, ScaledClock, SystemClock, Timestamp};
+pub use dead_letter::DeadLetter;
+pub use event::{Entity, EntityKind, Event, EventClass, Fields, SourceKind, SourceRef};
+pub use ids::{AlertId, EventId, IdError, SiteId, SourceId, TenantId};
+pub use severity::{Severity, SeverityParseError};
+pub use tenant::{Site, SourceBinding, Tenant};
