@@ -1,0 +1,30 @@
+//! Any byte stream, cut into chunks at sizes the input chooses: frames never
+//! exceed the limit and the buffer stays bounded.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use vigil_sources::FrameDecoder;
+
+const MAX: usize = 64;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&first, stream)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(first % 32) + 1;
+    let mut decoder = FrameDecoder::new(MAX);
+    for piece in stream.chunks(chunk) {
+        decoder.push(piece);
+        while let Some(frame) = decoder.next_frame() {
+            if let Ok(frame) = frame {
+                assert!(frame.len() <= MAX);
+            }
+        }
+        assert!(decoder.buffered_len() <= MAX + 1 + chunk + 10);
+    }
+    while let Some(frame) = decoder.finish() {
+        if let Ok(frame) = frame {
+            assert!(frame.len() <= MAX);
+        }
+    }
+});

@@ -1,0 +1,830 @@
+//! Turning a source's fields into a Vigil [`Event`].
+//!
+//! The fields are kept whole; normalization only derives the event's time,
+//! class, severity, entities and device from well-known field names. It
+//! walks the fields once, matching each key by name (flat events, and the
+//! `Event.System` / `Event.EventData` of nested Windows events alike), so
+//! its cost grows with the number of fields, not of rules.
+//!
+//! Where several fields could supply the same thing, the first in these
+//! lists that holds a usable value wins:
+//! - time: `@timestamp`, `TimeCreated` (a string, or `#attributes.SystemTime`
+//!   / `SystemTime` inside it, or `TimeCreated_attributes.SystemTime`),
+//!   `UtcTime`, `EventTime`, `time`, CEF `rt` and `end`, LEEF `devTime`,
+//!   `timestamp` (the syslog header time); else the receive time.
+//! - severity: a Vigil severity name in `severity`, CEF `cef.severity`,
+//!   LEEF `sev` (1-10), a syslog severity number in `severity`, Windows
+//!   `Level`; else info.
+//! - device: CEF `dvchost`, `Computer`, `Hostname`, `hostname`, `host`,
+//!   `device`, `reader`, `camera`, `sensor`.
+//! - class: a `class` field naming a class (Vigil's own JSON); Windows
+//!   `EventID` with `Channel` (any case) for Sysmon, Security and
+//!   PowerShell; CEF, LEEF and firewall products are network activity, or
+//!   authentication when `cef.name`, `cat` or `leef.event_id` speak of a
+//!   login; else `Other`.
+//!
+//! Entities, in this order within each kind, empty and `-` values skipped,
+//! duplicates dropped: host (`Computer`, `Hostname`, `hostname`, `host`,
+//! CEF `shost`, `dhost`); user (`TargetUserName`, `User`,
+//! `SubjectUserName`, `user`, CEF `suser`, `duser`, LEEF `usrName`,
+//! `person`); ip, only when it parses as an address (`IpAddress`,
+//! `SourceIp`, `DestinationIp`, `src_ip`, `dst_ip`, CEF/LEEF `src`, `dst`);
+//! process (`Image`, `NewProcessName`, `SourceImage`, `TargetImage`,
+//! `ParentImage`); hash (each value of Sysmon `Hashes`, CEF `fileHash`);
+//! domain (`QueryName`); and the physical `door`, `reader` and `device`
+//! (as devices), `camera`, `sensor`, `badge`, `zone`.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use serde_json::Value;
+use vigil_model::{
+    Entity, EntityKind, Event, EventClass, EventId, Fields, Severity, SourceBinding, SourceRef,
+    Timestamp,
+};
+
+use crate::cef::CefSeverity;
+use crate::timestamp::{from_epoch, from_epoch_float, parse_text};
+
+/// Builds the event for `fields`, received through `binding` at
+/// `received_at`, with the id assigned at ingest. Never fails: what cannot
+/// be derived takes its default (receive time, `Other`, info, no entities).
+pub fn normalize(
+    binding: &SourceBinding,
+    fields: Fields,
+    received_at: Timestamp,
+    id: EventId,
+) -> Event {
+    let mut seen = Seen::default();
+    for (key, value) in &fields {
+        seen.observe(key, value);
+    }
+    let observed_at = seen
+        .times
+        .iter()
+        .flatten()
+        .find_map(|v| time_of(v, received_at))
+        .unwrap_or(received_at);
+    let class = seen.class(&binding.product);
+    let severity = seen.severity();
+    let device = seen
+        .devices
+        .iter()
+        .flatten()
+        .find_map(|v| entity_text(v))
+        .map(Cow::into_owned);
+    let entities = seen.entities();
+    Event {
+        id,
+        tenant: binding.tenant.clone(),
+        site: binding.site.clone(),
+        observed_at,
+        received_at,
+        source: SourceRef {
+            id: binding.id.clone(),
+            kind: binding.kind,
+            product: binding.product.clone(),
+            device,
+        },
+        class,
+        severity,
+        entities,
+        fields,
+    }
+}
+
+const TIME_SLOTS: usize = 9;
+const DEVICE_SLOTS: usize = 9;
+
+/// What one pass over the fields found, by reference.
+#[derive(Default)]
+struct Seen<'a> {
+    times: [Option<&'a Value>; TIME_SLOTS],
+    devices: [Option<&'a Value>; DEVICE_SLOTS],
+    class: Option<&'a str>,
+    event_id: Option<u32>,
+    channel: Option<&'a str>,
+    windows_level: Option<&'a Value>,
+    severity: Option<&'a Value>,
+    cef_severity: Option<&'a str>,
+    leef_sev: Option<&'a Value>,
+    /// Texts that say what happened, for telling logins from traffic.
+    descriptions: Vec<&'a str>,
+    is_cef_or_leef: bool,
+    /// A Cisco ASA/FTD/PIX syslog message (`%ASA-6-113005`): traffic or
+    /// logins, told apart by its text like CEF.
+    is_cisco_security: bool,
+    /// (rank, kind, value): rank orders entities by how central the field is.
+    entities: Vec<(u8, EntityKind, &'a Value)>,
+}
+
+impl<'a> Seen<'a> {
+    fn observe(&mut self, key: &'a str, value: &'a Value) {
+        use EntityKind as K;
+        match key {
+            "@timestamp" => self.time(0, value),
+            "TimeCreated" => self.time(1, value),
+            "TimeCreated_attributes" => self.time(1, value),
+            "UtcTime" => self.time(2, value),
+            "EventTime" => self.time(3, value),
+            "time" => self.time(4, value),
+            "rt" => self.time(5, value),
+            "end" => self.time(6, value),
+            "devTime" => self.time(7, value),
+            "timestamp" => self.time(8, value),
+
+            "class" => self.class = value.as_str(),
+            "EventID" => self.event_id = self.event_id.or_else(|| event_id_of(value)),
+            "Channel" => self.channel = self.channel.or(value.as_str()),
+            "Level" => self.windows_level = self.windows_level.or(Some(value)),
+            "severity" => self.severity = Some(value),
+            "cef.severity" => self.cef_severity = value.as_str(),
+            "sev" => self.leef_sev = Some(value),
+            "cef.vendor" | "leef.vendor" => self.is_cef_or_leef = true,
+            "cef.name" | "cat" | "leef.event_id" | "message" => {
+                self.descriptions.extend(value.as_str())
+            }
+            "app_name" => {
+                self.is_cisco_security |= value.as_str().is_some_and(|tag| {
+                    ["%ASA-", "%FTD-", "%PIX-"]
+                        .iter()
+                        .any(|prefix| tag.starts_with(prefix))
+                })
+            }
+
+            "Computer" => self.entity_and_device(0, 1, K::Host, value),
+            "Hostname" => self.entity_and_device(1, 2, K::Host, value),
+            "hostname" => self.entity_and_device(2, 3, K::Host, value),
+            "host" => self.entity_and_device(3, 4, K::Host, value),
+            "shost" => self.entity(4, K::Host, value),
+            "dhost" => self.entity(5, K::Host, value),
+            "dvchost" => self.device(0, value),
+
+            "TargetUserName" => self.entity(10, K::User, value),
+            "User" => self.entity(11, K::User, value),
+            "SubjectUserName" => self.entity(12, K::User, value),
+            "user" => self.entity(13, K::User, value),
+            "suser" => self.entity(14, K::User, value),
+            "duser" => self.entity(15, K::User, value),
+            "usrName" => self.entity(16, K::User, value),
+            "person" => self.entity(17, K::User, value),
+
+            "IpAddress" => self.entity(20, K::Ip, value),
+            "SourceIp" => self.entity(21, K::Ip, value),
+            "DestinationIp" => self.entity(22, K::Ip, value),
+            "src_ip" => self.entity(23, K::Ip, value),
+            "dst_ip" => self.entity(24, K::Ip, value),
+            "src" => self.entity(25, K::Ip, value),
+            "dst" => self.entity(26, K::Ip, value),
+
+            "Image" => self.entity(30, K::Process, value),
+            "NewProcessName" => self.entity(31, K::Process, value),
+            "SourceImage" => self.entity(32, K::Process, value),
+            "TargetImage" => self.entity(33, K::Process, value),
+            "ParentImage" => self.entity(34, K::Process, value),
+            "Hashes" | "fileHash" => self.entity(40, K::Hash, value),
+            "QueryName" => self.entity(45, K::Domain, value),
+
+            "door" => self.entity(50, K::Door, value),
+            "reader" => self.entity_and_device(51, 6, K::Device, value),
+            "camera" => self.entity_and_device(52, 7, K::Camera, value),
+            "sensor" => self.entity_and_device(53, 8, K::Sensor, value),
+            "badge" => self.entity(54, K::Badge, value),
+            "zone" => self.entity(55, K::Zone, value),
+            "device" => self.entity_and_device(56, 5, K::Device, value),
+
+            // A nested Windows event: `Event.System` and `Event.EventData`
+            // use the flat events' names.
+            "Event" | "System" | "EventData" => {
+                for (key, value) in value.as_object().into_iter().flatten() {
+                    // `Event` inside `Event` would be another event, not this one's parts.
+                    if key != "Event" {
+                        self.observe(key, value);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn time(&mut self, slot: usize, value: &'a Value) {
+        self.times[slot] = self.times[slot].or(Some(value));
+    }
+
+    fn device(&mut self, slot: usize, value: &'a Value) {
+        self.devices[slot] = self.devices[slot].or(Some(value));
+    }
+
+    fn entity(&mut self, rank: u8, kind: EntityKind, value: &'a Value) {
+        if self.entities.len() < 64 {
+            self.entities.push((rank, kind, value));
+        }
+    }
+
+    fn entity_and_device(&mut self, rank: u8, slot: usize, kind: EntityKind, value: &'a Value) {
+        self.entity(rank, kind, value);
+        self.device(slot, value);
+    }
+
+    fn class(&self, product: &str) -> EventClass {
+        if let Some(class) = self.class.and_then(EventClass::parse) {
+            return class;
+        }
+        if let (Some(id), Some(channel)) = (self.event_id, self.channel) {
+            return windows_class(channel, id);
+        }
+        if self.is_cef_or_leef || self.is_cisco_security || is_network_gateway(product) {
+            return if self.descriptions.iter().any(|d| says_authentication(d)) {
+                EventClass::Authentication
+            } else {
+                EventClass::NetworkActivity
+            };
+        }
+        EventClass::Other
+    }
+
+    fn severity(&self) -> Severity {
+        let named = self
+            .severity
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Severity>().ok());
+        named
+            .or_else(|| {
+                self.cef_severity
+                    .and_then(CefSeverity::parse)
+                    .map(CefSeverity::to_severity)
+            })
+            .or_else(|| {
+                let sev = number_of(self.leef_sev?)?;
+                u8::try_from(sev)
+                    .ok()
+                    .filter(|s| *s <= 10)
+                    .map(|s| CefSeverity::Level(s).to_severity())
+            })
+            .or_else(|| syslog_severity(number_of(self.severity?)?))
+            .or_else(|| windows_level(number_of(self.windows_level?)?))
+            .unwrap_or(Severity::Info)
+    }
+
+    fn entities(&mut self) -> Vec<Entity> {
+        self.entities.sort_by_key(|(rank, _, _)| *rank);
+        let mut out: Vec<Entity> = Vec::with_capacity(self.entities.len());
+        let mut add = |kind: EntityKind, text: &str| {
+            let text = text.trim();
+            if text.is_empty()
+                || text == "-"
+                || out.iter().any(|e| e.kind == kind && e.value == text)
+            {
+                return;
+            }
+            if kind == EntityKind::Ip && text.parse::<IpAddr>().is_err() {
+                return;
+            }
+            out.push(Entity::new(kind, text));
+        };
+        for (_, kind, value) in &self.entities {
+            let Some(text) = entity_text(value) else {
+                continue;
+            };
+            if *kind == EntityKind::Hash {
+                // Sysmon: `SHA1=…,MD5=…,SHA256=…,IMPHASH=…`.
+                for part in text.split(',') {
+                    add(
+                        EntityKind::Hash,
+                        part.split_once('=').map_or(part, |(_, hash)| hash),
+                    );
+                }
+            } else {
+                add(*kind, &text);
+            }
+        }
+        out
+    }
+}
+
+/// Text of a string or number value.
+fn entity_text(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() && s.trim() != "-" => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        _ => None,
+    }
+}
+
+fn number_of(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// An event id as a number, a numeric string, or an XML-derived object
+/// (`{"#text": 4624}`).
+fn event_id_of(value: &Value) -> Option<u32> {
+    match value {
+        Value::Object(map) => map
+            .get("#text")
+            .or_else(|| map.get("value"))
+            .and_then(event_id_of),
+        other => number_of(other).and_then(|n| u32::try_from(n).ok()),
+    }
+}
+
+fn time_of(value: &Value, reference: Timestamp) -> Option<Timestamp> {
+    match value {
+        Value::String(s) => parse_text(s, reference),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => from_epoch(i),
+            None => n.as_f64().and_then(from_epoch_float),
+        },
+        Value::Object(map) => {
+            let inner = map
+                .get("#attributes")
+                .and_then(|a| a.get("SystemTime"))
+                .or_else(|| map.get("SystemTime"))?;
+            time_of(inner, reference)
+        }
+        _ => None,
+    }
+}
+
+fn windows_class(channel: &str, id: u32) -> EventClass {
+    use EventClass as C;
+    let is = |name: &str| channel.eq_ignore_ascii_case(name);
+    if is("Microsoft-Windows-Sysmon/Operational") {
+        match id {
+            1 | 5 | 8 | 10 => C::ProcessActivity,
+            3 => C::NetworkActivity,
+            2 | 11 | 15 | 23 | 26 => C::FileActivity,
+            12..=14 => C::RegistryActivity,
+            22 => C::DnsActivity,
+            _ => C::Other,
+        }
+    } else if is("Security") {
+        match id {
+            4624 | 4625 | 4634 | 4647 | 4648 | 4768 | 4769 | 4771 | 4776 => C::Authentication,
+            4688 | 4689 => C::ProcessActivity,
+            5156 | 5157 => C::NetworkActivity,
+            _ => C::Other,
+        }
+    } else if is("Microsoft-Windows-PowerShell/Operational") || is("Windows PowerShell") {
+        match id {
+            4103 | 4104 => C::ProcessActivity,
+            _ => C::Other,
+        }
+    } else {
+        C::Other
+    }
+}
+
+/// Products whose events are network traffic decisions (or, when their text
+/// says so, logins) unless they say otherwise: firewalls and VPN gateways.
+fn is_network_gateway(product: &str) -> bool {
+    const EXACT: [&str; 7] = [
+        "asa",
+        "cisco-asa",
+        "cisco_asa",
+        "srx",
+        "fw",
+        "pan-os",
+        "panos",
+    ];
+    const PART: [&str; 21] = [
+        "firewall",
+        "vpn",
+        "anyconnect",
+        "globalprotect",
+        "wireguard",
+        "fortigate",
+        "fortinet",
+        "paloalto",
+        "palo-alto",
+        "palo_alto",
+        "checkpoint",
+        "check-point",
+        "check_point",
+        "pfsense",
+        "opnsense",
+        "sophos",
+        "sonicwall",
+        "juniper",
+        "watchguard",
+        "iptables",
+        "meraki",
+    ];
+    EXACT.iter().any(|name| product.eq_ignore_ascii_case(name))
+        || PART.iter().any(|name| contains_ignore_case(product, name))
+}
+
+fn says_authentication(text: &str) -> bool {
+    const WORDS: [&str; 10] = [
+        "login",
+        "logon",
+        "log on",
+        "log in",
+        "logged on",
+        "logged in",
+        "authenticat",
+        "sign-in",
+        "signin",
+        "sign in",
+    ];
+    WORDS.iter().any(|word| contains_ignore_case(text, word))
+}
+
+/// `needle` is lower-case ASCII; no allocation, as this runs per event.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Syslog severities 0-7 (emergency … debug).
+fn syslog_severity(n: i64) -> Option<Severity> {
+    Some(match n {
+        0..=2 => Severity::Critical,
+        3 => Severity::High,
+        4 => Severity::Medium,
+        5 => Severity::Low,
+        6 | 7 => Severity::Info,
+        _ => return None,
+    })
+}
+
+/// Windows event levels: 1 critical, 2 error, 3 warning, 0/4/5 information.
+fn windows_level(n: i64) -> Option<Severity> {
+    Some(match n {
+        1 => Severity::Critical,
+        2 => Severity::High,
+        3 => Severity::Medium,
+        0 | 4 | 5 => Severity::Info,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use serde_json::json;
+    use vigil_model::{SourceId, SourceKind, TenantId};
+
+    fn utc(s: &str) -> Timestamp {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn binding(product: &str) -> SourceBinding {
+        SourceBinding {
+            id: SourceId::new("src-1").unwrap(),
+            tenant: TenantId::new("northgate").unwrap(),
+            site: None,
+            kind: SourceKind::Http,
+            product: product.into(),
+        }
+    }
+
+    fn event(product: &str, value: Value) -> Event {
+        let fields = value.as_object().unwrap().clone();
+        normalize(
+            &binding(product),
+            fields,
+            utc("2030-01-01T00:00:00Z"),
+            EventId(uuid::Uuid::nil()),
+        )
+    }
+
+    fn entities(e: &Event) -> Vec<(EntityKind, &str)> {
+        e.entities
+            .iter()
+            .map(|e| (e.kind, e.value.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn flat_sysmon_process_creation() {
+        let e = event(
+            "windows",
+            json!({
+                "Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Level": "4",
+                "Hostname": "WORKSTATION5.theshire.local", "host": "wec.internal.cloudapp.net",
+                "@timestamp": "2020-12-19T07:50:13.635Z", "UtcTime": "2020-12-19 12:50:13.618",
+                "Image": "C:\\Windows\\System32\\consent.exe", "User": "NT AUTHORITY\\SYSTEM",
+                "Hashes": "SHA1=6BFB,MD5=EE2A,SHA256=19FD,IMPHASH=522D", "RuleName": "-"
+            }),
+        );
+        assert_eq!(e.class, EventClass::ProcessActivity);
+        assert_eq!(e.observed_at, utc("2020-12-19T07:50:13.635Z"));
+        assert_eq!(e.severity, Severity::Info);
+        assert_eq!(
+            e.source.device.as_deref(),
+            Some("WORKSTATION5.theshire.local")
+        );
+        assert_eq!(e.source.product, "windows");
+        assert_eq!(
+            e.entity(EntityKind::Host),
+            Some("WORKSTATION5.theshire.local")
+        );
+        assert_eq!(
+            entities(&e),
+            vec![
+                (EntityKind::Host, "WORKSTATION5.theshire.local"),
+                (EntityKind::Host, "wec.internal.cloudapp.net"),
+                (EntityKind::User, "NT AUTHORITY\\SYSTEM"),
+                (EntityKind::Process, "C:\\Windows\\System32\\consent.exe"),
+                (EntityKind::Hash, "6BFB"),
+                (EntityKind::Hash, "EE2A"),
+                (EntityKind::Hash, "19FD"),
+                (EntityKind::Hash, "522D"),
+            ]
+        );
+        assert_eq!(e.fields.len(), 11, "fields are kept whole");
+    }
+
+    #[test]
+    fn security_logon_with_lower_case_channel() {
+        let e = event(
+            "windows",
+            json!({
+                "Channel": "security", "EventID": "4625", "Hostname": "DC1", "TargetUserName": "alice",
+                "SubjectUserName": "-", "IpAddress": "10.0.0.5", "TimeCreated": "2020-12-19T07:50:26.143Z"
+            }),
+        );
+        assert_eq!(e.class, EventClass::Authentication);
+        assert_eq!(e.observed_at, utc("2020-12-19T07:50:26.143Z"));
+        assert_eq!(
+            entities(&e),
+            vec![
+                (EntityKind::Host, "DC1"),
+                (EntityKind::User, "alice"),
+                (EntityKind::Ip, "10.0.0.5")
+            ]
+        );
+    }
+
+    #[test]
+    fn windows_classes() {
+        let cases = [
+            (
+                "Microsoft-Windows-Sysmon/Operational",
+                3,
+                EventClass::NetworkActivity,
+            ),
+            (
+                "Microsoft-Windows-Sysmon/Operational",
+                11,
+                EventClass::FileActivity,
+            ),
+            (
+                "Microsoft-Windows-Sysmon/Operational",
+                23,
+                EventClass::FileActivity,
+            ),
+            (
+                "Microsoft-Windows-Sysmon/Operational",
+                13,
+                EventClass::RegistryActivity,
+            ),
+            (
+                "Microsoft-Windows-Sysmon/Operational",
+                22,
+                EventClass::DnsActivity,
+            ),
+            ("Microsoft-Windows-Sysmon/Operational", 7, EventClass::Other),
+            ("Security", 4688, EventClass::ProcessActivity),
+            ("SECURITY", 4768, EventClass::Authentication),
+            (
+                "Microsoft-Windows-PowerShell/Operational",
+                4104,
+                EventClass::ProcessActivity,
+            ),
+            ("Windows PowerShell", 4103, EventClass::ProcessActivity),
+            ("System", 4624, EventClass::Other),
+        ];
+        for (channel, id, class) in cases {
+            assert_eq!(
+                event("windows", json!({"Channel": channel, "EventID": id})).class,
+                class,
+                "{channel} {id}"
+            );
+        }
+    }
+
+    #[test]
+    fn nested_windows_event() {
+        let e = event(
+            "windows",
+            json!({"Event": {
+                "#attributes": {"xmlns": "http://schemas.microsoft.com/win/2004/08/events/event"},
+                "System": {
+                    "EventID": 11, "Level": 4, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                    "Computer": "ar-win-dc.attackrange.local",
+                    "TimeCreated": {"#attributes": {"SystemTime": "2025-10-24T23:41:48.497170Z"}}
+                },
+                "EventData": {"Image": "C:\\Windows\\system32\\cmd.exe", "User": "ATTACKRANGE\\Administrator", "UtcTime": "2025-10-24 23:41:48.482"}
+            }}),
+        );
+        assert_eq!(e.class, EventClass::FileActivity);
+        assert_eq!(e.observed_at, utc("2025-10-24T23:41:48.497170Z"));
+        assert_eq!(
+            e.source.device.as_deref(),
+            Some("ar-win-dc.attackrange.local")
+        );
+        assert_eq!(
+            e.entity(EntityKind::User),
+            Some("ATTACKRANGE\\Administrator")
+        );
+        assert_eq!(
+            e.entity(EntityKind::Process),
+            Some("C:\\Windows\\system32\\cmd.exe")
+        );
+
+        let e = event(
+            "windows",
+            json!({"Event": {"System": {
+                "EventID": {"#text": 4624}, "Channel": "Security",
+                "TimeCreated_attributes": {"SystemTime": "2024-05-01T10:00:00Z"}
+            }}}),
+        );
+        assert_eq!(
+            (e.class, e.observed_at),
+            (EventClass::Authentication, utc("2024-05-01T10:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn vigil_physical_events() {
+        let e = event(
+            "vigil-sim",
+            json!({
+                "time": "2024-05-01T10:00:00Z", "class": "physical_access", "action": "door_forced_open",
+                "door": "D-104", "reader": "R-104-in", "zone": "server-room", "badge": 40211, "person": "p.jones",
+                "severity": "high"
+            }),
+        );
+        assert_eq!(e.class, EventClass::PhysicalAccess);
+        assert_eq!(e.severity, Severity::High);
+        assert_eq!(e.observed_at, utc("2024-05-01T10:00:00Z"));
+        assert_eq!(e.source.device.as_deref(), Some("R-104-in"));
+        assert_eq!(
+            entities(&e),
+            vec![
+                (EntityKind::User, "p.jones"),
+                (EntityKind::Door, "D-104"),
+                (EntityKind::Device, "R-104-in"),
+                (EntityKind::Badge, "40211"),
+                (EntityKind::Zone, "server-room"),
+            ]
+        );
+        let e = event(
+            "vigil-sim",
+            json!({"time": "2024-05-01T10:00:00Z", "class": "sensor_reading", "sensor": "T-7", "zone": "hall", "metric": "temperature", "value": 23.4, "unit": "C"}),
+        );
+        assert_eq!(
+            (e.class, e.severity, e.source.device.as_deref()),
+            (EventClass::SensorReading, Severity::Info, Some("T-7"))
+        );
+        let e = event(
+            "vigil-sim",
+            json!({"time": "2024-05-01T10:00:00Z", "class": "device_status", "device": "cam-gw-1", "status": "offline"}),
+        );
+        assert_eq!(
+            (e.class, e.entity(EntityKind::Device)),
+            (EventClass::DeviceStatus, Some("cam-gw-1"))
+        );
+        let e = event(
+            "vigil-sim",
+            json!({"class": "video_analytics", "camera": "C-3", "action": "tamper"}),
+        );
+        assert_eq!(
+            (e.class, e.entity(EntityKind::Camera)),
+            (EventClass::VideoAnalytics, Some("C-3"))
+        );
+        assert_eq!(
+            event("x", json!({"class": "no_such_class"})).class,
+            EventClass::Other
+        );
+    }
+
+    #[test]
+    fn cef_fields_derive_network_or_authentication() {
+        let fields = crate::decode_message(
+            b"<134>Feb 14 19:04:54 fw01 CEF:0|Fortinet|Fortigate|v6.0.3|00013|traffic:forward close|8|rt=1545938140000 src=10.1.100.11 dst=52.53.140.235 suser=bob shost=laptop-7 dvchost=FGT-EDGE",
+            utc("2019-01-01T00:00:00Z"),
+        )
+        .unwrap();
+        let e = normalize(
+            &binding("fortigate"),
+            fields,
+            utc("2019-01-01T00:00:00Z"),
+            EventId(uuid::Uuid::nil()),
+        );
+        assert_eq!(e.class, EventClass::NetworkActivity);
+        assert_eq!(
+            e.severity,
+            Severity::High,
+            "CEF severity wins over the syslog header's"
+        );
+        assert_eq!(
+            e.observed_at,
+            utc("2018-12-27T19:15:40Z"),
+            "rt wins over the header time"
+        );
+        assert_eq!(e.source.device.as_deref(), Some("FGT-EDGE"));
+        assert_eq!(
+            entities(&e),
+            vec![
+                (EntityKind::Host, "fw01"),
+                (EntityKind::Host, "laptop-7"),
+                (EntityKind::User, "bob"),
+                (EntityKind::Ip, "10.1.100.11"),
+                (EntityKind::Ip, "52.53.140.235"),
+            ]
+        );
+        let e = event(
+            "fortigate",
+            json!({"cef.vendor": "Fortinet", "cef.name": "event:system login failed", "cef.severity": "Very-High"}),
+        );
+        assert_eq!(
+            (e.class, e.severity),
+            (EventClass::Authentication, Severity::Critical)
+        );
+        let e = event("paloalto", json!({"message": "anything"}));
+        assert_eq!(e.class, EventClass::NetworkActivity);
+    }
+
+    #[test]
+    fn cisco_asa_logins_are_authentication_and_traffic_is_network() {
+        let login = event(
+            "vpn",
+            json!({"app_name": "%ASA-6-113005", "hostname": "vpn-gw01",
+                   "message": "AAA user authentication Rejected : reason = AAA failure : user = srichter"}),
+        );
+        assert_eq!(login.class, EventClass::Authentication);
+        let traffic = event(
+            "syslog",
+            json!({"app_name": "%ASA-6-302013", "message": "Built outbound TCP connection 1 for outside:203.0.113.9/443"}),
+        );
+        assert_eq!(traffic.class, EventClass::NetworkActivity);
+        let plain = event(
+            "syslog",
+            json!({"app_name": "sshd", "message": "session opened"}),
+        );
+        assert_eq!(plain.class, EventClass::Other);
+    }
+
+    #[test]
+    fn syslog_severity_and_time_fallbacks() {
+        let e = event(
+            "linux",
+            json!({"severity": 3, "timestamp": "2024-02-01T00:00:00Z", "hostname": "web01"}),
+        );
+        assert_eq!((e.severity, e.class), (Severity::High, EventClass::Other));
+        assert_eq!(e.observed_at, utc("2024-02-01T00:00:00Z"));
+        assert_eq!(event("x", json!({"sev": "9"})).severity, Severity::Critical);
+        assert_eq!(event("x", json!({"Level": 2})).severity, Severity::High);
+        assert_eq!(
+            event("x", json!({"time": 1700000000})).observed_at,
+            utc("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(
+            event("x", json!({"time": 1700000000123u64})).observed_at,
+            utc("2023-11-14T22:13:20.123Z")
+        );
+        assert_eq!(
+            event(
+                "x",
+                json!({"@timestamp": "garbage", "time": "2024-01-01 10:00:00"})
+            )
+            .observed_at,
+            utc("2024-01-01T10:00:00Z")
+        );
+        assert_eq!(
+            event("x", json!({"@timestamp": null})).observed_at,
+            utc("2030-01-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn entities_skip_empty_dash_and_non_addresses_and_dedupe() {
+        let e = event(
+            "x",
+            json!({
+                "user": "", "User": "-", "SubjectUserName": " alice ", "TargetUserName": "alice",
+                "src": "not-an-ip", "src_ip": "::ffff:10.0.0.1", "dst_ip": "10.0.0.1", "IpAddress": "10.0.0.1",
+                "host": {"name": "nested objects are not names"}, "QueryName": "example.com"
+            }),
+        );
+        assert_eq!(
+            entities(&e),
+            vec![
+                (EntityKind::User, "alice"),
+                (EntityKind::Ip, "10.0.0.1"),
+                (EntityKind::Ip, "::ffff:10.0.0.1"),
+                (EntityKind::Domain, "example.com"),
+            ]
+        );
+        assert_eq!(e.source.device, None);
+    }
+}
