@@ -1,0 +1,68 @@
+//! Vigil's Sigma detection engine.
+//!
+//! Rules are loaded from folders or embedded text into a [`RuleSet`]
+//! ([`RuleSet::load_dirs`], [`RuleSet::load_sources`]), with a
+//! [`LoadReport`] that says for every document whether it loaded and, if
+//! not, exactly why. The pipeline calls the set through [`Detector`].
+//!
+//! Matching follows the Sigma specification v2.1: values are
+//! case-insensitive unless `cased`, field names are case-sensitive, all the
+//! modifiers of the modifiers appendix are supported, conditions have the
+//! precedence `or` < `and` < `not`, and global filters are applied to the
+//! rules they name. An event is only tested against rules whose log source
+//! fits it ([`EventLogSource`]).
+//!
+//! Where the specification leaves room, this engine decides as follows:
+//! - A keyword (a value without a field) matches when it occurs anywhere
+//!   in any value of the event, nested values included, as a full-text
+//!   search would; with `startswith`/`endswith`/`re` it is applied to each
+//!   value as written.
+//! - A list in the event matches when any element does; `null` matches an
+//!   absent field or a JSON null; numbers and booleans match by their text
+//!   (`EventID: 4688` matches `4688` and `"4688"`).
+//! - `neq` negates the whole item, so an absent field counts as different.
+//! - `re` searches (it is not anchored unless the pattern says so), using
+//!   the linear-time `regex` crate: look-around and back-references are
+//!   load errors naming the rule and pattern.
+//! - `1 of x*` patterns match whole identifiers; identifiers starting with
+//!   `_` are left out of `them` and of patterns not starting with `_`. A
+//!   pattern matching nothing, or `n of` asking for more searches than
+//!   exist, is a load error.
+//! - A global filter applies to the rules it names by id or name (or all,
+//!   with `rules: any`) whose log source its own contains; the rule's
+//!   condition becomes `(rule condition) and (filter condition)`, so
+//!   filters are written `condition: not selection`, as in pySigma.
+//! - Field names are case-sensitive; see [`Document`] for the lookup order
+//!   and the interim fallback for nested Windows events.
+
+#![warn(missing_docs)]
+
+mod document;
+mod error;
+mod logsource;
+mod meta;
+mod ruleset;
+pub mod sigma;
+
+use std::sync::Arc;
+
+pub use document::{Document, FieldValue, Scalar, lookup_nested_windows};
+pub use error::{LoadError, RuleError};
+pub use logsource::{EventLogSource, LogSourceView, Services};
+pub use meta::{LogSource, RuleMeta, RuleStatus, derive_rule_id};
+pub use ruleset::{DocumentKind, LoadOptions, LoadReport, RuleOutcome, RuleSet};
+
+/// The seam the pipeline calls: runs rules over events.
+pub trait Detector: Send + Sync + std::fmt::Debug {
+    /// Appends a Detection for every rule that matches `event`.
+    fn detect(&self, event: &vigil_model::Event, out: &mut Vec<Detection>);
+    /// How many rules are loaded.
+    fn rule_count(&self) -> usize;
+}
+
+/// One rule matched one event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// The rule that matched.
+    pub rule: Arc<RuleMeta>,
+}

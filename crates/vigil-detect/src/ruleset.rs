@@ -1,0 +1,505 @@
+//! Loading rule folders and embedded rules into a [`RuleSet`], reporting on
+//! every document, and running the set over events.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use vigil_model::Event;
+
+use crate::document::Document;
+use crate::error::{LoadError, RuleError};
+use crate::logsource::{EventLogSource, LogSourceIndex};
+use crate::meta::RuleMeta;
+use crate::sigma::ast::{DetectionAst, FilterAst, FilterTarget, RuleAst, Search, SigmaDocument};
+use crate::sigma::compile::compile_detection;
+use crate::sigma::condition::{ResolveError, Resolved, resolve};
+use crate::sigma::matcher::{CompiledDetection, FieldSlots, Scratch};
+use crate::sigma::parse::parse_documents;
+use crate::{Detection, Detector};
+
+/// What loading needs besides the rules themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Values for `expand` placeholders, by name without the percent signs
+    /// (`Administrators` → `["admin", "adm_*"]`). Values may use Sigma
+    /// wildcards. A rule using a placeholder missing here is rejected.
+    pub placeholders: BTreeMap<String, Vec<String>>,
+}
+
+impl LoadOptions {
+    /// The options with `placeholder` filled by `values`.
+    pub fn with_placeholder(
+        mut self,
+        placeholder: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.placeholders.insert(
+            placeholder.into(),
+            values.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+}
+
+/// What kind of document an outcome is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// A detection rule.
+    Rule,
+    /// A global filter.
+    Filter,
+    /// A document that could not be classified (unreadable or invalid YAML).
+    Unknown,
+}
+
+/// The fate of one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleOutcome {
+    /// The file path (or the origin given to `load_sources`).
+    pub origin: String,
+    /// The 0-based index of the document in the file.
+    pub document: usize,
+    /// Rule, filter, or unknown.
+    pub kind: DocumentKind,
+    /// The document's `id`, when known.
+    pub id: Option<String>,
+    /// The document's `title`, when known.
+    pub title: Option<String>,
+    /// Loaded, or why not.
+    pub result: Result<(), RuleError>,
+}
+
+impl fmt::Display for RuleOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if self.document > 0 {
+            write!(f, "#{}", self.document)?;
+        }
+        if let Some(title) = &self.title {
+            write!(f, " ({title})")?;
+        }
+        match &self.result {
+            Ok(()) => write!(f, ": loaded"),
+            Err(e) => write!(f, ": {e}"),
+        }
+    }
+}
+
+/// A loaded rule set and a report on every document that was offered.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    /// The rules that loaded.
+    pub ruleset: RuleSet,
+    /// One outcome per document, in the order read.
+    pub outcomes: Vec<RuleOutcome>,
+}
+
+impl LoadReport {
+    /// How many rules loaded.
+    pub fn loaded(&self) -> usize {
+        self.ruleset.rule_count()
+    }
+
+    /// The documents that were rejected.
+    pub fn rejected(&self) -> impl Iterator<Item = &RuleOutcome> {
+        self.outcomes.iter().filter(|o| o.result.is_err())
+    }
+
+    /// The rejected documents grouped by the kind of error ([`RuleError::kind`]).
+    pub fn rejections_by_kind(&self) -> BTreeMap<&'static str, Vec<&RuleOutcome>> {
+        let mut groups: BTreeMap<&'static str, Vec<&RuleOutcome>> = BTreeMap::new();
+        for outcome in self.rejected() {
+            if let Err(e) = &outcome.result {
+                groups.entry(e.kind()).or_default().push(outcome);
+            }
+        }
+        groups
+    }
+}
+
+/// A compiled, immutable set of rules. Cloning is cheap (the rules are
+/// shared), and it is `Send + Sync`, so one set serves every pipeline worker.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    rules: Vec<LoadedRule>,
+    index: LogSourceIndex,
+}
+
+#[derive(Debug)]
+struct LoadedRule {
+    meta: Arc<RuleMeta>,
+    detection: CompiledDetection,
+}
+
+/// One rule file's text (or why it could not be read).
+struct SourceText {
+    origin: String,
+    /// What derived ids are made from: the origin relative to its folder.
+    id_key: String,
+    text: Result<String, RuleError>,
+}
+
+impl RuleSet {
+    /// A set with no rules.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Loads every `*.yml` and `*.yaml` file under `dirs` (a path may also
+    /// name a single file), in path order. Fails only when a folder cannot
+    /// be walked; bad rules are reported in the outcomes.
+    pub fn load_dirs(dirs: &[PathBuf], options: &LoadOptions) -> Result<LoadReport, LoadError> {
+        let mut sources = Vec::new();
+        for root in dirs {
+            let walk = walkdir::WalkDir::new(root).sort_by_file_name();
+            for entry in walk {
+                let entry = entry.map_err(|e| LoadError::Folder {
+                    path: e.path().map_or_else(|| root.clone(), Path::to_path_buf),
+                    source: e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("folder loop")),
+                })?;
+                let path = entry.path();
+                let is_rule_file = entry.file_type().is_file()
+                    && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml")
+                    });
+                if !is_rule_file {
+                    continue;
+                }
+                let relative = path.strip_prefix(root).unwrap_or(path);
+                let id_key = if relative.as_os_str().is_empty() {
+                    path.file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+                } else {
+                    relative.to_string_lossy().replace('\\', "/")
+                };
+                let text = std::fs::read(path)
+                    .map_err(|e| RuleError::Read(e.to_string()))
+                    .and_then(|bytes| {
+                        String::from_utf8(bytes)
+                            .map_err(|e| RuleError::Read(format!("not UTF-8: {e}")))
+                    });
+                sources.push(SourceText {
+                    origin: path.display().to_string(),
+                    id_key,
+                    text,
+                });
+            }
+        }
+        Ok(load(sources, options))
+    }
+
+    /// Loads rules given as text, e.g. embedded in the binary; `origin`
+    /// names each text in reports and metadata.
+    pub fn load_sources(
+        sources: impl IntoIterator<Item = (String, String)>,
+        options: &LoadOptions,
+    ) -> LoadReport {
+        let sources = sources
+            .into_iter()
+            .map(|(origin, text)| SourceText {
+                id_key: origin.clone(),
+                origin,
+                text: Ok(text),
+            })
+            .collect();
+        load(sources, options)
+    }
+
+    /// The loaded rules' metadata, in load order.
+    pub fn rules(&self) -> impl Iterator<Item = &Arc<RuleMeta>> {
+        self.inner.rules.iter().map(|r| &r.meta)
+    }
+
+    /// Appends a detection for every rule whose log source fits `source`
+    /// and which matches `doc`, in load order. The entry point for any
+    /// document representation; [`Detector::detect`] calls it for events.
+    pub fn detect_document<D: Document>(
+        &self,
+        doc: &D,
+        source: &EventLogSource<'_>,
+        out: &mut Vec<Detection>,
+    ) {
+        thread_local! {
+            // Prepared fields and buffers, reused from event to event.
+            static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+        }
+        let mut matched: Vec<u32> = Vec::new();
+        let rules = &self.inner.rules;
+        let mut run = |scratch: &mut Scratch| {
+            scratch.begin_event();
+            self.inner.index.for_each_candidate(source, |bucket| {
+                for &i in bucket {
+                    if rules
+                        .get(i as usize)
+                        .is_some_and(|r| r.detection.matches(doc, scratch))
+                    {
+                        matched.push(i);
+                    }
+                }
+            });
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => run(&mut scratch),
+            // Only reachable if a document's own code re-enters detection.
+            Err(_) => run(&mut Scratch::default()),
+        });
+        matched.sort_unstable();
+        out.extend(matched.into_iter().filter_map(|i| {
+            rules.get(i as usize).map(|r| Detection {
+                rule: Arc::clone(&r.meta),
+            })
+        }));
+    }
+}
+
+impl Detector for RuleSet {
+    fn detect(&self, event: &Event, out: &mut Vec<Detection>) {
+        let source = EventLogSource::of_event(event);
+        self.detect_document(&event.fields, &source, out);
+    }
+
+    fn rule_count(&self) -> usize {
+        self.inner.rules.len()
+    }
+}
+
+/// A document on its way through loading.
+struct Pending {
+    outcome: RuleOutcome,
+    id_key: String,
+    doc: Option<SigmaDocument>,
+}
+
+fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
+    let mut pending: Vec<Pending> = Vec::new();
+    for source in sources {
+        let text = match source.text {
+            Ok(text) => text,
+            Err(e) => {
+                pending.push(Pending {
+                    outcome: RuleOutcome {
+                        origin: source.origin,
+                        document: 0,
+                        kind: DocumentKind::Unknown,
+                        id: None,
+                        title: None,
+                        result: Err(e),
+                    },
+                    id_key: source.id_key,
+                    doc: None,
+                });
+                continue;
+            }
+        };
+        for parsed in parse_documents(&text) {
+            let kind = match &parsed.result {
+                Ok(SigmaDocument::Rule(_)) => DocumentKind::Rule,
+                Ok(SigmaDocument::Filter(_)) => DocumentKind::Filter,
+                Err(_) if parsed.title.is_some() => DocumentKind::Rule,
+                Err(_) => DocumentKind::Unknown,
+            };
+            let (result, doc) = match parsed.result {
+                Ok(doc) => (Ok(()), Some(doc)),
+                Err(e) => (Err(e), None),
+            };
+            let suffix = if parsed.index > 0 {
+                format!("#{}", parsed.index)
+            } else {
+                String::new()
+            };
+            pending.push(Pending {
+                outcome: RuleOutcome {
+                    origin: source.origin.clone(),
+                    document: parsed.index,
+                    kind,
+                    id: parsed.id,
+                    title: parsed.title,
+                    result,
+                },
+                id_key: format!("{}{suffix}", source.id_key),
+                doc,
+            });
+        }
+    }
+
+    let filters = prepare_filters(&mut pending, options);
+
+    let mut inner = Inner::default();
+    let mut slots = FieldSlots::default();
+    let mut first_origin: HashMap<String, String> = HashMap::new();
+    for item in &mut pending {
+        let Some(SigmaDocument::Rule(rule)) = item.doc.take() else {
+            continue;
+        };
+        let origin = if item.outcome.document > 0 {
+            format!("{}#{}", item.outcome.origin, item.outcome.document)
+        } else {
+            item.outcome.origin.clone()
+        };
+        let meta =
+            RuleMeta::from_header(&rule.header, &rule.logsource, origin.clone(), &item.id_key);
+        item.outcome.id = Some(meta.id.clone());
+        let compiled = compile_rule(&rule, &filters, options, &mut slots).and_then(|detection| {
+            if let Some(first) = first_origin.get(&meta.id) {
+                return Err(RuleError::DuplicateId {
+                    id: meta.id.clone(),
+                    first: first.clone(),
+                });
+            }
+            Ok(detection)
+        });
+        match compiled {
+            Ok(detection) => {
+                first_origin.insert(meta.id.clone(), origin);
+                let number = u32::try_from(inner.rules.len()).unwrap_or(u32::MAX);
+                inner.index.insert(&rule.logsource, number);
+                inner.rules.push(LoadedRule {
+                    meta: Arc::new(meta),
+                    detection,
+                });
+            }
+            Err(e) => item.outcome.result = Err(e),
+        }
+    }
+    LoadReport {
+        ruleset: RuleSet {
+            inner: Arc::new(inner),
+        },
+        outcomes: pending.into_iter().map(|p| p.outcome).collect(),
+    }
+}
+
+/// A filter ready to be applied: its searches and its bound condition.
+struct ReadyFilter {
+    ast: FilterAst,
+    condition: Resolved,
+}
+
+/// Checks every filter document (its condition binds, its searches
+/// compile); bad filters are reported and not applied.
+fn prepare_filters(pending: &mut [Pending], options: &LoadOptions) -> Vec<ReadyFilter> {
+    let mut ready = Vec::new();
+    for item in pending.iter_mut() {
+        if !matches!(item.doc, Some(SigmaDocument::Filter(_))) {
+            continue;
+        }
+        let Some(SigmaDocument::Filter(filter)) = item.doc.take() else {
+            continue;
+        };
+        let checked = bind_conditions(&filter.detection).and_then(|conditions| {
+            compile_detection(
+                &filter.detection,
+                &conditions,
+                &options.placeholders,
+                &mut FieldSlots::default(),
+            )?;
+            Ok(or_of(conditions))
+        });
+        match checked {
+            Ok(condition) => ready.push(ReadyFilter {
+                ast: filter,
+                condition,
+            }),
+            Err(e) => item.outcome.result = Err(e),
+        }
+    }
+    ready
+}
+
+fn or_of(mut conditions: Vec<Resolved>) -> Resolved {
+    if conditions.len() == 1 {
+        conditions.remove(0)
+    } else {
+        Resolved::Or(conditions)
+    }
+}
+
+fn bind_conditions(detection: &DetectionAst) -> Result<Vec<Resolved>, RuleError> {
+    detection
+        .conditions
+        .iter()
+        .map(|c| {
+            resolve(&c.expr, &detection.searches).map_err(|e| match e {
+                ResolveError::UnknownIdentifier { name, column } => RuleError::UnknownIdentifier {
+                    condition: c.source.clone(),
+                    identifier: name,
+                    column,
+                },
+                ResolveError::EmptyPattern { pattern, column } => RuleError::Condition {
+                    condition: c.source.clone(),
+                    column,
+                    reason: format!("`{pattern}` matches no search identifier"),
+                },
+                ResolveError::TooFew {
+                    needed,
+                    found,
+                    column,
+                } => RuleError::Condition {
+                    condition: c.source.clone(),
+                    column,
+                    reason: format!(
+                        "asks for {needed} searches but the pattern matches only {found}"
+                    ),
+                },
+            })
+        })
+        .collect()
+}
+
+/// Binds the rule's condition, applies the filters that target it (each
+/// filter's condition is ANDed onto the rule's, as pySigma does), and
+/// compiles the result.
+fn compile_rule(
+    rule: &RuleAst,
+    filters: &[ReadyFilter],
+    options: &LoadOptions,
+    slots: &mut FieldSlots,
+) -> Result<CompiledDetection, RuleError> {
+    let mut conditions = bind_conditions(&rule.detection)?;
+    let mut detection = rule.detection.clone();
+    for (n, filter) in filters.iter().enumerate() {
+        if !filter_applies(&filter.ast, rule) {
+            continue;
+        }
+        let offset = detection.searches.len();
+        detection
+            .searches
+            .extend(filter.ast.detection.searches.iter().map(|s| Search {
+                name: format!("_filter{n}:{}", s.name),
+                body: s.body.clone(),
+            }));
+        let filter_condition = filter.condition.shifted(offset);
+        conditions = conditions
+            .into_iter()
+            .map(|c| Resolved::And(vec![c, filter_condition.clone()]))
+            .collect();
+    }
+    compile_detection(&detection, &conditions, &options.placeholders, slots)
+}
+
+fn filter_applies(filter: &FilterAst, rule: &RuleAst) -> bool {
+    if !filter.logsource.contains(&rule.logsource) {
+        return false;
+    }
+    match &filter.rules {
+        FilterTarget::Any => true,
+        FilterTarget::Rules(refs) => refs.iter().any(|r| {
+            rule.header.id.as_deref() == Some(r.as_str())
+                || rule.header.name.as_deref() == Some(r.as_str())
+        }),
+    }
+}
+
+#[cfg(test)]
+#[path = "ruleset_tests.rs"]
+mod tests;
