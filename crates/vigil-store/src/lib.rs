@@ -1,0 +1,23 @@
+//! The seam between Vigil's logic and its engines.
+//!
+//! Two traits sit here: [`Store`], the durable record (tenants, sources,
+//! tokens, the event archive, alerts, dead letters), and [`Bus`], the live
+//! stream of what just happened. Nothing above them knows which engine runs:
+//! SQLite embedded by default ([`sqlite::SqliteStore`]), PostgreSQL when
+//! scaled out.
+
+#![warn(missing_docs)]
+
+mod bus;
+mod query;
+pub mod sqlite;
+mod store;
+
+pub use bus::{Bus, BusMessage, LocalBus};
+pub use query::{
+    AlertQuery, Cursor, DeadLetterQuery, EventQuery, FieldFilter, MAX_PAGE_SIZE, Page, TenantScope,
+};
+pub use store::{
+    AlertDetection, ApiToken, CommitReceipt, IngestBatch, MAX_ALERT_ENTITIES, MAX_ALERT_EVIDENCE,
+    Role, Store, StoreError, TokenHash,
+};

@@ -1,0 +1,308 @@
+//! Writing one ingest batch: events, dead letters, and the alert merge.
+//!
+//! Runs on the writer thread inside the group's transaction (see
+//! `writer.rs`). Every statement is a cached prepared statement, prepared
+//! once per batch and executed once per row, so the per-event cost is one
+//! bind-and-step of an insert whose values were encoded beforehand.
+//!
+//! Idempotence is the point of the conflict clauses: an event whose id is
+//! already stored is not written again, evidence whose (alert, fingerprint)
+//! is already stored is not added again, and an alert that exists is merged
+//! into rather than replaced. A replay of an acknowledged batch therefore
+//! changes nothing, and the receipt says so (no events written, no alerts
+//! created or updated).
+//!
+//! `event_count` is kept as a counter, increased by the number of evidence
+//! rows that were actually inserted, rather than recounted per commit: a hot
+//! alert with a million pieces of evidence costs the same to update as a new
+//! one.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use vigil_model::{AlertId, DeadLetter, Entity};
+
+use super::codec::{EncodedEvent, corrupt, fingerprint, micros};
+use crate::{AlertDetection, CommitReceipt, IngestBatch, MAX_ALERT_ENTITIES, StoreError};
+
+/// An ingest batch with its events already encoded for storage.
+#[derive(Debug)]
+pub(crate) struct EncodedBatch {
+    events: Vec<EncodedEvent>,
+    dead_letters: Vec<DeadLetter>,
+    detections: Vec<AlertDetection>,
+}
+
+impl EncodedBatch {
+    /// Encodes `batch`. An event without a fingerprint (the list is shorter
+    /// than the events) is stored with none; fingerprints only matter to
+    /// evidence, which carries its own.
+    pub fn new(batch: IngestBatch) -> Result<Self, StoreError> {
+        let IngestBatch {
+            events,
+            fingerprints,
+            dead_letters,
+            detections,
+        } = batch;
+        let events = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| EncodedEvent::new(e, fingerprints.get(i).copied()))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            events,
+            dead_letters,
+            detections,
+        })
+    }
+
+    /// How many events it carries.
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Roughly how many bytes writing it adds to the log (rows and index
+    /// entries), for pacing checkpoints.
+    pub fn approx_bytes(&self) -> usize {
+        let events: usize = self
+            .events
+            .iter()
+            .map(|e| e.fields.len() + e.entities.len() + e.product.len() + 160)
+            .sum();
+        let dead: usize = self
+            .dead_letters
+            .iter()
+            .map(|d| d.raw.len() + d.reason.len() + 64)
+            .sum();
+        let alerts: usize = self
+            .detections
+            .iter()
+            .map(|d| 512 + 64 * d.evidence.len())
+            .sum();
+        events + dead + alerts
+    }
+}
+
+const INSERT_EVENT: &str = "INSERT INTO events (id, tenant, site, observed_at, received_at, \
+     source_id, source_kind, product, device, class, severity, entities, fields, fingerprint) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+     ON CONFLICT (id) DO NOTHING";
+
+const INSERT_DEAD_LETTER: &str = "INSERT INTO dead_letters (tenant, source, received_at, reason, raw) \
+     VALUES (?1, ?2, ?3, ?4, ?5)";
+
+const INSERT_ALERT: &str = "INSERT INTO alerts (id, tenant, site, rule_id, rule_title, severity, \
+     status, group_key, window_start, first_seen, last_seen, event_count, entities, created_at, \
+     updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14) \
+     ON CONFLICT (id) DO NOTHING";
+
+const INSERT_EVIDENCE: &str = "INSERT INTO alert_evidence (alert_id, fingerprint, event_id, \
+     observed_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (alert_id, fingerprint) DO NOTHING";
+
+const COUNT_EVIDENCE: &str = "UPDATE alerts SET event_count = event_count + ?2 WHERE id = ?1";
+
+const ALERT_ENTITIES: &str = "SELECT entities FROM alerts WHERE id = ?1";
+
+const MERGE_ALERT: &str = "UPDATE alerts SET first_seen = min(first_seen, ?2), \
+     last_seen = max(last_seen, ?3), updated_at = ?4, entities = ?5, \
+     event_count = event_count + ?6 WHERE id = ?1";
+
+/// Writes `batch`; the caller owns the transaction.
+pub(crate) fn write(
+    conn: &Connection,
+    batch: EncodedBatch,
+    max_raw_bytes: usize,
+) -> Result<CommitReceipt, StoreError> {
+    let mut receipt = CommitReceipt::default();
+    if !batch.events.is_empty() {
+        let mut insert = conn.prepare_cached(INSERT_EVENT)?;
+        for e in &batch.events {
+            receipt.events_written += insert.execute(params![
+                e.id,
+                e.tenant.as_str(),
+                e.site.as_ref().map(|s| s.as_str()),
+                e.observed_at,
+                e.received_at,
+                e.source_id.as_str(),
+                e.source_kind,
+                e.product,
+                e.device,
+                e.class,
+                e.severity,
+                e.entities,
+                e.fields,
+                e.fingerprint,
+            ])?;
+        }
+    }
+    if !batch.dead_letters.is_empty() {
+        let mut insert = conn.prepare_cached(INSERT_DEAD_LETTER)?;
+        for dl in batch.dead_letters {
+            let (reason, raw) = truncate_raw(dl.reason, dl.raw, max_raw_bytes);
+            insert.execute(params![
+                dl.tenant.as_str(),
+                dl.source.as_str(),
+                micros(dl.received_at),
+                reason,
+                raw,
+            ])?;
+            receipt.dead_letters_written += 1;
+        }
+    }
+    for detection in &batch.detections {
+        match merge_detection(conn, detection)? {
+            Merge::Created => receipt.alerts_created.push(detection.alert.id),
+            Merge::Updated => receipt.alerts_updated.push(detection.alert.id),
+            Merge::Unchanged => {}
+        }
+    }
+    Ok(receipt)
+}
+
+/// Keeps at most `max` bytes of a dead letter's raw input, and says so in
+/// the reason when it had to cut.
+fn truncate_raw(mut reason: String, mut raw: Vec<u8>, max: usize) -> (String, Vec<u8>) {
+    if raw.len() > max {
+        reason.push_str(&format!(
+            " (raw input truncated from {} to {max} bytes)",
+            raw.len()
+        ));
+        raw.truncate(max);
+    }
+    (reason, raw)
+}
+
+enum Merge {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+fn merge_detection(conn: &Connection, detection: &AlertDetection) -> Result<Merge, StoreError> {
+    let alert = &detection.alert;
+    let id = alert.id.0.into_bytes();
+    let created = {
+        let entities = entities_json(alert.id, &capped(&alert.entities))?;
+        conn.prepare_cached(INSERT_ALERT)?.execute(params![
+            id,
+            alert.tenant.as_str(),
+            alert.site.as_ref().map(|s| s.as_str()),
+            alert.rule_id,
+            alert.rule_title,
+            i64::from(alert.severity.rank()),
+            alert.status.as_str(),
+            alert.group_key,
+            micros(alert.window_start),
+            micros(alert.first_seen),
+            micros(alert.last_seen),
+            entities,
+            micros(alert.created_at),
+            micros(alert.updated_at),
+        ])? == 1
+    };
+
+    let mut added: i64 = 0;
+    if !detection.evidence.is_empty() {
+        let mut insert = conn.prepare_cached(INSERT_EVIDENCE)?;
+        for (event, fp, observed) in &detection.evidence {
+            let n = insert.execute(params![
+                id,
+                fingerprint(*fp),
+                event.0.into_bytes(),
+                micros(*observed)
+            ])?;
+            added += i64::from(n == 1);
+        }
+    }
+
+    if created {
+        if added > 0 {
+            conn.prepare_cached(COUNT_EVIDENCE)?
+                .execute(params![id, added])?;
+        }
+        return Ok(Merge::Created);
+    }
+    if added == 0 {
+        // A replay: everything it says is already recorded.
+        return Ok(Merge::Unchanged);
+    }
+    let stored: String = conn
+        .prepare_cached(ALERT_ENTITIES)?
+        .query_row([id], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| corrupt("alert", alert.id, "vanished during its own merge"))?;
+    let mut entities: Vec<Entity> = serde_json::from_str(&stored)
+        .map_err(|e| corrupt("alert", alert.id, format_args!("entities: {e}")))?;
+    let before = entities.len();
+    for entity in &alert.entities {
+        if entities.len() >= MAX_ALERT_ENTITIES {
+            break;
+        }
+        if !entities.contains(entity) {
+            entities.push(entity.clone());
+        }
+    }
+    let entities = if entities.len() == before {
+        stored
+    } else {
+        entities_json(alert.id, &entities)?
+    };
+    conn.prepare_cached(MERGE_ALERT)?.execute(params![
+        id,
+        micros(alert.first_seen),
+        micros(alert.last_seen),
+        micros(alert.updated_at),
+        entities,
+        added,
+    ])?;
+    Ok(Merge::Updated)
+}
+
+/// The first [`MAX_ALERT_ENTITIES`] distinct entities.
+fn capped(entities: &[Entity]) -> Vec<&Entity> {
+    let mut kept: Vec<&Entity> = Vec::with_capacity(entities.len().min(MAX_ALERT_ENTITIES));
+    for e in entities {
+        if kept.len() >= MAX_ALERT_ENTITIES {
+            break;
+        }
+        if !kept.contains(&e) {
+            kept.push(e);
+        }
+    }
+    kept
+}
+
+fn entities_json<T: serde::Serialize>(id: AlertId, entities: &T) -> Result<String, StoreError> {
+    serde_json::to_string(entities)
+        .map_err(|e| corrupt("alert", id, format_args!("cannot serialise entities: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_model::EntityKind;
+
+    #[test]
+    fn raw_input_over_the_limit_is_cut_and_the_reason_says_so() {
+        let (reason, raw) = truncate_raw("bad json at line 1".into(), vec![b'x'; 10], 4);
+        assert_eq!(raw, b"xxxx");
+        assert_eq!(
+            reason,
+            "bad json at line 1 (raw input truncated from 10 to 4 bytes)"
+        );
+        let (reason, raw) = truncate_raw("short".into(), vec![b'y'; 4], 4);
+        assert_eq!((reason.as_str(), raw.len()), ("short", 4));
+    }
+
+    #[test]
+    fn entities_are_deduplicated_and_capped() {
+        let many: Vec<Entity> = (0..MAX_ALERT_ENTITIES + 5)
+            .flat_map(|i| {
+                let e = Entity::new(EntityKind::Host, format!("h{i}"));
+                [e.clone(), e]
+            })
+            .collect();
+        let kept = capped(&many);
+        assert_eq!(kept.len(), MAX_ALERT_ENTITIES);
+        assert_eq!(kept[1].value, "h1");
+    }
+}

@@ -1,0 +1,280 @@
+//! The writer thread: every write, one connection, group commit.
+//!
+//! SQLite allows one writer at a time. Several connections taking turns at
+//! the write lock would spend their time in busy-waits and lock hand-offs;
+//! one thread that owns the only write connection never contends, and can
+//! keep its prepared statements cached for the life of the process.
+//!
+//! Durability is `synchronous=FULL`: a commit returns only after the WAL has
+//! been fsynced, so a commit that returned survives power loss, which is
+//! what lets Vigil acknowledge a source. An fsync per caller would cap
+//! ingest at the disk's fsync rate, so the writer does group commit: it
+//! takes the first job from the queue, drains every job already waiting
+//! behind it (up to a bound), writes them all in ONE transaction, commits
+//! once — one fsync for the whole group — and only then replies to every
+//! waiter. Under load the groups grow by themselves; when idle a lone job
+//! commits at once.
+//!
+//! Each job runs in its own savepoint, so a job that fails (a source naming
+//! an unknown tenant, say) is rolled back alone and the rest of the group
+//! still commits. If SQLite rolls the whole transaction back by itself (disk
+//! full, I/O error), or the final commit fails, every job in the group is
+//! told so: none of them is durable.
+
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use super::checkpoint::{self, CheckpointTrigger};
+use super::config::{self, ConfigChange};
+use super::ingest::{self, EncodedBatch};
+use super::retention;
+use crate::{CommitReceipt, StoreError};
+
+/// Where a job's result goes.
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// One unit of work for the writer.
+#[derive(Debug)]
+pub(crate) enum Job {
+    Ingest {
+        batch: EncodedBatch,
+        reply: Reply<CommitReceipt>,
+    },
+    Config {
+        change: ConfigChange,
+        reply: Reply<()>,
+    },
+    Purge {
+        cutoff_micros: i64,
+        max_rows: u64,
+        reply: Reply<u64>,
+    },
+}
+
+/// Limits the writer works within.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WriterLimits {
+    /// Most jobs committed together.
+    pub max_group_jobs: usize,
+    /// Most raw bytes kept per dead letter.
+    pub max_dead_letter_bytes: usize,
+}
+
+/// The handle the store keeps: the queue into the writer, its thread, and
+/// the checkpoint thread that serves it.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`, and the checkpoint thread on
+    /// `checkpoint_conn`.
+    pub fn start(
+        conn: Connection,
+        checkpoint_conn: Connection,
+        queue: usize,
+        limits: WriterLimits,
+    ) -> std::io::Result<Self> {
+        let (trigger, checkpointer) = checkpoint::start(checkpoint_conn)?;
+        let (tx, rx) = mpsc::channel(queue.max(1));
+        let thread = std::thread::Builder::new()
+            .name("vigil-store-writer".into())
+            .spawn(move || run(conn, rx, trigger, limits))?;
+        Ok(Self {
+            jobs: Some(tx),
+            thread: Some(thread),
+            checkpointer: Some(checkpointer),
+        })
+    }
+
+    /// Queues a job and waits for its result.
+    pub async fn submit<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T, StoreError> {
+        let jobs = self.jobs.as_ref().ok_or(StoreError::Closed)?;
+        let (reply, result) = oneshot::channel();
+        jobs.send(job(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        // A dropped reply means the writer thread is gone.
+        result.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Closes the queue and waits for the writer to finish what was queued.
+    pub fn shutdown(&mut self) {
+        self.jobs = None;
+        // The writer ends first; its end closes the checkpoint thread's signal.
+        for (name, thread) in [
+            ("writer", self.thread.take()),
+            ("checkpoint", self.checkpointer.take()),
+        ] {
+            if let Some(thread) = thread
+                && thread.join().is_err()
+            {
+                tracing::error!("the store's {name} thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn run(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Job>,
+    mut checkpoint: CheckpointTrigger,
+    limits: WriterLimits,
+) {
+    let mut group = Vec::with_capacity(limits.max_group_jobs);
+    while let Some(first) = rx.blocking_recv() {
+        group.push(first);
+        while group.len() < limits.max_group_jobs {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let written = commit_group(&mut conn, group.drain(..), limits);
+        checkpoint.wrote(written);
+        if rx.is_empty() {
+            checkpoint.idle();
+        }
+    }
+    tracing::debug!("store writer stopped: queue closed");
+}
+
+/// A job's result, held until the group's commit decides its fate.
+type Delivery = Box<dyn FnOnce(Option<&str>)>;
+
+fn delivery<T: Send + 'static>(reply: Reply<T>, result: Result<T, StoreError>) -> Delivery {
+    Box::new(move |group_failure| {
+        let result = match group_failure {
+            Some(why) => Err(StoreError::Database(why.to_owned())),
+            None => result,
+        };
+        // The caller may have given up waiting; the write stands either way.
+        let _ = reply.send(result);
+    })
+}
+
+impl Job {
+    /// Roughly how many bytes the job adds to the log.
+    fn approx_bytes(&self) -> usize {
+        match self {
+            Job::Ingest { batch, .. } => batch.approx_bytes(),
+            Job::Config { .. } => 1024,
+            // Deleting rows rewrites the pages they were on.
+            Job::Purge { max_rows, .. } => usize::try_from(*max_rows)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1024),
+        }
+    }
+
+    /// Runs the job; returns whether it succeeded and how to deliver it.
+    fn run(self, conn: &Connection, limits: WriterLimits) -> (bool, Delivery) {
+        match self {
+            Job::Ingest { batch, reply } => {
+                let r = ingest::write(conn, batch, limits.max_dead_letter_bytes);
+                (r.is_ok(), delivery(reply, r))
+            }
+            Job::Config { change, reply } => {
+                let r = config::apply(conn, &change);
+                (r.is_ok(), delivery(reply, r))
+            }
+            Job::Purge {
+                cutoff_micros,
+                max_rows,
+                reply,
+            } => {
+                let r = retention::purge_chunk(conn, cutoff_micros, max_rows);
+                (r.is_ok(), delivery(reply, r))
+            }
+        }
+    }
+
+    /// Fails the job without running it.
+    fn fail(self, why: &str) {
+        fn err<T>(why: &str) -> Result<T, StoreError> {
+            Err(StoreError::Database(why.to_owned()))
+        }
+        // As in `delivery`: a caller that gave up has nothing to be told.
+        match self {
+            Job::Ingest { reply, .. } => drop(reply.send(err(why))),
+            Job::Config { reply, .. } => drop(reply.send(err(why))),
+            Job::Purge { reply, .. } => drop(reply.send(err(why))),
+        }
+    }
+}
+
+/// Commits `jobs` as one group; returns roughly how many bytes it wrote.
+fn commit_group(
+    conn: &mut Connection,
+    mut jobs: impl Iterator<Item = Job>,
+    limits: WriterLimits,
+) -> usize {
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let why = format!("cannot begin a write transaction: {e}");
+            jobs.for_each(|job| job.fail(&why));
+            return 0;
+        }
+    };
+    let mut written = 0usize;
+    let mut done: Vec<Delivery> = Vec::new();
+    let mut group_failure: Option<String> = None;
+    for job in jobs.by_ref() {
+        let savepoint = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                group_failure = Some(format!("cannot open a savepoint: {e}"));
+                job.fail(group_failure.as_deref().unwrap_or_default());
+                break;
+            }
+        };
+        let bytes = job.approx_bytes();
+        let (ok, delivery) = job.run(&savepoint, limits);
+        if ok {
+            written = written.saturating_add(bytes);
+        }
+        // A savepoint left to finish() rolls back to its start and releases.
+        let ended = if ok {
+            savepoint.commit()
+        } else {
+            savepoint.finish()
+        };
+        done.push(delivery);
+        if let Err(e) = ended {
+            group_failure = Some(format!("cannot end a savepoint: {e}"));
+            break;
+        }
+        if tx.is_autocommit() {
+            // SQLite abandoned the transaction (I/O error, disk full):
+            // nothing before this point is durable.
+            group_failure = Some("the write transaction was rolled back by the database".into());
+            break;
+        }
+    }
+    let group_failure = match group_failure {
+        Some(why) => {
+            drop(tx);
+            Some(why)
+        }
+        None => tx.commit().err().map(|e| format!("commit failed: {e}")),
+    };
+    if let Some(why) = &group_failure {
+        tracing::error!(jobs = done.len(), "store write group failed: {why}");
+        jobs.for_each(|job| job.fail(why));
+    }
+    for d in done {
+        d(group_failure.as_deref());
+    }
+    if group_failure.is_some() { 0 } else { written }
+}
