@@ -1,0 +1,202 @@
+//! Vigil's hot path: from input that arrived through a bound source to
+//! durable events, dead letters and alerts.
+//!
+//! ```text
+//! payload ──parse──► fields ──normalize──► Event ──detect──► detections ──group──► alerts
+//!    └──── unparseable ─────────────────────────────────────────────► dead letters
+//!                                 all of it committed in one transaction, then acknowledged
+//! ```
+//!
+//! The CPU-bound part (parse, normalize, detect) is a pure function of the
+//! payload, the binding, the rules and `now`; it runs on a blocking thread so
+//! that a large batch never stalls the async runtime. The only I/O is the
+//! store commit at the end, and the bus notification after it.
+
+#![warn(missing_docs)]
+
+mod alerts;
+mod metrics;
+mod process;
+
+use std::sync::{Arc, RwLock};
+
+use chrono::Duration;
+use vigil_detect::Detector;
+use vigil_model::{Clock, SourceBinding};
+use vigil_store::{Bus, BusMessage, Store, StoreError};
+
+pub use alerts::group_key;
+pub use metrics::Metrics;
+pub use process::{LineRejection, MAX_DEAD_LETTER_BYTES, Payload};
+
+/// How the pipeline behaves.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Detections of one rule about one group within a window of this length
+    /// land on one alert.
+    pub alert_window: Duration,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            alert_window: Duration::hours(1),
+        }
+    }
+}
+
+/// A failure to ingest a payload. Nothing of the payload was acknowledged.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The store could not make the batch durable.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The processing thread was lost (a bug; reported, never swallowed).
+    #[error("processing task failed: {0}")]
+    Worker(String),
+}
+
+/// What became of a payload.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestOutcome {
+    /// Records accepted as events.
+    pub accepted: usize,
+    /// Records that went to dead letters, with where and why.
+    pub rejected: Vec<LineRejection>,
+    /// Alerts raised for the first time.
+    pub alerts_created: usize,
+    /// Existing alerts that gained evidence.
+    pub alerts_updated: usize,
+}
+
+/// The ingest pipeline. Cheap to clone; clones share everything.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Bus>,
+    clock: Arc<dyn Clock>,
+    detector: RwLock<Arc<dyn Detector>>,
+    metrics: Metrics,
+    config: PipelineConfig,
+}
+
+impl Pipeline {
+    /// A pipeline writing to `store`, notifying `bus`, detecting with
+    /// `detector`, and reading the time from `clock`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        clock: Arc<dyn Clock>,
+        detector: Arc<dyn Detector>,
+        config: PipelineConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                clock,
+                detector: RwLock::new(detector),
+                metrics: Metrics::new(),
+                config,
+            }),
+        }
+    }
+
+    /// Replaces the rules; batches already in flight finish with the old ones.
+    pub fn set_detector(&self, detector: Arc<dyn Detector>) {
+        let mut slot = self
+            .inner
+            .detector
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        *slot = detector;
+    }
+
+    /// The rules in use.
+    pub fn detector(&self) -> Arc<dyn Detector> {
+        self.inner
+            .detector
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The pipeline's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The clock the pipeline reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The store the pipeline writes to.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// Ingests a payload that arrived through `binding`. Returns once every
+    /// accepted event, dead letter and alert is durable — only then may the
+    /// source be acknowledged.
+    pub async fn ingest(
+        &self,
+        binding: &SourceBinding,
+        payload: Payload,
+    ) -> Result<IngestOutcome, IngestError> {
+        let received_at = self.inner.clock.now();
+        let detector = self.detector();
+        let window = self.inner.config.alert_window;
+        let owned_binding = binding.clone();
+        let processed = tokio::task::spawn_blocking(move || {
+            process::process(
+                &owned_binding,
+                payload,
+                received_at,
+                detector.as_ref(),
+                window,
+            )
+        })
+        .await
+        .map_err(|e| IngestError::Worker(e.to_string()))?;
+
+        let accepted = processed.batch.events.len();
+        let rejected = processed.rejections;
+        let detections = processed.batch.detections.len();
+        let receipt = self.inner.store.commit(processed.batch).await?;
+
+        let m = &self.inner.metrics;
+        m.record_ingest(binding, accepted as u64, rejected.len() as u64);
+        m.record_detections(
+            binding,
+            detections as u64,
+            receipt.alerts_created.len() as u64,
+        );
+        for (id, tenant, severity, title) in processed.alert_heads {
+            if receipt.alerts_created.contains(&id) {
+                self.inner.bus.publish(BusMessage::AlertRaised {
+                    id,
+                    tenant,
+                    severity,
+                    title,
+                });
+            } else if receipt.alerts_updated.contains(&id) {
+                self.inner
+                    .bus
+                    .publish(BusMessage::AlertUpdated { id, tenant });
+            }
+        }
+        Ok(IngestOutcome {
+            accepted,
+            rejected,
+            alerts_created: receipt.alerts_created.len(),
+            alerts_updated: receipt.alerts_updated.len(),
+        })
+    }
+}

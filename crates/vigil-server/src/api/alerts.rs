@@ -1,0 +1,133 @@
+//! `/api/v1/alerts`
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use vigil_model::{Alert, AlertId, AlertStatus, Event, Severity, TenantId};
+use vigil_store::AlertQuery;
+
+use super::params::{Params, cursor, page_limit};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ApiPage<T: ToSchema> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> From<vigil_store::Page<T>> for ApiPage<T> {
+    fn from(page: vigil_store::Page<T>) -> Self {
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AlertParams {
+    /// Only this tenant (client users: their own, always).
+    #[param(value_type = Option<String>)]
+    tenant: Option<TenantId>,
+    /// Only alerts at or above this severity.
+    severity: Option<Severity>,
+    /// Only alerts in this status (`new`, `acknowledged`, `in_progress`, `closed`).
+    status: Option<String>,
+    /// Only alerts last seen at or after this time (RFC 3339).
+    since: Option<DateTime<Utc>>,
+    /// Only alerts first seen before this time (RFC 3339).
+    until: Option<DateTime<Utc>>,
+    /// Continue from a previous page's `next_cursor`.
+    cursor: Option<String>,
+    /// Page size (default 100, at most 1000).
+    limit: Option<usize>,
+}
+
+/// Lists alerts, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts",
+    tag = "alerts",
+    params(AlertParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of alerts", body = ApiPage<Alert>),
+        (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "Tenant not in the token's scope", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(p): Params<AlertParams>,
+) -> Result<Json<ApiPage<Alert>>, ApiError> {
+    let scope = caller.scope(p.tenant.as_ref())?;
+    let status = p
+        .status
+        .as_deref()
+        .map(|s| {
+            AlertStatus::parse(s).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "unknown status `{s}`; expected new, acknowledged, in_progress or closed"
+                ))
+            })
+        })
+        .transpose()?;
+    let query = AlertQuery {
+        scope,
+        min_severity: p.severity,
+        status,
+        since: p.since,
+        until: p.until,
+        cursor: cursor(p.cursor.as_deref())?,
+        limit: page_limit(p.limit),
+    };
+    Ok(Json(state.store.alerts(&query).await?.into()))
+}
+
+/// An alert with the events that are its evidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AlertDetail {
+    /// The alert.
+    alert: Alert,
+    /// Its evidence events still in the archive (retention may have removed some).
+    evidence: Vec<Event>,
+}
+
+/// One alert and its evidence.
+#[utoipa::path(
+    get,
+    path = "/api/v1/alerts/{id}",
+    tag = "alerts",
+    params(("id" = String, Path, description = "The alert id (UUID)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The alert and its evidence", body = AlertDetail),
+        (status = 400, description = "Not a UUID", body = ErrorBody),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 404, description = "No such alert in the caller's scope", body = ErrorBody),
+    )
+)]
+pub(crate) async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<AlertDetail>, ApiError> {
+    let id: AlertId = id
+        .parse()
+        .map_err(|e: vigil_model::IdError| ApiError::BadRequest(e.to_string()))?;
+    let scope = caller.scope(None)?;
+    let not_found = || ApiError::NotFound(format!("alert `{id}` not found"));
+    let alert = state.store.alert(id, &scope).await?.ok_or_else(not_found)?;
+    let evidence = state.store.events_by_id(&alert.evidence, &scope).await?;
+    Ok(Json(AlertDetail { alert, evidence }))
+}

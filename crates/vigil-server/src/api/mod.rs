@@ -1,0 +1,82 @@
+//! The HTTP routes.
+
+mod alerts;
+mod dead_letters;
+mod events;
+mod ingest;
+mod ops;
+mod params;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::AppState;
+
+pub(crate) fn routes(state: AppState) -> Router {
+    let max_ingest = state.limits.max_ingest_bytes;
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/api/openapi.json", get(ops::openapi))
+        .route(
+            "/api/v1/ingest",
+            post(ingest::ingest).layer(DefaultBodyLimit::max(max_ingest)),
+        )
+        .route("/api/v1/alerts", get(alerts::list))
+        .route("/api/v1/alerts/{id}", get(alerts::detail))
+        .route("/api/v1/events", get(events::search))
+        .route("/api/v1/dead-letters", get(dead_letters::list))
+        .route("/api/v1/tenants", get(ops::tenants))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Vigil API",
+        description = "Converged cyber-physical security operations: ingest, alerts, events, dead letters. \
+Every endpoint but /healthz takes `Authorization: Bearer <token>`. API tokens carry a role and, for \
+client roles, a tenant; ingest tokens belong to one source, which fixes the tenant of what is sent."
+    ),
+    paths(
+        ops::healthz,
+        ops::metrics,
+        ops::openapi,
+        ops::tenants,
+        ingest::ingest,
+        alerts::list,
+        alerts::detail,
+        events::search,
+        dead_letters::list,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "ingest", description = "Sending events"),
+        (name = "alerts", description = "Detections for people to look at"),
+        (name = "events", description = "The event archive"),
+        (name = "operations", description = "Health, metrics, configuration"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The OpenAPI document of the HTTP API.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,65 @@
+//! Health, metrics, the API document, and configuration reads.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use vigil_model::Tenant;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+
+/// Liveness: answers `ok` while the process serves. No authentication.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Serving", body = String)))]
+pub(crate) async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Prometheus metrics (provider tokens only).
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "Not a provider token", body = ErrorBody),
+    ))]
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require_provider()?;
+    Ok((
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.pipeline.metrics().encode(),
+    ))
+}
+
+/// This API's OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "OpenAPI 3.1 document", body = Object),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+    ))]
+pub(crate) async fn openapi(_caller: Caller) -> Json<utoipa::openapi::OpenApi> {
+    Json(super::openapi_document())
+}
+
+/// The tenants the caller may see.
+#[utoipa::path(get, path = "/api/v1/tenants", tag = "operations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Tenants in scope", body = Vec<Tenant>),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+    ))]
+pub(crate) async fn tenants(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Tenant>>, ApiError> {
+    Ok(Json(state.store.tenants(&caller.scope(None)?).await?))
+}

@@ -1,0 +1,40 @@
+//! Query-string extraction with errors in the API's own shape.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Like axum's `Query`, but repeated keys collect into `Vec`s and a bad
+/// parameter is a JSON `400` saying which one.
+pub(crate) struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_html_form::from_str(query)
+            .map(Params)
+            .map_err(|e| ApiError::BadRequest(format!("invalid query parameters: {e}")))
+    }
+}
+
+/// Default page size when the caller does not say.
+pub(crate) const DEFAULT_LIMIT: usize = 100;
+
+/// The page size to use: the caller's, within bounds.
+pub(crate) fn page_limit(asked: Option<usize>) -> usize {
+    asked
+        .unwrap_or(DEFAULT_LIMIT)
+        .clamp(1, vigil_store::MAX_PAGE_SIZE)
+}
+
+/// Decodes an optional cursor from a client.
+pub(crate) fn cursor(text: Option<&str>) -> Result<Option<vigil_store::Cursor>, ApiError> {
+    text.filter(|t| !t.is_empty())
+        .map(vigil_store::Cursor::decode)
+        .transpose()
+        .map_err(ApiError::from)
+}

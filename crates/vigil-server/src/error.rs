@@ -1,0 +1,97 @@
+//! API errors: a status and a message that says what was wrong.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use vigil_pipeline::IngestError;
+use vigil_store::StoreError;
+
+/// An error answered to an API client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No usable credentials.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Credentials fine, but not for this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing here (or nothing the caller may see).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request itself was wrong.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something failed on our side.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The store is shutting down or unavailable.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A short machine-readable kind (`unauthorized`, `bad_request` …).
+    pub error: &'static str,
+    /// What was wrong, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    fn status_and_kind(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, kind) = self.status_and_kind();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error: kind,
+                message: self.to_string(),
+            }),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"vigil\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::BadCursor(_) => ApiError::BadRequest(e.to_string()),
+            StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            StoreError::Closed => ApiError::Unavailable(e.to_string()),
+            _ => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Store(s) => s.into(),
+            IngestError::Worker(w) => ApiError::Internal(w),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Vigil's network edge.
+//!
+//! - the HTTP API under `/api/v1` (alerts, events, dead letters, ingest),
+//!   described by the OpenAPI document at `/api/openapi.json`;
+//! - `/healthz` and `/metrics`;
+//! - syslog listeners over UDP and TCP, one per source binding.
+//!
+//! Every endpoint but `/healthz` authenticates with a bearer token. API
+//! tokens carry a role and (for client roles) a tenant; ingest tokens belong
+//! to one source binding, which fixes the tenant of everything sent with it.
+
+#![warn(missing_docs)]
+
+mod api;
+pub mod auth;
+mod error;
+pub mod syslog;
+
+use std::sync::Arc;
+
+use axum::Router;
+use vigil_pipeline::Pipeline;
+use vigil_store::{Bus, Store};
+
+pub use api::openapi_document;
+pub use error::ApiError;
+
+/// Limits on what clients may send.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest ingest body accepted; larger ones get `413`.
+    pub max_ingest_bytes: usize,
+    /// Largest syslog frame accepted over TCP; longer ones go to dead letters.
+    pub max_syslog_frame: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_ingest_bytes: 16 * 1024 * 1024,
+            max_syslog_frame: 64 * 1024,
+        }
+    }
+}
+
+/// What every request handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The ingest pipeline.
+    pub pipeline: Pipeline,
+    /// The durable record.
+    pub store: Arc<dyn Store>,
+    /// The live stream.
+    pub bus: Arc<dyn Bus>,
+    /// Limits on input.
+    pub limits: Limits,
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    api::routes(state)
+}

@@ -1,0 +1,137 @@
+//! Syslog listeners: one per source binding, over UDP or TCP.
+//!
+//! TCP has no application-level acknowledgement in RFC 6587, so the best a
+//! receiver can do for "nothing acknowledged is lost" is backpressure: each
+//! connection's frames are made durable before the next bytes are read, so
+//! a sender whose window fills up knows we are behind, and nothing sits in a
+//! volatile queue of ours. UDP is fire-and-forget by nature; datagrams are
+//! committed in small batches as they come.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::Semaphore;
+use vigil_model::SourceBinding;
+use vigil_pipeline::{Payload, Pipeline};
+use vigil_sources::FrameDecoder;
+
+/// Connections one TCP listener serves at once; more wait in the backlog.
+pub const MAX_TCP_CONNECTIONS: usize = 1024;
+
+/// Largest UDP datagram (the IPv4 maximum).
+const MAX_DATAGRAM: usize = 65_535;
+
+/// Datagrams gathered into one commit at most.
+const UDP_BATCH: usize = 512;
+
+/// Serves syslog over TCP on `listener` for `binding`, until the task is
+/// dropped.
+pub async fn serve_tcp(
+    listener: TcpListener,
+    binding: SourceBinding,
+    pipeline: Pipeline,
+    max_frame: usize,
+) {
+    let binding = Arc::new(binding);
+    let slots = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(source = %binding.id, error = %e, "syslog accept failed");
+                continue;
+            }
+        };
+        let binding = binding.clone();
+        let pipeline = pipeline.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve_connection(stream, peer, &binding, &pipeline, max_frame).await {
+                tracing::warn!(source = %binding.id, %peer, error = %e, "syslog connection ended");
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    binding: &SourceBinding,
+    pipeline: &Pipeline,
+    max_frame: usize,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing::debug!(source = %binding.id, %peer, "syslog connection");
+    let mut decoder = FrameDecoder::new(max_frame);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = stream.read(&mut buf).await?;
+        let mut frames = Vec::new();
+        let mut broken = Vec::new();
+        if n == 0 {
+            if let Some(last) = decoder.finish() {
+                sort_frame(last, &mut frames, &mut broken);
+            }
+        } else {
+            decoder.push(&buf[..n]);
+            while let Some(frame) = decoder.next_frame() {
+                sort_frame(frame, &mut frames, &mut broken);
+            }
+        }
+        if !frames.is_empty() || !broken.is_empty() {
+            // Durable before the next read: the backpressure described above.
+            pipeline
+                .ingest(binding, Payload::Syslog { frames, broken })
+                .await?;
+        }
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+fn sort_frame(
+    frame: Result<bytes::Bytes, vigil_sources::FramingError>,
+    frames: &mut Vec<Vec<u8>>,
+    broken: &mut Vec<(Vec<u8>, String)>,
+) {
+    match frame {
+        Ok(frame) => frames.push(frame.to_vec()),
+        // The framing layer skips what it cannot frame, so there are no
+        // bytes to keep; the reason says where in the stream it was.
+        Err(e) => broken.push((Vec::new(), e.to_string())),
+    }
+}
+
+/// Serves syslog over UDP on `socket` for `binding`, until the task is dropped.
+pub async fn serve_udp(socket: UdpSocket, binding: SourceBinding, pipeline: Pipeline) {
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    loop {
+        let mut frames = Vec::new();
+        match socket.recv_from(&mut buf).await {
+            Ok((n, _)) => frames.push(buf[..n].to_vec()),
+            Err(e) => {
+                tracing::warn!(source = %binding.id, error = %e, "syslog receive failed");
+                continue;
+            }
+        }
+        // Take whatever else has already arrived, without waiting.
+        while frames.len() < UDP_BATCH {
+            match socket.try_recv_from(&mut buf) {
+                Ok((n, _)) => frames.push(buf[..n].to_vec()),
+                Err(_) => break,
+            }
+        }
+        let payload = Payload::Syslog {
+            frames,
+            broken: Vec::new(),
+        };
+        if let Err(e) = pipeline.ingest(&binding, payload).await {
+            tracing::error!(source = %binding.id, error = %e, "syslog datagrams could not be stored");
+        }
+    }
+}

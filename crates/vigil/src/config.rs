@@ -1,0 +1,423 @@
+//! `vigil.toml`: what `vigil serve` runs.
+//!
+//! Secrets never sit in the file in clear: tokens are given as their SHA-256
+//! (`token_sha256`, from `vigil token new`) or read from the environment
+//! (`token_env`), and are hashed before they reach the store.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use vigil_model::{Site, SiteId, SourceBinding, SourceId, SourceKind, Tenant, TenantId};
+use vigil_server::auth::{hash_token, parse_token_hash};
+use vigil_store::{ApiToken, Role, TokenHash};
+
+/// The whole configuration file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded database lives.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The HTTP API's address.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Events older than this many days are purged (0 keeps them forever).
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+    /// Detections of one rule about one thing within this many minutes land
+    /// on one alert.
+    #[serde(default = "default_alert_window_minutes")]
+    pub alert_window_minutes: u32,
+    /// Whether Vigil's own shipped rules are loaded.
+    #[serde(default = "default_true")]
+    pub builtin_rules: bool,
+    /// Further Sigma rule folders.
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+    /// Largest ingest request body, in bytes.
+    #[serde(default = "default_max_ingest_bytes")]
+    pub max_ingest_bytes: usize,
+    /// Client organisations.
+    #[serde(default)]
+    pub tenants: Vec<TenantConfig>,
+    /// Event sources, each bound to a tenant.
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    /// API tokens for people and integrations.
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+}
+
+/// A tenant and its sites.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// Slug.
+    pub id: TenantId,
+    /// Display name.
+    pub name: String,
+    /// Its sites.
+    #[serde(default)]
+    pub sites: Vec<SiteConfig>,
+}
+
+/// A site of a tenant.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Slug, unique within the tenant.
+    pub id: SiteId,
+    /// Display name.
+    pub name: String,
+    /// IANA time zone.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+}
+
+/// A source binding.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Slug, unique across the installation.
+    pub id: SourceId,
+    /// The tenant every event from it belongs to.
+    pub tenant: TenantId,
+    /// The site every event from it belongs to.
+    pub site: Option<SiteId>,
+    /// `http`, `syslog_udp` or `syslog_tcp`.
+    pub kind: String,
+    /// The product behind it (`windows`, `fortigate`, `access` …).
+    pub product: String,
+    /// For syslog sources: where to listen.
+    pub listen: Option<SocketAddr>,
+    /// For HTTP sources: the token's SHA-256, hex.
+    pub token_sha256: Option<String>,
+    /// For HTTP sources: an environment variable holding the token.
+    pub token_env: Option<String>,
+}
+
+/// An API token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// A name for people.
+    pub name: String,
+    /// `provider_admin`, `provider_lead`, `provider_operator`, `client_admin`
+    /// or `client_viewer`.
+    pub role: String,
+    /// The tenant, for client roles.
+    pub tenant: Option<TenantId>,
+    /// The token's SHA-256, hex.
+    pub token_sha256: Option<String>,
+    /// An environment variable holding the token.
+    pub token_env: Option<String>,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./vigil-data")
+}
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_retention_days() -> u32 {
+    90
+}
+fn default_alert_window_minutes() -> u32 {
+    60
+}
+fn default_true() -> bool {
+    true
+}
+fn default_max_ingest_bytes() -> usize {
+    16 * 1024 * 1024
+}
+fn default_timezone() -> String {
+    "UTC".into()
+}
+
+/// A source ready to register: binding, ingest token, listener address.
+#[derive(Debug, Clone)]
+pub struct SourceSetup {
+    /// The binding.
+    pub binding: SourceBinding,
+    /// Its ingest token's hash (HTTP sources).
+    pub token: Option<TokenHash>,
+    /// Where it listens (syslog sources).
+    pub listen: Option<SocketAddr>,
+}
+
+/// The configuration checked and turned into domain values.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// Tenants with their sites.
+    pub tenants: Vec<(Tenant, Vec<Site>)>,
+    /// Sources.
+    pub sources: Vec<SourceSetup>,
+    /// API tokens.
+    pub tokens: Vec<ApiToken>,
+}
+
+impl Config {
+    /// Reads and checks a configuration file. Errors name the file and, for
+    /// syntax errors, the line and column.
+    pub fn load(path: &Path) -> anyhow::Result<(Config, Resolved)> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read configuration {}", path.display()))?;
+        let config: Config = toml::from_str(&text)
+            .with_context(|| format!("configuration {} is not valid", path.display()))?;
+        let resolved = config
+            .resolve(&|var| std::env::var(var).ok())
+            .with_context(|| format!("configuration {} is not valid", path.display()))?;
+        Ok((config, resolved))
+    }
+
+    /// Checks cross-references and turns the file into domain values.
+    /// `env` looks up environment variables (a parameter so tests need not
+    /// touch the process environment).
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Resolved> {
+        let mut tenant_ids = HashSet::new();
+        let mut site_ids = HashSet::new();
+        let mut tenants = Vec::new();
+        for t in &self.tenants {
+            if !tenant_ids.insert(t.id.clone()) {
+                bail!("tenant `{}` is defined twice", t.id);
+            }
+            let mut sites = Vec::new();
+            for s in &t.sites {
+                if !site_ids.insert((t.id.clone(), s.id.clone())) {
+                    bail!("site `{}` is defined twice in tenant `{}`", s.id, t.id);
+                }
+                sites.push(Site {
+                    tenant: t.id.clone(),
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    timezone: s.timezone.clone(),
+                });
+            }
+            tenants.push((
+                Tenant {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                },
+                sites,
+            ));
+        }
+
+        let mut source_ids = HashSet::new();
+        let mut listen_addrs = HashSet::new();
+        let mut sources = Vec::new();
+        for s in &self.sources {
+            let what = format!("source `{}`", s.id);
+            if !source_ids.insert(s.id.clone()) {
+                bail!("{what} is defined twice");
+            }
+            if !tenant_ids.contains(&s.tenant) {
+                bail!("{what} names tenant `{}`, which is not defined", s.tenant);
+            }
+            if let Some(site) = &s.site
+                && !site_ids.contains(&(s.tenant.clone(), site.clone()))
+            {
+                bail!(
+                    "{what} names site `{site}`, which tenant `{}` does not have",
+                    s.tenant
+                );
+            }
+            let kind = match s.kind.as_str() {
+                "http" => SourceKind::Http,
+                "syslog_udp" => SourceKind::SyslogUdp,
+                "syslog_tcp" => SourceKind::SyslogTcp,
+                other => {
+                    bail!("{what} has kind `{other}`; expected http, syslog_udp or syslog_tcp")
+                }
+            };
+            let token = secret(
+                &what,
+                s.token_sha256.as_deref(),
+                s.token_env.as_deref(),
+                env,
+            )?;
+            match kind {
+                SourceKind::Http if token.is_none() => {
+                    bail!("{what} is an http source and needs `token_sha256` or `token_env`")
+                }
+                SourceKind::SyslogUdp | SourceKind::SyslogTcp => {
+                    let Some(addr) = s.listen else {
+                        bail!(
+                            "{what} is a syslog source and needs `listen`, e.g. \"0.0.0.0:5514\""
+                        );
+                    };
+                    if !listen_addrs.insert((kind, addr)) {
+                        bail!("{what} listens on {addr}, which another source already uses");
+                    }
+                }
+                _ => {}
+            }
+            if s.product.trim().is_empty() {
+                bail!("{what} needs a `product`");
+            }
+            sources.push(SourceSetup {
+                binding: SourceBinding {
+                    id: s.id.clone(),
+                    tenant: s.tenant.clone(),
+                    site: s.site.clone(),
+                    kind,
+                    product: s.product.clone(),
+                },
+                token,
+                listen: s.listen,
+            });
+        }
+
+        let mut tokens = Vec::new();
+        let mut token_names = HashSet::new();
+        for t in &self.tokens {
+            let what = format!("token `{}`", t.name);
+            if !token_names.insert(t.name.clone()) {
+                bail!("{what} is defined twice");
+            }
+            let Some(role) = Role::parse(&t.role) else {
+                bail!(
+                    "{what} has role `{}`; expected provider_admin, provider_lead, provider_operator, client_admin or client_viewer",
+                    t.role
+                );
+            };
+            match (&t.tenant, role.is_provider()) {
+                (None, false) => bail!("{what} has a client role and needs a `tenant`"),
+                (Some(_), true) => bail!("{what} has a provider role and must not name a tenant"),
+                (Some(tenant), false) if !tenant_ids.contains(tenant) => {
+                    bail!("{what} names tenant `{tenant}`, which is not defined")
+                }
+                _ => {}
+            }
+            let Some(hash) = secret(
+                &what,
+                t.token_sha256.as_deref(),
+                t.token_env.as_deref(),
+                env,
+            )?
+            else {
+                bail!("{what} needs `token_sha256` or `token_env`");
+            };
+            tokens.push(ApiToken {
+                name: t.name.clone(),
+                role,
+                tenant: t.tenant.clone(),
+                hash,
+            });
+        }
+        Ok(Resolved {
+            tenants,
+            sources,
+            tokens,
+        })
+    }
+}
+
+fn secret(
+    what: &str,
+    sha256: Option<&str>,
+    env_var: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<TokenHash>> {
+    match (sha256, env_var) {
+        (Some(_), Some(_)) => bail!("{what} gives both `token_sha256` and `token_env`; keep one"),
+        (Some(hex_text), None) => match parse_token_hash(hex_text) {
+            Some(hash) => Ok(Some(hash)),
+            None => bail!("{what}: `token_sha256` must be 64 hex digits (see `vigil token new`)"),
+        },
+        (None, Some(var)) => match env(var) {
+            Some(token) if !token.trim().is_empty() => Ok(Some(hash_token(token.trim()))),
+            _ => bail!("{what}: environment variable `{var}` is not set"),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+        listen = "127.0.0.1:9090"
+        [[tenants]]
+        id = "northgate"
+        name = "Northgate Colocation"
+        [[tenants.sites]]
+        id = "lon1"
+        name = "London 1"
+
+        [[sources]]
+        id = "northgate-windows"
+        tenant = "northgate"
+        site = "lon1"
+        kind = "http"
+        product = "windows"
+        token_env = "NG_WIN"
+
+        [[sources]]
+        id = "northgate-fw"
+        tenant = "northgate"
+        kind = "syslog_tcp"
+        product = "fortigate"
+        listen = "127.0.0.1:5514"
+
+        [[tokens]]
+        name = "admin"
+        role = "provider_admin"
+        token_sha256 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+    "#;
+
+    fn env(var: &str) -> Option<String> {
+        (var == "NG_WIN").then(|| "secret-token".to_string())
+    }
+
+    #[test]
+    fn a_good_file_resolves() {
+        let config: Config = toml::from_str(GOOD).unwrap();
+        let r = config.resolve(&env).unwrap();
+        assert_eq!(r.tenants.len(), 1);
+        assert_eq!(r.sources.len(), 2);
+        assert_eq!(r.sources[0].token, Some(hash_token("secret-token")));
+        assert_eq!(r.tokens[0].role, Role::ProviderAdmin);
+        assert_eq!(config.listen.port(), 9090);
+    }
+
+    fn error_of(toml_text: &str) -> String {
+        let config: Config = toml::from_str(toml_text).unwrap();
+        format!("{:#}", config.resolve(&env).unwrap_err())
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let unknown_tenant = GOOD.replace(
+            "tenant = \"northgate\"\n        kind = \"syslog_tcp\"",
+            "tenant = \"nobody\"\n        kind = \"syslog_tcp\"",
+        );
+        assert!(error_of(&unknown_tenant).contains("source `northgate-fw` names tenant `nobody`"));
+        let no_listen = GOOD.replace("listen = \"127.0.0.1:5514\"", "");
+        assert!(error_of(&no_listen).contains("needs `listen`"));
+        let bad_hash = GOOD.replace("2c26b46b", "zz");
+        assert!(error_of(&bad_hash).contains("64 hex digits"));
+        let unset = GOOD.replace("NG_WIN", "MISSING_VAR");
+        assert!(error_of(&unset).contains("`MISSING_VAR` is not set"));
+        let bad_kind = GOOD.replace("kind = \"http\"", "kind = \"carrier-pigeon\"");
+        assert!(error_of(&bad_kind).contains("kind `carrier-pigeon`"));
+        let client_without_tenant = GOOD.replace("provider_admin", "client_viewer");
+        assert!(error_of(&client_without_tenant).contains("needs a `tenant`"));
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let err = toml::from_str::<Config>("listen = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1"), "{err}");
+        let err = toml::from_str::<Config>("[[tenants]]\nid = \"Bad Id\"\nname = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tenant id `Bad Id`"), "{err}");
+    }
+}

@@ -1,0 +1,163 @@
+//! `vigil`: the one binary.
+
+mod bench;
+mod config;
+mod demo;
+mod import;
+mod node;
+mod rules;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Vigil: converged cyber-physical security operations for managed security
+/// service providers.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log filter (e.g. `info`, `vigil_server=debug`); also `RUST_LOG`.
+    #[arg(long, global = true, env = "VIGIL_LOG", default_value = "info")]
+    log: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run everything on this machine: embedded store, three simulated client
+    /// organisations with attack stories, and the API on localhost.
+    Demo(demo::DemoArgs),
+    /// Run the server on a real configuration (no simulator).
+    Serve(ServeArgs),
+    /// Import JSON-lines files (plain or gzip) for a tenant.
+    Ingest(import::IngestArgs),
+    /// Work with detection rules.
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
+    /// Mint API and ingest tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Measure throughput (not a test; prints figures).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The configuration file.
+    #[arg(long, short, default_value = "vigil.toml")]
+    config: PathBuf,
+    /// Overrides the configuration's `listen`.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Prints a new random token and the SHA-256 to put in vigil.toml.
+    New,
+    /// Prints the SHA-256 of a token read from standard input.
+    Hash,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let filter = std::env::var("RUST_LOG").unwrap_or(cli.log.clone());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Demo(args) => demo::run(args).await,
+            Command::Serve(args) => serve(args).await,
+            Command::Ingest(args) => import::run(args).await,
+            Command::Rules { command } => rules::run(command),
+            Command::Token { command } => token(command),
+            Command::Bench { command } => bench::run(command).await,
+        }
+    })
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (config, resolved) = config::Config::load(&args.config)?;
+    let detector = rules::load_for_serving(config.builtin_rules, &config.rules)?;
+    let spec = node::NodeSpec {
+        data_dir: config.data_dir.clone(),
+        listen: args.listen.unwrap_or(config.listen),
+        retention: (config.retention_days > 0)
+            .then(|| chrono::Duration::days(i64::from(config.retention_days))),
+        alert_window: chrono::Duration::minutes(i64::from(config.alert_window_minutes.max(1))),
+        limits: vigil_server::Limits {
+            max_ingest_bytes: config.max_ingest_bytes,
+            ..Default::default()
+        },
+        resolved,
+        detector,
+        clock: std::sync::Arc::new(vigil_model::SystemClock),
+    };
+    let node = node::Node::start(spec).await?;
+    println!("vigil serving on http://{}", node.http_addr);
+    for (id, (kind, addr)) in &node.syslog_addrs {
+        println!("  source {id}: {} on {addr}", kind.as_str());
+    }
+    shutdown_signal().await;
+    eprintln!("shutting down");
+    node.stop().await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn token(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::New => {
+            let token = vigil_server::auth::new_token();
+            let hash = hex::encode(vigil_server::auth::hash_token(&token));
+            println!("token:        {token}");
+            println!("token_sha256: {hash}");
+            println!("Give the token to its holder; put only token_sha256 in vigil.toml.");
+        }
+        TokenCommand::Hash => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            println!(
+                "{}",
+                hex::encode(vigil_server::auth::hash_token(line.trim()))
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! A running Vigil node: store, rules, pipeline, HTTP API, syslog listeners
+//! and housekeeping, wired together. `serve` and `demo` both run one.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Duration;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::JoinHandle;
+use vigil_detect::Detector;
+use vigil_model::{Clock, SourceId, SourceKind};
+use vigil_pipeline::{Pipeline, PipelineConfig};
+use vigil_server::{AppState, Limits};
+use vigil_store::sqlite::{SqliteOptions, SqliteStore};
+use vigil_store::{Bus, LocalBus, Store};
+
+use crate::config::{Resolved, SourceSetup};
+
+/// Everything a node needs to start.
+pub struct NodeSpec {
+    /// Where the embedded database lives.
+    pub data_dir: PathBuf,
+    /// The HTTP API's address.
+    pub listen: SocketAddr,
+    /// Events older than this are purged; `None` keeps them.
+    pub retention: Option<Duration>,
+    /// Alert grouping window.
+    pub alert_window: Duration,
+    /// Input limits.
+    pub limits: Limits,
+    /// Tenants, sites, sources and tokens to register.
+    pub resolved: Resolved,
+    /// The rules.
+    pub detector: Arc<dyn Detector>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A started node.
+pub struct Node {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The HTTP API's bound address.
+    pub http_addr: SocketAddr,
+    /// Each syslog source's bound address.
+    pub syslog_addrs: BTreeMap<SourceId, (SourceKind, SocketAddr)>,
+    tasks: Vec<JoinHandle<()>>,
+    http: JoinHandle<std::io::Result<()>>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+/// Opens the embedded store in `data_dir`.
+pub fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
+    let path = data_dir.join("vigil.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default())
+        .with_context(|| format!("cannot open the store at {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// Registers tenants, sites, sources and tokens.
+pub async fn register(store: &dyn Store, resolved: &Resolved) -> anyhow::Result<()> {
+    for (tenant, sites) in &resolved.tenants {
+        store.upsert_tenant(tenant).await?;
+        for site in sites {
+            store.upsert_site(site).await?;
+        }
+    }
+    for SourceSetup { binding, token, .. } in &resolved.sources {
+        store.upsert_source(binding, *token).await?;
+    }
+    for token in &resolved.tokens {
+        store.upsert_api_token(token).await?;
+    }
+    Ok(())
+}
+
+impl Node {
+    /// Opens the store, registers the configuration, binds every listener
+    /// and starts serving.
+    pub async fn start(spec: NodeSpec) -> anyhow::Result<Node> {
+        let store = open_store(&spec.data_dir)?;
+        register(store.as_ref(), &spec.resolved).await?;
+        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(4096));
+        let pipeline = Pipeline::new(
+            store.clone(),
+            bus.clone(),
+            spec.clock.clone(),
+            spec.detector,
+            PipelineConfig {
+                alert_window: spec.alert_window,
+            },
+        );
+
+        let mut tasks = Vec::new();
+        let mut syslog_addrs = BTreeMap::new();
+        for source in &spec.resolved.sources {
+            let Some(addr) = source.listen else { continue };
+            let binding = source.binding.clone();
+            let bound = match binding.kind {
+                SourceKind::SyslogTcp => {
+                    let listener = TcpListener::bind(addr).await.with_context(|| {
+                        format!("source `{}` cannot listen on tcp {addr}", binding.id)
+                    })?;
+                    let bound = listener.local_addr()?;
+                    let pipeline = pipeline.clone();
+                    let max = spec.limits.max_syslog_frame;
+                    tasks.push(tokio::spawn(vigil_server::syslog::serve_tcp(
+                        listener,
+                        binding.clone(),
+                        pipeline,
+                        max,
+                    )));
+                    bound
+                }
+                SourceKind::SyslogUdp => {
+                    let socket = UdpSocket::bind(addr).await.with_context(|| {
+                        format!("source `{}` cannot listen on udp {addr}", binding.id)
+                    })?;
+                    let bound = socket.local_addr()?;
+                    tasks.push(tokio::spawn(vigil_server::syslog::serve_udp(
+                        socket,
+                        binding.clone(),
+                        pipeline.clone(),
+                    )));
+                    bound
+                }
+                _ => continue,
+            };
+            tracing::info!(source = %binding.id, kind = binding.kind.as_str(), %bound, "syslog listener");
+            syslog_addrs.insert(binding.id.clone(), (binding.kind, bound));
+        }
+
+        if let Some(retention) = spec.retention {
+            tasks.push(tokio::spawn(retention_task(
+                store.clone(),
+                spec.clock.clone(),
+                retention,
+            )));
+        }
+
+        let listener = TcpListener::bind(spec.listen)
+            .await
+            .with_context(|| format!("cannot listen for HTTP on {}", spec.listen))?;
+        let http_addr = listener.local_addr()?;
+        let app = vigil_server::router(AppState {
+            pipeline: pipeline.clone(),
+            store: store.clone(),
+            bus,
+            limits: spec.limits,
+        });
+        let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
+        let http = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = shutdown_rx.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        tracing::info!(%http_addr, "HTTP API listening");
+        Ok(Node {
+            store,
+            http_addr,
+            syslog_addrs,
+            tasks,
+            http,
+            shutdown,
+        })
+    }
+
+    /// Stops accepting, lets requests in flight finish, and stops.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        for task in &self.tasks {
+            task.abort();
+        }
+        let _ = self.shutdown.send(true);
+        self.http.await.context("HTTP server task failed")??;
+        Ok(())
+    }
+}
+
+/// Purges events past retention once an hour of the node's clock (checked
+/// every real minute, so an accelerated clock purges on time too).
+async fn retention_task(store: Arc<dyn Store>, clock: Arc<dyn Clock>, retention: Duration) {
+    let mut last = None;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = clock.now();
+        if last.is_some_and(|l| now - l < Duration::hours(1)) {
+            continue;
+        }
+        last = Some(now);
+        match store.purge_events_before(now - retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "events past retention purged"),
+            Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+        }
+    }
+}
