@@ -200,3 +200,107 @@ impl Pipeline {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_detect::{LoadOptions, RuleSet};
+    use vigil_model::{ManualClock, SourceId, SourceKind, Tenant, TenantId};
+    use vigil_store::sqlite::{SqliteOptions, SqliteStore};
+    use vigil_store::{AlertQuery, LocalBus, TenantScope};
+
+    const RULE: &str = r#"
+title: Camera tamper
+id: 21111111-2222-3333-4444-555555555555
+level: critical
+logsource:
+  product: vigil
+  category: video_analytics
+detection:
+  selection:
+    action: tamper
+  condition: selection
+"#;
+
+    #[tokio::test]
+    async fn ingest_is_durable_notifies_counts_and_replays_converge() {
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_temporary(SqliteOptions::default()).unwrap());
+        let tenant = TenantId::new("acme").unwrap();
+        store
+            .upsert_tenant(&Tenant {
+                id: tenant.clone(),
+                name: "Acme".into(),
+            })
+            .await
+            .unwrap();
+        let bus = Arc::new(LocalBus::new(16));
+        let mut live = bus.subscribe();
+        let clock = Arc::new(ManualClock::new(
+            chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap(),
+        ));
+        let rules = RuleSet::load_sources([("t".into(), RULE.into())], &LoadOptions::default());
+        let pipeline = Pipeline::new(
+            store.clone(),
+            bus.clone(),
+            clock,
+            Arc::new(rules.ruleset),
+            PipelineConfig::default(),
+        );
+        let binding = SourceBinding {
+            id: SourceId::new("acme-video").unwrap(),
+            tenant,
+            site: None,
+            kind: SourceKind::Http,
+            product: "video".into(),
+        };
+        let body = br#"{"time":"2026-11-26T02:00:00Z","class":"video_analytics","camera":"cam-7","action":"tamper"}
+{"time":"2026-11-26T02:00:05Z","class":"video_analytics","camera":"cam-7","action":"motion"}
+not json
+"#;
+        let payload = || Payload::Ndjson {
+            body: body.to_vec(),
+            first_line: 1,
+            origin: None,
+        };
+        let first = pipeline.ingest(&binding, payload()).await.unwrap();
+        assert_eq!(
+            (first.accepted, first.rejected.len(), first.alerts_created),
+            (2, 1, 1)
+        );
+        match live.try_recv().unwrap() {
+            BusMessage::AlertRaised {
+                severity, title, ..
+            } => {
+                assert_eq!(severity, vigil_model::Severity::Critical);
+                assert_eq!(title, "Camera tamper");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+
+        let again = pipeline.ingest(&binding, payload()).await.unwrap();
+        assert_eq!((again.accepted, again.alerts_created), (2, 0));
+        let alerts = store
+            .alerts(&AlertQuery {
+                scope: TenantScope::All,
+                min_severity: None,
+                status: None,
+                since: None,
+                until: None,
+                cursor: None,
+                limit: 10,
+            })
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].event_count, 1, "a replay adds no evidence");
+
+        let text = pipeline.metrics().encode();
+        assert!(
+            text.contains(r#"vigil_events_in_total{tenant="acme",source="acme-video"} 4"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"vigil_dead_letters_total{tenant="acme",source="acme-video"} 2"#));
+    }
+}

@@ -86,7 +86,8 @@ pub(crate) fn process(
             while let Some((number, raw, parsed)) = lines.next_with_raw() {
                 let number = first_line + number as usize - 1;
                 match parsed {
-                    Ok(fields) => work.accept(fields, raw),
+                    // The line is the fields' JSON already: keep it as sent.
+                    Ok(fields) => work.accept(fields, raw, true),
                     Err(e) => work.reject(number, raw, e.kind.to_string()),
                 }
             }
@@ -95,7 +96,7 @@ pub(crate) fn process(
             work.unit = "frame";
             for (index, frame) in frames.iter().enumerate() {
                 match vigil_sources::decode_message(frame, received_at) {
-                    Ok(fields) => work.accept(fields, frame),
+                    Ok(fields) => work.accept(fields, frame, false),
                     Err(e) => work.reject(index + 1, frame, e.to_string()),
                 }
             }
@@ -127,7 +128,10 @@ struct Work<'a> {
 }
 
 impl Work<'_> {
-    fn accept(&mut self, fields: Fields, raw: &[u8]) {
+    /// Accepts a parsed record; `raw_is_fields_json` says that `raw` is the
+    /// JSON text of `fields` (an NDJSON line), which the store then keeps
+    /// instead of serialising the fields again.
+    fn accept(&mut self, fields: Fields, raw: &[u8], raw_is_fields_json: bool) {
         let id = EventId::new_at(self.received_at, rand::random());
         let event = vigil_sources::normalize(self.binding, fields, self.received_at, id);
         let fingerprint = fingerprint(self.binding, raw);
@@ -138,6 +142,15 @@ impl Work<'_> {
         }
         self.batch.events.push(event);
         self.batch.fingerprints.push(fingerprint);
+        self.batch.fields_json.push(
+            raw_is_fields_json
+                .then(|| {
+                    std::str::from_utf8(raw.trim_ascii())
+                        .ok()
+                        .map(str::to_owned)
+                })
+                .flatten(),
+        );
     }
 
     fn reject(&mut self, line: usize, raw: &[u8], reason: String) {
@@ -175,4 +188,145 @@ fn fingerprint(binding: &SourceBinding, raw: &[u8]) -> u64 {
     h.update(&[0]);
     h.update(raw.trim_ascii_end());
     h.digest()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_detect::{LoadOptions, RuleSet};
+    use vigil_model::{SourceId, SourceKind};
+
+    const RULE: &str = r#"
+title: Door forced
+id: 11111111-2222-3333-4444-555555555555
+level: high
+logsource:
+  product: vigil
+  category: physical_access
+detection:
+  selection:
+    action: door_forced_open
+  condition: selection
+"#;
+
+    fn binding() -> SourceBinding {
+        SourceBinding {
+            id: SourceId::new("acme-access").unwrap(),
+            tenant: TenantId::new("acme").unwrap(),
+            site: None,
+            kind: SourceKind::Http,
+            product: "access".into(),
+        }
+    }
+
+    fn rules() -> RuleSet {
+        let report = RuleSet::load_sources(
+            [("t".to_string(), RULE.to_string())],
+            &LoadOptions::default(),
+        );
+        assert!(report.outcomes.iter().all(|o| o.result.is_ok()));
+        report.ruleset
+    }
+
+    fn now() -> Timestamp {
+        chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap()
+    }
+
+    fn run(body: &str, first_line: usize, origin: Option<&str>) -> Processed {
+        let payload = Payload::Ndjson {
+            body: body.as_bytes().to_vec(),
+            first_line,
+            origin: origin.map(str::to_owned),
+        };
+        process(&binding(), payload, now(), &rules(), Duration::hours(1))
+    }
+
+    const FORCED: &str = r#"{"time":"2026-11-26T10:15:00Z","class":"physical_access","action":"door_forced_open","door":"dh1-east","tenant":"someone-else"}"#;
+
+    #[test]
+    fn good_lines_become_events_and_bad_lines_dead_letters_with_their_line() {
+        let body = format!("{FORCED}\n\n[1,2]\n{{broken\n");
+        let out = run(&body, 10, Some("doors.jsonl"));
+        assert_eq!(out.batch.events.len(), 1);
+        assert_eq!(out.rejections.len(), 2);
+        assert_eq!(out.rejections[0].line, 12);
+        assert_eq!(out.rejections[1].line, 13);
+        let letter = &out.batch.dead_letters[0];
+        assert!(
+            letter.reason.starts_with("doors.jsonl line 12: "),
+            "{}",
+            letter.reason
+        );
+        assert_eq!(letter.raw, b"[1,2]");
+        // The binding, not the payload, decides the tenant.
+        assert_eq!(out.batch.events[0].tenant.as_str(), "acme");
+        assert_eq!(out.batch.dead_letters[0].tenant.as_str(), "acme");
+        // The line is kept as the fields' JSON text.
+        assert_eq!(out.batch.fields_json[0].as_deref(), Some(FORCED));
+    }
+
+    #[test]
+    fn detections_group_into_one_alert_per_rule_group_and_window() {
+        let other_door = FORCED.replace("dh1-east", "dh2-west");
+        let later = FORCED.replace("10:15:00", "10:45:00");
+        let next_hour = FORCED.replace("10:15:00", "11:05:00");
+        let body = [FORCED, &later, &other_door, &next_hour, FORCED].join("\n");
+        let out = run(&body, 1, None);
+        assert_eq!(out.batch.events.len(), 5);
+        let alerts = &out.batch.detections;
+        assert_eq!(
+            alerts.len(),
+            3,
+            "door 1 at 10h, door 2 at 10h, door 1 at 11h"
+        );
+        let first = &alerts[0];
+        assert_eq!(first.alert.group_key, "door:dh1-east");
+        // The repeated identical line is the same content: one piece of evidence.
+        assert_eq!(first.evidence.len(), 2);
+        assert_eq!(first.alert.event_count, 2);
+        assert_eq!(first.alert.severity, vigil_model::Severity::High);
+        assert_eq!(out.alert_heads.len(), 3);
+    }
+
+    #[test]
+    fn oversized_dead_letters_are_cut_and_say_so() {
+        let long = "x".repeat(MAX_DEAD_LETTER_BYTES + 10);
+        let out = run(&long, 1, None);
+        let letter = &out.batch.dead_letters[0];
+        assert_eq!(letter.raw.len(), MAX_DEAD_LETTER_BYTES);
+        assert!(
+            letter.reason.contains("the first 65536 are kept"),
+            "{}",
+            letter.reason
+        );
+    }
+
+    #[test]
+    fn syslog_frames_and_broken_frames() {
+        let payload = Payload::Syslog {
+            frames: vec![
+                b"<134>1 2026-11-26T10:00:00Z fw01 app - - - hello".to_vec(),
+                b"no priority here".to_vec(),
+            ],
+            broken: vec![(Vec::new(), "frame at stream byte 9: too long".into())],
+        };
+        let out = process(&binding(), payload, now(), &rules(), Duration::hours(1));
+        assert_eq!(out.batch.events.len(), 1);
+        assert_eq!(out.batch.fields_json, vec![None]);
+        let reasons: Vec<&str> = out
+            .batch
+            .dead_letters
+            .iter()
+            .map(|d| d.reason.as_str())
+            .collect();
+        assert!(reasons[0].starts_with("frame 2: "), "{reasons:?}");
+        assert!(reasons[1].starts_with("frame 3: "), "{reasons:?}");
+    }
+
+    #[test]
+    fn fingerprints_ignore_trailing_whitespace_but_not_content() {
+        let b = binding();
+        assert_eq!(fingerprint(&b, b"abc"), fingerprint(&b, b"abc \r"));
+        assert_ne!(fingerprint(&b, b"abc"), fingerprint(&b, b"abd"));
+    }
 }

@@ -131,6 +131,7 @@ fn batch(size: usize, alerts: usize) -> IngestBatch {
     IngestBatch {
         fingerprints: events.iter().map(|e| e.id.0.as_u64_pair().1).collect(),
         events,
+        fields_json: Vec::new(),
         dead_letters: Vec::new(),
         detections,
     }

@@ -109,8 +109,14 @@ pub(crate) struct EncodedEvent {
 }
 
 impl EncodedEvent {
-    /// Encodes `event`, taking its strings rather than copying them.
-    pub fn new(event: Event, fingerprint: Option<u64>) -> Result<Self, StoreError> {
+    /// Encodes `event`, taking its strings rather than copying them, and
+    /// taking `fields_json` (the fields' JSON text, when the caller has it)
+    /// rather than serialising the fields again.
+    pub fn new(
+        event: Event,
+        fingerprint: Option<u64>,
+        fields_json: Option<String>,
+    ) -> Result<Self, StoreError> {
         let id = event.id;
         let json = |r: sonic_rs::Result<String>| {
             r.map_err(|e| corrupt("event", id, format_args!("cannot serialise: {e}")))
@@ -118,7 +124,10 @@ impl EncodedEvent {
         Ok(Self {
             id: event.id.0.into_bytes(),
             entities: json(sonic_rs::to_string(&event.entities))?,
-            fields: json(sonic_rs::to_string(&event.fields))?,
+            fields: match fields_json {
+                Some(text) => text,
+                None => json(sonic_rs::to_string(&event.fields))?,
+            },
             tenant: event.tenant,
             site: event.site,
             observed_at: micros(event.observed_at),

@@ -1,0 +1,122 @@
+//! End to end: `vigil ingest` on files and `vigil rules check` on a folder.
+
+use std::io::Write;
+use std::process::Command;
+
+const RULE: &str = r#"
+title: Credential dumping command line
+id: 3d5c3c4e-7d84-4b0e-8a0a-6b9c7b3f2e11
+level: high
+logsource:
+  product: windows
+  category: process_creation
+detection:
+  selection:
+    CommandLine|contains: 'sekurlsa::'
+  condition: selection
+"#;
+
+const BROKEN_RULE: &str = r#"
+title: Broken
+id: 4d5c3c4e-7d84-4b0e-8a0a-6b9c7b3f2e11
+logsource:
+  product: windows
+detection:
+  selection:
+    CommandLine|sideways: 'x'
+  condition: selection
+"#;
+
+fn vigil(args: &[&str], dir: &std::path::Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .current_dir(dir)
+        .env("VIGIL_LOG", "warn")
+        .output()
+        .expect("run vigil");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn ingest_imports_gzip_json_lines_with_a_summary_and_replays_converge() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("rules/dump.yml"), RULE).unwrap();
+    let lines = concat!(
+        r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"ws1","CommandLine":"x.exe sekurlsa::logonpasswords","@timestamp":"2026-11-26T10:00:00Z"}"#,
+        "\n",
+        r#"{"Channel":"Security","EventID":4624,"Hostname":"ws1","TargetUserName":"ann","@timestamp":"2026-11-26T10:00:01Z"}"#,
+        "\n",
+        "this line is not json\n",
+    );
+    let file = std::fs::File::create(dir.path().join("events.jsonl.gz")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    gz.write_all(lines.as_bytes()).unwrap();
+    gz.finish().unwrap();
+
+    let args = [
+        "ingest",
+        "--data",
+        "data",
+        "--tenant",
+        "acme",
+        "--product",
+        "windows",
+        "--rules",
+        "rules",
+        "--no-builtin-rules",
+        "events.jsonl.gz",
+    ];
+    let (ok, stdout, stderr) = vigil(&args, dir.path());
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("2 events stored, 1 dead letters, 1 alerts raised"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("events.jsonl.gz line 3"), "{stdout}");
+
+    let (ok, stdout, _) = vigil(&args, dir.path());
+    assert!(ok);
+    assert!(
+        stdout.contains("0 alerts raised"),
+        "a replay raises nothing new: {stdout}"
+    );
+
+    let (ok, _, stderr) = vigil(
+        &[
+            "ingest",
+            "--data",
+            "data",
+            "--tenant",
+            "acme",
+            "missing.jsonl",
+        ],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(stderr.contains("missing.jsonl is not a file"), "{stderr}");
+}
+
+#[test]
+fn rules_check_reports_each_rule_and_why_it_was_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("rules/good.yml"), RULE).unwrap();
+    std::fs::write(dir.path().join("rules/broken.yml"), BROKEN_RULE).unwrap();
+    let (ok, stdout, _) = vigil(&["rules", "check", "rules"], dir.path());
+    assert!(!ok, "a rejected rule fails the check");
+    assert!(
+        stdout.contains("loaded    Credential dumping command line"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("REJECTED  Broken"), "{stdout}");
+    assert!(
+        stdout.contains("sideways"),
+        "the reason names the modifier: {stdout}"
+    );
+    assert!(stdout.contains("1 rules loaded, 1 rejected"), "{stdout}");
+}
