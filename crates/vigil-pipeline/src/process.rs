@@ -35,6 +35,10 @@ pub enum Payload {
         /// Broken frames: the bytes kept, and what was wrong.
         broken: Vec<(Vec<u8>, String)>,
     },
+    /// Records a protocol listener has already decoded (alarm panels,
+    /// sensors, cameras), each with the raw bytes it came from — for the
+    /// fingerprint, and for the dead letter when decoding failed.
+    Records(Vec<(Result<Fields, String>, Vec<u8>)>),
 }
 
 /// A record that went to dead letters.
@@ -102,6 +106,15 @@ pub(crate) fn process(
             }
             for (index, (raw, reason)) in broken.iter().enumerate() {
                 work.reject(frames.len() + index + 1, raw, reason.clone());
+            }
+        }
+        Payload::Records(records) => {
+            work.unit = "record";
+            for (index, (decoded, raw)) in records.into_iter().enumerate() {
+                match decoded {
+                    Ok(fields) => work.accept(fields, &raw, false),
+                    Err(reason) => work.reject(index + 1, &raw, reason),
+                }
             }
         }
     }
