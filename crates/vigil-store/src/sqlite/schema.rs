@@ -39,12 +39,19 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
-/// Every migration this build knows, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial schema",
-    sql: INITIAL,
-}];
+/// Every migration this build knows, oldest first. Each later migration
+/// lives in its own module beside the code that owns its tables, and is
+/// listed here, one line each.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial schema",
+        sql: INITIAL,
+    },
+    // Version 2: the desk (alarm queue, incidents, audit chain).
+    // Version 3: the physical estate (devices, people, supervision).
+    // Version 4: correlation state.
+];
 
 const INITIAL: &str = r#"
 CREATE TABLE tenants (
