@@ -15,6 +15,8 @@
 use serde_json::Value;
 use vigil_model::{Event, Fields};
 
+use crate::fastdoc::TapeValue;
+
 /// A single value of a field.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar<'a> {
@@ -81,6 +83,7 @@ pub struct FieldValue<'a> {
 enum Repr<'a> {
     Json(&'a Value),
     Scalar(Scalar<'a>),
+    Tape(TapeValue<'a>),
 }
 
 impl<'a> FieldValue<'a> {
@@ -98,9 +101,20 @@ impl<'a> FieldValue<'a> {
         }
     }
 
+    /// A field value in a [`crate::JsonDocument`].
+    pub(crate) fn tape(value: TapeValue<'a>) -> Self {
+        FieldValue {
+            repr: Repr::Tape(value),
+        }
+    }
+
     /// Whether the field is present with a null value.
     pub fn is_null(&self) -> bool {
-        matches!(self.repr, Repr::Json(Value::Null))
+        match self.repr {
+            Repr::Json(v) => v.is_null(),
+            Repr::Scalar(_) => false,
+            Repr::Tape(v) => v.is_null(),
+        }
     }
 
     /// Calls `visit` on each scalar of the value (each element of a list,
@@ -110,6 +124,7 @@ impl<'a> FieldValue<'a> {
         match self.repr {
             Repr::Scalar(s) => visit(s),
             Repr::Json(v) => any_json_scalar(v, visit, false),
+            Repr::Tape(v) => v.any_scalar(visit, false),
         }
     }
 }
@@ -137,6 +152,17 @@ pub trait Document {
     /// Calls `visit` on every scalar value anywhere in the document (for
     /// keyword searches) until it returns `true`. Returns whether it did.
     fn any_value<'a>(&'a self, visit: &mut impl FnMut(Scalar<'a>) -> bool) -> bool;
+
+    /// Calls `visit` with pieces of text such that the text of every
+    /// scalar value (as [`Scalar::text`] renders it) is a substring of one
+    /// piece; the pieces may hold more (keys, punctuation). Returns `false`
+    /// when the document cannot offer such pieces. A keyword search none
+    /// of whose literals occurs in the pieces cannot match, which rules it
+    /// out without visiting every value.
+    fn covering_text(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        let _ = visit;
+        false
+    }
 }
 
 impl Document for Fields {
@@ -159,29 +185,62 @@ impl Document for Event {
     }
 }
 
+/// A JSON value as lookups see it, whatever holds it.
+pub(crate) trait JsonNode: Copy {
+    /// The member `key` of an object (the last one, if written twice).
+    fn member(self, key: &str) -> Option<Self>;
+    /// Calls `visit` on the members of an object, each key once, in key
+    /// order (as a `serde_json` map iterates), until it returns `true`.
+    fn members_in_key_order(self, visit: &mut dyn FnMut(&str, Self) -> bool) -> bool;
+}
+
+impl JsonNode for &Value {
+    fn member(self, key: &str) -> Option<Self> {
+        self.as_object()?.get(key)
+    }
+
+    fn members_in_key_order(self, visit: &mut dyn FnMut(&str, Self) -> bool) -> bool {
+        let Some(map) = self.as_object() else {
+            return false;
+        };
+        // A map keeps insertion order when `serde_json`'s `preserve_order`
+        // is on (the `evtx` crate turns it on), so the order is made here.
+        let mut members: Vec<(&String, &Value)> = map.iter().collect();
+        members.sort_by(|a, b| a.0.cmp(b.0));
+        members.into_iter().any(|(k, v)| visit(k, v))
+    }
+}
+
 fn lookup<'a>(fields: &'a Fields, name: &str) -> Option<&'a Value> {
-    if let Some(v) = fields.get(name) {
+    let first = |key: &str| fields.get(key);
+    lookup_in(first, name)
+}
+
+/// A field's value: the member named exactly `name` of the top object
+/// (found with `top`), else a dotted path into nested objects, else the
+/// nested Windows fallback.
+pub(crate) fn lookup_in<'a, N: JsonNode + 'a>(
+    top: impl Fn(&str) -> Option<N>,
+    name: &str,
+) -> Option<N> {
+    if let Some(v) = top(name) {
         return Some(text_node(v));
     }
     if name.contains('.') {
         let mut segments = name.split('.');
-        let first = segments.next()?;
-        let mut current = fields.get(first)?;
+        let mut current = top(segments.next()?)?;
         for segment in segments {
-            current = current.as_object()?.get(segment)?;
+            current = current.member(segment)?;
         }
         return Some(text_node(current));
     }
-    lookup_nested_windows(fields, name)
+    nested_windows(top("Event")?, name)
 }
 
 /// An XML element converted to JSON as `{"#text": …, "#attributes": …}`
 /// stands for its text.
-fn text_node(value: &Value) -> &Value {
-    match value {
-        Value::Object(map) => map.get("#text").unwrap_or(value),
-        other => other,
-    }
+fn text_node<N: JsonNode>(value: N) -> N {
+    value.member("#text").unwrap_or(value)
 }
 
 /// The stand-in for field mapping until processing pipelines exist: in the
@@ -191,37 +250,45 @@ fn text_node(value: &Value) -> &Value {
 /// `Event.UserData.<element>.X`, and `X_Y` as the attribute
 /// `Event.System.X.#attributes.Y` (Sigma's `Provider_Name`).
 pub fn lookup_nested_windows<'a>(fields: &'a Fields, name: &str) -> Option<&'a Value> {
-    let event = fields.get("Event")?.as_object()?;
-    let section = |key: &str| event.get(key).and_then(Value::as_object);
-    if let Some(data) = section("EventData") {
-        if let Some(v) = data.get(name) {
+    nested_windows(fields.get("Event")?, name)
+}
+
+fn nested_windows<N: JsonNode>(event: N, name: &str) -> Option<N> {
+    if let Some(data) = event.member("EventData") {
+        if let Some(v) = data.member(name) {
             return Some(text_node(v));
         }
-        let spaced = data.iter().find(|(key, _)| {
-            key.contains(' ') && key.chars().filter(|c| *c != ' ').eq(name.chars())
+        let mut spaced = None;
+        data.members_in_key_order(&mut |key, v| {
+            let hit = key.contains(' ') && key.chars().filter(|c| *c != ' ').eq(name.chars());
+            if hit {
+                spaced = Some(v);
+            }
+            hit
         });
-        if let Some((_, v)) = spaced {
+        if let Some(v) = spaced {
             return Some(text_node(v));
         }
     }
-    let system = section("System");
-    if let Some(v) = system.and_then(|s| s.get(name)) {
+    let system = event.member("System");
+    if let Some(v) = system.and_then(|s| s.member(name)) {
         return Some(text_node(v));
     }
-    if let Some(user_data) = section("UserData") {
-        for element in user_data.values() {
-            if let Some(v) = element.as_object().and_then(|e| e.get(name)) {
-                return Some(text_node(v));
-            }
+    if let Some(user_data) = event.member("UserData") {
+        let mut found = None;
+        user_data.members_in_key_order(&mut |_, element| {
+            found = element.member(name);
+            found.is_some()
+        });
+        if let Some(v) = found {
+            return Some(text_node(v));
         }
     }
     let (element, attribute) = name.split_once('_')?;
     system?
-        .get(element)?
-        .as_object()?
-        .get("#attributes")?
-        .as_object()?
-        .get(attribute)
+        .member(element)?
+        .member("#attributes")?
+        .member(attribute)
 }
 
 #[cfg(test)]

@@ -118,9 +118,33 @@ pub enum RuleError {
         /// Where the first rule with it came from.
         first: String,
     },
-    /// A correlation rule: not supported by this version.
-    #[error("correlation rules are not supported yet")]
-    CorrelationUnsupported,
+    /// A correlation document says something the correlation
+    /// specification does not allow.
+    #[error("`{key}` {reason}")]
+    BadCorrelation {
+        /// The key at fault, with its path (`correlation.timespan`).
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A correlation refers to a rule or correlation that is not loaded.
+    #[error("correlation refers to `{reference}`, which is {reason}")]
+    BadReference {
+        /// The id or name as written in `correlation.rules` (or `aliases`).
+        reference: String,
+        /// Why it cannot be used (unknown, not loaded and why, a cycle …).
+        reason: String,
+    },
+    /// A processing pipeline could not be applied to the document.
+    #[error("pipeline `{pipeline}`, item `{item}`: {reason}")]
+    Pipeline {
+        /// The pipeline's name.
+        pipeline: String,
+        /// The processing item's id (or its position, `#3`).
+        item: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// `action: repeat` with no document before it to repeat.
     #[error("`action: {0}` has no earlier document to work on")]
     BadCollectionAction(String),
@@ -147,7 +171,9 @@ impl RuleError {
             RuleError::Condition { .. } => "bad condition",
             RuleError::UnknownIdentifier { .. } => "unknown identifier",
             RuleError::DuplicateId { .. } => "duplicate id",
-            RuleError::CorrelationUnsupported => "correlation unsupported",
+            RuleError::BadCorrelation { .. } => "bad correlation",
+            RuleError::BadReference { .. } => "bad correlation reference",
+            RuleError::Pipeline { .. } => "pipeline error",
             RuleError::BadCollectionAction(_) => "bad collection action",
         }
     }

@@ -37,19 +37,26 @@
 
 #![warn(missing_docs)]
 
+mod automaton;
 mod document;
 mod error;
+mod fastdoc;
 mod logsource;
 mod meta;
+pub mod pipeline;
+mod prefilter;
 mod ruleset;
 pub mod sigma;
+mod textfold;
 
 use std::sync::Arc;
 
 pub use document::{Document, FieldValue, Scalar, lookup_nested_windows};
 pub use error::{LoadError, RuleError};
+pub use fastdoc::{JsonDocument, JsonError, JsonErrorKind, JsonParser};
 pub use logsource::{EventLogSource, LogSourceView, Services};
 pub use meta::{LogSource, RuleMeta, RuleStatus, derive_rule_id};
+pub use prefilter::EngineSummary;
 pub use ruleset::{DocumentKind, LoadOptions, LoadReport, RuleOutcome, RuleSet};
 
 /// The seam the pipeline calls: runs rules over events.

@@ -16,6 +16,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use rustc_hash::FxBuildHasher;
+
 use vigil_model::{Event, EventClass};
 
 use crate::document::{Document, Scalar};
@@ -83,7 +85,7 @@ impl<'a> EventLogSource<'a> {
     /// Derives the log source of a document bound to `product` with `class`.
     pub fn derive<D: Document>(doc: &D, product: &'a str, class: EventClass) -> Self {
         let product = lowercase(product);
-        let mut views = Vec::with_capacity(2);
+        let mut views = Vec::with_capacity(3);
         let windows = windows_view(doc);
         let binding_view_needed = windows.as_ref().is_none_or(|w| w.product != product);
         if let Some(w) = windows {
@@ -143,15 +145,34 @@ fn class_categories(class: EventClass) -> &'static [&'static str] {
     }
 }
 
-fn first_text<D: Document>(doc: &D, field: &str) -> Option<String> {
-    let value = doc.field(field)?;
-    let mut out = None;
-    let mut buf = String::new();
+/// Channels up to this long are lowercased on the stack.
+const SHORT_CHANNEL: usize = 96;
+
+/// The first value of `Channel`, lowercase, without allocating for the
+/// usual short ASCII names; `buf` holds the lowercased text.
+fn channel_lowercase<'b, D: Document>(
+    doc: &D,
+    buf: &'b mut [u8; SHORT_CHANNEL],
+) -> Option<Cow<'b, str>> {
+    let value = doc.field("Channel")?;
+    let mut out: Option<Result<usize, String>> = None;
+    let mut text = String::new();
     value.any_scalar(&mut |s| {
-        out = Some(s.text(&mut buf).to_owned());
+        let t = s.text(&mut text);
+        out = Some(match buf.get_mut(..t.len()) {
+            Some(room) if t.is_ascii() => {
+                room.copy_from_slice(t.as_bytes());
+                room.make_ascii_lowercase();
+                Ok(t.len())
+            }
+            _ => Err(t.to_lowercase()),
+        });
         true
     });
-    out
+    match out? {
+        Ok(len) => std::str::from_utf8(buf.get(..len)?).ok().map(Cow::Borrowed),
+        Err(owned) => Some(Cow::Owned(owned)),
+    }
 }
 
 fn event_id<D: Document>(doc: &D) -> Option<i64> {
@@ -169,7 +190,8 @@ fn event_id<D: Document>(doc: &D) -> Option<i64> {
 }
 
 fn windows_view<D: Document>(doc: &D) -> Option<LogSourceView<'static>> {
-    let channel = first_text(doc, "Channel").map(|c| c.to_lowercase());
+    let mut buf = [0u8; SHORT_CHANNEL];
+    let channel = channel_lowercase(doc, &mut buf);
     let id = event_id(doc);
     if channel.is_none() && id.is_none() {
         return None;
@@ -186,7 +208,7 @@ fn windows_view<D: Document>(doc: &D) -> Option<LogSourceView<'static>> {
         .iter()
         .find(|(c, _)| *c == channel)
         .map_or(&[], |(_, s)| *s);
-    let categories = match (channel.as_str(), id) {
+    let categories = match (&*channel, id) {
         ("microsoft-windows-sysmon/operational", Some(id)) => sysmon_categories(id),
         ("security", Some(4688)) => &["process_creation"],
         ("microsoft-windows-powershell/operational" | "powershellcore/operational", Some(4103)) => {
@@ -393,13 +415,20 @@ static CHANNEL_SERVICES: &[(&str, &[&str])] = &[
 ];
 
 /// Rules grouped by the (product, category, service) they name, so an
-/// event is tested only against rules whose log source fits it.
+/// event is tested only against rules whose log source fits it. Each group
+/// (bucket) has a number.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LogSourceIndex {
     /// Interned log source values; 0 stands for "not named".
-    symbols: HashMap<Box<str>, u32>,
-    buckets: HashMap<(u32, u32, u32), Vec<u32>>,
+    symbols: HashMap<Box<str>, u32, FxBuildHasher>,
+    buckets: HashMap<(u32, u32, u32), u32, FxBuildHasher>,
+    /// The rules of each bucket.
+    members: Vec<Vec<u32>>,
 }
+
+/// At most this many values of one attribute are looked up per view
+/// (the unnamed value, then the view's own).
+const MAX_VALUES: usize = 8;
 
 impl LogSourceIndex {
     /// Files rule number `rule` under its log source.
@@ -407,10 +436,17 @@ impl LogSourceIndex {
         let product = self.intern(logsource.product.as_deref());
         let category = self.intern(logsource.category.as_deref());
         let service = self.intern(logsource.service.as_deref());
-        self.buckets
+        let next = u32::try_from(self.members.len()).unwrap_or(u32::MAX);
+        let bucket = *self
+            .buckets
             .entry((product, category, service))
-            .or_default()
-            .push(rule);
+            .or_insert(next);
+        if bucket == next {
+            self.members.push(Vec::new());
+        }
+        if let Some(members) = self.members.get_mut(bucket as usize) {
+            members.push(rule);
+        }
     }
 
     fn intern(&mut self, value: Option<&str>) -> u32 {
@@ -423,36 +459,70 @@ impl LogSourceIndex {
         self.symbols.get(value).copied()
     }
 
-    /// Calls `visit` with every group of rules that applies to `source`,
-    /// each group once.
-    pub(crate) fn for_each_candidate(
-        &self,
-        source: &EventLogSource<'_>,
-        mut visit: impl FnMut(&[u32]),
-    ) {
-        let mut seen: Vec<(u32, u32, u32)> = Vec::new();
+    /// How many buckets there are.
+    pub(crate) fn bucket_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// The rules of `bucket`.
+    pub(crate) fn members(&self, bucket: u32) -> &[u32] {
+        self.members.get(bucket as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// Calls `visit` with every bucket whose rules apply to `source`; a
+    /// bucket may be visited more than once.
+    pub(crate) fn for_each_bucket(&self, source: &EventLogSource<'_>, mut visit: impl FnMut(u32)) {
         for view in source.views() {
-            let mut products = vec![0];
-            products.extend(self.symbol(&view.product));
-            let mut services = vec![0];
-            services.extend(view.services.iter().filter_map(|s| self.symbol(s)));
-            let mut categories = vec![0];
-            categories.extend(view.categories.iter().filter_map(|c| self.symbol(c)));
-            for &p in &products {
-                for &c in &categories {
-                    for &s in &services {
-                        let key = (p, c, s);
-                        if seen.contains(&key) {
-                            continue;
-                        }
-                        seen.push(key);
-                        if let Some(rules) = self.buckets.get(&key) {
-                            visit(rules);
+            let mut products = [0u32; 2];
+            let mut product_count = 1;
+            if let Some(p) = self.symbol(&view.product) {
+                products[1] = p;
+                product_count = 2;
+            }
+            let (services, service_count) = self.symbols_of(view.services.iter());
+            let (categories, category_count) = self.symbols_of(view.categories.iter().copied());
+            for &p in &products[..product_count] {
+                for &c in &categories[..category_count] {
+                    for &s in &services[..service_count] {
+                        if let Some(&bucket) = self.buckets.get(&(p, c, s)) {
+                            visit(bucket);
                         }
                     }
                 }
             }
         }
+    }
+
+    fn symbols_of<'v>(&self, values: impl Iterator<Item = &'v str>) -> ([u32; MAX_VALUES], usize) {
+        let mut out = [0u32; MAX_VALUES];
+        let mut count = 1;
+        for value in values {
+            if count == MAX_VALUES {
+                break;
+            }
+            if let Some(symbol) = self.symbol(value) {
+                out[count] = symbol;
+                count += 1;
+            }
+        }
+        (out, count)
+    }
+
+    /// Calls `visit` with every group of rules that applies to `source`,
+    /// each group once.
+    #[cfg(test)]
+    pub(crate) fn for_each_candidate(
+        &self,
+        source: &EventLogSource<'_>,
+        mut visit: impl FnMut(&[u32]),
+    ) {
+        let mut seen = Vec::new();
+        self.for_each_bucket(source, |bucket| {
+            if !seen.contains(&bucket) {
+                seen.push(bucket);
+                visit(self.members(bucket));
+            }
+        });
     }
 }
 

@@ -13,20 +13,24 @@ use crate::document::Document;
 use crate::error::{LoadError, RuleError};
 use crate::logsource::{EventLogSource, LogSourceIndex};
 use crate::meta::RuleMeta;
+use crate::prefilter::{Engine, EngineSummary, Workspace};
 use crate::sigma::ast::{DetectionAst, FilterAst, FilterTarget, RuleAst, Search, SigmaDocument};
 use crate::sigma::compile::compile_detection;
 use crate::sigma::condition::{ResolveError, Resolved, resolve};
-use crate::sigma::matcher::{CompiledDetection, FieldSlots, Scratch};
+use crate::sigma::matcher::{CompiledDetection, Ctx, FieldSlots};
 use crate::sigma::parse::parse_documents;
 use crate::{Detection, Detector};
 
 /// What loading needs besides the rules themselves.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Values for `expand` placeholders, by name without the percent signs
     /// (`Administrators` → `["admin", "adm_*"]`). Values may use Sigma
     /// wildcards. A rule using a placeholder missing here is rejected.
     pub placeholders: BTreeMap<String, Vec<String>>,
+    /// Processing pipelines applied to every document before it is
+    /// compiled (see [`crate::pipeline`]).
+    pub pipelines: Vec<crate::pipeline::Pipeline>,
 }
 
 impl LoadOptions {
@@ -42,6 +46,12 @@ impl LoadOptions {
         );
         self
     }
+
+    /// The options with `pipeline` added.
+    pub fn with_pipeline(mut self, pipeline: crate::pipeline::Pipeline) -> Self {
+        self.pipelines.push(pipeline);
+        self
+    }
 }
 
 /// What kind of document an outcome is about.
@@ -51,6 +61,8 @@ pub enum DocumentKind {
     Rule,
     /// A global filter.
     Filter,
+    /// A correlation meta-rule.
+    Correlation,
     /// A document that could not be classified (unreadable or invalid YAML).
     Unknown,
 }
@@ -93,8 +105,13 @@ impl fmt::Display for RuleOutcome {
 pub struct LoadReport {
     /// The rules that loaded.
     pub ruleset: RuleSet,
-    /// One outcome per document, in the order read.
+    /// One outcome per document, in the order read, except correlation
+    /// documents that parsed: those are in `correlations`, and whether
+    /// they load is decided when they are resolved against the rules
+    /// (`vigil_correlate::CorrelationSet::compile`).
     pub outcomes: Vec<RuleOutcome>,
+    /// The correlation documents that parsed, in the order read.
+    pub correlations: Vec<crate::sigma::correlation::LoadedCorrelation>,
 }
 
 impl LoadReport {
@@ -131,6 +148,8 @@ pub struct RuleSet {
 struct Inner {
     rules: Vec<LoadedRule>,
     index: LogSourceIndex,
+    /// The rules compiled as a whole (atoms, automata, prefilter).
+    engine: Engine,
 }
 
 #[derive(Debug)]
@@ -230,35 +249,44 @@ impl RuleSet {
         out: &mut Vec<Detection>,
     ) {
         thread_local! {
-            // Prepared fields and buffers, reused from event to event.
-            static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+            // Prepared fields, atoms and buffers, reused from event to event.
+            static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
         }
-        let mut matched: Vec<u32> = Vec::new();
-        let rules = &self.inner.rules;
-        let mut run = |scratch: &mut Scratch| {
-            scratch.begin_event();
-            self.inner.index.for_each_candidate(source, |bucket| {
-                for &i in bucket {
-                    if rules
-                        .get(i as usize)
-                        .is_some_and(|r| r.detection.matches(doc, scratch))
-                    {
-                        matched.push(i);
-                    }
+        let inner = &*self.inner;
+        let mut run = |ws: &mut Workspace| {
+            let route = inner.engine.select(source, &inner.index, doc, ws);
+            let ctx = Ctx {
+                automata: &route.automata,
+                doc,
+            };
+            let candidates = std::mem::take(&mut ws.candidates);
+            for &i in &candidates {
+                if inner
+                    .rules
+                    .get(i as usize)
+                    .is_some_and(|r| r.detection.matches(&ctx, &mut ws.scratch))
+                {
+                    ws.matched.push(i);
                 }
-            });
+            }
+            ws.candidates = candidates;
+            out.extend(ws.matched.iter().filter_map(|&i| {
+                inner.rules.get(i as usize).map(|r| Detection {
+                    rule: Arc::clone(&r.meta),
+                })
+            }));
         };
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => run(&mut scratch),
+        WORKSPACE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut ws) => run(&mut ws),
             // Only reachable if a document's own code re-enters detection.
-            Err(_) => run(&mut Scratch::default()),
+            Err(_) => run(&mut Workspace::default()),
         });
-        matched.sort_unstable();
-        out.extend(matched.into_iter().filter_map(|i| {
-            rules.get(i as usize).map(|r| Detection {
-                rule: Arc::clone(&r.meta),
-            })
-        }));
+    }
+
+    /// Figures about how the set is compiled: atoms, automata, and how many
+    /// rules cannot be skipped by the prefilter.
+    pub fn engine_summary(&self) -> EngineSummary {
+        self.inner.engine.summary()
     }
 }
 
@@ -282,6 +310,7 @@ struct Pending {
 
 fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
     let mut pending: Vec<Pending> = Vec::new();
+    let mut correlations = Vec::new();
     for source in sources {
         let text = match source.text {
             Ok(text) => text,
@@ -301,10 +330,17 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
                 continue;
             }
         };
-        for parsed in parse_documents(&text) {
+        for mut parsed in parse_documents(&text) {
+            if let Ok(doc) = &mut parsed.result
+                && let Err(e) = crate::pipeline::apply_pipelines(&options.pipelines, doc)
+            {
+                parsed.result = Err(e);
+            }
             let kind = match &parsed.result {
                 Ok(SigmaDocument::Rule(_)) => DocumentKind::Rule,
                 Ok(SigmaDocument::Filter(_)) => DocumentKind::Filter,
+                Ok(SigmaDocument::Correlation(_)) => DocumentKind::Correlation,
+                Err(_) if parsed.is_correlation => DocumentKind::Correlation,
                 Err(_) if parsed.title.is_some() => DocumentKind::Rule,
                 Err(_) => DocumentKind::Unknown,
             };
@@ -317,6 +353,15 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
             } else {
                 String::new()
             };
+            if let Some(SigmaDocument::Correlation(ast)) = doc {
+                correlations.push(crate::sigma::correlation::LoadedCorrelation::new(
+                    ast,
+                    &source.origin,
+                    parsed.index,
+                    &format!("{}{suffix}", source.id_key),
+                ));
+                continue;
+            }
             pending.push(Pending {
                 outcome: RuleOutcome {
                     origin: source.origin.clone(),
@@ -371,11 +416,17 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
             Err(e) => item.outcome.result = Err(e),
         }
     }
+    inner.engine = Engine::build(
+        slots,
+        inner.rules.iter().map(|r| &r.detection),
+        &inner.index,
+    );
     LoadReport {
         ruleset: RuleSet {
             inner: Arc::new(inner),
         },
         outcomes: pending.into_iter().map(|p| p.outcome).collect(),
+        correlations,
     }
 }
 

@@ -79,6 +79,16 @@ pub enum SourceKind {
     SyslogTcp,
     /// A JSON-lines file imported with `vigil ingest`.
     File,
+    /// SIA DC-09 alarm-panel frames over TCP.
+    Dc09Tcp,
+    /// SIA DC-09 alarm-panel frames over UDP.
+    Dc09Udp,
+    /// Sensor readings from an MQTT broker (plain JSON or Sparkplug B).
+    Mqtt,
+    /// ONVIF event notifications pushed by cameras over HTTP.
+    OnvifPush,
+    /// ONVIF events pulled from cameras (PullPoint subscriptions).
+    OnvifPull,
 }
 
 impl SourceKind {
@@ -89,6 +99,11 @@ impl SourceKind {
             SourceKind::SyslogUdp => "syslog_udp",
             SourceKind::SyslogTcp => "syslog_tcp",
             SourceKind::File => "file",
+            SourceKind::Dc09Tcp => "dc09_tcp",
+            SourceKind::Dc09Udp => "dc09_udp",
+            SourceKind::Mqtt => "mqtt",
+            SourceKind::OnvifPush => "onvif_push",
+            SourceKind::OnvifPull => "onvif_pull",
         }
     }
 }

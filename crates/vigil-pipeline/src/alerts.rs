@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::Duration;
 use vigil_detect::Detection;
 use vigil_model::{
-    Alert, AlertId, AlertStatus, EntityKind, Event, Severity, TenantId, alert_id_for,
-    alert_window_start,
+    Alert, AlertId, AlertStatus, EntityKind, Event, EventId, Severity, TenantId, Timestamp,
+    alert_id_for, alert_window_start,
 };
 use vigil_store::{AlertDetection, MAX_ALERT_ENTITIES};
 
@@ -102,6 +102,45 @@ impl AlertAccumulator {
                 .evidence
                 .push((event.id, fingerprint, event.observed_at));
             entry.alert.event_count += 1;
+        }
+    }
+
+    /// Adds `evidence` to `alert` (taken as given when it is new in this
+    /// batch, merged otherwise): for alerts that are not one event's
+    /// detection, such as correlation firings.
+    pub fn add_alert(
+        &mut self,
+        alert: Alert,
+        evidence: impl IntoIterator<Item = (EventId, u64, Timestamp)>,
+    ) {
+        let id = alert.id;
+        let (entry, seen) = self.by_id.entry(id).or_insert_with(|| {
+            self.order.push(id);
+            let detection = AlertDetection {
+                alert: Alert {
+                    event_count: 0,
+                    ..alert.clone()
+                },
+                evidence: Vec::new(),
+            };
+            (detection, HashSet::new())
+        });
+        let merged = &mut entry.alert;
+        merged.first_seen = merged.first_seen.min(alert.first_seen);
+        merged.last_seen = merged.last_seen.max(alert.last_seen);
+        for entity in alert.entities {
+            if merged.entities.len() >= MAX_ALERT_ENTITIES {
+                break;
+            }
+            if !merged.entities.contains(&entity) {
+                merged.entities.push(entity);
+            }
+        }
+        for (event, fingerprint, at) in evidence {
+            if seen.insert(fingerprint) {
+                entry.evidence.push((event, fingerprint, at));
+                entry.alert.event_count += 1;
+            }
         }
     }
 

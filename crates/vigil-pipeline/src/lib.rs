@@ -15,7 +15,9 @@
 #![warn(missing_docs)]
 
 mod alerts;
+mod correlation;
 mod metrics;
+mod people;
 mod process;
 
 use std::sync::{Arc, RwLock};
@@ -26,7 +28,11 @@ use vigil_model::{Clock, SourceBinding};
 use vigil_store::{Bus, BusMessage, Store, StoreError};
 
 pub use alerts::group_key;
+pub use correlation::{
+    CORRELATION_STATE_NAME, CorrelationSettings, CorrelationStage, save_periodically,
+};
 pub use metrics::Metrics;
+pub use people::{PeopleRegister, account_key, status_on};
 pub use process::{LineRejection, MAX_DEAD_LETTER_BYTES, Payload};
 
 /// How the pipeline behaves.
@@ -82,6 +88,10 @@ struct Inner {
     bus: Arc<dyn Bus>,
     clock: Arc<dyn Clock>,
     detector: RwLock<Arc<dyn Detector>>,
+    people: RwLock<Arc<PeopleRegister>>,
+    /// The correlation stage, when correlations are loaded (shared with
+    /// the metrics collector that reports on it).
+    correlation: Arc<RwLock<Option<Arc<CorrelationStage>>>>,
     metrics: Metrics,
     config: PipelineConfig,
 }
@@ -96,13 +106,22 @@ impl Pipeline {
         detector: Arc<dyn Detector>,
         config: PipelineConfig,
     ) -> Self {
+        let correlation = Arc::new(RwLock::new(None));
+        let metrics = Metrics::new();
+        metrics.with_registry(|r| {
+            r.register_collector(Box::new(correlation::CorrelationCollector(Arc::clone(
+                &correlation,
+            ))))
+        });
         Self {
             inner: Arc::new(Inner {
                 store,
                 bus,
                 clock,
                 detector: RwLock::new(detector),
-                metrics: Metrics::new(),
+                people: RwLock::new(Arc::new(PeopleRegister::default())),
+                correlation,
+                metrics,
                 config,
             }),
         }
@@ -122,6 +141,41 @@ impl Pipeline {
     pub fn detector(&self) -> Arc<dyn Detector> {
         self.inner
             .detector
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the people register events are enriched with; batches
+    /// already in flight finish with the old one.
+    pub fn set_people(&self, people: Arc<PeopleRegister>) {
+        *self.inner.people.write().unwrap_or_else(|p| p.into_inner()) = people;
+    }
+
+    /// The people register in use.
+    pub fn people(&self) -> Arc<PeopleRegister> {
+        self.inner
+            .people
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Installs (or removes) the correlation stage; batches already in
+    /// flight finish with the old one. Install it together with the rules
+    /// it was compiled against ([`Pipeline::set_detector`]).
+    pub fn set_correlations(&self, stage: Option<Arc<CorrelationStage>>) {
+        *self
+            .inner
+            .correlation
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = stage;
+    }
+
+    /// The correlation stage in use.
+    pub fn correlations(&self) -> Option<Arc<CorrelationStage>> {
+        self.inner
+            .correlation
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
@@ -154,13 +208,17 @@ impl Pipeline {
         let detector = self.detector();
         let window = self.inner.config.alert_window;
         let owned_binding = binding.clone();
+        let people = self.people();
+        let correlation = self.correlations();
         let processed = tokio::task::spawn_blocking(move || {
-            process::process(
+            process::process_with(
                 &owned_binding,
                 payload,
                 received_at,
                 detector.as_ref(),
                 window,
+                &people,
+                correlation.as_deref(),
             )
         })
         .await

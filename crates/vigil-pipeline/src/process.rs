@@ -10,6 +10,8 @@ use vigil_store::IngestBatch;
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::alerts::AlertAccumulator;
+use crate::correlation::{BatchCorrelation, CorrelationStage};
+use crate::people::PeopleRegister;
 
 /// Raw bytes kept per dead letter; longer input is cut and the cut noted.
 pub const MAX_DEAD_LETTER_BYTES: usize = 64 * 1024;
@@ -60,14 +62,39 @@ pub(crate) struct Processed {
 }
 
 /// Parses, normalizes and runs detection over `payload`.
+#[cfg(test)]
 pub(crate) fn process(
     binding: &SourceBinding,
     payload: Payload,
     received_at: Timestamp,
     detector: &dyn Detector,
     alert_window: Duration,
+    people: &PeopleRegister,
+) -> Processed {
+    process_with(
+        binding,
+        payload,
+        received_at,
+        detector,
+        alert_window,
+        people,
+        None,
+    )
+}
+
+/// As `process`, with correlation after detection when `correlation` is
+/// given.
+pub(crate) fn process_with(
+    binding: &SourceBinding,
+    payload: Payload,
+    received_at: Timestamp,
+    detector: &dyn Detector,
+    alert_window: Duration,
+    people: &PeopleRegister,
+    correlation: Option<&CorrelationStage>,
 ) -> Processed {
     let mut work = Work {
+        people,
         binding,
         received_at,
         batch: IngestBatch::default(),
@@ -77,6 +104,7 @@ pub(crate) fn process(
         detector,
         origin: None,
         unit: "line",
+        correlation: correlation.map(BatchCorrelation::new),
     };
     match payload {
         Payload::Ndjson {
@@ -118,6 +146,10 @@ pub(crate) fn process(
             }
         }
     }
+    if let Some(batch) = work.correlation.take() {
+        let events = &work.batch.events;
+        crate::correlation::finish(batch, events, binding, received_at, &mut work.alerts);
+    }
     let (detections, alert_heads) = work.alerts.finish();
     work.batch.detections = detections;
     Processed {
@@ -135,9 +167,13 @@ struct Work<'a> {
     alerts: AlertAccumulator,
     detections: Vec<Detection>,
     detector: &'a dyn Detector,
+    /// The register events naming a badge or an account are enriched from.
+    people: &'a PeopleRegister,
     origin: Option<String>,
     /// What a numbered record is called in reasons: `line` or `frame`.
     unit: &'static str,
+    /// The batch's part in correlation, when correlations are loaded.
+    correlation: Option<BatchCorrelation<'a>>,
 }
 
 impl Work<'_> {
@@ -146,13 +182,20 @@ impl Work<'_> {
     /// instead of serialising the fields again.
     fn accept(&mut self, fields: Fields, raw: &[u8], raw_is_fields_json: bool) {
         let id = EventId::new_at(self.received_at, rand::random());
-        let event = vigil_sources::normalize(self.binding, fields, self.received_at, id);
+        let mut event = vigil_sources::normalize(self.binding, fields, self.received_at, id);
+        let enriched = self.people.enrich(&mut event);
+        // Enriched fields are no longer the source's line.
+        let raw_is_fields_json = raw_is_fields_json && !enriched;
         let fingerprint = fingerprint(self.binding, raw);
         self.detections.clear();
         self.detector.detect(&event, &mut self.detections);
-        for detection in self.detections.drain(..) {
-            self.alerts.add(&event, fingerprint, &detection);
-        }
+        crate::correlation::route(
+            self.correlation.as_mut(),
+            &event,
+            fingerprint,
+            &mut self.detections,
+            &mut self.alerts,
+        );
         self.batch.events.push(event);
         self.batch.fingerprints.push(fingerprint);
         self.batch.fields_json.push(
@@ -251,7 +294,14 @@ detection:
             first_line,
             origin: origin.map(str::to_owned),
         };
-        process(&binding(), payload, now(), &rules(), Duration::hours(1))
+        process(
+            &binding(),
+            payload,
+            now(),
+            &rules(),
+            Duration::hours(1),
+            &Default::default(),
+        )
     }
 
     const FORCED: &str = r#"{"time":"2026-11-26T10:15:00Z","class":"physical_access","action":"door_forced_open","door":"dh1-east","tenant":"someone-else"}"#;
@@ -323,7 +373,14 @@ detection:
             ],
             broken: vec![(Vec::new(), "frame at stream byte 9: too long".into())],
         };
-        let out = process(&binding(), payload, now(), &rules(), Duration::hours(1));
+        let out = process(
+            &binding(),
+            payload,
+            now(),
+            &rules(),
+            Duration::hours(1),
+            &Default::default(),
+        );
         assert_eq!(out.batch.events.len(), 1);
         assert_eq!(out.batch.fields_json, vec![None]);
         let reasons: Vec<&str> = out
@@ -334,6 +391,52 @@ detection:
             .collect();
         assert!(reasons[0].starts_with("frame 2: "), "{reasons:?}");
         assert!(reasons[1].starts_with("frame 3: "), "{reasons:?}");
+    }
+
+    #[test]
+    fn records_and_lines_naming_a_badge_are_enriched_and_enriched_lines_reserialised() {
+        let people = PeopleRegister::new(vec![vigil_store::PersonRecord {
+            tenant: TenantId::new("acme").unwrap(),
+            id: "ann".into(),
+            name: "Ann".into(),
+            status: vigil_store::PersonStatus::Terminated,
+            status_from: None,
+            status_until: None,
+            badges: vec!["40211".into()],
+            accounts: Vec::new(),
+        }]);
+        let line =
+            r#"{"class":"physical_access","action":"access_granted","door":"d1","badge":"40211"}"#;
+        let fields: Fields = serde_json::from_str(line).unwrap();
+        let records = Payload::Records(vec![(Ok(fields), line.as_bytes().to_vec())]);
+        let out = process(
+            &binding(),
+            records,
+            now(),
+            &rules(),
+            Duration::hours(1),
+            &people,
+        );
+        assert_eq!(out.batch.events[0].fields["hr_status"], "terminated");
+        let ndjson = Payload::Ndjson {
+            body: line.as_bytes().to_vec(),
+            first_line: 1,
+            origin: None,
+        };
+        let out = process(
+            &binding(),
+            ndjson,
+            now(),
+            &rules(),
+            Duration::hours(1),
+            &people,
+        );
+        assert_eq!(out.batch.events[0].fields["person_id"], "ann");
+        assert_eq!(
+            out.batch.fields_json,
+            vec![None],
+            "the line is no longer the fields"
+        );
     }
 
     #[test]

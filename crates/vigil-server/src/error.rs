@@ -22,6 +22,9 @@ pub enum ApiError {
     /// The request itself was wrong.
     #[error("{0}")]
     BadRequest(String),
+    /// The request conflicts with the object's state (or someone changed it first).
+    #[error("{0}")]
+    Conflict(String),
     /// Something failed on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -46,6 +49,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }

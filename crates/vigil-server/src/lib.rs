@@ -54,6 +54,8 @@ pub struct AppState {
     pub bus: Arc<dyn Bus>,
     /// Limits on input.
     pub limits: Limits,
+    /// The operator's desk: alarms, incidents, audit.
+    pub desk: vigil_desk::service::Desk,
 }
 
 /// The whole HTTP application.

@@ -23,6 +23,37 @@ pub enum Payload {
     /// A full syslog line without transport framing (RFC 5424 with CEF for
     /// firewalls, RFC 3164 for the VPN gateway).
     Syslog(String),
+    /// An alarm panel's SIA DC-09 message; the demo's dialler frames it
+    /// (sequence, CRC, encryption) and sends it to the DC-09 receiver.
+    Dc09 {
+        /// The panel's account.
+        account: String,
+        /// `SIA-DCS`, `ADM-CID` or `NULL`.
+        message_type: String,
+        /// The DC-03 or Contact ID payload (`Nri1/BA001`), empty for NULL.
+        payload: String,
+    },
+    /// An ONVIF event notification a camera pushes.
+    Onvif {
+        /// The camera's id.
+        camera: String,
+        /// The topic without prefix (`RuleEngine/TamperDetector/Tamper`).
+        topic: String,
+        /// `Initialized`, `Changed` or `Deleted`.
+        operation: String,
+        /// `Source` simple items.
+        source: Vec<(String, String)>,
+        /// `Data` simple items.
+        data: Vec<(String, String)>,
+    },
+    /// A Sparkplug B message from a sensor gateway: the topic and the
+    /// metrics (name, value); the publisher encodes the protobuf.
+    Sparkplug {
+        /// `spBv1.0/<group>/<type>/<node>[/<device>]`.
+        topic: String,
+        /// The metrics.
+        metrics: Vec<(String, f64)>,
+    },
 }
 
 impl Payload {
@@ -33,6 +64,19 @@ impl Payload {
         match self {
             Payload::Json(fields) => serde_json::to_string(fields).unwrap_or_default(),
             Payload::Syslog(line) => line.clone(),
+            Payload::Dc09 {
+                account,
+                message_type,
+                payload,
+            } => format!("DC-09 #{account} {message_type} [{payload}]"),
+            Payload::Onvif {
+                camera,
+                topic,
+                operation,
+                data,
+                ..
+            } => format!("ONVIF {camera} {operation} {topic} {data:?}"),
+            Payload::Sparkplug { topic, metrics } => format!("MQTT {topic} {metrics:?}"),
         }
     }
 }

@@ -38,6 +38,6 @@ pub use emission::{Emission, Payload};
 pub use simulator::Simulator;
 pub use stories::{GroundTruth, STORIES, StoryKind};
 pub use world::{
-    BadgeState, Device, DeviceKind, Door, Host, HostRole, Person, PersonStatus, Role, SensorMetric,
-    TenantWorld, WorkingHours, World, Zone,
+    BadgeState, CameraSpec, Device, DeviceKind, Door, Host, HostRole, PanelAccount, Person,
+    PersonStatus, Role, SensorMetric, TenantWorld, WorkingHours, World, Zone,
 };

@@ -36,6 +36,8 @@ pub struct TenantSim {
     pub way_in: Vec<Vec<usize>>,
     /// Shifts already worked out, by (person, local day number).
     pub shifts: HashMap<(usize, u64), Option<Shift>>,
+    /// Alarm lines cut by stories: (panel, from, until); its polls stop.
+    pub line_cuts: std::sync::Mutex<Vec<(String, vigil_model::Timestamp, vigil_model::Timestamp)>>,
 }
 
 impl TenantSim {
@@ -69,6 +71,7 @@ impl TenantSim {
             home_zone,
             way_in,
             shifts: HashMap::new(),
+            line_cuts: std::sync::Mutex::new(Vec::new()),
         }
     }
 

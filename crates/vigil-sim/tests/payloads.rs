@@ -67,6 +67,25 @@ fn payloads_match_their_bindings_and_formats() {
                     assert!(classes.contains(class), "{class}");
                 }
             }
+            Payload::Dc09 {
+                account,
+                message_type,
+                ..
+            } => {
+                assert_eq!(binding.kind, SourceKind::Dc09Tcp);
+                assert!(
+                    !account.is_empty()
+                        && ["SIA-DCS", "ADM-CID", "NULL"].contains(&message_type.as_str())
+                );
+            }
+            Payload::Onvif { camera, topic, .. } => {
+                assert_eq!(binding.kind, SourceKind::OnvifPush);
+                assert!(!camera.is_empty() && !topic.is_empty());
+            }
+            Payload::Sparkplug { topic, .. } => {
+                assert_eq!(binding.kind, SourceKind::Mqtt);
+                assert!(topic.starts_with("spBv1.0/"), "{topic}");
+            }
         }
     }
 }

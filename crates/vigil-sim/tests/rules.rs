@@ -33,16 +33,25 @@ fn every_rule_file_is_sigma_with_the_required_keys() {
         let rule: Value =
             serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let name = path.display();
+        // A correlation (the Sigma correlation specification) has
+        // `correlation` where a rule has `logsource` and `detection`.
+        let correlation = rule.get("correlation").is_some();
+        let shape: &[&str] = if correlation {
+            &["correlation"]
+        } else {
+            &["logsource", "detection"]
+        };
         for key in [
             "id",
             "title",
             "description",
             "level",
             "tags",
-            "logsource",
-            "detection",
             "falsepositives",
-        ] {
+        ]
+        .iter()
+        .chain(shape)
+        {
             assert!(rule.get(key).is_some(), "{name} lacks {key}");
         }
         let id = rule["id"].as_str().unwrap();
@@ -58,15 +67,25 @@ fn every_rule_file_is_sigma_with_the_required_keys() {
             ["informational", "low", "medium", "high", "critical"].contains(&level),
             "{name}: {level}"
         );
-        assert!(
-            rule["logsource"]["product"].as_str().is_some(),
-            "{name}: logsource.product"
-        );
         assert!(rule["tags"].as_sequence().is_some_and(|t| !t.is_empty()));
         assert!(
             rule["falsepositives"]
                 .as_sequence()
                 .is_some_and(|f| !f.is_empty())
+        );
+        if correlation {
+            let c = &rule["correlation"];
+            assert!(c["type"].as_str().is_some(), "{name}: correlation.type");
+            assert!(c["rules"].as_sequence().is_some_and(|r| !r.is_empty()));
+            assert!(
+                c["timespan"].as_str().is_some(),
+                "{name}: correlation.timespan"
+            );
+            continue;
+        }
+        assert!(
+            rule["logsource"]["product"].as_str().is_some(),
+            "{name}: logsource.product"
         );
         let detection = rule["detection"].as_mapping().unwrap();
         let condition = rule["detection"]["condition"]
@@ -91,12 +110,20 @@ fn every_rule_file_is_sigma_with_the_required_keys() {
         }
     }
     let shipped: HashSet<&str> = ids.keys().map(String::as_str).collect();
-    let expected: HashSet<&str> = rules::ALL.iter().map(|(id, _)| *id).collect();
+    let expected: HashSet<&str> = rules::ALL
+        .iter()
+        .copied()
+        .chain(rules::estate_files())
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(
         shipped, expected,
         "rules::ALL lists exactly the shipped rules"
     );
-    for (id, file) in rules::ALL {
+    for (id, file) in rules::ALL
+        .iter()
+        .chain(rules::estate_files().collect::<Vec<_>>().iter())
+    {
         assert_eq!(ids[*id], rules_dir().join(file), "{id}");
     }
 }

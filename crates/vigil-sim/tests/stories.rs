@@ -61,7 +61,12 @@ fn every_story_starts_in_the_first_ten_minutes_at_every_client_it_concerns() {
         }
         let instances: HashSet<&str> = truth.iter().map(|g| g.instance.as_str()).collect();
         assert_eq!(instances.len(), truth.len(), "instances are unique");
-        let known: HashSet<&str> = rules::ALL.iter().map(|(id, _)| *id).collect();
+        let known: HashSet<&str> = rules::ALL
+            .iter()
+            .chain(rules::ESTATE)
+            .map(|(id, _)| *id)
+            .chain(rules::CODE_RULES.iter().copied())
+            .collect();
         for g in &truth {
             assert!(!g.expected_rules.is_empty());
             for r in &g.expected_rules {
@@ -196,7 +201,16 @@ fn story_events_carry_what_their_rules_look_for() {
                         .any(|l| l.contains("%ASA-6-113004")
                             && l.ends_with(&format!("user = {user}")))
                 );
-                assert!(expects(rules::VPN_AUTHENTICATION_FAILURE));
+                // The session from the attacker's address is the brute
+                // force's second step (grouped by user and address).
+                assert!(lines.iter().any(|l| l.contains("%ASA-6-113039")
+                    && l.contains(&format!("User <{user}> IP <{ip}>"))));
+                assert!(failures >= 10, "the burst needs ten failures");
+                assert!(expects(rules::VPN_BRUTE_FORCE));
+                assert!(
+                    !expects(rules::VPN_AUTHENTICATION_FAILURE),
+                    "silent: no alert of its own"
+                );
             }
             "terminated-badge-pharmacy" => {
                 let door = entity(g, EntityKind::Door);
@@ -208,6 +222,97 @@ fn story_events_carry_what_their_rules_look_for() {
                             && field(e, "door") == Some(door))
                 );
                 assert!(expects(rules::TERMINATED_BADGE_ACCESS_GRANTED));
+            }
+            "camera-blinded-door-held" => {
+                let camera = entity(g, EntityKind::Camera);
+                let door = entity(g, EntityKind::Door);
+                assert!(events.iter().any(|e| matches!(&e.payload,
+                    vigil_sim::Payload::Onvif { camera: c, topic, data, .. }
+                        if c == camera && topic.ends_with("Tamper") && data.iter().any(|(_, v)| v == "true"))));
+                assert!(
+                    events
+                        .iter()
+                        .any(|e| field(e, "action") == Some("door_held_open")
+                            && field(e, "door") == Some(door))
+                );
+                assert!(expects(rules::DOOR_OPEN_CAMERA_BLINDED));
+            }
+            "card-trying" => {
+                let door = entity(g, EntityKind::Door);
+                let denied = events
+                    .iter()
+                    .filter(|e| {
+                        field(e, "action") == Some("access_denied")
+                            && field(e, "door") == Some(door)
+                    })
+                    .count();
+                assert!(denied >= 3, "{denied} denials");
+                assert!(
+                    events
+                        .iter()
+                        .any(|e| field(e, "action") == Some("access_granted")
+                            && field(e, "door") == Some(door))
+                );
+                assert!(expects(rules::CARD_TRYING));
+            }
+            "tailgating" => {
+                let door = entity(g, EntityKind::Door);
+                assert!(events.iter().any(|e| {
+                    field(e, "action") == Some("people_counted")
+                        && field(e, "door") == Some(door)
+                        && json(e)
+                            .and_then(|f| f.get("count"))
+                            .and_then(|c| c.as_u64())
+                            == Some(2)
+                }));
+                assert!(expects(rules::TAILGATING));
+            }
+            "panel-line-cut" => {
+                let panel = entity(g, EntityKind::Device);
+                let account = world
+                    .tenant(&g.tenant)
+                    .and_then(|t| t.panel_accounts().into_iter().find(|p| p.panel == panel))
+                    .map(|p| p.account)
+                    .expect("the panel has an account");
+                let from_panel: Vec<&str> = events
+                    .iter()
+                    .filter_map(|e| match &e.payload {
+                        vigil_sim::Payload::Dc09 {
+                            account: a,
+                            payload,
+                            ..
+                        } if *a == account => Some(payload.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                assert!(from_panel.contains(&"Nri1/BA001"), "{from_panel:?}");
+                let polls_before_alarm = from_panel
+                    .iter()
+                    .take_while(|p| **p != "Nri1/BA001")
+                    .count();
+                assert_eq!(polls_before_alarm, 0, "the line is silent until the alarm");
+                assert!(
+                    expects(rules::PATH_LOST_THEN_INTRUSION)
+                        && expects(rules::PATH_LOST_WHILE_ARMED)
+                );
+            }
+            "present-in-two-places" => {
+                let user = entity(g, EntityKind::User);
+                let badge = entity(g, EntityKind::Badge);
+                assert!(
+                    events
+                        .iter()
+                        .any(|e| field(e, "action") == Some("access_granted")
+                            && field(e, "badge") == Some(badge))
+                );
+                assert!(
+                    events
+                        .iter()
+                        .filter_map(|e| syslog(e))
+                        .any(|l| l.contains("%ASA-6-113004")
+                            && l.ends_with(&format!("user = {user}")))
+                );
+                assert!(expects(rules::PRESENT_IN_TWO_PLACES));
             }
             other => panic!("unknown story {other}"),
         }

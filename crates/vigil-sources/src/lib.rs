@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+mod asa;
 pub mod cef;
 pub mod framing;
 pub mod leef;

@@ -31,8 +31,30 @@
 //! `SourceIp`, `DestinationIp`, `src_ip`, `dst_ip`, CEF/LEEF `src`, `dst`);
 //! process (`Image`, `NewProcessName`, `SourceImage`, `TargetImage`,
 //! `ParentImage`); hash (each value of Sysmon `Hashes`, CEF `fileHash`);
-//! domain (`QueryName`); and the physical `door`, `reader` and `device`
-//! (as devices), `camera`, `sensor`, `badge`, `zone`.
+//! domain (`QueryName`); and the physical `door`, `reader`, `device`,
+//! `panel` and `gateway` (as devices), `camera`, `sensor`, `badge`, `zone`.
+//!
+//! Vigil's own JSON for the physical estate (what the estate's listeners
+//! produce, and what access-control, video and sensor systems send to the
+//! HTTP ingest endpoint) has `time` (RFC 3339), `class`, `action` and the
+//! things involved:
+//! - `physical_access`: `action` one of `access_granted`, `access_denied`
+//!   (with `reason`: `unknown_card`, `expired`, `out_of_schedule`,
+//!   `wrong_pin`, `anti_passback`), `door_forced_open`, `door_held_open`,
+//!   `duress`, `tamper`, `reader_offline`, `door_opened`, `door_closed`,
+//!   `people_counted` (with `count`); `door`, `reader`, `zone`, `badge`,
+//!   `person`; a source whose product is `access` defaults to this class.
+//!   The people register adds `person_id`, `person_name` and `hr_status`.
+//! - `intrusion_alarm` / `fire_alarm` (alarm panels): `action` (`burglary`,
+//!   `fire`, `panic`, `duress`, `tamper`, `armed`, `disarmed` …),
+//!   `alarm_state` (`alarm` or `restore`), `panel`, `account`, `zone`.
+//! - `video_analytics`: `camera`, `action` (`motion`, `tamper`,
+//!   `scene_change`, `signal_loss`, `line_crossing` …), `active`, `zone`,
+//!   `covers_door`.
+//! - `sensor_reading`: `sensor`, `metric`, `value`, `unit`, `zone`, `state`
+//!   (`normal`, `high`, `low`, `alarm`) and, when it changes, `transition`.
+//! - `device_status`: `device`, `device_type`, `status` (`online`,
+//!   `offline`, `fault`), `action` (`transmission_path_lost` …).
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -73,7 +95,18 @@ pub fn normalize(
         .flatten()
         .find_map(|v| entity_text(v))
         .map(Cow::into_owned);
-    let entities = seen.entities();
+    let mut entities = seen.entities();
+    if seen.is_cisco_security {
+        // ASA messages name the account in their text (`user = jdoe`,
+        // `User <jdoe>`); it is what ties a VPN login to a person.
+        if let Some(user) = seen.descriptions.iter().find_map(|d| asa_user(d))
+            && !entities
+                .iter()
+                .any(|e| e.kind == EntityKind::User && e.value == user)
+        {
+            entities.push(Entity::new(EntityKind::User, user));
+        }
+    }
     Event {
         id,
         tenant: binding.tenant.clone(),
@@ -192,6 +225,8 @@ impl<'a> Seen<'a> {
             "badge" => self.entity(54, K::Badge, value),
             "zone" => self.entity(55, K::Zone, value),
             "device" => self.entity_and_device(56, 5, K::Device, value),
+            "panel" => self.entity_and_device(57, 5, K::Device, value),
+            "gateway" => self.entity(58, K::Device, value),
 
             // A nested Windows event: `Event.System` and `Event.EventData`
             // use the flat events' names.
@@ -229,6 +264,9 @@ impl<'a> Seen<'a> {
     fn class(&self, product: &str) -> EventClass {
         if let Some(class) = self.class.and_then(EventClass::parse) {
             return class;
+        }
+        if product.eq_ignore_ascii_case("access") {
+            return EventClass::PhysicalAccess;
         }
         if let (Some(id), Some(channel)) = (self.event_id, self.channel) {
             return windows_class(channel, id);
@@ -439,6 +477,18 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
         .as_bytes()
         .windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The account a Cisco ASA message names: `user = NAME` or `User <NAME>`.
+fn asa_user(text: &str) -> Option<&str> {
+    let name = if let Some((_, rest)) = text.split_once("user = ") {
+        rest.split([' ', ',', ':']).next()
+    } else {
+        let (_, rest) = text.split_once("User <")?;
+        rest.split_once('>').map(|(name, _)| name)
+    }?;
+    let name = name.trim();
+    (!name.is_empty() && name.len() <= 128).then_some(name)
 }
 
 /// Syslog severities 0-7 (emergency … debug).
@@ -708,6 +758,30 @@ mod tests {
     }
 
     #[test]
+    fn estate_events_name_panels_and_access_sources_default_their_class() {
+        let e = event(
+            "sia-dc09",
+            json!({"class": "intrusion_alarm", "action": "burglary", "panel": "panel-1234", "zone": "lon1-perimeter"}),
+        );
+        assert_eq!(e.source.device.as_deref(), Some("panel-1234"));
+        assert_eq!(e.entity(EntityKind::Device), Some("panel-1234"));
+        let e = event(
+            "access",
+            json!({"action": "access_granted", "door": "D-1", "badge": "40211"}),
+        );
+        assert_eq!(e.class, EventClass::PhysicalAccess);
+        let e = event(
+            "mqtt",
+            json!({"class": "sensor_reading", "sensor": "t1", "gateway": "gw-1"}),
+        );
+        assert_eq!(e.source.device.as_deref(), Some("t1"));
+        assert!(
+            e.entities
+                .contains(&Entity::new(EntityKind::Device, "gw-1"))
+        );
+    }
+
+    #[test]
     fn cef_fields_derive_network_or_authentication() {
         let fields = crate::decode_message(
             b"<134>Feb 14 19:04:54 fw01 CEF:0|Fortinet|Fortigate|v6.0.3|00013|traffic:forward close|8|rt=1545938140000 src=10.1.100.11 dst=52.53.140.235 suser=bob shost=laptop-7 dvchost=FGT-EDGE",
@@ -762,6 +836,13 @@ mod tests {
                    "message": "AAA user authentication Rejected : reason = AAA failure : user = srichter"}),
         );
         assert_eq!(login.class, EventClass::Authentication);
+        assert_eq!(login.entity(EntityKind::User), Some("srichter"));
+        let session = event(
+            "vpn",
+            json!({"app_name": "%ASA-6-113039", "message": "Group <RemoteAccess> User <jdoe> IP <198.18.0.1> AnyConnect parent session started."}),
+        );
+        assert_eq!(session.entity(EntityKind::User), Some("jdoe"));
+        assert_eq!(asa_user("user = "), None);
         let traffic = event(
             "syslog",
             json!({"app_name": "%ASA-6-302013", "message": "Built outbound TCP connection 1 for outside:203.0.113.9/443"}),

@@ -66,6 +66,7 @@ pub fn decode_message(input: &[u8], reference: Timestamp) -> Result<Fields, Mess
         Fields::new()
     };
     add_syslog_fields(&mut fields, message);
+    crate::asa::add_fields(&mut fields);
     Ok(fields)
 }
 

@@ -8,12 +8,24 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 mod bus;
+mod correlation;
+mod desk;
+mod estate;
 mod query;
 pub mod sqlite;
 mod store;
 
 pub use bus::{Bus, BusMessage, LocalBus};
+pub use correlation::{CorrelationStateStore, SavedCorrelationState};
+pub use desk::{
+    AlertChange, DeskReceipt, DeskRecord, DeskStore, DeskWrite, FeedEntry, RecordOrder, RecordQuery,
+};
+pub use estate::{
+    DeviceRecord, EstateStore, PanelAccountRecord, PeopleImport, PersonRecord, PersonStatus,
+    SupervisionRecord,
+};
 pub use query::{
     AlertQuery, Cursor, DeadLetterQuery, EventQuery, FieldFilter, MAX_PAGE_SIZE, Page, TenantScope,
 };

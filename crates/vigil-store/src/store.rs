@@ -49,6 +49,21 @@ pub enum StoreError {
     /// The store is shutting down or its worker has stopped.
     #[error("store is closed")]
     Closed,
+    /// A write was based on a version of an object that has changed since
+    /// it was read (someone else changed it first).
+    #[error(
+        "{what} `{id}` was changed by someone else (read version {expected}, now {found}); reload it and try again"
+    )]
+    Conflict {
+        /// What kind of object.
+        what: String,
+        /// Its id.
+        id: String,
+        /// The version the writer had read (0: it expected none).
+        expected: i64,
+        /// The version stored now (0: there is none).
+        found: i64,
+    },
     /// File system trouble opening the store.
     #[error("cannot open store at {path}: {reason}")]
     Open {

@@ -17,6 +17,26 @@ use crate::node::{Node, NodeSpec};
 /// `vigil bench …`
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// SIA DC-09 frames over TCP, each ACKed once durable: frames/s and ACK
+    /// latency percentiles, and a check that every ACKed frame is stored.
+    Dc09 {
+        /// Frames to send in all.
+        #[arg(long, default_value_t = 200_000)]
+        frames: usize,
+        /// Panels sending at once (one TCP connection and account each).
+        #[arg(long, default_value_t = 256)]
+        connections: usize,
+        /// Encrypt the frames (AES-128).
+        #[arg(long)]
+        encrypted: bool,
+        /// The SIA event code the frames carry (`BA` burglary raises alerts,
+        /// `RP` test reports do not).
+        #[arg(long, default_value = "BA")]
+        code: String,
+    },
+    /// A simulated month of three clients through detection, triage and
+    /// simulated analysts: alarm reduction and attacks found, against ground truth.
+    Triage(crate::bench_triage::TriageArgs),
     /// NDJSON over HTTP into the store, with detection on.
     Ingest {
         /// Events to send in all.
@@ -50,6 +70,13 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             rules,
             rule_count,
         } => ingest(events, batch.max(1), connections.max(1), &rules, rule_count).await,
+        BenchCommand::Dc09 {
+            frames,
+            connections,
+            encrypted,
+            code,
+        } => crate::bench_dc09::run(frames, connections.clamp(1, 4000), encrypted, &code).await,
+        BenchCommand::Triage(args) => crate::bench_triage::run(args).await,
     }
 }
 
@@ -98,9 +125,11 @@ async fn ingest(
                 listen: None,
             }],
             tokens: Vec::new(),
+            estate: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),
+        desk: Default::default(),
     })
     .await?;
 

@@ -37,6 +37,14 @@ pub struct Config {
     /// Further Sigma rule folders.
     #[serde(default)]
     pub rules: Vec<PathBuf>,
+    /// Processing pipelines applied to every rule before it is compiled:
+    /// built-in names (`windows`, `windows-nested`, `windows-4688`,
+    /// `linux-auditd`, `vigil`) or paths of pySigma pipeline YAML files.
+    #[serde(default)]
+    pub pipelines: Vec<String>,
+    /// Correlation engine limits (`[correlation]`).
+    #[serde(default)]
+    pub correlation: vigil_pipeline::CorrelationSettings,
     /// Largest ingest request body, in bytes.
     #[serde(default = "default_max_ingest_bytes")]
     pub max_ingest_bytes: usize,
@@ -49,6 +57,9 @@ pub struct Config {
     /// API tokens for people and integrations.
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// The operator's desk: triage, SOPs, clients' endpoints and escalation.
+    #[serde(default)]
+    pub desk: vigil_desk::DeskConfig,
 }
 
 /// A tenant and its sites.
@@ -97,6 +108,15 @@ pub struct SourceConfig {
     pub token_sha256: Option<String>,
     /// For HTTP sources: an environment variable holding the token.
     pub token_env: Option<String>,
+    /// For `dc09_tcp` / `dc09_udp` sources: the receiver's accounts and window.
+    #[serde(default)]
+    pub dc09: Option<vigil_estate::config::Dc09Config>,
+    /// For `mqtt` sources: the broker, topics and thresholds.
+    #[serde(default)]
+    pub mqtt: Option<vigil_estate::mqtt::MqttSettings>,
+    /// For `onvif_push` / `onvif_pull` sources: the cameras.
+    #[serde(default)]
+    pub onvif: Option<vigil_estate::config::OnvifConfig>,
 }
 
 /// An API token.
@@ -158,6 +178,8 @@ pub struct Resolved {
     pub sources: Vec<SourceSetup>,
     /// API tokens.
     pub tokens: Vec<ApiToken>,
+    /// The estate sources' settings (DC-09, MQTT, ONVIF), by source.
+    pub estate: crate::estate::EstateSetups,
 }
 
 impl Config {
@@ -209,6 +231,7 @@ impl Config {
         let mut source_ids = HashSet::new();
         let mut listen_addrs = HashSet::new();
         let mut sources = Vec::new();
+        let mut estate = crate::estate::EstateSetups::new();
         for s in &self.sources {
             let what = format!("source `{}`", s.id);
             if !source_ids.insert(s.id.clone()) {
@@ -229,9 +252,12 @@ impl Config {
                 "http" => SourceKind::Http,
                 "syslog_udp" => SourceKind::SyslogUdp,
                 "syslog_tcp" => SourceKind::SyslogTcp,
-                other => {
-                    bail!("{what} has kind `{other}`; expected http, syslog_udp or syslog_tcp")
-                }
+                other => match crate::estate::kind_of(other) {
+                    Some(kind) => kind,
+                    None => bail!(
+                        "{what} has kind `{other}`; expected http, syslog_udp, syslog_tcp, dc09_tcp, dc09_udp, mqtt, onvif_push or onvif_pull"
+                    ),
+                },
             };
             let token = secret(
                 &what,
@@ -240,10 +266,16 @@ impl Config {
                 env,
             )?;
             match kind {
-                SourceKind::Http if token.is_none() => {
-                    bail!("{what} is an http source and needs `token_sha256` or `token_env`")
+                SourceKind::Http | SourceKind::OnvifPush if token.is_none() => {
+                    bail!(
+                        "{what} is an {} source and needs `token_sha256` or `token_env`",
+                        kind.as_str()
+                    )
                 }
-                SourceKind::SyslogUdp | SourceKind::SyslogTcp => {
+                SourceKind::SyslogUdp
+                | SourceKind::SyslogTcp
+                | SourceKind::Dc09Tcp
+                | SourceKind::Dc09Udp => {
                     let Some(addr) = s.listen else {
                         bail!(
                             "{what} is a syslog source and needs `listen`, e.g. \"0.0.0.0:5514\""
@@ -257,6 +289,17 @@ impl Config {
             }
             if s.product.trim().is_empty() {
                 bail!("{what} needs a `product`");
+            }
+            if let Some(setup) = crate::estate::resolve_source(
+                kind,
+                s.dc09.as_ref(),
+                s.mqtt.as_ref(),
+                s.onvif.as_ref(),
+                env,
+            )
+            .with_context(|| what.clone())?
+            {
+                estate.insert(s.id.clone(), setup);
             }
             sources.push(SourceSetup {
                 binding: SourceBinding {
@@ -312,6 +355,7 @@ impl Config {
             tenants,
             sources,
             tokens,
+            estate,
         })
     }
 }
@@ -407,6 +451,64 @@ mod tests {
         assert!(error_of(&bad_kind).contains("kind `carrier-pigeon`"));
         let client_without_tenant = GOOD.replace("provider_admin", "client_viewer");
         assert!(error_of(&client_without_tenant).contains("needs a `tenant`"));
+    }
+
+    #[test]
+    fn estate_sources_resolve_with_their_settings() {
+        let text = format!(
+            "{GOOD}{}",
+            r#"
+        [[sources]]
+        id = "northgate-arc"
+        tenant = "northgate"
+        kind = "dc09_udp"
+        product = "sia-dc09"
+        listen = "127.0.0.1:9000"
+        [sources.dc09]
+        [[sources.dc09.accounts]]
+        account = "1234"
+        site = "lon1"
+        category = "SP4"
+        key_env = "NG_WIN"
+
+        [[sources]]
+        id = "northgate-cams"
+        tenant = "northgate"
+        kind = "onvif_push"
+        product = "onvif"
+        token_env = "NG_WIN"
+        [sources.onvif]
+        cameras = [{ id = "cam-1", covers_door = "d-1" }]
+        "#
+        );
+        let config: Config = toml::from_str(&text).unwrap();
+        let err = format!("{:#}", config.resolve(&env).unwrap_err());
+        assert!(
+            err.contains("source `northgate-arc`") && err.contains("key"),
+            "{err}"
+        );
+        let text = text.replace("key_env = \"NG_WIN\"", "");
+        let r: Resolved = toml::from_str::<Config>(&text)
+            .unwrap()
+            .resolve(&env)
+            .unwrap();
+        assert_eq!(r.sources.len(), 4);
+        assert!(matches!(
+            r.estate.get(&SourceId::new("northgate-arc").unwrap()),
+            Some(crate::estate::EstateSetup::Dc09(_))
+        ));
+        assert!(matches!(
+            r.estate.get(&SourceId::new("northgate-cams").unwrap()),
+            Some(crate::estate::EstateSetup::OnvifPush(_))
+        ));
+        let no_listen = text.replace("listen = \"127.0.0.1:9000\"", "");
+        assert!(error_of(&no_listen).contains("needs `listen`"));
+        let no_table = text.replace("[sources.dc09]", "").replace("[[sources.dc09.accounts]]\n        account = \"1234\"\n        site = \"lon1\"\n        category = \"SP4\"", "");
+        assert!(
+            error_of(&no_table).contains("[sources.dc09]"),
+            "{}",
+            error_of(&no_table)
+        );
     }
 
     #[test]

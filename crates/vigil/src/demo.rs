@@ -53,6 +53,10 @@ pub struct DemoArgs {
     /// Further Sigma rule folders to load beside Vigil's own.
     #[arg(long)]
     rules: Vec<PathBuf>,
+    /// An MQTT broker (`mqtt://127.0.0.1:1883`) for the simulated sensor
+    /// gateways' Sparkplug B traffic; without it they stay silent.
+    #[arg(long, env = "VIGIL_DEMO_MQTT_URL")]
+    mqtt: Option<String>,
 }
 
 /// The files a demo owns in its data folder (and `--fresh` removes).
@@ -82,18 +86,30 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(start, args.speed));
 
     let admin_token = args.admin_token.clone().unwrap_or_else(new_token);
-    let (resolved, ingest_tokens, viewer_tokens) = demo_setup(&world, &admin_token);
-    let detector = crate::rules::load_for_serving(true, &args.rules)?;
-    let node = Node::start(NodeSpec {
-        data_dir: args.data.clone(),
-        listen: args.listen,
-        retention: Some(chrono::Duration::days(30)),
-        alert_window: chrono::Duration::hours(1),
-        limits: Default::default(),
-        resolved,
-        detector,
-        clock: clock.clone(),
-    })
+    let (resolved, ingest_tokens, viewer_tokens) =
+        demo_setup(&world, &admin_token, args.mqtt.as_deref());
+    let (detector, correlations) = crate::rules::load_engine(true, &args.rules, &[])?;
+    // The simulated clock runs fast: what is minutes of lateness to a real
+    // source is seconds here, so the demo allows an hour.
+    let correlation_settings = vigil_pipeline::CorrelationSettings {
+        allowed_lateness_seconds: 3600,
+        ..Default::default()
+    };
+    let correlations = crate::rules::correlation_stage(correlations, &correlation_settings);
+    let node = Node::start_with(
+        NodeSpec {
+            data_dir: args.data.clone(),
+            listen: args.listen,
+            retention: Some(chrono::Duration::days(30)),
+            alert_window: chrono::Duration::hours(1),
+            limits: Default::default(),
+            resolved,
+            detector,
+            clock: clock.clone(),
+            desk: Default::default(),
+        },
+        correlations,
+    )
     .await?;
 
     print_banner(
@@ -105,6 +121,36 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         &world,
     );
 
+    for (tenant, people) in crate::demo_estate::people(&world) {
+        node.estate_store.replace_people(&tenant, &people).await?;
+    }
+    // The register task would notice within seconds, but the simulator's
+    // first badge reads come sooner and must already resolve to people.
+    let people = node
+        .estate_store
+        .people(&vigil_store::TenantScope::All)
+        .await?;
+    node.pipeline
+        .set_people(std::sync::Arc::new(vigil_pipeline::PeopleRegister::new(
+            people,
+        )));
+    let estate = crate::demo_estate::EstateDriver::new(
+        &world,
+        clock.clone(),
+        node.http_addr,
+        node.syslog_addrs
+            .iter()
+            .filter(|(_, (kind, _))| *kind == SourceKind::Dc09Tcp)
+            .map(|(id, (_, addr))| (id.clone(), *addr))
+            .collect(),
+        world
+            .all_sources()
+            .into_iter()
+            .filter(|b| b.kind == SourceKind::OnvifPush)
+            .filter_map(|b| Some((b.id.clone(), ingest_tokens.get(&b.id)?.clone())))
+            .collect(),
+        args.mqtt.as_deref(),
+    );
     let driver = Driver::new(
         &world,
         args.seed,
@@ -114,7 +160,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         ingest_tokens,
         node.syslog_addrs.clone(),
         args.data.join("ground-truth.jsonl"),
-    )?;
+    )?
+    .with_estate(estate);
     let mut driving = tokio::spawn(driver.run());
     let stop_after = async {
         match args.run_for {
@@ -143,6 +190,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 fn demo_setup(
     world: &World,
     admin_token: &str,
+    mqtt: Option<&str>,
 ) -> (Resolved, IngestTokens, BTreeMap<String, String>) {
     let mut resolved = Resolved {
         tenants: Vec::new(),
@@ -153,6 +201,7 @@ fn demo_setup(
             tenant: None,
             hash: hash_token(admin_token),
         }],
+        estate: Default::default(),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();
@@ -168,16 +217,18 @@ fn demo_setup(
         viewer_tokens.insert(tw.tenant.id.to_string(), viewer);
         for binding in &tw.sources {
             let (token, listen) = match binding.kind {
-                SourceKind::Http => {
+                SourceKind::Http | SourceKind::OnvifPush => {
                     let token = new_token();
                     let hash = hash_token(&token);
                     ingest_tokens.insert(binding.id.clone(), token);
                     (Some(hash), None)
                 }
-                SourceKind::SyslogTcp | SourceKind::SyslogUdp => {
+                SourceKind::SyslogTcp | SourceKind::SyslogUdp | SourceKind::Dc09Tcp => {
                     (None, Some(SocketAddr::from(([127, 0, 0, 1], 0))))
                 }
-                SourceKind::File => (None, None),
+                // Sensor gateways publish only when a broker is given.
+                SourceKind::Mqtt if mqtt.is_none() => continue,
+                _ => (None, None),
             };
             resolved.sources.push(SourceSetup {
                 binding: binding.clone(),
@@ -185,6 +236,11 @@ fn demo_setup(
                 listen,
             });
         }
+    }
+    resolved.estate = crate::demo_estate::setups(world, mqtt);
+    for (setup, estate) in crate::demo_estate::dialler_sources(world) {
+        resolved.estate.insert(setup.binding.id.clone(), estate);
+        resolved.sources.push(setup);
     }
     (resolved, ingest_tokens, viewer_tokens)
 }
@@ -224,6 +280,9 @@ fn print_banner(
                 ingest_tokens.get(&binding.id),
                 node.syslog_addrs.get(&binding.id),
             ) {
+                (Some(token), _) if binding.kind == SourceKind::OnvifPush => {
+                    format!("ONVIF Notify to {url}/onvif/notify/{token}/<camera>")
+                }
                 (Some(token), _) => format!("POST {url}/api/v1/ingest  token {token}"),
                 (None, Some((kind, addr))) => format!("{} {addr}", kind.as_str()),
                 (None, None) => "-".into(),
@@ -231,6 +290,14 @@ fn print_banner(
             out.push_str(&format!("  {:<24} {how}\n", binding.id.as_str()));
         }
     }
+    out.push_str(&format!(
+        "\nAlarm panels: a SIA DC-09 receiver for real diallers on {} (TCP and UDP), tenant {}:\n  account {} in clear, account {} with AES-128 key {}\n",
+        crate::demo_estate::DIALLER_ADDR,
+        world.tenants.first().map(|t| t.tenant.id.to_string()).unwrap_or_default(),
+        crate::demo_estate::DIALLER_PLAIN_ACCOUNT,
+        crate::demo_estate::DIALLER_AES_ACCOUNT,
+        crate::demo_estate::DIALLER_AES_KEY,
+    ));
     out.push_str(&format!(
         "\nAttack stories are written to {} as they start.\n",
         args.data.join("ground-truth.jsonl").display()
@@ -247,6 +314,7 @@ fn print_banner(
 
 /// Feeds the simulator's output into the node through the real protocols.
 struct Driver {
+    estate: Option<crate::demo_estate::EstateDriver>,
     sim: Simulator,
     clock: Arc<dyn Clock>,
     http: reqwest::Client,
@@ -278,7 +346,14 @@ impl Driver {
             syslog_addrs,
             syslog_streams: BTreeMap::new(),
             ground_truth: open_append(&ground_truth_path)?,
+            estate: None,
         })
+    }
+
+    /// Delivers the simulator's DC-09, ONVIF and Sparkplug traffic too.
+    fn with_estate(mut self, estate: crate::demo_estate::EstateDriver) -> Self {
+        self.estate = Some(estate);
+        self
     }
 
     /// Runs until dropped; returns only on a failure to record ground truth.
@@ -306,6 +381,7 @@ impl Driver {
     async fn deliver(&mut self, emissions: Vec<Emission>) {
         let mut json: BTreeMap<SourceId, Vec<u8>> = BTreeMap::new();
         let mut syslog: BTreeMap<SourceId, Vec<u8>> = BTreeMap::new();
+        let mut estate = Vec::new();
         for e in emissions {
             match e.payload {
                 SimPayload::Json(fields) => {
@@ -320,6 +396,7 @@ impl Driver {
                     frames.extend_from_slice(format!("{} ", line.len()).as_bytes());
                     frames.extend_from_slice(line.as_bytes());
                 }
+                other => estate.push((e.source, e.at, other)),
             }
         }
         for (source, body) in json {
@@ -344,6 +421,9 @@ impl Driver {
                 tracing::warn!(%source, error = %e, "demo could not deliver syslog");
                 self.syslog_streams.remove(&source);
             }
+        }
+        if let Some(driver) = &mut self.estate {
+            driver.deliver(estate).await;
         }
     }
 

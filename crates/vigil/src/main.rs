@@ -1,8 +1,14 @@
 //! `vigil`: the one binary.
 
 mod bench;
+mod bench_dc09;
+mod bench_triage;
 mod config;
 mod demo;
+mod demo_estate;
+mod desk;
+mod estate;
+mod hunt;
 mod import;
 mod node;
 mod rules;
@@ -49,6 +55,30 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Run Sigma rules over files and folders (EVTX, JSON, JSON lines, gzip
+    /// and zip of them) and print what they detect.
+    Hunt(hunt::HuntArgs),
+    /// Work the alarm queue of a running server (`--url`, `--token`).
+    Alarms {
+        #[command(subcommand)]
+        command: desk::AlarmsCommand,
+    },
+    /// Work incidents on a running server (`--url`, `--token`).
+    Incidents {
+        #[command(subcommand)]
+        command: desk::IncidentsCommand,
+    },
+    /// Verify the audit chain, or export a client's entries with proofs.
+    Audit {
+        #[command(subcommand)]
+        command: desk::AuditCommand,
+    },
+    /// The physical estate: import the people register (HR export) or an
+    /// access-control export.
+    Estate {
+        #[command(subcommand)]
+        command: estate::EstateCommand,
+    },
     /// Measure throughput (not a test; prints figures).
     Bench {
         #[command(subcommand)]
@@ -92,13 +122,20 @@ fn main() -> anyhow::Result<()> {
             Command::Rules { command } => rules::run(command),
             Command::Token { command } => token(command),
             Command::Bench { command } => bench::run(command).await,
+            Command::Estate { command } => estate::run(command).await,
+            Command::Alarms { command } => desk::alarms(command).await,
+            Command::Incidents { command } => desk::incidents(command).await,
+            Command::Audit { command } => desk::audit(command).await,
+            Command::Hunt(args) => hunt::run(args),
         }
     })
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (config, resolved) = config::Config::load(&args.config)?;
-    let detector = rules::load_for_serving(config.builtin_rules, &config.rules)?;
+    let (detector, correlations) =
+        rules::load_engine(config.builtin_rules, &config.rules, &config.pipelines)?;
+    let correlations = rules::correlation_stage(correlations, &config.correlation);
     let spec = node::NodeSpec {
         data_dir: config.data_dir.clone(),
         listen: args.listen.unwrap_or(config.listen),
@@ -112,8 +149,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         resolved,
         detector,
         clock: std::sync::Arc::new(vigil_model::SystemClock),
+        desk: config.desk.clone().resolve()?,
     };
-    let node = node::Node::start(spec).await?;
+    let node = node::Node::start_with(spec, correlations).await?;
     println!("vigil serving on http://{}", node.http_addr);
     for (id, (kind, addr)) in &node.syslog_addrs {
         println!("  source {id}: {} on {addr}", kind.as_str());

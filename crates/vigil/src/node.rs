@@ -12,10 +12,10 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinHandle;
 use vigil_detect::Detector;
 use vigil_model::{Clock, SourceId, SourceKind};
-use vigil_pipeline::{Pipeline, PipelineConfig};
+use vigil_pipeline::{CorrelationStage, Pipeline, PipelineConfig};
 use vigil_server::{AppState, Limits};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
-use vigil_store::{Bus, LocalBus, Store};
+use vigil_store::{Bus, CorrelationStateStore, LocalBus, Store};
 
 use crate::config::{Resolved, SourceSetup};
 
@@ -37,23 +37,39 @@ pub struct NodeSpec {
     pub detector: Arc<dyn Detector>,
     /// The time.
     pub clock: Arc<dyn Clock>,
+    /// The desk's configuration (secrets already resolved).
+    pub desk: vigil_desk::DeskConfig,
 }
 
 /// A started node.
 pub struct Node {
     /// The store.
     pub store: Arc<dyn Store>,
+    /// The store's estate part (people register, devices, supervision).
+    pub estate_store: Arc<dyn vigil_store::EstateStore>,
     /// The HTTP API's bound address.
     pub http_addr: SocketAddr,
     /// Each syslog source's bound address.
     pub syslog_addrs: BTreeMap<SourceId, (SourceKind, SocketAddr)>,
+    /// The desk.
+    pub desk: vigil_desk::service::Desk,
+    /// The event pipeline (for loading the people register at once).
+    pub pipeline: Pipeline,
+    desk_workers: vigil_desk::service::Workers,
     tasks: Vec<JoinHandle<()>>,
     http: JoinHandle<std::io::Result<()>>,
     shutdown: tokio::sync::watch::Sender<bool>,
+    correlation: Option<CorrelationRun>,
 }
 
 /// Opens the embedded store in `data_dir`.
 pub fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_sqlite(data_dir)?)
+}
+
+/// Opens the embedded store in `data_dir`, as the SQLite store itself (it
+/// is both the [`Store`] and the desk's store).
+pub fn open_sqlite(data_dir: &std::path::Path) -> anyhow::Result<Arc<SqliteStore>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
     let path = data_dir.join("vigil.db");
@@ -83,20 +99,50 @@ impl Node {
     /// Opens the store, registers the configuration, binds every listener
     /// and starts serving.
     pub async fn start(spec: NodeSpec) -> anyhow::Result<Node> {
-        let store = open_store(&spec.data_dir)?;
+        Self::start_with(spec, None).await
+    }
+
+    /// As [`Node::start`], with correlations (and how often their state is
+    /// saved): their state is restored from the store before any listener
+    /// opens, saved periodically, and saved again by [`Node::stop`].
+    pub async fn start_with(
+        spec: NodeSpec,
+        correlations: Option<(Arc<CorrelationStage>, std::time::Duration)>,
+    ) -> anyhow::Result<Node> {
+        let sqlite = open_sqlite(&spec.data_dir)?;
+        let store: Arc<dyn Store> = sqlite.clone();
+        let correlation_store: Arc<dyn CorrelationStateStore> = sqlite.clone();
+        let estate_store: Arc<dyn vigil_store::EstateStore> = sqlite.clone();
         register(store.as_ref(), &spec.resolved).await?;
+        let (desk, desk_workers) =
+            crate::desk::start_desk(sqlite, spec.clock.clone(), spec.desk, &spec.data_dir).await?;
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(4096));
         let pipeline = Pipeline::new(
             store.clone(),
             bus.clone(),
             spec.clock.clone(),
-            spec.detector,
+            // The estate's converged rules that need state run after Sigma.
+            Arc::new(vigil_estate::converged::ConvergedDetector::new(
+                spec.detector,
+                Default::default(),
+            )),
             PipelineConfig {
                 alert_window: spec.alert_window,
             },
         );
 
         let mut tasks = Vec::new();
+        let correlation = match correlations {
+            Some((stage, every)) => Some(
+                CorrelationRun::start(stage, every, &pipeline, correlation_store, &spec.clock)
+                    .await
+                    .map(|(run, task)| {
+                        tasks.push(task);
+                        run
+                    })?,
+            ),
+            None => None,
+        };
         let mut syslog_addrs = BTreeMap::new();
         for source in &spec.resolved.sources {
             let Some(addr) = source.listen else { continue };
@@ -135,6 +181,14 @@ impl Node {
             syslog_addrs.insert(binding.id.clone(), (binding.kind, bound));
         }
 
+        let estate_store_for_node = estate_store.clone();
+        let estate =
+            crate::estate::start(&spec.resolved, &pipeline, store.clone(), estate_store).await?;
+        tasks.extend(estate.tasks);
+        for (id, kind, addr) in estate.addrs {
+            syslog_addrs.insert(id, (kind, addr));
+        }
+
         if let Some(retention) = spec.retention {
             tasks.push(tokio::spawn(retention_task(
                 store.clone(),
@@ -152,7 +206,9 @@ impl Node {
             store: store.clone(),
             bus,
             limits: spec.limits,
-        });
+            desk: desk.clone(),
+        })
+        .merge(estate.router);
         let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
         let http = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -164,11 +220,16 @@ impl Node {
         tracing::info!(%http_addr, "HTTP API listening");
         Ok(Node {
             store,
+            estate_store: estate_store_for_node,
+            desk,
+            pipeline,
+            desk_workers,
             http_addr,
             syslog_addrs,
             tasks,
             http,
             shutdown,
+            correlation,
         })
     }
 
@@ -179,6 +240,13 @@ impl Node {
         }
         let _ = self.shutdown.send(true);
         self.http.await.context("HTTP server task failed")??;
+        if let Some(correlation) = &self.correlation {
+            correlation.save().await;
+        }
+        self.desk_workers.stop().await;
+        if let Err(e) = self.desk.save_model().await {
+            tracing::warn!(error = %e, "could not save the false-alarm model");
+        }
         Ok(())
     }
 }
@@ -199,6 +267,60 @@ async fn retention_task(store: Arc<dyn Store>, clock: Arc<dyn Clock>, retention:
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "events past retention purged"),
             Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+        }
+    }
+}
+
+/// The correlation stage of a running node and where its state is saved.
+struct CorrelationRun {
+    stage: Arc<CorrelationStage>,
+    store: Arc<dyn CorrelationStateStore>,
+    clock: Arc<dyn Clock>,
+}
+
+impl CorrelationRun {
+    /// Restores the saved state, installs the stage in `pipeline`, and
+    /// starts the task that saves the state every `every`.
+    async fn start(
+        stage: Arc<CorrelationStage>,
+        every: std::time::Duration,
+        pipeline: &Pipeline,
+        store: Arc<dyn CorrelationStateStore>,
+        clock: &Arc<dyn Clock>,
+    ) -> anyhow::Result<(CorrelationRun, JoinHandle<()>)> {
+        match stage
+            .load(store.as_ref())
+            .await
+            .context("cannot read the saved correlation state")?
+        {
+            Some(report) => tracing::info!(
+                groups = report.groups,
+                dropped_changed = report.dropped_changed,
+                dropped_unknown = report.dropped_unknown,
+                "correlation state restored"
+            ),
+            None => tracing::info!("no saved correlation state; starting empty"),
+        }
+        pipeline.set_correlations(Some(stage.clone()));
+        let task = tokio::spawn(vigil_pipeline::save_periodically(
+            stage.clone(),
+            store.clone(),
+            clock.clone(),
+            every.max(std::time::Duration::from_secs(1)),
+        ));
+        let run = CorrelationRun {
+            stage,
+            store,
+            clock: clock.clone(),
+        };
+        Ok((run, task))
+    }
+
+    /// Saves the state now; a failure is logged (the node is stopping).
+    async fn save(&self) {
+        match self.stage.save(self.store.as_ref(), self.clock.now()).await {
+            Ok(()) => tracing::info!("correlation state saved"),
+            Err(e) => tracing::warn!(error = %e, "correlation state not saved"),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::bail;
 use clap::Subcommand;
 use include_dir::{Dir, include_dir};
+use vigil_correlate::CorrelationSet;
 use vigil_detect::{Detector, LoadOptions, LoadReport, RuleSet};
 
 /// Vigil's shipped rules, embedded so that `cargo run` needs nothing else.
@@ -24,6 +25,11 @@ pub enum RulesCommand {
         /// Print only the rejected rules and the summary.
         #[arg(long, short)]
         quiet: bool,
+        /// A processing pipeline applied to the rules: a built-in name
+        /// (`windows`, `windows-nested`, `windows-4688`, `linux-auditd`,
+        /// `vigil`) or a pySigma pipeline YAML file; may be repeated.
+        #[arg(long)]
+        pipeline: Vec<String>,
     },
     /// Lists Vigil's built-in rules.
     Builtin,
@@ -72,8 +78,74 @@ pub fn load_for_serving(builtin: bool, dirs: &[PathBuf]) -> anyhow::Result<Arc<d
     Ok(Arc::new(report.ruleset))
 }
 
+/// Load options with the processing pipelines named by `pipelines`
+/// (built-in names or files).
+pub fn options_with_pipelines(pipelines: &[String]) -> anyhow::Result<LoadOptions> {
+    let mut options = LoadOptions::default();
+    for spec in pipelines {
+        let pipeline = vigil_detect::pipeline::Pipeline::resolve(spec)
+            .map_err(|e| anyhow::anyhow!("pipeline {e}"))?;
+        options = options.with_pipeline(pipeline);
+    }
+    Ok(options)
+}
+
+/// The compiled rules a node runs, and its correlations if it has any.
+pub type Engine = (Arc<dyn Detector>, Option<Arc<CorrelationSet>>);
+
+/// Loads the rules and the correlations a node runs with, through
+/// `pipelines`. Rules and correlations that do not load are logged with
+/// their reason and left out. No correlation: `None`.
+pub fn load_engine(
+    builtin: bool,
+    dirs: &[PathBuf],
+    pipelines: &[String],
+) -> anyhow::Result<Engine> {
+    let options = options_with_pipelines(pipelines)?;
+    let report = load_with(builtin, dirs, &options)?;
+    let (correlations, correlation_outcomes) = CorrelationSet::compile(&report);
+    let mut rejected = 0;
+    for outcome in report.outcomes.iter().chain(&correlation_outcomes) {
+        if let Err(e) = &outcome.result {
+            rejected += 1;
+            tracing::warn!(rule = %outcome.origin, reason = %e, "rule not loaded");
+        }
+    }
+    tracing::info!(
+        loaded = report.ruleset.rule_count(),
+        correlations = correlations.len(),
+        rejected,
+        "detection rules ready"
+    );
+    let correlations = (!correlations.is_empty()).then(|| Arc::new(correlations));
+    Ok((Arc::new(report.ruleset), correlations))
+}
+
+/// The correlation stage for a node running `correlations` with
+/// `settings`, and how often its state is saved; `None` without
+/// correlations.
+pub fn correlation_stage(
+    correlations: Option<Arc<CorrelationSet>>,
+    settings: &vigil_pipeline::CorrelationSettings,
+) -> Option<(Arc<vigil_pipeline::CorrelationStage>, std::time::Duration)> {
+    correlations.map(|set| {
+        let stage = vigil_pipeline::CorrelationStage::new(set, settings.engine_config());
+        let every = std::time::Duration::from_secs(u64::from(settings.snapshot_every_seconds));
+        (Arc::new(stage), every)
+    })
+}
+
 /// Loads built-in rules (when asked) and every rule under `dirs`.
 pub fn load(builtin: bool, dirs: &[PathBuf]) -> anyhow::Result<LoadReport> {
+    load_with(builtin, dirs, &LoadOptions::default())
+}
+
+/// As [`load`], with `options` (pipelines, placeholders).
+pub fn load_with(
+    builtin: bool,
+    dirs: &[PathBuf],
+    options: &LoadOptions,
+) -> anyhow::Result<LoadReport> {
     let mut sources = if builtin {
         builtin_sources()
     } else {
@@ -82,7 +154,7 @@ pub fn load(builtin: bool, dirs: &[PathBuf]) -> anyhow::Result<LoadReport> {
     for dir in dirs {
         read_rule_files(dir, &mut sources)?;
     }
-    Ok(RuleSet::load_sources(sources, &LoadOptions::default()))
+    Ok(RuleSet::load_sources(sources, options))
 }
 
 /// Loads the first `count` rules under `dir` that load (in path order), for
@@ -133,7 +205,11 @@ fn read_rule_files(path: &Path, out: &mut Vec<(String, String)>) -> anyhow::Resu
 /// Runs `vigil rules …`.
 pub fn run(command: RulesCommand) -> anyhow::Result<()> {
     match command {
-        RulesCommand::Check { paths, quiet } => check(&paths, quiet),
+        RulesCommand::Check {
+            paths,
+            quiet,
+            pipeline,
+        } => check(&paths, quiet, &pipeline),
         RulesCommand::Builtin => {
             let report = load(true, &[])?;
             for outcome in &report.outcomes {
@@ -149,29 +225,61 @@ pub fn run(command: RulesCommand) -> anyhow::Result<()> {
     }
 }
 
-fn check(paths: &[PathBuf], quiet: bool) -> anyhow::Result<()> {
-    let report = load(false, paths)?;
+fn check(paths: &[PathBuf], quiet: bool, pipelines: &[String]) -> anyhow::Result<()> {
+    let report = load_with(false, paths, &options_with_pipelines(pipelines)?)?;
+    let (_, correlation_outcomes) = CorrelationSet::compile(&report);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut rejected = 0usize;
+    // Correlations that did not parse are among the load's outcomes.
+    let mut correlations_rejected = 0usize;
     for outcome in &report.outcomes {
         let name = outcome
             .title
             .as_deref()
             .map(|t| format!("{t} ({})", outcome.origin))
             .unwrap_or_else(|| outcome.origin.clone());
+        let correlation = outcome.kind == vigil_detect::DocumentKind::Correlation;
+        let what = if correlation { "correlation " } else { "" };
         match &outcome.result {
             Ok(()) if !quiet => println!("loaded    {name}"),
             Ok(()) => {}
             Err(e) => {
                 rejected += 1;
-                println!("REJECTED  {name}: {e}");
+                correlations_rejected += usize::from(correlation);
+                println!("REJECTED  {what}{name}: {e}");
                 *reasons.entry(e.kind().to_owned()).or_default() += 1;
             }
         }
     }
     let loaded = report.outcomes.len() - rejected;
+    let mut correlations_loaded = 0usize;
+    for outcome in &correlation_outcomes {
+        let name = outcome
+            .title
+            .as_deref()
+            .map(|t| format!("{t} ({})", outcome.origin))
+            .unwrap_or_else(|| outcome.origin.clone());
+        match &outcome.result {
+            Ok(()) => {
+                correlations_loaded += 1;
+                if !quiet {
+                    println!("loaded    correlation {name}");
+                }
+            }
+            Err(e) => {
+                correlations_rejected += 1;
+                println!("REJECTED  correlation {name}: {e}");
+                *reasons.entry(e.kind().to_owned()).or_default() += 1;
+            }
+        }
+    }
+    let loaded = loaded + correlations_loaded;
+    let rejected = rejected + correlation_outcomes.len() - correlations_loaded;
     println!();
     println!("{loaded} rules loaded, {rejected} rejected");
+    println!(
+        "  of which correlations: {correlations_loaded} loaded, {correlations_rejected} rejected"
+    );
     for (reason, count) in &reasons {
         println!("  {count:>5}  {reason}");
     }

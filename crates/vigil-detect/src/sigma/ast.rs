@@ -16,6 +16,8 @@ pub enum SigmaDocument {
     Rule(RuleAst),
     /// A global filter that narrows other rules (the Sigma filters specification).
     Filter(FilterAst),
+    /// A correlation meta-rule (the Sigma correlation specification).
+    Correlation(super::correlation::CorrelationAst),
 }
 
 /// A detection rule as written.

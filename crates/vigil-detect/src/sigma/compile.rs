@@ -1,27 +1,21 @@
 //! From a rule's detection (searches and bound condition) to the compiled
 //! matcher.
 
-use std::collections::HashSet;
-
-use aho_corasick::AhoCorasick;
-
 use super::ast::{DetectionAst, SearchBody};
 use super::condition::Resolved;
 use super::matcher::{
-    Check, CompiledDetection, Exact, FieldRefTest, FieldSlots, FieldTest, Glob, GlobToken,
-    KeywordTest, Node, TextSet, ValueSet,
+    Check, CompiledDetection, FieldRefTest, FieldSlots, FieldTest, Glob, GlobToken, KeywordTest,
+    Node, ValueSet,
 };
 use super::modifiers::{Link, LoweredItem, Operand, Placeholders, lower_item};
 use super::pattern::Part;
 use super::values::fold;
+use crate::automaton::{AtomDef, Shape, Target};
 use crate::error::RuleError;
 
-/// Past this many exact values a field's set is hashed rather than scanned.
-const HASH_EXACT_FROM: usize = 12;
-
 /// Compiles `detection` with its conditions already bound to its searches
-/// (`conditions` are ORed, as a list of conditions is). Field names are
-/// numbered in `slots`, shared by the whole rule set.
+/// (`conditions` are ORed, as a list of conditions is). Field names and
+/// text patterns are numbered in `slots`, shared by the whole rule set.
 pub(crate) fn compile_detection(
     detection: &DetectionAst,
     conditions: &[Resolved],
@@ -117,41 +111,53 @@ fn item_node(item: &LoweredItem, slots: &mut FieldSlots) -> Node {
         Operand::Exists(b) => Some(*b),
         _ => None,
     });
+    let slot = item.field.as_ref().map(|field| slots.slot(field));
+    let target = slot.map_or(Target::Keywords, Target::Field);
     let check = match (exists, item.link) {
         (Some(present), _) => Check::Exists(present),
-        (None, Link::Any) => Check::Any(Box::new(value_set(item.values.iter().flatten()))),
+        (None, Link::Any) => Check::Any(Box::new(value_set(
+            item.values.iter().flatten(),
+            target,
+            slots,
+        ))),
         (None, Link::All) => Check::All(
             item.values
                 .iter()
-                .map(|alternatives| value_set(alternatives.iter()))
+                .map(|alternatives| value_set(alternatives.iter(), target, slots))
                 .collect(),
         ),
     };
-    match &item.field {
-        Some(field) => Node::Field(Box::new(FieldTest {
+    match (&item.field, slot) {
+        (Some(field), Some(slot)) => Node::Field(Box::new(FieldTest {
             field: field.as_str().into(),
-            slot: slots.slot(field),
+            slot,
             negate: item.negate,
             check,
         })),
-        None => Node::Keyword(Box::new(KeywordTest {
+        _ => Node::Keyword(Box::new(KeywordTest {
             negate: item.negate,
             check,
         })),
     }
 }
 
-fn value_set<'a>(operands: impl Iterator<Item = &'a Operand>) -> ValueSet {
+fn value_set<'a>(
+    operands: impl Iterator<Item = &'a Operand>,
+    target: Target,
+    slots: &mut FieldSlots,
+) -> ValueSet {
     let mut set = ValueSet::default();
-    let mut folded = TextSetBuilder::default();
-    let mut cased = TextSetBuilder::default();
+    let mut atoms = Vec::new();
     for operand in operands {
         match operand {
-            Operand::Pattern { pattern, cased: c } => {
-                if *c {
-                    cased.add(pattern.parts(), false);
-                } else {
-                    folded.add(pattern.parts(), true);
+            Operand::Pattern { pattern, cased } => {
+                let atom = slots.atom(AtomDef {
+                    target,
+                    cased: *cased,
+                    shape: shape(pattern.parts(), !*cased),
+                });
+                if !atoms.contains(&atom) {
+                    atoms.push(atom);
                 }
             }
             Operand::Regex(re) => set.regexes.push(re.clone()),
@@ -168,90 +174,31 @@ fn value_set<'a>(operands: impl Iterator<Item = &'a Operand>) -> ValueSet {
             }),
         }
     }
-    set.folded = folded.build();
-    set.cased = cased.build();
+    set.atoms = atoms.into_boxed_slice();
     set
 }
 
-#[derive(Default)]
-struct TextSetBuilder {
-    used: bool,
-    any: bool,
-    exact: Vec<Box<str>>,
-    prefixes: Vec<Box<str>>,
-    suffixes: Vec<Box<str>>,
-    contains: Vec<String>,
-    globs: Vec<Glob>,
-}
-
-impl TextSetBuilder {
-    fn add(&mut self, parts: &[Part], fold_case: bool) {
-        self.used = true;
-        let text = |s: &str| -> String { if fold_case { fold(s) } else { s.to_owned() } };
-        match parts {
-            [] => self.exact.push("".into()),
-            [Part::AnyRun] => self.any = true,
-            [Part::Lit(l)] => self.exact.push(text(l).into()),
-            [Part::Lit(l), Part::AnyRun] => self.prefixes.push(text(l).into()),
-            [Part::AnyRun, Part::Lit(l)] => self.suffixes.push(text(l).into()),
-            [Part::AnyRun, Part::Lit(l), Part::AnyRun] => self.contains.push(text(l)),
-            general => self.globs.push(Glob {
-                tokens: general
-                    .iter()
-                    .filter_map(|p| match p {
-                        Part::Lit(l) => Some(GlobToken::Lit(text(l).into())),
-                        Part::AnyRun => Some(GlobToken::Run),
-                        Part::AnyChar => Some(GlobToken::One),
-                        // Placeholders are filled before compiling.
-                        Part::Placeholder(_) => None,
-                    })
-                    .collect(),
-            }),
-        }
-    }
-
-    fn build(mut self) -> Option<TextSet> {
-        if !self.used {
-            return None;
-        }
-        self.exact.sort();
-        self.exact.dedup();
-        self.contains.sort();
-        self.contains.dedup();
-        let exact = if self.exact.len() >= HASH_EXACT_FROM {
-            Exact::Set(self.exact.into_iter().collect::<HashSet<_>>())
-        } else {
-            Exact::List(self.exact)
-        };
-        // Building only fails for pattern sets far beyond any rule's size;
-        // should it fail, the substrings fall back to plain globs.
-        let contains = if self.contains.is_empty() {
-            None
-        } else {
-            match AhoCorasick::new(&self.contains) {
-                Ok(ac) => Some(ac),
-                Err(_) => {
-                    for c in &self.contains {
-                        self.globs.push(Glob {
-                            tokens: vec![
-                                GlobToken::Run,
-                                GlobToken::Lit(c.as_str().into()),
-                                GlobToken::Run,
-                            ]
-                            .into_boxed_slice(),
-                        });
-                    }
-                    None
-                }
-            }
-        };
-        Some(TextSet {
-            any: self.any,
-            exact,
-            prefixes: self.prefixes,
-            suffixes: self.suffixes,
-            contains,
-            globs: self.globs,
-        })
+/// The shape of a pattern, its literals folded unless it is cased.
+fn shape(parts: &[Part], fold_case: bool) -> Shape {
+    let text = |s: &str| -> Box<str> { if fold_case { fold(s).into() } else { s.into() } };
+    match parts {
+        [] => Shape::Exact("".into()),
+        [Part::AnyRun] => Shape::Any,
+        [Part::Lit(l)] => Shape::Exact(text(l)),
+        [Part::Lit(l), Part::AnyRun] => Shape::Prefix(text(l)),
+        [Part::AnyRun, Part::Lit(l)] => Shape::Suffix(text(l)),
+        [Part::AnyRun, Part::Lit(l), Part::AnyRun] => Shape::Contains(text(l)),
+        general => Shape::Glob(Glob {
+            tokens: general
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Lit(l) => Some(GlobToken::Lit(text(l))),
+                    Part::AnyRun => Some(GlobToken::Run),
+                    Part::AnyChar => Some(GlobToken::One),
+                    // Placeholders are filled before compiling.
+                    Part::Placeholder(_) => None,
+                })
+                .collect(),
+        }),
     }
 }

@@ -137,7 +137,7 @@ fn condition(names: Vec<String>) -> impl Strategy<Value = String> {
     })
 }
 
-fn rule_yaml() -> impl Strategy<Value = String> {
+pub(crate) fn rule_yaml() -> impl Strategy<Value = String> {
     prop::collection::vec(search_body(), 2..4).prop_flat_map(|bodies| {
         let names: Vec<String> = bodies
             .iter()
@@ -175,7 +175,7 @@ fn scalar() -> impl Strategy<Value = Value> {
     ]
 }
 
-fn event() -> impl Strategy<Value = Map<String, Value>> {
+pub(crate) fn event() -> impl Strategy<Value = Map<String, Value>> {
     let value = prop_oneof![
         4 => scalar(),
         1 => prop::collection::vec(scalar(), 0..3).prop_map(Value::Array),

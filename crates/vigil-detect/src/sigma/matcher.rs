@@ -1,56 +1,93 @@
 //! The compiled form of a rule and its evaluation against a document.
 //!
-//! Patterns are folded to lowercase once, at compile time, and sorted by
-//! shape: exact values, prefixes, suffixes and substrings (the substrings of
-//! one field searched together with Aho-Corasick), leaving a general
-//! wildcard matcher only for the rest.
+//! Text patterns are not matched rule by rule. Every distinct text pattern
+//! of the rule set on a field is an *atom* (see [`crate::automaton`]); an
+//! event's field is scanned once, by one automaton holding every pattern of
+//! every rule on that field, and the atoms that hold are set in a bit set.
+//! A rule's leaves then only test bits, plus the few operands that are not
+//! text patterns (regular expressions, comparisons, networks, timestamps,
+//! field references), which are evaluated here on the prepared values.
 
-use std::collections::{HashMap, HashSet};
-
-use aho_corasick::AhoCorasick;
+use std::collections::HashMap;
 
 use super::ast::Number;
 use super::modifiers::RefMode;
 use super::values::{
-    Cidr, CmpOp, TimePart, fold_into, parse_ip, parse_number, parse_timestamp, timestamp_from_epoch,
+    Cidr, CmpOp, TimePart, parse_ip, parse_number, parse_timestamp, timestamp_from_epoch,
 };
+pub(crate) use crate::automaton::FieldSlots;
+use crate::automaton::{AtomBits, Automata};
 use crate::document::{Document, FieldValue, Scalar};
+use crate::textfold::fold_into;
+
+/// What evaluation reads: the automata of the event's log source and the event.
+pub(crate) struct Ctx<'a, D> {
+    pub(crate) automata: &'a Automata,
+    pub(crate) doc: &'a D,
+}
 
 /// State reused across evaluations: the fields of the current event, each
-/// looked up, rendered as text and case-folded once however many rules read
-/// it, and text buffers.
+/// looked up, rendered as text, case-folded and scanned for atoms once
+/// however many rules read it; the atoms that hold; text buffers.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    /// Bumped for every event; a slot filled under an older generation is stale.
-    generation: u64,
+    /// Bumped for every event; anything stamped with an older generation is stale.
+    pub(crate) generation: u64,
     /// One slot per field name of the rule set (see [`FieldSlots`]).
     slots: Vec<Slot>,
+    /// The atoms that hold for the current event (of the fields scanned so far).
+    pub(crate) bits: AtomBits,
     bufs: Bufs,
 }
 
 impl Scratch {
-    /// Forgets the previous event's fields.
-    pub(crate) fn begin_event(&mut self) {
+    /// Forgets the previous event's fields and atoms.
+    pub(crate) fn begin_event(&mut self, atom_count: usize) {
         self.generation = self.generation.wrapping_add(1);
+        self.bits.reset(atom_count);
     }
 
-    /// The prepared values of field `name` (slot `index`) of `doc`.
-    fn prepare<D: Document>(&mut self, index: usize, name: &str, doc: &D) -> (&Slot, &mut Bufs) {
+    /// The prepared values of field `index` of `ctx.doc`, looked up once per event.
+    fn prepare<D: Document>(&mut self, index: usize, name: &str, doc: &D) -> &mut Slot {
         if index >= self.slots.len() {
             self.slots.resize_with(index + 1, Slot::default);
         }
         let generation = self.generation;
-        if let Some(slot) = self.slots.get_mut(index)
-            && (slot.generation != generation || !slot.filled)
-        {
+        let slot = &mut self.slots[index];
+        if slot.generation != generation {
             slot.fill(generation, doc.field(name));
         }
-        (&self.slots[index], &mut self.bufs)
+        slot
+    }
+
+    /// Makes sure the atoms of field `index` are in `bits` for this event,
+    /// and returns the field's prepared values.
+    pub(crate) fn scan_field<D: Document>(
+        &mut self,
+        index: usize,
+        name: &str,
+        ctx: &Ctx<'_, D>,
+    ) -> (&Slot, &AtomBits, &mut Bufs) {
+        let generation = self.generation;
+        self.prepare(index, name, ctx.doc);
+        let Scratch {
+            slots, bits, bufs, ..
+        } = self;
+        let slot = &mut slots[index];
+        if slot.scanned != generation {
+            slot.scanned = generation;
+            if let Some(matcher) = ctx.automata.field(index) {
+                for value in slot.values() {
+                    matcher.scan(&value.text, &value.folded, bits);
+                }
+            }
+        }
+        (&slots[index], bits, bufs)
     }
 }
 
 #[derive(Debug, Default)]
-struct Bufs {
+pub(crate) struct Bufs {
     /// A value being prepared outside the field cache (keyword searches).
     keyword: Prepared,
     /// The text of a `fieldref`'s other value.
@@ -61,9 +98,10 @@ struct Bufs {
 
 /// A field of the current event, prepared.
 #[derive(Debug, Default)]
-struct Slot {
+pub(crate) struct Slot {
     generation: u64,
-    filled: bool,
+    /// The generation whose atoms have been scanned from this field.
+    scanned: u64,
     presence: Presence,
     /// Prepared values; only the first `len` belong to the current event
     /// (the rest keep their buffers for reuse).
@@ -82,7 +120,6 @@ enum Presence {
 impl Slot {
     fn fill(&mut self, generation: u64, value: Option<FieldValue<'_>>) {
         self.generation = generation;
-        self.filled = true;
         self.len = 0;
         self.presence = match value {
             None => Presence::Absent,
@@ -112,7 +149,7 @@ impl Slot {
 
 /// One scalar value rendered for matching.
 #[derive(Debug, Default)]
-struct Prepared {
+pub(crate) struct Prepared {
     kind: Kind,
     /// The value's text.
     text: String,
@@ -168,21 +205,6 @@ impl Prepared {
     }
 }
 
-/// Field names numbered across a rule set, so each event field is
-/// prepared once per event in its own slot.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct FieldSlots {
-    slots: HashMap<Box<str>, usize>,
-}
-
-impl FieldSlots {
-    /// The slot of `field`, numbering it if new.
-    pub(crate) fn slot(&mut self, field: &str) -> usize {
-        let next = self.slots.len();
-        *self.slots.entry(field.into()).or_insert(next)
-    }
-}
-
 /// A compiled rule: its searches and the condition over them.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledDetection {
@@ -191,9 +213,9 @@ pub(crate) struct CompiledDetection {
 }
 
 impl CompiledDetection {
-    /// Whether the rule matches `doc`; `scratch` must have begun this event.
-    pub(crate) fn matches<D: Document>(&self, doc: &D, scratch: &mut Scratch) -> bool {
-        self.root.eval(&self.searches, doc, scratch)
+    /// Whether the rule matches `ctx.doc`; `scratch` must have begun this event.
+    pub(crate) fn matches<D: Document>(&self, ctx: &Ctx<'_, D>, scratch: &mut Scratch) -> bool {
+        self.root.eval(&self.searches, ctx, scratch)
     }
 }
 
@@ -211,15 +233,15 @@ pub(crate) enum Node {
 }
 
 impl Node {
-    fn eval<D: Document>(&self, searches: &[Node], doc: &D, s: &mut Scratch) -> bool {
+    fn eval<D: Document>(&self, searches: &[Node], ctx: &Ctx<'_, D>, s: &mut Scratch) -> bool {
         match self {
-            Node::And(parts) => parts.iter().all(|p| p.eval(searches, doc, s)),
-            Node::Or(parts) => parts.iter().any(|p| p.eval(searches, doc, s)),
-            Node::Not(inner) => !inner.eval(searches, doc, s),
+            Node::And(parts) => parts.iter().all(|p| p.eval(searches, ctx, s)),
+            Node::Or(parts) => parts.iter().any(|p| p.eval(searches, ctx, s)),
+            Node::Not(inner) => !inner.eval(searches, ctx, s),
             Node::AtLeast(n, parts) => {
                 let mut count = 0;
                 for p in parts.iter() {
-                    if p.eval(searches, doc, s) {
+                    if p.eval(searches, ctx, s) {
                         count += 1;
                         if count >= *n {
                             return true;
@@ -230,9 +252,9 @@ impl Node {
             }
             Node::Search(i) => searches
                 .get(*i)
-                .is_some_and(|search| search.eval(searches, doc, s)),
-            Node::Field(test) => test.eval(doc, s),
-            Node::Keyword(test) => test.eval(doc, s),
+                .is_some_and(|search| search.eval(searches, ctx, s)),
+            Node::Field(test) => test.eval(ctx, s),
+            Node::Keyword(test) => test.eval(ctx, s),
         }
     }
 }
@@ -259,12 +281,21 @@ pub(crate) enum Check {
 }
 
 impl FieldTest {
-    fn eval<D: Document>(&self, doc: &D, s: &mut Scratch) -> bool {
-        let (slot, bufs) = s.prepare(self.slot, &self.field, doc);
+    fn eval<D: Document>(&self, ctx: &Ctx<'_, D>, s: &mut Scratch) -> bool {
         let holds = match &self.check {
-            Check::Exists(present) => (slot.presence != Presence::Absent) == *present,
-            Check::Any(set) => set.matches_slot(slot, doc, bufs),
-            Check::All(sets) => sets.iter().all(|set| set.matches_slot(slot, doc, bufs)),
+            Check::Exists(present) => {
+                let slot = s.prepare(self.slot, &self.field, ctx.doc);
+                (slot.presence != Presence::Absent) == *present
+            }
+            Check::Any(set) => {
+                let (slot, bits, bufs) = s.scan_field(self.slot, &self.field, ctx);
+                set.matches_slot(slot, bits, ctx.doc, bufs)
+            }
+            Check::All(sets) => {
+                let (slot, bits, bufs) = s.scan_field(self.slot, &self.field, ctx);
+                sets.iter()
+                    .all(|set| set.matches_slot(slot, bits, ctx.doc, bufs))
+            }
         };
         holds != self.negate
     }
@@ -279,13 +310,15 @@ pub(crate) struct KeywordTest {
 }
 
 impl KeywordTest {
-    fn eval<D: Document>(&self, doc: &D, s: &mut Scratch) -> bool {
+    fn eval<D: Document>(&self, ctx: &Ctx<'_, D>, s: &mut Scratch) -> bool {
+        // The keyword atoms of the rule's log source were scanned when the
+        // event began (see `Engine::select`).
         let holds = match &self.check {
             Check::Exists(_) => false,
-            Check::Any(set) => set.matches_any_value(doc, &mut s.bufs),
+            Check::Any(set) => set.matches_any_value(ctx.doc, &s.bits, &mut s.bufs),
             Check::All(sets) => sets
                 .iter()
-                .all(|set| set.matches_any_value(doc, &mut s.bufs)),
+                .all(|set| set.matches_any_value(ctx.doc, &s.bits, &mut s.bufs)),
         };
         holds != self.negate
     }
@@ -296,8 +329,8 @@ impl KeywordTest {
 pub(crate) struct ValueSet {
     /// An absent or null field satisfies the set.
     pub(crate) null: bool,
-    pub(crate) folded: Option<TextSet>,
-    pub(crate) cased: Option<TextSet>,
+    /// The text patterns, as atoms of the field (or of the keyword space).
+    pub(crate) atoms: Box<[u32]>,
     pub(crate) regexes: Vec<regex::Regex>,
     pub(crate) compares: Vec<(CmpOp, Number)>,
     pub(crate) times: Vec<(TimePart, i64)>,
@@ -314,16 +347,50 @@ pub(crate) struct FieldRefTest {
 }
 
 impl ValueSet {
-    fn matches_slot<D: Document>(&self, slot: &Slot, doc: &D, bufs: &mut Bufs) -> bool {
+    /// Whether anything but text patterns has to be evaluated value by value.
+    pub(crate) fn has_residual(&self) -> bool {
+        !(self.regexes.is_empty()
+            && self.compares.is_empty()
+            && self.times.is_empty()
+            && self.cidrs.is_empty()
+            && self.field_refs.is_empty())
+    }
+
+    fn any_atom(&self, bits: &AtomBits) -> bool {
+        self.atoms.iter().any(|&a| bits.get(a))
+    }
+
+    fn matches_slot<D: Document>(
+        &self,
+        slot: &Slot,
+        bits: &AtomBits,
+        doc: &D,
+        bufs: &mut Bufs,
+    ) -> bool {
         match slot.presence {
             Presence::Absent | Presence::Null => self.null,
-            Presence::Values => slot.values().iter().any(|value| {
-                self.matches_value(value, doc, &mut bufs.other, &mut bufs.other_folded)
-            }),
+            Presence::Values => {
+                self.any_atom(bits)
+                    || (self.has_residual()
+                        && slot.values().iter().any(|value| {
+                            self.residual_matches(
+                                value,
+                                doc,
+                                &mut bufs.other,
+                                &mut bufs.other_folded,
+                            )
+                        }))
+            }
         }
     }
 
-    fn matches_any_value<D: Document>(&self, doc: &D, bufs: &mut Bufs) -> bool {
+    fn matches_any_value<D: Document>(&self, doc: &D, bits: &AtomBits, bufs: &mut Bufs) -> bool {
+        if self.any_atom(bits) {
+            return true;
+        }
+        if !self.has_residual() {
+            return false;
+        }
         let Bufs {
             keyword,
             other,
@@ -331,27 +398,18 @@ impl ValueSet {
         } = bufs;
         doc.any_value(&mut |scalar| {
             keyword.fill(scalar);
-            self.matches_value(keyword, doc, other, other_folded)
+            self.residual_matches(keyword, doc, other, other_folded)
         })
     }
 
-    fn matches_value<D: Document>(
+    fn residual_matches<D: Document>(
         &self,
         value: &Prepared,
         doc: &D,
         other: &mut String,
         other_folded: &mut String,
     ) -> bool {
-        if self
-            .folded
-            .as_ref()
-            .is_some_and(|set| set.matches(&value.folded))
-            || self
-                .cased
-                .as_ref()
-                .is_some_and(|set| set.matches(&value.text))
-            || self.regexes.iter().any(|re| re.is_match(&value.text))
-        {
+        if self.regexes.iter().any(|re| re.is_match(&value.text)) {
             return true;
         }
         if self
@@ -415,51 +473,8 @@ fn field_ref_holds<D: Document>(
     })
 }
 
-/// Wildcard patterns sorted by shape. Folded sets hold folded patterns and
-/// are given folded values.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct TextSet {
-    /// `*`: any value at all.
-    pub(crate) any: bool,
-    pub(crate) exact: Exact,
-    pub(crate) prefixes: Vec<Box<str>>,
-    pub(crate) suffixes: Vec<Box<str>>,
-    pub(crate) contains: Option<AhoCorasick>,
-    pub(crate) globs: Vec<Glob>,
-}
-
-/// Exact values: a short list is scanned, a long one hashed.
-#[derive(Debug, Clone)]
-pub(crate) enum Exact {
-    List(Vec<Box<str>>),
-    Set(HashSet<Box<str>>),
-}
-
-impl Default for Exact {
-    fn default() -> Self {
-        Exact::List(Vec::new())
-    }
-}
-
-impl TextSet {
-    fn matches(&self, text: &str) -> bool {
-        if self.any {
-            return true;
-        }
-        let exact = match &self.exact {
-            Exact::List(values) => values.iter().any(|v| &**v == text),
-            Exact::Set(values) => values.contains(text),
-        };
-        exact
-            || self.prefixes.iter().any(|p| text.starts_with(&**p))
-            || self.suffixes.iter().any(|p| text.ends_with(&**p))
-            || self.contains.as_ref().is_some_and(|ac| ac.is_match(text))
-            || self.globs.iter().any(|g| g.matches(text))
-    }
-}
-
 /// One token of a general wildcard pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum GlobToken {
     Lit(Box<str>),
     /// `*`
@@ -469,12 +484,24 @@ pub(crate) enum GlobToken {
 }
 
 /// A wildcard pattern that is not a plain prefix, suffix or substring.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Glob {
     pub(crate) tokens: Box<[GlobToken]>,
 }
 
 impl Glob {
+    /// The longest literal the pattern requires, if any: an occurrence of it
+    /// is necessary for a match.
+    pub(crate) fn longest_literal(&self) -> Option<&str> {
+        self.tokens
+            .iter()
+            .filter_map(|t| match t {
+                GlobToken::Lit(l) => Some(&**l),
+                _ => None,
+            })
+            .max_by_key(|l| l.len())
+    }
+
     /// Matches the whole of `text`: greedy with backtracking to the last
     /// `*`, linear in practice and never exponential.
     pub(crate) fn matches(&self, text: &str) -> bool {
@@ -524,6 +551,32 @@ impl Glob {
     }
 }
 
+/// Field names numbered across a rule set, so each event field is
+/// prepared once per event in its own slot.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SlotNames {
+    slots: HashMap<Box<str>, usize>,
+    names: Vec<Box<str>>,
+}
+
+impl SlotNames {
+    /// The slot of `field`, numbering it if new.
+    pub(crate) fn slot(&mut self, field: &str) -> usize {
+        if let Some(&slot) = self.slots.get(field) {
+            return slot;
+        }
+        let next = self.names.len();
+        self.slots.insert(field.into(), next);
+        self.names.push(field.into());
+        next
+    }
+
+    /// The field names, by slot.
+    pub(crate) fn names(&self) -> &[Box<str>] {
+        &self.names
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -546,6 +599,7 @@ mod tests {
         assert!(g.matches("progé.exe"));
         assert!(!g.matches("prog.exe"));
         assert!(!g.matches("progAB.exe"));
+        assert_eq!(g.longest_literal().map(str::len), Some(4));
         let g = glob(vec![lit("a"), Run, lit("b"), Run, lit("c")]);
         assert!(g.matches("abc"));
         assert!(g.matches("axxbyyc"));
@@ -556,8 +610,18 @@ mod tests {
         let g = glob(vec![Run, One, Run]);
         assert!(g.matches("x"));
         assert!(!g.matches(""));
+        assert_eq!(g.longest_literal(), None);
         let g = glob(vec![]);
         assert!(g.matches(""));
         assert!(!g.matches("a"));
+    }
+
+    #[test]
+    fn slot_names_are_numbered_once() {
+        let mut names = SlotNames::default();
+        assert_eq!(names.slot("Image"), 0);
+        assert_eq!(names.slot("CommandLine"), 1);
+        assert_eq!(names.slot("Image"), 0);
+        assert_eq!(names.names(), ["Image".into(), "CommandLine".into()]);
     }
 }

@@ -8,6 +8,7 @@
 pub mod ast;
 pub(crate) mod compile;
 pub mod condition;
+pub mod correlation;
 pub(crate) mod matcher;
 pub(crate) mod modifiers;
 pub mod parse;
@@ -17,4 +18,4 @@ pub(crate) mod reference;
 pub(crate) mod values;
 
 #[cfg(test)]
-mod differential_tests;
+pub(crate) mod differential_tests;

@@ -25,6 +25,9 @@ pub struct ParsedDocument {
     pub id: Option<String>,
     /// The document's `title`, when it has one.
     pub title: Option<String>,
+    /// Whether the document has a `correlation` key (so that a broken
+    /// correlation is reported as one).
+    pub is_correlation: bool,
     /// The document, or why it is not a usable rule or filter.
     pub result: Result<SigmaDocument, RuleError>,
 }
@@ -45,6 +48,7 @@ pub fn parse_documents(text: &str) -> Vec<ParsedDocument> {
                     index,
                     id: None,
                     title: None,
+                    is_correlation: false,
                     result: Err(RuleError::Yaml {
                         line,
                         column,
@@ -63,6 +67,7 @@ pub fn parse_documents(text: &str) -> Vec<ParsedDocument> {
                     index,
                     id: None,
                     title: None,
+                    is_correlation: false,
                     result: Err(RuleError::NotAMap),
                 });
                 continue;
@@ -87,6 +92,7 @@ pub fn parse_documents(text: &str) -> Vec<ParsedDocument> {
                         index,
                         id: None,
                         title: None,
+                        is_correlation: false,
                         result: Err(RuleError::BadCollectionAction("repeat".into())),
                     });
                     continue;
@@ -102,6 +108,7 @@ pub fn parse_documents(text: &str) -> Vec<ParsedDocument> {
             index,
             id: merged.get("id").and_then(scalar_text),
             title: merged.get("title").and_then(scalar_text),
+            is_correlation: merged.contains_key("correlation"),
             result: classify(&merged),
         });
     }
@@ -143,7 +150,7 @@ fn merge(mut base: Mapping, over: Mapping) -> Mapping {
 
 fn classify(map: &Mapping) -> Result<SigmaDocument, RuleError> {
     if map.contains_key("correlation") {
-        return Err(RuleError::CorrelationUnsupported);
+        return super::correlation::parse_correlation(map).map(SigmaDocument::Correlation);
     }
     if map.contains_key("filter") && !map.contains_key("detection") {
         return parse_filter(map).map(SigmaDocument::Filter);
@@ -218,7 +225,7 @@ fn parse_filter(map: &Mapping) -> Result<FilterAst, RuleError> {
     })
 }
 
-fn parse_header(map: &Mapping) -> Result<RuleHeader, RuleError> {
+pub(crate) fn parse_header(map: &Mapping) -> Result<RuleHeader, RuleError> {
     let level = match map.get("level") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(
@@ -359,7 +366,7 @@ fn bad_search(search: &str, reason: impl Into<String>) -> RuleError {
     }
 }
 
-fn parse_search_body(name: &str, value: &Value) -> Result<SearchBody, RuleError> {
+pub(crate) fn parse_search_body(name: &str, value: &Value) -> Result<SearchBody, RuleError> {
     match value {
         Value::Mapping(map) => parse_search_map(name, map),
         Value::Sequence(items) => {
@@ -494,7 +501,7 @@ fn raw_value(value: &Value) -> Option<RawValue> {
 }
 
 /// The text of a scalar (strings as they are, numbers and booleans as written by YAML).
-fn scalar_text(value: &Value) -> Option<String> {
+pub(crate) fn scalar_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -702,11 +709,15 @@ level: high
     }
 
     #[test]
-    fn correlation_rules_are_refused_for_now() {
+    fn correlation_documents_are_parsed_and_checked() {
         assert_eq!(
             error_of("title: c\ncorrelation:\n  type: event_count\n  rules: [x]\n"),
-            RuleError::CorrelationUnsupported
+            RuleError::MissingKey("correlation.timespan")
         );
+        let docs = parse_documents(
+            "title: c\ncorrelation:\n  type: temporal\n  rules: [x, y]\n  timespan: 5m\n",
+        );
+        assert!(matches!(docs[0].result, Ok(SigmaDocument::Correlation(_))));
     }
 
     #[test]

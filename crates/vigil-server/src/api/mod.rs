@@ -2,6 +2,7 @@
 
 mod alerts;
 mod dead_letters;
+mod desk;
 mod events;
 mod ingest;
 mod ops;
@@ -31,6 +32,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/events", get(events::search))
         .route("/api/v1/dead-letters", get(dead_letters::list))
         .route("/api/v1/tenants", get(ops::tenants))
+        .merge(desk::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -53,6 +55,31 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         alerts::detail,
         events::search,
         dead_letters::list,
+        desk::alarms::list,
+        desk::alarms::detail,
+        desk::alarms::acknowledge,
+        desk::alarms::take_over,
+        desk::alarms::start,
+        desk::alarms::close,
+        desk::alarms::reopen,
+        desk::alarms::sop_runs,
+        desk::alarms::sop_step,
+        desk::suppressions::list,
+        desk::suppressions::create,
+        desk::suppressions::lift,
+        desk::suppressions::list_maintenance,
+        desk::suppressions::declare,
+        desk::suppressions::cancel,
+        desk::incidents::list,
+        desk::incidents::open,
+        desk::incidents::detail,
+        desk::incidents::command,
+        desk::incidents::respond,
+        desk::incidents::deliveries,
+        desk::incidents::escalations,
+        desk::audit::entries,
+        desk::audit::export,
+        desk::stream::stream,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -60,6 +87,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         (name = "alerts", description = "Detections for people to look at"),
         (name = "events", description = "The event archive"),
         (name = "operations", description = "Health, metrics, configuration"),
+        (name = "desk", description = "The operator's desk: alarm queue, suppressions, incidents, SOPs, response actions, escalation, audit"),
     )
 )]
 struct ApiDoc;

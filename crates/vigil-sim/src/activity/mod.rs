@@ -8,6 +8,7 @@
 pub mod acts;
 mod daily;
 pub mod desk;
+pub mod estate;
 mod facility;
 mod hosts;
 mod network;
@@ -107,4 +108,5 @@ pub fn generate(t: &mut TenantSim, slot: &Slot, out: &mut Out) {
     network::generate(t, slot, out);
     vpn::generate(t, slot, out);
     facility::generate(t, slot, out);
+    estate::generate(t, slot, out);
 }

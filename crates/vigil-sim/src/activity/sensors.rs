@@ -75,17 +75,18 @@ fn cooling_unit(t: &TenantSim, slot: &Slot, out: &mut Out, dev: &Device) {
     };
     let length = h.rng.random_range(minutes.0..minutes.1);
     let feed = t.site_feed("sensors", &dev.site);
-    out.json(
-        h.start,
-        &feed,
-        physical::device_status(
+    out.json(h.start, &feed, {
+        let mut f = physical::device_status(
             h.start,
             &dev.id,
             "cooling_unit",
             "fault",
             Some(Severity::High),
-        ),
-    );
+        );
+        // The zone it cools, so the fault meets the room's temperature.
+        f.insert("zone".into(), dev.zone.clone().into());
+        f
+    });
     let back = h.start + Duration::minutes(length);
     out.json(
         back,

@@ -6,6 +6,7 @@
 //! few simulated hours. Ground truth lists attacks only; the benign
 //! look-alikes in everyday life are never in it.
 
+mod converged;
 mod network;
 mod physical;
 mod windows;
@@ -19,6 +20,8 @@ use crate::activity::{Out, Slot};
 use crate::calendar::is_night;
 use crate::rng::{SimRng, stream, stream_at};
 use crate::tenant_sim::TenantSim;
+
+pub use converged::panel_cut;
 
 /// One occurrence of an attack story: what happened, where, when, and which
 /// of Vigil's rules must fire for it.
@@ -63,15 +66,33 @@ pub enum StoryKind {
     /// St Aurelia: a terminated pharmacist's badge, never revoked, opens the
     /// pharmacy and the controlled-drugs room.
     TerminatedBadgePharmacy,
+    /// Northgate: the camera over a plant or data-hall door reports tamper
+    /// over ONVIF, then the door is held open.
+    CameraBlindedDoorHeld,
+    /// St Aurelia: unknown cards tried at a critical door, then a grant.
+    CardTrying,
+    /// Northgate: two people through the mantrap on one badge.
+    Tailgating,
+    /// Riverside: a set pumping station's alarm line is cut, then its
+    /// intrusion alarm arrives over DC-09.
+    PanelLineCut,
+    /// Riverside: an engineer badges in on site while their account logs in
+    /// over the VPN from abroad.
+    PresentInTwoPlaces,
 }
 
 /// Every story, in a fixed order.
-pub const STORIES: [StoryKind; 5] = [
+pub const STORIES: [StoryKind; 10] = [
     StoryKind::DoorForcedDataHall,
     StoryKind::EncodedPowershellDownload,
     StoryKind::OtModbusFromIt,
     StoryKind::VpnBruteForce,
     StoryKind::TerminatedBadgePharmacy,
+    StoryKind::CameraBlindedDoorHeld,
+    StoryKind::CardTrying,
+    StoryKind::Tailgating,
+    StoryKind::PanelLineCut,
+    StoryKind::PresentInTwoPlaces,
 ];
 
 impl StoryKind {
@@ -83,6 +104,11 @@ impl StoryKind {
             StoryKind::OtModbusFromIt => "ot-modbus-from-it",
             StoryKind::VpnBruteForce => "vpn-brute-force",
             StoryKind::TerminatedBadgePharmacy => "terminated-badge-pharmacy",
+            StoryKind::CameraBlindedDoorHeld => "camera-blinded-door-held",
+            StoryKind::CardTrying => "card-trying",
+            StoryKind::Tailgating => "tailgating",
+            StoryKind::PanelLineCut => "panel-line-cut",
+            StoryKind::PresentInTwoPlaces => "present-in-two-places",
         }
     }
 
@@ -93,6 +119,9 @@ impl StoryKind {
             StoryKind::EncodedPowershellDownload => &["st-aurelia", "northgate"],
             StoryKind::OtModbusFromIt | StoryKind::VpnBruteForce => &["riverside"],
             StoryKind::TerminatedBadgePharmacy => &["st-aurelia"],
+            StoryKind::CameraBlindedDoorHeld | StoryKind::Tailgating => &["northgate"],
+            StoryKind::CardTrying => &["st-aurelia"],
+            StoryKind::PanelLineCut | StoryKind::PresentInTwoPlaces => &["riverside"],
         }
     }
 
@@ -108,6 +137,13 @@ impl StoryKind {
             StoryKind::OtModbusFromIt => network::modbus_from_it(t, rng, at, out),
             StoryKind::VpnBruteForce => network::vpn_brute_force(t, rng, at, out),
             StoryKind::TerminatedBadgePharmacy => physical::terminated_badge(t, rng, at, out),
+            StoryKind::CameraBlindedDoorHeld => {
+                converged::camera_blinded_door_held(t, rng, at, out)
+            }
+            StoryKind::CardTrying => converged::card_trying(t, rng, at, out),
+            StoryKind::Tailgating => converged::tailgating(t, rng, at, out),
+            StoryKind::PanelLineCut => converged::panel_line_cut(t, rng, at, out),
+            StoryKind::PresentInTwoPlaces => converged::present_in_two_places(t, rng, at, out),
         }
     }
 }

@@ -163,7 +163,7 @@ pub fn vpn_brute_force(
         description: format!(
             "{failures} VPN password failures for {user} from {attacker} within minutes, then a successful login and a {minutes}-minute session from the same address."
         ),
-        expected_rules: vec![rules::VPN_AUTHENTICATION_FAILURE],
+        expected_rules: vec![rules::VPN_BRUTE_FORCE],
         entities: vec![
             Entity::new(EntityKind::User, user),
             Entity::new(EntityKind::Ip, &attacker),

@@ -162,7 +162,10 @@ pub fn terminated_badge(
             "Badge {} of {}, terminated but never revoked, opened the staff entrance, the pharmacy and the controlled-drugs room.",
             badge.id, person.name
         ),
-        expected_rules: vec![rules::TERMINATED_BADGE_ACCESS_GRANTED],
+        expected_rules: vec![
+            rules::TERMINATED_BADGE_ACCESS_GRANTED,
+            rules::BADGE_OF_ABSENT_PERSON_USED,
+        ],
         entities,
     })
 }

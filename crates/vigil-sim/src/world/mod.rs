@@ -6,6 +6,7 @@
 //! is on leave and who has left).
 
 mod build;
+mod estate;
 // The client layouts are tables; one row per line reads best.
 #[rustfmt::skip]
 mod names;
@@ -22,6 +23,8 @@ use vigil_model::{SiteId, SourceBinding, SourceId, Tenant, TenantId};
 
 use crate::rng::stream;
 
+pub use estate::{CameraSpec, PanelAccount};
+
 /// Every simulated client of the provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct World {
@@ -34,9 +37,12 @@ impl World {
     pub fn generate(seed: u64) -> World {
         World {
             tenants: vec![
-                northgate::build(&mut stream(seed, &["world", "northgate"])),
-                riverside::build(&mut stream(seed, &["world", "riverside"])),
-                st_aurelia::build(&mut stream(seed, &["world", "st-aurelia"])),
+                estate::add_feeds(northgate::build(&mut stream(seed, &["world", "northgate"]))),
+                estate::add_feeds(riverside::build(&mut stream(seed, &["world", "riverside"]))),
+                estate::add_feeds(st_aurelia::build(&mut stream(
+                    seed,
+                    &["world", "st-aurelia"],
+                ))),
             ],
         }
     }

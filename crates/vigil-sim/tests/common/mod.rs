@@ -35,7 +35,7 @@ pub fn run(
 pub fn json(e: &Emission) -> Option<&vigil_model::Fields> {
     match &e.payload {
         vigil_sim::Payload::Json(f) => Some(f),
-        vigil_sim::Payload::Syslog(_) => None,
+        _ => None,
     }
 }
 
@@ -43,7 +43,7 @@ pub fn json(e: &Emission) -> Option<&vigil_model::Fields> {
 pub fn syslog(e: &Emission) -> Option<&str> {
     match &e.payload {
         vigil_sim::Payload::Syslog(l) => Some(l),
-        vigil_sim::Payload::Json(_) => None,
+        _ => None,
     }
 }
 

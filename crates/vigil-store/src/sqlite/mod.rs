@@ -31,9 +31,14 @@
 //! pre-encoded, reaches ~65–70k: the store is close to the engine's floor
 //! here, and every byte is written twice (log, then database file).
 
+mod audit_log;
 mod checkpoint;
 mod codec;
 mod config;
+mod correlation;
+mod desk;
+mod desk_impl;
+mod estate;
 mod ingest;
 mod pool;
 mod read;

@@ -49,8 +49,23 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: INITIAL,
     },
     // Version 2: the desk (alarm queue, incidents, audit chain).
+    Migration {
+        version: 2,
+        name: "the desk: records, feeds, leases, audit chain",
+        sql: super::desk::DESK_SCHEMA,
+    },
     // Version 3: the physical estate (devices, people, supervision).
+    Migration {
+        version: 3,
+        name: "the physical estate: people, badges, accounts, devices, panel accounts, supervision",
+        sql: super::estate::ESTATE_SCHEMA,
+    },
     // Version 4: correlation state.
+    Migration {
+        version: 4,
+        name: "correlation engine state",
+        sql: super::correlation::CORRELATION_SCHEMA,
+    },
 ];
 
 const INITIAL: &str = r#"

@@ -51,6 +51,28 @@ pub(crate) enum Job {
         max_rows: u64,
         reply: Reply<u64>,
     },
+    /// Work written elsewhere in the store (the desk, the audit chain) that
+    /// must commit atomically on the one write connection.
+    Custom {
+        work: CustomWork,
+        reply: Reply<CustomOutput>,
+    },
+}
+
+/// What a [`Job::Custom`] returns, boxed so one variant serves every caller;
+/// [`Writer::run_custom`] unboxes it to the caller's type.
+pub(crate) type CustomOutput = Box<dyn std::any::Any + Send>;
+
+/// The work of a [`Job::Custom`]: runs inside the job's savepoint.
+pub(crate) struct CustomWork(Box<CustomFn>);
+
+/// The closure a [`CustomWork`] carries.
+pub(crate) type CustomFn = dyn FnOnce(&Connection) -> Result<CustomOutput, StoreError> + Send;
+
+impl std::fmt::Debug for CustomWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CustomWork")
+    }
 }
 
 /// Limits the writer works within.
@@ -101,6 +123,22 @@ impl Writer {
             .map_err(|_| StoreError::Closed)?;
         // A dropped reply means the writer thread is gone.
         result.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `work` on the writer thread in its own savepoint of a group
+    /// transaction; returns once the group is durable.
+    pub async fn run_custom<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let work = CustomWork(Box::new(move |conn| {
+            work(conn).map(|out| Box::new(out) as CustomOutput)
+        }));
+        let out = self.submit(|reply| Job::Custom { work, reply }).await?;
+        out.downcast::<T>()
+            .map(|b| *b)
+            .map_err(|_| StoreError::Database("custom write returned an unexpected type".into()))
     }
 
     /// Closes the queue and waits for the writer to finish what was queued.
@@ -169,7 +207,7 @@ impl Job {
     fn approx_bytes(&self) -> usize {
         match self {
             Job::Ingest { batch, .. } => batch.approx_bytes(),
-            Job::Config { .. } => 1024,
+            Job::Config { .. } | Job::Custom { .. } => 1024,
             // Deleting rows rewrites the pages they were on.
             Job::Purge { max_rows, .. } => usize::try_from(*max_rows)
                 .unwrap_or(usize::MAX)
@@ -196,6 +234,10 @@ impl Job {
                 let r = retention::purge_chunk(conn, cutoff_micros, max_rows);
                 (r.is_ok(), delivery(reply, r))
             }
+            Job::Custom { work, reply } => {
+                let r = (work.0)(conn);
+                (r.is_ok(), delivery(reply, r))
+            }
         }
     }
 
@@ -209,6 +251,7 @@ impl Job {
             Job::Ingest { reply, .. } => drop(reply.send(err(why))),
             Job::Config { reply, .. } => drop(reply.send(err(why))),
             Job::Purge { reply, .. } => drop(reply.send(err(why))),
+            Job::Custom { reply, .. } => drop(reply.send(err(why))),
         }
     }
 }

@@ -1,0 +1,760 @@
+//! Incidents: what the provider runs to closure for a client.
+//!
+//! ```text
+//! new → triaged → contained → eradicated → recovered → closed (resolution, lessons learned)
+//!  └───────┴──── close as false alarm or duplicate ──────────┘      │
+//!                     triaged ◄────────── reopen (reason) ─────────┘
+//! ```
+//!
+//! States move forward one step at a time; an incident that turns out not
+//! to be one is closed early with that resolution; a closed incident can be
+//! reopened (to `triaged`), and that is recorded. Everything people do to
+//! an incident is an entry in its activity, which the timeline merges with
+//! the evidence and the alarms' transitions.
+
+use serde::{Deserialize, Serialize};
+use vigil_model::{AlertId, Severity, SiteId, TenantId, Timestamp};
+
+use crate::alarm::require_reason;
+use crate::{Actor, DeskError, Permission};
+
+/// Where an incident stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentState {
+    /// Opened, not yet assessed.
+    New,
+    /// Assessed: scope, severity and owner known.
+    Triaged,
+    /// The harm is stopped from spreading.
+    Contained,
+    /// The cause is removed.
+    Eradicated,
+    /// Operations are back to normal.
+    Recovered,
+    /// Done, with a resolution and lessons learned.
+    Closed,
+}
+
+impl IncidentState {
+    /// Every state, in order.
+    pub const ALL: [IncidentState; 6] = [
+        IncidentState::New,
+        IncidentState::Triaged,
+        IncidentState::Contained,
+        IncidentState::Eradicated,
+        IncidentState::Recovered,
+        IncidentState::Closed,
+    ];
+
+    /// The state's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentState::New => "new",
+            IncidentState::Triaged => "triaged",
+            IncidentState::Contained => "contained",
+            IncidentState::Eradicated => "eradicated",
+            IncidentState::Recovered => "recovered",
+            IncidentState::Closed => "closed",
+        }
+    }
+
+    /// Parses a state name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The state after this one.
+    pub fn next(self) -> Option<Self> {
+        let i = Self::ALL.iter().position(|s| *s == self)?;
+        Self::ALL.get(i + 1).copied()
+    }
+}
+
+/// What kind of incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// IT: malware, intrusion, account compromise.
+    Cyber,
+    /// Doors, badges, intruders, theft.
+    Physical,
+    /// Both at once (a badge used to reach a server, then a login).
+    Converged,
+    /// Fire, flood, temperature, power.
+    Environmental,
+}
+
+/// How an incident ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolutionKind {
+    /// It was real and is resolved.
+    Resolved,
+    /// It was not an incident after all.
+    FalseAlarm,
+    /// Another incident covers it.
+    Duplicate,
+}
+
+/// Traffic Light Protocol marking of an observable (FIRST TLP 2.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tlp {
+    /// Public.
+    Clear,
+    /// The community.
+    Green,
+    /// The organisation and its clients, need to know.
+    Amber,
+    /// The organisation only.
+    AmberStrict,
+    /// Named recipients only.
+    Red,
+}
+
+/// What kind of thing an observable is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObservableKind {
+    /// An IP address.
+    Ip,
+    /// A domain name.
+    Domain,
+    /// A file hash.
+    Hash,
+    /// A user account.
+    Account,
+    /// A badge.
+    Badge,
+    /// A device (host, door, camera, panel).
+    Device,
+}
+
+/// A thing seen in an incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observable {
+    /// What kind.
+    pub kind: ObservableKind,
+    /// Its value.
+    pub value: String,
+    /// Who may be told.
+    pub tlp: Tlp,
+}
+
+/// A task within an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Its id within the incident (1, 2, …).
+    pub id: u32,
+    /// What to do.
+    pub title: String,
+    /// Who should.
+    pub assignee: Option<String>,
+    /// Who did it, and when.
+    pub done: Option<(String, Timestamp)>,
+}
+
+/// One thing a person (or the desk) did to an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub actor: String,
+    /// What (`open`, `advance`, `note`, `task_done` …).
+    pub action: String,
+    /// Details for people.
+    pub text: String,
+}
+
+/// An incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Its id.
+    pub id: String,
+    /// The client.
+    pub tenant: TenantId,
+    /// A short title.
+    pub title: String,
+    /// How bad.
+    pub severity: Severity,
+    /// What kind.
+    pub category: Category,
+    /// Where it stands.
+    pub state: IncidentState,
+    /// Affected sites.
+    pub sites: Vec<SiteId>,
+    /// Affected assets (hosts, doors, cameras…).
+    pub assets: Vec<String>,
+    /// The alarms it was opened from or linked to.
+    pub alarms: Vec<AlertId>,
+    /// Observables with TLP markings.
+    pub observables: Vec<Observable>,
+    /// Tasks.
+    pub tasks: Vec<Task>,
+    /// Who opened it.
+    pub opened_by: String,
+    /// When.
+    pub opened_at: Timestamp,
+    /// How it ended.
+    pub resolution: Option<(ResolutionKind, String)>,
+    /// What to do differently.
+    pub lessons_learned: Option<String>,
+    /// How often it was reopened.
+    pub reopened: u32,
+    /// Everything people did to it.
+    pub activity: Vec<Activity>,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// What an incident is opened with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewIncident {
+    /// The client.
+    pub tenant: TenantId,
+    /// A short title.
+    pub title: String,
+    /// How bad.
+    pub severity: Severity,
+    /// What kind.
+    pub category: Category,
+    /// Affected sites.
+    #[serde(default)]
+    pub sites: Vec<SiteId>,
+    /// Affected assets.
+    #[serde(default)]
+    pub assets: Vec<String>,
+    /// Alarms it is opened from.
+    #[serde(default)]
+    pub alarms: Vec<AlertId>,
+}
+
+/// A command on an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum IncidentCommand {
+    /// Move to the next state.
+    Advance {
+        /// The state to move to (must be the next one).
+        to: IncidentState,
+    },
+    /// Close it.
+    Close {
+        /// How it ended.
+        resolution: ResolutionKind,
+        /// What was done.
+        summary: String,
+        /// What to do differently.
+        lessons_learned: String,
+    },
+    /// Open a closed incident again.
+    Reopen {
+        /// Why.
+        reason: String,
+    },
+    /// Add a note.
+    Note {
+        /// The note.
+        text: String,
+    },
+    /// Add an observable.
+    Observe {
+        /// The observable.
+        observable: Observable,
+    },
+    /// Add a task.
+    AddTask {
+        /// What to do.
+        title: String,
+        /// Who should.
+        #[serde(default)]
+        assignee: Option<String>,
+    },
+    /// Mark a task done.
+    CompleteTask {
+        /// The task's id.
+        task: u32,
+    },
+    /// Link an alarm.
+    LinkAlarm {
+        /// The alarm.
+        alarm: AlertId,
+    },
+    /// Change the severity.
+    SetSeverity {
+        /// The new severity.
+        severity: Severity,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl IncidentCommand {
+    /// The command's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IncidentCommand::Advance { .. } => "advance",
+            IncidentCommand::Close { .. } => "close",
+            IncidentCommand::Reopen { .. } => "reopen",
+            IncidentCommand::Note { .. } => "note",
+            IncidentCommand::Observe { .. } => "observe",
+            IncidentCommand::AddTask { .. } => "add_task",
+            IncidentCommand::CompleteTask { .. } => "complete_task",
+            IncidentCommand::LinkAlarm { .. } => "link_alarm",
+            IncidentCommand::SetSeverity { .. } => "set_severity",
+        }
+    }
+}
+
+fn text_field(field: &'static str, text: &str, max: usize) -> Result<String, DeskError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(DeskError::invalid(field, "must not be empty"));
+    }
+    if t.chars().count() > max {
+        return Err(DeskError::invalid(
+            field,
+            format!("longer than {max} characters"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+impl Incident {
+    /// Opens an incident.
+    pub fn open(
+        actor: &Actor,
+        id: String,
+        new: NewIncident,
+        now: Timestamp,
+    ) -> Result<Self, DeskError> {
+        actor.require(Permission::WorkIncidents, Some(&new.tenant))?;
+        let title = text_field("title", &new.title, 200)?;
+        let mut alarms = new.alarms;
+        alarms.dedup();
+        Ok(Self {
+            id,
+            tenant: new.tenant,
+            title: title.clone(),
+            severity: new.severity,
+            category: new.category,
+            state: IncidentState::New,
+            sites: new.sites,
+            assets: new.assets,
+            alarms,
+            observables: Vec::new(),
+            tasks: Vec::new(),
+            opened_by: actor.name.clone(),
+            opened_at: now,
+            resolution: None,
+            lessons_learned: None,
+            reopened: 0,
+            activity: vec![Activity {
+                at: now,
+                actor: actor.name.clone(),
+                action: "open".into(),
+                text: title,
+            }],
+            updated_at: now,
+        })
+    }
+
+    fn refuse(&self, command: &'static str, hint: impl Into<String>) -> DeskError {
+        DeskError::Transition {
+            what: "incident",
+            id: self.id.clone(),
+            command,
+            state: self.state.as_str().into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// Applies `command` by `actor` at `now`.
+    pub fn apply(
+        &self,
+        actor: &Actor,
+        command: &IncidentCommand,
+        now: Timestamp,
+    ) -> Result<Incident, DeskError> {
+        let permission = match command {
+            IncidentCommand::Close { .. } | IncidentCommand::Reopen { .. } => {
+                Permission::CloseIncidents
+            }
+            IncidentCommand::Note { .. } => Permission::NoteIncidents,
+            _ => Permission::WorkIncidents,
+        };
+        actor.require(permission, Some(&self.tenant))?;
+        let closed = self.state == IncidentState::Closed;
+        if closed
+            && !matches!(
+                command,
+                IncidentCommand::Reopen { .. } | IncidentCommand::Note { .. }
+            )
+        {
+            return Err(self.refuse(command.name(), "reopen it first"));
+        }
+        let mut next = self.clone();
+        let text = match command {
+            IncidentCommand::Advance { to } => {
+                match self.state.next() {
+                    Some(n) if n == *to && *to != IncidentState::Closed => {}
+                    Some(IncidentState::Closed) => {
+                        return Err(self
+                            .refuse("advance", "close it with a resolution and lessons learned"));
+                    }
+                    Some(n) => {
+                        return Err(self.refuse(
+                            "advance",
+                            format!("the next state is {}, not {}", n.as_str(), to.as_str()),
+                        ));
+                    }
+                    None => return Err(self.refuse("advance", "reopen it first")),
+                }
+                next.state = *to;
+                format!("{} → {}", self.state.as_str(), to.as_str())
+            }
+            IncidentCommand::Close {
+                resolution,
+                summary,
+                lessons_learned,
+            } => {
+                let early_ok = matches!(
+                    resolution,
+                    ResolutionKind::FalseAlarm | ResolutionKind::Duplicate
+                );
+                if self.state != IncidentState::Recovered && !early_ok {
+                    return Err(self.refuse(
+                        "close",
+                        "a resolved incident closes from recovered; before that only as a false alarm or duplicate",
+                    ));
+                }
+                let summary = text_field("summary", summary, 4000)?;
+                let lessons = text_field("lessons_learned", lessons_learned, 4000)?;
+                next.state = IncidentState::Closed;
+                next.resolution = Some((*resolution, summary.clone()));
+                next.lessons_learned = Some(lessons);
+                format!("closed ({resolution:?}): {summary}")
+            }
+            IncidentCommand::Reopen { reason } => {
+                if !closed {
+                    return Err(self.refuse("reopen", "only closed incidents can be reopened"));
+                }
+                let reason = require_reason("reason", reason)?;
+                next.state = IncidentState::Triaged;
+                next.resolution = None;
+                next.reopened += 1;
+                format!("reopened: {reason}")
+            }
+            IncidentCommand::Note { text } => text_field("text", text, 10_000)?,
+            IncidentCommand::Observe { observable } => {
+                let value = text_field("value", &observable.value, 1000)?;
+                let o = Observable {
+                    value,
+                    ..observable.clone()
+                };
+                if next
+                    .observables
+                    .iter()
+                    .any(|x| x.kind == o.kind && x.value == o.value)
+                {
+                    return Err(DeskError::invalid("value", "already recorded"));
+                }
+                next.observables.push(o.clone());
+                format!("{:?} {} (TLP:{:?})", o.kind, o.value, o.tlp)
+            }
+            IncidentCommand::AddTask { title, assignee } => {
+                let title = text_field("title", title, 500)?;
+                let id = next.tasks.iter().map(|t| t.id).max().unwrap_or(0) + 1;
+                next.tasks.push(Task {
+                    id,
+                    title: title.clone(),
+                    assignee: assignee.clone(),
+                    done: None,
+                });
+                format!("task {id}: {title}")
+            }
+            IncidentCommand::CompleteTask { task } => {
+                let t = next
+                    .tasks
+                    .iter_mut()
+                    .find(|t| t.id == *task)
+                    .ok_or_else(|| DeskError::invalid("task", format!("no task {task}")))?;
+                if t.done.is_some() {
+                    return Err(DeskError::invalid(
+                        "task",
+                        format!("task {task} is already done"),
+                    ));
+                }
+                t.done = Some((actor.name.clone(), now));
+                format!("task {task} done: {}", t.title)
+            }
+            IncidentCommand::LinkAlarm { alarm } => {
+                if next.alarms.contains(alarm) {
+                    return Err(DeskError::invalid("alarm", "already linked"));
+                }
+                next.alarms.push(*alarm);
+                format!("alarm {alarm} linked")
+            }
+            IncidentCommand::SetSeverity { severity, reason } => {
+                let reason = require_reason("reason", reason)?;
+                next.severity = *severity;
+                format!("severity {} → {}: {reason}", self.severity, severity)
+            }
+        };
+        next.activity.push(Activity {
+            at: now,
+            actor: actor.name.clone(),
+            action: command.name().into(),
+            text,
+        });
+        next.updated_at = now;
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_store::Role;
+
+    fn t(min: i64) -> Timestamp {
+        chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap() + chrono::Duration::minutes(min)
+    }
+
+    fn tenant() -> TenantId {
+        TenantId::new("northgate").unwrap()
+    }
+
+    fn op() -> Actor {
+        Actor::person("alice", Role::ProviderOperator, None)
+    }
+
+    fn lead() -> Actor {
+        Actor::person("lee", Role::ProviderLead, None)
+    }
+
+    fn incident() -> Incident {
+        Incident::open(
+            &op(),
+            "inc-1".into(),
+            NewIncident {
+                tenant: tenant(),
+                title: "Data hall door forced".into(),
+                severity: Severity::High,
+                category: Category::Physical,
+                sites: vec![],
+                assets: vec!["door-1".into()],
+                alarms: vec![],
+            },
+            t(0),
+        )
+        .unwrap()
+    }
+
+    fn advance(to: IncidentState) -> IncidentCommand {
+        IncidentCommand::Advance { to }
+    }
+
+    fn close(resolution: ResolutionKind) -> IncidentCommand {
+        IncidentCommand::Close {
+            resolution,
+            summary: "door repaired".into(),
+            lessons_learned: "camera coverage".into(),
+        }
+    }
+
+    #[test]
+    fn the_lifecycle_moves_one_step_at_a_time() {
+        let mut i = incident();
+        for to in [
+            IncidentState::Triaged,
+            IncidentState::Contained,
+            IncidentState::Eradicated,
+            IncidentState::Recovered,
+        ] {
+            // Skipping ahead is refused with the expected next state.
+            if let Some(after) = to.next().filter(|n| *n != IncidentState::Closed) {
+                let msg = i
+                    .apply(&op(), &advance(after), t(1))
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    msg.contains(&format!("the next state is {}", to.as_str())),
+                    "{msg}"
+                );
+            }
+            i = i.apply(&op(), &advance(to), t(1)).unwrap();
+            assert_eq!(i.state, to);
+        }
+        let msg = i
+            .apply(&op(), &advance(IncidentState::Closed), t(2))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("resolution"), "{msg}");
+        assert!(
+            matches!(
+                i.apply(&op(), &close(ResolutionKind::Resolved), t(2)),
+                Err(DeskError::Forbidden { .. })
+            ),
+            "operators do not close"
+        );
+        let closed = i
+            .apply(&lead(), &close(ResolutionKind::Resolved), t(2))
+            .unwrap();
+        assert_eq!(closed.state, IncidentState::Closed);
+        assert_eq!(closed.lessons_learned.as_deref(), Some("camera coverage"));
+        assert!(
+            closed
+                .apply(&op(), &advance(IncidentState::Triaged), t(3))
+                .unwrap_err()
+                .to_string()
+                .contains("reopen it first")
+        );
+        assert!(
+            closed
+                .apply(
+                    &lead(),
+                    &IncidentCommand::Reopen { reason: "".into() },
+                    t(3)
+                )
+                .is_err()
+        );
+        let reopened = closed
+            .apply(
+                &lead(),
+                &IncidentCommand::Reopen {
+                    reason: "door forced again".into(),
+                },
+                t(3),
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                reopened.state,
+                reopened.reopened,
+                reopened.resolution.clone()
+            ),
+            (IncidentState::Triaged, 1, None)
+        );
+        assert!(
+            reopened
+                .activity
+                .iter()
+                .any(|a| a.action == "reopen" && a.text.contains("forced again"))
+        );
+        assert!(
+            reopened
+                .apply(
+                    &lead(),
+                    &IncidentCommand::Reopen {
+                        reason: "again".into()
+                    },
+                    t(4)
+                )
+                .unwrap_err()
+                .to_string()
+                .contains("only closed")
+        );
+    }
+
+    #[test]
+    fn early_close_only_as_false_alarm_or_duplicate_with_lessons() {
+        let i = incident();
+        assert!(
+            i.apply(&lead(), &close(ResolutionKind::Resolved), t(1))
+                .unwrap_err()
+                .to_string()
+                .contains("closes from recovered")
+        );
+        assert!(
+            i.apply(&lead(), &close(ResolutionKind::FalseAlarm), t(1))
+                .is_ok()
+        );
+        let no_lessons = IncidentCommand::Close {
+            resolution: ResolutionKind::Duplicate,
+            summary: "dup".into(),
+            lessons_learned: " ".into(),
+        };
+        assert!(
+            i.apply(&lead(), &no_lessons, t(1))
+                .unwrap_err()
+                .to_string()
+                .contains("lessons_learned")
+        );
+    }
+
+    #[test]
+    fn notes_tasks_observables_and_who_may_add_them() {
+        let i = incident();
+        let client_admin = Actor::person("ca", Role::ClientAdmin, Some(tenant()));
+        let noted = i
+            .apply(
+                &client_admin,
+                &IncidentCommand::Note {
+                    text: "guard on site".into(),
+                },
+                t(1),
+            )
+            .unwrap();
+        assert_eq!(noted.activity.last().unwrap().actor, "ca");
+        assert!(
+            i.apply(
+                &client_admin,
+                &IncidentCommand::AddTask {
+                    title: "x".into(),
+                    assignee: None
+                },
+                t(1)
+            )
+            .is_err()
+        );
+        let other = Actor::person(
+            "x",
+            Role::ClientAdmin,
+            Some(TenantId::new("riverside").unwrap()),
+        );
+        assert!(
+            i.apply(&other, &IncidentCommand::Note { text: "hi".into() }, t(1))
+                .is_err()
+        );
+        let viewer = Actor::person("v", Role::ClientViewer, Some(tenant()));
+        assert!(
+            i.apply(&viewer, &IncidentCommand::Note { text: "hi".into() }, t(1))
+                .is_err()
+        );
+        let with_task = noted
+            .apply(
+                &op(),
+                &IncidentCommand::AddTask {
+                    title: "check footage".into(),
+                    assignee: Some("bob".into()),
+                },
+                t(2),
+            )
+            .unwrap();
+        let done = with_task
+            .apply(&op(), &IncidentCommand::CompleteTask { task: 1 }, t(3))
+            .unwrap();
+        assert!(done.tasks[0].done.is_some());
+        assert!(
+            done.apply(&op(), &IncidentCommand::CompleteTask { task: 1 }, t(4))
+                .is_err()
+        );
+        assert!(
+            done.apply(&op(), &IncidentCommand::CompleteTask { task: 9 }, t(4))
+                .is_err()
+        );
+        let obs = IncidentCommand::Observe {
+            observable: Observable {
+                kind: ObservableKind::Badge,
+                value: "B-1234".into(),
+                tlp: Tlp::Amber,
+            },
+        };
+        let seen = done.apply(&op(), &obs, t(5)).unwrap();
+        assert!(seen.apply(&op(), &obs, t(6)).is_err(), "no duplicates");
+        assert_eq!(seen.observables[0].tlp, Tlp::Amber);
+    }
+}

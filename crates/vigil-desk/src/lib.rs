@@ -1,0 +1,42 @@
+//! The operator's desk: where the provider's people work, 24/7, for many
+//! clients at once.
+//!
+//! The domain modules are pure: every change is a command on a value,
+//! validated against who is asking and what state the thing is in, taking
+//! `now` as an argument, and returning the new value (and the desk records
+//! and audit entries that describe it). [`service`] is the edge: it reads
+//! and writes the [`vigil_store::DeskStore`], runs triage over the alert
+//! feed, delivers webhooks and e-mail, and fires escalation timers.
+//!
+//! - [`alarm`]: the alarm queue's state machine (new → acknowledged → in
+//!   progress → closed), ownership and take-over.
+//! - [`suppression`]: maintenance windows and analyst suppressions.
+//! - [`grouping`], [`scoring`], [`learner`]: related alarms, priority, and
+//!   the false-alarm model trained on verdicts.
+//! - [`incident`], [`timeline`], [`sop`]: incidents, their merged timeline,
+//!   and the checklists operators follow.
+//! - [`response`], [`escalation`]: signed response-action webhooks and
+//!   escalation levels.
+//! - [`access`]: which role may do what.
+
+#![warn(missing_docs)]
+
+pub mod access;
+pub mod alarm;
+pub mod config;
+mod error;
+pub mod escalation;
+pub mod grouping;
+pub mod incident;
+pub mod learner;
+pub mod record;
+pub mod response;
+pub mod scoring;
+pub mod service;
+pub mod sop;
+pub mod suppression;
+pub mod timeline;
+
+pub use access::{Actor, Permission};
+pub use config::DeskConfig;
+pub use error::DeskError;

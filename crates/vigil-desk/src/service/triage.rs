@@ -1,0 +1,281 @@
+//! Triage: every new or grown alert becomes (or updates) an alarm.
+//!
+//! Triage reads the store's alert change feed from its cursor — the feed is
+//! written by trigger inside the ingest transaction, so nothing committed
+//! is missed even if the bus dropped the notification or the node
+//! restarted — and commits its decisions, the audit entries for them, the
+//! new cursor, and the trimming of the feed in one transaction: each alert
+//! change is triaged exactly once.
+//!
+//! For a new alarm, in order: a maintenance window or suppression that
+//! covers it closes it (benign, naming the window or suppression); it joins
+//! the group of a related alarm; the model predicts the chance it is false;
+//! its priority is scored; the model closes it if it is sure enough and
+//! has learned from enough verdicts (never a critical one); otherwise an
+//! escalation timer starts when the client's policy says so.
+
+use std::collections::HashMap;
+
+use chrono::Duration;
+use vigil_model::{Alert, Severity, TenantId, Timestamp};
+use vigil_store::{DeskWrite, RecordQuery, TenantScope};
+
+use super::Desk;
+use crate::alarm::{Alarm, AlarmCommand, AlarmStatus};
+use crate::escalation::Escalation;
+use crate::record::{DeskObject, TriageCursor, audit, to_record};
+use crate::scoring::{PriorityInput, score};
+use crate::suppression::{MaintenanceWindow, Suppression};
+use crate::{Actor, DeskError, grouping};
+
+/// Alert changes triaged per transaction.
+pub const TRIAGE_BATCH: usize = 500;
+
+/// Candidates considered when grouping one alarm.
+const GROUP_CANDIDATES: usize = 200;
+
+/// What one triage pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TriageReport {
+    /// Feed entries read.
+    pub changes: usize,
+    /// Alarms raised.
+    pub raised: usize,
+    /// Existing alarms that took in new evidence.
+    pub refreshed: usize,
+    /// New alarms closed by a maintenance window or suppression.
+    pub suppressed: usize,
+    /// New alarms closed by the model.
+    pub auto_closed: usize,
+    /// New alarms that joined another's group.
+    pub grouped: usize,
+    /// Escalation timers started.
+    pub escalations: usize,
+}
+
+impl Desk {
+    /// Triage's actor.
+    pub fn triage_actor() -> Actor {
+        Actor::system("triage")
+    }
+
+    /// Triages the next batch of alert changes; returns what it did
+    /// (`changes == 0` when the feed was empty).
+    pub async fn triage_once(&self) -> Result<TriageReport, DeskError> {
+        let now = self.now();
+        let store = &self.inner.store;
+        let cursor = match store
+            .desk_record(TriageCursor::KIND, "triage", &TenantScope::All)
+            .await?
+        {
+            Some(r) => crate::record::from_record::<TriageCursor>(r)?,
+            None => crate::record::Stored {
+                value: TriageCursor {
+                    position: 0,
+                    updated_at: now,
+                },
+                version: 0,
+            },
+        };
+        let changes = store
+            .alert_changes(cursor.value.position, TRIAGE_BATCH)
+            .await?;
+        let mut report = TriageReport {
+            changes: changes.len(),
+            ..Default::default()
+        };
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            return Ok(report);
+        };
+        // The latest state of each alert, in the order first seen.
+        let mut order = Vec::new();
+        let mut latest: HashMap<vigil_model::AlertId, Alert> = HashMap::new();
+        for c in changes {
+            if !latest.contains_key(&c.alert.id) {
+                order.push(c.alert.id);
+            }
+            latest.insert(c.alert.id, c.alert);
+        }
+        let mut write = DeskWrite::default();
+        let mut rules: HashMap<TenantId, (Vec<Suppression>, Vec<MaintenanceWindow>)> =
+            HashMap::new();
+        let mut fresh: Vec<Alarm> = Vec::new();
+        let actor = Self::triage_actor();
+        for id in order {
+            let Some(alert) = latest.remove(&id) else {
+                continue;
+            };
+            if let Some(r) = store
+                .desk_record(Alarm::KIND, &id.to_string(), &TenantScope::All)
+                .await?
+            {
+                let stored = crate::record::from_record::<Alarm>(r)?;
+                let mut alarm = stored.value;
+                if alarm.event_count != alert.event_count || alarm.last_seen != alert.last_seen {
+                    alarm.refresh(&alert, now);
+                    write.records.push(to_record(&alarm, stored.version)?);
+                    report.refreshed += 1;
+                }
+                continue;
+            }
+            if !rules.contains_key(&alert.tenant) {
+                let loaded = self.tenant_rules(&alert.tenant).await?;
+                rules.insert(alert.tenant.clone(), loaded);
+            }
+            let (suppressions, windows) = rules
+                .get(&alert.tenant)
+                .map(|(s, w)| (s.as_slice(), w.as_slice()))
+                .unwrap_or_default();
+            let alarm = self
+                .triage_new(&alert, suppressions, windows, &fresh, now, &mut report)
+                .await?;
+            let detail = serde_json::json!({
+                "priority": alarm.priority.score,
+                "false_alarm": alarm.false_alarm,
+                "group": alarm.group,
+                "closure": alarm.closure,
+            });
+            write.records.push(to_record(&alarm, 0)?);
+            write.audit.push(audit::<Alarm>(
+                &actor,
+                "raise",
+                None,
+                Some(&alarm),
+                detail,
+                now,
+            ));
+            write
+                .alert_status
+                .push((alarm.id, alarm.status.alert_status()));
+            if alarm.status == AlarmStatus::New
+                && let Some(policy) = self
+                    .inner
+                    .config
+                    .client(&alarm.tenant)
+                    .and_then(|c| c.escalation.as_ref())
+                && let Some(esc) = Escalation::start(policy, &alarm)
+            {
+                write.records.push(to_record(&esc, 0)?);
+                write.audit.push(audit::<Escalation>(
+                    &actor,
+                    "start",
+                    None,
+                    Some(&esc),
+                    serde_json::Value::Null,
+                    now,
+                ));
+                report.escalations += 1;
+            }
+            fresh.push(alarm);
+        }
+        let moved = TriageCursor {
+            position: last,
+            updated_at: now,
+        };
+        write.records.push(to_record(&moved, cursor.version)?);
+        write.alert_feed_done = Some(last);
+        self.commit(write).await?;
+        Ok(report)
+    }
+
+    async fn tenant_rules(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<(Vec<Suppression>, Vec<MaintenanceWindow>), DeskError> {
+        let scope = TenantScope::One(tenant.clone());
+        let mut q = RecordQuery::new(Suppression::KIND, scope.clone());
+        q.statuses = vec!["set".into()];
+        let s = self
+            .list::<Suppression>(&q)
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        let mut q = RecordQuery::new(MaintenanceWindow::KIND, scope);
+        q.statuses = vec!["declared".into()];
+        let w = self
+            .list::<MaintenanceWindow>(&q)
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        Ok((s, w))
+    }
+
+    async fn triage_new(
+        &self,
+        alert: &Alert,
+        suppressions: &[Suppression],
+        windows: &[MaintenanceWindow],
+        fresh: &[Alarm],
+        now: Timestamp,
+        report: &mut TriageReport,
+    ) -> Result<Alarm, DeskError> {
+        let config = &self.inner.config;
+        let actor = Self::triage_actor();
+        let mut alarm = Alarm::from_alert(alert, now);
+        report.raised += 1;
+
+        let window = Duration::minutes(config.group_window_minutes.max(1));
+        let mut q = RecordQuery::new(Alarm::KIND, TenantScope::One(alarm.tenant.clone()));
+        q.at_from = Some(now - window * 4);
+        q.order = vigil_store::RecordOrder::Newest;
+        q.limit = GROUP_CANDIDATES;
+        let stored: Vec<Alarm> = self
+            .list::<Alarm>(&q)
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        let candidates = stored
+            .iter()
+            .chain(fresh.iter().filter(|f| f.tenant == alarm.tenant));
+        let (group, related) = grouping::assign(&alarm, candidates, window);
+        if related > 0 {
+            report.grouped += 1;
+        }
+        alarm.group = group;
+        alarm.related = related;
+
+        let (p, verdicts) = self.predict(&alarm);
+        let learned = verdicts >= config.auto_close_min_verdicts;
+        alarm.false_alarm = learned.then_some(p);
+        alarm.priority = score(&PriorityInput {
+            severity: alarm.severity,
+            criticality: config.criticality(&alarm),
+            tier_weight: config.tier_weight(&alarm.tenant),
+            related,
+            false_alarm: alarm.false_alarm,
+        });
+
+        if let Some(w) = windows.iter().find(|w| w.covers(&alarm)) {
+            report.suppressed += 1;
+            let cmd = AlarmCommand::Suppress {
+                id: w.id.clone(),
+                reason: format!("maintenance: {}", w.reason),
+            };
+            return alarm.apply(&actor, &cmd, now);
+        }
+        if let Some(s) = suppressions.iter().find(|s| s.matches(&alarm, now)) {
+            report.suppressed += 1;
+            let cmd = AlarmCommand::Suppress {
+                id: s.id.clone(),
+                reason: s.reason.clone(),
+            };
+            return alarm.apply(&actor, &cmd, now);
+        }
+        if config.auto_close
+            && learned
+            && alarm.severity < Severity::Critical
+            && p >= config.auto_close_threshold
+        {
+            report.auto_closed += 1;
+            let cmd = AlarmCommand::AutoClose {
+                probability: p,
+                threshold: config.auto_close_threshold,
+            };
+            return alarm.apply(&Actor::system("learner"), &cmd, now);
+        }
+        Ok(alarm)
+    }
+}

@@ -1,0 +1,771 @@
+//! Atoms: the distinct text patterns of a whole rule set, each tested once
+//! per event however many rules use it.
+//!
+//! An atom is one text pattern (exact value, prefix, suffix, substring,
+//! general wildcard, or `*`) on one field, case-folded or cased. Keyword
+//! searches have their own atom space over every value of the event. For
+//! each field, all the atoms of every rule are searched together: exact
+//! values by hashing the whole value, the rest with one Aho-Corasick
+//! automaton over their literals, reporting every occurrence (overlapping),
+//! so that a substring atom holds on any occurrence, a prefix atom on an
+//! occurrence at the start, a suffix atom on one at the end. A general
+//! wildcard is checked only where its longest literal occurs.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use rustc_hash::FxBuildHasher;
+
+use crate::sigma::matcher::{Glob, GlobToken, SlotNames};
+
+/// What an atom reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Target {
+    /// The values of the field in this slot.
+    Field(usize),
+    /// Every value of the event (keyword searches).
+    Keywords,
+}
+
+/// The shape of a text pattern, its text already case-folded when the atom
+/// is case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Shape {
+    /// `*`: any value at all.
+    Any,
+    Exact(Box<str>),
+    Prefix(Box<str>),
+    Suffix(Box<str>),
+    Contains(Box<str>),
+    Glob(Glob),
+}
+
+impl Shape {
+    /// The literal whose occurrence is necessary for the pattern to hold,
+    /// when there is one.
+    pub(crate) fn literal(&self) -> Option<&str> {
+        match self {
+            Shape::Any => None,
+            Shape::Exact(l) | Shape::Prefix(l) | Shape::Suffix(l) | Shape::Contains(l) => Some(l),
+            Shape::Glob(g) => g.longest_literal(),
+        }
+    }
+}
+
+/// One atom: a pattern on a target.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct AtomDef {
+    pub(crate) target: Target,
+    pub(crate) cased: bool,
+    pub(crate) shape: Shape,
+}
+
+/// The vocabulary of a rule set being compiled: field names numbered into
+/// slots, and text patterns numbered into atoms (equal patterns on the same
+/// field share one atom).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FieldSlots {
+    names: SlotNames,
+    atoms: HashMap<AtomDef, u32>,
+    defs: Vec<AtomDef>,
+}
+
+impl FieldSlots {
+    /// The slot of `field`, numbering it if new.
+    pub(crate) fn slot(&mut self, field: &str) -> usize {
+        self.names.slot(field)
+    }
+
+    /// The atom for `def`, numbering it if new.
+    pub(crate) fn atom(&mut self, def: AtomDef) -> u32 {
+        if let Some(&id) = self.atoms.get(&def) {
+            return id;
+        }
+        let id = u32::try_from(self.defs.len()).unwrap_or(u32::MAX);
+        self.atoms.insert(def.clone(), id);
+        self.defs.push(def);
+        id
+    }
+
+    /// The finished vocabulary: atoms and field names.
+    pub(crate) fn build(self) -> AtomIndex {
+        AtomIndex {
+            names: self.names.names().to_vec().into_boxed_slice(),
+            defs: self.defs.into_boxed_slice(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Builders {
+    folded: IndexBuilder,
+    cased: IndexBuilder,
+}
+
+impl Builders {
+    fn add(&mut self, id: u32, def: &AtomDef) {
+        let builder = if def.cased {
+            &mut self.cased
+        } else {
+            &mut self.folded
+        };
+        builder.add(id, &def.shape);
+    }
+
+    fn build(self) -> Option<FieldMatcher> {
+        if self.folded.is_empty() && self.cased.is_empty() {
+            return None;
+        }
+        Some(FieldMatcher {
+            folded: self.folded.build(),
+            cased: self.cased.build(),
+        })
+    }
+}
+
+/// Every atom of the rule set, and the field names.
+#[derive(Debug, Default)]
+pub(crate) struct AtomIndex {
+    names: Box<[Box<str>]>,
+    defs: Box<[AtomDef]>,
+}
+
+impl AtomIndex {
+    /// The field name of `slot`.
+    pub(crate) fn name(&self, slot: usize) -> &str {
+        self.names.get(slot).map_or("", |n| n)
+    }
+
+    /// How many atoms there are.
+    pub(crate) fn atom_count(&self) -> usize {
+        self.defs.len()
+    }
+
+    /// The definition of `atom`.
+    pub(crate) fn def(&self, atom: u32) -> Option<&AtomDef> {
+        self.defs.get(atom as usize)
+    }
+
+    /// One automaton per field for the field atoms among `atoms`.
+    pub(crate) fn automata(&self, atoms: &[u32]) -> Automata {
+        let mut builders: Vec<(usize, Builders)> = Vec::new();
+        let mut by_slot = vec![u32::MAX; self.names.len()];
+        for &atom in atoms {
+            let Some(def) = self.def(atom) else { continue };
+            let Target::Field(slot) = def.target else {
+                continue;
+            };
+            let Some(index) = by_slot.get_mut(slot) else {
+                continue;
+            };
+            if *index == u32::MAX {
+                *index = u32::try_from(builders.len()).unwrap_or(u32::MAX);
+                builders.push((slot, Builders::default()));
+            }
+            if let Some((_, b)) = builders.get_mut(*index as usize) {
+                b.add(atom, def);
+            }
+        }
+        let mut matchers = Vec::with_capacity(builders.len());
+        for (slot, b) in builders {
+            match b.build() {
+                Some(m) => {
+                    if let Some(index) = by_slot.get_mut(slot) {
+                        *index = u32::try_from(matchers.len()).unwrap_or(u32::MAX);
+                    }
+                    matchers.push(m);
+                }
+                None => {
+                    if let Some(index) = by_slot.get_mut(slot) {
+                        *index = u32::MAX;
+                    }
+                }
+            }
+        }
+        Automata {
+            by_slot: by_slot.into_boxed_slice(),
+            matchers: matchers.into_boxed_slice(),
+        }
+    }
+
+    /// One automaton for the keyword atoms among `atoms`.
+    pub(crate) fn keyword_matcher(&self, atoms: &[u32]) -> Option<KeywordMatcher> {
+        let mut builders = Builders::default();
+        for &atom in atoms {
+            if let Some(def) = self.def(atom)
+                && def.target == Target::Keywords
+            {
+                builders.add(atom, def);
+            }
+        }
+        let joinable = !builders
+            .folded
+            .literals
+            .iter()
+            .chain(&builders.cased.literals)
+            .any(|l| l.contains(SEPARATOR));
+        let has_cased = !builders.cased.is_empty();
+        builders.build().map(|matcher| KeywordMatcher {
+            matcher,
+            joinable,
+            has_cased,
+        })
+    }
+}
+
+/// The automata of some fields, by slot.
+#[derive(Debug, Default)]
+pub(crate) struct Automata {
+    by_slot: Box<[u32]>,
+    matchers: Box<[FieldMatcher]>,
+}
+
+impl Automata {
+    /// The automaton of the field in `slot`, if it has atoms here.
+    pub(crate) fn field(&self, slot: usize) -> Option<&FieldMatcher> {
+        let index = *self.by_slot.get(slot)?;
+        self.matchers.get(index as usize)
+    }
+
+    /// How many fields have an automaton.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.matchers.len()
+    }
+}
+
+/// All the atoms of one field: case-folded ones are given the folded value,
+/// cased ones the value as it is.
+#[derive(Debug)]
+pub(crate) struct FieldMatcher {
+    folded: PatternIndex,
+    cased: PatternIndex,
+}
+
+impl FieldMatcher {
+    /// Sets in `bits` every atom that one value (`text`, and `folded`, its
+    /// case-folded form) satisfies.
+    pub(crate) fn scan(&self, text: &str, folded: &str, bits: &mut AtomBits) {
+        self.folded.scan(folded, bits);
+        self.cased.scan(text, bits);
+    }
+}
+
+/// What joins the values of an event for one keyword scan. A literal
+/// without it cannot match across two values.
+const SEPARATOR: char = '\0';
+
+/// Every value of an event, joined for one scan.
+#[derive(Debug, Default)]
+pub(crate) struct Joined {
+    text: String,
+    /// Where each value starts and ends in `text`.
+    bounds: Vec<(usize, usize)>,
+}
+
+impl Joined {
+    /// Empties the buffer, keeping its room.
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.bounds.clear();
+    }
+
+    /// Appends one value.
+    pub(crate) fn push(&mut self, value: &str) {
+        if !self.bounds.is_empty() {
+            self.text.push(SEPARATOR);
+        }
+        let start = self.text.len();
+        self.text.push_str(value);
+        self.bounds.push((start, self.text.len()));
+    }
+
+    /// Fills this with the values of `source`, case-folded (`buf` is room
+    /// for folding one value).
+    pub(crate) fn fold_from(&mut self, source: &Joined, buf: &mut String) {
+        self.clear();
+        if source.text.is_ascii() {
+            // Folding keeps every length, so the bounds stay.
+            self.text.push_str(&source.text);
+            self.text.make_ascii_lowercase();
+            self.bounds.extend_from_slice(&source.bounds);
+        } else {
+            for value in source.values() {
+                crate::textfold::fold_into(value, buf);
+                self.push(buf);
+            }
+        }
+    }
+
+    fn values(&self) -> impl Iterator<Item = &str> {
+        self.bounds.iter().filter_map(|&(s, e)| self.text.get(s..e))
+    }
+
+    /// The value holding the byte range `start..end`, if one does.
+    fn value_at(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        let i = self
+            .bounds
+            .partition_point(|&(s, _)| s <= start)
+            .checked_sub(1)?;
+        let (s, e) = *self.bounds.get(i)?;
+        (end <= e).then_some((s, e))
+    }
+}
+
+/// The keyword atoms of some rules: searched over every value of an event.
+#[derive(Debug)]
+pub(crate) struct KeywordMatcher {
+    matcher: FieldMatcher,
+    /// Whether the values may be scanned joined (no literal holds the separator).
+    joinable: bool,
+    has_cased: bool,
+}
+
+impl KeywordMatcher {
+    /// Whether every atom needs one of the literals to occur (so that
+    /// [`Self::may_match`] can rule them all out).
+    pub(crate) fn literal_only(&self) -> bool {
+        let folded = &self.matcher.folded;
+        !self.has_cased
+            && folded.any.is_empty()
+            && folded.exact.is_empty()
+            && folded.untriggered.is_empty()
+    }
+
+    /// Whether a literal occurs in `folded`, case-folded text.
+    pub(crate) fn may_match(&self, folded: &str) -> bool {
+        let index = &self.matcher.folded;
+        match (&index.finder, &index.literals) {
+            (Some(finder), _) => finder.first(folded).is_some(),
+            (None, Some(literals)) => literals.is_match(folded),
+            (None, None) => false,
+        }
+    }
+
+    /// Sets every atom some value satisfies. `folded` holds the values
+    /// case-folded; `text` as written.
+    pub(crate) fn scan(&self, text: &Joined, folded: &Joined, bits: &mut AtomBits) {
+        if self.joinable {
+            self.matcher.folded.scan_joined(folded, bits);
+            self.matcher.cased.scan_joined(text, bits);
+        } else {
+            for value in folded.values() {
+                self.matcher.folded.scan(value, bits);
+            }
+            for value in text.values() {
+                self.matcher.cased.scan(value, bits);
+            }
+        }
+    }
+}
+
+/// What an occurrence of a literal means for an atom.
+#[derive(Debug, Clone, Copy)]
+enum Hit {
+    Contains(u32),
+    Prefix(u32),
+    Suffix(u32),
+    /// Check the general pattern (index into `globs`) on the whole value.
+    Glob(u32, u32),
+}
+
+/// A value is first searched for the leftmost literal with vectorised
+/// searchers (Teddy; far faster than reporting every occurrence), each
+/// holding up to this many literals, and the full search starts there, if
+/// anywhere…
+const FINDER_GROUP: usize = 128;
+/// … when the literals fit in this many such searchers.
+const FINDER_MAX_GROUPS: usize = 4;
+
+/// Finds where the leftmost literal occurrence starts.
+#[derive(Debug, Clone)]
+struct Finder {
+    groups: Box<[aho_corasick::packed::Searcher]>,
+    /// The longest literal's length.
+    longest: usize,
+}
+
+impl Finder {
+    fn build(literals: &[Box<str>]) -> Option<Finder> {
+        if literals.is_empty() || literals.len() > FINDER_GROUP * FINDER_MAX_GROUPS {
+            return None;
+        }
+        let groups = literals
+            .chunks(FINDER_GROUP)
+            .map(|group| {
+                aho_corasick::packed::Config::new()
+                    .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                    .builder()
+                    .extend(group.iter().map(|l| l.as_bytes()))
+                    .build()
+            })
+            .collect::<Option<Box<[_]>>>()?;
+        Some(Finder {
+            groups,
+            longest: literals.iter().map(|l| l.len()).max().unwrap_or(0),
+        })
+    }
+
+    /// The start of the leftmost literal occurrence in `text` at or after
+    /// byte `from`.
+    fn first_from(&self, text: &str, from: usize) -> Option<usize> {
+        let rest = text.as_bytes().get(from..)?;
+        let mut first: Option<usize> = None;
+        for group in &self.groups {
+            let limit = first.map_or(rest.len(), |f| (f + self.longest).min(rest.len()));
+            if let Some(m) = group.find(&rest[..limit]) {
+                first = Some(first.map_or(m.start(), |f| f.min(m.start())));
+            }
+        }
+        first.map(|f| f + from)
+    }
+
+    /// The start of the leftmost literal occurrence in `text`.
+    fn first(&self, text: &str) -> Option<usize> {
+        self.first_from(text, 0)
+    }
+}
+
+/// Up to this many literal bytes, the automaton is a DFA (fastest, but its
+/// size grows with the states); past it, a contiguous NFA.
+const DFA_MAX_LITERAL_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, Default)]
+struct PatternIndex {
+    /// Atoms any value satisfies.
+    any: Box<[u32]>,
+    exact: HashMap<Box<str>, Box<[u32]>, FxBuildHasher>,
+    /// The longest exact value: longer values are not looked up.
+    exact_max_len: usize,
+    /// Finds the leftmost literal, when there are not too many.
+    finder: Option<Finder>,
+    /// Reports every occurrence of every literal.
+    literals: Option<AhoCorasick>,
+    /// By literal (automaton pattern id).
+    hits: Box<[Box<[Hit]>]>,
+    /// General patterns without a literal: checked on every value.
+    untriggered: Box<[(u32, u32)]>,
+    globs: Box<[Glob]>,
+}
+
+impl PatternIndex {
+    fn scan(&self, text: &str, bits: &mut AtomBits) {
+        for &atom in &self.any {
+            bits.set(atom);
+        }
+        if text.len() <= self.exact_max_len
+            && let Some(atoms) = self.exact.get(text)
+        {
+            for &atom in atoms {
+                bits.set(atom);
+            }
+        }
+        for &(atom, glob) in &self.untriggered {
+            if !bits.get(atom) && self.globs[glob as usize].matches(text) {
+                bits.set(atom);
+            }
+        }
+        let len = text.len();
+        self.occurrences(text, |found| {
+            let Some(hits) = self.hits.get(found.pattern().as_usize()) else {
+                return;
+            };
+            for hit in hits {
+                match *hit {
+                    Hit::Contains(atom) => bits.set(atom),
+                    Hit::Prefix(atom) => {
+                        if found.start() == 0 {
+                            bits.set(atom);
+                        }
+                    }
+                    Hit::Suffix(atom) => {
+                        if found.end() == len {
+                            bits.set(atom);
+                        }
+                    }
+                    Hit::Glob(atom, glob) => {
+                        if !bits.get(atom) && self.globs[glob as usize].matches(text) {
+                            bits.set(atom);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Calls `each` with every occurrence of every literal in `text` (some
+    /// possibly more than once). With a finder, the automaton only runs in
+    /// windows where the finder saw a literal start, so that long values
+    /// are mostly crossed at the finder's speed.
+    fn occurrences(&self, text: &str, mut each: impl FnMut(aho_corasick::Match)) {
+        /// Past this many windows in one value, the rest is searched whole.
+        const MAX_WINDOWS: usize = 32;
+        let Some(literals) = &self.literals else {
+            return;
+        };
+        let len = text.len();
+        let mut from = 0;
+        if let Some(finder) = &self.finder {
+            let mut windows = 0;
+            loop {
+                let Some(start) = finder.first_from(text, from) else {
+                    return;
+                };
+                if windows == MAX_WINDOWS {
+                    from = start;
+                    break;
+                }
+                windows += 1;
+                let end = start.saturating_add(finder.longest).min(len);
+                for found in literals.find_overlapping_iter(Input::new(text).span(start..end)) {
+                    each(found);
+                }
+                from = start + 1;
+            }
+        }
+        for found in literals.find_overlapping_iter(Input::new(text).span(from..len)) {
+            each(found);
+        }
+    }
+}
+
+impl PatternIndex {
+    /// [`Self::scan`] of every value of `joined` in one pass of the automaton.
+    fn scan_joined(&self, joined: &Joined, bits: &mut AtomBits) {
+        if joined.bounds.is_empty() {
+            return;
+        }
+        for &atom in &self.any {
+            bits.set(atom);
+        }
+        if !self.exact.is_empty() || !self.untriggered.is_empty() {
+            for value in joined.values() {
+                if value.len() <= self.exact_max_len
+                    && let Some(atoms) = self.exact.get(value)
+                {
+                    for &atom in atoms {
+                        bits.set(atom);
+                    }
+                }
+                for &(atom, glob) in &self.untriggered {
+                    if !bits.get(atom) && self.globs[glob as usize].matches(value) {
+                        bits.set(atom);
+                    }
+                }
+            }
+        }
+        self.occurrences(&joined.text, |found| {
+            let Some(hits) = self.hits.get(found.pattern().as_usize()) else {
+                return;
+            };
+            let (start, end) = (found.start(), found.end());
+            for hit in hits {
+                match *hit {
+                    Hit::Contains(atom) => bits.set(atom),
+                    Hit::Prefix(atom) => {
+                        if !bits.get(atom)
+                            && joined.value_at(start, end).is_some_and(|v| v.0 == start)
+                        {
+                            bits.set(atom);
+                        }
+                    }
+                    Hit::Suffix(atom) => {
+                        if !bits.get(atom)
+                            && joined.value_at(start, end).is_some_and(|v| v.1 == end)
+                        {
+                            bits.set(atom);
+                        }
+                    }
+                    Hit::Glob(atom, glob) => {
+                        if !bits.get(atom)
+                            && let Some((s, e)) = joined.value_at(start, end)
+                            && joined
+                                .text
+                                .get(s..e)
+                                .is_some_and(|v| self.globs[glob as usize].matches(v))
+                        {
+                            bits.set(atom);
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[derive(Default)]
+struct IndexBuilder {
+    any: Vec<u32>,
+    exact: HashMap<Box<str>, Vec<u32>, FxBuildHasher>,
+    literal_ids: HashMap<Box<str>, usize>,
+    literals: Vec<Box<str>>,
+    hits: Vec<Vec<Hit>>,
+    untriggered: Vec<(u32, u32)>,
+    globs: Vec<Glob>,
+}
+
+impl IndexBuilder {
+    fn is_empty(&self) -> bool {
+        self.any.is_empty()
+            && self.exact.is_empty()
+            && self.literals.is_empty()
+            && self.untriggered.is_empty()
+    }
+
+    fn add(&mut self, atom: u32, shape: &Shape) {
+        match shape {
+            Shape::Any => self.any.push(atom),
+            Shape::Exact(text) => self.exact.entry(text.clone()).or_default().push(atom),
+            Shape::Prefix(l) => self.hit(l, Hit::Prefix(atom)),
+            Shape::Suffix(l) => self.hit(l, Hit::Suffix(atom)),
+            Shape::Contains(l) => self.hit(l, Hit::Contains(atom)),
+            Shape::Glob(glob) => {
+                let index = u32::try_from(self.globs.len()).unwrap_or(u32::MAX);
+                self.globs.push(glob.clone());
+                match glob.longest_literal().filter(|l| !l.is_empty()) {
+                    Some(l) => self.hit(l, Hit::Glob(atom, index)),
+                    None => self.untriggered.push((atom, index)),
+                }
+            }
+        }
+    }
+
+    fn hit(&mut self, literal: &str, hit: Hit) {
+        let id = match self.literal_ids.get(literal) {
+            Some(&id) => id,
+            None => {
+                let id = self.literals.len();
+                self.literal_ids.insert(literal.into(), id);
+                self.literals.push(literal.into());
+                self.hits.push(Vec::new());
+                id
+            }
+        };
+        self.hits[id].push(hit);
+    }
+
+    fn build(mut self) -> PatternIndex {
+        let literal_bytes: usize = self.literals.iter().map(|l| l.len()).sum();
+        let kind = if literal_bytes <= DFA_MAX_LITERAL_BYTES {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        let finder = Finder::build(&self.literals);
+        let literals = if self.literals.is_empty() {
+            None
+        } else {
+            match AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(kind))
+                .build(self.literals.iter().map(|l| l.as_bytes()))
+            {
+                Ok(ac) => Some(ac),
+                // Only pattern sets far beyond any rule set's size fail to
+                // build; their atoms are then checked value by value.
+                Err(_) => {
+                    self.fall_back_to_globs();
+                    None
+                }
+            }
+        };
+        PatternIndex {
+            exact_max_len: self.exact.keys().map(|k| k.len()).max().unwrap_or(0),
+            finder: if literals.is_some() { finder } else { None },
+            any: self.any.into_boxed_slice(),
+            exact: self
+                .exact
+                .into_iter()
+                .map(|(k, v)| (k, v.into_boxed_slice()))
+                .collect(),
+            literals,
+            hits: self.hits.into_iter().map(Vec::into_boxed_slice).collect(),
+            untriggered: self.untriggered.into_boxed_slice(),
+            globs: self.globs.into_boxed_slice(),
+        }
+    }
+
+    fn fall_back_to_globs(&mut self) {
+        let literals = std::mem::take(&mut self.literals);
+        let hits = std::mem::take(&mut self.hits);
+        for (literal, hits) in literals.iter().zip(hits) {
+            let lit = GlobToken::Lit(literal.clone());
+            for hit in hits {
+                let (atom, tokens) = match hit {
+                    Hit::Contains(a) => (a, vec![GlobToken::Run, lit.clone(), GlobToken::Run]),
+                    Hit::Prefix(a) => (a, vec![lit.clone(), GlobToken::Run]),
+                    Hit::Suffix(a) => (a, vec![GlobToken::Run, lit.clone()]),
+                    Hit::Glob(a, g) => {
+                        self.untriggered.push((a, g));
+                        continue;
+                    }
+                };
+                let index = u32::try_from(self.globs.len()).unwrap_or(u32::MAX);
+                self.globs.push(Glob {
+                    tokens: tokens.into_boxed_slice(),
+                });
+                self.untriggered.push((atom, index));
+            }
+        }
+    }
+}
+
+/// The atoms that hold for the current event, with the order they were
+/// found in (for the prefilter) and cheap clearing between events.
+#[derive(Debug, Default)]
+pub(crate) struct AtomBits {
+    words: Vec<u64>,
+    /// Words that are not zero.
+    touched: Vec<u32>,
+    /// Atoms set, in order.
+    found: Vec<u32>,
+}
+
+impl AtomBits {
+    /// Clears every atom and makes room for `atom_count`.
+    pub(crate) fn reset(&mut self, atom_count: usize) {
+        for &w in &self.touched {
+            if let Some(word) = self.words.get_mut(w as usize) {
+                *word = 0;
+            }
+        }
+        self.touched.clear();
+        self.found.clear();
+        let words = atom_count.div_ceil(64);
+        if self.words.len() < words {
+            self.words.resize(words, 0);
+        }
+    }
+
+    /// Marks `atom` as holding.
+    pub(crate) fn set(&mut self, atom: u32) {
+        let (w, bit) = ((atom / 64) as usize, 1u64 << (atom % 64));
+        if w >= self.words.len() {
+            self.words.resize(w + 1, 0);
+        }
+        let word = &mut self.words[w];
+        if *word & bit == 0 {
+            if *word == 0 {
+                self.touched.push(atom / 64);
+            }
+            *word |= bit;
+            self.found.push(atom);
+        }
+    }
+
+    /// Whether `atom` holds.
+    pub(crate) fn get(&self, atom: u32) -> bool {
+        self.words
+            .get((atom / 64) as usize)
+            .is_some_and(|w| w & (1u64 << (atom % 64)) != 0)
+    }
+
+    /// The atoms set since the last reset, in the order found.
+    pub(crate) fn found(&self) -> &[u32] {
+        &self.found
+    }
+}
+
+#[cfg(test)]
+#[path = "automaton_tests.rs"]
+mod tests;

@@ -1,0 +1,69 @@
+//! One scan of one field sets every atom that holds.
+
+use super::*;
+
+fn def(slot: usize, shape: Shape) -> AtomDef {
+    AtomDef {
+        target: Target::Field(slot),
+        cased: false,
+        shape,
+    }
+}
+
+#[test]
+fn one_scan_sets_every_shape_that_holds() {
+    let mut vocab = FieldSlots::default();
+    let slot = vocab.slot("CommandLine");
+    let s = |t: &str| -> Box<str> { t.into() };
+    let exact = vocab.atom(def(slot, Shape::Exact(s("cmd.exe /c whoami"))));
+    let prefix = vocab.atom(def(slot, Shape::Prefix(s("cmd.exe"))));
+    let not_prefix = vocab.atom(def(slot, Shape::Prefix(s("whoami"))));
+    let suffix = vocab.atom(def(slot, Shape::Suffix(s("whoami"))));
+    let not_suffix = vocab.atom(def(slot, Shape::Suffix(s("cmd.exe"))));
+    let contains = vocab.atom(def(slot, Shape::Contains(s(" /c "))));
+    let overlapping = vocab.atom(def(slot, Shape::Contains(s("c w"))));
+    let glob = vocab.atom(def(
+        slot,
+        Shape::Glob(Glob {
+            tokens: vec![
+                GlobToken::Lit(s("cmd")),
+                GlobToken::One,
+                GlobToken::Run,
+                GlobToken::Lit(s("ami")),
+            ]
+            .into(),
+        }),
+    ));
+    let any = vocab.atom(def(slot, Shape::Any));
+    let other_field = vocab.atom(def(vocab_slot_other(), Shape::Any));
+    assert_eq!(
+        vocab.atom(def(slot, Shape::Any)),
+        any,
+        "equal atoms are shared"
+    );
+    let index = vocab.build();
+    let all: Vec<u32> = (0..index.atom_count() as u32).collect();
+    let automata = index.automata(&all);
+    assert_eq!(
+        automata.len(),
+        1,
+        "the atom on an unknown slot has no automaton"
+    );
+    let mut bits = AtomBits::default();
+    bits.reset(index.atom_count());
+    let text = "cmd.exe /c whoami";
+    automata.field(slot).unwrap().scan(text, text, &mut bits);
+    for atom in [exact, prefix, suffix, contains, overlapping, glob, any] {
+        assert!(bits.get(atom), "atom {atom} holds");
+    }
+    for atom in [not_prefix, not_suffix, other_field] {
+        assert!(!bits.get(atom), "atom {atom} does not hold");
+    }
+    bits.reset(index.atom_count());
+    assert!(bits.found().is_empty());
+    assert!(!bits.get(exact));
+}
+
+fn vocab_slot_other() -> usize {
+    7
+}

@@ -1,0 +1,328 @@
+//! A fast event document for hunting over files: one JSON object read
+//! into a flat table of values, strings left in the input unless they hold
+//! escapes, and the top-level keys hashed for lookup.
+//!
+//! It answers [`Document`] exactly as the `serde_json` map of the same
+//! text would (same field lookup, same values, the last of duplicate keys),
+//! at a fraction of the cost: nothing is allocated per value, and the
+//! parser's buffers are reused from event to event.
+//!
+//! ```
+//! use vigil_detect::{Document, JsonParser};
+//! let mut parser = JsonParser::new();
+//! let doc = parser.parse(br#"{"EventID": 4688, "Image": "C:\\x.exe"}"#).unwrap();
+//! assert!(doc.field("Image").is_some());
+//! ```
+
+mod parse;
+#[cfg(test)]
+mod tests;
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+
+pub use parse::{JsonError, JsonErrorKind};
+use parse::{Kind, Node, Scanner, Tape};
+
+use crate::document::{Document, FieldValue, JsonNode, Scalar, lookup_in};
+
+/// Reads JSON objects into [`JsonDocument`]s, reusing its buffers.
+#[derive(Debug, Default)]
+pub struct JsonParser {
+    tape: Tape,
+    /// The top object's live members, by key.
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl JsonParser {
+    /// A parser with empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads `text`: exactly one JSON object, with whitespace around it.
+    pub fn parse<'a>(&'a mut self, text: &'a [u8]) -> Result<JsonDocument<'a>, JsonError> {
+        let (doc, end) = self.parse_prefix(text)?;
+        let rest = text.get(end..).unwrap_or(&[]);
+        match rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+        {
+            None => Ok(doc),
+            Some(at) => Err(JsonError {
+                offset: end + at,
+                kind: JsonErrorKind::TrailingCharacters,
+            }),
+        }
+    }
+
+    /// Reads the JSON object at the start of `input` (after whitespace) and
+    /// returns it with the offset just after it; what follows is not read.
+    /// [`JsonErrorKind::Incomplete`] means `input` ends inside the object.
+    pub fn parse_prefix<'a>(
+        &'a mut self,
+        input: &'a [u8],
+    ) -> Result<(JsonDocument<'a>, usize), JsonError> {
+        let hasher = &self.hasher;
+        let end = Scanner::new(&mut self.tape, input, |key| hasher.hash_one(key)).object(0)?;
+        let src = std::str::from_utf8(input.get(..end).unwrap_or(&[])).map_err(|e| JsonError {
+            offset: e.valid_up_to(),
+            kind: JsonErrorKind::NotUtf8,
+        })?;
+        let Tape {
+            nodes, top, arena, ..
+        } = &mut self.tape;
+        // Unescaped text of UTF-8 input is UTF-8.
+        let arena = std::str::from_utf8(arena).map_err(|e| JsonError {
+            offset: e.valid_up_to(),
+            kind: JsonErrorKind::NotUtf8,
+        })?;
+        self.index.clear();
+        for &(node, hash) in top.iter() {
+            let key = nodes[node as usize].key.resolve(src, arena);
+            let existing = self.index.find_mut(hash, |&other| {
+                nodes[other as usize].key.resolve(src, arena) == key
+            });
+            match existing {
+                Some(slot) => {
+                    let older = std::mem::replace(slot, node);
+                    nodes[older as usize].shadowed = true;
+                }
+                None => {
+                    self.index.insert_unique(hash, node, |&n| {
+                        hasher.hash_one(nodes[n as usize].key.resolve(src, arena).as_bytes())
+                    });
+                }
+            }
+        }
+        let doc = JsonDocument {
+            tape: TapeRef { nodes, src, arena },
+            index: &self.index,
+            hasher,
+        };
+        Ok((doc, end))
+    }
+}
+
+/// One JSON object, read by a [`JsonParser`]; borrows the parser and the
+/// input until dropped.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonDocument<'a> {
+    tape: TapeRef<'a>,
+    index: &'a HashTable<u32>,
+    hasher: &'a foldhash::fast::RandomState,
+}
+
+/// The parsed values and the text they point into.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TapeRef<'a> {
+    nodes: &'a [Node],
+    src: &'a str,
+    arena: &'a str,
+}
+
+/// One value of a [`JsonDocument`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TapeValue<'a> {
+    tape: TapeRef<'a>,
+    node: u32,
+}
+
+impl<'a> JsonDocument<'a> {
+    /// The top-level member `key`, as written (no nested lookup).
+    fn top(&self, key: &str) -> Option<TapeValue<'a>> {
+        let hash = self.hasher.hash_one(key.as_bytes());
+        let tape = self.tape;
+        self.index
+            .find(hash, |&n| {
+                tape.nodes
+                    .get(n as usize)
+                    .is_some_and(|node| node.key.resolve(tape.src, tape.arena) == key)
+            })
+            .map(|&node| TapeValue { tape, node })
+    }
+
+    /// The length of the object's text in bytes.
+    pub fn text_len(&self) -> usize {
+        self.tape.src.len()
+    }
+
+    /// The number of values in the document, nested ones included.
+    pub fn value_count(&self) -> usize {
+        self.tape.nodes.len()
+    }
+
+    /// The document converted to a `serde_json` map (for output; matching
+    /// never needs it).
+    pub fn to_fields(&self) -> vigil_model::Fields {
+        match (TapeValue {
+            tape: self.tape,
+            node: 0,
+        })
+        .to_json()
+        {
+            serde_json::Value::Object(map) => map,
+            _ => vigil_model::Fields::new(),
+        }
+    }
+}
+
+impl Document for JsonDocument<'_> {
+    fn field(&self, name: &str) -> Option<FieldValue<'_>> {
+        lookup_in(|key| self.top(key), name).map(FieldValue::tape)
+    }
+
+    fn any_value<'s>(&'s self, visit: &mut impl FnMut(Scalar<'s>) -> bool) -> bool {
+        // Every node in order, skipping the subtrees of shadowed members.
+        let nodes = self.tape.nodes;
+        let mut i = 1;
+        while let Some(node) = nodes.get(i) {
+            if node.shadowed {
+                i = node.end(i).max(i + 1);
+                continue;
+            }
+            let scalar = TapeValue {
+                tape: self.tape,
+                node: i as u32,
+            }
+            .scalar();
+            if scalar.is_some_and(&mut *visit) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// The input as written and the unescaped strings hold every string,
+    /// integer and boolean as rendered; floats are rendered one by one.
+    fn covering_text(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        visit(self.tape.src);
+        visit(self.tape.arena);
+        let mut buf = String::new();
+        for node in self.tape.nodes {
+            if let Kind::Float(f) = node.kind {
+                visit(Scalar::Float(f).text(&mut buf));
+            }
+        }
+        true
+    }
+}
+
+impl<'a> TapeValue<'a> {
+    fn node(&self) -> Option<&'a Node> {
+        self.tape.nodes.get(self.node as usize)
+    }
+
+    /// Whether the value is JSON null.
+    pub(crate) fn is_null(&self) -> bool {
+        self.node().is_some_and(|n| matches!(n.kind, Kind::Null))
+    }
+
+    fn scalar(&self) -> Option<Scalar<'a>> {
+        Some(match self.node()?.kind {
+            Kind::Str(text) => Scalar::Str(text.resolve(self.tape.src, self.tape.arena)),
+            Kind::Int(i) => Scalar::Int(i),
+            Kind::UInt(u) => Scalar::UInt(u),
+            Kind::Float(f) => Scalar::Float(f),
+            Kind::Bool(b) => Scalar::Bool(b),
+            Kind::Null | Kind::Object { .. } | Kind::Array { .. } => return None,
+        })
+    }
+
+    /// The live children of an object or the elements of an array.
+    fn children(&self) -> impl Iterator<Item = TapeValue<'a>> + 'a {
+        let tape = self.tape;
+        let (mut next, end) = match self.node().map(|n| n.kind) {
+            Some(Kind::Object { end } | Kind::Array { end }) => {
+                (self.node as usize + 1, end as usize)
+            }
+            _ => (0, 0),
+        };
+        std::iter::from_fn(move || {
+            loop {
+                if next >= end {
+                    return None;
+                }
+                let index = next;
+                let node = tape.nodes.get(index)?;
+                next = node.end(index).max(index + 1);
+                if !node.shadowed {
+                    return Some(TapeValue {
+                        tape,
+                        node: index as u32,
+                    });
+                }
+            }
+        })
+    }
+
+    fn is_object(&self) -> bool {
+        self.node()
+            .is_some_and(|n| matches!(n.kind, Kind::Object { .. }))
+    }
+
+    fn key(&self) -> &'a str {
+        self.node()
+            .map_or("", |n| n.key.resolve(self.tape.src, self.tape.arena))
+    }
+
+    /// Visits the scalars as [`FieldValue::any_scalar`] does; `deep` also
+    /// descends into objects.
+    pub(crate) fn any_scalar(
+        &self,
+        visit: &mut impl FnMut(Scalar<'a>) -> bool,
+        deep: bool,
+    ) -> bool {
+        match self.node().map(|n| n.kind) {
+            None | Some(Kind::Null) => false,
+            Some(Kind::Array { .. }) => self.children().any(|c| c.any_scalar(visit, deep)),
+            Some(Kind::Object { .. }) => deep && self.children().any(|c| c.any_scalar(visit, deep)),
+            Some(_) => self.scalar().is_some_and(visit),
+        }
+    }
+
+    fn to_json(self) -> serde_json::Value {
+        use serde_json::Value;
+        match self.node().map(|n| n.kind) {
+            None | Some(Kind::Null) => Value::Null,
+            Some(Kind::Bool(b)) => Value::Bool(b),
+            Some(Kind::Int(i)) => Value::from(i),
+            Some(Kind::UInt(u)) => Value::from(u),
+            Some(Kind::Float(f)) => {
+                serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+            }
+            Some(Kind::Str(text)) => {
+                Value::String(text.resolve(self.tape.src, self.tape.arena).to_owned())
+            }
+            Some(Kind::Array { .. }) => {
+                Value::Array(self.children().map(TapeValue::to_json).collect())
+            }
+            Some(Kind::Object { .. }) => Value::Object(
+                self.children()
+                    .map(|c| (c.key().to_owned(), c.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl JsonNode for TapeValue<'_> {
+    fn member(self, key: &str) -> Option<Self> {
+        if !self.is_object() {
+            return None;
+        }
+        self.children().find(|c| c.key() == key)
+    }
+
+    fn members_in_key_order(self, visit: &mut dyn FnMut(&str, Self) -> bool) -> bool {
+        if !self.is_object() {
+            return false;
+        }
+        let mut members: Vec<TapeValue<'_>> = self.children().collect();
+        members.sort_by(|a, b| a.key().cmp(b.key()));
+        members.into_iter().any(|m| visit(m.key(), m))
+    }
+}

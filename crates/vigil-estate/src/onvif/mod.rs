@@ -1,0 +1,15 @@
+//! ONVIF video events: notifications pushed by cameras (WS-BaseNotification
+//! `Notify`, [`push`]) or pulled from them ([`pullpoint`]), parsed with a
+//! bounded namespace-aware reader ([`xml`], [`notify`]) and turned into
+//! events with each camera's property state kept for resynchronisation
+//! ([`events`]).
+
+pub mod events;
+pub mod notify;
+pub mod pullpoint;
+pub mod push;
+pub mod xml;
+
+pub use events::{CameraPlace, CameraStates};
+pub use notify::{Notification, NotifyError, PropertyOperation, build_notify, parse_notifications};
+pub use push::{OnvifPush, router};

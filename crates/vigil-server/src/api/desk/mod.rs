@@ -1,0 +1,97 @@
+//! The desk's HTTP API: the alarm queue, suppressions and maintenance,
+//! incidents with SOP runs and response actions, deliveries, escalations,
+//! the audit log, and the live stream.
+//!
+//! Every handler turns the bearer token into a desk [`Actor`] (its name,
+//! role and tenant) and lets the desk check the role (see
+//! `vigil_desk::access` for who may do what) and scope every read to the
+//! caller's tenant: a client user asking for another tenant's alarm or
+//! incident gets `404`, as if it did not exist.
+
+pub(crate) mod alarms;
+pub(crate) mod audit;
+pub(crate) mod incidents;
+pub(crate) mod stream;
+pub(crate) mod suppressions;
+
+use axum::Router;
+use axum::routing::{get, post};
+use vigil_desk::{Actor, DeskError};
+use vigil_store::StoreError;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// The desk's routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/alarms", get(alarms::list))
+        .route("/api/v1/alarms/{id}", get(alarms::detail))
+        .route("/api/v1/alarms/{id}/acknowledge", post(alarms::acknowledge))
+        .route("/api/v1/alarms/{id}/take-over", post(alarms::take_over))
+        .route("/api/v1/alarms/{id}/start", post(alarms::start))
+        .route("/api/v1/alarms/{id}/close", post(alarms::close))
+        .route("/api/v1/alarms/{id}/reopen", post(alarms::reopen))
+        .route("/api/v1/alarms/{id}/sop", get(alarms::sop_runs))
+        .route(
+            "/api/v1/sop-runs/{run}/steps/{step}",
+            post(alarms::sop_step),
+        )
+        .route(
+            "/api/v1/suppressions",
+            get(suppressions::list).post(suppressions::create),
+        )
+        .route("/api/v1/suppressions/{id}/lift", post(suppressions::lift))
+        .route(
+            "/api/v1/maintenance",
+            get(suppressions::list_maintenance).post(suppressions::declare),
+        )
+        .route(
+            "/api/v1/maintenance/{id}/cancel",
+            post(suppressions::cancel),
+        )
+        .route(
+            "/api/v1/incidents",
+            get(incidents::list).post(incidents::open),
+        )
+        .route("/api/v1/incidents/{id}", get(incidents::detail))
+        .route("/api/v1/incidents/{id}/commands", post(incidents::command))
+        .route("/api/v1/incidents/{id}/actions", post(incidents::respond))
+        .route("/api/v1/deliveries", get(incidents::deliveries))
+        .route("/api/v1/escalations", get(incidents::escalations))
+        .route("/api/v1/audit", get(audit::entries))
+        .route("/api/v1/audit/export", get(audit::export))
+        .route("/api/v1/stream", get(stream::stream))
+}
+
+/// The desk's view of the caller.
+pub(crate) fn actor(caller: &Caller) -> Actor {
+    Actor::person(
+        &caller.token.name,
+        caller.token.role,
+        caller.token.tenant.clone(),
+    )
+}
+
+impl From<DeskError> for ApiError {
+    fn from(e: DeskError) -> Self {
+        match e {
+            DeskError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
+            DeskError::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            DeskError::Transition { .. } | DeskError::NotOwner { .. } => {
+                ApiError::Conflict(e.to_string())
+            }
+            DeskError::Invalid { .. } => ApiError::BadRequest(e.to_string()),
+            DeskError::Config { .. } => ApiError::Internal(e.to_string()),
+            DeskError::Store(StoreError::Conflict { .. }) => ApiError::Conflict(e.to_string()),
+            DeskError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Parses an alarm id from a path.
+pub(crate) fn alarm_id(id: &str) -> Result<vigil_model::AlertId, ApiError> {
+    id.parse()
+        .map_err(|e: vigil_model::IdError| ApiError::BadRequest(e.to_string()))
+}

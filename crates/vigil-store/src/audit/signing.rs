@@ -1,0 +1,321 @@
+//! Signed checkpoints and the key that signs them.
+//!
+//! The signing key lives in a file outside the database (by default
+//! `audit-signing.key` in the data folder, created on first start with
+//! permissions 0600), so that write access to the database is not enough to
+//! forge a checkpoint. The public key is written beside it
+//! (`audit-signing.pub`) for clients and auditors.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use vigil_model::Timestamp;
+
+use super::Hash;
+
+/// A signed statement: "the audit log had `tree_size` entries whose Merkle
+/// root was `root`".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Its position among checkpoints, from 1.
+    pub seq: u64,
+    /// How many entries it covers.
+    pub tree_size: u64,
+    /// The Merkle root of those entries.
+    #[serde(with = "super::hex_hash")]
+    pub root: Hash,
+    /// When it was made.
+    pub at: Timestamp,
+    /// The public key that signed it.
+    #[serde(with = "super::hex_hash")]
+    pub key: [u8; 32],
+    /// The Ed25519 signature over [`Checkpoint::signed_bytes`].
+    #[serde(with = "signature_hex")]
+    pub signature: [u8; 64],
+}
+
+impl Checkpoint {
+    /// The bytes the signature covers.
+    pub fn signed_bytes(tree_size: u64, root: &Hash, at: Timestamp) -> Vec<u8> {
+        let mut out = Vec::with_capacity(80);
+        out.extend_from_slice(b"vigil-audit-checkpoint-v1\0");
+        out.extend_from_slice(&tree_size.to_be_bytes());
+        out.extend_from_slice(root);
+        out.extend_from_slice(&at.timestamp_micros().to_be_bytes());
+        out
+    }
+}
+
+/// Whether `checkpoint`'s signature is valid under its own key, and that
+/// key is `trusted` when one is given.
+pub fn verify_checkpoint(checkpoint: &Checkpoint, trusted: Option<&[u8; 32]>) -> bool {
+    if trusted.is_some_and(|t| t != &checkpoint.key) {
+        return false;
+    }
+    let Ok(key) = VerifyingKey::from_bytes(&checkpoint.key) else {
+        return false;
+    };
+    let message = Checkpoint::signed_bytes(checkpoint.tree_size, &checkpoint.root, checkpoint.at);
+    key.verify(&message, &Signature::from_bytes(&checkpoint.signature))
+        .is_ok()
+}
+
+/// Trouble with the signing key file.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditKeyError {
+    /// The file could not be read or written.
+    #[error("audit signing key {path}: {reason}")]
+    Io {
+        /// Which file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The file's content is not a key.
+    #[error(
+        "audit signing key {path} is not 64 hexadecimal characters (an Ed25519 secret key): {reason}"
+    )]
+    Malformed {
+        /// Which file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Someone other than the owner may read the key.
+    #[error(
+        "audit signing key {path} may be read by others (mode {mode:o}); run `chmod 600` on it"
+    )]
+    TooOpen {
+        /// Which file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+}
+
+/// The checkpoint signer.
+#[derive(Clone)]
+pub struct AuditSigner {
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for AuditSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret.
+        write!(f, "AuditSigner({})", hex::encode(self.public_key()))
+    }
+}
+
+impl AuditSigner {
+    /// The default key file name in a data folder.
+    pub const FILE_NAME: &'static str = "audit-signing.key";
+
+    /// A signer from a secret key's 32 bytes.
+    pub fn from_secret(secret: [u8; 32]) -> Self {
+        Self {
+            key: SigningKey::from_bytes(&secret),
+        }
+    }
+
+    /// Reads the key at `path`, or creates it (mode 0600, and its public
+    /// key beside it as `<path>.pub`) when there is none.
+    pub fn load_or_create(path: &Path) -> Result<Self, AuditKeyError> {
+        let io = |e: std::io::Error| AuditKeyError::Io {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                check_mode(path)?;
+                let signer = Self::parse(path, &text)?;
+                Ok(signer)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(parent) = path.parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(parent).map_err(io)?;
+                }
+                let mut secret = [0u8; 32];
+                rand::rng().fill_bytes(&mut secret);
+                let signer = Self::from_secret(secret);
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    options.mode(0o600);
+                }
+                let mut file = options.open(path).map_err(io)?;
+                file.write_all(hex::encode(secret).as_bytes())
+                    .and_then(|()| file.write_all(b"\n"))
+                    .and_then(|()| file.sync_all())
+                    .map_err(io)?;
+                let public = public_key_path(path);
+                std::fs::write(&public, format!("{}\n", hex::encode(signer.public_key())))
+                    .map_err(|e| AuditKeyError::Io {
+                        path: public.clone(),
+                        reason: e.to_string(),
+                    })?;
+                Ok(signer)
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    fn parse(path: &Path, text: &str) -> Result<Self, AuditKeyError> {
+        let malformed = |reason: String| AuditKeyError::Malformed {
+            path: path.to_owned(),
+            reason,
+        };
+        let bytes = hex::decode(text.trim()).map_err(|e| malformed(e.to_string()))?;
+        let secret: [u8; 32] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| malformed(format!("{} bytes", b.len())))?;
+        Ok(Self::from_secret(secret))
+    }
+
+    /// The public key clients verify checkpoints with.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    /// Signs a checkpoint of `tree_size` entries with root `root`.
+    pub fn sign(&self, seq: u64, tree_size: u64, root: Hash, at: Timestamp) -> Checkpoint {
+        let signature = self
+            .key
+            .sign(&Checkpoint::signed_bytes(tree_size, &root, at))
+            .to_bytes();
+        Checkpoint {
+            seq,
+            tree_size,
+            root,
+            at,
+            key: self.public_key(),
+            signature,
+        }
+    }
+}
+
+/// Where the public key of the key at `path` is written.
+pub fn public_key_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".pub");
+    PathBuf::from(name)
+}
+
+#[cfg(unix)]
+fn check_mode(path: &Path) -> Result<(), AuditKeyError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(|e| AuditKeyError::Io {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(AuditKeyError::TooOpen {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_mode(_path: &Path) -> Result<(), AuditKeyError> {
+    Ok(())
+}
+
+mod signature_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(sig: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(sig))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(&text).map_err(serde::de::Error::custom)?;
+        bytes
+            .try_into()
+            .map_err(|_| serde::de::Error::custom("a signature is 64 bytes of hex"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> Timestamp {
+        chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn a_key_file_is_created_private_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k").join(AuditSigner::FILE_NAME);
+        let a = AuditSigner::load_or_create(&path).unwrap();
+        let b = AuditSigner::load_or_create(&path).unwrap();
+        assert_eq!(a.public_key(), b.public_key());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert!(matches!(
+                AuditSigner::load_or_create(&path),
+                Err(AuditKeyError::TooOpen { .. })
+            ));
+        }
+        let public = std::fs::read_to_string(public_key_path(&path)).unwrap();
+        assert_eq!(public.trim(), hex::encode(a.public_key()));
+        assert!(
+            !format!("{a:?}").contains(&std::fs::read_to_string(&path).unwrap().trim().to_string())
+        );
+    }
+
+    #[test]
+    fn a_malformed_key_file_is_refused_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.key");
+        std::fs::write(&path, "not hex").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let err = AuditSigner::load_or_create(&path).unwrap_err();
+        assert!(matches!(err, AuditKeyError::Malformed { .. }), "{err}");
+    }
+
+    #[test]
+    fn checkpoints_verify_only_untouched_and_under_the_trusted_key() {
+        let signer = AuditSigner::from_secret([5; 32]);
+        let cp = signer.sign(1, 10, [3; 32], t0());
+        assert!(verify_checkpoint(&cp, None));
+        assert!(verify_checkpoint(&cp, Some(&signer.public_key())));
+        assert!(!verify_checkpoint(&cp, Some(&[0; 32])));
+        for tamper in [
+            |c: &mut Checkpoint| c.tree_size += 1,
+            |c: &mut Checkpoint| c.root[0] ^= 1,
+            |c: &mut Checkpoint| c.at += chrono::Duration::seconds(1),
+            |c: &mut Checkpoint| c.signature[0] ^= 1,
+        ] {
+            let mut bad = cp.clone();
+            tamper(&mut bad);
+            assert!(!verify_checkpoint(&bad, None));
+        }
+        let other = AuditSigner::from_secret([6; 32]).sign(1, 10, [3; 32], t0());
+        let mut forged = cp.clone();
+        forged.signature = other.signature;
+        assert!(!verify_checkpoint(&forged, None));
+    }
+}

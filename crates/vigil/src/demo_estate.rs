@@ -1,0 +1,434 @@
+//! The physical estate in `vigil demo`: the simulated clients' alarm panels
+//! reporting over SIA DC-09 to per-client receivers, their cameras pushing
+//! ONVIF notifications, their sensor gateways publishing Sparkplug B (when
+//! a broker is given with `--mqtt`), the people register loaded from the
+//! simulated HR records, and a receiver on 127.0.0.1:9000 (TCP and UDP) for
+//! any real dialler, with the demo accounts the README gives.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use prost::Message;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use vigil_estate::config::{CameraConfig, OnvifConfig};
+use vigil_estate::dc09::{Dc09Receiver, Dc09Sender, PanelAccount, PanelKey, TimeWindow};
+use vigil_estate::mqtt::MqttSettings;
+use vigil_estate::sensors::ThresholdRule;
+use vigil_estate::sparkplug::proto::{DataType, Metric, MetricValue};
+use vigil_model::{Clock, SiteId, SourceBinding, SourceId, SourceKind, TenantId, Timestamp};
+use vigil_sim::{DeviceKind, Payload as SimPayload, PersonStatus, SensorMetric, World};
+use vigil_store::PersonRecord;
+
+use crate::config::SourceSetup;
+use crate::estate::{EstateSetup, EstateSetups};
+
+/// Where real diallers reach the demo's receiver.
+pub const DIALLER_ADDR: &str = "127.0.0.1:9000";
+/// The demo's plain account for real diallers.
+pub const DIALLER_PLAIN_ACCOUNT: &str = "9000";
+/// The demo's encrypted account for real diallers.
+pub const DIALLER_AES_ACCOUNT: &str = "9001";
+/// Its AES-128 key (a demo key; never use it for a real panel).
+pub const DIALLER_AES_KEY: &str = "000102030405060708090A0B0C0D0E0F";
+/// The key of the simulated riverside panels, which encrypt (also a demo key).
+const RIVERSIDE_KEY: &str = "2B7E151628AED2A6ABF7158809CF4F3C";
+/// Simulated panels report under EN 50136 category SP4 (3 minutes).
+const SIM_SUPERVISION: i64 = 180;
+
+fn key(text: &str) -> Option<PanelKey> {
+    PanelKey::from_hex(text).ok()
+}
+
+/// The estate settings of the simulated clients' feeds. MQTT feeds get
+/// settings only when a broker is given.
+pub fn setups(world: &World, mqtt: Option<&str>) -> EstateSetups {
+    let mut out = EstateSetups::new();
+    for tw in &world.tenants {
+        for binding in &tw.sources {
+            let setup = match binding.kind {
+                SourceKind::Dc09Tcp => {
+                    let accounts = tw.panel_accounts().into_iter().map(|p| {
+                        let mut a = PanelAccount::new(&p.account);
+                        a.site = Some(p.site.clone());
+                        a.panel = p.panel.clone();
+                        a.supervision = Some(Duration::seconds(SIM_SUPERVISION));
+                        a.zones.insert("1".into(), p.zone.clone());
+                        if tw.tenant.id.as_str() == "riverside" {
+                            a.key = key(RIVERSIDE_KEY);
+                        }
+                        a
+                    });
+                    EstateSetup::Dc09(Dc09Receiver::new(accounts, TimeWindow::default()))
+                }
+                SourceKind::OnvifPush => EstateSetup::OnvifPush(OnvifConfig {
+                    cameras: tw
+                        .cameras()
+                        .into_iter()
+                        .filter(|c| Some(&c.site) == binding.site.as_ref())
+                        .map(|c| CameraConfig {
+                            id: c.id,
+                            zone: Some(c.zone),
+                            covers_door: c.covers_door,
+                            url: None,
+                            username: None,
+                            password_env: None,
+                        })
+                        .collect(),
+                    heartbeat_secs: None,
+                    termination_secs: 60,
+                    pull_timeout_secs: 5,
+                }),
+                SourceKind::Mqtt => {
+                    let (Some(url), Some(site)) = (mqtt, &binding.site) else {
+                        continue;
+                    };
+                    let mut zones = BTreeMap::new();
+                    let mut thresholds = Vec::new();
+                    for d in tw.devices.iter().filter(|d| &d.site == site) {
+                        if let DeviceKind::Sensor {
+                            metric: SensorMetric::Temperature,
+                            high,
+                            ..
+                        } = &d.kind
+                        {
+                            zones.insert(d.id.clone(), d.zone.clone());
+                            thresholds.push(ThresholdRule {
+                                metric: "temperature".into(),
+                                zone: Some(d.zone.clone()),
+                                high: Some(*high),
+                                low: None,
+                                hysteresis: 0.5,
+                            });
+                        }
+                    }
+                    EstateSetup::Mqtt {
+                        settings: MqttSettings {
+                            url: url.to_owned(),
+                            topics: vec![format!("spBv1.0/{}/#", tw.sparkplug_group(site))],
+                            client_id: Some(format!("vigil-demo-{}", binding.id)),
+                            username: None,
+                            password_env: None,
+                            thresholds,
+                            zones,
+                            gateway_heartbeat_secs: Some(600),
+                        },
+                        password: None,
+                    }
+                }
+                _ => continue,
+            };
+            out.insert(binding.id.clone(), setup);
+        }
+    }
+    out
+}
+
+/// The receiver on 127.0.0.1:9000 for real diallers, TCP and UDP: northgate's
+/// first site, accounts 9000 (plain) and 9001 (AES-128).
+pub fn dialler_sources(world: &World) -> Vec<(SourceSetup, EstateSetup)> {
+    let Some(tw) = world.tenants.first() else {
+        return Vec::new();
+    };
+    let site: Option<SiteId> = tw.sites.first().map(|s| s.id.clone());
+    let addr: SocketAddr = DIALLER_ADDR
+        .parse()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 9000)));
+    let receiver = || {
+        let mut plain = PanelAccount::new(DIALLER_PLAIN_ACCOUNT);
+        plain.site = site.clone();
+        plain.panel = "demo-dialler-plain".into();
+        let mut aes = PanelAccount::new(DIALLER_AES_ACCOUNT);
+        aes.site = site.clone();
+        aes.panel = "demo-dialler-aes".into();
+        aes.key = key(DIALLER_AES_KEY);
+        // The demo's clock runs faster than a real dialler's: its
+        // timestamps are accepted whatever they say.
+        let years = Duration::days(3650);
+        Dc09Receiver::new(
+            [plain, aes],
+            TimeWindow {
+                behind: years,
+                ahead: years,
+            },
+        )
+    };
+    [
+        ("dialler-tcp", SourceKind::Dc09Tcp),
+        ("dialler-udp", SourceKind::Dc09Udp),
+    ]
+    .into_iter()
+    .filter_map(|(suffix, kind)| {
+        let binding = SourceBinding {
+            id: SourceId::new(&format!("{}-{suffix}", tw.tenant.id)).ok()?,
+            tenant: tw.tenant.id.clone(),
+            site: site.clone(),
+            kind,
+            product: "sia-dc09".into(),
+        };
+        Some((
+            SourceSetup {
+                binding,
+                token: None,
+                listen: Some(addr),
+            },
+            EstateSetup::Dc09(receiver()),
+        ))
+    })
+    .collect()
+}
+
+/// The simulated clients' HR records as people registers.
+pub fn people(world: &World) -> Vec<(TenantId, Vec<PersonRecord>)> {
+    world
+        .tenants
+        .iter()
+        .map(|tw| {
+            let people = tw
+                .people
+                .iter()
+                .enumerate()
+                .map(|(i, p)| PersonRecord {
+                    tenant: tw.tenant.id.clone(),
+                    id: p
+                        .username
+                        .clone()
+                        .unwrap_or_else(|| format!("p{:04}", i + 1)),
+                    name: p.name.clone(),
+                    status: match p.status {
+                        PersonStatus::Active => vigil_store::PersonStatus::Active,
+                        PersonStatus::OnLeave => vigil_store::PersonStatus::OnLeave,
+                        PersonStatus::Terminated => vigil_store::PersonStatus::Terminated,
+                    },
+                    status_from: None,
+                    status_until: None,
+                    badges: p.badges.iter().map(|b| b.id.clone()).collect(),
+                    accounts: p.username.iter().cloned().collect(),
+                })
+                .collect();
+            (tw.tenant.id.clone(), people)
+        })
+        .collect()
+}
+
+/// Delivers the simulator's protocol traffic: DC-09 frames over TCP, ONVIF
+/// notifications over HTTP, Sparkplug B over MQTT.
+pub struct EstateDriver {
+    clock: Arc<dyn Clock>,
+    http: reqwest::Client,
+    http_addr: SocketAddr,
+    dc09_addrs: BTreeMap<SourceId, SocketAddr>,
+    streams: BTreeMap<SourceId, TcpStream>,
+    senders: HashMap<String, (Dc09Sender, u16)>,
+    onvif_tokens: BTreeMap<SourceId, String>,
+    mqtt: Option<rumqttc::AsyncClient>,
+    rng: StdRng,
+}
+
+impl EstateDriver {
+    /// A driver for a node at `http_addr` whose DC-09 listeners are at
+    /// `dc09_addrs`; `onvif_tokens` are the push sources' tokens.
+    pub fn new(
+        world: &World,
+        clock: Arc<dyn Clock>,
+        http_addr: SocketAddr,
+        dc09_addrs: BTreeMap<SourceId, SocketAddr>,
+        onvif_tokens: BTreeMap<SourceId, String>,
+        mqtt: Option<&str>,
+    ) -> Self {
+        let mut senders = HashMap::new();
+        for tw in &world.tenants {
+            for p in tw.panel_accounts() {
+                let mut sender = Dc09Sender::new(&p.account);
+                if tw.tenant.id.as_str() == "riverside"
+                    && let Some(k) = key(RIVERSIDE_KEY)
+                {
+                    sender = sender.with_key(k);
+                }
+                senders.insert(format!("{}/{}", tw.tenant.id, p.account), (sender, 0));
+            }
+        }
+        let mqtt = mqtt.and_then(|url| {
+            let (host, port) = vigil_estate::mqtt::broker_address(url).ok()?;
+            let (client, mut eventloop) = rumqttc::AsyncClient::new(
+                rumqttc::MqttOptions::new("vigil-demo-gateways", host, port),
+                1024,
+            );
+            tokio::spawn(async move {
+                loop {
+                    if eventloop.poll().await.is_err() {
+                        tokio::time::sleep(StdDuration::from_secs(1)).await;
+                    }
+                }
+            });
+            Some(client)
+        });
+        Self {
+            clock,
+            http: reqwest::Client::new(),
+            http_addr,
+            dc09_addrs,
+            streams: BTreeMap::new(),
+            senders,
+            onvif_tokens,
+            mqtt,
+            rng: StdRng::from_os_rng(),
+        }
+    }
+
+    /// Delivers one batch of the simulator's protocol emissions, in order.
+    pub async fn deliver(&mut self, items: Vec<(SourceId, Timestamp, SimPayload)>) {
+        for (source, _at, payload) in items {
+            let result = match payload {
+                SimPayload::Dc09 {
+                    account,
+                    message_type,
+                    payload,
+                } => self.dc09(&source, &account, &message_type, &payload).await,
+                SimPayload::Onvif {
+                    camera,
+                    topic,
+                    operation,
+                    source: items,
+                    data,
+                } => {
+                    self.onvif(&source, &camera, &topic, &operation, &items, &data)
+                        .await
+                }
+                SimPayload::Sparkplug { topic, metrics } => self.sparkplug(&topic, &metrics).await,
+                _ => Ok(()),
+            };
+            if let Err(e) = result {
+                tracing::warn!(%source, error = %format!("{e:#}"), "demo could not deliver estate traffic");
+            }
+        }
+    }
+
+    async fn dc09(
+        &mut self,
+        source: &SourceId,
+        account: &str,
+        message_type: &str,
+        payload: &str,
+    ) -> anyhow::Result<()> {
+        let Some(addr) = self.dc09_addrs.get(source).copied() else {
+            return Ok(());
+        };
+        let tenant = source.as_str().strip_suffix("-arc").unwrap_or_default();
+        let Some((sender, seq)) = self.senders.get_mut(&format!("{tenant}/{account}")) else {
+            return Ok(());
+        };
+        *seq = *seq % 9999 + 1;
+        let frame = sender.frame(
+            *seq,
+            message_type,
+            payload,
+            self.clock.now(),
+            true,
+            &mut self.rng,
+        );
+        if !self.streams.contains_key(source) {
+            self.streams
+                .insert(source.clone(), TcpStream::connect(addr).await?);
+        }
+        let Some(stream) = self.streams.get_mut(source) else {
+            return Ok(());
+        };
+        let exchange = async {
+            stream.write_all(&frame).await?;
+            let mut answer = Vec::new();
+            let mut buf = [0u8; 512];
+            while !answer.ends_with(b"\r") {
+                let n = stream.read(&mut buf).await?;
+                if n == 0 {
+                    anyhow::bail!("the receiver closed the connection");
+                }
+                answer.extend_from_slice(buf.get(..n).unwrap_or_default());
+            }
+            Ok(answer)
+        };
+        match tokio::time::timeout(StdDuration::from_secs(10), exchange).await {
+            Ok(Ok(answer)) if answer.windows(4).any(|w| w == b"ACK\"") => Ok(()),
+            Ok(Ok(answer)) => {
+                anyhow::bail!("DC-09 answered {:?}", String::from_utf8_lossy(&answer))
+            }
+            Ok(Err(e)) => {
+                self.streams.remove(source);
+                Err(e)
+            }
+            Err(_) => {
+                self.streams.remove(source);
+                anyhow::bail!("no DC-09 answer within 10 s")
+            }
+        }
+    }
+
+    async fn onvif(
+        &self,
+        source: &SourceId,
+        camera: &str,
+        topic: &str,
+        operation: &str,
+        items: &[(String, String)],
+        data: &[(String, String)],
+    ) -> anyhow::Result<()> {
+        let Some(token) = self.onvif_tokens.get(source) else {
+            return Ok(());
+        };
+        let body =
+            vigil_estate::onvif::build_notify(topic, operation, self.clock.now(), items, data);
+        self.http
+            .post(format!(
+                "http://{}/onvif/notify/{token}/{camera}",
+                self.http_addr
+            ))
+            .header("content-type", "application/soap+xml; charset=utf-8")
+            .body(body)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    async fn sparkplug(&self, topic: &str, metrics: &[(String, f64)]) -> anyhow::Result<()> {
+        let Some(client) = &self.mqtt else {
+            return Ok(());
+        };
+        let now = self.clock.now().timestamp_millis().max(0) as u64;
+        let payload = vigil_estate::sparkplug::Payload {
+            timestamp: Some(now),
+            metrics: metrics
+                .iter()
+                .map(|(name, value)| {
+                    let (datatype, value) = if name == "bdSeq" {
+                        (DataType::Int64, MetricValue::LongValue(*value as u64))
+                    } else {
+                        (DataType::Double, MetricValue::DoubleValue(*value))
+                    };
+                    Metric {
+                        name: Some(name.clone()),
+                        datatype: Some(datatype as u32),
+                        value: Some(value),
+                        ..Default::default()
+                    }
+                })
+                .collect(),
+            seq: Some(0),
+            ..Default::default()
+        };
+        client
+            .publish(
+                topic,
+                rumqttc::QoS::AtLeastOnce,
+                false,
+                payload.encode_to_vec(),
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,343 @@
+//! `vigil hunt`: Sigma rules over files and folders (EVTX, JSON, JSON
+//! lines, gzip and zip of them), with a progress bar, detections as a table
+//! or JSON lines, and a summary per rule.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use vigil_detect::pipeline::Pipeline;
+use vigil_detect::{Detector as _, LoadOptions, RuleMeta, RuleSet};
+use vigil_hunt::{Hit, HuntObserver, HuntOptions, Hunter, Position, Problem, files_under};
+
+/// `vigil hunt --rules DIR [--pipeline P] PATH...`
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Folders (or files) of Sigma rules; may be given more than once.
+    #[arg(long, required = true)]
+    rules: Vec<PathBuf>,
+    /// A processing pipeline (field mappings) applied to the rules: a
+    /// built-in pipeline's name or a pipeline YAML file; may be repeated.
+    #[arg(long)]
+    pipeline: Vec<String>,
+    /// The product the events come from (a rule's `logsource.product`),
+    /// for events that do not say; Windows events say by their fields.
+    #[arg(long, default_value = "")]
+    product: String,
+    /// Print detections as JSON lines instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Print figures at the end: events, events/s, MB/s, peak memory.
+    #[arg(long)]
+    stats: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    /// Files and folders to hunt through.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+/// At most this many problems are printed one by one.
+const PROBLEMS_SHOWN: usize = 20;
+/// A field is cut to this many characters in the table.
+const TABLE_FIELD_CHARS: usize = 120;
+
+/// Runs `vigil hunt`.
+pub fn run(args: HuntArgs) -> anyhow::Result<()> {
+    let mut options = LoadOptions::default();
+    for spec in &args.pipeline {
+        let pipeline = Pipeline::resolve(spec).with_context(|| format!("pipeline `{spec}`"))?;
+        options = options.with_pipeline(pipeline);
+    }
+    let started = Instant::now();
+    let report = RuleSet::load_dirs(&args.rules, &options).context("reading the rule folders")?;
+    let rejected = report.rejected().count();
+    for outcome in report.rejected() {
+        eprintln!("rule not loaded: {outcome}");
+    }
+    let rules = report.ruleset;
+    if rules.rule_count() == 0 {
+        bail!("no rule loaded from {:?}", args.rules);
+    }
+    let load_time = started.elapsed();
+
+    let files = files_under(&args.paths)?;
+    let total: u64 = files.iter().map(|(_, size)| size).sum();
+    let bar = if args.no_progress || !io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let mut observer = Printer {
+        out: BufWriter::new(io::stdout().lock()),
+        json: args.json,
+        bar: bar.clone(),
+        per_rule: BTreeMap::new(),
+        problems: 0,
+        error: None,
+    };
+    let options = HuntOptions {
+        product: args.product.to_lowercase(),
+        ..HuntOptions::default()
+    };
+    let hunting = Instant::now();
+    let cpu_before = thread_cpu_nanos();
+    let mut hunter = Hunter::new(&rules, options);
+    for (file, _) in &files {
+        hunter.hunt_file(file, &mut observer);
+        if let Some(e) = observer.error.take() {
+            return Err(e).context("writing detections");
+        }
+    }
+    bar.finish_and_clear();
+    let elapsed = hunting.elapsed();
+    let cpu = thread_cpu_nanos()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before) as f64 / 1e9);
+    let stats = hunter.stats();
+    let Printer {
+        mut out,
+        per_rule,
+        problems,
+        json,
+        ..
+    } = observer;
+    out.flush()?;
+    drop(out);
+
+    // The summary goes with the table; after JSON lines it goes to
+    // standard error, so that standard output stays JSON.
+    let mut summary: Box<dyn Write> = if json {
+        Box::new(io::stderr().lock())
+    } else {
+        Box::new(io::stdout().lock())
+    };
+    if problems > PROBLEMS_SHOWN {
+        eprintln!(
+            "{} more problems not shown ({problems} in all)",
+            problems - PROBLEMS_SHOWN
+        );
+    }
+    write_summary(&mut summary, &per_rule, stats.hits)?;
+    if args.stats {
+        let secs = elapsed.as_secs_f64().max(1e-9);
+        writeln!(summary)?;
+        writeln!(
+            summary,
+            "rules:   {} loaded ({rejected} not loaded) in {load_time:.2?}",
+            rules.rule_count()
+        )?;
+        writeln!(
+            summary,
+            "input:   {} files, {} archive members, {:.1} MB read ({} skipped as not events)",
+            stats.files,
+            stats.members,
+            stats.input_bytes as f64 / 1e6,
+            stats.skipped_inputs
+        )?;
+        writeln!(
+            summary,
+            "events:  {} ({} unreadable), {:.1} MB of event JSON",
+            stats.events,
+            stats.unreadable_events,
+            stats.event_bytes as f64 / 1e6
+        )?;
+        writeln!(
+            summary,
+            "speed:   {:.0} events/s, {:.1} MB/s of events, {:.1} MB/s of input, in {elapsed:.2?}",
+            stats.events as f64 / secs,
+            stats.event_bytes as f64 / secs / 1e6,
+            stats.input_bytes as f64 / secs / 1e6
+        )?;
+        if let Some(cpu) = cpu.filter(|c| *c > 0.0) {
+            writeln!(
+                summary,
+                "cpu:     {cpu:.2} s on one core: {:.0} events/s, {:.1} MB/s of events per CPU second",
+                stats.events as f64 / cpu,
+                stats.event_bytes as f64 / cpu / 1e6
+            )?;
+        }
+        match peak_memory_kb() {
+            Some(kb) => writeln!(summary, "memory:  {:.1} MB peak resident", kb as f64 / 1e3)?,
+            None => writeln!(
+                summary,
+                "memory:  peak resident size unknown on this system"
+            )?,
+        }
+    }
+    summary.flush()?;
+    Ok(())
+}
+
+/// What was found, per rule.
+struct RuleCount {
+    rule: Arc<RuleMeta>,
+    count: u64,
+}
+
+struct Printer<W: Write> {
+    out: W,
+    json: bool,
+    bar: ProgressBar,
+    per_rule: BTreeMap<String, RuleCount>,
+    problems: usize,
+    /// The first error writing to standard output.
+    error: Option<io::Error>,
+}
+
+impl<W: Write> HuntObserver for Printer<W> {
+    fn hit(&mut self, hit: Hit) {
+        self.per_rule
+            .entry(hit.rule.id.clone())
+            .or_insert_with(|| RuleCount {
+                rule: Arc::clone(&hit.rule),
+                count: 0,
+            })
+            .count += 1;
+        if self.error.is_some() {
+            return;
+        }
+        let line = if self.json {
+            json_line(&hit)
+        } else {
+            table_line(&hit)
+        };
+        let out = &mut self.out;
+        let written = self.bar.suspend(|| writeln!(out, "{line}"));
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
+    }
+
+    fn progress(&mut self, bytes: u64) {
+        self.bar
+            .set_position(bytes.min(self.bar.length().unwrap_or(bytes)));
+    }
+
+    fn problem(&mut self, problem: Problem) {
+        self.problems += 1;
+        if self.problems <= PROBLEMS_SHOWN {
+            let at = match problem.position {
+                Some(Position::Offset(o)) => format!(" at byte {o}"),
+                Some(Position::Record(r)) => format!(" at record {r}"),
+                None => String::new(),
+            };
+            self.bar
+                .suspend(|| eprintln!("skipped: {}{at}: {}", problem.origin, problem.message));
+        }
+    }
+}
+
+fn table_line(hit: &Hit) -> String {
+    let fields: Vec<String> = hit
+        .fields
+        .iter()
+        .map(|(name, value)| format!("{name}={}", cut(value, TABLE_FIELD_CHARS)))
+        .collect();
+    format!(
+        "{:<26} {:<8} {:<60} {:<24} {}",
+        hit.time.as_deref().unwrap_or("-"),
+        hit.rule.level.as_str(),
+        cut(&hit.rule.title, 60),
+        hit.host.as_deref().unwrap_or("-"),
+        fields.join("  ")
+    )
+}
+
+fn json_line(hit: &Hit) -> String {
+    let fields: serde_json::Map<String, serde_json::Value> = hit
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let position = match hit.position {
+        Position::Offset(o) => serde_json::json!({ "offset": o }),
+        Position::Record(r) => serde_json::json!({ "record": r }),
+    };
+    serde_json::json!({
+        "time": hit.time,
+        "rule": {
+            "id": hit.rule.id,
+            "title": hit.rule.title,
+            "level": hit.rule.level.as_str(),
+            "tags": hit.rule.tags,
+        },
+        "host": hit.host,
+        "origin": &*hit.origin,
+        "position": position,
+        "fields": fields,
+    })
+    .to_string()
+}
+
+fn write_summary(
+    out: &mut dyn Write,
+    per_rule: &BTreeMap<String, RuleCount>,
+    hits: u64,
+) -> io::Result<()> {
+    let mut rows: Vec<&RuleCount> = per_rule.values().collect();
+    rows.sort_by(|a, b| {
+        b.rule
+            .level
+            .cmp(&a.rule.level)
+            .then(b.count.cmp(&a.count))
+            .then(a.rule.title.cmp(&b.rule.title))
+    });
+    writeln!(out)?;
+    writeln!(out, "{hits} detections by {} rules", rows.len())?;
+    if !rows.is_empty() {
+        writeln!(out, "{:>8}  {:<8}  rule", "count", "level")?;
+    }
+    for row in rows {
+        writeln!(
+            out,
+            "{:>8}  {:<8}  {} ({})",
+            row.count,
+            row.rule.level.as_str(),
+            row.rule.title,
+            row.rule.id
+        )?;
+    }
+    Ok(())
+}
+
+/// At most `chars` characters of `text`, on one line.
+fn cut(text: &str, chars: usize) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match one_line.char_indices().nth(chars) {
+        Some((at, _)) => format!("{}…", &one_line[..at]),
+        None => one_line,
+    }
+}
+
+/// Time this thread has spent on a CPU, in nanoseconds (Linux): on a busy
+/// machine it says what one core does where wall time cannot.
+fn thread_cpu_nanos() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// The peak resident set size of this process, in kB (Linux).
+fn peak_memory_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
