@@ -69,6 +69,21 @@ async fn every_committed_alert_becomes_one_alarm_and_growth_refreshes_it() {
     );
     let alarm = w.desk.alarm(&op("x"), a.id).await.unwrap();
     assert_eq!(alarm.event_count, 2);
+    assert_eq!(alarm.first_seen, t0(), "first seen stays");
+    assert_eq!(
+        alarm.last_seen,
+        t0() + Duration::minutes(2),
+        "last seen moves"
+    );
+    let rows = w
+        .desk
+        .alarms(&op("x"), &all())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|x| x.rule_id == "door-forced")
+        .count();
+    assert_eq!(rows, 1, "a repeat updates the alarm instead of adding one");
     assert!(alarm.priority.score > 0.0);
     // A client sees only its own queue.
     let viewer = Actor::person("v", Role::ClientViewer, Some(tenant(B)));
@@ -443,6 +458,32 @@ async fn verdicts_train_the_model_and_it_closes_what_it_is_sure_of_reversibly() 
         w.desk.alarm(&alice, critical.id).await.unwrap().status,
         AlarmStatus::New
     );
+    // Nor one another rule's alarm corroborates: the same noisy rule on the
+    // same reader, a minute after a door was forced there, stays for a person.
+    raise(
+        &w.store,
+        A,
+        "door-forced",
+        Severity::Critical,
+        EntityKind::Door,
+        "reader-9",
+        43 * 61,
+    )
+    .await;
+    let corroborated = raise(
+        &w.store,
+        A,
+        "badge-denied",
+        Severity::Medium,
+        EntityKind::Door,
+        "reader-9",
+        43 * 61 + 1,
+    )
+    .await;
+    w.desk.triage_once().await.unwrap();
+    let kept = w.desk.alarm(&alice, corroborated.id).await.unwrap();
+    assert!(kept.false_alarm.is_some_and(|p| p >= 0.8), "{kept:?}");
+    assert_eq!(kept.status, AlarmStatus::New);
     // The model survives a restart.
     w.desk.save_model().await.unwrap();
     let again = vigil_desk::service::Desk::new(

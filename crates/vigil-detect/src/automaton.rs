@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rustc_hash::FxBuildHasher;
 
 use crate::sigma::matcher::{Glob, GlobToken, SlotNames};
@@ -369,41 +369,111 @@ enum Hit {
     Glob(u32, u32),
 }
 
-/// A value is first searched for the leftmost literal with vectorised
-/// searchers (Teddy; far faster than reporting every occurrence), each
-/// holding up to this many literals, and the full search starts there, if
-/// anywhere…
-const FINDER_GROUP: usize = 128;
-/// … when the literals fit in this many such searchers.
-const FINDER_MAX_GROUPS: usize = 4;
+/// When a field has few literals, its values are searched with vectorised
+/// searchers (Teddy; far faster than reporting every occurrence with the
+/// automaton), each holding up to this many literals (Teddy's own limit)…
+const FINDER_GROUP: usize = 64;
+/// … when the literals fit in this many such searchers. More searchers
+/// were measured slower than the automaton on the Security-Datasets
+/// events: every searcher runs at every literal occurrence.
+const FINDER_MAX_GROUPS: usize = 1;
 
-/// Finds where the leftmost literal occurrence starts.
+/// Finds where the leftmost literal occurrence starts, and which literals
+/// occur there.
 #[derive(Debug, Clone)]
 struct Finder {
     groups: Box<[aho_corasick::packed::Searcher]>,
     /// The longest literal's length.
     longest: usize,
+    /// By literal: every literal that is a prefix of it (itself included),
+    /// with its length. The literals occurring at a position are exactly
+    /// the prefixes of the longest one occurring there.
+    prefixes: Box<[Box<[LiteralAt]>]>,
+}
+
+/// A literal by pattern id, and its length.
+type LiteralAt = (u32, u32);
+
+/// One occurrence of a literal: its pattern id and where it is.
+#[derive(Debug, Clone, Copy)]
+struct Occurrence {
+    pattern: usize,
+    start: usize,
+    end: usize,
 }
 
 impl Finder {
     fn build(literals: &[Box<str>]) -> Option<Finder> {
-        if literals.is_empty() || literals.len() > FINDER_GROUP * FINDER_MAX_GROUPS {
+        if literals.is_empty()
+            || literals.len() > FINDER_GROUP * FINDER_MAX_GROUPS
+            || literals.iter().any(|l| l.is_empty())
+        {
             return None;
         }
         let groups = literals
             .chunks(FINDER_GROUP)
             .map(|group| {
                 aho_corasick::packed::Config::new()
-                    .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                    .match_kind(aho_corasick::packed::MatchKind::LeftmostLongest)
                     .builder()
                     .extend(group.iter().map(|l| l.as_bytes()))
                     .build()
             })
             .collect::<Option<Box<[_]>>>()?;
+        let prefixes = literals
+            .iter()
+            .map(|long| {
+                literals
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, short)| long.starts_with(&***short))
+                    .map(|(id, short)| (id as u32, short.len() as u32))
+                    .collect()
+            })
+            .collect();
         Some(Finder {
             groups,
             longest: literals.iter().map(|l| l.len()).max().unwrap_or(0),
+            prefixes,
         })
+    }
+
+    /// The leftmost position at or after byte `from` where literals occur,
+    /// and the longest literal occurring there.
+    fn hit_from(&self, text: &str, from: usize) -> Option<(usize, usize)> {
+        let rest = text.as_bytes().get(from..)?;
+        // (start, literal, length)
+        let mut best: Option<(usize, usize, usize)> = None;
+        for (g, group) in self.groups.iter().enumerate() {
+            let limit = best.map_or(rest.len(), |(f, _, _)| (f + self.longest).min(rest.len()));
+            if let Some(m) = group.find(&rest[..limit]) {
+                let found = (
+                    m.start(),
+                    g * FINDER_GROUP + m.pattern().as_usize(),
+                    m.len(),
+                );
+                best = Some(match best {
+                    Some(b) if b.0 < found.0 || (b.0 == found.0 && b.2 >= found.2) => b,
+                    _ => found,
+                });
+            }
+        }
+        best.map(|(start, literal, _)| (start + from, literal))
+    }
+
+    /// Calls `each` with every occurrence of every literal in `text`.
+    fn occurrences(&self, text: &str, mut each: impl FnMut(Occurrence)) {
+        let mut from = 0;
+        while let Some((start, literal)) = self.hit_from(text, from) {
+            for &(pattern, len) in self.prefixes.get(literal).map_or(&[][..], |p| p) {
+                each(Occurrence {
+                    pattern: pattern as usize,
+                    start,
+                    end: start + len as usize,
+                });
+            }
+            from = start + 1;
+        }
     }
 
     /// The start of the leftmost literal occurrence in `text` at or after
@@ -437,9 +507,9 @@ struct PatternIndex {
     exact: HashMap<Box<str>, Box<[u32]>, FxBuildHasher>,
     /// The longest exact value: longer values are not looked up.
     exact_max_len: usize,
-    /// Finds the leftmost literal, when there are not too many.
+    /// Finds every literal occurrence, when there are few literals.
     finder: Option<Finder>,
-    /// Reports every occurrence of every literal.
+    /// Reports every occurrence of every literal, when there is no finder.
     literals: Option<AhoCorasick>,
     /// By literal (automaton pattern id).
     hits: Box<[Box<[Hit]>]>,
@@ -467,19 +537,19 @@ impl PatternIndex {
         }
         let len = text.len();
         self.occurrences(text, |found| {
-            let Some(hits) = self.hits.get(found.pattern().as_usize()) else {
+            let Some(hits) = self.hits.get(found.pattern) else {
                 return;
             };
             for hit in hits {
                 match *hit {
                     Hit::Contains(atom) => bits.set(atom),
                     Hit::Prefix(atom) => {
-                        if found.start() == 0 {
+                        if found.start == 0 {
                             bits.set(atom);
                         }
                     }
                     Hit::Suffix(atom) => {
-                        if found.end() == len {
+                        if found.end == len {
                             bits.set(atom);
                         }
                     }
@@ -493,38 +563,23 @@ impl PatternIndex {
         });
     }
 
-    /// Calls `each` with every occurrence of every literal in `text` (some
-    /// possibly more than once). With a finder, the automaton only runs in
-    /// windows where the finder saw a literal start, so that long values
-    /// are mostly crossed at the finder's speed.
-    fn occurrences(&self, text: &str, mut each: impl FnMut(aho_corasick::Match)) {
-        /// Past this many windows in one value, the rest is searched whole.
-        const MAX_WINDOWS: usize = 32;
+    /// Calls `each` with every occurrence of every literal in `text`: with
+    /// a finder, from the positions it finds (long values are crossed at
+    /// its vectorised speed); without, with the automaton.
+    fn occurrences(&self, text: &str, mut each: impl FnMut(Occurrence)) {
+        if let Some(finder) = &self.finder {
+            finder.occurrences(text, each);
+            return;
+        }
         let Some(literals) = &self.literals else {
             return;
         };
-        let len = text.len();
-        let mut from = 0;
-        if let Some(finder) = &self.finder {
-            let mut windows = 0;
-            loop {
-                let Some(start) = finder.first_from(text, from) else {
-                    return;
-                };
-                if windows == MAX_WINDOWS {
-                    from = start;
-                    break;
-                }
-                windows += 1;
-                let end = start.saturating_add(finder.longest).min(len);
-                for found in literals.find_overlapping_iter(Input::new(text).span(start..end)) {
-                    each(found);
-                }
-                from = start + 1;
-            }
-        }
-        for found in literals.find_overlapping_iter(Input::new(text).span(from..len)) {
-            each(found);
+        for found in literals.find_overlapping_iter(text) {
+            each(Occurrence {
+                pattern: found.pattern().as_usize(),
+                start: found.start(),
+                end: found.end(),
+            });
         }
     }
 }
@@ -555,10 +610,10 @@ impl PatternIndex {
             }
         }
         self.occurrences(&joined.text, |found| {
-            let Some(hits) = self.hits.get(found.pattern().as_usize()) else {
+            let Some(hits) = self.hits.get(found.pattern) else {
                 return;
             };
-            let (start, end) = (found.start(), found.end());
+            let (start, end) = (found.start, found.end);
             for hit in hits {
                 match *hit {
                     Hit::Contains(atom) => bits.set(atom),
@@ -652,7 +707,8 @@ impl IndexBuilder {
             AhoCorasickKind::ContiguousNFA
         };
         let finder = Finder::build(&self.literals);
-        let literals = if self.literals.is_empty() {
+        // With a finder, the finder alone reports every occurrence.
+        let literals = if self.literals.is_empty() || finder.is_some() {
             None
         } else {
             match AhoCorasick::builder()
@@ -671,7 +727,7 @@ impl IndexBuilder {
         };
         PatternIndex {
             exact_max_len: self.exact.keys().map(|k| k.len()).max().unwrap_or(0),
-            finder: if literals.is_some() { finder } else { None },
+            finder,
             any: self.any.into_boxed_slice(),
             exact: self
                 .exact

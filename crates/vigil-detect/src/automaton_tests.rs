@@ -67,3 +67,36 @@ fn one_scan_sets_every_shape_that_holds() {
 fn vocab_slot_other() -> usize {
     7
 }
+
+/// Literals that start at the same position (one a prefix of another),
+/// overlap, or repeat are all found, whether the field's literals are few
+/// (searched from the vectorised finder's hits) or too many for it
+/// (searched with the automaton alone).
+#[test]
+fn nested_and_repeated_literals_are_all_found() {
+    for filler in [0usize, 2000] {
+        let mut vocab = FieldSlots::default();
+        let slot = vocab.slot("CallTrace");
+        let s = |t: &str| -> Box<str> { t.into() };
+        let short = vocab.atom(def(slot, Shape::Contains(s("ab"))));
+        let long = vocab.atom(def(slot, Shape::Contains(s("abcd"))));
+        let prefix = vocab.atom(def(slot, Shape::Prefix(s("xab"))));
+        let suffix = vocab.atom(def(slot, Shape::Suffix(s("ab"))));
+        let inner = vocab.atom(def(slot, Shape::Contains(s("bcd|x"))));
+        let absent = vocab.atom(def(slot, Shape::Contains(s("abcde"))));
+        for i in 0..filler {
+            vocab.atom(def(slot, Shape::Contains(format!("zz{i}zz").into())));
+        }
+        let index = vocab.build();
+        let all: Vec<u32> = (0..index.atom_count() as u32).collect();
+        let automata = index.automata(&all);
+        let mut bits = AtomBits::default();
+        bits.reset(index.atom_count());
+        let text = "xabcd|xabcd|xab";
+        automata.field(slot).unwrap().scan(text, text, &mut bits);
+        for atom in [short, long, prefix, suffix, inner] {
+            assert!(bits.get(atom), "atom {atom} holds ({filler} more literals)");
+        }
+        assert!(!bits.get(absent), "{filler} more literals");
+    }
+}

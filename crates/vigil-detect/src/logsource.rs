@@ -106,6 +106,13 @@ impl<'a> EventLogSource<'a> {
         EventLogSource { views }
     }
 
+    /// A log source given outright by its views, most specific first: for
+    /// events whose source is known from outside them (a raw log line from
+    /// a file of one product and service).
+    pub fn from_views(views: Vec<LogSourceView<'a>>) -> Self {
+        EventLogSource { views }
+    }
+
     /// The views, most specific first.
     pub fn views(&self) -> &[LogSourceView<'a>] {
         &self.views

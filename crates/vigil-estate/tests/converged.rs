@@ -32,6 +32,8 @@ const LOST_THEN_INTRUSION: &str = "8df75348-a5a9-4fb8-ad9c-8f5818ac6417";
 const LOST_WHILE_ARMED: &str = "a9a5a61d-ebaf-42fc-904b-0ef7203eab92";
 const PATH_LOST: &str = "638c8a3c-6b9d-4723-8e03-84a6db87f44f";
 const COOLING: &str = "fe76b1a2-846b-4c37-b9a9-eb6b9db48ef8";
+const PANEL_INTRUSION: &str = "9c01e7fc-0f7a-468b-b92e-e62788e7b046";
+const PANEL_LIFE_SAFETY: &str = "75830c89-a8ad-4311-9a3b-4bf88972e125";
 
 fn rule_sources() -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -104,6 +106,7 @@ impl Scenario {
         pipeline.set_people(Arc::new(PeopleRegister::new(vec![
             person("ann", &["1001"], &["ann"], PersonStatus::Active),
             person("bob", &["2002"], &["bob"], PersonStatus::OnLeave),
+            person("cy", &["3003"], &["cy"], PersonStatus::Terminated),
         ])));
         Self {
             pipeline,
@@ -244,6 +247,18 @@ async fn rule_3_a_badge_of_a_person_on_leave_opens_a_door() {
         s.count(ABSENT_PERSON).await,
         1,
         "an active person is not a finding"
+    );
+    s.send(&access(), t0() + Duration::hours(3), json!({"class": "physical_access", "action": "access_granted", "door": "yard", "badge": "3003"})).await;
+    assert_eq!(
+        s.count(ABSENT_PERSON).await,
+        2,
+        "a terminated person's badge"
+    );
+    s.send(&access(), t0() + Duration::hours(4), json!({"class": "physical_access", "action": "access_denied", "reason": "expired", "door": "yard", "badge": "3003"})).await;
+    assert_eq!(
+        s.count(ABSENT_PERSON).await,
+        2,
+        "a refused badge opened nothing"
     );
 }
 
@@ -402,4 +417,166 @@ async fn rule_8_more_people_through_the_door_than_badges() {
     )
     .await;
     assert_eq!(s.count(TAILGATING_ID).await, 1);
+}
+
+#[tokio::test]
+async fn rule_1_door_forced_and_the_covering_camera_loses_its_signal_or_goes_offline() {
+    let s = Scenario::new().await;
+    let cameras = common::binding("acme-cameras", SourceKind::OnvifPush, "onvif");
+    // Forced, then the camera over it loses its signal two minutes later.
+    s.send(
+        &access(),
+        t0(),
+        json!({"class": "physical_access", "action": "door_forced_open", "door": "dock-1"}),
+    )
+    .await;
+    s.send(&cameras, t0() + Duration::minutes(2), json!({"class": "video_analytics", "action": "signal_loss", "camera": "cam-2", "covers_door": "dock-1", "active": true})).await;
+    assert_eq!(s.count(DOOR_CAMERA).await, 1, "{:?}", s.rules_fired().await);
+
+    // A camera over dock-2 goes silent: supervision loses it, and the
+    // device register says which door it covers.
+    let supervision = SupervisionHandle::new();
+    let at = t0() + Duration::hours(2);
+    for (camera, at) in [("cam-3", at), ("cam-4", at)] {
+        supervision.heard(Heard {
+            binding: cameras.clone(),
+            device: camera.into(),
+            device_type: "camera".into(),
+            interval: Duration::minutes(1),
+            at,
+            armed: None,
+        });
+    }
+    let place = |camera: &str, door: &str| vigil_store::DeviceRecord {
+        tenant: vigil_model::TenantId::new("acme").unwrap(),
+        id: camera.into(),
+        site: None,
+        kind: "camera".into(),
+        zone: None,
+        name: None,
+        covers_door: Some(door.into()),
+        heartbeat_secs: Some(60),
+    };
+    let places: vigil_estate::supervision::task::DevicePlaces = [
+        (("acme", "cam-3"), place("cam-3", "dock-2")),
+        (("acme", "cam-4"), place("cam-4", "dock-3")),
+    ]
+    .into_iter()
+    .map(|((t, c), d)| ((vigil_model::TenantId::new(t).unwrap(), c.to_owned()), d))
+    .collect();
+    let tick = at + Duration::minutes(2);
+    s.clock.set(tick);
+    vigil_estate::supervision::task::record_placed(
+        &s.pipeline,
+        &supervision.take_transitions(tick),
+        &places,
+    )
+    .await;
+    s.send(
+        &access(),
+        tick + Duration::minutes(1),
+        json!({"class": "physical_access", "action": "door_held_open", "door": "dock-2"}),
+    )
+    .await;
+    assert_eq!(s.count(DOOR_CAMERA).await, 2, "{:?}", s.rules_fired().await);
+    // A door whose camera is fine, held open at the same time: nothing more.
+    s.send(
+        &access(),
+        tick + Duration::minutes(1),
+        json!({"class": "physical_access", "action": "door_held_open", "door": "dock-9"}),
+    )
+    .await;
+    assert_eq!(s.count(DOOR_CAMERA).await, 2);
+}
+
+#[tokio::test]
+async fn rule_2_either_order_and_only_a_login_that_came_over_the_vpn() {
+    let s = Scenario::new().await;
+    let vpn = common::binding("acme-vpn-json", SourceKind::Http, "vpn");
+    let login = |user: &str, logon_type: Option<&str>| {
+        let mut f = json!({"class": "authentication", "user": user, "outcome": "success", "src_ip": "198.51.100.7"});
+        if let Some(t) = logon_type {
+            f["logon_type"] = t.into();
+        }
+        f
+    };
+    // A workstation logon on site after badging in is not two places.
+    s.send(&access(), t0(), json!({"class": "physical_access", "action": "access_granted", "door": "lobby", "badge": "1001"})).await;
+    s.send(&vpn, t0() + Duration::minutes(5), login("ann", None))
+        .await;
+    assert_eq!(s.count(TWO_PLACES).await, 0, "{:?}", s.rules_fired().await);
+    // The VPN first, the badge 20 minutes later: one person, two places.
+    s.send(&vpn, t0() + Duration::hours(3), login("ann", Some("vpn")))
+        .await;
+    s.send(&access(), t0() + Duration::hours(3) + Duration::minutes(20), json!({"class": "physical_access", "action": "access_granted", "door": "lobby", "badge": "1001"})).await;
+    assert_eq!(s.count(TWO_PLACES).await, 1, "{:?}", s.rules_fired().await);
+    // The VPN again 80 minutes after the last badge: outside the window.
+    s.send(
+        &vpn,
+        t0() + Duration::hours(4) + Duration::minutes(40),
+        login("ann", Some("vpn")),
+    )
+    .await;
+    assert_eq!(s.count(TWO_PLACES).await, 1);
+}
+
+#[tokio::test]
+async fn rule_6_near_misses_a_disarmed_panel_and_an_alarm_from_another_panel() {
+    let s = Scenario::new().await;
+    let arc = common::binding("acme-arc", SourceKind::Dc09Tcp, "sia-dc09");
+    let accounts = ["1234", "5678"].map(|a| {
+        let mut account = PanelAccount::new(a);
+        account.supervision = Some(Duration::minutes(3));
+        account
+    });
+    let receiver = Dc09Receiver::new(accounts, TimeWindow::default());
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+    let mut frame = |account: &str, seq: u16, payload: &str, at: DateTime<Utc>| {
+        let f = Dc09Sender::new(account).frame(seq, "SIA-DCS", payload, at, true, &mut rng);
+        match receiver.receive(&f, at, &mut rng) {
+            Verdict::Accept(a) => a,
+            Verdict::Reject(r) => panic!("{}", r.reason),
+        }
+    };
+    let supervision = SupervisionHandle::new();
+    // Panel 1234 is unset (disarmed) and then goes silent.
+    let unset = frame("1234", 1, "Nri1id1/OP1", t0());
+    supervision.heard(Heard {
+        binding: arc.clone(),
+        device: unset.panel.clone(),
+        device_type: "intrusion_panel".into(),
+        interval: Duration::minutes(3),
+        at: t0(),
+        armed: unset.armed,
+    });
+    assert_eq!(unset.armed, Some(false));
+    s.records(&arc, t0(), unset.records).await;
+    let tick = t0() + Duration::minutes(5);
+    s.clock.set(tick);
+    vigil_estate::supervision::task::record(&s.pipeline, &supervision.take_transitions(tick)).await;
+    let fired = s.rules_fired().await;
+    assert!(fired.contains(&PATH_LOST.to_string()), "{fired:?}");
+    assert!(
+        !fired.contains(&LOST_WHILE_ARMED.to_string()),
+        "a disarmed site going dark is a fault, not this finding: {fired:?}"
+    );
+    // A burglary alarm from another panel, whose line is fine.
+    let alarm = frame("5678", 2, "Nri1/BA003", t0() + Duration::minutes(7));
+    s.records(&arc, t0() + Duration::minutes(7), alarm.records)
+        .await;
+    assert_eq!(s.count(LOST_THEN_INTRUSION).await, 0);
+    assert_eq!(
+        s.count(PANEL_INTRUSION).await,
+        1,
+        "the alarm is an alarm of its own"
+    );
+    // Its restore raises nothing; a fire alarm is a life-safety alarm.
+    let restore = frame("5678", 3, "Nri1/BR003", t0() + Duration::minutes(9));
+    s.records(&arc, t0() + Duration::minutes(9), restore.records)
+        .await;
+    assert_eq!(s.count(PANEL_INTRUSION).await, 1);
+    let fire = frame("5678", 4, "Nri1/FA012", t0() + Duration::minutes(10));
+    s.records(&arc, t0() + Duration::minutes(10), fire.records)
+        .await;
+    assert_eq!(s.count(PANEL_LIFE_SAFETY).await, 1);
 }

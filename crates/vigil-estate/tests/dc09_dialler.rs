@@ -26,6 +26,7 @@ use vigil_model::SourceKind;
 use vigil_store::{DeadLetterQuery, Store, TenantScope};
 
 const KEY_128: &str = "000102030405060708090A0B0C0D0E0F";
+const KEY_192: &str = "8E73B0F7DA0E6452C810F32B809079E562F8EAD2522C6B7B";
 const KEY_256: &str = "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
 
 const DIALLER: &str = r#"
@@ -82,7 +83,9 @@ fn receiver() -> Dc09Receiver {
     a128.key = Some(PanelKey::from_hex(KEY_128).unwrap());
     let mut a256 = PanelAccount::new("9012");
     a256.key = Some(PanelKey::from_hex(KEY_256).unwrap());
-    Dc09Receiver::new([plain, a128, a256], TimeWindow::default())
+    let mut a192 = PanelAccount::new("3456");
+    a192.key = Some(PanelKey::from_hex(KEY_192).unwrap());
+    Dc09Receiver::new([plain, a128, a256, a192], TimeWindow::default())
 }
 
 async fn exchange(stream: &mut TcpStream, frame: &[u8]) -> Vec<u8> {
@@ -160,6 +163,30 @@ async fn real_diallers_and_broken_frames_are_answered_as_the_protocol_says() {
     assert_eq!(token(&ack), "ACK");
     assert!(String::from_utf8_lossy(&ack).contains("\"ACK\"0014R1L1#1234[]"));
     let mut hand_acked = 1;
+
+    // AES-192 (the diallers only do 128 and 256), over UDP.
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let sealed = Dc09Sender::new("3456")
+        .with_key(PanelKey::from_hex(KEY_192).unwrap())
+        .frame(16, "SIA-DCS", "Nri1/PA007", Utc::now(), true, &mut rng);
+    client
+        .send_to(&sealed, ("127.0.0.1", udp_port))
+        .await
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let (n, _) = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        client.recv_from(&mut buf),
+    )
+    .await
+    .expect("an answer within 5 s")
+    .unwrap();
+    assert_eq!(token(&buf[..n]), "ACK");
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).contains("\"*ACK\"0016R1L1#3456["),
+        "an encrypted ACK"
+    );
+    hand_acked += 1;
 
     let mut dialled = 0;
     if !common::skip_unless(dialler_available(), "python3 with dc09_spt and my_dc09_spt") {
@@ -251,6 +278,15 @@ async fn real_diallers_and_broken_frames_are_answered_as_the_protocol_says() {
             (Some("2"), Some("7"))
         );
         assert_eq!(duress.fields["panel_user"], "004");
+        let panic = &by("3456")[0];
+        assert_eq!(
+            (
+                panic.fields["action"].as_str(),
+                panic.fields["encrypted"].as_bool(),
+                panic.fields["panel_zone"].as_str()
+            ),
+            (Some("panic"), Some(true), Some("007"))
+        );
     }
     // And what was refused is kept for operators.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -114,6 +114,20 @@ async fn readings_from_a_real_broker_are_stored_and_acknowledged() {
         )
         .await
         .unwrap();
+    // Hovering just under the limit stays high (hysteresis); clearly
+    // below it is normal again.
+    for value in ["26.8", "26.3"] {
+        client
+            .publish(
+                format!("vigil-test/{run}/hall-1-temp-1"),
+                QoS::AtLeastOnce,
+                false,
+                format!(r#"{{"metric": "temperature", "value": {value}, "unit": "C"}}"#)
+                    .into_bytes(),
+            )
+            .await
+            .unwrap();
+    }
     let group = format!("spBv1.0/{run}");
     client
         .publish(
@@ -168,6 +182,32 @@ async fn readings_from_a_real_broker_are_stored_and_acknowledged() {
         .unwrap();
     client
         .publish(
+            format!("{group}/NDATA/gw-1"),
+            QoS::AtLeastOnce,
+            false,
+            payload(
+                vec![metric(
+                    Some("Mains Voltage"),
+                    9,
+                    MetricValue::DoubleValue(231.5),
+                    DataType::Double,
+                )],
+                3,
+            ),
+        )
+        .await
+        .unwrap();
+    client
+        .publish(
+            format!("{group}/DDEATH/gw-1/leak-1"),
+            QoS::AtLeastOnce,
+            false,
+            payload(Vec::new(), 4),
+        )
+        .await
+        .unwrap();
+    client
+        .publish(
             format!("{group}/NDEATH/gw-1"),
             QoS::AtLeastOnce,
             false,
@@ -183,9 +223,47 @@ async fn readings_from_a_real_broker_are_stored_and_acknowledged() {
         )
         .await
         .unwrap();
-    // JSON reading, node birth, device birth + reading, data, death.
-    let events = wait_for(&store, 6).await;
-    assert_eq!(events.len(), 6, "{events:#?}");
+    // Three JSON readings, node birth, device birth + reading, device
+    // data, node data, device death, node death.
+    let events = wait_for(&store, 10).await;
+    assert_eq!(events.len(), 10, "{events:#?}");
+    let temperature = |v: f64| {
+        events
+            .iter()
+            .find(|e| e.fields.get("value").and_then(|x| x.as_f64()) == Some(v))
+            .unwrap_or_else(|| panic!("the reading {v}: {events:#?}"))
+    };
+    assert_eq!(
+        (
+            field(temperature(26.8), "state"),
+            field(temperature(26.8), "transition")
+        ),
+        (Some("high"), None),
+        "inside the hysteresis band: still high, no flap"
+    );
+    assert_eq!(
+        (
+            field(temperature(26.3), "state"),
+            field(temperature(26.3), "transition")
+        ),
+        (Some("normal"), Some("normal"))
+    );
+    let node_data = events
+        .iter()
+        .find(|e| field(e, "metric_name") == Some("Mains Voltage"))
+        .expect("the NDATA reading");
+    assert_eq!(
+        node_data.fields.get("value").and_then(|v| v.as_f64()),
+        Some(231.5)
+    );
+    let device_death = events
+        .iter()
+        .find(|e| field(e, "action") == Some("device_death"))
+        .expect("the DDEATH");
+    assert_eq!(
+        (field(device_death, "device"), field(device_death, "status")),
+        (Some("leak-1"), Some("offline"))
+    );
     let temp = events
         .iter()
         .find(|e| field(e, "metric") == Some("temperature"))
@@ -240,8 +318,8 @@ async fn readings_from_a_real_broker_are_stored_and_acknowledged() {
     let back = tokio::spawn(vigil_estate::mqtt::run(
         binding, settings, None, pipeline, None,
     ));
-    let events = wait_for(&store, 7).await;
-    assert_eq!(events.len(), 7, "the message sent while away arrived");
+    let events = wait_for(&store, 11).await;
+    assert_eq!(events.len(), 11, "the message sent while away arrived");
     assert!(
         events
             .iter()

@@ -101,8 +101,17 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts)?;
-        let hash = hash_token(token);
+        // A bearer header always wins; the console's session cookie is
+        // only looked at when there is none, so integrations are unaffected.
+        let hash = if parts.headers.contains_key(AUTHORIZATION) {
+            hash_token(bearer(parts)?)
+        } else if let Some(session) = crate::session_auth::session_of(parts, state)? {
+            session.token
+        } else {
+            return Err(ApiError::Unauthorized(
+                "missing `Authorization: Bearer <token>` header (or console session cookie)",
+            ));
+        };
         match state.store.api_token(&hash).await? {
             Some(token) => Ok(Caller { token }),
             None => Err(ApiError::Unauthorized("unknown or revoked API token")),

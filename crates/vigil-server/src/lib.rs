@@ -8,12 +8,18 @@
 //! Every endpoint but `/healthz` authenticates with a bearer token. API
 //! tokens carry a role and (for client roles) a tenant; ingest tokens belong
 //! to one source binding, which fixes the tenant of everything sent with it.
+//! The console logs in once with an API token (`POST /api/v1/session`) and
+//! then authenticates with an `HttpOnly` session cookie instead; writes made
+//! with the cookie must echo the session's CSRF value (see [`session`]).
 
 #![warn(missing_docs)]
 
 mod api;
 pub mod auth;
 mod error;
+pub mod session;
+mod session_auth;
+pub mod site_plan;
 pub mod syslog;
 
 use std::sync::Arc;
@@ -56,6 +62,12 @@ pub struct AppState {
     pub limits: Limits,
     /// The operator's desk: alarms, incidents, audit.
     pub desk: vigil_desk::service::Desk,
+    /// Console sessions (browser logins) of this node.
+    pub sessions: session::SessionStore,
+    /// The site view's and dashboards' sources: the estate store, floor
+    /// plans, facts about the rules (`Default` serves neither plans nor
+    /// sites: the site endpoints answer `503`).
+    pub estate: site_plan::EstateView,
 }
 
 /// The whole HTTP application.

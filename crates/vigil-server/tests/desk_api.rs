@@ -219,6 +219,8 @@ async fn server() -> Server {
         bus,
         limits: Limits::default(),
         desk: desk.clone(),
+        sessions: Default::default(),
+        estate: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

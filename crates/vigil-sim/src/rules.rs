@@ -77,6 +77,12 @@ pub const ALL: &[(&str, &str)] = &[
 /// `rules/device/transmission_path_lost.yml`: a supervised device missed
 /// its reporting interval.
 pub const TRANSMISSION_PATH_LOST: &str = "638c8a3c-6b9d-4723-8e03-84a6db87f44f";
+/// `rules/device/panel_intrusion_alarm.yml`: a panel reports a burglary
+/// or tamper alarm.
+pub const PANEL_INTRUSION_ALARM: &str = "9c01e7fc-0f7a-468b-b92e-e62788e7b046";
+/// `rules/device/panel_life_safety_alarm.yml`: a panel reports fire, panic,
+/// duress or a medical emergency.
+pub const PANEL_LIFE_SAFETY_ALARM: &str = "75830c89-a8ad-4311-9a3b-4bf88972e125";
 /// `rules/converged/mr_door_open_camera_blinded.yml` (correlation).
 pub const DOOR_OPEN_CAMERA_BLINDED: &str = "3b96c8f2-6f89-449e-9445-6ca75ab8fd5f";
 /// `rules/converged/mr_present_in_two_places.yml` (correlation).
@@ -148,6 +154,11 @@ const CONVERGED_INPUTS: &[(&str, &str)] = &[
 /// The estate's shipped rules: (id, path under `rules/`).
 pub const ESTATE: &[(&str, &str)] = &[
     (TRANSMISSION_PATH_LOST, "device/transmission_path_lost.yml"),
+    (PANEL_INTRUSION_ALARM, "device/panel_intrusion_alarm.yml"),
+    (
+        PANEL_LIFE_SAFETY_ALARM,
+        "device/panel_life_safety_alarm.yml",
+    ),
     (
         DOOR_OPEN_CAMERA_BLINDED,
         "converged/mr_door_open_camera_blinded.yml",

@@ -14,6 +14,7 @@ mod correlation;
 mod desk;
 mod estate;
 mod query;
+mod site_view;
 pub mod sqlite;
 mod store;
 
@@ -29,6 +30,7 @@ pub use estate::{
 pub use query::{
     AlertQuery, Cursor, DeadLetterQuery, EventQuery, FieldFilter, MAX_PAGE_SIZE, Page, TenantScope,
 };
+pub use site_view::{SITE_VIEW_CLASSES, SiteEvent, SiteViewStore};
 pub use store::{
     AlertDetection, ApiToken, CommitReceipt, IngestBatch, MAX_ALERT_ENTITIES, MAX_ALERT_EVIDENCE,
     Role, Store, StoreError, TokenHash,

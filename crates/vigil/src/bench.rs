@@ -29,9 +29,10 @@ pub enum BenchCommand {
         /// Encrypt the frames (AES-128).
         #[arg(long)]
         encrypted: bool,
-        /// The SIA event code the frames carry (`BA` burglary raises alerts,
-        /// `RP` test reports do not).
-        #[arg(long, default_value = "BA")]
+        /// The SIA event code the frames carry: `RP` automatic test reports
+        /// (stored, no alert: the bulk of a receiving centre's traffic) or
+        /// `BA` burglary, where every frame also updates an alert.
+        #[arg(long, default_value = "RP")]
         code: String,
     },
     /// A simulated month of three clients through detection, triage and
@@ -126,6 +127,7 @@ async fn ingest(
             }],
             tokens: Vec::new(),
             estate: Default::default(),
+            plans: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),

@@ -42,6 +42,11 @@ pub struct Config {
     /// `linux-auditd`, `vigil`) or paths of pySigma pipeline YAML files.
     #[serde(default)]
     pub pipelines: Vec<String>,
+    /// Values for the `expand` placeholders of rules (`%name%`), by name
+    /// without the `%`s: `[placeholders] known_cdcs = ["DC01", "DC02"]`.
+    /// A rule naming a placeholder with no value here is not loaded.
+    #[serde(default)]
+    pub placeholders: std::collections::BTreeMap<String, Vec<String>>,
     /// Correlation engine limits (`[correlation]`).
     #[serde(default)]
     pub correlation: vigil_pipeline::CorrelationSettings,
@@ -86,6 +91,11 @@ pub struct SiteConfig {
     /// IANA time zone.
     #[serde(default = "default_timezone")]
     pub timezone: String,
+    /// Its floor plan for the site view: size, areas (zones) and devices
+    /// with optional positions (`floor_plan = { width = 1000, height = 600,
+    /// areas = [...], devices = [...] }`).
+    #[serde(default)]
+    pub floor_plan: Option<vigil_server::site_plan::FloorPlan>,
 }
 
 /// A source binding.
@@ -180,6 +190,8 @@ pub struct Resolved {
     pub tokens: Vec<ApiToken>,
     /// The estate sources' settings (DC-09, MQTT, ONVIF), by source.
     pub estate: crate::estate::EstateSetups,
+    /// Floor plans of the sites that have one.
+    pub plans: vigil_server::site_plan::SitePlans,
 }
 
 impl Config {
@@ -203,6 +215,7 @@ impl Config {
         let mut tenant_ids = HashSet::new();
         let mut site_ids = HashSet::new();
         let mut tenants = Vec::new();
+        let mut plans = vigil_server::site_plan::SitePlans::new();
         for t in &self.tenants {
             if !tenant_ids.insert(t.id.clone()) {
                 bail!("tenant `{}` is defined twice", t.id);
@@ -211,6 +224,11 @@ impl Config {
             for s in &t.sites {
                 if !site_ids.insert((t.id.clone(), s.id.clone())) {
                     bail!("site `{}` is defined twice in tenant `{}`", s.id, t.id);
+                }
+                if let Some(plan) = &s.floor_plan {
+                    plan.check()
+                        .with_context(|| format!("site `{}` of tenant `{}`", s.id, t.id))?;
+                    plans.insert((t.id.clone(), s.id.clone()), plan.clone());
                 }
                 sites.push(Site {
                     tenant: t.id.clone(),
@@ -356,6 +374,7 @@ impl Config {
             sources,
             tokens,
             estate,
+            plans,
         })
     }
 }
@@ -521,5 +540,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("tenant id `Bad Id`"), "{err}");
+    }
+
+    #[test]
+    fn a_site_floor_plan_resolves_and_a_bad_one_is_refused_naming_the_site() {
+        let text = GOOD.replace(
+            "name = \"London 1\"\n",
+            "name = \"London 1\"\n        floor_plan = { width = 1200, height = 800, areas = [{ id = \"hall\", name = \"Hall\", x = 0, y = 0, w = 600, h = 800 }], devices = [{ id = \"d1\", kind = \"door\", zone = \"hall\", x = 100, y = 400 }, { id = \"cam1\", zone = \"hall\" }] }\n",
+        );
+        let r = toml::from_str::<Config>(&text)
+            .unwrap()
+            .resolve(&env)
+            .unwrap();
+        let key = (
+            TenantId::new("northgate").unwrap(),
+            SiteId::new("lon1").unwrap(),
+        );
+        let plan = r.plans.get(&key).unwrap();
+        assert_eq!((plan.width, plan.areas.len()), (1200.0, 1));
+        assert_eq!((plan.devices[0].x, plan.devices[1].x), (Some(100.0), None));
+        let bad = text.replace("x = 100", "x = 5000");
+        let e = toml::from_str::<Config>(&bad)
+            .unwrap()
+            .resolve(&env)
+            .unwrap_err();
+        let message = format!("{e:#}");
+        assert!(
+            message.contains("lon1") && message.contains("devices[0].x"),
+            "{message}"
+        );
+        assert!(toml::from_str::<Config>(&text.replace("width = 1200", "colour = 1")).is_err());
+    }
+
+    #[test]
+    fn the_readme_example_reads_with_its_floor_plan() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\ndata_dir").unwrap() + "```toml\n".len();
+        let end = start + readme[start..].find("```").unwrap();
+        let config: Config = toml::from_str(&readme[start..end]).unwrap();
+        let plan = config.tenants[0].sites[0].floor_plan.as_ref().unwrap();
+        plan.check().unwrap();
+        assert_eq!((plan.areas.len(), plan.devices.len()), (2, 2));
+        assert_eq!(config.pipelines, ["windows"]);
+        assert_eq!(config.placeholders["known_cdcs"], ["DC01", "DC02"]);
     }
 }

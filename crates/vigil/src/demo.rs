@@ -202,6 +202,7 @@ fn demo_setup(
             hash: hash_token(admin_token),
         }],
         estate: Default::default(),
+        plans: crate::demo_estate::floor_plans(world),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();
@@ -268,6 +269,9 @@ fn print_banner(
     out.push_str(&format!("  token          {admin_token}\n"));
     out.push_str(&format!(
         "  try            curl -H 'Authorization: Bearer {admin_token}' {url}/api/v1/alerts\n\n"
+    ));
+    out.push_str(&format!(
+        "Console: {url}/ — log in with the administrator token above\n\n"
     ));
     out.push_str("Client viewers (each sees only its own organisation):\n");
     for (tenant, token) in viewer_tokens {

@@ -432,3 +432,78 @@ impl EstateDriver {
         Ok(())
     }
 }
+
+/// A floor plan for every simulated site: its zones laid out in a grid
+/// (in the world's zone order), and its devices — doors with their readers,
+/// cameras, panels, cooling units and sensors — placed inside their zones
+/// by the site view's automatic layout.
+pub fn floor_plans(world: &World) -> vigil_server::site_plan::SitePlans {
+    use vigil_server::site_plan::{FloorPlan, PlannedDevice, grid_areas};
+    let mut plans = vigil_server::site_plan::SitePlans::new();
+    for tw in &world.tenants {
+        for site in &tw.sites {
+            let zones: Vec<_> = tw.zones.iter().filter(|z| z.site == site.id).collect();
+            let mut plan = FloorPlan::default();
+            let ids: Vec<String> = zones.iter().map(|z| z.id.clone()).collect();
+            plan.areas = grid_areas(&ids, plan.width, plan.height);
+            for (area, zone) in plan.areas.iter_mut().zip(&zones) {
+                area.name = zone.name.clone();
+            }
+            let device = |id: &str, name: &str, kind: &str, zone: &str| PlannedDevice {
+                id: id.to_owned(),
+                name: Some(name.to_owned()),
+                kind: Some(kind.to_owned()),
+                zone: Some(zone.to_owned()),
+                x: None,
+                y: None,
+            };
+            for d in tw.devices.iter().filter(|d| d.site == site.id) {
+                let kind = match &d.kind {
+                    DeviceKind::Door(door) => {
+                        if let Some(reader) = &door.reader
+                            && !plan.devices.iter().any(|p| &p.id == reader)
+                        {
+                            let name = format!("{} reader", d.name);
+                            plan.devices.push(device(reader, &name, "reader", &d.zone));
+                        }
+                        "door"
+                    }
+                    DeviceKind::Camera { .. } => "camera",
+                    DeviceKind::IntrusionPanel | DeviceKind::FirePanel => "panel",
+                    DeviceKind::CoolingUnit | DeviceKind::Sensor { .. } => "sensor",
+                };
+                if !plan.devices.iter().any(|p| p.id == d.id) {
+                    plan.devices.push(device(&d.id, &d.name, kind, &d.zone));
+                }
+            }
+            plans.insert((tw.tenant.id.clone(), site.id.clone()), plan);
+        }
+    }
+    plans
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    #[test]
+    fn every_simulated_site_has_a_plan_with_its_zones_and_devices() {
+        let world = World::generate(7);
+        let plans = floor_plans(&world);
+        for tw in &world.tenants {
+            for site in &tw.sites {
+                let plan = plans
+                    .get(&(tw.tenant.id.clone(), site.id.clone()))
+                    .unwrap_or_else(|| panic!("no plan for {}/{}", tw.tenant.id, site.id));
+                plan.check().unwrap();
+                let zones = tw.zones.iter().filter(|z| z.site == site.id).count();
+                assert_eq!(plan.areas.len(), zones);
+                for d in tw.devices.iter().filter(|d| d.site == site.id) {
+                    let p = plan.devices.iter().find(|p| p.id == d.id).unwrap();
+                    assert!(plan.areas.iter().any(|a| Some(&a.id) == p.zone.as_ref()));
+                }
+            }
+        }
+        assert_eq!(floor_plans(&World::generate(7)), plans, "deterministic");
+    }
+}

@@ -16,7 +16,7 @@ use vigil_desk::DeskConfig;
 use vigil_desk::service::{Desk, Workers};
 use vigil_model::{Clock, TenantId};
 use vigil_store::DeskStore;
-use vigil_store::audit::{AuditSigner, TenantExport, verify_export};
+use vigil_store::audit::{AuditSigner, TenantExport, digest_json, verify_export};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 
 /// How often the desk's timers look for work (real time).
@@ -47,6 +47,73 @@ pub async fn start_desk(
     .await?;
     let workers = desk.start_workers(DESK_POLL);
     Ok((desk, workers))
+}
+
+/// How far back the log is searched for the previous load of the same
+/// configuration or rule set.
+const PREVIOUS_LOAD_WITHIN: usize = 1000;
+
+/// Records in the audit chain the configuration file and the rule set a
+/// node starts with (SHA-256 of their bytes), each naming the digest it
+/// replaces: a rule or configuration change between two starts is an entry
+/// whose `changed` is true.
+pub async fn record_start(
+    desk: &Desk,
+    config_file: &Path,
+    builtin_rules: bool,
+    rule_dirs: &[PathBuf],
+    rules_loaded: usize,
+) -> anyhow::Result<()> {
+    let config_bytes = std::fs::read(config_file)
+        .with_context(|| format!("cannot read {}", config_file.display()))?;
+    let config_digest = hex::encode(digest_json(config_bytes.as_slice()));
+    // Every rule file by path and content, in path order.
+    let mut files = Vec::new();
+    for dir in rule_dirs {
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            // The rules were loaded already; what cannot be read now is
+            // left out of the digest rather than stopping the node.
+            let Ok(entry) = entry else { continue };
+            if entry.file_type().is_file()
+                && let Ok(bytes) = std::fs::read(entry.path())
+            {
+                files.push((
+                    entry.path().display().to_string(),
+                    hex::encode(digest_json(bytes.as_slice())),
+                ));
+            }
+        }
+    }
+    let rules_digest = hex::encode(digest_json(&(builtin_rules, &files)));
+    let actor = vigil_desk::Actor::system("node");
+    for (action, object, digest, extra) in [
+        (
+            "config.load",
+            "config/file",
+            config_digest,
+            json!({ "file": config_file.display().to_string() }),
+        ),
+        (
+            "rules.load",
+            "rules",
+            rules_digest,
+            json!({ "builtin": builtin_rules, "files": files.len(), "loaded": rules_loaded }),
+        ),
+    ] {
+        let previous = desk
+            .last_act(action, object, PREVIOUS_LOAD_WITHIN)
+            .await?
+            .and_then(|e| serde_json::from_str::<Value>(&e.detail).ok())
+            .and_then(|d| d.get("digest").and_then(Value::as_str).map(str::to_owned));
+        let changed = previous.as_deref().is_some_and(|p| p != digest);
+        let mut detail = json!({ "digest": digest, "previous": previous, "changed": changed });
+        if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
+            d.extend(e.clone());
+        }
+        desk.record_act(&actor, None, action, object, detail)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Where the API is and who is asking.

@@ -25,6 +25,10 @@ pub struct HuntArgs {
     /// built-in pipeline's name or a pipeline YAML file; may be repeated.
     #[arg(long)]
     pipeline: Vec<String>,
+    /// A value for an `expand` placeholder, as `NAME=VALUE` (the name with
+    /// or without its `%`s); repeat for more values or names.
+    #[arg(long, value_name = "NAME=VALUE")]
+    placeholder: Vec<String>,
     /// The product the events come from (a rule's `logsource.product`),
     /// for events that do not say; Windows events say by their fields.
     #[arg(long, default_value = "")]
@@ -55,11 +59,20 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
         let pipeline = Pipeline::resolve(spec).with_context(|| format!("pipeline `{spec}`"))?;
         options = options.with_pipeline(pipeline);
     }
+    options.placeholders = crate::rules::parse_placeholders(&args.placeholder)?;
     let started = Instant::now();
     let report = RuleSet::load_dirs(&args.rules, &options).context("reading the rule folders")?;
     let rejected = report.rejected().count();
     for outcome in report.rejected() {
         eprintln!("rule not loaded: {outcome}");
+    }
+    if !report.correlations.is_empty() {
+        // Said out loud, so that a hunt without a correlation's alerts is
+        // not read as the correlation not holding.
+        eprintln!(
+            "note: {} correlation rules are not evaluated by a hunt (they run in `vigil serve`)",
+            report.correlations.len()
+        );
     }
     let rules = report.ruleset;
     if rules.rule_count() == 0 {

@@ -133,9 +133,14 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (config, resolved) = config::Config::load(&args.config)?;
-    let (detector, correlations) =
-        rules::load_engine(config.builtin_rules, &config.rules, &config.pipelines)?;
+    let (detector, correlations) = rules::load_engine_with(
+        config.builtin_rules,
+        &config.rules,
+        &config.pipelines,
+        &config.placeholders,
+    )?;
     let correlations = rules::correlation_stage(correlations, &config.correlation);
+    let rules_loaded = detector.rule_count();
     let spec = node::NodeSpec {
         data_dir: config.data_dir.clone(),
         listen: args.listen.unwrap_or(config.listen),
@@ -152,6 +157,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         desk: config.desk.clone().resolve()?,
     };
     let node = node::Node::start_with(spec, correlations).await?;
+    desk::record_start(
+        &node.desk,
+        &args.config,
+        config.builtin_rules,
+        &config.rules,
+        rules_loaded,
+    )
+    .await?;
     println!("vigil serving on http://{}", node.http_addr);
     for (id, (kind, addr)) in &node.syslog_addrs {
         println!("  source {id}: {} on {addr}", kind.as_str());

@@ -113,6 +113,7 @@ impl Node {
         let store: Arc<dyn Store> = sqlite.clone();
         let correlation_store: Arc<dyn CorrelationStateStore> = sqlite.clone();
         let estate_store: Arc<dyn vigil_store::EstateStore> = sqlite.clone();
+        let sqlite_for_view: Arc<dyn vigil_store::SiteViewStore> = sqlite.clone();
         register(store.as_ref(), &spec.resolved).await?;
         let (desk, desk_workers) =
             crate::desk::start_desk(sqlite, spec.clock.clone(), spec.desk, &spec.data_dir).await?;
@@ -207,8 +208,15 @@ impl Node {
             bus,
             limits: spec.limits,
             desk: desk.clone(),
+            sessions: Default::default(),
+            estate: vigil_server::site_plan::EstateView {
+                store: Some(sqlite_for_view),
+                plans: Arc::new(spec.resolved.plans.clone()),
+                rules: Arc::new(crate::rules::rule_facts()),
+            },
         })
-        .merge(estate.router);
+        .merge(estate.router)
+        .merge(vigil_console::router());
         let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
         let http = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -239,7 +247,17 @@ impl Node {
             task.abort();
         }
         let _ = self.shutdown.send(true);
-        self.http.await.context("HTTP server task failed")??;
+        // Graceful shutdown waits for every open connection, and a console's
+        // live stream (server-sent events) never ends by itself: give
+        // requests in flight a few seconds, then stop regardless.
+        let mut http = self.http;
+        match tokio::time::timeout(std::time::Duration::from_secs(5), &mut http).await {
+            Ok(joined) => joined.context("HTTP server task failed")??,
+            Err(_) => {
+                tracing::info!("closing connections still open (live streams)");
+                http.abort();
+            }
+        }
         if let Some(correlation) = &self.correlation {
             correlation.save().await;
         }

@@ -30,6 +30,10 @@ pub enum RulesCommand {
         /// `vigil`) or a pySigma pipeline YAML file; may be repeated.
         #[arg(long)]
         pipeline: Vec<String>,
+        /// A value for an `expand` placeholder, as `NAME=VALUE` (the name
+        /// with or without its `%`s); repeat for more values or names.
+        #[arg(long, value_name = "NAME=VALUE")]
+        placeholder: Vec<String>,
     },
     /// Lists Vigil's built-in rules.
     Builtin,
@@ -78,6 +82,26 @@ pub fn load_for_serving(builtin: bool, dirs: &[PathBuf]) -> anyhow::Result<Arc<d
     Ok(Arc::new(report.ruleset))
 }
 
+/// The placeholder values given as `NAME=VALUE` flags, by name without
+/// the `%`s; a name given more than once has all its values.
+pub fn parse_placeholders(specs: &[String]) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
+    let mut placeholders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for spec in specs {
+        let Some((name, value)) = spec.split_once('=') else {
+            bail!("placeholder `{spec}`: expected NAME=VALUE");
+        };
+        let name = name.trim().trim_matches('%');
+        if name.is_empty() {
+            bail!("placeholder `{spec}`: the name is empty");
+        }
+        placeholders
+            .entry(name.to_owned())
+            .or_default()
+            .push(value.to_owned());
+    }
+    Ok(placeholders)
+}
+
 /// Load options with the processing pipelines named by `pipelines`
 /// (built-in names or files).
 pub fn options_with_pipelines(pipelines: &[String]) -> anyhow::Result<LoadOptions> {
@@ -101,7 +125,23 @@ pub fn load_engine(
     dirs: &[PathBuf],
     pipelines: &[String],
 ) -> anyhow::Result<Engine> {
-    let options = options_with_pipelines(pipelines)?;
+    load_engine_with(builtin, dirs, pipelines, &BTreeMap::new())
+}
+
+/// As [`load_engine`], with values for `expand` placeholders (by name
+/// without the `%`s), as the configuration gives them.
+pub fn load_engine_with(
+    builtin: bool,
+    dirs: &[PathBuf],
+    pipelines: &[String],
+    placeholders: &BTreeMap<String, Vec<String>>,
+) -> anyhow::Result<Engine> {
+    let mut options = options_with_pipelines(pipelines)?;
+    options.placeholders.extend(
+        placeholders
+            .iter()
+            .map(|(name, values)| (name.clone(), values.clone())),
+    );
     let report = load_with(builtin, dirs, &options)?;
     let (correlations, correlation_outcomes) = CorrelationSet::compile(&report);
     let mut rejected = 0;
@@ -209,7 +249,8 @@ pub fn run(command: RulesCommand) -> anyhow::Result<()> {
             paths,
             quiet,
             pipeline,
-        } => check(&paths, quiet, &pipeline),
+            placeholder,
+        } => check(&paths, quiet, &pipeline, &placeholder),
         RulesCommand::Builtin => {
             let report = load(true, &[])?;
             for outcome in &report.outcomes {
@@ -225,8 +266,15 @@ pub fn run(command: RulesCommand) -> anyhow::Result<()> {
     }
 }
 
-fn check(paths: &[PathBuf], quiet: bool, pipelines: &[String]) -> anyhow::Result<()> {
-    let report = load_with(false, paths, &options_with_pipelines(pipelines)?)?;
+fn check(
+    paths: &[PathBuf],
+    quiet: bool,
+    pipelines: &[String],
+    placeholders: &[String],
+) -> anyhow::Result<()> {
+    let mut options = options_with_pipelines(pipelines)?;
+    options.placeholders = parse_placeholders(placeholders)?;
+    let report = load_with(false, paths, &options)?;
     let (_, correlation_outcomes) = CorrelationSet::compile(&report);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut rejected = 0usize;
@@ -287,4 +335,47 @@ fn check(paths: &[PathBuf], quiet: bool, pipelines: &[String]) -> anyhow::Result
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Facts about the built-in rules and correlations (tags, log source
+/// category) and the estate's code rules, by rule id, for sorting alarms
+/// into the dashboards' categories. Rules from configured folders are not
+/// here: their alarms are categorised by what they are about.
+pub fn rule_facts() -> std::collections::HashMap<String, vigil_server::site_plan::RuleFacts> {
+    use vigil_server::site_plan::RuleFacts;
+    let report = RuleSet::load_sources(builtin_sources(), &LoadOptions::default());
+    let mut out: std::collections::HashMap<String, RuleFacts> = report
+        .ruleset
+        .rules()
+        .map(|r| {
+            let facts = RuleFacts {
+                tags: r.tags.clone(),
+                logsource_category: r.logsource.category.clone(),
+            };
+            (r.id.clone(), facts)
+        })
+        .collect();
+    for c in &report.correlations {
+        out.insert(
+            c.id.clone(),
+            RuleFacts {
+                tags: c.ast.header.tags.clone(),
+                logsource_category: None,
+            },
+        );
+    }
+    for id in [
+        vigil_estate::converged::FIRST_ACCESS_ID,
+        vigil_estate::converged::UNUSUAL_HOURS_ID,
+        vigil_estate::converged::TAILGATING_ID,
+    ] {
+        out.insert(
+            id.to_owned(),
+            RuleFacts {
+                tags: vec!["vigil.physical".into(), "vigil.converged".into()],
+                logsource_category: Some("physical_access".into()),
+            },
+        );
+    }
+    out
 }

@@ -249,3 +249,110 @@ fn hunt_says_what_is_missing() {
     assert!(!ok);
     assert!(stderr.contains("missing"), "{stderr}");
 }
+
+const PLACEHOLDER_RULE: &str = r#"
+title: Request From A Known CDC A Test
+id: 6b0c4e0e-93a1-4c1e-9a57-0d1f3a6b1c03
+level: high
+logsource:
+    product: windows
+    service: security
+detection:
+    selection:
+        EventID: 4886
+        Attributes|expand|contains: '%known_cdcs%'
+    condition: selection
+"#;
+
+#[test]
+fn placeholders_come_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("r.yml"), PLACEHOLDER_RULE).expect("rules");
+    std::fs::write(
+        dir.path().join("e.json"),
+        concat!(
+            r#"{"Channel":"Security","EventID":4886,"Attributes":"cdc:DC01.corp.example"}"#,
+            "\n",
+            r#"{"Channel":"Security","EventID":4886,"Attributes":"cdc:ws7.corp.example"}"#,
+            "\n"
+        ),
+    )
+    .expect("events");
+
+    // Without a value the rule is listed with the reason, grouped.
+    let (ok, stdout, _) = vigil(&["rules", "check", "--quiet", "r.yml"], dir.path());
+    assert!(!ok, "{stdout}");
+    assert!(
+        stdout.contains("placeholder `%known_cdcs%` has no configured value"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("unfilled placeholder"), "{stdout}");
+
+    let (ok, stdout, stderr) = vigil(
+        &[
+            "rules",
+            "check",
+            "--placeholder",
+            "known_cdcs=dc01",
+            "r.yml",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{stdout}{stderr}");
+    assert!(stdout.contains("1 rules loaded, 0 rejected"), "{stdout}");
+
+    // Values may be wildcards, and the name may keep its `%`s.
+    let (ok, stdout, stderr) = vigil(
+        &[
+            "hunt",
+            "--json",
+            "--no-progress",
+            "--placeholder",
+            "%known_cdcs%=dc0?.corp",
+            "--placeholder",
+            "known_cdcs=nothing-here",
+            "--rules",
+            "r.yml",
+            "e.json",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{stderr}");
+    let hits: Vec<&str> = stdout.lines().filter(|l| l.starts_with('{')).collect();
+    assert_eq!(hits.len(), 1, "{stdout}");
+    // The first event (at offset 0) is the one from dc01.
+    assert!(hits[0].contains(r#""offset":0"#), "{stdout}");
+
+    let (ok, _, stderr) = vigil(
+        &[
+            "hunt",
+            "--placeholder",
+            "no-equals",
+            "--rules",
+            "r.yml",
+            "e.json",
+        ],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(stderr.contains("expected NAME=VALUE"), "{stderr}");
+}
+
+#[test]
+fn hunt_says_correlations_are_not_evaluated() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = format!(
+        "{RULES}---\ntitle: Many Whoami\ncorrelation:\n    type: event_count\n    rules: [6b0c4e0e-93a1-4c1e-9a57-0d1f3a6b1c01]\n    group-by: [Computer]\n    timespan: 5m\n    condition: {{gte: 3}}\n"
+    );
+    std::fs::write(dir.path().join("r.yml"), rules).expect("rules");
+    std::fs::write(dir.path().join("e.json"), "{}\n").expect("events");
+    let (ok, _, stderr) = vigil(
+        &["hunt", "--no-progress", "--rules", "r.yml", "e.json"],
+        dir.path(),
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("1 correlation rules are not evaluated by a hunt"),
+        "{stderr}"
+    );
+}

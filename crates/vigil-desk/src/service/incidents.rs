@@ -304,6 +304,26 @@ impl Desk {
         Ok(seqs.first().copied().unwrap_or(0))
     }
 
+    /// The newest entry recording `action` on `object` among the last
+    /// `within` entries of the log (to tell a changed configuration or rule
+    /// set from one loaded again unchanged).
+    pub async fn last_act(
+        &self,
+        action: &str,
+        object: &str,
+        within: usize,
+    ) -> Result<Option<AuditEntry>, DeskError> {
+        let entries = self
+            .inner
+            .store
+            .audit_entries(&vigil_store::TenantScope::All, None, within.max(1))
+            .await?;
+        Ok(entries
+            .into_iter()
+            .filter(|e| e.action == action && e.object == object)
+            .max_by_key(|e| e.seq))
+    }
+
     /// The alarm ids of a group.
     pub async fn group(&self, actor: &Actor, group: &str) -> Result<Vec<AlertId>, DeskError> {
         actor.require(Permission::View, actor.tenant.as_ref())?;

@@ -11,7 +11,8 @@
 //! covers it closes it (benign, naming the window or suppression); it joins
 //! the group of a related alarm; the model predicts the chance it is false;
 //! its priority is scored; the model closes it if it is sure enough and
-//! has learned from enough verdicts (never a critical one); otherwise an
+//! has learned from enough verdicts (never a critical one, nor one another
+//! rule's alarm corroborates); otherwise an
 //! escalation timer starts when the client's policy says so.
 
 use std::collections::HashMap;
@@ -227,10 +228,16 @@ impl Desk {
             .into_iter()
             .map(|s| s.value)
             .collect();
-        let candidates = stored
-            .iter()
-            .chain(fresh.iter().filter(|f| f.tenant == alarm.tenant));
-        let (group, related) = grouping::assign(&alarm, candidates, window);
+        let candidates = || {
+            stored
+                .iter()
+                .chain(fresh.iter().filter(|f| f.tenant == alarm.tenant))
+        };
+        let (group, related) = grouping::assign(&alarm, candidates(), window);
+        // Another rule's alarm about the same thing or place is evidence the
+        // model never saw: it learned one rule's noise, not a story.
+        let corroborated = candidates()
+            .any(|c| c.rule_id != alarm.rule_id && grouping::related(&alarm, c, window));
         if related > 0 {
             report.grouped += 1;
         }
@@ -267,6 +274,7 @@ impl Desk {
         if config.auto_close
             && learned
             && alarm.severity < Severity::Critical
+            && !corroborated
             && p >= config.auto_close_threshold
         {
             report.auto_closed += 1;

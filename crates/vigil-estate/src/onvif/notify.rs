@@ -375,4 +375,38 @@ mod tests {
                 .contains("no Topic")
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn the_notify_parser_never_panics_on_mangled_notifications(
+            cut in 0usize..2000,
+            insert in "[<>/=\"a-zA-Z: ]{0,12}",
+        ) {
+            // A real notification with text spliced in anywhere: refused or
+            // read, never a panic.
+            let at = MOTION_NOTIFY
+                .char_indices()
+                .map(|(i, _)| i)
+                .nth(cut % MOTION_NOTIFY.chars().count())
+                .unwrap_or(0);
+            let mut doc = MOTION_NOTIFY.to_owned();
+            doc.insert_str(at, &insert);
+            let _ = parse_notifications(&doc);
+            let _ = parse_notifications(&MOTION_NOTIFY[..at]);
+        }
+
+        #[test]
+        fn built_notifications_of_any_topic_and_items_round_trip(
+            topic in "[A-Za-z]{1,12}(/[A-Za-z]{1,12}){0,3}",
+            items in proptest::collection::vec(("[A-Za-z]{1,10}", "[ -~]{0,16}"), 0..4),
+        ) {
+            let at = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+            let items: Vec<(String, String)> = items;
+            let xml = build_notify(&topic, "Changed", at, &items, &items);
+            let parsed = parse_notifications(&xml).unwrap();
+            proptest::prop_assert_eq!(parsed.len(), 1);
+            proptest::prop_assert_eq!(&parsed[0].topic, &topic);
+            proptest::prop_assert_eq!(&parsed[0].data, &items);
+        }
+    }
 }

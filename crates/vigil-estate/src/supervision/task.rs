@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use vigil_model::{Clock, SourceBinding, SourceId};
+use serde_json::Value;
+use vigil_model::{Clock, Fields, SourceBinding, SourceId, TenantId};
 use vigil_pipeline::{Payload, Pipeline};
-use vigil_store::{EstateStore, SupervisionRecord, TenantScope};
+use vigil_store::{DeviceRecord, EstateStore, SupervisionRecord, TenantScope};
 
 use super::{SupervisionHandle, Transition, Watched};
 
@@ -50,7 +51,11 @@ pub async fn run(
         ticks += 1;
         let transitions = handle.take_transitions(clock.now());
         if !transitions.is_empty() {
-            record(&pipeline, &transitions).await;
+            let places = match &store {
+                Some(store) => device_places(store.as_ref()).await,
+                None => DevicePlaces::new(),
+            };
+            record_placed(&pipeline, &transitions, &places).await;
         }
         if let Some(store) = &store
             && (!transitions.is_empty() || ticks % SAVE_EVERY_TICKS == 1)
@@ -65,8 +70,48 @@ pub async fn run(
 
 type Records = Vec<(Result<vigil_model::Fields, String>, Vec<u8>)>;
 
+/// Registered devices by tenant and id: where each is, so that a camera
+/// going silent can be matched to the door it covers.
+pub type DevicePlaces = HashMap<(TenantId, String), DeviceRecord>;
+
+/// The device register as [`DevicePlaces`]; empty (and logged) when the
+/// store cannot be read, since a transition must be recorded regardless.
+pub async fn device_places(store: &dyn EstateStore) -> DevicePlaces {
+    match store.devices(&TenantScope::All).await {
+        Ok(devices) => devices
+            .into_iter()
+            .map(|d| ((d.tenant.clone(), d.id.clone()), d))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "device register could not be read for supervision");
+            DevicePlaces::new()
+        }
+    }
+}
+
+/// Adds a registered device's place (`zone`, `covers_door`, `device_name`)
+/// to its supervision event, without overriding what the event says.
+pub fn place_fields(fields: &mut Fields, device: &DeviceRecord) {
+    let mut add = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            fields
+                .entry(k.to_owned())
+                .or_insert_with(|| Value::String(v.clone()));
+        }
+    };
+    add("zone", &device.zone);
+    add("covers_door", &device.covers_door);
+    add("device_name", &device.name);
+}
+
 /// Ingests transitions, one payload per binding.
 pub async fn record(pipeline: &Pipeline, transitions: &[Transition]) {
+    record_placed(pipeline, transitions, &DevicePlaces::new()).await;
+}
+
+/// Ingests transitions, one payload per binding, each placed by the
+/// device register when the device is in it.
+pub async fn record_placed(pipeline: &Pipeline, transitions: &[Transition], places: &DevicePlaces) {
     let mut groups: Vec<(SourceBinding, Records)> = Vec::new();
     for t in transitions {
         let binding = &t.device().binding;
@@ -76,7 +121,11 @@ pub async fn record(pipeline: &Pipeline, transitions: &[Transition]) {
             lost = matches!(t, Transition::Lost { .. }),
             "supervision transition"
         );
-        let record = (Ok(t.fields()), t.raw());
+        let mut fields = t.fields();
+        if let Some(device) = places.get(&(binding.tenant.clone(), t.device().device.clone())) {
+            place_fields(&mut fields, device);
+        }
+        let record = (Ok(fields), t.raw());
         match groups.iter_mut().find(|(b, _)| b == binding) {
             Some((_, records)) => records.push(record),
             None => groups.push((binding.clone(), vec![record])),

@@ -129,3 +129,28 @@ fn the_handle_queues_restores_for_the_ticker() {
     assert!(matches!(queued.as_slice(), [Transition::Restored { .. }]));
     assert_eq!(h.snapshot().len(), 1);
 }
+
+#[test]
+fn a_registered_device_place_is_added_without_overriding_the_event() {
+    let mut s = Supervisor::new();
+    let mut h = heard("cam-7", t0());
+    h.device_type = "camera".into();
+    s.heard(h);
+    let lost = s.tick(t0() + Duration::minutes(5)).remove(0);
+    let mut f = lost.fields();
+    f.insert("zone".into(), "from-the-event".into());
+    let device = vigil_store::DeviceRecord {
+        tenant: TenantId::new("northgate").unwrap(),
+        id: "cam-7".into(),
+        site: None,
+        kind: "camera".into(),
+        zone: Some("lon1-hall-1".into()),
+        name: Some("Hall 1 east door".into()),
+        covers_door: Some("lon1-hall-1-east".into()),
+        heartbeat_secs: Some(60),
+    };
+    task::place_fields(&mut f, &device);
+    assert_eq!(f["covers_door"], "lon1-hall-1-east");
+    assert_eq!(f["device_name"], "Hall 1 east door");
+    assert_eq!(f["zone"], "from-the-event", "the event's own word stands");
+}

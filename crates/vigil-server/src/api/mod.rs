@@ -3,10 +3,12 @@
 mod alerts;
 mod dead_letters;
 mod desk;
+mod estate_view;
 mod events;
 mod ingest;
 mod ops;
 mod params;
+mod stats;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -32,6 +34,15 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/events", get(events::search))
         .route("/api/v1/dead-letters", get(dead_letters::list))
         .route("/api/v1/tenants", get(ops::tenants))
+        .route(
+            "/api/v1/session",
+            get(crate::session_auth::current)
+                .post(crate::session_auth::login)
+                .delete(crate::session_auth::logout),
+        )
+        .route("/api/v1/sites", get(estate_view::sites))
+        .route("/api/v1/sites/{tenant}/{site}/plan", get(estate_view::plan))
+        .route("/api/v1/stats", get(stats::stats))
         .merge(desk::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -80,6 +91,12 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::audit::entries,
         desk::audit::export,
         desk::stream::stream,
+        estate_view::sites,
+        estate_view::plan,
+        stats::stats,
+        crate::session_auth::login,
+        crate::session_auth::current,
+        crate::session_auth::logout,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -87,6 +104,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         (name = "alerts", description = "Detections for people to look at"),
         (name = "events", description = "The event archive"),
         (name = "operations", description = "Health, metrics, configuration"),
+        (name = "estate", description = "The site view and the dashboards: sites, floor plans with live device states, statistics"),
         (name = "desk", description = "The operator's desk: alarm queue, suppressions, incidents, SOPs, response actions, escalation, audit"),
     )
 )]

@@ -321,6 +321,7 @@ pub fn panel_line_cut(
             rules::TRANSMISSION_PATH_LOST,
             rules::PATH_LOST_WHILE_ARMED,
             rules::PATH_LOST_THEN_INTRUSION,
+            rules::PANEL_INTRUSION_ALARM,
         ],
         entities: vec![
             Entity::new(EntityKind::Device, &panel.panel),

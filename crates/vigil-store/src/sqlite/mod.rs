@@ -45,6 +45,7 @@ mod read;
 mod retention;
 mod schema;
 mod search;
+mod site_view;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -66,6 +66,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "correlation engine state",
         sql: super::correlation::CORRELATION_SCHEMA,
     },
+    // Version 5: the site view's index of physical events.
+    Migration {
+        version: 5,
+        name: "site view: physical events by site",
+        sql: super::site_view::SITE_VIEW_SCHEMA,
+    },
 ];
 
 const INITIAL: &str = r#"

@@ -1,0 +1,70 @@
+// Dashboards: alarms per hour by category, false-alarm rate, MTTA/MTTR,
+// top rules, devices offline, and the open queue per client — per client
+// or across clients — from GET /api/v1/stats.
+
+import { ApiError, api, isProvider, query } from "./api.js";
+import { duration, fill, h, when } from "./dom.js";
+import { hbars, line, stackedBars, swatch } from "./charts.js";
+
+const CATS = ["cyber", "physical", "converged", "environmental"];
+
+function hourLabel(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : `${String(d.getHours()).padStart(2, "0")}h`;
+}
+
+export default async function dashboardsPage(root) {
+  const url = new URL(location.href);
+  const tenant = url.searchParams.get("tenant") || "";
+  const hours = url.searchParams.get("hours") || "24";
+  const tenants = isProvider() ? await api("/api/v1/tenants").catch(() => []) : [];
+  const pick = (name, value, options) => {
+    const el = h("select", { id: `dash-${name}` }, options.map(([v, l]) => h("option", { value: v, selected: v === value }, l)));
+    el.addEventListener("change", () => {
+      const u = new URL(location.href);
+      if (el.value) u.searchParams.set(name, el.value);
+      else u.searchParams.delete(name);
+      location.assign(u);
+    });
+    return el;
+  };
+  const toolbar = h("div", { class: "toolbar" },
+    isProvider() ? h("label", {}, "client", pick("tenant", tenant, [["", "all clients"], ...tenants.map((t) => [t.id, t.name || t.id])])) : null,
+    h("label", {}, "period", pick("hours", hours, [["6", "6 hours"], ["24", "24 hours"], ["72", "3 days"], ["168", "7 days"]])));
+
+  let stats;
+  try {
+    stats = await api(`/api/v1/stats${query({ tenant, hours })}`);
+  } catch (e) {
+    const why = e instanceof ApiError && e.status === 404 ? "This server does not offer statistics yet." : e.message;
+    fill(root, h("h1", {}, "Dashboards"), toolbar, h("div", { class: "empty", id: "no-data" }, "No data. ", why));
+    return;
+  }
+  const perHour = (stats.alarms_per_hour || []).map((r) => ({ label: hourLabel(r.hour), values: r }));
+  const far = (stats.false_alarm_rate || []).map((r) => ({ label: hourLabel(r.hour), value: r.rate }));
+  const top = (stats.top_rules || []).slice(0, 10).map((r) => ({ label: r.title || r.rule_id, value: r.count }));
+  const byTenant = (stats.by_tenant || []).map((r) => ({ label: r.tenant, value: r.open }));
+  const offline = stats.devices_offline || [];
+  const card = (title, ...body) => h("div", { class: "card" }, h("h2", {}, title), ...body);
+  fill(root,
+    h("h1", {}, "Dashboards", h("span", { class: "muted" }, ` ${tenant || "all clients"} · ${when(stats.from)} – ${when(stats.to)}`)),
+    toolbar,
+    h("div", { class: "cards" },
+      card("Mean time to acknowledge", h("div", { class: "figure", id: "mtta" }, duration(stats.mtta_seconds))),
+      card("Mean time to resolve", h("div", { class: "figure", id: "mttr" }, duration(stats.mttr_seconds))),
+      card("Devices offline", h("div", { class: "figure" }, offline.length, h("small", {}, " now")))),
+    h("div", { class: "charts" },
+      card("Alarms per hour by category",
+        h("div", { class: "legend" }, CATS.map((c) => h("span", {}, swatch(`cat-${c}`), ` ${c}`))),
+        perHour.length ? stackedBars(perHour, CATS, "Alarms per hour by category") : h("p", { class: "muted" }, "No alarms in the period.")),
+      card("False-alarm rate", far.length ? line(far, "False-alarm rate per hour", { max: 1, fmt: (v) => `${Math.round(v * 100)}%` }) : h("p", { class: "muted" }, "No verdicts in the period.")),
+      card("Top rules", top.length ? hbars(top, "Top rules by alarms") : h("p", { class: "muted" }, "No alarms in the period.")),
+      isProvider() ? card("Open alarms per client", byTenant.length ? hbars(byTenant, "Open alarms per client", "cat-physical") : h("p", { class: "muted" }, "None.")) : null,
+      card("Devices offline",
+        offline.length ? h("table", { class: "grid" }, h("tbody", {}, offline.map((d) => h("tr", {},
+          h("td", {}, h("a", { href: `/sites/${encodeURIComponent(d.tenant)}/${encodeURIComponent(d.site)}` }, `${d.tenant} · ${d.site}`)),
+          h("td", {}, d.name || d.device),
+          h("td", { class: "muted" }, `since ${when(d.since)}`))))) : h("p", { class: "muted" }, "Every device is reporting."))));
+  // Keep a wall screen current.
+  setTimeout(() => location.reload(), 60000);
+}

@@ -1,0 +1,137 @@
+// Small DOM helpers: build elements without innerHTML (so nothing from the
+// API is ever parsed as markup), format times, show toasts and prompts.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function build(el, attrs, children) {
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** An HTML element: h("a", {href: "/x"}, "text", child…). */
+export function h(tag, attrs, ...children) {
+  return build(document.createElement(tag), attrs, children);
+}
+
+/** An SVG element. */
+export function s(tag, attrs, ...children) {
+  return build(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+/** Replaces the children of `el`. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  return build(el, {}, children);
+}
+
+export const main = () => document.getElementById("main");
+
+let skew = 0;
+
+/**
+ * Notes a time the server wrote. A node may run on a simulated clock
+ * (`vigil demo --speed 60`) ahead of the browser's; ages are measured
+ * against the latest server time seen rather than the browser's alone.
+ */
+export function noteServerTime(iso) {
+  const t = Date.parse(iso);
+  if (Number.isFinite(t)) skew = Math.max(skew, t - Date.now());
+}
+
+/** The browser's idea of the server's now (ms). */
+export function serverNow() {
+  return Date.now() + skew;
+}
+
+/** "3 min ago" from an RFC 3339 time and now (ms). */
+export function ago(iso, now = serverNow()) {
+  if (!iso) return "—";
+  const secs = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (secs < 60) return `${secs} s ago`;
+  if (secs < 3600) return `${Math.floor(secs / 60)} min ago`;
+  if (secs < 86400) return `${Math.floor(secs / 3600)} h ${Math.floor((secs % 3600) / 60)} min ago`;
+  return `${Math.floor(secs / 86400)} d ago`;
+}
+
+/** A local date and time. */
+export function when(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
+}
+
+/** A duration in seconds, as "4 min 10 s". */
+export function duration(secs) {
+  if (secs === null || secs === undefined || !Number.isFinite(secs)) return "—";
+  const s = Math.round(secs);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export function sev(severity) {
+  return h("span", { class: `sev sev-${severity}` }, severity);
+}
+
+let toastTimer = null;
+/** A short message in the corner; `bad` for errors. */
+export function toast(text, bad = false) {
+  const t = document.getElementById("toast");
+  if (!t) return;
+  t.textContent = text;
+  t.className = bad ? "toast bad" : "toast";
+  t.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { t.hidden = true; }, bad ? 8000 : 3500);
+}
+
+/**
+ * Asks for values in a modal dialog. `fields` is a list of
+ * {name, label, type ("text" | "select" | "datetime-local" | "textarea"), options, value, required}.
+ * Resolves to an object of values, or null when cancelled.
+ */
+export function ask(title, fields) {
+  const dialog = document.getElementById("prompt");
+  const form = document.getElementById("prompt-form");
+  document.getElementById("prompt-title").textContent = title;
+  const box = document.getElementById("prompt-fields");
+  box.replaceChildren();
+  for (const f of fields) {
+    let input;
+    if (f.type === "select") {
+      input = h("select", { name: f.name }, f.options.map(([v, l]) => h("option", { value: v, selected: v === f.value }, l)));
+    } else if (f.type === "textarea") {
+      input = h("textarea", { name: f.name, rows: 3, required: f.required }, f.value || "");
+    } else {
+      input = h("input", { name: f.name, type: f.type || "text", value: f.value || "", required: f.required });
+    }
+    box.append(h("label", {}, f.label, input));
+  }
+  return new Promise((resolve) => {
+    const done = () => {
+      dialog.removeEventListener("close", done);
+      if (dialog.returnValue !== "ok") return resolve(null);
+      resolve(Object.fromEntries(new FormData(form).entries()));
+    };
+    dialog.returnValue = "";
+    dialog.addEventListener("close", done);
+    dialog.showModal();
+    const first = box.querySelector("input,select,textarea");
+    if (first) first.focus();
+  });
+}
+
+/** Whether the keyboard event comes from typing in a field. */
+export function typing(ev) {
+  const t = ev.target;
+  return t instanceof HTMLElement && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
+}
