@@ -186,18 +186,14 @@ impl Desk {
             reason,
             now,
         )?;
-        self.commit(DeskWrite {
-            records: vec![to_record(&s, 0)?],
-            audit: vec![audit::<Suppression>(
-                actor,
-                "set",
-                None,
-                Some(&s),
-                serde_json::json!({"reason": s.reason}),
-                now,
-            )],
-            ..Default::default()
-        })
+        self.commit_one(
+            actor,
+            "set",
+            None,
+            &s,
+            serde_json::json!({"reason": s.reason}),
+            now,
+        )
         .await?;
         Ok(s)
     }
@@ -211,18 +207,14 @@ impl Desk {
         let now = self.now();
         let stored = self.read::<Suppression>(id, &actor.scope()).await?;
         let after = stored.value.lift(actor, now)?;
-        self.commit(DeskWrite {
-            records: vec![to_record(&after, stored.version)?],
-            audit: vec![audit(
-                actor,
-                "lift",
-                Some(&stored.value),
-                Some(&after),
-                serde_json::Value::Null,
-                now,
-            )],
-            ..Default::default()
-        })
+        self.commit_one(
+            actor,
+            "lift",
+            Some(&stored),
+            &after,
+            serde_json::Value::Null,
+            now,
+        )
         .await?;
         Ok(after)
     }
@@ -268,18 +260,14 @@ impl Desk {
             reason,
             now,
         )?;
-        self.commit(DeskWrite {
-            records: vec![to_record(&w, 0)?],
-            audit: vec![audit::<MaintenanceWindow>(
-                actor,
-                "declare",
-                None,
-                Some(&w),
-                serde_json::json!({"reason": w.reason}),
-                now,
-            )],
-            ..Default::default()
-        })
+        self.commit_one(
+            actor,
+            "declare",
+            None,
+            &w,
+            serde_json::json!({"reason": w.reason}),
+            now,
+        )
         .await?;
         Ok(w)
     }
@@ -293,18 +281,14 @@ impl Desk {
         let now = self.now();
         let stored = self.read::<MaintenanceWindow>(id, &actor.scope()).await?;
         let after = stored.value.cancel(actor, now)?;
-        self.commit(DeskWrite {
-            records: vec![to_record(&after, stored.version)?],
-            audit: vec![audit(
-                actor,
-                "cancel",
-                Some(&stored.value),
-                Some(&after),
-                serde_json::Value::Null,
-                now,
-            )],
-            ..Default::default()
-        })
+        self.commit_one(
+            actor,
+            "cancel",
+            Some(&stored),
+            &after,
+            serde_json::Value::Null,
+            now,
+        )
         .await?;
         Ok(after)
     }
@@ -356,19 +340,8 @@ impl Desk {
         let stored = self.read::<SopRun>(run, &actor.scope()).await?;
         let after = stored.value.record(actor, step, outcome, note, now)?;
         let detail = serde_json::json!({"step": step, "outcome": outcome, "note": note});
-        self.commit(DeskWrite {
-            records: vec![to_record(&after, stored.version)?],
-            audit: vec![audit(
-                actor,
-                "step",
-                Some(&stored.value),
-                Some(&after),
-                detail,
-                now,
-            )],
-            ..Default::default()
-        })
-        .await?;
+        self.commit_one(actor, "step", Some(&stored), &after, detail, now)
+            .await?;
         Ok(after)
     }
 }

@@ -183,19 +183,8 @@ impl Desk {
             now,
         )?;
         let detail = serde_json::json!({"incident": inc.id, "payload": delivery.payload});
-        self.commit(DeskWrite {
-            records: vec![to_record(&delivery, 0)?],
-            audit: vec![audit::<Delivery>(
-                actor,
-                "request",
-                None,
-                Some(&delivery),
-                detail,
-                now,
-            )],
-            ..Default::default()
-        })
-        .await?;
+        self.commit_one(actor, "request", None, &delivery, detail, now)
+            .await?;
         Ok(delivery)
     }
 

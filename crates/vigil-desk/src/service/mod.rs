@@ -26,11 +26,11 @@ use vigil_model::{Clock, Timestamp};
 use vigil_store::audit::AuditSigner;
 use vigil_store::{DeskStore, DeskWrite, RecordQuery, TenantScope};
 
-use crate::DeskError;
 use crate::config::DeskConfig;
 use crate::learner::FalseAlarmModel;
 use crate::record::{DeskObject, ModelRecord, Stored, from_record};
 use crate::sop::SopLibrary;
+use crate::{Actor, DeskError};
 
 pub use alarms::AlarmFilter;
 pub use incidents::IncidentView;
@@ -183,6 +183,35 @@ impl Desk {
         let receipt = self.inner.store.desk_commit(write).await?;
         self.inner.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(receipt)
+    }
+
+    /// Commits one object `actor` changed — over `before` (its stored
+    /// version), or new when `before` is `None` — with the audit entry
+    /// saying so, in one transaction.
+    pub(crate) async fn commit_one<T: DeskObject>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        before: Option<&Stored<T>>,
+        after: &T,
+        detail: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<(), DeskError> {
+        let version = before.map_or(0, |b| b.version);
+        self.commit(DeskWrite {
+            records: vec![crate::record::to_record(after, version)?],
+            audit: vec![crate::record::audit(
+                actor,
+                action,
+                before.map(|b| &b.value),
+                Some(after),
+                detail,
+                now,
+            )],
+            ..Default::default()
+        })
+        .await?;
+        Ok(())
     }
 
     /// Reads one object of kind `T` in `scope`.
