@@ -14,26 +14,16 @@ use vigil_desk::config::{ClientConfig, Endpoint};
 use vigil_desk::escalation::{ContactRole, EscalationLevel, EscalationPolicy, Recipient};
 use vigil_desk::service::Desk;
 use vigil_detect::{LoadOptions, RuleSet};
-use vigil_model::{
-    Alert, AlertStatus, Entity, EntityKind, Event, EventClass, EventId, ManualClock, Severity,
-    SourceId, SourceKind, SourceRef, Tenant, TenantId, Timestamp, alert_id_for,
-};
+use vigil_model::{Alert, Entity, EntityKind, ManualClock, Severity, SourceId, SourceKind, Tenant};
 use vigil_pipeline::{Pipeline, PipelineConfig};
 use vigil_server::auth::hash_token;
 use vigil_server::{AppState, Limits};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
-use vigil_store::{AlertDetection, ApiToken, IngestBatch, LocalBus, Role, Store};
+use vigil_store::{ApiToken, LocalBus, Role, Store};
 
-const A: &str = "northgate";
-const B: &str = "riverside";
+mod common;
 
-fn t0() -> Timestamp {
-    chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap()
-}
-
-fn tenant(id: &str) -> TenantId {
-    TenantId::new(id).unwrap()
-}
+use common::{A, B, t0, tenant};
 
 struct Server {
     base: String,
@@ -50,77 +40,24 @@ impl Server {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut r = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let resp = r.send().await.unwrap();
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        common::call(&self.client, &self.base, token, method, path, body).await
     }
 }
 
+/// A critical alert of `rule` about the door `entity`.
 async fn raise(store: &SqliteStore, tenant_id: &str, rule: &str, entity: &str, min: i64) -> Alert {
-    let at = t0() + Duration::minutes(min);
-    let tenant = tenant(tenant_id);
-    let group = format!("door:{entity}");
-    let mut random = [0u8; 10];
-    random[..8].copy_from_slice(&(min as u64).to_be_bytes());
-    random[8] = tenant_id.len() as u8;
-    random[9] = entity.len() as u8;
-    let event = Event {
-        id: EventId::new_at(at, random),
-        tenant: tenant.clone(),
-        site: None,
-        observed_at: at,
-        received_at: at,
-        source: SourceRef {
-            id: SourceId::new(&format!("{tenant_id}-src")).unwrap(),
-            kind: SourceKind::Http,
-            product: "vigil".into(),
-            device: None,
+    common::raise(
+        store,
+        common::Raise {
+            tenant: tenant_id,
+            site: None,
+            rule,
+            entity: Entity::new(EntityKind::Door, entity),
+            severity: Severity::Critical,
+            min,
         },
-        class: EventClass::Authentication,
-        severity: Severity::Critical,
-        entities: vec![Entity::new(EntityKind::Door, entity)],
-        fields: Default::default(),
-    };
-    let window = vigil_model::alert_window_start(at, Duration::hours(1));
-    let alert = Alert {
-        id: alert_id_for(&tenant, rule, &group, window),
-        tenant,
-        site: None,
-        rule_id: rule.into(),
-        rule_title: format!("{rule} at {entity}"),
-        severity: Severity::Critical,
-        status: AlertStatus::New,
-        group_key: group,
-        window_start: window,
-        first_seen: at,
-        last_seen: at,
-        event_count: 1,
-        entities: vec![Entity::new(EntityKind::Door, entity)],
-        evidence: vec![],
-        created_at: at,
-        updated_at: at,
-    };
-    let fp = u64::from_be_bytes(event.id.0.as_bytes()[8..16].try_into().unwrap());
-    store
-        .commit(IngestBatch {
-            events: vec![event.clone()],
-            fingerprints: vec![fp],
-            detections: vec![AlertDetection {
-                alert: alert.clone(),
-                evidence: vec![(event.id, fp, at)],
-            }],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    alert
+    )
+    .await
 }
 
 const TOKENS: [(&str, Role, Option<&str>); 7] = [

@@ -14,35 +14,19 @@ use vigil_desk::DeskConfig;
 use vigil_desk::service::Desk;
 use vigil_detect::{LoadOptions, RuleSet};
 use vigil_model::{
-    Alert, AlertStatus, Entity, EntityKind, Event, EventClass, EventId, ManualClock, Severity,
-    Site, SiteId, SourceBinding, SourceId, SourceKind, SourceRef, Tenant, TenantId, Timestamp,
-    alert_id_for,
+    Alert, Entity, EntityKind, ManualClock, Severity, Site, SourceBinding, SourceId, SourceKind,
+    Tenant, Timestamp,
 };
 use vigil_pipeline::{Pipeline, PipelineConfig};
 use vigil_server::auth::hash_token;
 use vigil_server::site_plan::{EstateView, FloorPlan, PlanArea, PlannedDevice, RuleFacts};
 use vigil_server::{AppState, Limits};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
-use vigil_store::{
-    AlertDetection, ApiToken, DeviceRecord, EstateStore, IngestBatch, LocalBus, Role, Store,
-    SupervisionRecord,
-};
+use vigil_store::{ApiToken, DeviceRecord, EstateStore, LocalBus, Role, Store, SupervisionRecord};
 
-const A: &str = "northgate";
-const B: &str = "riverside";
+mod common;
 
-/// On an hour boundary (1_764_000_000 = 490_000 h).
-fn t0() -> Timestamp {
-    chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap()
-}
-
-fn tenant(id: &str) -> TenantId {
-    TenantId::new(id).unwrap()
-}
-
-fn site(id: &str) -> SiteId {
-    SiteId::new(id).unwrap()
-}
+use common::{A, B, site, t0, tenant};
 
 struct Server {
     base: String,
@@ -60,16 +44,7 @@ impl Server {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut r = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let resp = r.send().await.unwrap();
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        common::call(&self.client, &self.base, token, method, path, body).await
     }
 
     async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
@@ -257,63 +232,18 @@ async fn raise(
     entity: Entity,
     min: i64,
 ) -> Alert {
-    let at = t0() + Duration::minutes(min);
-    let tenant = tenant(tenant_id);
-    let group = format!("{rule}:{}", entity.value);
-    let mut random = [0u8; 10];
-    random[..8].copy_from_slice(&(min as u64).to_be_bytes());
-    random[8] = rule.len() as u8;
-    random[9] = entity.value.len() as u8;
-    let event = Event {
-        id: EventId::new_at(at, random),
-        tenant: tenant.clone(),
-        site: Some(site(site_id)),
-        observed_at: at,
-        received_at: at,
-        source: SourceRef {
-            id: SourceId::new(&format!("{tenant_id}-access")).unwrap(),
-            kind: SourceKind::Http,
-            product: "vigil".into(),
-            device: None,
+    common::raise(
+        &s.store,
+        common::Raise {
+            tenant: tenant_id,
+            site: Some(site_id),
+            rule,
+            entity,
+            severity: Severity::High,
+            min,
         },
-        class: EventClass::Other,
-        severity: Severity::High,
-        entities: vec![entity.clone()],
-        fields: Default::default(),
-    };
-    let window = vigil_model::alert_window_start(at, Duration::hours(1));
-    let alert = Alert {
-        id: alert_id_for(&tenant, rule, &group, window),
-        tenant,
-        site: Some(site(site_id)),
-        rule_id: rule.into(),
-        rule_title: format!("Rule {rule}"),
-        severity: Severity::High,
-        status: AlertStatus::New,
-        group_key: group,
-        window_start: window,
-        first_seen: at,
-        last_seen: at,
-        event_count: 1,
-        entities: vec![entity],
-        evidence: vec![],
-        created_at: at,
-        updated_at: at,
-    };
-    let fp = u64::from_be_bytes(event.id.0.as_bytes()[8..16].try_into().unwrap());
-    s.store
-        .commit(IngestBatch {
-            events: vec![event.clone()],
-            fingerprints: vec![fp],
-            detections: vec![AlertDetection {
-                alert: alert.clone(),
-                evidence: vec![(event.id, fp, at)],
-            }],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    alert
+    )
+    .await
 }
 
 fn device<'a>(plan: &'a Value, id: &str) -> &'a Value {
