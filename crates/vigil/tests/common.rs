@@ -88,3 +88,27 @@ pub fn eventually<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> O
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The SHA-256 of `token` as `vigil token hash` prints it, for a
+/// configuration's `token_sha256`.
+pub fn sha256_hex(token: &str) -> String {
+    use std::io::Write;
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["token", "hash"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(token.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("vigil token hash");
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}

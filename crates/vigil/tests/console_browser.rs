@@ -14,13 +14,12 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Vigil;
+use common::{Vigil, sha256_hex};
 use serde_json::{Value, json};
 use thirtyfour::prelude::*;
 use tokio::sync::Mutex;
@@ -52,27 +51,6 @@ const RULE_TITLE: &str = "Console test credential dumping";
 /// One browser test at a time: each starts a node and a browser, and the
 /// machine has two cores.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
-
-fn sha256_hex(token: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["token", "hash"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(token.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("vigil token hash");
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
-}
 
 fn write_config(dir: &Path) {
     let rules = dir.join("rules");

@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::Vigil;
+use common::{Vigil, sha256_hex};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::Value;
@@ -56,27 +55,6 @@ correlation:
   group-by: [door]
   timespan: 15m
 "#;
-
-fn sha256_hex(token: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["token", "hash"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(token.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("vigil token hash");
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
-}
 
 fn write_config(dir: &Path) {
     std::fs::create_dir_all(dir.join("rules")).unwrap();

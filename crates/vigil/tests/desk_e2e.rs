@@ -6,12 +6,11 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{Vigil, eventually};
+use common::{Vigil, eventually, sha256_hex};
 use reqwest::blocking::Client;
 use serde_json::Value;
 
@@ -32,26 +31,6 @@ detection:
     CommandLine|contains: 'sekurlsa::logonpasswords'
   condition: selection
 "#;
-
-fn sha256_hex(token: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["token", "hash"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("vigil token hash");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(token.as_bytes())
-        .expect("write token");
-    let out = child.wait_with_output().expect("vigil token hash");
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
-}
 
 fn write_config(dir: &Path) {
     let rules = dir.join("rules");

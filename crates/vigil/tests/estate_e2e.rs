@@ -8,12 +8,11 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Vigil, eventually};
+use common::{Vigil, eventually, sha256_hex};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::Value;
@@ -48,27 +47,6 @@ fn dialler_available() -> bool {
         .args(["-c", "import dc09_spt.dc09_spt, my_dc09_spt.dc09_spt"])
         .output()
         .is_ok_and(|o| o.status.success())
-}
-
-fn sha256_hex(token: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["token", "hash"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(token.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("vigil token hash");
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
 }
 
 /// A port free right now (the OS picks it; the receiver binds it next).

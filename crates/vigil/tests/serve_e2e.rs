@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Vigil, eventually};
+use common::{Vigil, eventually, sha256_hex};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::Value;
@@ -45,27 +45,6 @@ detection:
     CommandLine|contains: 'sekurlsa::logonpasswords'
   condition: selection
 "#;
-
-fn sha256_hex(token: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["token", "hash"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(token.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("vigil token hash");
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
-}
 
 fn write_config(dir: &Path) {
     let rules = dir.join("rules");
