@@ -92,3 +92,31 @@ proptest! {
         }
     }
 }
+
+/// Keyword literals are first looked for in the event as written (ASCII,
+/// case ignored) and, when the event is not ASCII, in its folded text:
+/// both must find what folding finds.
+#[test]
+fn keyword_prefilter_finds_literals_in_ascii_and_folded_text() {
+    let rule = "title: k\nid: 00000000-0000-4000-8000-000000000001\nlogsource:\n    product: test\ndetection:\n    keywords:\n        - 'kelvin'\n    condition: keywords\n";
+    let report = RuleSet::load_sources(
+        [("k.yml".to_owned(), rule.to_owned())],
+        &LoadOptions::default(),
+    );
+    assert_eq!(report.loaded(), 1, "{:?}", report.outcomes);
+    let mut parser = JsonParser::new();
+    for (json, expected) in [
+        (r#"{"a": "x KELVIN y"}"#, true),
+        (r#"{"a": "x \u212aELVIN y"}"#, true),
+        ("{\"a\": \"x \u{212a}ELVIN y\"}", true),
+        (r#"{"a": "x KELVI n"}"#, false),
+        ("{\"a\": \"caf\u{e9} KELVI\"}", false),
+    ] {
+        let doc = parser.parse(json.as_bytes()).expect("valid JSON");
+        assert_eq!(
+            !matched(&report.ruleset, &doc).is_empty(),
+            expected,
+            "{json}"
+        );
+    }
+}

@@ -444,6 +444,31 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         self.checked_stop(i + stop)
     }
 
+    /// The offset of the first quote, backslash or control character at
+    /// or after `from` (or the end of the input), read a word at a time;
+    /// notes whether a non-ASCII byte was passed.
+    fn plain_run_inline(&mut self, from: usize) -> usize {
+        let input = self.input;
+        let mut i = from;
+        while let Some(word) = input.get(i..i + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            self.non_ascii |= word & HIGH != 0;
+            let special = special_bytes(word);
+            if special != 0 {
+                return i + (special.trailing_zeros() / 8) as usize;
+            }
+            i += 8;
+        }
+        while let Some(&b) = input.get(i) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                break;
+            }
+            self.non_ascii |= b >= 0x80;
+            i += 1;
+        }
+        i
+    }
+
     fn checked_stop(&self, at: usize) -> Result<usize> {
         match self.input.get(at) {
             None => Err(error(self.input.len(), JsonErrorKind::Incomplete)),
@@ -489,14 +514,17 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
                     Err(e) => break Err(e),
                 },
             }
-            let stop = match self.plain_run(pos) {
-                Ok(stop) => stop,
-                Err(e) => break Err(e),
-            };
+            // Escaped strings (rendered event messages) hold an escape every
+            // few bytes: the run up to the next one is found inline, a word
+            // at a time, rather than by a call per run.
+            let stop = self.plain_run_inline(pos);
             out.extend_from_slice(&self.input[pos..stop]);
             pos = stop;
-            if self.input[stop] == b'"' {
-                break Ok(pos + 1);
+            match self.input.get(stop) {
+                Some(b'"') => break Ok(pos + 1),
+                Some(b'\\') => {}
+                Some(_) => break Err(error(stop, JsonErrorKind::ControlCharacter)),
+                None => break Err(error(self.input.len(), JsonErrorKind::Incomplete)),
             }
         };
         self.tape.arena = out;
