@@ -12,6 +12,7 @@
 //! wildcard is checked only where its longest literal occurs.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rustc_hash::FxBuildHasher;
@@ -151,8 +152,18 @@ impl AtomIndex {
     }
 
     /// One automaton per field for the field atoms among `atoms`.
+    #[cfg(test)]
     pub(crate) fn automata(&self, atoms: &[u32]) -> Automata {
-        let mut builders: Vec<(usize, Builders)> = Vec::new();
+        self.automata_shared(atoms, &MatcherCache::default())
+    }
+
+    /// [`Self::automata`], taking the automaton of a field from `cache`
+    /// when an earlier route had the same atoms on it: routes overlap
+    /// (every Windows route holds the `product: windows` rules), and
+    /// building a large automaton costs far more than looking it up.
+    pub(crate) fn automata_shared(&self, atoms: &[u32], cache: &MatcherCache) -> Automata {
+        // By slot, in order of first appearance: the slot's field atoms.
+        let mut groups: Vec<(usize, Vec<u32>)> = Vec::new();
         let mut by_slot = vec![u32::MAX; self.names.len()];
         for &atom in atoms {
             let Some(def) = self.def(atom) else { continue };
@@ -163,27 +174,34 @@ impl AtomIndex {
                 continue;
             };
             if *index == u32::MAX {
-                *index = u32::try_from(builders.len()).unwrap_or(u32::MAX);
-                builders.push((slot, Builders::default()));
+                *index = u32::try_from(groups.len()).unwrap_or(u32::MAX);
+                groups.push((slot, Vec::new()));
             }
-            if let Some((_, b)) = builders.get_mut(*index as usize) {
-                b.add(atom, def);
+            if let Some((_, group)) = groups.get_mut(*index as usize) {
+                group.push(atom);
             }
         }
-        let mut matchers = Vec::with_capacity(builders.len());
-        for (slot, b) in builders {
-            match b.build() {
-                Some(m) => {
-                    if let Some(index) = by_slot.get_mut(slot) {
-                        *index = u32::try_from(matchers.len()).unwrap_or(u32::MAX);
+        let mut matchers = Vec::with_capacity(groups.len());
+        for (slot, mut group) in groups {
+            group.sort_unstable();
+            group.dedup();
+            let matcher = cache.get_or_build(slot, group, |atoms| {
+                let mut builders = Builders::default();
+                for &atom in atoms {
+                    if let Some(def) = self.def(atom) {
+                        builders.add(atom, def);
                     }
+                }
+                builders.build()
+            });
+            let index = by_slot.get_mut(slot);
+            match (matcher, index) {
+                (Some(m), Some(index)) => {
+                    *index = u32::try_from(matchers.len()).unwrap_or(u32::MAX);
                     matchers.push(m);
                 }
-                None => {
-                    if let Some(index) = by_slot.get_mut(slot) {
-                        *index = u32::MAX;
-                    }
-                }
+                (None, Some(index)) => *index = u32::MAX,
+                _ => {}
             }
         }
         Automata {
@@ -221,14 +239,56 @@ impl AtomIndex {
 #[derive(Debug, Default)]
 pub(crate) struct Automata {
     by_slot: Box<[u32]>,
-    matchers: Box<[FieldMatcher]>,
+    matchers: Box<[Arc<FieldMatcher>]>,
+}
+
+/// Field automata already built, by field slot and atom set, shared by
+/// the routes that need them.
+#[derive(Debug, Default)]
+pub(crate) struct MatcherCache {
+    built: Mutex<HashMap<(usize, Box<[u32]>), Option<Arc<FieldMatcher>>>>,
+}
+
+impl MatcherCache {
+    /// The automaton of `atoms` (sorted) on field `slot`, built by `build`
+    /// the first time.
+    fn get_or_build(
+        &self,
+        slot: usize,
+        atoms: Vec<u32>,
+        build: impl FnOnce(&[u32]) -> Option<FieldMatcher>,
+    ) -> Option<Arc<FieldMatcher>> {
+        let key = (slot, atoms.into_boxed_slice());
+        if let Some(found) = self
+            .built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return found.clone();
+        }
+        let matcher = build(&key.1).map(Arc::new);
+        self.built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, matcher.clone());
+        matcher
+    }
+
+    /// Forgets every automaton (routes that hold one keep it).
+    pub(crate) fn clear(&self) {
+        self.built
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
 }
 
 impl Automata {
     /// The automaton of the field in `slot`, if it has atoms here.
     pub(crate) fn field(&self, slot: usize) -> Option<&FieldMatcher> {
         let index = *self.by_slot.get(slot)?;
-        self.matchers.get(index as usize)
+        self.matchers.get(index as usize).map(|m| &**m)
     }
 
     /// How many fields have an automaton.

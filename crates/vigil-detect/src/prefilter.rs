@@ -15,7 +15,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::automaton::{AtomIndex, Automata, FieldSlots, Joined, KeywordMatcher, Shape, Target};
+use crate::automaton::{
+    AtomIndex, Automata, FieldSlots, Joined, KeywordMatcher, MatcherCache, Shape, Target,
+};
 use crate::document::Document;
 use crate::logsource::{EventLogSource, LogSourceIndex};
 use crate::sigma::matcher::{Check, CompiledDetection, Ctx, Node, Scratch, ValueSet};
@@ -35,6 +37,8 @@ pub(crate) struct Engine {
     plans: Box<[Plan]>,
     /// Automata per set of buckets an event fits, built on first use.
     routes: RwLock<HashMap<Box<[u32]>, Arc<Route>>>,
+    /// Field automata shared between routes.
+    matchers: MatcherCache,
 }
 
 /// What the rules of one log source bucket need.
@@ -168,6 +172,7 @@ impl Engine {
             rule_bucket: rule_bucket.into_boxed_slice(),
             plans: plans.into_boxed_slice(),
             routes: RwLock::default(),
+            matchers: MatcherCache::default(),
         }
     }
 
@@ -202,6 +207,7 @@ impl Engine {
         }
         if routes.len() >= MAX_ROUTES {
             routes.clear();
+            self.matchers.clear();
         }
         let route = Arc::new(self.compile_route(buckets));
         routes.insert(buckets.into(), Arc::clone(&route));
@@ -222,7 +228,7 @@ impl Engine {
         scan.sort_unstable();
         scan.dedup();
         Route {
-            automata: self.atoms.automata(&atoms),
+            automata: self.atoms.automata_shared(&atoms, &self.matchers),
             scan: scan.into_boxed_slice(),
             keywords: self.atoms.keyword_matcher(&atoms),
             always: always.into_boxed_slice(),
