@@ -246,8 +246,11 @@ pub(crate) struct Automata {
 /// the routes that need them.
 #[derive(Debug, Default)]
 pub(crate) struct MatcherCache {
-    built: Mutex<HashMap<(usize, Box<[u32]>), Option<Arc<FieldMatcher>>>>,
+    built: Mutex<HashMap<MatcherKey, Option<Arc<FieldMatcher>>>>,
 }
+
+/// A field slot and the (sorted) atoms on it.
+type MatcherKey = (usize, Box<[u32]>);
 
 impl MatcherCache {
     /// The automaton of `atoms` (sorted) on field `slot`, built by `build`
