@@ -412,52 +412,31 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
     /// fails on a control character or the end of the input. Notes
     /// whether a non-ASCII byte was passed.
     fn plain_run(&mut self, from: usize) -> Result<usize> {
-        let input = self.input;
-        let mut i = from;
-        // Short runs (most keys and values) word by word.
-        for _ in 0..4 {
-            let Some(word) = input.get(i..i + 8) else {
-                break;
-            };
-            let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            self.non_ascii |= word & HIGH != 0;
-            let special = special_bytes(word);
-            if special != 0 {
-                let at = i + (special.trailing_zeros() / 8) as usize;
-                return self.checked_stop(at);
-            }
-            i += 8;
-        }
-        let rest = input.get(i..).unwrap_or(&[]);
-        let stop = match memchr::memchr2(b'"', b'\\', rest) {
-            Some(stop) => stop,
-            None => rest.len(),
-        };
-        let plain = &rest[..stop];
-        self.non_ascii |= !plain.is_ascii();
-        if has_control(plain) {
-            return Err(error(
-                i + control_at(plain),
-                JsonErrorKind::ControlCharacter,
-            ));
-        }
-        self.checked_stop(i + stop)
+        let stop = self.plain_run_inline(from);
+        self.checked_stop(stop)
     }
 
     /// The offset of the first quote, backslash or control character at
-    /// or after `from` (or the end of the input), read a word at a time;
-    /// notes whether a non-ASCII byte was passed.
+    /// or after `from` (or the end of the input); notes whether a
+    /// non-ASCII byte was passed. Sixteen bytes at a time: most strings
+    /// of an event (keys, short values) end within the first block.
+    #[inline]
     fn plain_run_inline(&mut self, from: usize) -> usize {
         let input = self.input;
         let mut i = from;
-        while let Some(word) = input.get(i..i + 8) {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            self.non_ascii |= word & HIGH != 0;
-            let special = special_bytes(word);
+        while let Some(block) = input
+            .get(i..i + BLOCK)
+            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+        {
+            let (special, high) = block_masks(block);
             if special != 0 {
-                return i + (special.trailing_zeros() / 8) as usize;
+                let at = special.trailing_zeros();
+                // Only the bytes before the stop belong to this string.
+                self.non_ascii |= high & ((1u32 << at) - 1) != 0;
+                return i + at as usize;
             }
-            i += 8;
+            self.non_ascii |= high != 0;
+            i += BLOCK;
         }
         while let Some(&b) = input.get(i) {
             if b == b'"' || b == b'\\' || b < 0x20 {
@@ -686,26 +665,60 @@ impl Text {
     }
 }
 
-const LOW: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+/// The bytes [`block_masks`] reads at a time.
+const BLOCK: usize = 16;
 
-/// A mask whose lowest set bit marks the first quote, backslash or
-/// control character of `word` (bytes in memory order); bits above it
-/// may be spurious.
-fn special_bytes(word: u64) -> u64 {
-    let zero = |x: u64| x.wrapping_sub(LOW) & !x;
-    let quote = zero(word ^ (LOW * u64::from(b'"')));
-    let backslash = zero(word ^ (LOW * u64::from(b'\\')));
-    let control = word.wrapping_sub(LOW * 0x20) & !word;
-    (quote | backslash | control) & HIGH
+/// For each byte of `block` (bit `i` for byte `i`): whether it is a quote,
+/// backslash or control character, and whether it is above 0x7f.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn block_masks(block: &[u8; BLOCK]) -> (u32, u32) {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of every x86_64 target, and the unaligned load
+    // reads exactly the 16 bytes `block` borrows.
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned `byte <= 0x1f` as `max(byte, 0x1f) == 0x1f`.
+        let limit = _mm_set1_epi8(0x1f);
+        let control = _mm_cmpeq_epi8(_mm_max_epu8(v, limit), limit);
+        let special = _mm_or_si128(_mm_or_si128(quote, backslash), control);
+        (
+            _mm_movemask_epi8(special) as u32,
+            _mm_movemask_epi8(v) as u32,
+        )
+    }
 }
 
-/// Whether `bytes` holds a control character (written as one pass the
-/// compiler can vectorise).
-fn has_control(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |found, &b| found | (b < 0x20))
+/// [`block_masks`] one byte at a time, where SSE2 is not there.
+#[cfg(not(target_arch = "x86_64"))]
+fn block_masks(block: &[u8; BLOCK]) -> (u32, u32) {
+    let (mut special, mut high) = (0u32, 0u32);
+    for (i, &b) in block.iter().enumerate() {
+        special |= u32::from(b == b'"' || b == b'\\' || b < 0x20) << i;
+        high |= u32::from(b >= 0x80) << i;
+    }
+    (special, high)
 }
 
-fn control_at(bytes: &[u8]) -> usize {
-    bytes.iter().position(|&b| b < 0x20).unwrap_or(0)
+#[cfg(test)]
+mod block_tests {
+    use proptest::prelude::*;
+
+    use super::{BLOCK, block_masks};
+
+    proptest! {
+        #[test]
+        fn block_masks_mark_each_special_and_high_byte(block in prop::array::uniform16(any::<u8>())) {
+            let (special, high) = block_masks(&block);
+            for (i, &b) in block.iter().enumerate().take(BLOCK) {
+                prop_assert_eq!(special >> i & 1 == 1, b == b'"' || b == b'\\' || b < 0x20, "byte {}", i);
+                prop_assert_eq!(high >> i & 1 == 1, b >= 0x80, "byte {}", i);
+            }
+        }
+    }
 }
