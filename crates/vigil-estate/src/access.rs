@@ -2,9 +2,12 @@
 //! `physical_access` events, the mapping from the words access-control
 //! systems use for them, and the import of their CSV exports.
 //!
-//! Live events arrive as JSON over the HTTP ingest endpoint through a
-//! source whose product is `access` (the schema is in
-//! `vigil_sources::normalize`'s documentation). A CSV export is imported
+//! Live events arrive as JSON over HTTP, posted with the ingest token of a
+//! source whose product is `access`: to `POST /api/v1/access/events`
+//! ([`endpoint`]), which reads Vigil's action names or the system's own
+//! words ([`live`]) and feeds reader heartbeats to supervision; or, already
+//! in Vigil's words (the schema is in `vigil_sources::normalize`'s
+//! documentation), to the generic `POST /api/v1/ingest`. A CSV export is imported
 //! with `vigil estate import-access FILE --tenant T`: each row becomes the
 //! same event, its own columns kept, with `action` and `reason` in Vigil's
 //! words.
@@ -15,12 +18,16 @@
 //! `card_number`), `person` (or `cardholder`), `reason` (or
 //! `denial_reason`), `count` (or `people_count`), `site`.
 
+pub mod endpoint;
+pub mod live;
+
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 use vigil_model::{Fields, Timestamp};
 
-/// The actions of `physical_access` events.
-pub const ACTIONS: [&str; 11] = [
+/// The actions of `physical_access` events. A `heartbeat` from a live
+/// source is supervision only and is not stored (see [`live`]).
+pub const ACTIONS: [&str; 13] = [
     "access_granted",
     "access_denied",
     "door_forced_open",
@@ -28,6 +35,8 @@ pub const ACTIONS: [&str; 11] = [
     "duress",
     "tamper",
     "reader_offline",
+    "reader_online",
+    "heartbeat",
     "door_opened",
     "door_closed",
     "people_counted",
@@ -68,6 +77,17 @@ pub fn classify(text: &str) -> (&'static str, Option<&'static str>) {
         "not responding",
     ]) {
         return ("reader_offline", None);
+    }
+    if has(&["heartbeat", "keepalive", "keep-alive", "keep alive"]) {
+        return ("heartbeat", None);
+    }
+    if has(&[
+        "online",
+        "comm restored",
+        "communication restored",
+        "communications restored",
+    ]) {
+        return ("reader_online", None);
     }
     if has(&[
         "denied",
@@ -291,13 +311,7 @@ fn row_fields(
             .map_err(|_| format!("`count` is `{c}`; expected a whole number"))?;
         set("count", n.into());
     }
-    let severity = match action {
-        "door_forced_open" | "duress" | "tamper" => "high",
-        "door_held_open" | "reader_offline" => "medium",
-        "access_denied" => "low",
-        _ => "info",
-    };
-    set("severity", severity.into());
+    set("severity", live::severity_of(action).into());
     Ok(f)
 }
 
@@ -337,6 +351,9 @@ mod tests {
             ("Duress Alarm", "duress", None),
             ("Reader Tamper", "tamper", None),
             ("Reader Offline", "reader_offline", None),
+            ("Reader Online", "reader_online", None),
+            ("Communication restored", "reader_online", None),
+            ("Reader heartbeat", "heartbeat", None),
             ("People count", "people_counted", None),
             ("Door Closed", "door_closed", None),
             ("Firmware update", "other", None),

@@ -34,6 +34,12 @@ pub enum BenchCommand {
         /// `BA` burglary, where every frame also updates an alert.
         #[arg(long, default_value = "RP")]
         code: String,
+        /// Open loop: offer this many frames per second in all, spread
+        /// evenly over the connections, and measure each ACK from the
+        /// frame's scheduled send time. Without it, closed loop (each panel
+        /// sends as soon as its last frame is ACKed: peak throughput).
+        #[arg(long)]
+        rate: Option<f64>,
     },
     /// A simulated month of three clients through detection, triage and
     /// simulated analysts: alarm reduction and attacks found, against ground truth.
@@ -76,7 +82,17 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             connections,
             encrypted,
             code,
-        } => crate::bench_dc09::run(frames, connections.clamp(1, 4000), encrypted, &code).await,
+            rate,
+        } => {
+            crate::bench_dc09::run(crate::bench_dc09::Dc09Bench {
+                frames,
+                connections: connections.clamp(1, 4000),
+                encrypted,
+                code,
+                rate,
+            })
+            .await
+        }
         BenchCommand::Triage(args) => crate::bench_triage::run(args).await,
     }
 }

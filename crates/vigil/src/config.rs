@@ -127,6 +127,9 @@ pub struct SourceConfig {
     /// For `onvif_push` / `onvif_pull` sources: the cameras.
     #[serde(default)]
     pub onvif: Option<vigil_estate::config::OnvifConfig>,
+    /// For `http` access-control sources: readers and their supervision.
+    #[serde(default)]
+    pub access: Option<vigil_estate::access::live::AccessConfig>,
 }
 
 /// An API token.
@@ -313,6 +316,7 @@ impl Config {
                 s.dc09.as_ref(),
                 s.mqtt.as_ref(),
                 s.onvif.as_ref(),
+                s.access.as_ref(),
                 env,
             )
             .with_context(|| what.clone())?

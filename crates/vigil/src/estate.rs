@@ -12,6 +12,8 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinHandle;
+use vigil_estate::access::endpoint::{AccessEndpoint, READER_DEVICE_TYPE, expect_readers};
+use vigil_estate::access::live::AccessConfig;
 use vigil_estate::config::{Dc09Config, OnvifConfig, mqtt_password};
 use vigil_estate::dc09::{Dc09Listener, Dc09Receiver};
 use vigil_estate::mqtt::MqttSettings;
@@ -38,6 +40,9 @@ pub enum EstateSetup {
     },
     /// Cameras pushing notifications.
     OnvifPush(OnvifConfig),
+    /// An access-control source's readers and their supervision
+    /// (`[sources.access]` of an `http` source).
+    Access(AccessConfig),
     /// Cameras to pull from.
     OnvifPull {
         /// The cameras.
@@ -70,8 +75,16 @@ pub fn resolve_source(
     dc09: Option<&Dc09Config>,
     mqtt: Option<&MqttSettings>,
     onvif: Option<&OnvifConfig>,
+    access: Option<&AccessConfig>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Option<EstateSetup>> {
+    if let Some(access) = access {
+        if kind != SourceKind::Http || dc09.is_some() || mqtt.is_some() || onvif.is_some() {
+            bail!("only an http source (of product `access`) takes an `[sources.access]` table");
+        }
+        access.validate()?;
+        return Ok(Some(EstateSetup::Access(access.clone())));
+    }
     let none_given = |table: &str| format!("needs a `[sources.{table}]` table");
     Ok(Some(match kind {
         SourceKind::Dc09Tcp | SourceKind::Dc09Udp => {
@@ -140,6 +153,12 @@ pub async fn start(
         heartbeats: HashMap::new(),
         supervision: Some(supervision.clone()),
         states: states.clone(),
+    };
+    let mut access = AccessEndpoint {
+        pipeline: pipeline.clone(),
+        store: push.store.clone(),
+        sources: HashMap::new(),
+        supervision: Some(supervision.clone()),
     };
     let mut bindings = Vec::new();
     let mut panels = Vec::new();
@@ -231,6 +250,11 @@ pub async fn start(
                     }
                 }
             }
+            EstateSetup::Access(config) => {
+                expect_readers(&supervision, &binding, config, pipeline.clock().now());
+                devices.extend(reader_records(&binding, config));
+                access.sources.insert(binding.id.clone(), config.clone());
+            }
             EstateSetup::OnvifPull {
                 cameras,
                 settings,
@@ -271,8 +295,26 @@ pub async fn start(
     Ok(EstateRuntime {
         tasks,
         addrs,
-        router: vigil_estate::onvif::router(push),
+        router: vigil_estate::onvif::router(push)
+            .merge(vigil_estate::access::endpoint::router(access)),
     })
+}
+
+fn reader_records(binding: &SourceBinding, config: &AccessConfig) -> Vec<DeviceRecord> {
+    config
+        .readers
+        .iter()
+        .map(|r| DeviceRecord {
+            tenant: binding.tenant.clone(),
+            id: r.id.clone(),
+            site: binding.site.clone(),
+            kind: READER_DEVICE_TYPE.into(),
+            zone: r.zone.clone(),
+            name: r.name.clone(),
+            covers_door: None,
+            heartbeat_secs: config.interval_of(&r.id).map(|d| d.num_seconds()),
+        })
+        .collect()
 }
 
 fn camera_records(binding: &SourceBinding, config: &OnvifConfig) -> Vec<DeviceRecord> {

@@ -96,6 +96,11 @@ site = "lon1"
 kind = "http"
 product = "access"
 token_sha256 = "{ingest}"
+[sources.access]
+heartbeat_secs = 3600
+[[sources.access.readers]]
+id = "r-1"
+zone = "lon1-hall-1"
 {tcp}
 {udp}
 [[tokens]]
@@ -237,6 +242,71 @@ fn diallers_and_access_control_reach_the_queue_with_their_people() {
     assert_eq!(
         person_of("2002"),
         Some(("p-bob".into(), "terminated".into()))
+    );
+
+    // The access-control endpoint: Vigil's words and the system's own,
+    // an unknown action refused naming the accepted ones, and the reader
+    // the system reports offline supervised until it is heard again.
+    let post_access = |body: &str| {
+        let resp = Client::new()
+            .post(format!("{base}/api/v1/access/events"))
+            .bearer_auth(INGEST)
+            .body(body.to_owned())
+            .send()
+            .expect("access events");
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json::<Value>().expect("outcome")
+    };
+    let outcome = post_access(
+        &[
+            r#"{"time":"2026-11-27T09:10:00Z","event":"Access Denied - Card Expired","door":"lon1-d1","reader":"r-1","badge":"1001"}"#,
+            r#"{"time":"2026-11-27T09:10:05Z","action":"door_held_open","door":"lon1-d1"}"#,
+            r#"{"time":"2026-11-27T09:10:06Z","action":"Firmware update","door":"lon1-d1"}"#,
+            r#"{"time":"2026-11-27T09:10:07Z","event":"Reader Offline","reader":"r-1","door":"lon1-d1"}"#,
+        ]
+        .join("\n"),
+    );
+    assert_eq!(outcome["accepted"], 3, "{outcome}");
+    assert_eq!(outcome["rejected"][0]["line"], 3, "{outcome}");
+    let refusal = outcome["rejected"][0]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        refusal.contains("Firmware update") && refusal.contains("access_granted, access_denied"),
+        "{refusal}"
+    );
+    let path_of_r1 = |action: &'static str| {
+        eventually(action, Duration::from_secs(20), || {
+            let events = get(&base, "/api/v1/events?limit=200");
+            events["items"]
+                .as_array()?
+                .iter()
+                .any(|e| {
+                    e["class"] == "device_status"
+                        && e["fields"]["device"] == "r-1"
+                        && e["fields"]["device_type"] == "reader"
+                        && e["fields"]["action"] == action
+                })
+                .then_some(())
+        })
+    };
+    path_of_r1("transmission_path_lost");
+    let outcome = post_access(r#"{"action":"heartbeat","reader":"r-1"}"#);
+    assert_eq!(
+        (outcome["accepted"].as_u64(), outcome["heartbeats"].as_u64()),
+        (Some(0), Some(1))
+    );
+    path_of_r1("transmission_path_restored");
+    let stored = get(&base, "/api/v1/events?limit=200");
+    assert!(
+        stored["items"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|e| {
+                e["fields"]["action"] == "access_denied"
+                    && e["fields"]["reason"] == "expired"
+                    && e["fields"]["event"] == "Access Denied - Card Expired"
+            })),
+        "{stored}"
     );
 
     // Alarm panels: a real dialler, plain over TCP and AES over UDP.

@@ -382,20 +382,68 @@ pub fn parse_content(bytes: &[u8]) -> Result<Content, FrameError> {
 }
 
 /// Parses `HH:MM:SS,MM-DD-YYYY` (exactly 19 bytes).
+///
+/// Read digit by digit rather than with a format string: every frame
+/// carries one, and this is on the receiver's hot path.
 pub fn parse_timestamp(text: &[u8]) -> Option<NaiveDateTime> {
-    let text = std::str::from_utf8(text).ok()?;
-    if text.len() != 19 {
+    let &[
+        h1,
+        h2,
+        b':',
+        m1,
+        m2,
+        b':',
+        s1,
+        s2,
+        b',',
+        mo1,
+        mo2,
+        b'-',
+        d1,
+        d2,
+        b'-',
+        y1,
+        y2,
+        y3,
+        y4,
+    ] = text
+    else {
         return None;
-    }
-    let (time, date) = text.split_once(',')?;
-    let time = NaiveTime::parse_from_str(time, "%H:%M:%S").ok()?;
-    let date = NaiveDate::parse_from_str(date, "%m-%d-%Y").ok()?;
+    };
+    let digit = |b: u8| b.is_ascii_digit().then(|| u32::from(b - b'0'));
+    let two = |a: u8, b: u8| Some(digit(a)? * 10 + digit(b)?);
+    let time = NaiveTime::from_hms_opt(two(h1, h2)?, two(m1, m2)?, two(s1, s2)?)?;
+    let year = two(y1, y2)? * 100 + two(y3, y4)?;
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, two(mo1, mo2)?, two(d1, d2)?)?;
     Some(date.and_time(time))
 }
 
-/// Formats a timestamp as DC-09 writes it, with its leading `_`.
+/// Formats a timestamp as DC-09 writes it, with its leading `_`
+/// (`_HH:MM:SS,MM-DD-YYYY`; years outside 0–9999 are clamped, as the
+/// field has four digits).
 pub fn format_timestamp(at: NaiveDateTime) -> String {
-    at.format("_%H:%M:%S,%m-%d-%Y").to_string()
+    use chrono::{Datelike, Timelike};
+    fn two(out: &mut String, n: u32) {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    let mut out = String::with_capacity(20);
+    out.push('_');
+    two(&mut out, at.hour());
+    out.push(':');
+    two(&mut out, at.minute());
+    out.push(':');
+    // A leap second (chrono's 60th) is written as 59.
+    two(&mut out, at.second().min(59));
+    out.push(',');
+    two(&mut out, at.month());
+    out.push('-');
+    two(&mut out, at.day());
+    out.push('-');
+    let year = u32::try_from(at.year().clamp(0, 9999)).unwrap_or_default();
+    two(&mut out, year / 100);
+    two(&mut out, year % 100);
+    out
 }
 
 /// Cuts complete frames (LF … CR) out of a byte stream.
@@ -628,6 +676,19 @@ mod tests {
             let _ = parse_envelope(&bytes);
             let _ = parse_header(&bytes);
             let _ = parse_content(&bytes);
+        }
+
+        #[test]
+        fn timestamps_read_and_write_as_chrono_does(secs in 0i64..253_402_300_799) {
+            let at = chrono::DateTime::from_timestamp(secs, 0).unwrap().naive_utc();
+            let text = format_timestamp(at);
+            prop_assert_eq!(&text, &at.format("_%H:%M:%S,%m-%d-%Y").to_string());
+            prop_assert_eq!(parse_timestamp(&text.as_bytes()[1..]), Some(at));
+        }
+
+        #[test]
+        fn timestamp_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..25)) {
+            let _ = parse_timestamp(&bytes);
         }
 
         #[test]

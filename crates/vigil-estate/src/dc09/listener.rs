@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use vigil_model::{Clock, Fields, SourceBinding};
+use vigil_model::{Clock, Fields, SiteId, SourceBinding};
 use vigil_pipeline::{Payload, Pipeline};
 
 use super::frame::{FrameSplitter, Piece};
@@ -35,7 +35,8 @@ const MAX_UDP_IN_FLIGHT: usize = 4096;
 type Records = Vec<(Result<Fields, String>, Vec<u8>)>;
 
 struct Commit {
-    binding: SourceBinding,
+    /// The account's site, when it names one (else the listener's).
+    site: Option<SiteId>,
     records: Records,
     done: Option<oneshot::Sender<bool>>,
 }
@@ -70,7 +71,8 @@ impl Dc09Listener {
     ) -> Self {
         let clock = pipeline.clock().clone();
         let (commits, rx) = mpsc::channel(MAX_BATCH_RECORDS);
-        tokio::spawn(committer(rx, pipeline));
+        let binding = Arc::new(binding);
+        tokio::spawn(committer(rx, pipeline, binding.clone()));
         if let Some(s) = &supervision {
             let now = clock.now();
             for account in receiver.accounts() {
@@ -88,7 +90,7 @@ impl Dc09Listener {
         }
         Self {
             receiver: Arc::new(receiver),
-            binding: Arc::new(binding),
+            binding,
             clock,
             commits,
             supervision,
@@ -101,13 +103,12 @@ impl Dc09Listener {
         let now = self.clock.now();
         match self.receiver.receive(frame, now, rng) {
             Verdict::Accept(accepted) => {
-                let binding = site_binding(&self.binding, accepted.site.as_ref());
                 if let (Some(s), Some(account)) =
                     (&self.supervision, self.receiver.account(&accepted.account))
                     && let Some(interval) = account.supervision
                 {
                     s.heard(Heard {
-                        binding: binding.clone(),
+                        binding: site_binding(&self.binding, accepted.site.as_ref()),
                         device: accepted.panel.clone(),
                         device_type: "intrusion_panel".into(),
                         interval,
@@ -123,7 +124,7 @@ impl Dc09Listener {
                     .into_iter()
                     .map(|(fields, raw)| (Ok(fields), raw))
                     .collect();
-                if self.commit(binding, records).await {
+                if self.commit(accepted.site, records).await {
                     accepted.ack
                 } else {
                     // Not durable: the panel must send it again.
@@ -149,12 +150,12 @@ impl Dc09Listener {
         rejected.response
     }
 
-    async fn commit(&self, binding: SourceBinding, records: Records) -> bool {
+    async fn commit(&self, site: Option<SiteId>, records: Records) -> bool {
         let (done, result) = oneshot::channel();
         let sent = self
             .commits
             .send(Commit {
-                binding,
+                site,
                 records,
                 done: Some(done),
             })
@@ -172,7 +173,7 @@ impl Dc09Listener {
         let reason = format!("DC-09 frame answered {what}: {}", rejected.reason);
         tracing::debug!(source = %self.binding.id, %reason, "dc09 frame refused");
         let commit = Commit {
-            binding: (*self.binding).clone(),
+            site: None,
             records: vec![(Err(reason), frame.to_vec())],
             done: None,
         };
@@ -184,7 +185,7 @@ impl Dc09Listener {
 
 /// The listener's binding with the account's site, when it names one: the
 /// configuration, not the panel, places an account at a site.
-fn site_binding(base: &SourceBinding, site: Option<&vigil_model::SiteId>) -> SourceBinding {
+fn site_binding(base: &SourceBinding, site: Option<&SiteId>) -> SourceBinding {
     let mut binding = base.clone();
     if let Some(site) = site {
         binding.site = Some(site.clone());
@@ -192,7 +193,11 @@ fn site_binding(base: &SourceBinding, site: Option<&vigil_model::SiteId>) -> Sou
     binding
 }
 
-async fn committer(mut rx: mpsc::Receiver<Commit>, pipeline: Pipeline) {
+async fn committer(
+    mut rx: mpsc::Receiver<Commit>,
+    pipeline: Pipeline,
+    binding: Arc<SourceBinding>,
+) {
     let slots = Arc::new(Semaphore::new(COMMITS_IN_FLIGHT));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -212,22 +217,22 @@ async fn committer(mut rx: mpsc::Receiver<Commit>, pipeline: Pipeline) {
                 Err(_) => break,
             }
         }
-        let pipeline = pipeline.clone();
+        let (pipeline, binding) = (pipeline.clone(), binding.clone());
         tokio::spawn(async move {
-            commit_batch(&pipeline, batch).await;
+            commit_batch(&pipeline, &binding, batch).await;
             drop(permit);
         });
     }
 }
 
 /// Commits a batch, one ingest per site, and tells every waiting frame.
-async fn commit_batch(pipeline: &Pipeline, batch: Vec<Commit>) {
-    let mut groups: Vec<(SourceBinding, Records, Vec<oneshot::Sender<bool>>)> = Vec::new();
+async fn commit_batch(pipeline: &Pipeline, base: &SourceBinding, batch: Vec<Commit>) {
+    let mut groups: Vec<(Option<SiteId>, Records, Vec<oneshot::Sender<bool>>)> = Vec::new();
     for commit in batch {
-        let index = match groups.iter().position(|(b, _, _)| *b == commit.binding) {
+        let index = match groups.iter().position(|(s, _, _)| *s == commit.site) {
             Some(i) => i,
             None => {
-                groups.push((commit.binding.clone(), Vec::new(), Vec::new()));
+                groups.push((commit.site.clone(), Vec::new(), Vec::new()));
                 groups.len() - 1
             }
         };
@@ -237,7 +242,8 @@ async fn commit_batch(pipeline: &Pipeline, batch: Vec<Commit>) {
         }
     }
     let results = futures::future::join_all(groups.into_iter().map(
-        |(binding, records, waiters)| async move {
+        |(site, records, waiters)| async move {
+            let binding = site_binding(base, site.as_ref());
             let outcome = pipeline.ingest(&binding, Payload::Records(records)).await;
             if let Err(e) = &outcome {
                 tracing::error!(source = %binding.id, error = %e, "dc09 frames could not be stored; answering NAK");

@@ -297,6 +297,8 @@ impl Dc09Receiver {
         let observed = sent_at.unwrap_or(now);
         let canonical = canonical(&header, &content);
         let mut armed = None;
+        // One time text for every event of the frame.
+        let time = observed.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let records = events
             .iter()
             .enumerate()
@@ -306,10 +308,12 @@ impl Dc09Receiver {
                     AlarmKind::Opening => armed = Some(false),
                     _ => {}
                 }
-                let mut raw = canonical.clone().into_bytes();
-                raw.extend_from_slice(format!(" #{index}").as_bytes());
+                let mut raw = Vec::with_capacity(canonical.len() + 4);
+                raw.extend_from_slice(canonical.as_bytes());
+                raw.extend_from_slice(b" #");
+                raw.extend_from_slice(index.to_string().as_bytes());
                 (
-                    event_fields(event, panel, &header, &content, data_account, observed),
+                    event_fields(event, panel, &header, &content, data_account, &time),
                     raw,
                 )
             })
@@ -350,9 +354,16 @@ fn open(key: &PanelKey, hex_text: &[u8]) -> Result<Content, String> {
 /// The frame as one canonical line: the same event sent again (even
 /// re-encrypted with a new pad) gives the same bytes.
 fn canonical(header: &Header, content: &Content) -> String {
-    let mut out = format!("{}{} {}", header.token, header.echo(), content.data);
+    let mut out = String::with_capacity(64 + content.data.len());
+    out.push_str(&header.token);
+    out.push_str(&header.echo());
+    out.push(' ');
+    out.push_str(&content.data);
     for (id, value) in &content.extended {
-        out.push_str(&format!("[{id}{value}]"));
+        out.push('[');
+        out.push(*id);
+        out.push_str(value);
+        out.push(']');
     }
     if let Some(t) = content.timestamp {
         out.push_str(&format_timestamp(t));
@@ -366,18 +377,14 @@ fn event_fields(
     header: &Header,
     content: &Content,
     data_account: Option<&str>,
-    observed: Timestamp,
+    time: &str,
 ) -> Fields {
-    let mut f = Fields::new();
+    // Sized for the usual fields, so that building it never rehashes.
+    let mut f = Fields::with_capacity(24 + content.extended.len());
     let mut put = |k: &str, v: Value| {
         f.insert(k.to_owned(), v);
     };
-    put(
-        "time",
-        observed
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            .into(),
-    );
+    put("time", time.into());
     put("class", event.kind.class().as_str().into());
     put("action", event.kind.action().into());
     if !event.kind.is_report() {

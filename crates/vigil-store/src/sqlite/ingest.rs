@@ -184,24 +184,34 @@ enum Merge {
 fn merge_detection(conn: &Connection, detection: &AlertDetection) -> Result<Merge, StoreError> {
     let alert = &detection.alert;
     let id = alert.id.0.into_bytes();
-    let created = {
-        let entities = entities_json(alert.id, &capped(&alert.entities))?;
-        conn.prepare_cached(INSERT_ALERT)?.execute(params![
-            id,
-            alert.tenant.as_str(),
-            alert.site.as_ref().map(|s| s.as_str()),
-            alert.rule_id,
-            alert.rule_title,
-            i64::from(alert.severity.rank()),
-            alert.status.as_str(),
-            alert.group_key,
-            micros(alert.window_start),
-            micros(alert.first_seen),
-            micros(alert.last_seen),
-            entities,
-            micros(alert.created_at),
-            micros(alert.updated_at),
-        ])? == 1
+    // Looked up first: a hot alert (a panel alarming in every batch) is
+    // then merged with one read and one update, without an insert that
+    // conflicts (and fires its trigger's statement journal) every time.
+    let stored: Option<String> = conn
+        .prepare_cached(ALERT_ENTITIES)?
+        .query_row([id], |row| row.get(0))
+        .optional()?;
+    let created = match &stored {
+        Some(_) => false,
+        None => {
+            let entities = entities_json(alert.id, &capped(&alert.entities))?;
+            conn.prepare_cached(INSERT_ALERT)?.execute(params![
+                id,
+                alert.tenant.as_str(),
+                alert.site.as_ref().map(|s| s.as_str()),
+                alert.rule_id,
+                alert.rule_title,
+                i64::from(alert.severity.rank()),
+                alert.status.as_str(),
+                alert.group_key,
+                micros(alert.window_start),
+                micros(alert.first_seen),
+                micros(alert.last_seen),
+                entities,
+                micros(alert.created_at),
+                micros(alert.updated_at),
+            ])? == 1
+        }
     };
 
     let mut added: i64 = 0;
@@ -229,11 +239,8 @@ fn merge_detection(conn: &Connection, detection: &AlertDetection) -> Result<Merg
         // A replay: everything it says is already recorded.
         return Ok(Merge::Unchanged);
     }
-    let stored: String = conn
-        .prepare_cached(ALERT_ENTITIES)?
-        .query_row([id], |row| row.get(0))
-        .optional()?
-        .ok_or_else(|| corrupt("alert", alert.id, "vanished during its own merge"))?;
+    let stored =
+        stored.ok_or_else(|| corrupt("alert", alert.id, "vanished during its own merge"))?;
     let mut entities: Vec<Entity> = serde_json::from_str(&stored)
         .map_err(|e| corrupt("alert", alert.id, format_args!("entities: {e}")))?;
     let before = entities.len();

@@ -72,6 +72,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "site view: physical events by site",
         sql: super::site_view::SITE_VIEW_SCHEMA,
     },
+    Migration {
+        version: 6,
+        name: "site view index without an IN list (cheaper inserts)",
+        sql: super::site_view::SITE_VIEW_INDEX_WITHOUT_IN,
+    },
 ];
 
 const INITIAL: &str = r#"
