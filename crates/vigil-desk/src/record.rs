@@ -141,8 +141,11 @@ impl DeskObject for Alarm {
     fn alert(&self) -> Option<AlertId> {
         Some(self.id)
     }
+    /// Its first evidence: the queue puts the older of two equally urgent
+    /// alarms first, and alarms raised in one triage pass share `raised_at`,
+    /// so that tie would otherwise fall to the id, a hash.
     fn at(&self) -> Timestamp {
-        self.raised_at
+        self.first_seen
     }
     fn updated_at(&self) -> Timestamp {
         self.updated_at

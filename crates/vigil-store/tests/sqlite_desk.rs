@@ -170,6 +170,34 @@ async fn records_are_scoped_filtered_and_ordered() {
 }
 
 #[tokio::test]
+async fn equal_ranks_are_ordered_oldest_first_whatever_the_ids() {
+    let store = store();
+    configure(&store).await;
+    // Written newest first, and with ids that sort the other way.
+    let mut write = DeskWrite::default();
+    for (id, secs) in [("a-newest", 30), ("b-middle", 20), ("c-oldest", 10)] {
+        write.records.push(DeskRecord {
+            at: t(secs),
+            ..record("alarm", id, Some(A), 0, "new", 40.0)
+        });
+    }
+    write.records.push(DeskRecord {
+        at: t(40),
+        ..record("alarm", "d-urgent", Some(A), 0, "new", 41.0)
+    });
+    store.desk_commit(write).await.unwrap();
+    let q = RecordQuery::new("alarm", TenantScope::All);
+    let ids: Vec<String> = store
+        .desk_records(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["d-urgent", "c-oldest", "b-middle", "a-newest"]);
+}
+
+#[tokio::test]
 async fn every_new_or_grown_alert_reaches_the_feed_until_consumed() {
     let store = store();
     configure(&store).await;

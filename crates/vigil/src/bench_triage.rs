@@ -5,6 +5,9 @@
 //! Everything runs in-process and on a manual clock that follows simulated
 //! time: the simulator's events go through the real pipeline (parse,
 //! normalize, Sigma detection, alert grouping) into a real SQLite store;
+//! the alarm panels' DC-09 frames go through the real receiver and its
+//! supervision of every account ([`panels`]), so a cut line is lost to
+//! supervision as on a node;
 //! the real triage service reads the alert feed (suppression, grouping,
 //! scoring, the false-alarm model, auto-close); simulated analysts work the
 //! queue every hour, highest priority first, closing each alarm with the
@@ -32,6 +35,9 @@ use vigil_pipeline::{Payload, Pipeline, PipelineConfig};
 use vigil_sim::{GroundTruth, Payload as SimPayload, Simulator, World};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{LocalBus, Role, Store};
+
+#[path = "bench_triage_panels.rs"]
+mod panels;
 
 /// `vigil bench triage` options.
 #[derive(Debug, clap::Args)]
@@ -116,13 +122,6 @@ struct WeekCounts {
     false_alarms: u64,
 }
 
-/// Whether the simulator's story reaches the desk only through the
-/// estate's protocol traffic (DC-09 panels), which this bench does not
-/// carry.
-fn needs_protocol_traffic(story: &str) -> bool {
-    story == "panel-line-cut"
-}
-
 /// Runs the bench and prints the figures.
 pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -185,6 +184,7 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
     };
     let desk = Desk::new(store.clone(), clock.clone(), config, None).await?;
     let analyst = Actor::person("analyst", Role::ProviderLead, None);
+    let mut lines = panels::PanelLines::new(&world, &pipeline, clock.clone(), args.seed);
 
     let mut sim = Simulator::new(&world, args.seed, start);
     let end = start + Duration::days(i64::from(args.days));
@@ -209,8 +209,19 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
         events += emissions.len();
         let mut json: BTreeMap<SourceId, Vec<u8>> = BTreeMap::new();
         let mut syslog: BTreeMap<SourceId, Vec<Vec<u8>>> = BTreeMap::new();
+        // The panels' frames first, each at its own time (the clock moves
+        // with them), then the hour's other events at its end.
         for e in emissions {
             match e.payload {
+                SimPayload::Dc09 {
+                    account,
+                    message_type,
+                    payload,
+                } => {
+                    lines
+                        .send(e.at, &e.source, &account, &message_type, &payload)
+                        .await
+                }
                 SimPayload::Json(fields) => {
                     let body = json.entry(e.source).or_default();
                     if serde_json::to_writer(&mut *body, &fields).is_ok() {
@@ -220,11 +231,11 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
                 SimPayload::Syslog(line) => {
                     syslog.entry(e.source).or_default().push(line.into_bytes())
                 }
-                // The estate's protocol traffic (DC-09, ONVIF, Sparkplug) is not measured here.
+                // ONVIF and Sparkplug traffic is not measured here.
                 _ => {}
             }
         }
-        clock.set(now);
+        lines.supervise(now).await;
         for (source, body) in json {
             if let Some(b) = bindings.get(&source) {
                 pipeline
@@ -407,16 +418,8 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
     let groups = groups_for_people.len() as u64;
     let raised = attacks.values().filter(|a| a.raised).count();
     let by_expected = attacks.values().filter(|a| a.by_expected_rule).count();
-    let unfed = attacks
-        .values()
-        .filter(|a| needs_protocol_traffic(&a.story))
-        .count();
-    let fed: Vec<&AttackRecord> = attacks
-        .values()
-        .filter(|a| !needs_protocol_traffic(&a.story))
-        .collect();
-    let fed_shown = fed.iter().filter(|a| a.presented).count();
     let shown = attacks.values().filter(|a| a.presented).count();
+    let line = lines.counts;
     let top = attacks
         .values()
         .filter(|a| a.best_rank.is_some_and(|r| r <= args.top))
@@ -431,6 +434,14 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     println!("  events ingested                        {events:>10}");
+    println!(
+        "  DC-09 frames from alarm panels         {:>10}   ({} ACK, {} refused)",
+        line.frames, line.acked, line.refused
+    );
+    println!(
+        "  transmission paths lost / restored     {:>10}   / {}",
+        line.lost, line.restored
+    );
     println!("  raw detections (every rule match)      {raw:>10}");
     println!("  … of them evidence of an alert         {evidence:>10}");
     println!(
@@ -456,20 +467,20 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
         attacks.len()
     );
     println!(
-        "    not fed to this bench (DC-09 only)   {unfed:>10}   (panel traffic is measured by `vigil bench dc09`)"
+        "    raised as an alarm                   {raised:>10}   of {} ({:.1}%)",
+        attacks.len(),
+        100.0 * ratio(raised as u64, attacks.len() as u64)
     );
-    println!("    raised as an alarm                   {raised:>10}");
     println!(
-        "    (raw detections per fed attack       {:>10.1})",
-        ratio(raw, (attacks.len() - unfed) as u64)
+        "    (raw detections per attack           {:>10.1})",
+        ratio(raw, attacks.len() as u64)
     );
     println!("    raised by the rule the story expects {by_expected:>10}");
     println!(
-        "    shown to an operator (fed stories)   {fed_shown:>10}   of {} ({:.1}%)",
-        fed.len(),
-        100.0 * ratio(fed_shown as u64, fed.len() as u64)
+        "    shown to an operator                 {shown:>10}   of {} ({:.1}%)",
+        attacks.len(),
+        100.0 * ratio(shown as u64, attacks.len() as u64)
     );
-    println!("    shown to an operator                 {shown:>10}");
     println!(
         "    in the top {:<2} of the queue          {top:>10}   ({:.0}%)",
         args.top,
@@ -492,9 +503,9 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
             println!("    {n:>6}  {rule}");
         }
     }
-    let missed: Vec<&&AttackRecord> = fed.iter().filter(|a| !a.raised).collect();
+    let missed: Vec<&AttackRecord> = attacks.values().filter(|a| !a.raised).collect();
     if !missed.is_empty() {
-        println!("  fed attacks never raised:");
+        println!("  attacks never raised:");
         for a in missed.iter().take(10) {
             println!(
                 "    {} {}: {}",

@@ -129,6 +129,16 @@ pub fn setups(world: &World, mqtt: Option<&str>) -> EstateSetups {
     out
 }
 
+/// The dialler of a simulated client's panel `account`, as the receivers
+/// of [`setups`] expect it (riverside's panels encrypt).
+pub fn panel_sender(tenant: &TenantId, account: &str) -> Dc09Sender {
+    let sender = Dc09Sender::new(account);
+    match key(RIVERSIDE_KEY) {
+        Some(k) if tenant.as_str() == "riverside" => sender.with_key(k),
+        _ => sender,
+    }
+}
+
 /// The receiver on 127.0.0.1:9000 for real diallers, TCP and UDP: northgate's
 /// first site, accounts 9000 (plain) and 9001 (AES-128).
 pub fn dialler_sources(world: &World) -> Vec<(SourceSetup, EstateSetup)> {
@@ -244,12 +254,7 @@ impl EstateDriver {
         let mut senders = HashMap::new();
         for tw in &world.tenants {
             for p in tw.panel_accounts() {
-                let mut sender = Dc09Sender::new(&p.account);
-                if tw.tenant.id.as_str() == "riverside"
-                    && let Some(k) = key(RIVERSIDE_KEY)
-                {
-                    sender = sender.with_key(k);
-                }
+                let sender = panel_sender(&tw.tenant.id, &p.account);
                 senders.insert(format!("{}/{}", tw.tenant.id, p.account), (sender, 0));
             }
         }

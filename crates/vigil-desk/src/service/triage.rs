@@ -219,7 +219,9 @@ impl Desk {
 
         let window = Duration::minutes(config.group_window_minutes.max(1));
         let mut q = RecordQuery::new(Alarm::KIND, TenantScope::One(alarm.tenant.clone()));
-        q.at_from = Some(now - window * 4);
+        // Records are placed by their first evidence: look back from this
+        // alarm's (late evidence included), not from the triage pass.
+        q.at_from = Some(alarm.first_seen.min(now) - window * 4);
         q.order = vigil_store::RecordOrder::Newest;
         q.limit = GROUP_CANDIDATES;
         let stored: Vec<Alarm> = self

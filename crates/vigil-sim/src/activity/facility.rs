@@ -287,6 +287,39 @@ fn camera_outage(t: &TenantSim, slot: &Slot, out: &mut Out) {
     );
 }
 
+/// A panel's set or unset (`armed`) as it reports it to the alarm
+/// receiving centre over DC-09, besides the access system's record of it.
+fn report_set_state(
+    t: &TenantSim,
+    out: &mut Out,
+    seed: u64,
+    at: vigil_model::Timestamp,
+    panel: &str,
+    armed: bool,
+) {
+    let Some(account) = t
+        .world
+        .panel_accounts()
+        .into_iter()
+        .find(|p| p.panel == panel)
+    else {
+        return;
+    };
+    // A report made while the line is down does not get through.
+    if super::estate::panel_silent(t, seed, panel, &account.site, at)
+        || crate::stories::panel_cut(t, seed, panel, at)
+    {
+        return;
+    }
+    let code = if armed { "CL" } else { "OP" };
+    super::estate::push(
+        out,
+        at,
+        &super::estate::arc_feed(t),
+        super::estate::dc09(&account.account, "SIA-DCS", &format!("Nri1id1/{code}1")),
+    );
+}
+
 /// Intrusion panels: remote ones drop off their cellular link; the clinic's
 /// is set in the evening and unset in the morning.
 fn panel(t: &TenantSim, slot: &Slot, out: &mut Out, dev: &Device) {
@@ -351,6 +384,7 @@ fn panel(t: &TenantSim, slot: &Slot, out: &mut Out, dev: &Device) {
             &feed,
             physical::intrusion(at, &dev.id, &dev.zone, action, user),
         );
+        report_set_state(t, out, slot.seed, at, &dev.id, action == "armed");
     }
 }
 
@@ -448,6 +482,7 @@ fn station_visits(t: &TenantSim, slot: &Slot, out: &mut Out) {
             &feed,
             physical::intrusion(at, &panel.id, &panel.zone, "disarmed", Some(&p.name)),
         );
+        report_set_state(t, out, slot.seed, at, &panel.id, false);
         at += secs(rng, 5.0, 20.0);
         at = acts::badge_in(t, out, rng, at, house, who, Hold::Normal);
         at += Duration::minutes(rng.random_range(30..120));
@@ -458,6 +493,7 @@ fn station_visits(t: &TenantSim, slot: &Slot, out: &mut Out) {
             &feed,
             physical::intrusion(at, &panel.id, &panel.zone, "armed", Some(&p.name)),
         );
+        report_set_state(t, out, slot.seed, at, &panel.id, true);
         at += secs(rng, 30.0, 120.0);
         acts::exit_by_button(t, out, rng, at, gate);
     }

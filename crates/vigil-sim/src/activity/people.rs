@@ -180,7 +180,7 @@ fn leave(
         let badge_out = t.door_at(*door).is_some_and(|(_, d)| d.anti_passback);
         at = match who {
             // Mantraps and turnstiles with anti-passback need a badge out too.
-            Some(who) if badge_out => acts::badge_in(t, out, rng, at, *door, who, Hold::Normal),
+            Some(who) if badge_out => acts::badge_out(t, out, rng, at, *door, who),
             _ => acts::exit_by_button(t, out, rng, at, *door),
         } + secs(rng, 5.0, 30.0);
     }

@@ -393,6 +393,15 @@ pub struct Door {
     pub delivery: bool,
 }
 
+impl Door {
+    /// Whether a people counter watches it: mantraps and turnstiles (the
+    /// anti-passback doors with a reader) count everyone who passes in, one
+    /// report per opening.
+    pub fn counts_people(&self) -> bool {
+        self.anti_passback && self.reader.is_some()
+    }
+}
+
 /// What a sensor measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
