@@ -189,7 +189,8 @@ type Source<R> = Chain<Cursor<Vec<u8>>, Counting<R>>;
 
 enum Input<R: Read> {
     Plain(BufReader<Source<R>>),
-    Gzip(BufReader<flate2::read::MultiGzDecoder<Source<R>>>),
+    /// Boxed: the inflater's state is several hundred bytes.
+    Gzip(Box<BufReader<flate2::read::MultiGzDecoder<Source<R>>>>),
 }
 
 /// The objects of a JSON-lines stream, gzip-compressed or not (told by the
@@ -224,10 +225,10 @@ impl<R: Read> JsonLinesReader<R> {
         let gzip = magic == [0x1f, 0x8b];
         let source = Cursor::new(magic).chain(counting);
         let input = if gzip {
-            Input::Gzip(BufReader::with_capacity(
+            Input::Gzip(Box::new(BufReader::with_capacity(
                 64 * 1024,
                 flate2::read::MultiGzDecoder::new(source),
-            ))
+            )))
         } else {
             Input::Plain(BufReader::with_capacity(64 * 1024, source))
         };
@@ -260,7 +261,7 @@ impl<R: Read> JsonLinesReader<R> {
         self.buffer.clear();
         let reader: &mut dyn BufRead = match &mut self.input {
             Input::Plain(r) => r,
-            Input::Gzip(r) => r,
+            Input::Gzip(r) => &mut **r,
         };
         let keep = self.max_line_bytes.saturating_add(1);
         let mut length = 0usize;
