@@ -146,15 +146,7 @@ impl Scenario {
     async fn rules_fired(&self) -> Vec<String> {
         let page = self
             .store
-            .alerts(&AlertQuery {
-                scope: TenantScope::All,
-                min_severity: None,
-                status: None,
-                since: None,
-                until: None,
-                cursor: None,
-                limit: 1000,
-            })
+            .alerts(&AlertQuery::all_in(TenantScope::All, 1000))
             .await
             .unwrap();
         page.items.iter().map(|a| a.rule_id.clone()).collect()

@@ -339,15 +339,7 @@ not json
         let again = pipeline.ingest(&binding, payload()).await.unwrap();
         assert_eq!((again.accepted, again.alerts_created), (2, 0));
         let alerts = store
-            .alerts(&AlertQuery {
-                scope: TenantScope::All,
-                min_severity: None,
-                status: None,
-                since: None,
-                until: None,
-                cursor: None,
-                limit: 10,
-            })
+            .alerts(&AlertQuery::all_in(TenantScope::All, 10))
             .await
             .unwrap()
             .items;

@@ -117,15 +117,7 @@ fn binding() -> SourceBinding {
 
 async fn alerts(store: &SqliteStore) -> Vec<vigil_model::Alert> {
     store
-        .alerts(&AlertQuery {
-            scope: TenantScope::All,
-            min_severity: None,
-            status: None,
-            since: None,
-            until: None,
-            cursor: None,
-            limit: 100,
-        })
+        .alerts(&AlertQuery::all_in(TenantScope::All, 100))
         .await
         .unwrap()
         .items

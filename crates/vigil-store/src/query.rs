@@ -85,6 +85,21 @@ pub struct AlertQuery {
     pub limit: usize,
 }
 
+impl AlertQuery {
+    /// Every alert in `scope`, newest first, at most `limit`: no filter set.
+    pub fn all_in(scope: TenantScope, limit: usize) -> Self {
+        Self {
+            scope,
+            min_severity: None,
+            status: None,
+            since: None,
+            until: None,
+            cursor: None,
+            limit,
+        }
+    }
+}
+
 /// A `field = value` condition on an event's original fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldFilter {

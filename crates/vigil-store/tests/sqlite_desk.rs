@@ -234,13 +234,8 @@ async fn every_new_or_grown_alert_reaches_the_feed_until_consumed() {
         .unwrap();
     assert!(store.alert_changes(0, 100).await.unwrap().is_empty());
     let q = AlertQuery {
-        scope: TenantScope::All,
-        min_severity: None,
         status: Some(AlertStatus::Acknowledged),
-        since: None,
-        until: None,
-        cursor: None,
-        limit: 10,
+        ..AlertQuery::all_in(TenantScope::All, 10)
     };
     assert_eq!(store.alerts(&q).await.unwrap().items.len(), 1);
     // Mirroring the status does not put the alert back in the feed.

@@ -293,14 +293,6 @@ async fn purge_deletes_only_older_events_and_keeps_alerts() {
             .unwrap()
             .is_some()
     );
-    let q = AlertQuery {
-        scope: TenantScope::All,
-        min_severity: None,
-        status: None,
-        since: None,
-        until: None,
-        cursor: None,
-        limit: 10,
-    };
+    let q = AlertQuery::all_in(TenantScope::All, 10);
     assert_eq!(store.alerts(&q).await.unwrap().items.len(), 1);
 }

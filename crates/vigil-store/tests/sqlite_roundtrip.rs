@@ -12,15 +12,7 @@ use vigil_store::{
 };
 
 fn all_alerts() -> AlertQuery {
-    AlertQuery {
-        scope: TenantScope::All,
-        min_severity: None,
-        status: None,
-        since: None,
-        until: None,
-        cursor: None,
-        limit: 100,
-    }
+    AlertQuery::all_in(TenantScope::All, 100)
 }
 
 #[tokio::test]

@@ -12,15 +12,7 @@ use vigil_store::{
 };
 
 fn alerts_query(scope: TenantScope, limit: usize) -> AlertQuery {
-    AlertQuery {
-        scope,
-        min_severity: None,
-        status: None,
-        since: None,
-        until: None,
-        cursor: None,
-        limit,
-    }
+    AlertQuery::all_in(scope, limit)
 }
 
 fn events_query(scope: TenantScope, limit: usize) -> EventQuery {

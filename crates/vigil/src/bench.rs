@@ -209,15 +209,10 @@ async fn ingest(
     };
     let alerts = node
         .store
-        .alerts(&vigil_store::AlertQuery {
-            scope: vigil_store::TenantScope::All,
-            min_severity: None,
-            status: None,
-            since: None,
-            until: None,
-            cursor: None,
-            limit: vigil_store::MAX_PAGE_SIZE,
-        })
+        .alerts(&vigil_store::AlertQuery::all_in(
+            vigil_store::TenantScope::All,
+            vigil_store::MAX_PAGE_SIZE,
+        ))
         .await?
         .items
         .len();

@@ -217,15 +217,7 @@ mod tests {
         assert_eq!((c.acked, c.refused), (c.frames, 0), "{c:?}");
         assert!(c.lost >= 1 && c.restored >= 1, "{c:?}");
         let alerts = store
-            .alerts(&AlertQuery {
-                scope: TenantScope::All,
-                min_severity: None,
-                status: None,
-                since: None,
-                until: None,
-                cursor: None,
-                limit: 1000,
-            })
+            .alerts(&AlertQuery::all_in(TenantScope::All, 1000))
             .await
             .unwrap()
             .items;

@@ -65,15 +65,10 @@ fn demo_raises_the_alerts_its_attack_stories_call_for() {
                 .unwrap();
         use vigil_store::Store;
         store
-            .alerts(&vigil_store::AlertQuery {
-                scope: vigil_store::TenantScope::All,
-                min_severity: None,
-                status: None,
-                since: None,
-                until: None,
-                cursor: None,
-                limit: vigil_store::MAX_PAGE_SIZE,
-            })
+            .alerts(&vigil_store::AlertQuery::all_in(
+                vigil_store::TenantScope::All,
+                vigil_store::MAX_PAGE_SIZE,
+            ))
             .await
             .unwrap()
             .items
