@@ -154,21 +154,12 @@ pub fn badge_out(
     door_index: usize,
     who: Cardholder<'_>,
 ) -> Timestamp {
-    let Some((dev, door)) = t.door_at(door_index) else {
-        return at;
+    let way_out = Passage {
+        hold: Hold::Normal,
+        people: 0,
+        direction: Some("out"),
     };
-    let mut grant = physical::access(
-        at,
-        "access_granted",
-        door_at(dev, door),
-        Some(who),
-        None,
-        None,
-    );
-    grant.insert("direction".into(), "out".into());
-    out.json(at, &t.site_feed("access", &dev.site), grant);
-    let opened = at + secs(rng, 0.8, 3.0);
-    open_and_close(t, out, rng, opened, (dev, door), None, Hold::Normal, 0)
+    grant_and_pass(t, out, rng, at, door_index, who, way_out)
 }
 
 /// Someone badges at door `door_index` at `at` and `people` go in on that
@@ -185,24 +176,60 @@ pub fn badge_through(
     hold: Hold,
     people: u32,
 ) -> Timestamp {
+    let way_in = Passage {
+        hold,
+        people,
+        direction: None,
+    };
+    grant_and_pass(t, out, rng, at, door_index, who, way_in)
+}
+
+/// How a granted door is passed.
+struct Passage {
+    hold: Hold,
+    /// People counted going in.
+    people: u32,
+    /// `Some("out")` when the grant is the way out.
+    direction: Option<&'static str>,
+}
+
+/// The grant at door `door_index`, then the door opening and closing;
+/// returns when it closed.
+fn grant_and_pass(
+    t: &TenantSim,
+    out: &mut Out,
+    rng: &mut SimRng,
+    at: Timestamp,
+    door_index: usize,
+    who: Cardholder<'_>,
+    passage: Passage,
+) -> Timestamp {
     let Some((dev, door)) = t.door_at(door_index) else {
         return at;
     };
-    let feed = t.site_feed("access", &dev.site);
-    out.json(
+    let mut grant = physical::access(
         at,
-        &feed,
-        physical::access(
-            at,
-            "access_granted",
-            door_at(dev, door),
-            Some(who),
-            None,
-            None,
-        ),
+        "access_granted",
+        door_at(dev, door),
+        Some(who),
+        None,
+        None,
     );
+    if let Some(direction) = passage.direction {
+        grant.insert("direction".into(), direction.into());
+    }
+    out.json(at, &t.site_feed("access", &dev.site), grant);
     let opened = at + secs(rng, 0.8, 3.0);
-    open_and_close(t, out, rng, opened, (dev, door), None, hold, people)
+    open_and_close(
+        t,
+        out,
+        rng,
+        opened,
+        (dev, door),
+        None,
+        passage.hold,
+        passage.people,
+    )
 }
 
 /// Someone is let through door `door_index` by an operator or a colleague
