@@ -5,9 +5,9 @@
 //!   fails with [`StoreError::Conflict`] if the stored one moved on:
 //!   optimistic concurrency, so two operators acting at once cannot both
 //!   win, and two nodes cannot both fire the same timer.
-//! - `desk_alert_feed`: every insert of an alert and every change of its
-//!   evidence count appends the alert's id here, by trigger, in the ingest
-//!   transaction itself. Triage reads it with a cursor and drops what it
+//! - `desk_alert_feed`: every alert an ingest batch creates or adds
+//!   evidence to is appended here, in the ingest transaction itself (by
+//!   `ingest::write`; by triggers before migration 7). Triage reads it with a cursor and drops what it
 //!   has handled in the same transaction as its decisions: nothing the
 //!   pipeline commits is missed, even when the bus drops notifications or
 //!   the node restarts.

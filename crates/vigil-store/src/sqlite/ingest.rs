@@ -16,12 +16,25 @@
 //! rows that were actually inserted, rather than recounted per commit: a hot
 //! alert with a million pieces of evidence costs the same to update as a new
 //! one.
+//!
+//! Every alert a batch creates or adds evidence to is appended to the desk's
+//! alert feed (`desk_alert_feed`) here, in the same transaction. Until
+//! migration 7 two triggers on `alerts` did it; a trigger makes every
+//! `UPDATE alerts` a statement that may abort halfway, so SQLite opened a
+//! statement journal for each one and copied every page it touched (the
+//! alert's, the feed's, `sqlite_sequence`'s: 16 KiB each) before writing —
+//! measured with callgrind in `vigil bench dc09 --code BA`, that copying was
+//! the largest single cost of an alarm frame on the writer thread. Only this
+//! module writes `alerts`, so the feed misses nothing.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use std::borrow::Cow;
+
+use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use vigil_model::{AlertId, DeadLetter, Entity};
 
-use super::codec::{EncodedEvent, corrupt, fingerprint, micros};
+use super::codec::{EncodedEvent, corrupt, micros};
+use super::evidence;
 use crate::{AlertDetection, CommitReceipt, IngestBatch, MAX_ALERT_ENTITIES, StoreError};
 
 /// An ingest batch with its events already encoded for storage.
@@ -99,21 +112,30 @@ const INSERT_ALERT: &str = "INSERT INTO alerts (id, tenant, site, rule_id, rule_
      updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14) \
      ON CONFLICT (id) DO NOTHING";
 
-const INSERT_EVIDENCE: &str = "INSERT INTO alert_evidence (alert_id, fingerprint, event_id, \
-     observed_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (alert_id, fingerprint) DO NOTHING";
+const COUNT_EVIDENCE: &str = "UPDATE alerts SET event_count = event_count + ?2, \
+     evidence_cutoff_at = ?3, evidence_cutoff_id = ?4 WHERE id = ?1";
 
-const COUNT_EVIDENCE: &str = "UPDATE alerts SET event_count = event_count + ?2 WHERE id = ?1";
+const ALERT_ENTITIES: &str = "SELECT entities, event_count, evidence_cutoff_at, \
+     evidence_cutoff_id FROM alerts WHERE id = ?1";
 
-const ALERT_ENTITIES: &str = "SELECT entities FROM alerts WHERE id = ?1";
+const APPEND_ALERT_FEED: &str = "INSERT INTO desk_alert_feed (alert_id) VALUES (?1)";
+
+/// Migration 7: the desk's alert feed is written by [`write`] rather than by
+/// triggers on `alerts` (see the module's documentation for why).
+pub(crate) const ALERT_FEED_WITHOUT_TRIGGERS: &str = r#"
+DROP TRIGGER desk_alert_raised;
+DROP TRIGGER desk_alert_grew;
+"#;
 
 const MERGE_ALERT: &str = "UPDATE alerts SET first_seen = min(first_seen, ?2), \
      last_seen = max(last_seen, ?3), updated_at = ?4, entities = ?5, \
-     event_count = event_count + ?6 WHERE id = ?1";
+     event_count = event_count + ?6, evidence_cutoff_at = ?7, evidence_cutoff_id = ?8 \
+     WHERE id = ?1";
 
 /// Writes `batch`; the caller owns the transaction.
 pub(crate) fn write(
     conn: &Connection,
-    batch: EncodedBatch,
+    batch: &EncodedBatch,
     max_raw_bytes: usize,
 ) -> Result<CommitReceipt, StoreError> {
     let mut receipt = CommitReceipt::default();
@@ -140,8 +162,8 @@ pub(crate) fn write(
     }
     if !batch.dead_letters.is_empty() {
         let mut insert = conn.prepare_cached(INSERT_DEAD_LETTER)?;
-        for dl in batch.dead_letters {
-            let (reason, raw) = truncate_raw(dl.reason, dl.raw, max_raw_bytes);
+        for dl in &batch.dead_letters {
+            let (reason, raw) = truncate_raw(&dl.reason, &dl.raw, max_raw_bytes);
             insert.execute(params![
                 dl.tenant.as_str(),
                 dl.source.as_str(),
@@ -152,11 +174,17 @@ pub(crate) fn write(
             receipt.dead_letters_written += 1;
         }
     }
-    for detection in &batch.detections {
-        match merge_detection(conn, detection)? {
-            Merge::Created => receipt.alerts_created.push(detection.alert.id),
-            Merge::Updated => receipt.alerts_updated.push(detection.alert.id),
-            Merge::Unchanged => {}
+    if !batch.detections.is_empty() {
+        let mut statements = MergeStatements::prepare(conn)?;
+        for detection in &batch.detections {
+            match merge_detection(conn, &mut statements, detection)? {
+                Merge::Created => receipt.alerts_created.push(detection.alert.id),
+                Merge::Updated => receipt.alerts_updated.push(detection.alert.id),
+                Merge::Unchanged => continue,
+            }
+            statements
+                .feed
+                .execute([detection.alert.id.0.into_bytes()])?;
         }
     }
     Ok(receipt)
@@ -164,15 +192,26 @@ pub(crate) fn write(
 
 /// Keeps at most `max` bytes of a dead letter's raw input, and says so in
 /// the reason when it had to cut.
-fn truncate_raw(mut reason: String, mut raw: Vec<u8>, max: usize) -> (String, Vec<u8>) {
-    if raw.len() > max {
-        reason.push_str(&format!(
-            " (raw input truncated from {} to {max} bytes)",
-            raw.len()
-        ));
-        raw.truncate(max);
+fn truncate_raw<'a>(reason: &'a str, raw: &'a [u8], max: usize) -> (Cow<'a, str>, &'a [u8]) {
+    match raw.get(..max) {
+        Some(kept) if kept.len() < raw.len() => (
+            Cow::Owned(format!(
+                "{reason} (raw input truncated from {} to {max} bytes)",
+                raw.len()
+            )),
+            kept,
+        ),
+        _ => (Cow::Borrowed(reason), raw),
     }
-    (reason, raw)
+}
+
+/// What the merge reads of an alert that exists.
+struct StoredAlert {
+    entities: String,
+    /// Evidence pieces it holds.
+    event_count: i64,
+    /// Its last shown piece of evidence, when known (see `evidence.rs`).
+    cutoff: Option<evidence::SortKey>,
 }
 
 enum Merge {
@@ -181,16 +220,53 @@ enum Merge {
     Unchanged,
 }
 
-fn merge_detection(conn: &Connection, detection: &AlertDetection) -> Result<Merge, StoreError> {
+/// The statements every merge runs, taken from the statement cache once per
+/// batch rather than once per detection: each lookup hashes the whole SQL
+/// text, and an alarm frame's detections made eight of them.
+struct MergeStatements<'c> {
+    stored: CachedStatement<'c>,
+    evidence: CachedStatement<'c>,
+    merge: CachedStatement<'c>,
+    feed: CachedStatement<'c>,
+}
+
+impl<'c> MergeStatements<'c> {
+    fn prepare(conn: &'c Connection) -> Result<Self, StoreError> {
+        Ok(Self {
+            stored: conn.prepare_cached(ALERT_ENTITIES)?,
+            evidence: conn.prepare_cached(evidence::INSERT_EVIDENCE)?,
+            merge: conn.prepare_cached(MERGE_ALERT)?,
+            feed: conn.prepare_cached(APPEND_ALERT_FEED)?,
+        })
+    }
+}
+
+fn merge_detection(
+    conn: &Connection,
+    statements: &mut MergeStatements<'_>,
+    detection: &AlertDetection,
+) -> Result<Merge, StoreError> {
     let alert = &detection.alert;
     let id = alert.id.0.into_bytes();
     // Looked up first: a hot alert (a panel alarming in every batch) is
     // then merged with one read and one update, without an insert that
-    // conflicts (and fires its trigger's statement journal) every time.
-    let stored: Option<String> = conn
-        .prepare_cached(ALERT_ENTITIES)?
-        .query_row([id], |row| row.get(0))
+    // conflicts every time.
+    let stored: Option<StoredAlert> = statements
+        .stored
+        .query_row([id], |row| {
+            Ok(StoredAlert {
+                entities: row.get(0)?,
+                event_count: row.get(1)?,
+                cutoff: match (row.get(2)?, row.get(3)?) {
+                    (Some(at), Some(event)) => Some((at, event)),
+                    _ => None,
+                },
+            })
+        })
         .optional()?;
+    let (held, known_cutoff) = stored
+        .as_ref()
+        .map_or((0, None), |s| (s.event_count, s.cutoff));
     let created = match &stored {
         Some(_) => false,
         None => {
@@ -214,24 +290,20 @@ fn merge_detection(conn: &Connection, detection: &AlertDetection) -> Result<Merg
         }
     };
 
-    let mut added: i64 = 0;
-    if !detection.evidence.is_empty() {
-        let mut insert = conn.prepare_cached(INSERT_EVIDENCE)?;
-        for (event, fp, observed) in &detection.evidence {
-            let n = insert.execute(params![
-                id,
-                fingerprint(*fp),
-                event.0.into_bytes(),
-                micros(*observed)
-            ])?;
-            added += i64::from(n == 1);
-        }
-    }
+    let (added, cutoff) = evidence::add(
+        conn,
+        &mut statements.evidence,
+        id,
+        &detection.evidence,
+        held,
+        known_cutoff,
+    )?;
+    let (cutoff_at, cutoff_id) = cutoff.unzip();
 
     if created {
         if added > 0 {
             conn.prepare_cached(COUNT_EVIDENCE)?
-                .execute(params![id, added])?;
+                .execute(params![id, added, cutoff_at, cutoff_id])?;
         }
         return Ok(Merge::Created);
     }
@@ -239,8 +311,9 @@ fn merge_detection(conn: &Connection, detection: &AlertDetection) -> Result<Merg
         // A replay: everything it says is already recorded.
         return Ok(Merge::Unchanged);
     }
-    let stored =
-        stored.ok_or_else(|| corrupt("alert", alert.id, "vanished during its own merge"))?;
+    let stored = stored
+        .ok_or_else(|| corrupt("alert", alert.id, "vanished during its own merge"))?
+        .entities;
     let mut entities: Vec<Entity> = serde_json::from_str(&stored)
         .map_err(|e| corrupt("alert", alert.id, format_args!("entities: {e}")))?;
     let before = entities.len();
@@ -257,13 +330,15 @@ fn merge_detection(conn: &Connection, detection: &AlertDetection) -> Result<Merg
     } else {
         entities_json(alert.id, &entities)?
     };
-    conn.prepare_cached(MERGE_ALERT)?.execute(params![
+    statements.merge.execute(params![
         id,
         micros(alert.first_seen),
         micros(alert.last_seen),
         micros(alert.updated_at),
         entities,
         added,
+        cutoff_at,
+        cutoff_id,
     ])?;
     Ok(Merge::Updated)
 }
@@ -294,14 +369,14 @@ mod tests {
 
     #[test]
     fn raw_input_over_the_limit_is_cut_and_the_reason_says_so() {
-        let (reason, raw) = truncate_raw("bad json at line 1".into(), vec![b'x'; 10], 4);
+        let (reason, raw) = truncate_raw("bad json at line 1", &[b'x'; 10], 4);
         assert_eq!(raw, b"xxxx");
         assert_eq!(
             reason,
             "bad json at line 1 (raw input truncated from 10 to 4 bytes)"
         );
-        let (reason, raw) = truncate_raw("short".into(), vec![b'y'; 4], 4);
-        assert_eq!((reason.as_str(), raw.len()), ("short", 4));
+        let (reason, raw) = truncate_raw("short", &[b'y'; 4], 4);
+        assert_eq!((reason.as_ref(), raw.len()), ("short", 4));
     }
 
     #[test]

@@ -39,6 +39,7 @@ mod correlation;
 mod desk;
 mod desk_impl;
 mod estate;
+mod evidence;
 mod ingest;
 mod pool;
 mod read;

@@ -147,10 +147,7 @@ pub(crate) fn api_token(
 
 /// The evidence ids shown on an alert: the earliest observed first.
 fn evidence(conn: &Connection, alert: AlertId) -> Result<Vec<EventId>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT event_id FROM alert_evidence WHERE alert_id = ?1 \
-         ORDER BY observed_at, event_id LIMIT ?2",
-    )?;
+    let mut stmt = conn.prepare_cached(super::evidence::SHOWN_EVIDENCE)?;
     let limit = i64::try_from(MAX_ALERT_EVIDENCE).unwrap_or(i64::MAX);
     let ids = stmt
         .query_map((alert.0.into_bytes(), limit), |row| {

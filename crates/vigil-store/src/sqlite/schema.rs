@@ -77,6 +77,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "site view index without an IN list (cheaper inserts)",
         sql: super::site_view::SITE_VIEW_INDEX_WITHOUT_IN,
     },
+    Migration {
+        version: 7,
+        name: "desk alert feed written by ingest, not by triggers (no statement journal)",
+        sql: super::ingest::ALERT_FEED_WITHOUT_TRIGGERS,
+    },
+    Migration {
+        version: 8,
+        name: "alert evidence indexed by time only while among an alert's earliest",
+        sql: super::evidence::EVIDENCE_SHOWN_INDEX,
+    },
 ];
 
 const INITIAL: &str = r#"

@@ -1,0 +1,213 @@
+//! The alert merge on the hot path: batches full of evidence for the same
+//! alerts, the desk's alert feed written with them, the time index kept
+//! only for an alert's earliest evidence, and ingest batches written without
+//! savepoints (a failing one must still leave its group's others durable).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use serde_json::json;
+use vigil_model::{Alert, Entity, EntityKind, Event};
+use vigil_store::sqlite::SqliteStore;
+use vigil_store::{DeskStore, IngestBatch, MAX_ALERT_EVIDENCE, Store, StoreError, TenantScope};
+
+/// Events for one alert, observed in a scrambled order (so some evidence
+/// arrives earlier than evidence already held), each naming its own IP.
+fn scrambled_events(n: i64) -> Vec<Event> {
+    (0..n)
+        .map(|i| {
+            let secs = (i * 37) % n;
+            let mut e = event(A, secs, json!({ "n": i }));
+            e.entities = vec![Entity::new(
+                EntityKind::Ip,
+                format!("10.0.{}.{}", i / 200, i % 200),
+            )];
+            e
+        })
+        .collect()
+}
+
+/// The alert as the detector would build it from one event.
+fn alert_for(e: &Event) -> Alert {
+    let mut a = alert(A, "r1", "h", 0);
+    a.first_seen = e.observed_at;
+    a.last_seen = e.observed_at;
+    a.created_at = e.received_at;
+    a.updated_at = e.received_at;
+    a.entities = e.entities.clone();
+    a
+}
+
+/// A batch of `events`, each with its own detection of the same alert (as a
+/// batch with many detections of one alert arrives from several sources).
+fn one_alert_batch(events: &[Event]) -> IngestBatch {
+    let mut b = batch(events.to_vec());
+    b.detections = events
+        .iter()
+        .map(|e| detection(alert_for(e), &[(e, fp(e))]))
+        .collect();
+    b
+}
+
+fn fp(e: &Event) -> u64 {
+    e.id.0.as_u64_pair().1
+}
+
+/// What the alert looks like to a reader, without the times the store
+/// stamps on its own.
+async fn alert_state(store: &SqliteStore) -> (u64, String, String, Vec<Entity>, Vec<String>) {
+    let id = alert(A, "r1", "h", 0).id;
+    let a = store.alert(id, &TenantScope::All).await.unwrap().unwrap();
+    (
+        a.event_count,
+        a.first_seen.to_rfc3339(),
+        a.last_seen.to_rfc3339(),
+        a.entities,
+        a.evidence.iter().map(|e| e.to_string()).collect(),
+    )
+}
+
+#[tokio::test]
+async fn many_detections_of_one_alert_in_a_batch_store_what_one_at_a_time_does() {
+    let events = scrambled_events(260);
+    let (batched, single) = (store(), store());
+    for chunk in events.chunks(65) {
+        batched.commit(one_alert_batch(chunk)).await.unwrap();
+        // A replay of the same batch adds nothing.
+        let again = batched.commit(one_alert_batch(chunk)).await.unwrap();
+        assert!(again.alerts_updated.is_empty() && again.alerts_created.is_empty());
+    }
+    for e in &events {
+        single
+            .commit(one_alert_batch(std::slice::from_ref(e)))
+            .await
+            .unwrap();
+    }
+    let state = alert_state(&batched).await;
+    assert_eq!(state, alert_state(&single).await);
+
+    // The earliest evidence, whatever order it came in.
+    let mut sorted = events.clone();
+    sorted.sort_by_key(|e| (e.observed_at, e.id.0.into_bytes()));
+    let earliest: Vec<String> = sorted[..MAX_ALERT_EVIDENCE]
+        .iter()
+        .map(|e| e.id.to_string())
+        .collect();
+    assert_eq!(state.0, 260);
+    assert_eq!(state.4, earliest);
+    assert_eq!(state.1, sorted[0].observed_at.to_rfc3339());
+    assert_eq!(state.2, sorted[259].observed_at.to_rfc3339());
+}
+
+#[tokio::test]
+async fn every_alert_a_batch_creates_or_grows_reaches_the_desk_feed() {
+    let store = store();
+    let e = event(A, 1, json!({}));
+    let mut b = batch(vec![e.clone()]);
+    let other = alert(A, "r2", "h", 0);
+    b.detections = vec![
+        detection(alert_for(&e), &[(&e, fp(&e))]),
+        detection(other.clone(), &[(&e, fp(&e))]),
+    ];
+    store.commit(b.clone()).await.unwrap();
+    let changes = store.alert_changes(0, 100).await.unwrap();
+    let ids: Vec<_> = changes.iter().map(|c| c.alert.id).collect();
+    assert_eq!(ids, vec![alert(A, "r1", "h", 0).id, other.id]);
+
+    // A replay changes nothing, so the desk hears nothing.
+    let last = changes.last().unwrap().seq;
+    store.commit(b).await.unwrap();
+    assert!(store.alert_changes(last, 100).await.unwrap().is_empty());
+
+    // New evidence on one of them: only that one.
+    let later = event(A, 2, json!({}));
+    let mut grow = batch(vec![later.clone()]);
+    grow.detections = vec![detection(other.clone(), &[(&later, fp(&later))])];
+    store.commit(grow).await.unwrap();
+    let grown = store.alert_changes(last, 100).await.unwrap();
+    assert_eq!(grown.len(), 1);
+    assert_eq!(grown[0].alert.id, other.id);
+    assert_eq!(grown[0].alert.event_count, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_batch_leaves_the_other_batches_of_its_group_durable() {
+    let store = Arc::new(store());
+    // An alert whose stored entities cannot be read: merging into it fails.
+    let broken = alert(A, "broken", "h", 0);
+    let e0 = event(A, 0, json!({}));
+    let mut b = batch(vec![e0.clone()]);
+    b.detections = vec![detection(broken.clone(), &[(&e0, 1)])];
+    store.commit(b).await.unwrap();
+    {
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        conn.execute(
+            "UPDATE alerts SET entities = 'not json' WHERE id = ?1",
+            [broken.id.0.into_bytes()],
+        )
+        .unwrap();
+    }
+
+    let mut tasks = Vec::new();
+    for i in 1..=40i64 {
+        let (store, broken) = (Arc::clone(&store), broken.clone());
+        tasks.push(tokio::spawn(async move {
+            let e = event(A, i, json!({ "i": i }));
+            let mut b = batch(vec![e.clone()]);
+            if i % 5 == 0 {
+                b.detections = vec![detection(broken, &[(&e, i as u64 + 100)])];
+            } else {
+                b.detections = vec![detection(alert_for(&e), &[(&e, fp(&e))])];
+            }
+            (i, e.id, store.commit(b).await)
+        }));
+    }
+    let mut kept = Vec::new();
+    for t in tasks {
+        let (i, id, result) = t.await.unwrap();
+        if i % 5 == 0 {
+            assert!(
+                matches!(result, Err(StoreError::Corrupt { what: "alert", .. })),
+                "{result:?}"
+            );
+        } else {
+            assert_eq!(result.unwrap().events_written, 1);
+            kept.push(id);
+        }
+    }
+    let good = store
+        .alert(alert(A, "r1", "h", 0).id, &TenantScope::All)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(good.event_count, 32, "every good batch's evidence");
+    let mut events = Vec::new();
+    let mut q = vigil_store::EventQuery {
+        scope: TenantScope::All,
+        from: None,
+        to: None,
+        fields: vec![],
+        cursor: None,
+        limit: vigil_store::MAX_PAGE_SIZE,
+    };
+    loop {
+        let page = store.events(&q).await.unwrap();
+        events.extend(page.items.iter().map(|e| e.id));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(vigil_store::Cursor::decode(&c).unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        events.len(),
+        1 + kept.len(),
+        "no failed batch's event stored"
+    );
+    for id in kept {
+        assert!(events.contains(&id));
+    }
+}
