@@ -81,7 +81,7 @@ impl AnchoredSet {
         let Ok(mut state) = dfa.start_state(Anchored::Yes) else {
             return;
         };
-        for byte in bytes {
+        for (walked, byte) in (1..).zip(bytes) {
             state = dfa.next_state(Anchored::Yes, state, byte);
             if !dfa.is_special(state) {
                 continue;
@@ -91,8 +91,14 @@ impl AnchoredSet {
             }
             if dfa.is_match(state) {
                 for i in 0..dfa.match_len(state) {
-                    let pattern = dfa.match_pattern(state, i).as_usize();
-                    for &atom in self.atoms.get(pattern).map_or(&[][..], |a| a) {
+                    let pattern = dfa.match_pattern(state, i);
+                    // A match state also lists the literals that end here
+                    // but start later (the automaton is built for searches
+                    // anywhere): only one as long as the walk is anchored.
+                    if dfa.pattern_len(pattern) != walked {
+                        continue;
+                    }
+                    for &atom in self.atoms.get(pattern.as_usize()).map_or(&[][..], |a| a) {
                         bits.set(atom);
                     }
                 }
@@ -138,6 +144,16 @@ mod tests {
         assert_eq!(found(&s, "c:\\windows\\cmd.exe "), Vec::<u32>::new());
         assert_eq!(found(&s, "unknown(00) x"), Vec::<u32>::new());
         assert_eq!(found(&s, "x|unknown(00)"), vec![3]);
+    }
+
+    #[test]
+    fn a_literal_ending_inside_another_is_not_anchored() {
+        let s = set(&[(".cmd", 1), (".cmdline", 2)], End::End);
+        assert_eq!(found(&s, "x\\a.cmdline"), vec![2]);
+        assert_eq!(found(&s, "x\\a.cmd"), vec![1]);
+        let s = set(&[("windows\\", 1), ("c:\\windows\\", 2)], End::Start);
+        assert_eq!(found(&s, "c:\\windows\\x"), vec![2]);
+        assert_eq!(found(&s, "windows\\x"), vec![1]);
     }
 
     #[test]
