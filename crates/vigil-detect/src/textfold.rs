@@ -6,7 +6,7 @@
 pub(crate) fn fold_append(text: &str, out: &mut String) {
     let mut rest = text;
     while !rest.is_empty() {
-        let ascii = lowercase_ascii_prefix(rest.as_bytes(), out);
+        let ascii = lowercase_ascii_prefix(rest, out);
         let mut chars = rest.get(ascii..).unwrap_or_default().chars();
         if let Some(c) = chars.next() {
             out.extend(c.to_lowercase());
@@ -22,22 +22,22 @@ pub(crate) fn fold_append(text: &str, out: &mut String) {
 /// check folds the whole document), so with AVX2 the check, the copy and
 /// the lowercasing are one pass over 32 bytes at a time; the plain
 /// version took three passes a byte at a time.
-fn lowercase_ascii_prefix(bytes: &[u8], out: &mut String) -> usize {
+fn lowercase_ascii_prefix(text: &str, out: &mut String) -> usize {
     #[cfg(target_arch = "x86_64")]
-    if bytes.len() >= 32 && std::arch::is_x86_feature_detected!("avx2") {
+    if text.len() >= 32 && std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 is present (checked above).
-        let done = unsafe { avx2::lowercase_ascii_blocks(bytes, out) };
-        return done + lowercase_ascii_plain(bytes.get(done..).unwrap_or_default(), out);
+        let done = unsafe { avx2::lowercase_ascii_blocks(text.as_bytes(), out) };
+        // `done` bytes were ASCII, so it is a character boundary.
+        return done + lowercase_ascii_plain(text.get(done..).unwrap_or_default(), out);
     }
-    lowercase_ascii_plain(bytes, out)
+    lowercase_ascii_plain(text, out)
 }
 
-fn lowercase_ascii_plain(bytes: &[u8], out: &mut String) -> usize {
-    let len = ascii_prefix_len(bytes);
-    let run = bytes.get(..len).unwrap_or_default();
-    // ASCII bytes are UTF-8 on their own.
+fn lowercase_ascii_plain(text: &str, out: &mut String) -> usize {
+    let len = ascii_prefix_len(text.as_bytes());
+    // The bytes before `len` are ASCII, so it is a character boundary.
     let start = out.len();
-    out.push_str(std::str::from_utf8(run).unwrap_or_default());
+    out.push_str(text.get(..len).unwrap_or_default());
     if let Some(added) = out.get_mut(start..) {
         added.make_ascii_lowercase();
     }

@@ -15,8 +15,8 @@
 //! suffix walk must read the value backwards without copying it.
 
 use aho_corasick::automaton::Automaton;
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, MatchKind, StartKind};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
 
 use super::AtomBits;
 
@@ -30,8 +30,11 @@ pub(super) enum End {
 /// The literals anchored at one end of a value, and the atoms each sets.
 #[derive(Debug, Clone)]
 pub(super) struct AnchoredSet {
-    /// Over the literals as they are (start), or reversed (end).
-    dfa: DFA,
+    /// Over the literals as they are (start), or reversed (end). A
+    /// contiguous NFA rather than a DFA: a walk follows one path of a few
+    /// dozen states through sets of hundreds of literals, and the DFA's
+    /// full transition rows made every step a cache miss.
+    dfa: NFA,
     end: End,
     /// By pattern id: the atoms its literal sets.
     atoms: Box<[Box<[u32]>]>,
@@ -50,9 +53,8 @@ impl AnchoredSet {
             End::Start => l.as_bytes().to_vec(),
             End::End => l.bytes().rev().collect(),
         });
-        let dfa = DFA::builder()
+        let dfa = NFA::builder()
             .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Anchored)
             .prefilter(false)
             .build(patterns)
             .ok()?;

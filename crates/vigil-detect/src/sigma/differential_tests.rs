@@ -239,10 +239,20 @@ fn small_rule() -> impl Strategy<Value = String> {
         })
 }
 
-/// An event whose values are short strings over the same tiny alphabet.
+/// An event whose values are strings over the same tiny alphabet: mostly
+/// short, some long enough for the long-value scan.
 fn small_event() -> impl Strategy<Value = Map<String, Value>> {
-    let text = prop::collection::vec(prop::sample::select(vec!['a', 'b', 'A', 'B']), 0..6)
-        .prop_map(|chars| Value::String(chars.into_iter().collect()));
+    let piece = |max| {
+        prop::collection::vec(prop::sample::select(vec!['a', 'b', 'A', 'B']), 0..max)
+            .prop_map(|chars| chars.into_iter().collect::<String>())
+    };
+    let text = prop_oneof![
+        3 => piece(6).prop_map(Value::String),
+        1 => (piece(6), piece(5), piece(6)).prop_map(|(head, middle, tail)| {
+            let middle = if middle.is_empty() { "B".to_owned() } else { middle };
+            Value::String(format!("{head}{}{tail}", middle.repeat(300 / middle.len())))
+        }),
+    ];
     prop::collection::vec(prop::option::weighted(0.9, text), 3).prop_map(|values| {
         FIELDS
             .iter()
