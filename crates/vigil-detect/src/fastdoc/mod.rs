@@ -84,7 +84,11 @@ impl JsonParser {
             })?
         };
         let Tape {
-            nodes, top, arena, ..
+            nodes,
+            top,
+            arena,
+            escaped,
+            ..
         } = &mut self.tape;
         // SAFETY: `src` is UTF-8 (checked or known ASCII above), and the
         // arena holds only unescaped strings of it: runs of `src` cut at a
@@ -112,7 +116,12 @@ impl JsonParser {
             }
         }
         let doc = JsonDocument {
-            tape: TapeRef { nodes, src, arena },
+            tape: TapeRef {
+                nodes,
+                src,
+                arena,
+                escaped,
+            },
             index: &self.index,
             hasher,
         };
@@ -135,6 +144,8 @@ pub(crate) struct TapeRef<'a> {
     nodes: &'a [Node],
     src: &'a str,
     arena: &'a str,
+    /// Spans of `src` whose text is in `arena`, unescaped.
+    escaped: &'a [(u32, u32)],
 }
 
 /// One value of a [`JsonDocument`].
@@ -210,10 +221,22 @@ impl Document for JsonDocument<'_> {
         false
     }
 
-    /// The input as written and the unescaped strings hold every string,
-    /// integer and boolean as rendered; floats are rendered one by one.
+    /// The input as written, but for the strings with escapes, and those
+    /// strings unescaped hold every string, integer and boolean as
+    /// rendered; floats are rendered one by one. (The escaped strings as
+    /// written are left out: their text is in the arena, and they are most
+    /// of an event's bytes — rendered messages, Windows paths.)
     fn covering_text(&self, visit: &mut dyn FnMut(&str)) -> bool {
-        visit(self.tape.src);
+        let src = self.tape.src;
+        let mut from = 0usize;
+        for &(start, end) in self.tape.escaped {
+            // Spans start after a quote and end at one: character boundaries.
+            if let Some(piece) = src.get(from..start as usize) {
+                visit(piece);
+            }
+            from = end as usize;
+        }
+        visit(src.get(from..).unwrap_or_default());
         visit(self.tape.arena);
         let mut buf = String::new();
         for node in self.tape.nodes {

@@ -152,6 +152,10 @@ pub(crate) struct Tape {
     pub(crate) top: Vec<(u32, u64)>,
     /// Room for finding duplicate keys in a large object.
     sorted: Vec<(u64, u32)>,
+    /// Where the strings with escapes are in the input (from after the
+    /// opening quote to the closing one), in order: their text is in the
+    /// arena, unescaped.
+    pub(crate) escaped: Vec<(u32, u32)>,
 }
 
 /// The scanner over one input.
@@ -176,6 +180,7 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         tape.arena.clear();
         tape.members.clear();
         tape.top.clear();
+        tape.escaped.clear();
         Scanner {
             tape,
             input,
@@ -508,6 +513,9 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         };
         self.tape.arena = out;
         let end = result?;
+        self.tape
+            .escaped
+            .push((start as u32, end.saturating_sub(1) as u32));
         let len = self.tape.arena.len() - arena_start;
         Ok((
             Text {
