@@ -15,6 +15,7 @@
 //! ```
 
 mod parse;
+mod simd;
 #[cfg(test)]
 mod tests;
 
