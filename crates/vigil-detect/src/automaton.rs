@@ -19,8 +19,10 @@ use rustc_hash::FxBuildHasher;
 
 use crate::sigma::matcher::{Glob, GlobToken, SlotNames};
 
+mod anchored;
 mod finder;
 
+use anchored::{AnchoredSet, End};
 use finder::{Finder, Occurrence};
 
 /// What an atom reads.
@@ -108,6 +110,15 @@ struct Builders {
 }
 
 impl Builders {
+    /// Builders for a field's atoms: its values are scanned one by one, so
+    /// prefixes and suffixes can be matched at the ends of each.
+    fn for_field() -> Self {
+        let mut builders = Self::default();
+        builders.folded.anchors = true;
+        builders.cased.anchors = true;
+        builders
+    }
+
     fn add(&mut self, id: u32, def: &AtomDef) {
         let builder = if def.cased {
             &mut self.cased
@@ -186,7 +197,7 @@ impl AtomIndex {
             group.sort_unstable();
             group.dedup();
             let matcher = cache.get_or_build(slot, group, |atoms| {
-                let mut builders = Builders::default();
+                let mut builders = Builders::for_field();
                 for &atom in atoms {
                     if let Some(def) = self.def(atom) {
                         builders.add(atom, def);
@@ -456,6 +467,10 @@ struct PatternIndex {
     /// General patterns without a literal: checked on every value.
     untriggered: Box<[(u32, u32)]>,
     globs: Box<[Glob]>,
+    /// Prefix atoms, walked from the start of each value (field atoms only).
+    prefixes: Option<AnchoredSet>,
+    /// Suffix atoms, walked from the end of each value (field atoms only).
+    suffixes: Option<AnchoredSet>,
 }
 
 impl PatternIndex {
@@ -474,6 +489,12 @@ impl PatternIndex {
             if !bits.get(atom) && self.globs[glob as usize].matches(text) {
                 bits.set(atom);
             }
+        }
+        if let Some(prefixes) = &self.prefixes {
+            prefixes.scan(text, bits);
+        }
+        if let Some(suffixes) = &self.suffixes {
+            suffixes.scan(text, bits);
         }
         let len = text.len();
         self.occurrences(text, |found| {
@@ -590,6 +611,11 @@ impl PatternIndex {
 
 #[derive(Default)]
 struct IndexBuilder {
+    /// Whether prefix and suffix atoms go to anchored walks (see
+    /// [`AnchoredSet`]) rather than to the automaton of every occurrence.
+    anchors: bool,
+    prefixes: Vec<(Box<str>, u32)>,
+    suffixes: Vec<(Box<str>, u32)>,
     any: Vec<u32>,
     exact: HashMap<Box<str>, Vec<u32>, FxBuildHasher>,
     literal_ids: HashMap<Box<str>, usize>,
@@ -605,12 +631,20 @@ impl IndexBuilder {
             && self.exact.is_empty()
             && self.literals.is_empty()
             && self.untriggered.is_empty()
+            && self.prefixes.is_empty()
+            && self.suffixes.is_empty()
     }
 
     fn add(&mut self, atom: u32, shape: &Shape) {
         match shape {
             Shape::Any => self.any.push(atom),
             Shape::Exact(text) => self.exact.entry(text.clone()).or_default().push(atom),
+            Shape::Prefix(l) if self.anchors && !l.is_empty() => {
+                self.prefixes.push((l.clone(), atom));
+            }
+            Shape::Suffix(l) if self.anchors && !l.is_empty() => {
+                self.suffixes.push((l.clone(), atom));
+            }
             Shape::Prefix(l) => self.hit(l, Hit::Prefix(atom)),
             Shape::Suffix(l) => self.hit(l, Hit::Suffix(atom)),
             Shape::Contains(l) => self.hit(l, Hit::Contains(atom)),
@@ -640,6 +674,8 @@ impl IndexBuilder {
     }
 
     fn build(mut self) -> PatternIndex {
+        let prefixes = self.anchored_set(End::Start);
+        let suffixes = self.anchored_set(End::End);
         let literal_bytes: usize = self.literals.iter().map(|l| l.len()).sum();
         let kind = if literal_bytes <= DFA_MAX_LITERAL_BYTES {
             AhoCorasickKind::DFA
@@ -678,7 +714,46 @@ impl IndexBuilder {
             hits: self.hits.into_iter().map(Vec::into_boxed_slice).collect(),
             untriggered: self.untriggered.into_boxed_slice(),
             globs: self.globs.into_boxed_slice(),
+            prefixes,
+            suffixes,
         }
+    }
+
+    /// Builds the anchored walk for one end; when it cannot be built (or
+    /// its literals are too many for a DFA), its atoms join the automaton
+    /// of every occurrence instead.
+    fn anchored_set(&mut self, end: End) -> Option<AnchoredSet> {
+        let mut pairs = std::mem::take(match end {
+            End::Start => &mut self.prefixes,
+            End::End => &mut self.suffixes,
+        });
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut literals: Vec<(Box<str>, Vec<u32>)> = Vec::new();
+        for (literal, atom) in pairs {
+            match literals.last_mut() {
+                Some((last, atoms)) if *last == literal => atoms.push(atom),
+                _ => literals.push((literal, vec![atom])),
+            }
+        }
+        let bytes: usize = literals.iter().map(|(l, _)| l.len()).sum();
+        let set = if bytes <= DFA_MAX_LITERAL_BYTES {
+            AnchoredSet::build(literals.clone(), end)
+        } else {
+            None
+        };
+        if set.is_none() {
+            for (literal, atoms) in literals {
+                for atom in atoms {
+                    let hit = match end {
+                        End::Start => Hit::Prefix(atom),
+                        End::End => Hit::Suffix(atom),
+                    };
+                    self.hit(&literal, hit);
+                }
+            }
+        }
+        set
     }
 
     fn fall_back_to_globs(&mut self) {

@@ -48,6 +48,8 @@ struct Plan {
     scan: Box<[usize]>,
     /// Every atom of the bucket's rules.
     atoms: Box<[u32]>,
+    /// The necessary atoms of the bucket's rules.
+    wake: Box<[u32]>,
     /// Rules without necessary atoms.
     always: Box<[u32]>,
 }
@@ -59,10 +61,19 @@ struct Plan {
 #[derive(Debug, Default)]
 pub(crate) struct Route {
     pub(crate) automata: Automata,
+    /// For the fields scanned up front: automata holding only the atoms
+    /// that wake rules, where that is much less than all of the field's
+    /// atoms (otherwise the field's automaton in `automata`).
+    wake: Automata,
     scan: Box<[usize]>,
     keywords: Option<KeywordMatcher>,
     always: Box<[u32]>,
 }
+
+/// A field gets an automaton of its own for the scan up front when its
+/// necessary atoms are at most this share (numerator, denominator) of its
+/// atoms.
+const WAKE_SHARE: (usize, usize) = (3, 4);
 
 /// At most this many routes are kept; past it the cache starts over (only
 /// events crafted to fit ever new combinations of log sources get there).
@@ -132,6 +143,7 @@ impl Engine {
             let bucket = u32::try_from(bucket).unwrap_or(u32::MAX);
             let mut scan: Vec<usize> = Vec::new();
             let mut used = Vec::new();
+            let mut wake = Vec::new();
             let mut always = Vec::new();
             for &rule in index.members(bucket) {
                 if let Some(b) = rule_bucket.get_mut(rule as usize) {
@@ -142,6 +154,7 @@ impl Engine {
                 }
                 match needs.get(rule as usize) {
                     Some(Some(necessary)) => {
+                        wake.extend_from_slice(necessary);
                         for &atom in necessary {
                             if let Some(w) = wakes.get_mut(atom as usize) {
                                 w.push(rule);
@@ -159,9 +172,12 @@ impl Engine {
             scan.sort_unstable();
             used.sort_unstable();
             used.dedup();
+            wake.sort_unstable();
+            wake.dedup();
             plans.push(Plan {
                 scan: scan.into_boxed_slice(),
                 atoms: used.into_boxed_slice(),
+                wake: wake.into_boxed_slice(),
                 always: always.into_boxed_slice(),
             });
         }
@@ -216,10 +232,12 @@ impl Engine {
 
     fn compile_route(&self, buckets: &[u32]) -> Route {
         let mut atoms: Vec<u32> = Vec::new();
+        let mut wake: Vec<u32> = Vec::new();
         let mut scan: Vec<usize> = Vec::new();
         let mut always: Vec<u32> = Vec::new();
         for plan in buckets.iter().filter_map(|&b| self.plans.get(b as usize)) {
             atoms.extend_from_slice(&plan.atoms);
+            wake.extend_from_slice(&plan.wake);
             scan.extend_from_slice(&plan.scan);
             always.extend_from_slice(&plan.always);
         }
@@ -227,12 +245,49 @@ impl Engine {
         atoms.dedup();
         scan.sort_unstable();
         scan.dedup();
+        let wake = self.wake_atoms(&atoms, wake);
         Route {
             automata: self.atoms.automata_shared(&atoms, &self.matchers),
+            wake: self.atoms.automata_shared(&wake, &self.matchers),
             scan: scan.into_boxed_slice(),
             keywords: self.atoms.keyword_matcher(&atoms),
             always: always.into_boxed_slice(),
         }
+    }
+
+    /// The atoms to search up front, from the route's `atoms` and the
+    /// necessary ones among them (`wake`): a field's wake atoms alone where
+    /// they are at most [`WAKE_SHARE`] of its atoms; all of them where they
+    /// are more, so that the field's one automaton serves both the scan up
+    /// front and the rules (a second automaton would cost building and
+    /// barely search faster).
+    fn wake_atoms(&self, atoms: &[u32], mut wake: Vec<u32>) -> Vec<u32> {
+        wake.sort_unstable();
+        wake.dedup();
+        let slot_of = |atom: u32| match self.atoms.def(atom).map(|d| d.target) {
+            Some(Target::Field(slot)) => Some(slot),
+            _ => None,
+        };
+        let mut counts: HashMap<usize, (usize, usize)> = HashMap::new();
+        for &atom in atoms {
+            if let Some(slot) = slot_of(atom) {
+                counts.entry(slot).or_default().0 += 1;
+            }
+        }
+        for &atom in &wake {
+            if let Some(slot) = slot_of(atom) {
+                counts.entry(slot).or_default().1 += 1;
+            }
+        }
+        let (share_num, share_den) = WAKE_SHARE;
+        wake.extend(atoms.iter().copied().filter(|&atom| {
+            slot_of(atom)
+                .and_then(|slot| counts.get(&slot))
+                .is_some_and(|&(all, woken)| woken * share_den > all * share_num)
+        }));
+        wake.sort_unstable();
+        wake.dedup();
+        wake
     }
 
     /// Begins `doc`: finds its route, scans the fields of the necessary
@@ -280,7 +335,8 @@ impl Engine {
             doc,
         };
         for &slot in &route.scan {
-            ws.scratch.scan_field(slot, self.atoms.name(slot), &ctx);
+            ws.scratch
+                .wake_field(slot, self.atoms.name(slot), &route.wake, &ctx);
         }
         if let Some(keywords) = &route.keywords {
             let ruled_out = keywords.literal_only() && {

@@ -494,3 +494,41 @@ fn ruleset_is_send_sync_and_cheap_to_clone() {
     assert_send_sync::<RuleSet>();
     assert_send_sync::<LoadReport>();
 }
+
+/// Titles of the rules of `set` that match `event`.
+fn matching_titles(set: &RuleSet, event: Value) -> Vec<String> {
+    let doc = fields(event);
+    let source = EventLogSource::derive(&doc, "test", EventClass::Other);
+    let mut out = Vec::new();
+    set.detect_document(&doc, &source, &mut out);
+    let mut titles: Vec<String> = out.iter().map(|d| d.rule.title.clone()).collect();
+    titles.sort();
+    titles
+}
+
+#[test]
+fn a_suffix_or_prefix_of_one_rule_inside_another_rules_does_not_match_for_it() {
+    let rules = [
+        ("cmd", "Image|endswith: '.cmd'"),
+        ("cmdline", "Image|endswith: '.cmdline'"),
+        ("windows", "Image|startswith: 'windows\\'"),
+        ("c-windows", "Image|startswith: 'c:\\windows\\'"),
+    ];
+    let sources = rules.iter().map(|(title, selection)| {
+        let yaml = format!(
+            "title: {title}\nlogsource:\n    product: test\ndetection:\n    sel:\n        {selection}\n    condition: sel\n"
+        );
+        (format!("{title}.yml"), yaml)
+    });
+    let report = RuleSet::load_sources(sources, &LoadOptions::default());
+    assert_eq!(report.rejected().count(), 0);
+    let set = &report.ruleset;
+    assert_eq!(
+        matching_titles(set, json!({"Image": "C:\\Windows\\Temp\\a.cmdline"})),
+        ["c-windows", "cmdline"]
+    );
+    assert_eq!(
+        matching_titles(set, json!({"Image": "Windows\\a.CMD"})),
+        ["cmd", "windows"]
+    );
+}

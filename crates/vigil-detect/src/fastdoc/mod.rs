@@ -15,6 +15,7 @@
 //! ```
 
 mod parse;
+mod simd;
 #[cfg(test)]
 mod tests;
 
@@ -84,13 +85,19 @@ impl JsonParser {
             })?
         };
         let Tape {
-            nodes, top, arena, ..
+            nodes,
+            top,
+            arena,
+            escaped,
+            ..
         } = &mut self.tape;
-        // Unescaped text of UTF-8 input is UTF-8.
-        let arena = std::str::from_utf8(arena).map_err(|e| JsonError {
-            offset: e.valid_up_to(),
-            kind: JsonErrorKind::NotUtf8,
-        })?;
+        // SAFETY: `src` is UTF-8 (checked or known ASCII above), and the
+        // arena holds only unescaped strings of it: runs of `src` cut at a
+        // quote or backslash (ASCII, so at character boundaries), the ASCII
+        // bytes of simple escapes, and `\u` escapes encoded from a `char`.
+        // Checking it again cost a pass over every escaped string (rendered
+        // messages are most of an event's bytes).
+        let arena = unsafe { std::str::from_utf8_unchecked(arena) };
         self.index.clear();
         for &(node, hash) in top.iter() {
             let key = nodes[node as usize].key.resolve(src, arena);
@@ -110,7 +117,12 @@ impl JsonParser {
             }
         }
         let doc = JsonDocument {
-            tape: TapeRef { nodes, src, arena },
+            tape: TapeRef {
+                nodes,
+                src,
+                arena,
+                escaped,
+            },
             index: &self.index,
             hasher,
         };
@@ -133,6 +145,8 @@ pub(crate) struct TapeRef<'a> {
     nodes: &'a [Node],
     src: &'a str,
     arena: &'a str,
+    /// Spans of `src` whose text is in `arena`, unescaped.
+    escaped: &'a [(u32, u32)],
 }
 
 /// One value of a [`JsonDocument`].
@@ -208,10 +222,22 @@ impl Document for JsonDocument<'_> {
         false
     }
 
-    /// The input as written and the unescaped strings hold every string,
-    /// integer and boolean as rendered; floats are rendered one by one.
+    /// The input as written, but for the strings with escapes, and those
+    /// strings unescaped hold every string, integer and boolean as
+    /// rendered; floats are rendered one by one. (The escaped strings as
+    /// written are left out: their text is in the arena, and they are most
+    /// of an event's bytes — rendered messages, Windows paths.)
     fn covering_text(&self, visit: &mut dyn FnMut(&str)) -> bool {
-        visit(self.tape.src);
+        let src = self.tape.src;
+        let mut from = 0usize;
+        for &(start, end) in self.tape.escaped {
+            // Spans start after a quote and end at one: character boundaries.
+            if let Some(piece) = src.get(from..start as usize) {
+                visit(piece);
+            }
+            from = end as usize;
+        }
+        visit(src.get(from..).unwrap_or_default());
         visit(self.tape.arena);
         let mut buf = String::new();
         for node in self.tape.nodes {

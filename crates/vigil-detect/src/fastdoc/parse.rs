@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use super::simd::{self, BLOCK, block_masks};
+
 /// Containers nest at most this deep (as in `serde_json`).
 const MAX_DEPTH: usize = 128;
 
@@ -152,6 +154,10 @@ pub(crate) struct Tape {
     pub(crate) top: Vec<(u32, u64)>,
     /// Room for finding duplicate keys in a large object.
     sorted: Vec<(u64, u32)>,
+    /// Where the strings with escapes are in the input (from after the
+    /// opening quote to the closing one), in order: their text is in the
+    /// arena, unescaped.
+    pub(crate) escaped: Vec<(u32, u32)>,
 }
 
 /// The scanner over one input.
@@ -162,6 +168,8 @@ pub(crate) struct Scanner<'t, 'i, H> {
     depth: usize,
     /// Whether a string held a non-ASCII byte (so the input needs a UTF-8 check).
     pub(crate) non_ascii: bool,
+    /// Whether long strings may be scanned with AVX2.
+    avx2: bool,
 }
 
 type Result<T> = std::result::Result<T, JsonError>;
@@ -176,12 +184,17 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         tape.arena.clear();
         tape.members.clear();
         tape.top.clear();
+        tape.escaped.clear();
         Scanner {
             tape,
             input,
             hash,
             depth: 0,
             non_ascii: false,
+            #[cfg(target_arch = "x86_64")]
+            avx2: std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(not(target_arch = "x86_64"))]
+            avx2: false,
         }
     }
 
@@ -424,6 +437,30 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
     fn plain_run_inline(&mut self, from: usize) -> usize {
         let input = self.input;
         let mut i = from;
+        if let Some(block) = input
+            .get(i..i + BLOCK)
+            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
+        {
+            let (special, high) = block_masks(block);
+            if special != 0 {
+                let at = special.trailing_zeros();
+                self.non_ascii |= high & ((1u32 << at) - 1) != 0;
+                return i + at as usize;
+            }
+            self.non_ascii |= high != 0;
+            i += BLOCK;
+            // Longer than a block: the rest of the run, wider.
+            #[cfg(target_arch = "x86_64")]
+            if self.avx2 {
+                // SAFETY: AVX2 was detected when the scanner was made.
+                let (stop, found, high) = unsafe { simd::long_run_avx2(input, i) };
+                self.non_ascii |= high;
+                if found {
+                    return stop;
+                }
+                i = stop;
+            }
+        }
         while let Some(block) = input
             .get(i..i + BLOCK)
             .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
@@ -508,6 +545,9 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         };
         self.tape.arena = out;
         let end = result?;
+        self.tape
+            .escaped
+            .push((start as u32, end.saturating_sub(1) as u32));
         let len = self.tape.arena.len() - arena_start;
         Ok((
             Text {
@@ -662,63 +702,5 @@ impl Text {
         };
         let start = self.start as usize;
         source.get(start..start + len as usize).unwrap_or(&[])
-    }
-}
-
-/// The bytes [`block_masks`] reads at a time.
-const BLOCK: usize = 16;
-
-/// For each byte of `block` (bit `i` for byte `i`): whether it is a quote,
-/// backslash or control character, and whether it is above 0x7f.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn block_masks(block: &[u8; BLOCK]) -> (u32, u32) {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
-        _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is part of every x86_64 target, and the unaligned load
-    // reads exactly the 16 bytes `block` borrows.
-    unsafe {
-        let v = _mm_loadu_si128(block.as_ptr().cast());
-        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-        // Unsigned `byte <= 0x1f` as `max(byte, 0x1f) == 0x1f`.
-        let limit = _mm_set1_epi8(0x1f);
-        let control = _mm_cmpeq_epi8(_mm_max_epu8(v, limit), limit);
-        let special = _mm_or_si128(_mm_or_si128(quote, backslash), control);
-        (
-            _mm_movemask_epi8(special) as u32,
-            _mm_movemask_epi8(v) as u32,
-        )
-    }
-}
-
-/// [`block_masks`] one byte at a time, where SSE2 is not there.
-#[cfg(not(target_arch = "x86_64"))]
-fn block_masks(block: &[u8; BLOCK]) -> (u32, u32) {
-    let (mut special, mut high) = (0u32, 0u32);
-    for (i, &b) in block.iter().enumerate() {
-        special |= u32::from(b == b'"' || b == b'\\' || b < 0x20) << i;
-        high |= u32::from(b >= 0x80) << i;
-    }
-    (special, high)
-}
-
-#[cfg(test)]
-mod block_tests {
-    use proptest::prelude::*;
-
-    use super::{BLOCK, block_masks};
-
-    proptest! {
-        #[test]
-        fn block_masks_mark_each_special_and_high_byte(block in prop::array::uniform16(any::<u8>())) {
-            let (special, high) = block_masks(&block);
-            for (i, &b) in block.iter().enumerate().take(BLOCK) {
-                prop_assert_eq!(special >> i & 1 == 1, b == b'"' || b == b'\\' || b < 0x20, "byte {}", i);
-                prop_assert_eq!(high >> i & 1 == 1, b >= 0x80, "byte {}", i);
-            }
-        }
     }
 }

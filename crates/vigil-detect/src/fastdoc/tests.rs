@@ -79,6 +79,16 @@ fn assert_same(text: &[u8]) {
         );
     }
     assert_eq!(all_values(&doc), all_values(&fields));
+    // The covering text holds every value whole: the keyword prefilter
+    // rules an event out only when no literal occurs in it.
+    let mut pieces = Vec::new();
+    assert!(doc.covering_text(&mut |piece| pieces.push(piece.to_owned())));
+    for value in all_values(&doc) {
+        assert!(
+            pieces.iter().any(|p| p.contains(&value)),
+            "value {value:?} not covered by {pieces:?}"
+        );
+    }
 }
 
 #[test]

@@ -84,6 +84,42 @@ impl Scratch {
         }
         (&slots[index], bits, bufs)
     }
+
+    /// Sets the atoms of field `index` that `wake` searches for (a subset
+    /// of the route's atoms of the field: the ones that wake rules), so
+    /// that a field scanned up front for every event is searched only for
+    /// the literals that decide which rules to evaluate. The rest of its
+    /// atoms are searched by [`Self::scan_field`] if a woken rule reads the
+    /// field. When `wake` holds the same automaton as `ctx`, the field is
+    /// scanned in full at once.
+    pub(crate) fn wake_field<D: Document>(
+        &mut self,
+        index: usize,
+        name: &str,
+        wake: &Automata,
+        ctx: &Ctx<'_, D>,
+    ) {
+        let Some(wake) = wake.field(index) else {
+            return;
+        };
+        if ctx
+            .automata
+            .field(index)
+            .is_some_and(|full| std::ptr::eq(full, wake))
+        {
+            self.scan_field(index, name, ctx);
+            return;
+        }
+        let generation = self.generation;
+        self.prepare(index, name, ctx.doc);
+        let Scratch { slots, bits, .. } = self;
+        let slot = &slots[index];
+        if slot.scanned != generation {
+            for value in slot.values() {
+                wake.scan(&value.text, &value.folded, bits);
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default)]
