@@ -496,3 +496,72 @@ async fn verdicts_train_the_model_and_it_closes_what_it_is_sure_of_reversibly() 
     .unwrap();
     assert_eq!(again.model().updates, 30);
 }
+
+#[tokio::test]
+async fn growth_after_an_alarm_changed_here_or_on_another_node_keeps_both_changes() {
+    let w = world(DeskConfig::default()).await;
+    let door = |min| {
+        raise(
+            &w.store,
+            A,
+            "door-forced",
+            Severity::High,
+            EntityKind::Door,
+            "d1",
+            min,
+        )
+    };
+    let a = door(0).await;
+    let r = w.desk.triage_once().await.unwrap();
+    assert_eq!((r.raised, r.refreshed), (1, 0));
+    door(2).await;
+    let r = w.desk.triage_once().await.unwrap();
+    assert_eq!((r.raised, r.refreshed), (0, 1));
+
+    // Changed through this desk, then grown.
+    w.desk
+        .alarm_command(&op("alice"), a.id, AlarmCommand::Acknowledge)
+        .await
+        .unwrap();
+    door(3).await;
+    let r = w.desk.triage_once().await.unwrap();
+    assert_eq!((r.raised, r.refreshed), (0, 1));
+    let alarm = w.desk.alarm(&op("x"), a.id).await.unwrap();
+    assert_eq!(alarm.status, AlarmStatus::Acknowledged);
+    assert_eq!(alarm.event_count, 3);
+
+    // Changed through another node's desk over the same store, then grown:
+    // this desk's pass still succeeds and keeps the other node's change.
+    let other = vigil_desk::service::Desk::new(
+        w.store.clone(),
+        w.clock.clone(),
+        DeskConfig::default(),
+        None,
+    )
+    .await
+    .unwrap();
+    other
+        .alarm_command(
+            &op("bob"),
+            a.id,
+            AlarmCommand::TakeOver {
+                reason: "alice left the shift".into(),
+            },
+        )
+        .await
+        .unwrap();
+    door(4).await;
+    let r = w.desk.triage_once().await.unwrap();
+    assert_eq!((r.changes, r.raised, r.refreshed), (1, 0, 1));
+    let alarm = w.desk.alarm(&op("x"), a.id).await.unwrap();
+    assert_eq!(alarm.owner.as_deref(), Some("bob"));
+    assert_eq!(alarm.event_count, 4);
+    assert_eq!(alarm.last_seen, t0() + Duration::minutes(4));
+    assert_eq!(w.desk.triage_once().await.unwrap().changes, 0);
+
+    // Grown again with nobody else writing: refreshed from memory.
+    door(5).await;
+    let r = w.desk.triage_once().await.unwrap();
+    assert_eq!((r.raised, r.refreshed), (0, 1));
+    assert_eq!(w.desk.alarm(&op("x"), a.id).await.unwrap().event_count, 5);
+}

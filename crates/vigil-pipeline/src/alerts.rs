@@ -6,9 +6,11 @@ use chrono::Duration;
 use vigil_detect::Detection;
 use vigil_model::{
     Alert, AlertId, AlertStatus, EntityKind, Event, EventId, Severity, TenantId, Timestamp,
-    alert_id_for, alert_window_start,
+    alert_window_start,
 };
 use vigil_store::{AlertDetection, MAX_ALERT_ENTITIES};
+
+use crate::alert_ids::alert_id;
 
 /// The entity kinds that name what an alert is about, most specific first.
 /// A rule about a process on a host is about the host; a rule about a door
@@ -56,11 +58,25 @@ impl AlertAccumulator {
         }
     }
 
-    pub fn add(&mut self, event: &Event, fingerprint: u64, detection: &Detection) {
+    /// Adds every one of `detections` of `event`: the event is grouped
+    /// once, however many rules it matches.
+    pub fn add_all(
+        &mut self,
+        event: &Event,
+        fingerprint: u64,
+        detections: impl Iterator<Item = Detection>,
+    ) {
+        let mut group = None;
+        for detection in detections {
+            let group = group.get_or_insert_with(|| group_key(event));
+            self.add_grouped(event, fingerprint, &detection, group);
+        }
+    }
+
+    fn add_grouped(&mut self, event: &Event, fingerprint: u64, detection: &Detection, group: &str) {
         let rule = &detection.rule;
-        let group = group_key(event);
         let window_start = alert_window_start(event.observed_at, self.window);
-        let id = alert_id_for(&event.tenant, &rule.id, &group, window_start);
+        let id = alert_id(&event.tenant, &rule.id, group, window_start);
         let (entry, seen) = self.by_id.entry(id).or_insert_with(|| {
             self.order.push(id);
             let detection = AlertDetection {
@@ -72,7 +88,7 @@ impl AlertAccumulator {
                     rule_title: rule.title.clone(),
                     severity: rule.level,
                     status: AlertStatus::New,
-                    group_key: group,
+                    group_key: group.to_owned(),
                     window_start,
                     first_seen: event.observed_at,
                     last_seen: event.observed_at,

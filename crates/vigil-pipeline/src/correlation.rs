@@ -216,9 +216,7 @@ pub(crate) fn route(
     alerts: &mut AlertAccumulator,
 ) {
     let Some(batch) = correlation else {
-        for detection in detections.drain(..) {
-            alerts.add(event, fingerprint, &detection);
-        }
+        alerts.add_all(event, fingerprint, detections.drain(..));
         return;
     };
     let set = &batch.stage.set;
@@ -239,11 +237,11 @@ pub(crate) fn route(
             batch.prepared.push(prepared);
         }
     }
-    for detection in detections.drain(..) {
-        if set.generates(&detection.rule.id) {
-            alerts.add(event, fingerprint, &detection);
-        }
-    }
+    alerts.add_all(
+        event,
+        fingerprint,
+        detections.drain(..).filter(|d| set.generates(&d.rule.id)),
+    );
 }
 
 /// Feeds the batch's prepared events to the engine and adds an alert for

@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+mod alert_ids;
 mod alerts;
 mod correlation;
 mod metrics;

@@ -132,6 +132,46 @@ async fn every_alert_a_batch_creates_or_grows_reaches_the_desk_feed() {
     assert_eq!(grown[0].alert.event_count, 2);
 }
 
+#[tokio::test]
+async fn an_alert_grown_by_several_batches_is_in_the_feed_once_per_batch_as_it_is_now() {
+    let store = store();
+    let first = event(A, 1, json!({}));
+    let other = alert(A, "r2", "h", 0);
+    let mut b = batch(vec![first.clone()]);
+    b.detections = vec![
+        detection(alert_for(&first), &[(&first, fp(&first))]),
+        detection(other.clone(), &[(&first, fp(&first))]),
+    ];
+    store.commit(b).await.unwrap();
+    for n in 2..5 {
+        let e = event(A, n, json!({}));
+        let mut grow = batch(vec![e.clone()]);
+        grow.detections = vec![detection(other.clone(), &[(&e, fp(&e))])];
+        store.commit(grow).await.unwrap();
+    }
+    let changes = store.alert_changes(0, 100).await.unwrap();
+    let ids: Vec<_> = changes.iter().map(|c| c.alert.id).collect();
+    let r1 = alert_for(&first).id;
+    assert_eq!(ids, vec![r1, other.id, other.id, other.id, other.id]);
+    assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
+    // Every row of a busy alert is the alert as it is now, as a lone read
+    // of it would give.
+    for c in &changes {
+        let mut now = store
+            .alert(c.alert.id, &TenantScope::All)
+            .await
+            .unwrap()
+            .unwrap();
+        now.evidence.clear();
+        assert_eq!(c.alert, now);
+    }
+    assert_eq!(changes[4].alert.event_count, 4);
+    // A page boundary inside a busy alert's rows keeps the order.
+    let page = store.alert_changes(changes[1].seq, 2).await.unwrap();
+    let seqs: Vec<_> = page.iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, vec![changes[2].seq, changes[3].seq]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failing_batch_leaves_the_other_batches_of_its_group_durable() {
     let store = Arc::new(store());

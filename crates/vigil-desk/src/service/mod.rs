@@ -16,6 +16,7 @@ mod alarms;
 mod incidents;
 mod send;
 mod triage;
+mod triaged;
 mod workers;
 
 use std::sync::{Arc, Mutex};
@@ -66,6 +67,8 @@ struct Inner {
     mailer: Option<Mailer>,
     http: reqwest::Client,
     node: String,
+    /// The alarms triage last read or wrote (`triaged.rs`).
+    triaged: triaged::TriagedAlarms,
 }
 
 struct ModelState {
@@ -131,6 +134,7 @@ impl Desk {
                     .build()
                     .unwrap_or_default(),
                 node: format!("node-{}", hex::encode(node)),
+                triaged: Default::default(),
             }),
         })
     }
@@ -180,6 +184,9 @@ impl Desk {
         &self,
         write: DeskWrite,
     ) -> Result<vigil_store::DeskReceipt, DeskError> {
+        // Before the write: triage must not trust what it remembers of
+        // these alarms once they may have changed.
+        self.inner.triaged.forget_written(&write);
         let receipt = self.inner.store.desk_commit(write).await?;
         self.inner.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(receipt)

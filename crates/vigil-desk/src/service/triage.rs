@@ -19,12 +19,12 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use vigil_model::{Alert, Severity, TenantId, Timestamp};
-use vigil_store::{DeskWrite, RecordQuery, TenantScope};
+use vigil_store::{DeskWrite, RecordQuery, StoreError, TenantScope};
 
 use super::Desk;
 use crate::alarm::{Alarm, AlarmCommand, AlarmStatus};
 use crate::escalation::Escalation;
-use crate::record::{DeskObject, TriageCursor, audit, to_record};
+use crate::record::{DeskObject, Stored, TriageCursor, audit, from_record, to_record};
 use crate::scoring::{PriorityInput, score};
 use crate::suppression::{MaintenanceWindow, Suppression};
 use crate::{Actor, DeskError, grouping};
@@ -64,7 +64,30 @@ impl Desk {
     /// (`changes == 0` when the feed was empty).
     pub async fn triage_once(&self) -> Result<TriageReport, DeskError> {
         let now = self.now();
+        let mut trusted = Vec::new();
+        match self.triage_pass(now, true, &mut trusted).await {
+            // Someone changed an alarm triage remembered: the pass is
+            // redone from the store, as if it had read it from there.
+            Err(DeskError::Store(StoreError::Conflict { what, id, .. }))
+                if what == Alarm::KIND && trusted.contains(&id) =>
+            {
+                self.inner.triaged.forget_all();
+                self.triage_pass(now, false, &mut trusted).await
+            }
+            done => done,
+        }
+    }
+
+    /// One triage pass at `now`; with `remembered`, the alarms triage
+    /// remembers stand in for reading them (`trusted` gathers their ids).
+    async fn triage_pass(
+        &self,
+        now: Timestamp,
+        remembered: bool,
+        trusted: &mut Vec<String>,
+    ) -> Result<TriageReport, DeskError> {
         let store = &self.inner.store;
+        let triaged = &self.inner.triaged;
         let cursor = match store
             .desk_record(TriageCursor::KIND, "triage", &TenantScope::All)
             .await?
@@ -101,20 +124,38 @@ impl Desk {
         let mut rules: HashMap<TenantId, (Vec<Suppression>, Vec<MaintenanceWindow>)> =
             HashMap::new();
         let mut fresh: Vec<Alarm> = Vec::new();
+        // Alarms this pass writes: their record's place in the write, to
+        // remember them at the version the commit gives them.
+        let mut written: Vec<(usize, String, Alarm)> = Vec::new();
         let actor = Self::triage_actor();
         for id in order {
             let Some(alert) = latest.remove(&id) else {
                 continue;
             };
-            if let Some(r) = store
-                .desk_record(Alarm::KIND, &id.to_string(), &TenantScope::All)
-                .await?
-            {
-                let stored = crate::record::from_record::<Alarm>(r)?;
+            let record_id = id.to_string();
+            let known = match remembered.then(|| triaged.get(&record_id)).flatten() {
+                Some(stored) => {
+                    trusted.push(record_id.clone());
+                    Some(stored)
+                }
+                None => match store
+                    .desk_record(Alarm::KIND, &record_id, &TenantScope::All)
+                    .await?
+                {
+                    Some(r) => {
+                        let stored = from_record::<Alarm>(r)?;
+                        triaged.remember(record_id.clone(), stored.clone());
+                        Some(stored)
+                    }
+                    None => None,
+                },
+            };
+            if let Some(stored) = known {
                 let mut alarm = stored.value;
                 if alarm.event_count != alert.event_count || alarm.last_seen != alert.last_seen {
                     alarm.refresh(&alert, now);
                     write.records.push(to_record(&alarm, stored.version)?);
+                    written.push((write.records.len() - 1, record_id, alarm));
                     report.refreshed += 1;
                 }
                 continue;
@@ -137,6 +178,7 @@ impl Desk {
                 "closure": alarm.closure,
             });
             write.records.push(to_record(&alarm, 0)?);
+            written.push((write.records.len() - 1, record_id, alarm.clone()));
             write.audit.push(audit::<Alarm>(
                 &actor,
                 "raise",
@@ -175,7 +217,12 @@ impl Desk {
         };
         write.records.push(to_record(&moved, cursor.version)?);
         write.alert_feed_done = Some(last);
-        self.commit(write).await?;
+        let receipt = self.commit(write).await?;
+        for (at, record_id, value) in written {
+            if let Some(&version) = receipt.versions.get(at) {
+                triaged.remember(record_id, Stored { value, version });
+            }
+        }
         Ok(report)
     }
 

@@ -17,6 +17,8 @@
 //!   a time must do.
 //! - `audit_entries`, `audit_checkpoints`: the audit chain (`audit_log.rs`).
 
+use std::collections::HashMap;
+
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
@@ -364,17 +366,26 @@ pub(crate) fn alert_changes(
         "SELECT {ALERT_COLUMNS}, f.seq FROM desk_alert_feed f JOIN alerts a ON a.id = f.alert_id \
          WHERE f.seq > ?1 ORDER BY f.seq LIMIT ?2"
     );
-    collect(
-        conn,
-        &sql,
-        params![after, page_limit(limit) as i64],
-        |row| {
-            Ok(AlertChange {
-                seq: row.get(15)?,
-                alert: alert_from_row(row)?,
-            })
-        },
-    )
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![after, page_limit(limit) as i64])?;
+    let mut out: Vec<AlertChange> = Vec::new();
+    // A busy alert is in the feed once per batch that grew it, and every
+    // row of one statement reads the same snapshot of `alerts`: its later
+    // rows are the same alert, so it is decoded once and copied.
+    let mut first_row_of: HashMap<[u8; 16], usize> = HashMap::new();
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(15)?;
+        let key: [u8; 16] = row.get(0)?;
+        let alert = match first_row_of.get(&key).and_then(|&i| out.get(i)) {
+            Some(seen) => seen.alert.clone(),
+            None => {
+                first_row_of.insert(key, out.len());
+                alert_from_row(row)?
+            }
+        };
+        out.push(AlertChange { seq, alert });
+    }
+    Ok(out)
 }
 
 pub(crate) fn feed(
