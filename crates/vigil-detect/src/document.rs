@@ -223,6 +223,18 @@ pub(crate) fn lookup_in<'a, N: JsonNode + 'a>(
     top: impl Fn(&str) -> Option<N>,
     name: &str,
 ) -> Option<N> {
+    lookup_with_event(&top, name, || top("Event"))
+}
+
+/// [`lookup_in`], with the top object's `Event` member given by `event`
+/// (asked only when the nested Windows fallback is reached): a document
+/// that looked it up once need not look it up again for every field it
+/// lacks.
+pub(crate) fn lookup_with_event<'a, N: JsonNode + 'a>(
+    top: impl Fn(&str) -> Option<N>,
+    name: &str,
+    event: impl FnOnce() -> Option<N>,
+) -> Option<N> {
     if let Some(v) = top(name) {
         return Some(text_node(v));
     }
@@ -234,7 +246,7 @@ pub(crate) fn lookup_in<'a, N: JsonNode + 'a>(
         }
         return Some(text_node(current));
     }
-    nested_windows(top("Event")?, name)
+    nested_windows(event()?, name)
 }
 
 /// An XML element converted to JSON as `{"#text": …, "#attributes": …}`

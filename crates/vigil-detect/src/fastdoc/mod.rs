@@ -26,7 +26,7 @@ use hashbrown::HashTable;
 pub use parse::{JsonError, JsonErrorKind};
 use parse::{Kind, Node, Scanner, Tape};
 
-use crate::document::{Document, FieldValue, JsonNode, Scalar, lookup_in};
+use crate::document::{Document, FieldValue, JsonNode, Scalar, lookup_with_event};
 
 /// Reads JSON objects into [`JsonDocument`]s, reusing its buffers.
 #[derive(Debug, Default)]
@@ -125,6 +125,11 @@ impl JsonParser {
             },
             index: &self.index,
             hasher,
+            event: None,
+        };
+        let doc = JsonDocument {
+            event: doc.top("Event").map(|v| v.node),
+            ..doc
         };
         Ok((doc, end))
     }
@@ -137,6 +142,9 @@ pub struct JsonDocument<'a> {
     tape: TapeRef<'a>,
     index: &'a HashTable<u32>,
     hasher: &'a foldhash::fast::RandomState,
+    /// The top object's `Event` member (the nested Windows shape), looked
+    /// up once: every field an event lacks would look for it again.
+    event: Option<u32>,
 }
 
 /// The parsed values and the text they point into.
@@ -197,7 +205,13 @@ impl<'a> JsonDocument<'a> {
 
 impl Document for JsonDocument<'_> {
     fn field(&self, name: &str) -> Option<FieldValue<'_>> {
-        lookup_in(|key| self.top(key), name).map(FieldValue::tape)
+        let event = || {
+            self.event.map(|node| TapeValue {
+                tape: self.tape,
+                node,
+            })
+        };
+        lookup_with_event(|key| self.top(key), name, event).map(FieldValue::tape)
     }
 
     fn any_value<'s>(&'s self, visit: &mut impl FnMut(Scalar<'s>) -> bool) -> bool {
