@@ -437,30 +437,8 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
     fn plain_run_inline(&mut self, from: usize) -> usize {
         let input = self.input;
         let mut i = from;
-        if let Some(block) = input
-            .get(i..i + BLOCK)
-            .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
-        {
-            let (special, high) = block_masks(block);
-            if special != 0 {
-                let at = special.trailing_zeros();
-                self.non_ascii |= high & ((1u32 << at) - 1) != 0;
-                return i + at as usize;
-            }
-            self.non_ascii |= high != 0;
-            i += BLOCK;
-            // Longer than a block: the rest of the run, wider.
-            #[cfg(target_arch = "x86_64")]
-            if self.avx2 {
-                // SAFETY: AVX2 was detected when the scanner was made.
-                let (stop, found, high) = unsafe { simd::long_run_avx2(input, i) };
-                self.non_ascii |= high;
-                if found {
-                    return stop;
-                }
-                i = stop;
-            }
-        }
+        #[cfg(target_arch = "x86_64")]
+        let mut widened = !self.avx2;
         while let Some(block) = input
             .get(i..i + BLOCK)
             .and_then(|b| <&[u8; BLOCK]>::try_from(b).ok())
@@ -474,6 +452,18 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
             }
             self.non_ascii |= high != 0;
             i += BLOCK;
+            // Longer than a block: the rest of the run, wider, once.
+            #[cfg(target_arch = "x86_64")]
+            if !widened {
+                widened = true;
+                // SAFETY: AVX2 was detected when the scanner was made.
+                let (stop, found, high) = unsafe { simd::long_run_avx2(input, i) };
+                self.non_ascii |= high;
+                if found {
+                    return stop;
+                }
+                i = stop;
+            }
         }
         while let Some(&b) = input.get(i) {
             if b == b'"' || b == b'\\' || b < 0x20 {

@@ -175,18 +175,21 @@ fn scalar() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// An event with a value for each field of `FIELDS` that has one.
+fn event_of(values: Vec<Option<Value>>) -> Map<String, Value> {
+    FIELDS
+        .iter()
+        .zip(values)
+        .filter_map(|(f, v)| v.map(|v| ((*f).to_owned(), v)))
+        .collect()
+}
+
 pub(crate) fn event() -> impl Strategy<Value = Map<String, Value>> {
     let value = prop_oneof![
         4 => scalar(),
         1 => prop::collection::vec(scalar(), 0..3).prop_map(Value::Array),
     ];
-    prop::collection::vec(prop::option::weighted(0.8, value), 3).prop_map(|values| {
-        FIELDS
-            .iter()
-            .zip(values)
-            .filter_map(|(f, v)| v.map(|v| ((*f).to_owned(), v)))
-            .collect()
-    })
+    prop::collection::vec(prop::option::weighted(0.8, value), 3).prop_map(event_of)
 }
 
 proptest! {
@@ -253,13 +256,7 @@ fn small_event() -> impl Strategy<Value = Map<String, Value>> {
             Value::String(format!("{head}{}{tail}", middle.repeat(300 / middle.len())))
         }),
     ];
-    prop::collection::vec(prop::option::weighted(0.9, text), 3).prop_map(|values| {
-        FIELDS
-            .iter()
-            .zip(values)
-            .filter_map(|(f, v)| v.map(|v| ((*f).to_owned(), v)))
-            .collect()
-    })
+    prop::collection::vec(prop::option::weighted(0.9, text), 3).prop_map(event_of)
 }
 
 proptest! {
