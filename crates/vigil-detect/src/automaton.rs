@@ -740,7 +740,7 @@ impl IndexBuilder {
         }
         let bytes: usize = literals.iter().map(|(l, _)| l.len()).sum();
         let set = if bytes <= DFA_MAX_LITERAL_BYTES {
-            AnchoredSet::build(literals.clone(), end)
+            AnchoredSet::build(&literals, end)
         } else {
             None
         };

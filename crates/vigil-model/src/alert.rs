@@ -118,12 +118,30 @@ pub fn alert_id_for(
     window_start: Timestamp,
 ) -> AlertId {
     let mut name = Vec::with_capacity(tenant.as_str().len() + rule_id.len() + group_key.len() + 24);
+    alert_name_into(&mut name, tenant, rule_id, group_key, window_start);
+    alert_id_of_name(&name)
+}
+
+/// Appends to `out` the name [`alert_id_for`] derives the id from:
+/// length-prefixed parts, so two different alerts never share a name. A
+/// caller that remembers ids can key them by it.
+pub fn alert_name_into(
+    out: &mut Vec<u8>,
+    tenant: &TenantId,
+    rule_id: &str,
+    group_key: &str,
+    window_start: Timestamp,
+) {
     for part in [tenant.as_str(), rule_id, group_key] {
-        name.extend_from_slice(&(part.len() as u32).to_be_bytes());
-        name.extend_from_slice(part.as_bytes());
+        out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        out.extend_from_slice(part.as_bytes());
     }
-    name.extend_from_slice(&window_start.timestamp().to_be_bytes());
-    AlertId(Uuid::new_v5(&ALERT_NAMESPACE, &name))
+    out.extend_from_slice(&window_start.timestamp().to_be_bytes());
+}
+
+/// The id of the alert named `name` (made by [`alert_name_into`]).
+pub fn alert_id_of_name(name: &[u8]) -> AlertId {
+    AlertId(Uuid::new_v5(&ALERT_NAMESPACE, name))
 }
 
 #[cfg(test)]

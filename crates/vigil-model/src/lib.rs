@@ -11,7 +11,9 @@ mod ids;
 mod severity;
 mod tenant;
 
-pub use alert::{Alert, AlertStatus, alert_id_for, alert_window_start};
+pub use alert::{
+    Alert, AlertStatus, alert_id_for, alert_id_of_name, alert_name_into, alert_window_start,
+};
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock, Timestamp};
 pub use dead_letter::DeadLetter;
 pub use event::{Entity, EntityKind, Event, EventClass, Fields, SourceKind, SourceRef};

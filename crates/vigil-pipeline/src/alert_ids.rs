@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use vigil_model::{AlertId, TenantId, Timestamp, alert_id_for};
+use vigil_model::{AlertId, TenantId, Timestamp, alert_id_of_name, alert_name_into};
 
 /// Names remembered at most per thread; past this the memo starts afresh,
 /// which costs only the hashing it saved.
@@ -26,7 +26,7 @@ thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
 }
 
-/// [`alert_id_for`] of these parts, remembered by the calling thread.
+/// [`vigil_model::alert_id_for`] of these parts, remembered by the calling thread.
 pub(crate) fn alert_id(
     tenant: &TenantId,
     rule_id: &str,
@@ -35,20 +35,18 @@ pub(crate) fn alert_id(
 ) -> AlertId {
     MEMO.with(|memo| {
         let Ok(mut memo) = memo.try_borrow_mut() else {
-            return alert_id_for(tenant, rule_id, group_key, window_start);
+            let mut name = Vec::new();
+            alert_name_into(&mut name, tenant, rule_id, group_key, window_start);
+            return alert_id_of_name(&name);
         };
         let Memo { ids, key } = &mut *memo;
-        // Length-prefixed parts: two different names never make one key.
+        // Keyed by the alert's name itself: the id is a function of it.
         key.clear();
-        for part in [tenant.as_str(), rule_id, group_key] {
-            key.extend_from_slice(&(part.len() as u64).to_le_bytes());
-            key.extend_from_slice(part.as_bytes());
-        }
-        key.extend_from_slice(&window_start.timestamp().to_le_bytes());
+        alert_name_into(key, tenant, rule_id, group_key, window_start);
         if let Some(id) = ids.get(key.as_slice()) {
             return *id;
         }
-        let id = alert_id_for(tenant, rule_id, group_key, window_start);
+        let id = alert_id_of_name(key);
         if ids.len() >= MAX_REMEMBERED {
             ids.clear();
         }
@@ -66,6 +64,7 @@ fn remembered() -> usize {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use vigil_model::alert_id_for;
 
     fn at(seconds: i64) -> Timestamp {
         chrono::DateTime::from_timestamp(seconds, 0).unwrap()

@@ -45,7 +45,7 @@ impl AnchoredSet {
     /// `None` when there are none or the automaton cannot be built (only
     /// far past any rule set's size); the caller then searches them the
     /// unanchored way.
-    pub(super) fn build(literals: Vec<(Box<str>, Vec<u32>)>, end: End) -> Option<Self> {
+    pub(super) fn build(literals: &[(Box<str>, Vec<u32>)], end: End) -> Option<Self> {
         if literals.is_empty() || literals.iter().any(|(l, _)| l.is_empty()) {
             return None;
         }
@@ -62,8 +62,8 @@ impl AnchoredSet {
             dfa,
             end,
             atoms: literals
-                .into_iter()
-                .map(|(_, atoms)| atoms.into_boxed_slice())
+                .iter()
+                .map(|(_, atoms)| atoms.as_slice().into())
                 .collect(),
         })
     }
@@ -114,11 +114,11 @@ mod tests {
     use super::*;
 
     fn set(literals: &[(&str, u32)], end: End) -> AnchoredSet {
-        let literals = literals
+        let literals: Vec<(Box<str>, Vec<u32>)> = literals
             .iter()
             .map(|&(l, atom)| (Box::from(l), vec![atom]))
             .collect();
-        AnchoredSet::build(literals, end).unwrap()
+        AnchoredSet::build(&literals, end).unwrap()
     }
 
     fn found(set: &AnchoredSet, text: &str) -> Vec<u32> {

@@ -116,7 +116,7 @@ impl JsonParser {
                 }
             }
         }
-        let doc = JsonDocument {
+        let mut doc = JsonDocument {
             tape: TapeRef {
                 nodes,
                 src,
@@ -127,10 +127,7 @@ impl JsonParser {
             hasher,
             event: None,
         };
-        let doc = JsonDocument {
-            event: doc.top("Event").map(|v| v.node),
-            ..doc
-        };
+        doc.event = doc.top("Event").map(|v| v.node);
         Ok((doc, end))
     }
 }

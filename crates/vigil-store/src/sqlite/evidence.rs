@@ -184,6 +184,10 @@ mod tests {
         let pieces: Vec<_> = (0..500u64).map(|i| piece((i * 263) % 500)).collect();
         let conn = db();
         let alert = [7u8; 16];
+        let add_batch = |batch: &[(EventId, u64, Timestamp)], held, known| {
+            let mut insert = conn.prepare(INSERT_EVIDENCE).unwrap();
+            add(&conn, &mut insert, alert, batch, held, known).unwrap()
+        };
         let mut added = 0;
         let mut cutoff = None;
         let mut start = 0;
@@ -193,15 +197,7 @@ mod tests {
             }
             let end = (start + size).min(pieces.len());
             let batch = &pieces[start..end];
-            let (n, last) = add(
-                &conn,
-                &mut conn.prepare(INSERT_EVIDENCE).unwrap(),
-                alert,
-                batch,
-                added,
-                cutoff,
-            )
-            .unwrap();
+            let (n, last) = add_batch(batch, added, cutoff);
             added += n;
             cutoff = last;
             if added >= MAX_ALERT_EVIDENCE as i64 {
@@ -209,15 +205,7 @@ mod tests {
             } else {
                 assert_eq!(cutoff, None);
             }
-            let (n, last) = add(
-                &conn,
-                &mut conn.prepare(INSERT_EVIDENCE).unwrap(),
-                alert,
-                batch,
-                added,
-                cutoff,
-            )
-            .unwrap();
+            let (n, last) = add_batch(batch, added, cutoff);
             assert_eq!((n, last), (0, cutoff), "a replay adds nothing");
             assert_eq!(shown(&conn, alert), earliest(&pieces[..end]), "after {end}");
             start = end;
