@@ -22,10 +22,12 @@ use crate::sigma::matcher::{Glob, GlobToken, SlotNames};
 mod anchored;
 mod bits;
 mod finder;
+mod memo;
 
 use anchored::{AnchoredSet, End};
 pub(crate) use bits::AtomBits;
 use finder::{Finder, Occurrence};
+pub(crate) use memo::ScanMemo;
 
 /// What an atom reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -135,6 +137,7 @@ impl Builders {
             return None;
         }
         Some(FieldMatcher {
+            id: memo::next_matcher_id(),
             folded: self.folded.build(),
             cased: self.cased.build(),
         })
@@ -318,11 +321,18 @@ impl Automata {
 /// cased ones the value as it is.
 #[derive(Debug)]
 pub(crate) struct FieldMatcher {
+    /// Unique in the process: the key of its results in a [`ScanMemo`].
+    id: u64,
     folded: PatternIndex,
     cased: PatternIndex,
 }
 
 impl FieldMatcher {
+    /// The automaton's identity for [`ScanMemo`].
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     /// Sets in `bits` every atom that one value (`text`, and `folded`, its
     /// case-folded form) satisfies.
     pub(crate) fn scan(&self, text: &str, folded: &str, bits: &mut AtomBits) {

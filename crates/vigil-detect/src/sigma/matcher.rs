@@ -16,7 +16,7 @@ use super::values::{
     Cidr, CmpOp, TimePart, parse_ip, parse_number, parse_timestamp, timestamp_from_epoch,
 };
 pub(crate) use crate::automaton::FieldSlots;
-use crate::automaton::{AtomBits, Automata};
+use crate::automaton::{AtomBits, Automata, FieldMatcher, ScanMemo};
 use crate::document::{Document, FieldValue, Scalar};
 use crate::textfold::fold_into;
 
@@ -38,6 +38,8 @@ pub(crate) struct Scratch {
     /// The atoms that hold for the current event (of the fields scanned so far).
     pub(crate) bits: AtomBits,
     bufs: Bufs,
+    /// Scan results of repeated values.
+    memo: ScanMemo,
 }
 
 impl Scratch {
@@ -71,14 +73,18 @@ impl Scratch {
         let generation = self.generation;
         self.prepare(index, name, ctx.doc);
         let Scratch {
-            slots, bits, bufs, ..
+            slots,
+            bits,
+            bufs,
+            memo,
+            ..
         } = self;
         let slot = &mut slots[index];
         if slot.scanned != generation {
             slot.scanned = generation;
             if let Some(matcher) = ctx.automata.field(index) {
-                for value in slot.values() {
-                    matcher.scan(&value.text, &value.folded, bits);
+                for value in slot.values_mut() {
+                    scan_value(matcher, value, bits, memo);
                 }
             }
         }
@@ -112,13 +118,30 @@ impl Scratch {
         }
         let generation = self.generation;
         self.prepare(index, name, ctx.doc);
-        let Scratch { slots, bits, .. } = self;
-        let slot = &slots[index];
+        let Scratch {
+            slots, bits, memo, ..
+        } = self;
+        let slot = &mut slots[index];
         if slot.scanned != generation {
-            for value in slot.values() {
-                wake.scan(&value.text, &value.folded, bits);
+            for value in slot.values_mut() {
+                scan_value(wake, value, bits, memo);
             }
         }
+    }
+}
+
+/// Scans one value with `matcher`, or takes the atoms remembered for it.
+/// The value is case-folded only when it is scanned.
+fn scan_value(
+    matcher: &FieldMatcher,
+    value: &mut Prepared,
+    bits: &mut AtomBits,
+    memo: &mut ScanMemo,
+) {
+    if let Err(probe) = memo.find(matcher.id(), &value.text, bits) {
+        value.fold();
+        let Prepared { text, folded, .. } = &*value;
+        memo.scan_into(probe, text, bits, |fresh| matcher.scan(text, folded, fresh));
     }
 }
 
@@ -181,6 +204,10 @@ impl Slot {
     fn values(&self) -> &[Prepared] {
         self.values.get(..self.len).unwrap_or(&[])
     }
+
+    fn values_mut(&mut self) -> &mut [Prepared] {
+        self.values.get_mut(..self.len).unwrap_or(&mut [])
+    }
 }
 
 /// One scalar value rendered for matching.
@@ -189,8 +216,9 @@ pub(crate) struct Prepared {
     kind: Kind,
     /// The value's text.
     text: String,
-    /// The text case-folded.
+    /// The text case-folded, once [`Self::fold`] has run for this value.
     folded: String,
+    folded_ready: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -220,7 +248,17 @@ impl Prepared {
                 other.text(&mut self.text);
             }
         }
-        fold_into(&self.text, &mut self.folded);
+        self.folded_ready = false;
+    }
+
+    /// Folds the text's case into `folded`, once per value: most values
+    /// never need it (their scan result is remembered, or no rule reads
+    /// them case-insensitively).
+    fn fold(&mut self) {
+        if !self.folded_ready {
+            fold_into(&self.text, &mut self.folded);
+            self.folded_ready = true;
+        }
     }
 
     fn number(&self) -> Option<Number> {
@@ -488,10 +526,14 @@ fn field_ref_holds<D: Document>(
     let Some(other) = doc.field(&test.field) else {
         return false;
     };
+    let mine_folded;
     let mine = if test.cased {
         value.text.as_str()
-    } else {
+    } else if value.folded_ready {
         value.folded.as_str()
+    } else {
+        mine_folded = super::values::fold(&value.text);
+        mine_folded.as_str()
     };
     other.any_scalar(&mut |o| {
         let theirs = if test.cased {

@@ -1,0 +1,190 @@
+//! Remembering what a field automaton found in a value.
+//!
+//! Most fields of an event stream repeat their values from event to event
+//! (the same process images, call traces, registry keys, providers): in the
+//! Security-Datasets events, a call trace is one of a few hundred strings
+//! seen thousands of times. A scan is a pure function of the automaton and
+//! the value, so its result — the atoms the value satisfies — is kept and
+//! reused, and a repeated value costs a hash and a comparison instead of
+//! folding its case and running every literal search over it.
+//!
+//! The table is direct-mapped and bounded (entries and their length), so
+//! memory does not grow with the input, and a value that collides or is
+//! never repeated costs one insertion.
+
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::AtomBits;
+
+/// How many results are kept (a power of two).
+const ENTRIES: usize = 4096;
+
+/// Values longer than this are scanned every time: long values (rendered
+/// module context, script blocks) are seldom repeated, and copying them
+/// into the table would cost more than it saves.
+pub(crate) const MEMO_MAX_LEN: usize = 1024;
+
+/// A process-wide identity for an automaton, so that a remembered result
+/// is never taken for another automaton's (automata are built and dropped
+/// as route caches start over, and an address can be reused).
+pub(crate) fn next_matcher_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+#[derive(Debug, Default)]
+struct Entry {
+    /// 0 when empty (ids start at 1).
+    matcher: u64,
+    hash: u64,
+    text: String,
+    atoms: Vec<u32>,
+}
+
+/// Scan results by automaton and value; see the module documentation.
+#[derive(Debug, Default)]
+pub(crate) struct ScanMemo {
+    /// Allocated on first use.
+    entries: Vec<Entry>,
+    /// Where a scan being remembered sets its atoms.
+    fresh: AtomBits,
+    hasher: foldhash::fast::RandomState,
+}
+
+/// Where a value not found in the memo goes once scanned.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Probe {
+    matcher: u64,
+    hash: u64,
+}
+
+impl ScanMemo {
+    /// Sets the remembered atoms of `text` under `matcher` in `bits` and
+    /// returns `None`; or, if the value is not remembered, where to
+    /// remember it ([`Self::scan_into`]). Long values get no probe.
+    pub(crate) fn find(
+        &mut self,
+        matcher: u64,
+        text: &str,
+        bits: &mut AtomBits,
+    ) -> Result<(), Option<Probe>> {
+        if text.len() > MEMO_MAX_LEN {
+            return Err(None);
+        }
+        if self.entries.is_empty() {
+            self.entries.resize_with(ENTRIES, Entry::default);
+        }
+        let hash =
+            self.hasher.hash_one(text.as_bytes()) ^ matcher.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let entry = &self.entries[hash as usize & (ENTRIES - 1)];
+        if entry.matcher == matcher && entry.hash == hash && entry.text == text {
+            for &atom in &entry.atoms {
+                bits.set(atom);
+            }
+            return Ok(());
+        }
+        Err(Some(Probe { matcher, hash }))
+    }
+
+    /// Runs `scan` (which sets the atoms `text` satisfies), setting them in
+    /// `bits` and, with a probe, remembering them for `text`.
+    pub(crate) fn scan_into(
+        &mut self,
+        probe: Option<Probe>,
+        text: &str,
+        bits: &mut AtomBits,
+        scan: impl FnOnce(&mut AtomBits),
+    ) {
+        let Some(probe) = probe else {
+            scan(bits);
+            return;
+        };
+        // The scan goes to a bit set of its own: atoms already set in
+        // `bits` by other values would not be reported as found.
+        self.fresh.reset(0);
+        scan(&mut self.fresh);
+        let found = self.fresh.found();
+        for &atom in found {
+            bits.set(atom);
+        }
+        let Some(entry) = self.entries.get_mut(probe.hash as usize & (ENTRIES - 1)) else {
+            return;
+        };
+        entry.matcher = probe.matcher;
+        entry.hash = probe.hash;
+        entry.text.clear();
+        entry.text.push_str(text);
+        entry.atoms.clear();
+        entry.atoms.extend_from_slice(found);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_counting(memo: &mut ScanMemo, matcher: u64, text: &str, scans: &mut u32) -> Vec<u32> {
+        let mut bits = AtomBits::default();
+        bits.reset(64);
+        if let Err(probe) = memo.find(matcher, text, &mut bits) {
+            memo.scan_into(probe, text, &mut bits, |b| {
+                *scans += 1;
+                // A stand-in automaton: atom = each distinct byte of the text mod 64.
+                for byte in text.bytes() {
+                    b.set(u32::from(byte) % 64);
+                }
+            });
+        }
+        let mut atoms = bits.found().to_vec();
+        atoms.sort_unstable();
+        atoms
+    }
+
+    #[test]
+    fn a_repeated_value_is_answered_from_memory_with_the_same_atoms() {
+        let mut memo = ScanMemo::default();
+        let mut scans = 0;
+        let first = scan_counting(&mut memo, 1, "C:\\Windows\\x.exe", &mut scans);
+        let again = scan_counting(&mut memo, 1, "C:\\Windows\\x.exe", &mut scans);
+        assert_eq!(first, again);
+        assert_eq!(scans, 1);
+    }
+
+    #[test]
+    fn another_automaton_or_value_is_scanned() {
+        let mut memo = ScanMemo::default();
+        let mut scans = 0;
+        scan_counting(&mut memo, 1, "abc", &mut scans);
+        scan_counting(&mut memo, 2, "abc", &mut scans);
+        scan_counting(&mut memo, 1, "abd", &mut scans);
+        assert_eq!(scans, 3);
+    }
+
+    #[test]
+    fn long_values_are_always_scanned() {
+        let mut memo = ScanMemo::default();
+        let mut scans = 0;
+        let long = "x".repeat(MEMO_MAX_LEN + 1);
+        scan_counting(&mut memo, 1, &long, &mut scans);
+        scan_counting(&mut memo, 1, &long, &mut scans);
+        assert_eq!(scans, 2);
+    }
+
+    #[test]
+    fn atoms_already_set_by_another_value_are_still_remembered() {
+        let mut memo = ScanMemo::default();
+        let mut bits = AtomBits::default();
+        bits.reset(64);
+        bits.set(u32::from(b'a') % 64);
+        if let Err(probe) = memo.find(1, "a", &mut bits) {
+            memo.scan_into(probe, "a", &mut bits, |b| b.set(u32::from(b'a') % 64));
+        }
+        let mut scans = 0;
+        assert_eq!(
+            scan_counting(&mut memo, 1, "a", &mut scans),
+            vec![u32::from(b'a') % 64]
+        );
+        assert_eq!(scans, 0);
+    }
+}
