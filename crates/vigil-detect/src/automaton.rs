@@ -22,11 +22,15 @@ use crate::sigma::matcher::{Glob, GlobToken, SlotNames};
 mod anchored;
 mod bits;
 mod finder;
+mod joined;
+mod lines;
 mod memo;
 
 use anchored::{AnchoredSet, End};
 pub(crate) use bits::AtomBits;
 use finder::{Finder, Occurrence};
+pub(crate) use joined::Joined;
+use joined::SEPARATOR;
 pub(crate) use memo::ScanMemo;
 
 /// What an atom reads.
@@ -341,67 +345,6 @@ impl FieldMatcher {
     }
 }
 
-/// What joins the values of an event for one keyword scan. A literal
-/// without it cannot match across two values.
-const SEPARATOR: char = '\0';
-
-/// Every value of an event, joined for one scan.
-#[derive(Debug, Default)]
-pub(crate) struct Joined {
-    text: String,
-    /// Where each value starts and ends in `text`.
-    bounds: Vec<(usize, usize)>,
-}
-
-impl Joined {
-    /// Empties the buffer, keeping its room.
-    pub(crate) fn clear(&mut self) {
-        self.text.clear();
-        self.bounds.clear();
-    }
-
-    /// Appends one value.
-    pub(crate) fn push(&mut self, value: &str) {
-        if !self.bounds.is_empty() {
-            self.text.push(SEPARATOR);
-        }
-        let start = self.text.len();
-        self.text.push_str(value);
-        self.bounds.push((start, self.text.len()));
-    }
-
-    /// Fills this with the values of `source`, case-folded (`buf` is room
-    /// for folding one value).
-    pub(crate) fn fold_from(&mut self, source: &Joined, buf: &mut String) {
-        self.clear();
-        if source.text.is_ascii() {
-            // Folding keeps every length, so the bounds stay.
-            self.text.push_str(&source.text);
-            self.text.make_ascii_lowercase();
-            self.bounds.extend_from_slice(&source.bounds);
-        } else {
-            for value in source.values() {
-                crate::textfold::fold_into(value, buf);
-                self.push(buf);
-            }
-        }
-    }
-
-    fn values(&self) -> impl Iterator<Item = &str> {
-        self.bounds.iter().filter_map(|&(s, e)| self.text.get(s..e))
-    }
-
-    /// The value holding the byte range `start..end`, if one does.
-    fn value_at(&self, start: usize, end: usize) -> Option<(usize, usize)> {
-        let i = self
-            .bounds
-            .partition_point(|&(s, _)| s <= start)
-            .checked_sub(1)?;
-        let (s, e) = *self.bounds.get(i)?;
-        (end <= e).then_some((s, e))
-    }
-}
-
 /// The keyword atoms of some rules: searched over every value of an event.
 #[derive(Debug)]
 pub(crate) struct KeywordMatcher {
@@ -483,10 +426,20 @@ struct PatternIndex {
     prefixes: Option<AnchoredSet>,
     /// Suffix atoms, walked from the end of each value (field atoms only).
     suffixes: Option<AnchoredSet>,
+    /// Whether no literal holds a line break: then the occurrences in a
+    /// value are those in its lines (see [`lines`]).
+    by_lines: bool,
 }
 
 impl PatternIndex {
     fn scan(&self, text: &str, bits: &mut AtomBits) {
+        self.scan_whole(text, bits);
+        self.scan_occurrences(text, bits);
+    }
+
+    /// The atoms that depend on the value as a whole: every atom but those
+    /// set by a literal occurring in it.
+    fn scan_whole(&self, text: &str, bits: &mut AtomBits) {
         for &atom in &self.any {
             bits.set(atom);
         }
@@ -508,6 +461,10 @@ impl PatternIndex {
         if let Some(suffixes) = &self.suffixes {
             suffixes.scan(text, bits);
         }
+    }
+
+    /// The atoms set by the literals occurring in `text`.
+    fn scan_occurrences(&self, text: &str, bits: &mut AtomBits) {
         let len = text.len();
         self.occurrences(text, |found| {
             let Some(hits) = self.hits.get(found.pattern) else {
@@ -713,7 +670,9 @@ impl IndexBuilder {
                 }
             }
         };
+        let by_lines = !self.literals.iter().any(|l| l.contains('\n'));
         PatternIndex {
+            by_lines,
             exact_max_len: self.exact.keys().map(|k| k.len()).max().unwrap_or(0),
             finder,
             any: self.any.into_boxed_slice(),

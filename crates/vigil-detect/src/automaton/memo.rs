@@ -20,10 +20,15 @@ use super::AtomBits;
 /// How many results are kept (a power of two).
 const ENTRIES: usize = 4096;
 
-/// Values longer than this are scanned every time: long values (rendered
-/// module context, script blocks) are seldom repeated, and copying them
-/// into the table would cost more than it saves.
+/// Values longer than this are not remembered whole: long values
+/// (rendered module context, script blocks) are seldom repeated whole, and
+/// are remembered line by line instead (see [`super::lines`]).
 pub(crate) const MEMO_MAX_LEN: usize = 1024;
+
+/// Lines of long values longer than this are scanned every time. Lines
+/// this long (encoded commands) do repeat; with [`ENTRIES`], the table
+/// holds at most 32 MB of text.
+pub(crate) const MEMO_MAX_LINE: usize = 8 * 1024;
 
 /// A process-wide identity for an automaton, so that a remembered result
 /// is never taken for another automaton's (automata are built and dropped
@@ -69,22 +74,11 @@ impl ScanMemo {
         text: &str,
         bits: &mut AtomBits,
     ) -> Result<(), Option<Probe>> {
-        if text.len() > MEMO_MAX_LEN {
-            return Err(None);
+        let atoms = self.lookup(matcher, text, MEMO_MAX_LEN)?;
+        for &atom in atoms {
+            bits.set(atom);
         }
-        if self.entries.is_empty() {
-            self.entries.resize_with(ENTRIES, Entry::default);
-        }
-        let hash =
-            self.hasher.hash_one(text.as_bytes()) ^ matcher.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let entry = &self.entries[hash as usize & (ENTRIES - 1)];
-        if entry.matcher == matcher && entry.hash == hash && entry.text == text {
-            for &atom in &entry.atoms {
-                bits.set(atom);
-            }
-            return Ok(());
-        }
-        Err(Some(Probe { matcher, hash }))
+        Ok(())
     }
 
     /// Runs `scan` (which sets the atoms `text` satisfies), setting them in
@@ -100,23 +94,60 @@ impl ScanMemo {
             scan(bits);
             return;
         };
-        // The scan goes to a bit set of its own: atoms already set in
-        // `bits` by other values would not be reported as found.
+        for &atom in self.record(Some(probe), text, scan) {
+            bits.set(atom);
+        }
+    }
+
+    /// The numbers remembered for `text` (of up to `max_len` bytes) under
+    /// `key`; or, if there are none, where to remember them
+    /// ([`Self::record`]).
+    pub(crate) fn lookup(
+        &mut self,
+        key: u64,
+        text: &str,
+        max_len: usize,
+    ) -> Result<&[u32], Option<Probe>> {
+        if text.len() > max_len {
+            return Err(None);
+        }
+        if self.entries.is_empty() {
+            self.entries.resize_with(ENTRIES, Entry::default);
+        }
+        let hash = self.hasher.hash_one(text.as_bytes()) ^ key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let index = hash as usize & (ENTRIES - 1);
+        let entry = &self.entries[index];
+        if entry.matcher == key && entry.hash == hash && entry.text == text {
+            return Ok(&self.entries[index].atoms);
+        }
+        Err(Some(Probe { matcher: key, hash }))
+    }
+
+    /// Runs `scan`, which sets numbers (atoms) in a bit set of its own —
+    /// numbers already set elsewhere must still be reported — and returns
+    /// them, remembered for `text` where there is a probe.
+    pub(crate) fn record(
+        &mut self,
+        probe: Option<Probe>,
+        text: &str,
+        scan: impl FnOnce(&mut AtomBits),
+    ) -> &[u32] {
         self.fresh.reset(0);
         scan(&mut self.fresh);
         let found = self.fresh.found();
-        for &atom in found {
-            bits.set(atom);
-        }
-        let Some(entry) = self.entries.get_mut(probe.hash as usize & (ENTRIES - 1)) else {
-            return;
+        let Some(entry) = probe.and_then(|p| {
+            let entry = self.entries.get_mut(p.hash as usize & (ENTRIES - 1))?;
+            entry.matcher = p.matcher;
+            entry.hash = p.hash;
+            Some(entry)
+        }) else {
+            return found;
         };
-        entry.matcher = probe.matcher;
-        entry.hash = probe.hash;
         entry.text.clear();
         entry.text.push_str(text);
         entry.atoms.clear();
         entry.atoms.extend_from_slice(found);
+        &entry.atoms
     }
 }
 

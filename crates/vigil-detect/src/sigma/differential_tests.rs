@@ -216,9 +216,10 @@ proptest! {
 }
 
 /// A one-selection rule over a tiny alphabet, so that the literals of rules
-/// compiled together often sit inside one another.
+/// compiled together often sit inside one another (and some hold a line
+/// break, which keeps long values from being scanned line by line).
 fn small_rule() -> impl Strategy<Value = String> {
-    let value = prop::collection::vec(prop::sample::select(vec!["a", "b", "A", "*"]), 1..4)
+    let value = prop::collection::vec(prop::sample::select(vec!["a", "b", "A", "*", "\n"]), 1..4)
         .prop_map(|parts| parts.concat());
     (
         prop::sample::select(FIELDS.to_vec()),
@@ -234,7 +235,11 @@ fn small_rule() -> impl Strategy<Value = String> {
         prop::collection::vec(value, 1..3),
     )
         .prop_map(|(field, modifier, values)| {
-            let values: Vec<String> = values.iter().map(|v| quote(v)).collect();
+            // Double-quoted, so that a line break is one.
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| format!("\"{}\"", v.replace('\n', "\\n")))
+                .collect();
             format!(
                 "logsource:\n    product: test\ndetection:\n    sel:\n        {field}{modifier}: [{}]\n    condition: sel\n",
                 values.join(", ")
@@ -243,17 +248,18 @@ fn small_rule() -> impl Strategy<Value = String> {
 }
 
 /// An event whose values are strings over the same tiny alphabet: mostly
-/// short, some long enough for the long-value scan.
+/// short, some longer than the values whose scans are remembered whole
+/// (so scanned line by line, lines remembered).
 fn small_event() -> impl Strategy<Value = Map<String, Value>> {
     let piece = |max| {
-        prop::collection::vec(prop::sample::select(vec!['a', 'b', 'A', 'B']), 0..max)
+        prop::collection::vec(prop::sample::select(vec!['a', 'b', 'A', 'B', '\n']), 0..max)
             .prop_map(|chars| chars.into_iter().collect::<String>())
     };
     let text = prop_oneof![
         3 => piece(6).prop_map(Value::String),
         1 => (piece(6), piece(5), piece(6)).prop_map(|(head, middle, tail)| {
             let middle = if middle.is_empty() { "B".to_owned() } else { middle };
-            Value::String(format!("{head}{}{tail}", middle.repeat(300 / middle.len())))
+            Value::String(format!("{head}{}{tail}", middle.repeat(1100 / middle.len())))
         }),
     ];
     prop::collection::vec(prop::option::weighted(0.9, text), 3).prop_map(event_of)

@@ -138,10 +138,19 @@ fn scan_value(
     bits: &mut AtomBits,
     memo: &mut ScanMemo,
 ) {
-    if let Err(probe) = memo.find(matcher.id(), &value.text, bits) {
-        value.fold();
-        let Prepared { text, folded, .. } = &*value;
-        memo.scan_into(probe, text, bits, |fresh| matcher.scan(text, folded, fresh));
+    match memo.find(matcher.id(), &value.text, bits) {
+        Ok(()) => {}
+        Err(Some(probe)) => {
+            value.fold();
+            let Prepared { text, folded, .. } = &*value;
+            memo.scan_into(Some(probe), text, bits, |fresh| {
+                matcher.scan(text, folded, fresh);
+            });
+        }
+        Err(None) => {
+            value.fold();
+            matcher.scan_long(&value.text, &value.folded, bits, memo);
+        }
     }
 }
 
