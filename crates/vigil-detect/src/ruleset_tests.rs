@@ -152,6 +152,56 @@ fn keywords_search_every_value() {
     assert!(!hits(&set, json!({"a": "OabVirtualDirectory"})));
 }
 
+/// Whether `set` detects in the JSON `text` read as hunting reads it
+/// (whose covering text the keyword check searches).
+fn hits_json(set: &RuleSet, text: &str) -> bool {
+    let mut parser = crate::JsonParser::new();
+    let doc = parser.parse(text.as_bytes()).expect("test JSON");
+    let source = EventLogSource::derive(&doc, "test", EventClass::Other);
+    let mut out = Vec::new();
+    set.detect_document(&doc, &source, &mut out);
+    !out.is_empty()
+}
+
+#[test]
+fn keyword_rules_over_parsed_json_see_long_multiline_and_escaped_values() {
+    let set = rule("    keywords:\n        - 'event::clear'\n    condition: keywords\n");
+    let filler = "x".repeat(100);
+    let with = json!({
+        "Message": format!("{filler}\nline {filler} Event::Clear {filler}\n\"{filler}\""),
+        "Other": filler,
+    })
+    .to_string();
+    let without =
+        json!({"Message": format!("{filler}\nline {filler} Event::Other\n{filler}")}).to_string();
+    // Again: nothing remembered from one event may change the next answer.
+    for _ in 0..3 {
+        assert!(hits_json(&set, &with));
+        assert!(!hits_json(&set, &without));
+    }
+    // Literals holding a quote or a line break (escaped in the input).
+    let set = rule("    keywords:\n        - 'say \"hi'\n    condition: keywords\n");
+    for _ in 0..2 {
+        assert!(hits_json(
+            &set,
+            &json!({"M": format!("{filler} say \"hi {filler}")}).to_string()
+        ));
+        assert!(!hits_json(
+            &set,
+            &json!({"M": format!("{filler} say hi {filler}")}).to_string()
+        ));
+    }
+    let set = rule("    keywords:\n        - \"a\\nb\"\n    condition: keywords\n");
+    assert!(hits_json(
+        &set,
+        &json!({"M": format!("{filler}a\nb{filler}")}).to_string()
+    ));
+    assert!(!hits_json(
+        &set,
+        &json!({"M": format!("{filler}a\n\nb{filler}")}).to_string()
+    ));
+}
+
 #[test]
 fn wildcards_and_escapes() {
     let set = rule("    s:\n        Image: 'prog?.exe'\n    condition: s\n");
