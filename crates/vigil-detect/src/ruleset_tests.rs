@@ -30,10 +30,14 @@ fn rule_with(detection: &str, options: &LoadOptions) -> RuleSet {
 }
 
 fn hits(set: &RuleSet, event: Value) -> bool {
-    let doc = fields(event);
-    let source = EventLogSource::derive(&doc, "test", EventClass::Other);
+    detects(set, &fields(event))
+}
+
+/// Whether some rule of `set` detects in `doc`.
+fn detects<D: Document>(set: &RuleSet, doc: &D) -> bool {
+    let source = EventLogSource::derive(doc, "test", EventClass::Other);
     let mut out = Vec::new();
-    set.detect_document(&doc, &source, &mut out);
+    set.detect_document(doc, &source, &mut out);
     !out.is_empty()
 }
 
@@ -152,54 +156,33 @@ fn keywords_search_every_value() {
     assert!(!hits(&set, json!({"a": "OabVirtualDirectory"})));
 }
 
-/// Whether `set` detects in the JSON `text` read as hunting reads it
-/// (whose covering text the keyword check searches).
-fn hits_json(set: &RuleSet, text: &str) -> bool {
+/// Whether `set` detects in `event` written as JSON and read back as
+/// hunting reads it (whose covering text the keyword check searches).
+fn hits_json(set: &RuleSet, event: Value) -> bool {
+    let text = event.to_string();
     let mut parser = crate::JsonParser::new();
     let doc = parser.parse(text.as_bytes()).expect("test JSON");
-    let source = EventLogSource::derive(&doc, "test", EventClass::Other);
-    let mut out = Vec::new();
-    set.detect_document(&doc, &source, &mut out);
-    !out.is_empty()
+    detects(set, &doc)
 }
 
 #[test]
 fn keyword_rules_over_parsed_json_see_long_multiline_and_escaped_values() {
     let set = rule("    keywords:\n        - 'event::clear'\n    condition: keywords\n");
-    let filler = "x".repeat(100);
-    let with = json!({
-        "Message": format!("{filler}\nline {filler} Event::Clear {filler}\n\"{filler}\""),
-        "Other": filler,
-    })
-    .to_string();
-    let without =
-        json!({"Message": format!("{filler}\nline {filler} Event::Other\n{filler}")}).to_string();
+    let x = "x".repeat(100);
     // Again: nothing remembered from one event may change the next answer.
     for _ in 0..3 {
-        assert!(hits_json(&set, &with));
-        assert!(!hits_json(&set, &without));
+        let message = format!("{x}\nline {x} Event::Clear {x}\n\"{x}\"");
+        assert!(hits_json(&set, json!({"Message": message, "Other": x})));
+        let message = format!("{x}\nline {x} Event::Other\n{x}");
+        assert!(!hits_json(&set, json!({ "Message": message })));
     }
     // Literals holding a quote or a line break (escaped in the input).
     let set = rule("    keywords:\n        - 'say \"hi'\n    condition: keywords\n");
-    for _ in 0..2 {
-        assert!(hits_json(
-            &set,
-            &json!({"M": format!("{filler} say \"hi {filler}")}).to_string()
-        ));
-        assert!(!hits_json(
-            &set,
-            &json!({"M": format!("{filler} say hi {filler}")}).to_string()
-        ));
-    }
+    assert!(hits_json(&set, json!({"M": format!("{x} say \"hi {x}")})));
+    assert!(!hits_json(&set, json!({"M": format!("{x} say hi {x}")})));
     let set = rule("    keywords:\n        - \"a\\nb\"\n    condition: keywords\n");
-    assert!(hits_json(
-        &set,
-        &json!({"M": format!("{filler}a\nb{filler}")}).to_string()
-    ));
-    assert!(!hits_json(
-        &set,
-        &json!({"M": format!("{filler}a\n\nb{filler}")}).to_string()
-    ));
+    assert!(hits_json(&set, json!({"M": format!("{x}a\nb{x}")})));
+    assert!(!hits_json(&set, json!({"M": format!("{x}a\n\nb{x}")})));
 }
 
 #[test]
