@@ -31,7 +31,7 @@ pub(crate) use bits::AtomBits;
 use finder::{Finder, Occurrence};
 pub(crate) use joined::Joined;
 use joined::SEPARATOR;
-pub(crate) use memo::ScanMemo;
+pub(crate) use memo::{MEMO_MAX_LEN, ScanMemo};
 
 /// What an atom reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -467,30 +467,49 @@ impl PatternIndex {
     fn scan_occurrences(&self, text: &str, bits: &mut AtomBits) {
         let len = text.len();
         self.occurrences(text, |found| {
-            let Some(hits) = self.hits.get(found.pattern) else {
-                return;
-            };
-            for hit in hits {
-                match *hit {
-                    Hit::Contains(atom) => bits.set(atom),
-                    Hit::Prefix(atom) => {
-                        if found.start == 0 {
-                            bits.set(atom);
-                        }
+            self.occurred(
+                found.pattern,
+                found.start == 0,
+                found.end == len,
+                text,
+                bits,
+            );
+        });
+    }
+
+    /// Sets the atoms of an occurrence of literal `pattern` in the value
+    /// `text`; `at_start` and `at_end`: whether it starts or ends the value.
+    fn occurred(
+        &self,
+        pattern: usize,
+        at_start: bool,
+        at_end: bool,
+        text: &str,
+        bits: &mut AtomBits,
+    ) {
+        let Some(hits) = self.hits.get(pattern) else {
+            return;
+        };
+        for hit in hits {
+            match *hit {
+                Hit::Contains(atom) => bits.set(atom),
+                Hit::Prefix(atom) => {
+                    if at_start {
+                        bits.set(atom);
                     }
-                    Hit::Suffix(atom) => {
-                        if found.end == len {
-                            bits.set(atom);
-                        }
+                }
+                Hit::Suffix(atom) => {
+                    if at_end {
+                        bits.set(atom);
                     }
-                    Hit::Glob(atom, glob) => {
-                        if !bits.get(atom) && self.globs[glob as usize].matches(text) {
-                            bits.set(atom);
-                        }
+                }
+                Hit::Glob(atom, glob) => {
+                    if !bits.get(atom) && self.globs[glob as usize].matches(text) {
+                        bits.set(atom);
                     }
                 }
             }
-        });
+        }
     }
 
     /// Calls `each` with every occurrence of every literal in `text`: with

@@ -11,7 +11,7 @@
 //! at its start or end (for prefixes and suffixes of the whole value).
 
 use super::memo::{MEMO_MAX_LINE, ScanMemo};
-use super::{AtomBits, FieldMatcher, Hit, PatternIndex};
+use super::{AtomBits, FieldMatcher, PatternIndex};
 
 /// Line memo keys are the automaton's id with one of these bits set, apart
 /// from whole-value keys (ids are counted from 1 and never reach them).
@@ -54,8 +54,17 @@ impl PatternIndex {
                 Ok(codes) => codes,
                 Err(probe) => memo.record(probe, line, |fresh| self.line_codes(line, fresh)),
             };
+            // A prefix holds only at the start of the first line, a suffix
+            // only at the end of the last.
             for &code in codes {
-                self.apply_line_code(code, first, last, text, bits);
+                let (pattern, at_start, at_end) = (code >> 2, code & 2 != 0, code & 1 != 0);
+                self.occurred(
+                    pattern as usize,
+                    first && at_start,
+                    last && at_end,
+                    text,
+                    bits,
+                );
             }
         }
     }
@@ -70,36 +79,6 @@ impl PatternIndex {
                 found.end == line.len(),
             ));
         });
-    }
-
-    /// Sets the atoms of one remembered literal occurrence of a line of
-    /// `text`: a prefix only at the start of the first line, a suffix only
-    /// at the end of the last, a general pattern if the whole value fits it.
-    fn apply_line_code(&self, code: u32, first: bool, last: bool, text: &str, bits: &mut AtomBits) {
-        let (pattern, at_start, at_end) = (code >> 2, code & 2 != 0, code & 1 != 0);
-        let Some(hits) = self.hits.get(pattern as usize) else {
-            return;
-        };
-        for hit in hits {
-            match *hit {
-                Hit::Contains(atom) => bits.set(atom),
-                Hit::Prefix(atom) => {
-                    if first && at_start {
-                        bits.set(atom);
-                    }
-                }
-                Hit::Suffix(atom) => {
-                    if last && at_end {
-                        bits.set(atom);
-                    }
-                }
-                Hit::Glob(atom, glob) => {
-                    if !bits.get(atom) && self.globs[glob as usize].matches(text) {
-                        bits.set(atom);
-                    }
-                }
-            }
-        }
     }
 }
 

@@ -16,7 +16,7 @@ use super::values::{
     Cidr, CmpOp, TimePart, parse_ip, parse_number, parse_timestamp, timestamp_from_epoch,
 };
 pub(crate) use crate::automaton::FieldSlots;
-use crate::automaton::{AtomBits, Automata, FieldMatcher, ScanMemo};
+use crate::automaton::{AtomBits, Automata, FieldMatcher, MEMO_MAX_LEN, ScanMemo};
 use crate::document::{Document, FieldValue, Scalar};
 use crate::textfold::fold_into;
 
@@ -138,19 +138,22 @@ fn scan_value(
     bits: &mut AtomBits,
     memo: &mut ScanMemo,
 ) {
-    match memo.find(matcher.id(), &value.text, bits) {
-        Ok(()) => {}
+    let atoms = match memo.lookup(matcher.id(), &value.text, MEMO_MAX_LEN) {
+        Ok(atoms) => atoms,
         Err(Some(probe)) => {
             value.fold();
             let Prepared { text, folded, .. } = &*value;
-            memo.scan_into(Some(probe), text, bits, |fresh| {
-                matcher.scan(text, folded, fresh);
-            });
+            memo.record(Some(probe), text, |fresh| matcher.scan(text, folded, fresh))
         }
+        // Too long to be remembered whole.
         Err(None) => {
             value.fold();
             matcher.scan_long(&value.text, &value.folded, bits, memo);
+            return;
         }
+    };
+    for &atom in atoms {
+        bits.set(atom);
     }
 }
 
