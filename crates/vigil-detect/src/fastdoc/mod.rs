@@ -1,6 +1,6 @@
 //! A fast event document for hunting over files: one JSON object read
 //! into a flat table of values, strings left in the input unless they hold
-//! escapes, and the top-level keys hashed for lookup.
+//! escapes, and the top-level keys hashed for lookup when there are many.
 //!
 //! It answers [`Document`] exactly as the `serde_json` map of the same
 //! text would (same field lookup, same values, the last of duplicate keys),
@@ -24,15 +24,22 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 
 pub use parse::{JsonError, JsonErrorKind};
-use parse::{Kind, Node, Scanner, Tape};
+use parse::{Kind, Node, Scanner, Tape, key_print};
 
 use crate::document::{Document, FieldValue, JsonNode, Scalar, lookup_with_event};
+
+/// A top object with more members than this is indexed by key hash; one
+/// with fewer is searched from its last member back. An event has some 30
+/// members and is asked for a dozen fields: hashing and indexing every key
+/// cost more than comparing the lengths of a few dozen (4 % of a hunt).
+const INDEX_FROM: usize = 64;
 
 /// Reads JSON objects into [`JsonDocument`]s, reusing its buffers.
 #[derive(Debug, Default)]
 pub struct JsonParser {
     tape: Tape,
-    /// The top object's live members, by key.
+    /// The top object's live members, by key (when it has more than
+    /// [`INDEX_FROM`]).
     index: HashTable<u32>,
     hasher: foldhash::fast::RandomState,
 }
@@ -87,6 +94,7 @@ impl JsonParser {
         let Tape {
             nodes,
             top,
+            top_prints,
             arena,
             escaped,
             ..
@@ -99,8 +107,10 @@ impl JsonParser {
         // messages are most of an event's bytes).
         let arena = unsafe { std::str::from_utf8_unchecked(arena) };
         self.index.clear();
-        for &(node, hash) in top.iter() {
+        let indexed = top.len() > INDEX_FROM;
+        for &node in top.iter().filter(|_| indexed) {
             let key = nodes[node as usize].key.resolve(src, arena);
+            let hash = hasher.hash_one(key.as_bytes());
             let existing = self.index.find_mut(hash, |&other| {
                 nodes[other as usize].key.resolve(src, arena) == key
             });
@@ -123,7 +133,9 @@ impl JsonParser {
                 arena,
                 escaped,
             },
-            index: &self.index,
+            members: top,
+            member_prints: top_prints,
+            index: indexed.then_some(&self.index),
             hasher,
             event: None,
         };
@@ -137,7 +149,13 @@ impl JsonParser {
 #[derive(Debug, Clone, Copy)]
 pub struct JsonDocument<'a> {
     tape: TapeRef<'a>,
-    index: &'a HashTable<u32>,
+    /// The top object's members, in order, duplicates included.
+    members: &'a [u32],
+    /// Their keys' prints (see [`key_print`]).
+    member_prints: &'a [u32],
+    /// The live ones by key, for a large object; a small one's members
+    /// are searched, and its duplicates found, as they are needed.
+    index: Option<&'a HashTable<u32>>,
     hasher: &'a foldhash::fast::RandomState,
     /// The top object's `Event` member (the nested Windows shape), looked
     /// up once: every field an event lacks would look for it again.
@@ -154,6 +172,25 @@ pub(crate) struct TapeRef<'a> {
     escaped: &'a [(u32, u32)],
 }
 
+/// The position of the last `print` in `prints`. Eight at a time from the
+/// end (the compiler makes each eight one vector compare): a lookup of a
+/// field the event lacks passes every member.
+fn last_print(prints: &[u32], print: u32) -> Option<usize> {
+    let mut chunks = prints.rchunks_exact(8);
+    let mut end = prints.len();
+    for chunk in &mut chunks {
+        let hits = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |hits, (i, &p)| hits | u32::from(p == print) << i);
+        end -= 8;
+        if hits != 0 {
+            return Some(end + 31 - hits.leading_zeros() as usize);
+        }
+    }
+    chunks.remainder().iter().rposition(|&p| p == print)
+}
+
 /// One value of a [`JsonDocument`].
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TapeValue<'a> {
@@ -164,15 +201,52 @@ pub(crate) struct TapeValue<'a> {
 impl<'a> JsonDocument<'a> {
     /// The top-level member `key`, as written (no nested lookup).
     fn top(&self, key: &str) -> Option<TapeValue<'a>> {
-        let hash = self.hasher.hash_one(key.as_bytes());
         let tape = self.tape;
-        self.index
-            .find(hash, |&n| {
-                tape.nodes
-                    .get(n as usize)
-                    .is_some_and(|node| node.key.resolve(tape.src, tape.arena) == key)
+        let is_key = |&n: &u32| {
+            tape.nodes
+                .get(n as usize)
+                .is_some_and(|node| node.key.resolve(tape.src, tape.arena) == key)
+        };
+        let node = match self.index {
+            Some(index) => index.find(self.hasher.hash_one(key.as_bytes()), is_key),
+            // The last member of a key is the live one.
+            None => {
+                let print = key_print(key.as_bytes());
+                let mut before = self.member_prints.len();
+                loop {
+                    let at = last_print(self.member_prints.get(..before)?, print)?;
+                    let node = self.members.get(at)?;
+                    if is_key(node) {
+                        break Some(node);
+                    }
+                    before = at;
+                }
+            }
+        };
+        node.map(|&node| TapeValue { tape, node })
+    }
+
+    /// The top-level members that a later one with the same key hides, in
+    /// a small object (a large one's were marked when indexed). Only a
+    /// visit of every value (keyword rules) needs them.
+    fn hidden_members(&self) -> Vec<u32> {
+        if self.index.is_some() {
+            return Vec::new();
+        }
+        let tape = self.tape;
+        let key = |n: u32| {
+            tape.nodes
+                .get(n as usize)
+                .map_or("", |node| node.key.resolve(tape.src, tape.arena))
+        };
+        let members = self.members;
+        (0..members.len())
+            .filter(|&at| {
+                let mine = key(members[at]);
+                members[at + 1..].iter().any(|&later| key(later) == mine)
             })
-            .map(|&node| TapeValue { tape, node })
+            .map(|at| members[at])
+            .collect()
     }
 
     /// The length of the object's text in bytes.
@@ -214,9 +288,10 @@ impl Document for JsonDocument<'_> {
     fn any_value<'s>(&'s self, visit: &mut impl FnMut(Scalar<'s>) -> bool) -> bool {
         // Every node in order, skipping the subtrees of shadowed members.
         let nodes = self.tape.nodes;
+        let hidden = self.hidden_members();
         let mut i = 1;
         while let Some(node) = nodes.get(i) {
-            if node.shadowed {
+            if node.shadowed || hidden.contains(&(i as u32)) {
                 i = node.end(i).max(i + 1);
                 continue;
             }

@@ -148,10 +148,12 @@ pub(crate) struct Tape {
     pub(crate) nodes: Vec<Node>,
     /// Unescaped strings; UTF-8 once the input is known to be.
     pub(crate) arena: Vec<u8>,
-    /// Direct members of the objects being scanned: (node, hash of key).
-    members: Vec<(u32, u64)>,
-    /// The members of the top object, in order: (node, hash of key).
-    pub(crate) top: Vec<(u32, u64)>,
+    /// Direct members of the objects being scanned.
+    members: Vec<u32>,
+    /// The members of the top object, in order.
+    pub(crate) top: Vec<u32>,
+    /// The [`key_print`] of each of them.
+    pub(crate) top_prints: Vec<u32>,
     /// Room for finding duplicate keys in a large object.
     sorted: Vec<(u64, u32)>,
     /// Where the strings with escapes are in the input (from after the
@@ -184,6 +186,7 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         tape.arena.clear();
         tape.members.clear();
         tape.top.clear();
+        tape.top_prints.clear();
         tape.escaped.clear();
         Scanner {
             tape,
@@ -288,13 +291,6 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
                 }
                 let key_start = pos + 1;
                 let (member_key, after_key) = self.string(key_start)?;
-                // Only the top object's keys are hashed here (for its
-                // index); a large nested object hashes its own when closed.
-                let hash = if top {
-                    (self.hash)(member_key.resolve_bytes(self.input, &self.tape.arena))
-                } else {
-                    0
-                };
                 pos = self.skip_ws(after_key);
                 match self.input.get(pos) {
                     None => return Err(error(pos, JsonErrorKind::Incomplete)),
@@ -303,7 +299,7 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
                 }
                 pos = self.skip_ws(pos + 1);
                 let member = self.tape.nodes.len() as u32;
-                self.tape.members.push((member, hash));
+                self.tape.members.push(member);
                 pos = self.value(pos, member_key, false)?;
                 pos = self.skip_ws(pos);
                 match self.input.get(pos) {
@@ -331,8 +327,15 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
     fn close_members(&mut self, first: usize, top: bool) {
         let tape = &mut *self.tape;
         if top {
-            tape.top
-                .extend_from_slice(tape.members.get(first..).unwrap_or(&[]));
+            let members = tape.members.get(first..).unwrap_or(&[]);
+            tape.top.extend_from_slice(members);
+            tape.top_prints.extend(members.iter().map(|&node| {
+                key_print(
+                    tape.nodes[node as usize]
+                        .key
+                        .resolve_bytes(self.input, &tape.arena),
+                )
+            }));
             tape.members.truncate(first);
             return;
         }
@@ -358,11 +361,12 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         };
         sorted.clear();
         if members.len() <= 16 {
-            sorted.extend(members.iter().map(|&(node, hash)| (hash, node)));
+            // Few members: every pair is compared, keys unhashed.
+            sorted.extend(members.iter().map(|&node| (0, node)));
             mark(&sorted);
         } else {
             let arena = &tape.arena;
-            sorted.extend(members.iter().map(|&(node, _)| {
+            sorted.extend(members.iter().map(|&node| {
                 let key = tape.nodes[node as usize]
                     .key
                     .resolve_bytes(self.input, arena);
@@ -684,6 +688,15 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         self.push(key, kind);
         Ok(pos)
     }
+}
+
+/// A cheap summary of a key: its length and first and last bytes. Keys
+/// with different prints differ; a lookup compares whole keys only where
+/// the prints agree.
+pub(crate) fn key_print(key: &[u8]) -> u32 {
+    let first = key.first().map_or(0, |&b| u32::from(b));
+    let last = key.last().map_or(0, |&b| u32::from(b));
+    (key.len() as u32) << 16 | first << 8 | last
 }
 
 impl Text {

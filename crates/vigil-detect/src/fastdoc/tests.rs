@@ -110,6 +110,13 @@ fn the_last_of_duplicate_keys_wins_at_every_depth() {
     assert_same(format!(r#"{{"o":{{{many}"end":1}},{many}"end":2}}"#).as_bytes());
     // Escaped and plain spellings of one key are the same key.
     assert_same(br#"{"ab":1,"a\u0062":2}"#);
+    // Keys of one length, first and last byte (the same print), and a top
+    // object large enough to be indexed by hash rather than searched.
+    assert_same(br#"{"kab":1,"kbb":2,"kab":[3],"kcb":{"kab":4}}"#);
+    let large: String = (0..150)
+        .map(|i| format!(r#""k{}":[{i}],"#, i % 90))
+        .collect();
+    assert_same(format!(r#"{{{large}"k3":"last"}}"#).as_bytes());
 }
 
 #[test]
