@@ -25,6 +25,7 @@ use hashbrown::HashTable;
 
 pub use parse::{JsonError, JsonErrorKind};
 use parse::{Kind, Node, Scanner, Tape, key_print};
+use simd::last_print;
 
 use crate::document::{Document, FieldValue, JsonNode, Scalar, lookup_with_event};
 
@@ -170,25 +171,6 @@ pub(crate) struct TapeRef<'a> {
     arena: &'a str,
     /// Spans of `src` whose text is in `arena`, unescaped.
     escaped: &'a [(u32, u32)],
-}
-
-/// The position of the last `print` in `prints`. Eight at a time from the
-/// end (the compiler makes each eight one vector compare): a lookup of a
-/// field the event lacks passes every member.
-fn last_print(prints: &[u32], print: u32) -> Option<usize> {
-    let mut chunks = prints.rchunks_exact(8);
-    let mut end = prints.len();
-    for chunk in &mut chunks {
-        let hits = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |hits, (i, &p)| hits | u32::from(p == print) << i);
-        end -= 8;
-        if hits != 0 {
-            return Some(end + 31 - hits.leading_zeros() as usize);
-        }
-    }
-    chunks.remainder().iter().rposition(|&p| p == print)
 }
 
 /// One value of a [`JsonDocument`].
