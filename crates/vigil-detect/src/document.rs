@@ -47,10 +47,19 @@ impl<'a> Scalar<'a> {
         };
         match self {
             Scalar::Str(s) => return s,
-            Scalar::Int(i) => render(format_args!("{i}")),
-            Scalar::UInt(u) => render(format_args!("{u}")),
+            Scalar::Int(i) => {
+                buf.clear();
+                buf.push_str(itoa::Buffer::new().format(*i));
+            }
+            Scalar::UInt(u) => {
+                buf.clear();
+                buf.push_str(itoa::Buffer::new().format(*u));
+            }
             Scalar::Float(f) => render(format_args!("{f}")),
-            Scalar::Bool(b) => render(format_args!("{b}")),
+            Scalar::Bool(b) => {
+                buf.clear();
+                buf.push_str(if *b { "true" } else { "false" });
+            }
         }
         buf.as_str()
     }
