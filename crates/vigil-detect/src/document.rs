@@ -39,28 +39,28 @@ impl<'a> Scalar<'a> {
     where
         'a: 's,
     {
-        use std::fmt::Write as _;
-        let mut render = |args: std::fmt::Arguments<'_>| {
-            buf.clear();
-            // Writing to a String cannot fail.
-            let _ = buf.write_fmt(args);
-        };
-        match self {
+        let mut digits = itoa::Buffer::new();
+        let text = match self {
             Scalar::Str(s) => return s,
-            Scalar::Int(i) => {
-                buf.clear();
-                buf.push_str(itoa::Buffer::new().format(*i));
-            }
-            Scalar::UInt(u) => {
-                buf.clear();
-                buf.push_str(itoa::Buffer::new().format(*u));
-            }
-            Scalar::Float(f) => render(format_args!("{f}")),
+            Scalar::Int(i) => digits.format(*i),
+            Scalar::UInt(u) => digits.format(*u),
             Scalar::Bool(b) => {
-                buf.clear();
-                buf.push_str(if *b { "true" } else { "false" });
+                if *b {
+                    "true"
+                } else {
+                    "false"
+                }
             }
-        }
+            Scalar::Float(f) => {
+                use std::fmt::Write as _;
+                buf.clear();
+                // Writing to a String cannot fail.
+                let _ = write!(buf, "{f}");
+                return buf.as_str();
+            }
+        };
+        buf.clear();
+        buf.push_str(text);
         buf.as_str()
     }
 

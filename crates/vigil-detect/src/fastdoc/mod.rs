@@ -111,7 +111,8 @@ impl JsonParser {
         let arena = unsafe { std::str::from_utf8_unchecked(arena) };
         self.index.clear();
         let indexed = top.len() > INDEX_FROM;
-        for &node in top.iter().filter(|_| indexed) {
+        let to_index: &[u32] = if indexed { top } else { &[] };
+        for &node in to_index {
             let key = nodes[node as usize].key.resolve(src, arena);
             let hash = hasher.hash_one(key.as_bytes());
             let existing = self.index.find_mut(hash, |&other| {
