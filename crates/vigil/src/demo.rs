@@ -41,6 +41,10 @@ pub struct DemoArgs {
     /// Address of the HTTP API.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Address of the SIA DC-09 receiver for real diallers (TCP and UDP;
+    /// port 0 picks a free one, printed at start).
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    dc09_listen: SocketAddr,
     /// Use this provider administrator token instead of generating one.
     #[arg(long, env = "VIGIL_ADMIN_TOKEN")]
     admin_token: Option<String>,
@@ -87,7 +91,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let admin_token = args.admin_token.clone().unwrap_or_else(new_token);
     let (resolved, ingest_tokens, viewer_tokens) =
-        demo_setup(&world, &admin_token, args.mqtt.as_deref());
+        demo_setup(&world, &admin_token, args.mqtt.as_deref(), args.dc09_listen);
     let (detector, correlations) = crate::rules::load_engine(true, &args.rules, &[])?;
     // The simulated clock runs fast: what is minutes of lateness to a real
     // source is seconds here, so the demo allows an hour.
@@ -191,6 +195,7 @@ fn demo_setup(
     world: &World,
     admin_token: &str,
     mqtt: Option<&str>,
+    dc09_listen: SocketAddr,
 ) -> (Resolved, IngestTokens, BTreeMap<String, String>) {
     let mut resolved = Resolved {
         tenants: Vec::new(),
@@ -239,7 +244,7 @@ fn demo_setup(
         }
     }
     resolved.estate = crate::demo_estate::setups(world, mqtt);
-    for (setup, estate) in crate::demo_estate::dialler_sources(world) {
+    for (setup, estate) in crate::demo_estate::dialler_sources(world, dc09_listen) {
         resolved.estate.insert(setup.binding.id.clone(), estate);
         resolved.sources.push(setup);
     }
@@ -294,9 +299,17 @@ fn print_banner(
             out.push_str(&format!("  {:<24} {how}\n", binding.id.as_str()));
         }
     }
+    // The receiver's bound addresses, which differ from `--dc09-listen`
+    // when it asks for port 0.
+    let dialler_addrs: Vec<String> = node
+        .syslog_addrs
+        .iter()
+        .filter(|(id, _)| id.as_str().contains("-dialler-"))
+        .map(|(_, (kind, addr))| format!("{} {addr}", kind.as_str()))
+        .collect();
     out.push_str(&format!(
-        "\nAlarm panels: a SIA DC-09 receiver for real diallers on {} (TCP and UDP), tenant {}:\n  account {} in clear, account {} with AES-128 key {}\n",
-        crate::demo_estate::DIALLER_ADDR,
+        "\nAlarm panels: a SIA DC-09 receiver for real diallers ({}), tenant {}:\n  account {} in clear, account {} with AES-128 key {}\n",
+        dialler_addrs.join(", "),
         world.tenants.first().map(|t| t.tenant.id.to_string()).unwrap_or_default(),
         crate::demo_estate::DIALLER_PLAIN_ACCOUNT,
         crate::demo_estate::DIALLER_AES_ACCOUNT,

@@ -28,8 +28,6 @@ use vigil_store::PersonRecord;
 use crate::config::SourceSetup;
 use crate::estate::{EstateSetup, EstateSetups};
 
-/// Where real diallers reach the demo's receiver.
-pub const DIALLER_ADDR: &str = "127.0.0.1:9000";
 /// The demo's plain account for real diallers.
 pub const DIALLER_PLAIN_ACCOUNT: &str = "9000";
 /// The demo's encrypted account for real diallers.
@@ -139,16 +137,13 @@ pub fn panel_sender(tenant: &TenantId, account: &str) -> Dc09Sender {
     }
 }
 
-/// The receiver on 127.0.0.1:9000 for real diallers, TCP and UDP: northgate's
-/// first site, accounts 9000 (plain) and 9001 (AES-128).
-pub fn dialler_sources(world: &World) -> Vec<(SourceSetup, EstateSetup)> {
+/// The receiver on `addr` (`--dc09-listen`) for real diallers, TCP and UDP:
+/// northgate's first site, accounts 9000 (plain) and 9001 (AES-128).
+pub fn dialler_sources(world: &World, addr: SocketAddr) -> Vec<(SourceSetup, EstateSetup)> {
     let Some(tw) = world.tenants.first() else {
         return Vec::new();
     };
     let site: Option<SiteId> = tw.sites.first().map(|s| s.id.clone());
-    let addr: SocketAddr = DIALLER_ADDR
-        .parse()
-        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 9000)));
     let receiver = || {
         let mut plain = PanelAccount::new(DIALLER_PLAIN_ACCOUNT);
         plain.site = site.clone();

@@ -1,5 +1,7 @@
 //! End to end: `vigil ingest` on files and `vigil rules check` on a folder.
 
+mod common;
+
 use std::io::Write;
 use std::process::Command;
 
@@ -47,12 +49,13 @@ fn ingest_imports_gzip_json_lines_with_a_summary_and_replays_converge() {
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     std::fs::write(dir.path().join("rules/dump.yml"), RULE).unwrap();
     let lines = concat!(
-        r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"ws1","CommandLine":"x.exe sekurlsa::logonpasswords","@timestamp":"2026-11-26T10:00:00Z"}"#,
+        r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"ws1","CommandLine":"x.exe sekurlsa::logonpasswords","@timestamp":"@DAY@T10:00:00Z"}"#,
         "\n",
-        r#"{"Channel":"Security","EventID":4624,"Hostname":"ws1","TargetUserName":"ann","@timestamp":"2026-11-26T10:00:01Z"}"#,
+        r#"{"Channel":"Security","EventID":4624,"Hostname":"ws1","TargetUserName":"ann","@timestamp":"@DAY@T10:00:01Z"}"#,
         "\n",
         "this line is not json\n",
-    );
+    )
+    .replace("@DAY@", &common::day());
     let file = std::fs::File::create(dir.path().join("events.jsonl.gz")).unwrap();
     let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
     gz.write_all(lines.as_bytes()).unwrap();

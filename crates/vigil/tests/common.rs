@@ -112,3 +112,12 @@ pub fn sha256_hex(token: &str) -> String {
         .trim()
         .to_owned()
 }
+
+/// Yesterday's UTC date (`YYYY-MM-DD`), for events a test sends: recent
+/// enough for every window that reads "the last days" and for retention,
+/// and every time of that day is already past, on whatever day the suite runs.
+pub fn day() -> String {
+    (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string()
+}

@@ -15,6 +15,7 @@
 mod common;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -133,17 +134,55 @@ struct Fixture {
     base: String,
     http: reqwest::Client,
     driver: Option<WebDriver>,
+    /// Chromium's profile folder, inside `_dir`: it names this fixture's
+    /// browser processes.
+    profile: PathBuf,
     name: &'static str,
 }
 
 impl Drop for Fixture {
     fn drop(&mut self) {
         // A test that failed never reached `finish`; dropping the driver
-        // ends its browser session (thirtyfour quits it synchronously) while
-        // chromedriver is still there to close Chromium.
+        // asks chromedriver to close Chromium, but a panicking test may not
+        // give that request time to finish. So the whole process group
+        // chromedriver leads is killed, and then anything still using this
+        // fixture's browser profile (a Chromium helper that left the group).
         drop(self.driver.take());
+        let group = format!("-{}", self.chromedriver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.chromedriver.kill();
         let _ = self.chromedriver.wait();
+        kill_processes_using(&self.profile);
+    }
+}
+
+/// Kills every process whose command line names `profile` (Chromium's
+/// `--user-data-dir`), so no browser outlives its test.
+fn kill_processes_using(profile: &Path) {
+    let needle = profile.to_string_lossy().into_owned();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in procs.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        if String::from_utf8_lossy(&cmdline).contains(&needle) {
+            let _ = Command::new("kill")
+                .args(["-KILL", pid])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
 }
 
@@ -181,8 +220,11 @@ impl Fixture {
             .to_owned();
 
         let port = free_port();
+        // Its own process group, so that the fixture can end chromedriver
+        // and the browsers it started together.
         let chromedriver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -202,6 +244,7 @@ impl Fixture {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let profile = dir.path().join("chromium-profile");
         let mut fixture = Fixture {
             _dir: dir,
             vigil,
@@ -210,6 +253,7 @@ impl Fixture {
             base,
             http,
             driver: None,
+            profile,
             name,
         };
         fixture.driver = Some(fixture.new_browser().await);
@@ -232,6 +276,8 @@ impl Fixture {
         ] {
             caps.add_arg(arg).unwrap();
         }
+        caps.add_arg(&format!("--user-data-dir={}", self.profile.display()))
+            .unwrap();
         caps.set_base_capability("goog:loggingPrefs", json!({ "browser": "ALL" }))
             .unwrap();
         WebDriver::new(&self.driver_url, caps)
@@ -377,7 +423,7 @@ fn dumping_event(host: &str) -> Value {
         "Image": "C:\\Temp\\m.exe",
         "CommandLine": "m.exe sekurlsa::logonpasswords exit",
         "User": format!("{host}\\svc"),
-        "@timestamp": "2026-11-26T10:00:00.000Z",
+        "@timestamp": format!("{}T10:00:00.000Z", common::day()),
     })
 }
 
@@ -584,7 +630,7 @@ async fn the_site_view_shows_a_door_opening() {
 
     f.ingest(
         ACCESS_A,
-        json!({"time": "2026-11-26T10:00:00Z", "action": "door_opened", "door": "D-1", "zone": "lobby"}),
+        json!({"time": format!("{}T10:00:00Z", common::day()), "action": "door_opened", "door": "D-1", "zone": "lobby"}),
     )
     .await;
     // The page polls the plan every 2 seconds.

@@ -111,7 +111,8 @@ fn ingest(base: &str, lines: &[&str]) -> Value {
 
 fn event(time: &str, action: &str) -> String {
     format!(
-        r#"{{"time":"2026-11-26T{time}Z","class":"physical_access","action":"{action}","door":"dh1-east","badge":"b-{time}"}}"#
+        r#"{{"time":"{day}T{time}Z","class":"physical_access","action":"{action}","door":"dh1-east","badge":"b-{time}"}}"#,
+        day = common::day()
     )
 }
 

@@ -26,6 +26,8 @@ fn demo_raises_the_alerts_its_attack_stories_call_for() {
             "7",
             "--listen",
             "127.0.0.1:0",
+            "--dc09-listen",
+            "127.0.0.1:0",
             "--admin-token",
             ADMIN,
             "--data",

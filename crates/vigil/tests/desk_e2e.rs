@@ -109,7 +109,8 @@ fn the_cli_lists_acknowledges_and_audits_alarms_of_a_running_server() {
     let url = format!("http://{addr}");
     let http = Client::new();
 
-    let body = r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"ws-17","Image":"C:\\Temp\\m.exe","CommandLine":"m.exe sekurlsa::logonpasswords exit","@timestamp":"2026-11-26T10:00:00.000Z"}"#;
+    let body = r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"ws-17","Image":"C:\\Temp\\m.exe","CommandLine":"m.exe sekurlsa::logonpasswords exit","@timestamp":"@DAY@T10:00:00.000Z"}"#
+        .replace("@DAY@", &common::day());
     let resp = http
         .post(format!("{url}/api/v1/ingest"))
         .bearer_auth(INGEST)

@@ -128,7 +128,8 @@ fn get(base: &str, path: &str) -> Value {
 
 fn access(time: &str, action: &str, extra: &str) -> String {
     format!(
-        r#"{{"time":"2026-11-27T{time}Z","class":"physical_access","action":"{action}","door":"lon1-d1","reader":"r-1","zone":"lon1-hall-1"{extra}}}"#
+        r#"{{"time":"{day}T{time}Z","class":"physical_access","action":"{action}","door":"lon1-d1","reader":"r-1","zone":"lon1-hall-1"{extra}}}"#,
+        day = common::day()
     )
 }
 
@@ -259,12 +260,13 @@ fn diallers_and_access_control_reach_the_queue_with_their_people() {
     };
     let outcome = post_access(
         &[
-            r#"{"time":"2026-11-27T09:10:00Z","event":"Access Denied - Card Expired","door":"lon1-d1","reader":"r-1","badge":"1001"}"#,
-            r#"{"time":"2026-11-27T09:10:05Z","action":"door_held_open","door":"lon1-d1"}"#,
-            r#"{"time":"2026-11-27T09:10:06Z","action":"Firmware update","door":"lon1-d1"}"#,
-            r#"{"time":"2026-11-27T09:10:07Z","event":"Reader Offline","reader":"r-1","door":"lon1-d1"}"#,
+            r#"{"time":"@DAY@T09:10:00Z","event":"Access Denied - Card Expired","door":"lon1-d1","reader":"r-1","badge":"1001"}"#,
+            r#"{"time":"@DAY@T09:10:05Z","action":"door_held_open","door":"lon1-d1"}"#,
+            r#"{"time":"@DAY@T09:10:06Z","action":"Firmware update","door":"lon1-d1"}"#,
+            r#"{"time":"@DAY@T09:10:07Z","event":"Reader Offline","reader":"r-1","door":"lon1-d1"}"#,
         ]
-        .join("\n"),
+        .join("\n")
+        .replace("@DAY@", &common::day()),
     );
     assert_eq!(outcome["accepted"], 3, "{outcome}");
     assert_eq!(outcome["rejected"][0]["line"], 3, "{outcome}");

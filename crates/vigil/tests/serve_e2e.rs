@@ -226,15 +226,16 @@ fn serve_ingests_syslog_and_http_detects_and_scopes_by_tenant() {
 
     // 3. NDJSON over HTTP: one good line, one malformed, and a tenant claim that is ignored.
     let body = concat!(
-        r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"ws-17","tenant":"beta","Image":"C:\\Temp\\m.exe","CommandLine":"m.exe sekurlsa::logonpasswords exit","@timestamp":"2026-11-26T10:00:00.000Z"}"#,
+        r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"ws-17","tenant":"beta","Image":"C:\\Temp\\m.exe","CommandLine":"m.exe sekurlsa::logonpasswords exit","@timestamp":"@DAY@T10:00:00.000Z"}"#,
         "\n",
         "{not json at all\n",
-    );
+    )
+    .replace("@DAY@", &common::day());
     let resp = api
         .http
         .post(format!("{}/api/v1/ingest", api.base))
         .bearer_auth(INGEST_A)
-        .body(body)
+        .body(body.clone())
         .send()
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
