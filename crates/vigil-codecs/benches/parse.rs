@@ -2,17 +2,17 @@
 //! Security-Datasets through `normalize` to an `Event`; plus the JSON parser
 //! comparison behind the choice of serde_json (see `src/ndjson.rs`).
 //!
-//! `cargo bench -p vigil-sources --bench parse`
+//! `cargo bench -p vigil-codecs --bench parse`
 
 use std::hint::black_box;
 use std::io::Read;
 use std::path::Path;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use vigil_model::{EventId, Fields, SourceBinding, SourceId, SourceKind, TenantId, Timestamp};
-use vigil_sources::{
+use vigil_codecs::{
     FrameDecoder, decode_message, ndjson_lines, normalize, parse_cef, parse_syslog,
 };
+use vigil_model::{EventId, Fields, SourceBinding, SourceId, SourceKind, TenantId, Timestamp};
 
 const RFC5424: &[u8] = br#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"] An application event log entry with some text in it"#;
 const RFC3164: &[u8] = b"<86>Jan  5 08:00:01 web01 sshd[2114]: Accepted publickey for deploy from 10.0.0.5 port 51234 ssh2";

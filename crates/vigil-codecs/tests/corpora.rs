@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use vigil_codecs::{
+    DEFAULT_MAX_LINE_BYTES, JsonLinesReader, LineErrorKind, normalize, parse_object,
+};
 use vigil_model::{
     EntityKind, Event, EventClass, EventId, Fields, SourceBinding, SourceId, SourceKind, TenantId,
     Timestamp,
-};
-use vigil_sources::{
-    DEFAULT_MAX_LINE_BYTES, JsonLinesReader, LineErrorKind, normalize, parse_object,
 };
 
 fn corpus(relative: &str) -> Option<PathBuf> {

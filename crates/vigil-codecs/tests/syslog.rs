@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
+use vigil_codecs::syslog::{Found, SyslogError, SyslogFormat, SyslogMessage, parse_syslog};
 use vigil_model::Timestamp;
-use vigil_sources::syslog::{Found, SyslogError, SyslogFormat, SyslogMessage, parse_syslog};
 
 fn utc(s: &str) -> Timestamp {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

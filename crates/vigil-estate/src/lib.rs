@@ -1,27 +1,17 @@
-//! Vigil's physical estate: the protocols that alarm panels, building
-//! sensors, cameras and access-control systems speak, turned into Vigil
-//! events; the supervision of every device that should keep reporting; the
-//! people register those events resolve to; and the converged rules that
-//! span them.
+//! Vigil's physical estate as a domain: the supervision of every device
+//! that should keep reporting, alarm panels' events in Vigil's terms
+//! whatever protocol brought them ([`panel_event`]), the people register
+//! events resolve to, and the converged rules that span doors, cameras,
+//! panels, sensors and IT.
 //!
-//! Pure protocol and domain logic sits in modules with byte-exact tests
-//! ([`dc09::frame`], [`dc09::receiver`], [`supervision`], [`sparkplug`],
-//! [`onvif`], [`sensors`], [`access`], [`people`]); I/O sits at the edges
-//! (the DC-09 TCP/UDP listeners, the MQTT subscriber, the ONVIF push
-//! endpoint and PullPoint client, the supervision ticker). Every listener
-//! acknowledges its source only after [`vigil_pipeline::Pipeline::ingest`]
-//! has made the events durable.
+//! The protocols that bring the estate's events (SIA DC-09, MQTT and
+//! Sparkplug B, ONVIF, access-control systems) are sources, each in its
+//! own folder of `vigil-sources`; they report what they hear to
+//! [`supervision`] here.
 
 #![warn(missing_docs)]
 
-pub mod access;
-pub mod alarm;
-pub mod config;
 pub mod converged;
-pub mod dc09;
-pub mod mqtt;
-pub mod onvif;
+pub mod panel_event;
 pub mod people;
-pub mod sensors;
-pub mod sparkplug;
 pub mod supervision;

@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde_json::Value;
+use vigil_ingest::{PeopleRegister, Pipeline};
 use vigil_model::TenantId;
-use vigil_pipeline::{PeopleRegister, Pipeline};
 use vigil_store::{EstateStore, PersonRecord, PersonStatus, TenantScope};
 
 /// What was wrong with an HR export, and where.

@@ -113,8 +113,7 @@ pub(crate) fn process_with(
             origin,
         } => {
             work.origin = origin;
-            let mut lines =
-                vigil_sources::ndjson_lines(&body, vigil_sources::DEFAULT_MAX_LINE_BYTES);
+            let mut lines = vigil_codecs::ndjson_lines(&body, vigil_codecs::DEFAULT_MAX_LINE_BYTES);
             while let Some((number, raw, parsed)) = lines.next_with_raw() {
                 let number = first_line + number as usize - 1;
                 match parsed {
@@ -127,7 +126,7 @@ pub(crate) fn process_with(
         Payload::Syslog { frames, broken } => {
             work.unit = "frame";
             for (index, frame) in frames.iter().enumerate() {
-                match vigil_sources::decode_message(frame, received_at) {
+                match vigil_codecs::decode_message(frame, received_at) {
                     Ok(fields) => work.accept(fields, frame, false),
                     Err(e) => work.reject(index + 1, frame, e.to_string()),
                 }
@@ -182,7 +181,7 @@ impl Work<'_> {
     /// instead of serialising the fields again.
     fn accept(&mut self, fields: Fields, raw: &[u8], raw_is_fields_json: bool) {
         let id = EventId::new_at(self.received_at, rand::random());
-        let mut event = vigil_sources::normalize(self.binding, fields, self.received_at, id);
+        let mut event = vigil_codecs::normalize(self.binding, fields, self.received_at, id);
         let enriched = self.people.enrich(&mut event);
         // Enriched fields are no longer the source's line.
         let raw_is_fields_json = raw_is_fields_json && !enriched;

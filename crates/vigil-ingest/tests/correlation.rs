@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use vigil_correlate::{CorrelationSet, EngineConfig};
 use vigil_detect::{LoadOptions, RuleSet};
+use vigil_ingest::{CorrelationStage, Payload, Pipeline, PipelineConfig};
 use vigil_model::{ManualClock, SourceBinding, SourceId, SourceKind, Tenant, TenantId};
-use vigil_pipeline::{CorrelationStage, Payload, Pipeline, PipelineConfig};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{AlertQuery, CorrelationStateStore, LocalBus, Store, TenantScope};
 

@@ -66,47 +66,147 @@ pub struct SourceRef {
     pub device: Option<String>,
 }
 
-/// How an event reached Vigil.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    /// NDJSON posted to the HTTP ingest endpoint.
-    Http,
-    /// Syslog over UDP.
-    SyslogUdp,
-    /// Syslog over TCP.
-    SyslogTcp,
-    /// A JSON-lines file imported with `vigil ingest`.
-    File,
-    /// SIA DC-09 alarm-panel frames over TCP.
-    Dc09Tcp,
-    /// SIA DC-09 alarm-panel frames over UDP.
-    Dc09Udp,
-    /// Sensor readings from an MQTT broker (plain JSON or Sparkplug B).
-    Mqtt,
-    /// ONVIF event notifications pushed by cameras over HTTP.
-    OnvifPush,
-    /// ONVIF events pulled from cameras (PullPoint subscriptions).
-    OnvifPull,
-}
+/// How an event reached Vigil: the kind of the source it came through
+/// (`http`, `syslog_tcp`, `dc09_udp`, …), as configuration names it.
+///
+/// Open rather than an enum, so that adding a source is one folder and one
+/// line of registration: a source type registers its kinds at start
+/// ([`SourceKind::register`]); the built-in kinds are always known. Only
+/// known kinds deserialize, so a stored event never names a kind this
+/// binary does not run.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceKind(&'static str);
 
+// The constants keep the names they had as enum variants, so that matching
+// on a kind reads as it did.
+#[allow(non_upper_case_globals)]
 impl SourceKind {
+    /// NDJSON posted to the HTTP ingest endpoint.
+    pub const Http: SourceKind = SourceKind("http");
+    /// Syslog over UDP.
+    pub const SyslogUdp: SourceKind = SourceKind("syslog_udp");
+    /// Syslog over TCP.
+    pub const SyslogTcp: SourceKind = SourceKind("syslog_tcp");
+    /// A JSON-lines file imported with `vigil ingest`.
+    pub const File: SourceKind = SourceKind("file");
+    /// SIA DC-09 alarm-panel frames over TCP.
+    pub const Dc09Tcp: SourceKind = SourceKind("dc09_tcp");
+    /// SIA DC-09 alarm-panel frames over UDP.
+    pub const Dc09Udp: SourceKind = SourceKind("dc09_udp");
+    /// Sensor readings from an MQTT broker (plain JSON or Sparkplug B).
+    pub const Mqtt: SourceKind = SourceKind("mqtt");
+    /// ONVIF event notifications pushed by cameras over HTTP.
+    pub const OnvifPush: SourceKind = SourceKind("onvif_push");
+    /// ONVIF events pulled from cameras (PullPoint subscriptions).
+    pub const OnvifPull: SourceKind = SourceKind("onvif_pull");
+
+    const BUILT_IN: [SourceKind; 9] = [
+        Self::Http,
+        Self::SyslogUdp,
+        Self::SyslogTcp,
+        Self::File,
+        Self::Dc09Tcp,
+        Self::Dc09Udp,
+        Self::Mqtt,
+        Self::OnvifPush,
+        Self::OnvifPull,
+    ];
+
     /// The configuration name of the kind.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Http => "http",
-            SourceKind::SyslogUdp => "syslog_udp",
-            SourceKind::SyslogTcp => "syslog_tcp",
-            SourceKind::File => "file",
-            SourceKind::Dc09Tcp => "dc09_tcp",
-            SourceKind::Dc09Udp => "dc09_udp",
-            SourceKind::Mqtt => "mqtt",
-            SourceKind::OnvifPush => "onvif_push",
-            SourceKind::OnvifPull => "onvif_pull",
+        self.0
+    }
+
+    /// The kind named `name`, if it is built in or registered.
+    pub fn known(name: &str) -> Option<SourceKind> {
+        if let Some(k) = Self::BUILT_IN.iter().find(|k| k.0 == name) {
+            return Some(*k);
         }
+        registered()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|k| k.0 == name)
+            .copied()
+    }
+
+    /// Makes `name` a known kind (idempotent). Names are lower-case ASCII
+    /// letters, digits and `_`, at most 32 bytes; at most 64 kinds can be
+    /// registered beside the built-in ones.
+    pub fn register(name: &'static str) -> Result<SourceKind, InvalidSourceKind> {
+        let valid = !name.is_empty()
+            && name.len() <= 32
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err(InvalidSourceKind(name.to_owned()));
+        }
+        if let Some(k) = Self::known(name) {
+            return Ok(k);
+        }
+        let mut kinds = registered().lock().unwrap_or_else(|p| p.into_inner());
+        if kinds.len() >= 64 {
+            return Err(InvalidSourceKind(name.to_owned()));
+        }
+        let kind = SourceKind(name);
+        kinds.push(kind);
+        Ok(kind)
     }
 }
+
+fn registered() -> &'static std::sync::Mutex<Vec<SourceKind>> {
+    static KINDS: std::sync::OnceLock<std::sync::Mutex<Vec<SourceKind>>> =
+        std::sync::OnceLock::new();
+    KINDS.get_or_init(Default::default)
+}
+
+/// A source kind name that is not a lower-case slug of at most 32 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("source kind `{0}` is not a lower-case name of letters, digits and `_` (at most 32)")]
+pub struct InvalidSourceKind(pub String);
+
+impl std::fmt::Debug for SourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl Serialize for SourceKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SourceKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        SourceKind::known(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown source kind `{name}`")))
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for SourceKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "The kind of source: http, syslog_udp, syslog_tcp, file, dc09_tcp, dc09_udp, mqtt, onvif_push, onvif_pull, or a kind a source type registered",
+            ))
+            .examples([serde_json::json!("syslog_tcp")])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for SourceKind {}
 
 /// What kind of thing an event records. IT classes follow OCSF where one
 /// fits; physical classes are Vigil's own.

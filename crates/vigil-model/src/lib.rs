@@ -16,7 +16,9 @@ pub use alert::{
 };
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock, Timestamp};
 pub use dead_letter::DeadLetter;
-pub use event::{Entity, EntityKind, Event, EventClass, Fields, SourceKind, SourceRef};
+pub use event::{
+    Entity, EntityKind, Event, EventClass, Fields, InvalidSourceKind, SourceKind, SourceRef,
+};
 pub use ids::{AlertId, EventId, IdError, SiteId, SourceId, TenantId};
 pub use severity::{Severity, SeverityParseError};
 pub use tenant::{Site, SourceBinding, Tenant};

@@ -3,54 +3,17 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
-use vigil_model::{SourceBinding, TenantId};
-use vigil_store::{ApiToken, TenantScope, TokenHash};
+use vigil_model::TenantId;
+use vigil_store::{ApiToken, TenantScope};
 
 use crate::AppState;
 use crate::error::ApiError;
 
-/// Prefix of tokens Vigil mints, so that a leaked one is recognisable.
-pub const TOKEN_PREFIX: &str = "vgl_";
-
-/// A new random token (256 bits of entropy).
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
-}
-
-/// The hash under which a token is stored.
-pub fn hash_token(token: &str) -> TokenHash {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-/// Parses a hex SHA-256 (as written in configuration files).
-pub fn parse_token_hash(hex_text: &str) -> Option<TokenHash> {
-    let bytes = hex::decode(hex_text.trim()).ok()?;
-    bytes.try_into().ok()
-}
+pub use vigil_store::token::{TOKEN_PREFIX, hash_token, new_token, parse_token_hash};
 
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let value = parts
-        .headers
-        .get(AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized(
-            "missing `Authorization: Bearer <token>` header",
-        ))?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("Authorization header is not text"))?;
-    let (scheme, token) = value.split_once(' ').ok_or(ApiError::Unauthorized(
-        "Authorization header must be `Bearer <token>`",
-    ))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized(
-            "Authorization header must be `Bearer <token>`",
-        ));
-    }
-    Ok(token.trim())
+    vigil_store::token::bearer(parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes()))
+        .map_err(ApiError::Unauthorized)
 }
 
 /// An authenticated API caller (a person or an integration with an API token).
@@ -119,23 +82,6 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// An authenticated ingest source: the binding its token belongs to.
-#[derive(Debug, Clone)]
-pub struct IngestSource(pub SourceBinding);
-
-impl FromRequestParts<AppState> for IngestSource {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer(parts)?;
-        let hash = hash_token(token);
-        match state.store.source_by_token(&hash).await? {
-            Some(binding) => Ok(IngestSource(binding)),
-            None => Err(ApiError::Unauthorized("unknown or revoked ingest token")),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,20 +96,6 @@ mod tests {
                 hash: [0; 32],
             },
         }
-    }
-
-    #[test]
-    fn tokens_are_long_random_and_hash_stably() {
-        let a = new_token();
-        let b = new_token();
-        assert_ne!(a, b);
-        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == 4 + 64);
-        assert_eq!(hash_token(&a), hash_token(&a));
-        assert_eq!(
-            parse_token_hash(&hex::encode(hash_token(&a))),
-            Some(hash_token(&a))
-        );
-        assert_eq!(parse_token_hash("zz"), None);
     }
 
     #[test]

@@ -3,8 +3,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use vigil_pipeline::IngestError;
+use vigil_ingest::IngestError;
 use vigil_store::StoreError;
 
 /// An error answered to an API client.
@@ -33,14 +32,7 @@ pub enum ApiError {
     Unavailable(String),
 }
 
-/// The JSON body of every error response.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    /// A short machine-readable kind (`unauthorized`, `bad_request` …).
-    pub error: &'static str,
-    /// What was wrong, for people.
-    pub message: String,
-}
+pub use vigil_sources::token::ErrorBody;
 
 impl ApiError {
     fn status_and_kind(&self) -> (StatusCode, &'static str) {

@@ -1,9 +1,10 @@
 //! Vigil's network edge.
 //!
-//! - the HTTP API under `/api/v1` (alerts, events, dead letters, ingest),
-//!   described by the OpenAPI document at `/api/openapi.json`;
-//! - `/healthz` and `/metrics`;
-//! - syslog listeners over UDP and TCP, one per source binding.
+//! - the HTTP API under `/api/v1` (alerts, events, dead letters, the desk,
+//!   the site view), described by the OpenAPI document at
+//!   `/api/openapi.json` (which also describes the sources' endpoints:
+//!   they are served by `vigil-sources`, merged into the same router);
+//! - `/healthz` and `/metrics`.
 //!
 //! Every endpoint but `/healthz` authenticates with a bearer token. API
 //! tokens carry a role and (for client roles) a tenant; ingest tokens belong
@@ -20,34 +21,15 @@ mod error;
 pub mod session;
 mod session_auth;
 pub mod site_plan;
-pub mod syslog;
 
 use std::sync::Arc;
 
 use axum::Router;
-use vigil_pipeline::Pipeline;
+use vigil_ingest::Pipeline;
 use vigil_store::{Bus, Store};
 
 pub use api::openapi_document;
 pub use error::ApiError;
-
-/// Limits on what clients may send.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Largest ingest body accepted; larger ones get `413`.
-    pub max_ingest_bytes: usize,
-    /// Largest syslog frame accepted over TCP; longer ones go to dead letters.
-    pub max_syslog_frame: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_ingest_bytes: 16 * 1024 * 1024,
-            max_syslog_frame: 64 * 1024,
-        }
-    }
-}
 
 /// What every request handler shares.
 #[derive(Debug, Clone)]
@@ -58,8 +40,6 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The live stream.
     pub bus: Arc<dyn Bus>,
-    /// Limits on input.
-    pub limits: Limits,
     /// The operator's desk: alarms, incidents, audit.
     pub desk: vigil_desk::service::Desk,
     /// Console sessions (browser logins) of this node.

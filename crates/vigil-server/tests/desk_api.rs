@@ -14,10 +14,10 @@ use vigil_desk::config::{ClientConfig, Endpoint};
 use vigil_desk::escalation::{ContactRole, EscalationLevel, EscalationPolicy, Recipient};
 use vigil_desk::service::Desk;
 use vigil_detect::{LoadOptions, RuleSet};
+use vigil_ingest::{Pipeline, PipelineConfig};
 use vigil_model::{Alert, Entity, EntityKind, ManualClock, Severity, SourceId, SourceKind, Tenant};
-use vigil_pipeline::{Pipeline, PipelineConfig};
+use vigil_server::AppState;
 use vigil_server::auth::hash_token;
-use vigil_server::{AppState, Limits};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{ApiToken, LocalBus, Role, Store};
 
@@ -154,7 +154,6 @@ async fn server() -> Server {
         pipeline,
         store: store.clone(),
         bus,
-        limits: Limits::default(),
         desk: desk.clone(),
         sessions: Default::default(),
         estate: Default::default(),

@@ -13,14 +13,14 @@ use serde_json::{Value, json};
 use vigil_desk::DeskConfig;
 use vigil_desk::service::Desk;
 use vigil_detect::{LoadOptions, RuleSet};
+use vigil_ingest::{Pipeline, PipelineConfig};
 use vigil_model::{
     Alert, Entity, EntityKind, ManualClock, Severity, Site, SourceBinding, SourceId, SourceKind,
     Tenant, Timestamp,
 };
-use vigil_pipeline::{Pipeline, PipelineConfig};
+use vigil_server::AppState;
 use vigil_server::auth::hash_token;
 use vigil_server::site_plan::{EstateView, FloorPlan, PlanArea, PlannedDevice, RuleFacts};
-use vigil_server::{AppState, Limits};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{ApiToken, DeviceRecord, EstateStore, LocalBus, Role, Store, SupervisionRecord};
 
@@ -197,11 +197,23 @@ async fn server() -> Server {
             logsource_category: None,
         },
     );
+    // Events come in through the NDJSON source's endpoint, as on a node.
+    let sources = vigil_sources::SourceContext {
+        pipeline: pipeline.clone(),
+        store: store.clone(),
+        supervision: vigil_estate::supervision::SupervisionHandle::new(),
+        limits: Default::default(),
+    };
+    let ndjson = vigil_sources::Registry::empty()
+        .with(vigil_sources::http::HttpSource)
+        .start(&[], &sources)
+        .await
+        .unwrap()
+        .router;
     let app = vigil_server::router(AppState {
         pipeline,
         store: store.clone(),
         bus,
-        limits: Limits::default(),
         desk: desk.clone(),
         sessions: Default::default(),
         estate: EstateView {
@@ -209,7 +221,8 @@ async fn server() -> Server {
             plans: Arc::new(plans),
             rules: Arc::new(rules),
         },
-    });
+    })
+    .merge(ndjson);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

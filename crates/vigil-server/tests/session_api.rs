@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 use vigil_desk::DeskConfig;
 use vigil_desk::service::Desk;
 use vigil_detect::{LoadOptions, RuleSet};
+use vigil_ingest::{Pipeline, PipelineConfig};
 use vigil_model::{ManualClock, Tenant, TenantId};
-use vigil_pipeline::{Pipeline, PipelineConfig};
+use vigil_server::AppState;
 use vigil_server::auth::hash_token;
-use vigil_server::{AppState, Limits};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{ApiToken, LocalBus, Role, Store};
 
@@ -64,7 +64,6 @@ async fn server() -> String {
         pipeline,
         store,
         bus,
-        limits: Limits::default(),
         desk,
         sessions: Default::default(),
         estate: Default::default(),

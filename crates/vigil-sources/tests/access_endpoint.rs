@@ -12,10 +12,10 @@ use chrono::TimeZone;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use vigil_estate::access::endpoint::{ACCESS_EVENTS_PATH, AccessEndpoint, expect_readers, router};
-use vigil_estate::access::live::AccessConfig;
 use vigil_estate::supervision::{SupervisionHandle, task};
 use vigil_model::{Clock, ManualClock, SourceKind};
+use vigil_sources::access::endpoint::{ACCESS_EVENTS_PATH, AccessEndpoint, expect_readers, router};
+use vigil_sources::access::live::AccessConfig;
 use vigil_store::{DeadLetterQuery, Store, TenantScope};
 
 const TOKEN: &str = "access-token-0123456789";

@@ -16,10 +16,10 @@ use vigil_detect::{Detector, LoadOptions, RuleSet};
 use vigil_estate::converged::{
     ConvergedDetector, FIRST_ACCESS_ID, TAILGATING_ID, UNUSUAL_HOURS_ID, UsualHoursSettings,
 };
-use vigil_estate::dc09::{Dc09Receiver, Dc09Sender, PanelAccount, TimeWindow, Verdict};
 use vigil_estate::supervision::{Heard, SupervisionHandle};
+use vigil_ingest::{Payload, PeopleRegister, Pipeline, PipelineConfig};
 use vigil_model::{Fields, ManualClock, SourceBinding, SourceKind};
-use vigil_pipeline::{Payload, PeopleRegister, Pipeline, PipelineConfig};
+use vigil_sources::dc09::{Dc09Receiver, Dc09Sender, PanelAccount, TimeWindow, Verdict};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{AlertQuery, LocalBus, PersonRecord, PersonStatus, Store, TenantScope};
 
@@ -99,7 +99,7 @@ impl Scenario {
             detector,
             PipelineConfig::default(),
         );
-        pipeline.set_correlations(Some(Arc::new(vigil_pipeline::CorrelationStage::new(
+        pipeline.set_correlations(Some(Arc::new(vigil_ingest::CorrelationStage::new(
             Arc::new(set),
             EngineConfig::default(),
         ))));

@@ -17,12 +17,12 @@ use chrono::{Duration, Utc};
 use rand::SeedableRng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use vigil_estate::dc09::frame::{build_frame, parse_envelope, parse_header};
-use vigil_estate::dc09::{
+use vigil_model::SourceKind;
+use vigil_sources::dc09::frame::{build_frame, parse_envelope, parse_header};
+use vigil_sources::dc09::{
     Dc09Listener, Dc09Receiver, Dc09Sender, PanelAccount, PanelKey, TimeWindow, serve_tcp,
     serve_udp,
 };
-use vigil_model::SourceKind;
 use vigil_store::{DeadLetterQuery, Store, TenantScope};
 
 const KEY_128: &str = "000102030405060708090A0B0C0D0E0F";

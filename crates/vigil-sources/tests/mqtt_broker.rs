@@ -11,12 +11,12 @@ use std::time::Duration as StdDuration;
 
 use prost::Message;
 use rumqttc::{AsyncClient, MqttOptions, QoS};
-use vigil_estate::mqtt::{MqttSettings, broker_address};
-use vigil_estate::sensors::ThresholdRule;
-use vigil_estate::sparkplug::Payload;
-use vigil_estate::sparkplug::proto::{DataType, Metric, MetricValue};
 use vigil_estate::supervision::{SupervisionHandle, Transition};
 use vigil_model::SourceKind;
+use vigil_sources::mqtt::sensors::ThresholdRule;
+use vigil_sources::mqtt::sparkplug::Payload;
+use vigil_sources::mqtt::sparkplug::proto::{DataType, Metric, MetricValue};
+use vigil_sources::mqtt::{MqttSettings, broker_address};
 
 fn broker() -> Option<String> {
     std::env::var("VIGIL_TEST_MQTT_URL")
@@ -95,7 +95,7 @@ async fn readings_from_a_real_broker_are_stored_and_acknowledged() {
         gateway_heartbeat_secs: Some(60),
     };
     let supervision = SupervisionHandle::new();
-    let subscriber = tokio::spawn(vigil_estate::mqtt::run(
+    let subscriber = tokio::spawn(vigil_sources::mqtt::run(
         binding.clone(),
         settings.clone(),
         None,
@@ -315,7 +315,7 @@ async fn readings_from_a_real_broker_are_stored_and_acknowledged() {
         .await
         .unwrap();
     tokio::time::sleep(StdDuration::from_millis(300)).await;
-    let back = tokio::spawn(vigil_estate::mqtt::run(
+    let back = tokio::spawn(vigil_sources::mqtt::run(
         binding, settings, None, pipeline, None,
     ));
     let events = wait_for(&store, 11).await;

@@ -16,12 +16,12 @@ use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest, Sha256};
-use vigil_estate::onvif::pullpoint::{
+use vigil_model::SourceKind;
+use vigil_sources::onvif::pullpoint::{
     Credentials, PullCamera, PullSettings, password_digest, subscription_cycle,
 };
-use vigil_estate::onvif::xml::parse;
-use vigil_estate::onvif::{CameraPlace, CameraStates, OnvifPush};
-use vigil_model::SourceKind;
+use vigil_sources::onvif::xml::parse;
+use vigil_sources::onvif::{CameraPlace, CameraStates, OnvifPush};
 use vigil_store::{DeadLetterQuery, Store, TenantScope};
 
 const NOTIFY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -83,7 +83,7 @@ async fn pushed_notifications_become_events_once_and_bad_ones_dead_letters() {
     );
     let mut cameras = HashMap::new();
     cameras.insert(binding.id.clone(), places);
-    let addr = serve(vigil_estate::onvif::router(OnvifPush {
+    let addr = serve(vigil_sources::onvif::router(OnvifPush {
         pipeline,
         store: store.clone(),
         cameras,
@@ -303,7 +303,7 @@ async fn the_pullpoint_client_subscribes_pulls_renews_and_signs_every_request() 
         }),
     };
     let states = Arc::new(Mutex::new(CameraStates::new()));
-    let puller = tokio::spawn(vigil_estate::onvif::pullpoint::run(
+    let puller = tokio::spawn(vigil_sources::onvif::pullpoint::run(
         binding.clone(),
         camera_at("s3cret"),
         pipeline.clone(),

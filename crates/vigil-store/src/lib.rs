@@ -17,6 +17,7 @@ mod query;
 mod site_view;
 pub mod sqlite;
 mod store;
+pub mod token;
 
 pub use bus::{Bus, BusMessage, LocalBus};
 pub use correlation::{CorrelationStateStore, SavedCorrelationState};

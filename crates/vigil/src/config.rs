@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
-use vigil_model::{Site, SiteId, SourceBinding, SourceId, SourceKind, Tenant, TenantId};
-use vigil_server::auth::{hash_token, parse_token_hash};
-use vigil_store::{ApiToken, Role, TokenHash};
+use vigil_model::{Site, SiteId, Tenant, TenantId};
+use vigil_sources::{ConfiguredSource, Registry, token_secret};
+use vigil_store::{ApiToken, Role};
 
 /// The whole configuration file.
 #[derive(Debug, Deserialize)]
@@ -49,16 +49,17 @@ pub struct Config {
     pub placeholders: std::collections::BTreeMap<String, Vec<String>>,
     /// Correlation engine limits (`[correlation]`).
     #[serde(default)]
-    pub correlation: vigil_pipeline::CorrelationSettings,
+    pub correlation: vigil_ingest::CorrelationSettings,
     /// Largest ingest request body, in bytes.
     #[serde(default = "default_max_ingest_bytes")]
     pub max_ingest_bytes: usize,
     /// Client organisations.
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,
-    /// Event sources, each bound to a tenant.
+    /// Event sources, each bound to a tenant; each kind's source type reads
+    /// its own table (`vigil_sources`).
     #[serde(default)]
-    pub sources: Vec<SourceConfig>,
+    pub sources: Vec<vigil_sources::SourceSection>,
     /// API tokens for people and integrations.
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
@@ -96,40 +97,6 @@ pub struct SiteConfig {
     /// areas = [...], devices = [...] }`).
     #[serde(default)]
     pub floor_plan: Option<vigil_server::site_plan::FloorPlan>,
-}
-
-/// A source binding.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    /// Slug, unique across the installation.
-    pub id: SourceId,
-    /// The tenant every event from it belongs to.
-    pub tenant: TenantId,
-    /// The site every event from it belongs to.
-    pub site: Option<SiteId>,
-    /// `http`, `syslog_udp` or `syslog_tcp`.
-    pub kind: String,
-    /// The product behind it (`windows`, `fortigate`, `access` …).
-    pub product: String,
-    /// For syslog sources: where to listen.
-    pub listen: Option<SocketAddr>,
-    /// For HTTP sources: the token's SHA-256, hex.
-    pub token_sha256: Option<String>,
-    /// For HTTP sources: an environment variable holding the token.
-    pub token_env: Option<String>,
-    /// For `dc09_tcp` / `dc09_udp` sources: the receiver's accounts and window.
-    #[serde(default)]
-    pub dc09: Option<vigil_estate::config::Dc09Config>,
-    /// For `mqtt` sources: the broker, topics and thresholds.
-    #[serde(default)]
-    pub mqtt: Option<vigil_estate::mqtt::MqttSettings>,
-    /// For `onvif_push` / `onvif_pull` sources: the cameras.
-    #[serde(default)]
-    pub onvif: Option<vigil_estate::config::OnvifConfig>,
-    /// For `http` access-control sources: readers and their supervision.
-    #[serde(default)]
-    pub access: Option<vigil_estate::access::live::AccessConfig>,
 }
 
 /// An API token.
@@ -171,28 +138,15 @@ fn default_timezone() -> String {
     "UTC".into()
 }
 
-/// A source ready to register: binding, ingest token, listener address.
-#[derive(Debug, Clone)]
-pub struct SourceSetup {
-    /// The binding.
-    pub binding: SourceBinding,
-    /// Its ingest token's hash (HTTP sources).
-    pub token: Option<TokenHash>,
-    /// Where it listens (syslog sources).
-    pub listen: Option<SocketAddr>,
-}
-
 /// The configuration checked and turned into domain values.
 #[derive(Debug, Clone)]
 pub struct Resolved {
     /// Tenants with their sites.
     pub tenants: Vec<(Tenant, Vec<Site>)>,
-    /// Sources.
-    pub sources: Vec<SourceSetup>,
+    /// Sources, checked by their kinds' source types.
+    pub sources: Vec<ConfiguredSource>,
     /// API tokens.
     pub tokens: Vec<ApiToken>,
-    /// The estate sources' settings (DC-09, MQTT, ONVIF), by source.
-    pub estate: crate::estate::EstateSetups,
     /// Floor plans of the sites that have one.
     pub plans: vigil_server::site_plan::SitePlans,
 }
@@ -249,10 +203,10 @@ impl Config {
             ));
         }
 
+        let registry = Registry::built_in();
         let mut source_ids = HashSet::new();
         let mut listen_addrs = HashSet::new();
         let mut sources = Vec::new();
-        let mut estate = crate::estate::EstateSetups::new();
         for s in &self.sources {
             let what = format!("source `{}`", s.id);
             if !source_ids.insert(s.id.clone()) {
@@ -269,71 +223,13 @@ impl Config {
                     s.tenant
                 );
             }
-            let kind = match s.kind.as_str() {
-                "http" => SourceKind::Http,
-                "syslog_udp" => SourceKind::SyslogUdp,
-                "syslog_tcp" => SourceKind::SyslogTcp,
-                other => match crate::estate::kind_of(other) {
-                    Some(kind) => kind,
-                    None => bail!(
-                        "{what} has kind `{other}`; expected http, syslog_udp, syslog_tcp, dc09_tcp, dc09_udp, mqtt, onvif_push or onvif_pull"
-                    ),
-                },
-            };
-            let token = secret(
-                &what,
-                s.token_sha256.as_deref(),
-                s.token_env.as_deref(),
-                env,
-            )?;
-            match kind {
-                SourceKind::Http | SourceKind::OnvifPush if token.is_none() => {
-                    bail!(
-                        "{what} is an {} source and needs `token_sha256` or `token_env`",
-                        kind.as_str()
-                    )
-                }
-                SourceKind::SyslogUdp
-                | SourceKind::SyslogTcp
-                | SourceKind::Dc09Tcp
-                | SourceKind::Dc09Udp => {
-                    let Some(addr) = s.listen else {
-                        bail!(
-                            "{what} is a syslog source and needs `listen`, e.g. \"0.0.0.0:5514\""
-                        );
-                    };
-                    if !listen_addrs.insert((kind, addr)) {
-                        bail!("{what} listens on {addr}, which another source already uses");
-                    }
-                }
-                _ => {}
-            }
-            if s.product.trim().is_empty() {
-                bail!("{what} needs a `product`");
-            }
-            if let Some(setup) = crate::estate::resolve_source(
-                kind,
-                s.dc09.as_ref(),
-                s.mqtt.as_ref(),
-                s.onvif.as_ref(),
-                s.access.as_ref(),
-                env,
-            )
-            .with_context(|| what.clone())?
+            let source = registry.configure(s, env)?;
+            if let Some(addr) = source.listen
+                && !listen_addrs.insert((source.binding.kind, addr))
             {
-                estate.insert(s.id.clone(), setup);
+                bail!("{what} listens on {addr}, which another source already uses");
             }
-            sources.push(SourceSetup {
-                binding: SourceBinding {
-                    id: s.id.clone(),
-                    tenant: s.tenant.clone(),
-                    site: s.site.clone(),
-                    kind,
-                    product: s.product.clone(),
-                },
-                token,
-                listen: s.listen,
-            });
+            sources.push(source);
         }
 
         let mut tokens = Vec::new();
@@ -357,7 +253,7 @@ impl Config {
                 }
                 _ => {}
             }
-            let Some(hash) = secret(
+            let Some(hash) = token_secret(
                 &what,
                 t.token_sha256.as_deref(),
                 t.token_env.as_deref(),
@@ -377,35 +273,15 @@ impl Config {
             tenants,
             sources,
             tokens,
-            estate,
             plans,
         })
-    }
-}
-
-fn secret(
-    what: &str,
-    sha256: Option<&str>,
-    env_var: Option<&str>,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> anyhow::Result<Option<TokenHash>> {
-    match (sha256, env_var) {
-        (Some(_), Some(_)) => bail!("{what} gives both `token_sha256` and `token_env`; keep one"),
-        (Some(hex_text), None) => match parse_token_hash(hex_text) {
-            Some(hash) => Ok(Some(hash)),
-            None => bail!("{what}: `token_sha256` must be 64 hex digits (see `vigil token new`)"),
-        },
-        (None, Some(var)) => match env(var) {
-            Some(token) if !token.trim().is_empty() => Ok(Some(hash_token(token.trim()))),
-            _ => bail!("{what}: environment variable `{var}` is not set"),
-        },
-        (None, None) => Ok(None),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigil_store::token::hash_token;
 
     const GOOD: &str = r#"
         listen = "127.0.0.1:9090"
@@ -516,13 +392,20 @@ mod tests {
             .resolve(&env)
             .unwrap();
         assert_eq!(r.sources.len(), 4);
+        let settings_of = |id: &str| {
+            r.sources
+                .iter()
+                .find(|s| s.binding.id.as_str() == id)
+                .unwrap()
+        };
+        assert!(
+            settings_of("northgate-arc")
+                .settings::<vigil_sources::dc09::Dc09Receiver>()
+                .is_some()
+        );
         assert!(matches!(
-            r.estate.get(&SourceId::new("northgate-arc").unwrap()),
-            Some(crate::estate::EstateSetup::Dc09(_))
-        ));
-        assert!(matches!(
-            r.estate.get(&SourceId::new("northgate-cams").unwrap()),
-            Some(crate::estate::EstateSetup::OnvifPush(_))
+            settings_of("northgate-cams").settings::<vigil_sources::onvif::OnvifSettings>(),
+            Some(vigil_sources::onvif::OnvifSettings::Push(_))
         ));
         let no_listen = text.replace("listen = \"127.0.0.1:9000\"", "");
         assert!(error_of(&no_listen).contains("needs `listen`"));

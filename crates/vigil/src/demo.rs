@@ -22,7 +22,9 @@ use vigil_server::auth::{hash_token, new_token};
 use vigil_sim::{Emission, Payload as SimPayload, Simulator, World};
 use vigil_store::{ApiToken, Role};
 
-use crate::config::{Resolved, SourceSetup};
+use vigil_sources::ConfiguredSource;
+
+use crate::config::Resolved;
 use crate::node::{Node, NodeSpec};
 
 /// `vigil demo` options.
@@ -95,7 +97,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let (detector, correlations) = crate::rules::load_engine(true, &args.rules, &[])?;
     // The simulated clock runs fast: what is minutes of lateness to a real
     // source is seconds here, so the demo allows an hour.
-    let correlation_settings = vigil_pipeline::CorrelationSettings {
+    let correlation_settings = vigil_ingest::CorrelationSettings {
         allowed_lateness_seconds: 3600,
         ..Default::default()
     };
@@ -135,7 +137,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .people(&vigil_store::TenantScope::All)
         .await?;
     node.pipeline
-        .set_people(std::sync::Arc::new(vigil_pipeline::PeopleRegister::new(
+        .set_people(std::sync::Arc::new(vigil_ingest::PeopleRegister::new(
             people,
         )));
     let estate = crate::demo_estate::EstateDriver::new(
@@ -206,7 +208,6 @@ fn demo_setup(
             tenant: None,
             hash: hash_token(admin_token),
         }],
-        estate: Default::default(),
         plans: crate::demo_estate::floor_plans(world),
     };
     let mut ingest_tokens = IngestTokens::new();
@@ -236,18 +237,15 @@ fn demo_setup(
                 SourceKind::Mqtt if mqtt.is_none() => continue,
                 _ => (None, None),
             };
-            resolved.sources.push(SourceSetup {
-                binding: binding.clone(),
-                token,
-                listen,
-            });
+            let source = ConfiguredSource::new(binding.clone(), token, listen);
+            resolved
+                .sources
+                .extend(crate::demo_estate::configure(source, tw, mqtt));
         }
     }
-    resolved.estate = crate::demo_estate::setups(world, mqtt);
-    for (setup, estate) in crate::demo_estate::dialler_sources(world, dc09_listen) {
-        resolved.estate.insert(setup.binding.id.clone(), estate);
-        resolved.sources.push(setup);
-    }
+    resolved
+        .sources
+        .extend(crate::demo_estate::dialler_sources(world, dc09_listen));
     (resolved, ingest_tokens, viewer_tokens)
 }
 

@@ -16,17 +16,19 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use vigil_estate::config::{CameraConfig, OnvifConfig};
-use vigil_estate::dc09::{Dc09Receiver, Dc09Sender, PanelAccount, PanelKey, TimeWindow};
-use vigil_estate::mqtt::MqttSettings;
-use vigil_estate::sensors::ThresholdRule;
-use vigil_estate::sparkplug::proto::{DataType, Metric, MetricValue};
 use vigil_model::{Clock, SiteId, SourceBinding, SourceId, SourceKind, TenantId, Timestamp};
-use vigil_sim::{DeviceKind, Payload as SimPayload, PersonStatus, SensorMetric, World};
+use vigil_sim::{
+    DeviceKind, Payload as SimPayload, PersonStatus, SensorMetric, TenantWorld, World,
+};
+use vigil_sources::ConfiguredSource;
+use vigil_sources::access::live::AccessConfig;
+use vigil_sources::dc09::{Dc09Receiver, Dc09Sender, PanelAccount, PanelKey, TimeWindow};
+use vigil_sources::mqtt::sensors::ThresholdRule;
+use vigil_sources::mqtt::sparkplug::proto::{DataType, Metric, MetricValue};
+use vigil_sources::mqtt::{MqttSettings, MqttSetup};
+use vigil_sources::onvif::OnvifSettings;
+use vigil_sources::onvif::config::{CameraConfig, OnvifConfig};
 use vigil_store::PersonRecord;
-
-use crate::config::SourceSetup;
-use crate::estate::{EstateSetup, EstateSetups};
 
 /// The demo's plain account for real diallers.
 pub const DIALLER_PLAIN_ACCOUNT: &str = "9000";
@@ -43,92 +45,100 @@ fn key(text: &str) -> Option<PanelKey> {
     PanelKey::from_hex(text).ok()
 }
 
-/// The estate settings of the simulated clients' feeds. MQTT feeds get
-/// settings only when a broker is given.
-pub fn setups(world: &World, mqtt: Option<&str>) -> EstateSetups {
-    let mut out = EstateSetups::new();
-    for tw in &world.tenants {
-        for binding in &tw.sources {
-            let setup = match binding.kind {
-                SourceKind::Dc09Tcp => {
-                    let accounts = tw.panel_accounts().into_iter().map(|p| {
-                        let mut a = PanelAccount::new(&p.account);
-                        a.site = Some(p.site.clone());
-                        a.panel = p.panel.clone();
-                        a.supervision = Some(Duration::seconds(SIM_SUPERVISION));
-                        a.zones.insert("1".into(), p.zone.clone());
-                        if tw.tenant.id.as_str() == "riverside" {
-                            a.key = key(RIVERSIDE_KEY);
-                        }
-                        a
-                    });
-                    EstateSetup::Dc09(Dc09Receiver::new(accounts, TimeWindow::default()))
-                }
-                SourceKind::OnvifPush => EstateSetup::OnvifPush(OnvifConfig {
-                    cameras: tw
-                        .cameras()
-                        .into_iter()
-                        .filter(|c| Some(&c.site) == binding.site.as_ref())
-                        .map(|c| CameraConfig {
-                            id: c.id,
-                            zone: Some(c.zone),
-                            covers_door: c.covers_door,
-                            url: None,
-                            username: None,
-                            password_env: None,
-                        })
-                        .collect(),
-                    heartbeat_secs: None,
-                    termination_secs: 60,
-                    pull_timeout_secs: 5,
-                }),
-                SourceKind::Mqtt => {
-                    let (Some(url), Some(site)) = (mqtt, &binding.site) else {
-                        continue;
-                    };
-                    let mut zones = BTreeMap::new();
-                    let mut thresholds = Vec::new();
-                    for d in tw.devices.iter().filter(|d| &d.site == site) {
-                        if let DeviceKind::Sensor {
-                            metric: SensorMetric::Temperature,
-                            high,
-                            ..
-                        } = &d.kind
-                        {
-                            zones.insert(d.id.clone(), d.zone.clone());
-                            thresholds.push(ThresholdRule {
-                                metric: "temperature".into(),
-                                zone: Some(d.zone.clone()),
-                                high: Some(*high),
-                                low: None,
-                                hysteresis: 0.5,
-                            });
-                        }
-                    }
-                    EstateSetup::Mqtt {
-                        settings: MqttSettings {
-                            url: url.to_owned(),
-                            topics: vec![format!("spBv1.0/{}/#", tw.sparkplug_group(site))],
-                            client_id: Some(format!("vigil-demo-{}", binding.id)),
-                            username: None,
-                            password_env: None,
-                            thresholds,
-                            zones,
-                            gateway_heartbeat_secs: Some(600),
-                        },
-                        password: None,
-                    }
-                }
-                _ => continue,
-            };
-            out.insert(binding.id.clone(), setup);
+/// A simulated client's source with the settings its kind runs with
+/// (`None` for an MQTT feed when no broker is given: it stays silent).
+pub fn configure(
+    source: ConfiguredSource,
+    tw: &TenantWorld,
+    mqtt: Option<&str>,
+) -> Option<ConfiguredSource> {
+    let binding = source.binding.clone();
+    Some(match binding.kind {
+        SourceKind::Dc09Tcp => source.with_settings(panel_receiver(tw)),
+        SourceKind::OnvifPush => {
+            source.with_settings(OnvifSettings::Push(camera_config(tw, &binding)))
+        }
+        SourceKind::Mqtt => source.with_settings(mqtt_setup(tw, &binding, mqtt?)?),
+        SourceKind::Http => source.with_settings(None::<AccessConfig>),
+        _ => source,
+    })
+}
+
+/// The receiver of a simulated client's alarm panels.
+pub fn panel_receiver(tw: &TenantWorld) -> Dc09Receiver {
+    let accounts = tw.panel_accounts().into_iter().map(|p| {
+        let mut a = PanelAccount::new(&p.account);
+        a.site = Some(p.site.clone());
+        a.panel = p.panel.clone();
+        a.supervision = Some(Duration::seconds(SIM_SUPERVISION));
+        a.zones.insert("1".into(), p.zone.clone());
+        if tw.tenant.id.as_str() == "riverside" {
+            a.key = key(RIVERSIDE_KEY);
+        }
+        a
+    });
+    Dc09Receiver::new(accounts, TimeWindow::default())
+}
+
+fn camera_config(tw: &TenantWorld, binding: &SourceBinding) -> OnvifConfig {
+    OnvifConfig {
+        cameras: tw
+            .cameras()
+            .into_iter()
+            .filter(|c| Some(&c.site) == binding.site.as_ref())
+            .map(|c| CameraConfig {
+                id: c.id,
+                zone: Some(c.zone),
+                covers_door: c.covers_door,
+                url: None,
+                username: None,
+                password_env: None,
+            })
+            .collect(),
+        heartbeat_secs: None,
+        termination_secs: 60,
+        pull_timeout_secs: 5,
+    }
+}
+
+fn mqtt_setup(tw: &TenantWorld, binding: &SourceBinding, url: &str) -> Option<MqttSetup> {
+    let site = binding.site.as_ref()?;
+    let mut zones = BTreeMap::new();
+    let mut thresholds = Vec::new();
+    for d in tw.devices.iter().filter(|d| &d.site == site) {
+        if let DeviceKind::Sensor {
+            metric: SensorMetric::Temperature,
+            high,
+            ..
+        } = &d.kind
+        {
+            zones.insert(d.id.clone(), d.zone.clone());
+            thresholds.push(ThresholdRule {
+                metric: "temperature".into(),
+                zone: Some(d.zone.clone()),
+                high: Some(*high),
+                low: None,
+                hysteresis: 0.5,
+            });
         }
     }
-    out
+    Some(MqttSetup {
+        settings: MqttSettings {
+            url: url.to_owned(),
+            topics: vec![format!("spBv1.0/{}/#", tw.sparkplug_group(site))],
+            client_id: Some(format!("vigil-demo-{}", binding.id)),
+            username: None,
+            password_env: None,
+            thresholds,
+            zones,
+            gateway_heartbeat_secs: Some(600),
+        },
+        password: None,
+    })
 }
 
 /// The dialler of a simulated client's panel `account`, as the receivers
-/// of [`setups`] expect it (riverside's panels encrypt).
+/// of [`panel_receiver`] expect it (riverside's panels encrypt).
 pub fn panel_sender(tenant: &TenantId, account: &str) -> Dc09Sender {
     let sender = Dc09Sender::new(account);
     match key(RIVERSIDE_KEY) {
@@ -139,7 +149,7 @@ pub fn panel_sender(tenant: &TenantId, account: &str) -> Dc09Sender {
 
 /// The receiver on `addr` (`--dc09-listen`) for real diallers, TCP and UDP:
 /// northgate's first site, accounts 9000 (plain) and 9001 (AES-128).
-pub fn dialler_sources(world: &World, addr: SocketAddr) -> Vec<(SourceSetup, EstateSetup)> {
+pub fn dialler_sources(world: &World, addr: SocketAddr) -> Vec<ConfiguredSource> {
     let Some(tw) = world.tenants.first() else {
         return Vec::new();
     };
@@ -176,14 +186,7 @@ pub fn dialler_sources(world: &World, addr: SocketAddr) -> Vec<(SourceSetup, Est
             kind,
             product: "sia-dc09".into(),
         };
-        Some((
-            SourceSetup {
-                binding,
-                token: None,
-                listen: Some(addr),
-            },
-            EstateSetup::Dc09(receiver()),
-        ))
+        Some(ConfiguredSource::new(binding, None, Some(addr)).with_settings(receiver()))
     })
     .collect()
 }
@@ -254,7 +257,7 @@ impl EstateDriver {
             }
         }
         let mqtt = mqtt.and_then(|url| {
-            let (host, port) = vigil_estate::mqtt::broker_address(url).ok()?;
+            let (host, port) = vigil_sources::mqtt::broker_address(url).ok()?;
             let (client, mut eventloop) = rumqttc::AsyncClient::new(
                 rumqttc::MqttOptions::new("vigil-demo-gateways", host, port),
                 1024,
@@ -381,7 +384,7 @@ impl EstateDriver {
             return Ok(());
         };
         let body =
-            vigil_estate::onvif::build_notify(topic, operation, self.clock.now(), items, data);
+            vigil_sources::onvif::build_notify(topic, operation, self.clock.now(), items, data);
         self.http
             .post(format!(
                 "http://{}/onvif/notify/{token}/{camera}",
@@ -400,7 +403,7 @@ impl EstateDriver {
             return Ok(());
         };
         let now = self.clock.now().timestamp_millis().max(0) as u64;
-        let payload = vigil_estate::sparkplug::Payload {
+        let payload = vigil_sources::mqtt::sparkplug::Payload {
             timestamp: Some(now),
             metrics: metrics
                 .iter()

@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use vigil_ingest::{Payload, Pipeline, PipelineConfig};
 use vigil_model::{SiteId, SourceBinding, SourceId, SourceKind, SystemClock, Tenant, TenantId};
-use vigil_pipeline::{Payload, Pipeline, PipelineConfig};
 use vigil_store::{LocalBus, TenantScope};
 
 /// Lines sent through the pipeline per commit.

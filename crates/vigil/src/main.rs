@@ -1,13 +1,11 @@
 //! `vigil`: the one binary.
 
 mod bench;
-mod bench_dc09;
-mod bench_triage;
 mod config;
 mod demo;
 mod demo_estate;
 mod desk;
-mod estate;
+mod estate_import;
 mod hunt;
 mod import;
 mod node;
@@ -91,7 +89,7 @@ enum Command {
     /// access-control export.
     Estate {
         #[command(subcommand)]
-        command: estate::EstateCommand,
+        command: estate_import::EstateCommand,
     },
     /// Measure throughput (not a test; prints figures).
     Bench {
@@ -136,7 +134,7 @@ fn main() -> anyhow::Result<()> {
             Command::Rules { command } => rules::run(command),
             Command::Token { command } => token(command),
             Command::Bench { command } => bench::run(command).await,
-            Command::Estate { command } => estate::run(command).await,
+            Command::Estate { command } => estate_import::run(command).await,
             Command::Alarms { command } => desk::alarms(command).await,
             Command::Incidents { command } => desk::incidents(command).await,
             Command::Audit { command } => desk::audit(command).await,
@@ -164,7 +162,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         retention: (config.retention_days > 0)
             .then(|| chrono::Duration::days(i64::from(config.retention_days))),
         alert_window: chrono::Duration::minutes(i64::from(config.alert_window_minutes.max(1))),
-        limits: vigil_server::Limits {
+        limits: vigil_sources::Limits {
             max_ingest_bytes: config.max_ingest_bytes,
             ..Default::default()
         },

@@ -1,5 +1,6 @@
-//! A running Vigil node: store, rules, pipeline, HTTP API, syslog listeners
-//! and housekeeping, wired together. `serve` and `demo` both run one.
+//! A running Vigil node: store, rules, pipeline, HTTP API, every configured
+//! source (started through the source registry) and housekeeping, wired
+//! together. `serve` and `demo` both run one.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -8,16 +9,17 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Duration;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use vigil_detect::Detector;
+use vigil_ingest::{CorrelationStage, Pipeline, PipelineConfig};
 use vigil_model::{Clock, SourceId, SourceKind};
-use vigil_pipeline::{CorrelationStage, Pipeline, PipelineConfig};
-use vigil_server::{AppState, Limits};
+use vigil_server::AppState;
+use vigil_sources::{ConfiguredSource, Limits, Registry, SourceContext};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{Bus, CorrelationStateStore, LocalBus, Store};
 
-use crate::config::{Resolved, SourceSetup};
+use crate::config::Resolved;
 
 /// Everything a node needs to start.
 pub struct NodeSpec {
@@ -49,7 +51,7 @@ pub struct Node {
     pub estate_store: Arc<dyn vigil_store::EstateStore>,
     /// The HTTP API's bound address.
     pub http_addr: SocketAddr,
-    /// Each syslog source's bound address.
+    /// Each listening source's bound address (syslog, DC-09).
     pub syslog_addrs: BTreeMap<SourceId, (SourceKind, SocketAddr)>,
     /// The desk.
     pub desk: vigil_desk::service::Desk,
@@ -86,7 +88,7 @@ pub async fn register(store: &dyn Store, resolved: &Resolved) -> anyhow::Result<
             store.upsert_site(site).await?;
         }
     }
-    for SourceSetup { binding, token, .. } in &resolved.sources {
+    for ConfiguredSource { binding, token, .. } in &resolved.sources {
         store.upsert_source(binding, *token).await?;
     }
     for token in &resolved.tokens {
@@ -144,51 +146,44 @@ impl Node {
             ),
             None => None,
         };
-        let mut syslog_addrs = BTreeMap::new();
-        for source in &spec.resolved.sources {
-            let Some(addr) = source.listen else { continue };
-            let binding = source.binding.clone();
-            let bound = match binding.kind {
-                SourceKind::SyslogTcp => {
-                    let listener = TcpListener::bind(addr).await.with_context(|| {
-                        format!("source `{}` cannot listen on tcp {addr}", binding.id)
-                    })?;
-                    let bound = listener.local_addr()?;
-                    let pipeline = pipeline.clone();
-                    let max = spec.limits.max_syslog_frame;
-                    tasks.push(tokio::spawn(vigil_server::syslog::serve_tcp(
-                        listener,
-                        binding.clone(),
-                        pipeline,
-                        max,
-                    )));
-                    bound
-                }
-                SourceKind::SyslogUdp => {
-                    let socket = UdpSocket::bind(addr).await.with_context(|| {
-                        format!("source `{}` cannot listen on udp {addr}", binding.id)
-                    })?;
-                    let bound = socket.local_addr()?;
-                    tasks.push(tokio::spawn(vigil_server::syslog::serve_udp(
-                        socket,
-                        binding.clone(),
-                        pipeline.clone(),
-                    )));
-                    bound
-                }
-                _ => continue,
-            };
-            tracing::info!(source = %binding.id, kind = binding.kind.as_str(), %bound, "syslog listener");
-            syslog_addrs.insert(binding.id.clone(), (binding.kind, bound));
+        let supervision = vigil_estate::supervision::SupervisionHandle::new();
+        let context = SourceContext {
+            pipeline: pipeline.clone(),
+            store: store.clone(),
+            supervision: supervision.clone(),
+            limits: spec.limits.clone(),
+        };
+        let sources = Registry::built_in()
+            .start(&spec.resolved.sources, &context)
+            .await?;
+        if !sources.panels.is_empty() {
+            estate_store.upsert_panel_accounts(&sources.panels).await?;
         }
-
-        let estate_store_for_node = estate_store.clone();
-        let estate =
-            crate::estate::start(&spec.resolved, &pipeline, store.clone(), estate_store).await?;
-        tasks.extend(estate.tasks);
-        for (id, kind, addr) in estate.addrs {
-            syslog_addrs.insert(id, (kind, addr));
+        if !sources.devices.is_empty() {
+            estate_store.upsert_devices(&sources.devices).await?;
         }
+        tasks.extend(sources.tasks);
+        tasks.push(tokio::spawn(vigil_estate::supervision::run(
+            supervision,
+            pipeline.clone(),
+            Some(estate_store.clone()),
+            spec.resolved
+                .sources
+                .iter()
+                .map(|s| s.binding.clone())
+                .collect(),
+            SUPERVISION_TICK,
+        )));
+        tasks.push(tokio::spawn(vigil_estate::people::keep_register_current(
+            pipeline.clone(),
+            estate_store.clone(),
+            REGISTER_CHECK,
+        )));
+        let syslog_addrs: BTreeMap<SourceId, (SourceKind, SocketAddr)> = sources
+            .addrs
+            .into_iter()
+            .map(|(id, kind, addr)| (id, (kind, addr)))
+            .collect();
 
         if let Some(retention) = spec.retention {
             tasks.push(tokio::spawn(retention_task(
@@ -206,7 +201,6 @@ impl Node {
             pipeline: pipeline.clone(),
             store: store.clone(),
             bus,
-            limits: spec.limits,
             desk: desk.clone(),
             sessions: Default::default(),
             estate: vigil_server::site_plan::EstateView {
@@ -215,7 +209,7 @@ impl Node {
                 rules: Arc::new(crate::rules::rule_facts()),
             },
         })
-        .merge(estate.router)
+        .merge(sources.router)
         .merge(vigil_console::router());
         let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
         let http = tokio::spawn(async move {
@@ -228,7 +222,7 @@ impl Node {
         tracing::info!(%http_addr, "HTTP API listening");
         Ok(Node {
             store,
-            estate_store: estate_store_for_node,
+            estate_store,
             desk,
             pipeline,
             desk_workers,
@@ -268,6 +262,11 @@ impl Node {
         Ok(())
     }
 }
+
+/// How often (real time) supervision ticks and the people register is
+/// checked for a new revision.
+const SUPERVISION_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+const REGISTER_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Purges events past retention once an hour of the node's clock (checked
 /// every real minute, so an accelerated clock purges on time too).
@@ -320,7 +319,7 @@ impl CorrelationRun {
             None => tracing::info!("no saved correlation state; starting empty"),
         }
         pipeline.set_correlations(Some(stage.clone()));
-        let task = tokio::spawn(vigil_pipeline::save_periodically(
+        let task = tokio::spawn(vigil_ingest::save_periodically(
             stage.clone(),
             store.clone(),
             clock.clone(),

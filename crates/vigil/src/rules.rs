@@ -166,10 +166,10 @@ pub fn load_engine_with(
 /// correlations.
 pub fn correlation_stage(
     correlations: Option<Arc<CorrelationSet>>,
-    settings: &vigil_pipeline::CorrelationSettings,
-) -> Option<(Arc<vigil_pipeline::CorrelationStage>, std::time::Duration)> {
+    settings: &vigil_ingest::CorrelationSettings,
+) -> Option<(Arc<vigil_ingest::CorrelationStage>, std::time::Duration)> {
     correlations.map(|set| {
-        let stage = vigil_pipeline::CorrelationStage::new(set, settings.engine_config());
+        let stage = vigil_ingest::CorrelationStage::new(set, settings.engine_config());
         let every = std::time::Duration::from_secs(u64::from(settings.snapshot_every_seconds));
         (Arc::new(stage), every)
     })

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vigil_sources::FrameDecoder;
+use vigil_codecs::FrameDecoder;
 
 const MAX: usize = 64;
 

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vigil_sources::parse_leef;
+use vigil_codecs::parse_leef;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

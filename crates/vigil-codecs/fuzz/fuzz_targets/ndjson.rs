@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use vigil_model::{EventId, SourceBinding, SourceId, SourceKind, TenantId};
-use vigil_sources::{JsonLinesReader, ndjson_lines, normalize};
+use vigil_codecs::{JsonLinesReader, ndjson_lines, normalize};
 
 fuzz_target!(|data: &[u8]| {
     let binding = SourceBinding {

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use vigil_model::{EventId, SourceBinding, SourceId, SourceKind, TenantId};
-use vigil_sources::{decode_message, normalize, parse_syslog};
+use vigil_codecs::{decode_message, normalize, parse_syslog};
 
 fuzz_target!(|data: &[u8]| {
     let reference = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
+use vigil_ingest::{Payload, Pipeline};
 use vigil_model::{Clock, Fields, SourceBinding, SourceId, TenantId};
-use vigil_pipeline::{Payload, Pipeline};
 use vigil_store::{DeviceRecord, EstateStore, SupervisionRecord, TenantScope};
 
 use super::{SupervisionHandle, Transition, Watched};

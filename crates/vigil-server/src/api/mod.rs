@@ -5,14 +5,12 @@ mod dead_letters;
 mod desk;
 mod estate_view;
 mod events;
-mod ingest;
 mod ops;
 mod params;
 mod stats;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -20,15 +18,10 @@ use utoipa::{Modify, OpenApi};
 use crate::AppState;
 
 pub(crate) fn routes(state: AppState) -> Router {
-    let max_ingest = state.limits.max_ingest_bytes;
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/api/openapi.json", get(ops::openapi))
-        .route(
-            "/api/v1/ingest",
-            post(ingest::ingest).layer(DefaultBodyLimit::max(max_ingest)),
-        )
         .route("/api/v1/alerts", get(alerts::list))
         .route("/api/v1/alerts/{id}", get(alerts::detail))
         .route("/api/v1/events", get(events::search))
@@ -61,7 +54,6 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         ops::metrics,
         ops::openapi,
         ops::tenants,
-        ingest::ingest,
         alerts::list,
         alerts::detail,
         events::search,
@@ -122,7 +114,28 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI document of the HTTP API.
+/// The OpenAPI document of the HTTP API, the sources' endpoints included.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    ApiDoc::openapi().merge_from(vigil_sources::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_describes_the_sources_endpoints_too() {
+        let doc = serde_json::to_value(super::openapi_document()).unwrap();
+        for path in [
+            "/api/v1/ingest",
+            "/api/v1/access/events",
+            "/onvif/notify/{token}/{camera}",
+            "/api/v1/alerts",
+        ] {
+            assert!(
+                doc["paths"][path].is_object(),
+                "{path} missing from the OpenAPI document"
+            );
+        }
+        assert!(doc["components"]["schemas"]["AccessOutcome"].is_object());
+        assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    }
 }

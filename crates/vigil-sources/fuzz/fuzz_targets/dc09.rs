@@ -4,9 +4,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
-use vigil_estate::dc09::frame::{parse_content, parse_envelope, parse_header};
-use vigil_estate::dc09::payload::{parse_contact_id, parse_sia};
-use vigil_estate::dc09::{Dc09Receiver, FrameSplitter, PanelAccount, PanelKey, TimeWindow};
+use vigil_sources::dc09::frame::{parse_content, parse_envelope, parse_header};
+use vigil_sources::dc09::payload::{parse_contact_id, parse_sia};
+use vigil_sources::dc09::{Dc09Receiver, FrameSplitter, PanelAccount, PanelKey, TimeWindow};
 
 fuzz_target!(|data: &[u8]| {
     let mut plain = PanelAccount::new("1234");
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let mut splitter = FrameSplitter::new();
     splitter.push(data);
     while let Some(piece) = splitter.next_piece().or_else(|| splitter.finish()) {
-        if let vigil_estate::dc09::Piece::Frame(frame) = piece {
+        if let vigil_sources::dc09::Piece::Frame(frame) = piece {
             let _ = receiver.receive(&frame, now, &mut rng);
         }
     }

@@ -3,9 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vigil_estate::onvif::notify::parse_notifications;
-use vigil_estate::onvif::pullpoint::{parse_create_response, parse_pull_response, parse_renew_response};
-use vigil_estate::onvif::xml::parse;
+use vigil_sources::onvif::notify::parse_notifications;
+use vigil_sources::onvif::pullpoint::{parse_create_response, parse_pull_response, parse_renew_response};
+use vigil_sources::onvif::xml::parse;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -18,18 +18,19 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use vigil_model::{SourceBinding, SourceId, Timestamp};
-use vigil_pipeline::{LineRejection, Payload, Pipeline};
+use vigil_ingest::{LineRejection, Payload, Pipeline};
+use vigil_model::{SourceBinding, SourceId, SourceKind, Timestamp};
+use vigil_store::DeviceRecord;
 use vigil_store::Store;
 
 use super::live::{AccessConfig, ReaderSignal, live_event};
-use crate::supervision::{Heard, SupervisionHandle};
+use crate::token::{ErrorBody, Refusal, source_of_bearer};
+use vigil_estate::supervision::{Heard, SupervisionHandle};
 
 /// The endpoint's path.
 pub const ACCESS_EVENTS_PATH: &str = "/api/v1/access/events";
@@ -65,7 +66,7 @@ impl std::fmt::Debug for AccessEndpoint {
 }
 
 /// What became of a body.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AccessOutcome {
     /// Lines stored as events.
     pub accepted: usize,
@@ -89,67 +90,43 @@ pub fn router(endpoint: AccessEndpoint) -> Router {
         .with_state(endpoint)
 }
 
-fn error(status: StatusCode, kind: &'static str, message: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::json!({ "error": kind, "message": message }).to_string(),
+/// Accepts live events from an access-control system, as NDJSON.
+///
+/// Each line is read in Vigil's words or the system's own; a line that
+/// cannot be read goes to dead letters with its reason, and the readers
+/// each event names are reported to supervision. Answers once every stored
+/// event is durable.
+#[utoipa::path(
+    post,
+    path = "/api/v1/access/events",
+    tag = "ingest",
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "One access event per line: `action` in Vigil's words (`access_granted`, `access_denied` with `reason`, `door_forced_open`, `door_held_open`, `duress`, `tamper`, `reader_offline`, `heartbeat` …) or the vendor's own, `time`, `door`, `reader`, `zone`, `badge`"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Durable: accepted lines stored, refused lines in dead letters", body = AccessOutcome),
+        (status = 401, description = "No or unknown ingest token", body = ErrorBody),
+        (status = 403, description = "The token's source is not an access-control source", body = ErrorBody),
+        (status = 413, description = "Body larger than 4 MiB"),
+        (status = 503, description = "The store cannot take the events; nothing was stored, send again", body = ErrorBody),
     )
-        .into_response()
-}
-
-/// The bearer token of a request, or what is wrong with its header.
-fn bearer(headers: &HeaderMap) -> Result<&str, &'static str> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or("missing `Authorization: Bearer <token>` header")?
-        .to_str()
-        .map_err(|_| "Authorization header is not text")?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err("Authorization header must be `Bearer <token>`"),
-    }
-}
-
-async fn events(
+)]
+pub(crate) async fn events(
     State(endpoint): State<AccessEndpoint>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let token = match bearer(&headers) {
-        Ok(t) => t,
-        Err(why) => return error(StatusCode::UNAUTHORIZED, "unauthorized", why),
-    };
-    let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-    let binding = match endpoint.store.source_by_token(&hash).await {
-        Ok(Some(b)) => b,
-        Ok(None) => {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "unknown or revoked ingest token",
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "access token lookup failed");
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "store unavailable; nothing was stored, send again",
-            );
-        }
-    };
+    let binding =
+        match source_of_bearer(endpoint.store.as_ref(), &headers, &[SourceKind::Http]).await {
+            Ok(binding) => binding,
+            Err(refusal) => return refusal.into_response(),
+        };
     let config = endpoint.sources.get(&binding.id);
     if config.is_none() && !binding.product.eq_ignore_ascii_case("access") {
-        return error(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "this token's source is not an access-control source (product `access`)",
-        );
+        return Refusal::Forbidden(
+            "this token's source is not an access-control source (product `access`)".into(),
+        )
+        .into_response();
     }
     let now = endpoint.pipeline.clock().now();
     let read = read_body(&body);
@@ -174,11 +151,10 @@ async fn events(
             }
             Err(e) => {
                 tracing::error!(source = %binding.id, error = %e, "access events could not be stored");
-                return error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "events could not be stored; nothing was stored, send again",
-                );
+                return Refusal::Unavailable(
+                    "events could not be stored; nothing was stored, send again".into(),
+                )
+                .into_response();
             }
         }
     }
@@ -202,7 +178,7 @@ pub struct ReadBody {
 /// Reads an NDJSON body of live access events.
 pub fn read_body(body: &[u8]) -> ReadBody {
     let mut out = ReadBody::default();
-    let mut lines = vigil_sources::ndjson_lines(body, MAX_LINE_BYTES);
+    let mut lines = vigil_codecs::ndjson_lines(body, MAX_LINE_BYTES);
     while let Some((line, raw, parsed)) = lines.next_with_raw() {
         let read = parsed
             .map_err(|e| e.kind.to_string())
@@ -285,6 +261,24 @@ pub fn expect_readers(
             });
         }
     }
+}
+
+/// The readers of an access source, for the device register.
+pub fn reader_records(binding: &SourceBinding, config: &AccessConfig) -> Vec<DeviceRecord> {
+    config
+        .readers
+        .iter()
+        .map(|r| DeviceRecord {
+            tenant: binding.tenant.clone(),
+            id: r.id.clone(),
+            site: binding.site.clone(),
+            kind: READER_DEVICE_TYPE.into(),
+            zone: r.zone.clone(),
+            name: r.name.clone(),
+            covers_door: None,
+            heartbeat_secs: config.interval_of(&r.id).map(|d| d.num_seconds()),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@ use chrono::TimeZone;
 use vigil_model::{SourceKind, TenantId};
 
 use crate::access::live::ReaderConfig;
-use crate::supervision::Transition;
+use vigil_estate::supervision::Transition;
 
 fn binding() -> SourceBinding {
     SourceBinding {

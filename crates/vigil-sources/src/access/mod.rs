@@ -6,7 +6,7 @@
 //! source whose product is `access`: to `POST /api/v1/access/events`
 //! ([`endpoint`]), which reads Vigil's action names or the system's own
 //! words ([`live`]) and feeds reader heartbeats to supervision; or, already
-//! in Vigil's words (the schema is in `vigil_sources::normalize`'s
+//! in Vigil's words (the schema is in `vigil_codecs::normalize`'s
 //! documentation), to the generic `POST /api/v1/ingest`. A CSV export is imported
 //! with `vigil estate import-access FILE --tenant T`: each row becomes the
 //! same event, its own columns kept, with `action` and `reason` in Vigil's

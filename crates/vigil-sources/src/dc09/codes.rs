@@ -3,7 +3,7 @@
 //! description. Codes not listed are kept as [`AlarmKind::Other`] with
 //! their code: an unknown code is still an event worth an operator's eye.
 
-use crate::alarm::AlarmKind;
+use vigil_estate::panel_event::AlarmKind;
 
 /// A SIA code's meaning: kind, restore, description.
 pub fn sia_code(code: &str) -> (AlarmKind, bool, &'static str) {

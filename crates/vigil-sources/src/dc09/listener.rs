@@ -16,12 +16,12 @@ use rand::rngs::StdRng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use vigil_ingest::{Payload, Pipeline};
 use vigil_model::{Clock, Fields, SiteId, SourceBinding};
-use vigil_pipeline::{Payload, Pipeline};
 
 use super::frame::{FrameSplitter, Piece};
 use super::receiver::{Dc09Receiver, Rejected, ResponseKind, Verdict, nak_frame};
-use crate::supervision::{Heard, SupervisionHandle};
+use vigil_estate::supervision::{Heard, SupervisionHandle};
 
 /// Connections one TCP listener serves at once.
 pub const MAX_TCP_CONNECTIONS: usize = 4096;

@@ -3,12 +3,14 @@
 //! UDP listeners in front of it.
 
 pub mod codes;
+pub mod config;
 pub mod crypto;
 pub mod frame;
 pub mod listener;
 pub mod payload;
 pub mod receiver;
 pub mod sender;
+mod source;
 
 pub use crypto::{CryptoError, PanelKey};
 pub use frame::{FrameError, FrameSplitter, Header, Piece};
@@ -17,3 +19,4 @@ pub use receiver::{
     Accepted, Dc09Receiver, PanelAccount, Rejected, ResponseKind, TimeWindow, Verdict,
 };
 pub use sender::Dc09Sender;
+pub use source::Dc09Source;

@@ -1,7 +1,7 @@
 //! The two payloads a DC-09 frame carries: SIA DC-03 blocks (`SIA-DCS`,
 //! e.g. `Nri1/BA001`) and Contact ID (`ADM-CID`, `QEEE GG ZZZ`).
 
-use crate::alarm::PanelEvent;
+use vigil_estate::panel_event::PanelEvent;
 
 use super::codes::{
     contact_id_code, contact_id_code_names_user, sia_code, sia_code_names_area, sia_code_names_user,
@@ -41,7 +41,7 @@ pub fn parse_sia(payload: &str) -> Result<Vec<PanelEvent>, PayloadError> {
             return Ok(vec![PanelEvent {
                 scheme: "sia",
                 code: "A".into(),
-                kind: crate::alarm::AlarmKind::Other,
+                kind: vigil_estate::panel_event::AlarmKind::Other,
                 restore: false,
                 description: "ASCII message",
                 zone: None,
@@ -217,8 +217,8 @@ pub fn parse_contact_id(payload: &str) -> Result<PanelEvent, PayloadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarm::AlarmKind;
     use proptest::prelude::*;
+    use vigil_estate::panel_event::AlarmKind;
 
     #[test]
     fn sia_blocks_carry_modifiers_forward() {

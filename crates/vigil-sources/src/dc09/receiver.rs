@@ -21,7 +21,7 @@ use rand::Rng;
 use serde_json::Value;
 use vigil_model::{Fields, Severity, SiteId, Timestamp};
 
-use crate::alarm::{AlarmKind, PanelEvent};
+use vigil_estate::panel_event::{AlarmKind, PanelEvent};
 
 use super::crypto::{PanelKey, strip_pad};
 use super::frame::{

@@ -12,6 +12,13 @@
 //! [`MqttDecoder`] is the pure part: topic and payload in, records and
 //! device-state changes out.
 
+pub mod config;
+pub mod sensors;
+mod source;
+pub mod sparkplug;
+
+pub use source::{MqttSetup, MqttSource};
+
 use std::collections::BTreeMap;
 
 use chrono::Duration;
@@ -19,12 +26,12 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
+use vigil_ingest::{Payload, Pipeline};
 use vigil_model::{Fields, SourceBinding, Timestamp};
-use vigil_pipeline::{Payload, Pipeline};
 
-use crate::sensors::{Reading, ThresholdRule, Thresholds, decode_json};
-use crate::sparkplug::{SparkplugState, metric_of, parse_topic};
-use crate::supervision::{Heard, SupervisionHandle};
+use crate::mqtt::sensors::{Reading, ThresholdRule, Thresholds, decode_json};
+use crate::mqtt::sparkplug::{SparkplugState, metric_of, parse_topic};
+use vigil_estate::supervision::{Heard, SupervisionHandle};
 
 /// An `mqtt` source's settings in `vigil.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -384,7 +391,7 @@ async fn worker(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sparkplug::proto::{DataType, Metric, MetricValue};
+    use crate::mqtt::sparkplug::proto::{DataType, Metric, MetricValue};
     use chrono::TimeZone;
     use prost::Message;
 
@@ -454,7 +461,7 @@ mod tests {
     fn sparkplug_births_data_and_deaths() {
         let mut d = decoder();
         let payload = |metrics: Vec<Metric>| {
-            crate::sparkplug::Payload {
+            crate::mqtt::sparkplug::Payload {
                 timestamp: Some(1),
                 metrics,
                 seq: Some(0),

@@ -296,7 +296,7 @@ pub fn decode_json(
             .ok_or_else(|| ReadingError("`metric` without `value`".into()))?;
         return Ok(vec![Reading {
             sensor,
-            metric: crate::sparkplug::metric_of(&metric),
+            metric: crate::mqtt::sparkplug::metric_of(&metric),
             value,
             unit: text("unit"),
             zone,
@@ -318,7 +318,7 @@ pub fn decode_json(
         .filter(|(k, v)| !NOT_METRICS.contains(&k.as_str()) && (v.is_number() || v.is_boolean()))
         .map(|(k, v)| Reading {
             sensor: sensor.clone(),
-            metric: crate::sparkplug::metric_of(k),
+            metric: crate::mqtt::sparkplug::metric_of(k),
             value: v.clone(),
             unit: None,
             zone: zone.clone(),

@@ -4,12 +4,15 @@
 //! events with each camera's property state kept for resynchronisation
 //! ([`events`]).
 
+pub mod config;
 pub mod events;
 pub mod notify;
 pub mod pullpoint;
 pub mod push;
+mod source;
 pub mod xml;
 
 pub use events::{CameraPlace, CameraStates};
 pub use notify::{Notification, NotifyError, PropertyOperation, build_notify, parse_notifications};
 pub use push::{OnvifPush, router};
+pub use source::{OnvifSettings, OnvifSource};

@@ -16,8 +16,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Duration;
 use rand::RngCore;
 use sha1::{Digest, Sha1};
+use vigil_ingest::{Payload, Pipeline};
 use vigil_model::{Clock, SourceBinding, Timestamp};
-use vigil_pipeline::{Payload, Pipeline};
 
 use super::events::{CameraPlace, CameraStates};
 use super::notify::{
@@ -26,7 +26,7 @@ use super::notify::{
 };
 use super::push::records;
 use super::xml::parse;
-use crate::supervision::{Heard, SupervisionHandle};
+use vigil_estate::supervision::{Heard, SupervisionHandle};
 
 /// A camera's user name and password. `Debug` never shows the password.
 #[derive(Clone, PartialEq, Eq)]

@@ -21,14 +21,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::Duration;
-use sha2::{Digest, Sha256};
+use vigil_ingest::{Payload, Pipeline};
 use vigil_model::{Fields, SourceBinding, SourceId, SourceKind};
-use vigil_pipeline::{Payload, Pipeline};
 use vigil_store::Store;
 
 use super::events::{CameraPlace, CameraStates};
 use super::notify::{Notification, parse_notifications};
-use crate::supervision::{Heard, SupervisionHandle};
+use crate::token::{Refusal, source_of_token};
+use vigil_estate::supervision::{Heard, SupervisionHandle};
 
 /// Largest Notify body accepted.
 pub const MAX_NOTIFY_BYTES: usize = 1 << 20;
@@ -122,23 +122,45 @@ pub fn records(
         .collect()
 }
 
-async fn notify(
+/// Takes a camera's WS-BaseNotification `Notify` message.
+///
+/// The token in the path is the ingest token of an `onvif_push` source (a
+/// camera's subscription carries only an address), the camera segment names
+/// the camera within that source.
+#[utoipa::path(
+    post,
+    path = "/onvif/notify/{token}/{camera}",
+    tag = "ingest",
+    params(
+        ("token" = String, Path, description = "The ingest token of an `onvif_push` source"),
+        ("camera" = String, Path, description = "The camera's id: letters, digits, `-`, `_` or `.`, at most 64"),
+    ),
+    request_body(content = String, content_type = "application/soap+xml",
+        description = "A SOAP 1.2 envelope holding a WS-BaseNotification `Notify`"),
+    responses(
+        (status = 200, description = "Durable: the camera may forget the notifications"),
+        (status = 400, description = "Not a notification (a SOAP fault; the body is kept as a dead letter)"),
+        (status = 401, description = "Unknown notification token (a SOAP fault)"),
+        (status = 413, description = "Body larger than 1 MiB"),
+        (status = 503, description = "The store cannot take the events; send again (a SOAP fault)"),
+    )
+)]
+pub(crate) async fn notify(
     State(push): State<OnvifPush>,
     Path((token, camera)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let hash: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
-    let binding = match push.store.source_by_token(&hash).await {
-        Ok(Some(b)) if b.kind == SourceKind::OnvifPush => b,
-        Ok(_) => return soap_fault(StatusCode::UNAUTHORIZED, "unknown notification token"),
-        Err(e) => {
-            tracing::error!(error = %e, "onvif token lookup failed");
-            return soap_fault(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "store unavailable; send again",
-            );
-        }
-    };
+    let binding =
+        match source_of_token(push.store.as_ref(), token.trim(), &[SourceKind::OnvifPush]).await {
+            Ok(b) => b,
+            Err(Refusal::Unavailable(_) | Refusal::Internal(_)) => {
+                return soap_fault(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store unavailable; send again",
+                );
+            }
+            Err(_) => return soap_fault(StatusCode::UNAUTHORIZED, "unknown notification token"),
+        };
     if !valid_camera(&camera) {
         return soap_fault(
             StatusCode::BAD_REQUEST,

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
+use vigil_codecs::FrameDecoder;
+use vigil_ingest::{Payload, Pipeline};
 use vigil_model::SourceBinding;
-use vigil_pipeline::{Payload, Pipeline};
-use vigil_sources::FrameDecoder;
 
 /// Connections one TCP listener serves at once; more wait in the backlog.
 pub const MAX_TCP_CONNECTIONS: usize = 1024;
@@ -95,7 +95,7 @@ async fn serve_connection(
 }
 
 fn sort_frame(
-    frame: Result<bytes::Bytes, vigil_sources::FramingError>,
+    frame: Result<bytes::Bytes, vigil_codecs::FramingError>,
     frames: &mut Vec<Vec<u8>>,
     broken: &mut Vec<(Vec<u8>, String)>,
 ) {

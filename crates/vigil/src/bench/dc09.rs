@@ -25,12 +25,11 @@ use rand::SeedableRng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Barrier;
-use vigil_estate::dc09::{Dc09Receiver, Dc09Sender, PanelAccount, PanelKey, TimeWindow};
 use vigil_model::{SourceBinding, SourceId, SourceKind, SystemClock, Tenant, TenantId};
+use vigil_sources::dc09::{Dc09Receiver, Dc09Sender, PanelAccount, PanelKey, TimeWindow};
 use vigil_store::{EventQuery, TenantScope};
 
-use crate::config::{Resolved, SourceSetup};
-use crate::estate::EstateSetup;
+use crate::config::Resolved;
 use crate::node::{Node, NodeSpec};
 
 /// The benchmark's key, when it encrypts (AES-128; never a real key).
@@ -104,7 +103,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         }),
         TimeWindow::default(),
     );
-    let mut resolved = Resolved {
+    let resolved = Resolved {
         tenants: vec![(
             Tenant {
                 id: tenant,
@@ -112,18 +111,17 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
             },
             Vec::new(),
         )],
-        sources: vec![SourceSetup {
-            binding: binding.clone(),
-            token: None,
-            listen: Some("127.0.0.1:0".parse()?),
-        }],
+        sources: vec![
+            vigil_sources::ConfiguredSource::new(
+                binding.clone(),
+                None,
+                Some("127.0.0.1:0".parse()?),
+            )
+            .with_settings(receiver),
+        ],
         tokens: Vec::new(),
-        estate: Default::default(),
         plans: Default::default(),
     };
-    resolved
-        .estate
-        .insert(binding.id.clone(), EstateSetup::Dc09(receiver));
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),
         listen: "127.0.0.1:0".parse()?,

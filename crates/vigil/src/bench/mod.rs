@@ -1,5 +1,8 @@
 //! `vigil bench`: throughput figures, printed (never asserted by tests).
 
+mod dc09;
+mod triage;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +14,7 @@ use vigil_model::{SourceBinding, SourceId, SourceKind, SystemClock, Tenant, Tena
 use vigil_server::auth::{hash_token, new_token};
 use vigil_sim::{Payload as SimPayload, Simulator, World};
 
-use crate::config::{Resolved, SourceSetup};
+use crate::config::Resolved;
 use crate::node::{Node, NodeSpec};
 
 /// `vigil bench …`
@@ -43,7 +46,7 @@ pub enum BenchCommand {
     },
     /// A simulated month of three clients through detection, triage and
     /// simulated analysts: alarm reduction and attacks found, against ground truth.
-    Triage(crate::bench_triage::TriageArgs),
+    Triage(triage::TriageArgs),
     /// NDJSON over HTTP into the store, with detection on.
     Ingest {
         /// Events to send in all.
@@ -84,7 +87,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             code,
             rate,
         } => {
-            crate::bench_dc09::run(crate::bench_dc09::Dc09Bench {
+            dc09::run(dc09::Dc09Bench {
                 frames,
                 connections: connections.clamp(1, 4000),
                 encrypted,
@@ -93,7 +96,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             })
             .await
         }
-        BenchCommand::Triage(args) => crate::bench_triage::run(args).await,
+        BenchCommand::Triage(args) => triage::run(args).await,
     }
 }
 
@@ -136,13 +139,11 @@ async fn ingest(
                 },
                 Vec::new(),
             )],
-            sources: vec![SourceSetup {
-                binding,
-                token: Some(hash_token(&token)),
-                listen: None,
-            }],
+            sources: vec![
+                vigil_sources::ConfiguredSource::new(binding, Some(hash_token(&token)), None)
+                    .with_settings(None::<vigil_sources::access::live::AccessConfig>),
+            ],
             tokens: Vec::new(),
-            estate: Default::default(),
             plans: Default::default(),
         },
         detector,

@@ -30,13 +30,13 @@ use chrono::{Duration, TimeZone, Utc};
 use vigil_desk::alarm::{Alarm, AlarmCommand, Verdict};
 use vigil_desk::service::{AlarmFilter, Desk};
 use vigil_desk::{Actor, DeskConfig};
+use vigil_ingest::{Payload, Pipeline, PipelineConfig};
 use vigil_model::{ManualClock, Severity, SourceBinding, SourceId, Timestamp};
-use vigil_pipeline::{Payload, Pipeline, PipelineConfig};
 use vigil_sim::{GroundTruth, Payload as SimPayload, Simulator, World};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{LocalBus, Role, Store};
 
-#[path = "bench_triage_panels.rs"]
+#[path = "triage_panels.rs"]
 mod panels;
 
 /// `vigil bench triage` options.
@@ -163,7 +163,7 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
         },
     );
     // Events arrive in hourly batches here, so an hour of lateness is allowed.
-    let settings = vigil_pipeline::CorrelationSettings {
+    let settings = vigil_ingest::CorrelationSettings {
         allowed_lateness_seconds: 3600,
         ..Default::default()
     };
@@ -176,7 +176,7 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
     }
     let people =
         vigil_store::EstateStore::people(store.as_ref(), &vigil_store::TenantScope::All).await?;
-    pipeline.set_people(Arc::new(vigil_pipeline::PeopleRegister::new(people)));
+    pipeline.set_people(Arc::new(vigil_ingest::PeopleRegister::new(people)));
     let config = DeskConfig {
         auto_close_threshold: args.threshold,
         auto_close_min_verdicts: args.min_verdicts,

@@ -17,13 +17,11 @@ use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use vigil_estate::dc09::{Dc09Listener, Dc09Sender};
 use vigil_estate::supervision::{SupervisionHandle, Transition};
+use vigil_ingest::Pipeline;
 use vigil_model::{ManualClock, SourceId, Timestamp};
-use vigil_pipeline::Pipeline;
 use vigil_sim::World;
-
-use crate::estate::EstateSetup;
+use vigil_sources::dc09::{Dc09Listener, Dc09Sender};
 
 /// What the panels' lines carried.
 #[derive(Debug, Default, Clone, Copy)]
@@ -58,15 +56,15 @@ impl PanelLines {
     /// centre feeds (accounts, sites, zones, keys, SP4 supervision), each
     /// listening through `pipeline`, supervised from the clock's now.
     pub fn new(world: &World, pipeline: &Pipeline, clock: Arc<ManualClock>, seed: u64) -> Self {
-        let setups = crate::demo_estate::setups(world, None);
         let supervision = SupervisionHandle::new();
         let mut listeners = HashMap::new();
         let mut senders = HashMap::new();
         for tw in &world.tenants {
             for binding in &tw.sources {
-                let Some(EstateSetup::Dc09(receiver)) = setups.get(&binding.id) else {
+                if binding.kind != vigil_model::SourceKind::Dc09Tcp {
                     continue;
-                };
+                }
+                let receiver = &crate::demo_estate::panel_receiver(tw);
                 for account in receiver.accounts() {
                     senders.insert(
                         (binding.id.clone(), account.account.clone()),

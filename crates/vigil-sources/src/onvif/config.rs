@@ -1,0 +1,171 @@
+//! An `onvif_push` / `onvif_pull` source's `[sources.onvif]` table: the
+//! cameras, their places and, for pull, their event services and
+//! credentials (passwords from the environment variables the file names).
+
+use chrono::Duration;
+use serde::Deserialize;
+
+use super::CameraPlace;
+use super::pullpoint::{Credentials, PullCamera, PullSettings};
+use crate::ConfigError;
+
+/// An `onvif_push` / `onvif_pull` source's `[sources.onvif]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnvifConfig {
+    /// The cameras.
+    #[serde(default)]
+    pub cameras: Vec<CameraConfig>,
+    /// Supervise each camera with this interval (seconds).
+    #[serde(default)]
+    pub heartbeat_secs: Option<u32>,
+    /// PullPoint subscription length (seconds).
+    #[serde(default = "default_termination")]
+    pub termination_secs: u32,
+    /// How long one pull waits (seconds).
+    #[serde(default = "default_pull_timeout")]
+    pub pull_timeout_secs: u32,
+}
+
+fn default_termination() -> u32 {
+    60
+}
+fn default_pull_timeout() -> u32 {
+    5
+}
+
+/// One camera.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    /// Its id in events (and, for push, in its notification URL).
+    pub id: String,
+    /// The zone it watches.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// The door it covers.
+    #[serde(default)]
+    pub covers_door: Option<String>,
+    /// For pull: its event service URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// For pull: the user name.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// For pull: environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+}
+
+impl CameraConfig {
+    /// Where the camera is.
+    pub fn place(&self) -> CameraPlace {
+        CameraPlace {
+            id: self.id.clone(),
+            zone: self.zone.clone(),
+            covers_door: self.covers_door.clone(),
+        }
+    }
+}
+
+impl OnvifConfig {
+    /// The cameras' places, by id.
+    pub fn places(&self) -> std::collections::HashMap<String, CameraPlace> {
+        self.cameras
+            .iter()
+            .map(|c| (c.id.clone(), c.place()))
+            .collect()
+    }
+
+    /// The heartbeat interval, when cameras are supervised.
+    pub fn heartbeat(&self) -> Option<Duration> {
+        self.heartbeat_secs
+            .map(|s| Duration::seconds(i64::from(s.max(1))))
+    }
+
+    /// The cameras to pull from, with their credentials.
+    pub fn pull_cameras(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<PullCamera>, ConfigError> {
+        self.cameras
+            .iter()
+            .map(|c| {
+                let what = format!("camera `{}`", c.id);
+                let url = c.url.clone().ok_or_else(|| {
+                    ConfigError(format!(
+                        "{what} needs `url` (its event service) to be pulled from"
+                    ))
+                })?;
+                let credentials = match (&c.username, &c.password_env) {
+                    (Some(u), Some(var)) => Some(Credentials {
+                        username: u.clone(),
+                        password: env(var).ok_or_else(|| {
+                            ConfigError(format!("{what}: environment variable `{var}` is not set"))
+                        })?,
+                    }),
+                    (Some(u), None) => Some(Credentials {
+                        username: u.clone(),
+                        password: String::new(),
+                    }),
+                    (None, Some(_)) => {
+                        return Err(ConfigError(format!(
+                            "{what} gives `password_env` without `username`"
+                        )));
+                    }
+                    (None, None) => None,
+                };
+                Ok(PullCamera {
+                    place: c.place(),
+                    url,
+                    credentials,
+                })
+            })
+            .collect()
+    }
+
+    /// The pull loop's settings.
+    pub fn pull_settings(&self) -> PullSettings {
+        PullSettings {
+            termination: Duration::seconds(i64::from(self.termination_secs.max(10))),
+            pull_timeout: Duration::seconds(i64::from(self.pull_timeout_secs.clamp(1, 60))),
+            message_limit: 100,
+            heartbeat: self.heartbeat(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(var: &str) -> Option<String> {
+        (var == "KEY_1234").then(|| "000102030405060708090A0B0C0D0E0F".to_string())
+    }
+
+    #[test]
+    fn onvif_pull_cameras_need_urls_and_read_passwords() {
+        let config: OnvifConfig = toml::from_str(
+            r#"
+            heartbeat_secs = 300
+            [[cameras]]
+            id = "cam-1"
+            url = "http://192.0.2.10/onvif/event_service"
+            username = "vigil"
+            password_env = "KEY_1234"
+            "#,
+        )
+        .unwrap();
+        let cams = config.pull_cameras(&env).unwrap();
+        assert_eq!(cams[0].credentials.as_ref().unwrap().username, "vigil");
+        assert_eq!(config.pull_settings().heartbeat, Some(Duration::minutes(5)));
+        let no_url: OnvifConfig = toml::from_str("[[cameras]]\nid = \"c\"").unwrap();
+        assert!(
+            no_url
+                .pull_cameras(&env)
+                .unwrap_err()
+                .0
+                .contains("needs `url`")
+        );
+    }
+}
