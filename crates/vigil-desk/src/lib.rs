@@ -18,6 +18,8 @@
 //! - [`response`], [`escalation`]: signed response-action webhooks and
 //!   escalation levels.
 //! - [`permissions`]: which role may do what.
+//! - [`reporting`]: figures computed from the desk's records (the
+//!   dashboards'), and the categories alarms and incidents are counted by.
 
 #![warn(missing_docs)]
 
@@ -30,6 +32,7 @@ pub mod incident;
 pub mod learner;
 pub mod permissions;
 pub mod record;
+pub mod reporting;
 pub mod response;
 pub mod scoring;
 pub mod service;

@@ -7,7 +7,8 @@
 //! - The commands and reads callers use, one file per thing they act on,
 //!   each its own `impl Desk` block: `alarms.rs` (the queue), `sops.rs`,
 //!   `suppressions.rs`, `maintenance.rs`, `incidents.rs`, `responses.rs`
-//!   (response actions and their deliveries), `escalations.rs`, `audit.rs`.
+//!   (response actions and their deliveries), `escalations.rs`, `audit.rs`;
+//!   `reporting.rs` reads the alarms the reports are computed from.
 //! - `triage.rs` turns every new or grown alert (read from the store's
 //!   alert change feed by cursor, never from the lossy bus) into an alarm:
 //!   suppression, grouping, scoring, auto-close, escalation.
@@ -21,6 +22,7 @@ mod audit;
 mod escalations;
 mod incidents;
 mod maintenance;
+mod reporting;
 mod responses;
 mod send;
 mod sops;
