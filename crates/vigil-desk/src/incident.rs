@@ -18,6 +18,10 @@ use vigil_model::{AlertId, Severity, SiteId, TenantId, Timestamp};
 use crate::alarm::require_reason;
 use crate::{Actor, DeskError, Permission};
 
+// One type for the concept: the reports count alarms and incidents by the
+// same categories. Re-exported because callers name it `incident::Category`.
+pub use crate::reporting::Category;
+
 /// Where an incident stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,20 +73,6 @@ impl IncidentState {
         let i = Self::ALL.iter().position(|s| *s == self)?;
         Self::ALL.get(i + 1).copied()
     }
-}
-
-/// What kind of incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// IT: malware, intrusion, account compromise.
-    Cyber,
-    /// Doors, badges, intruders, theft.
-    Physical,
-    /// Both at once (a badge used to reach a server, then a login).
-    Converged,
-    /// Fire, flood, temperature, power.
-    Environmental,
 }
 
 /// How an incident ended.

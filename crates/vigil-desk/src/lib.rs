@@ -17,11 +17,12 @@
 //!   and the checklists operators follow.
 //! - [`response`], [`escalation`]: signed response-action webhooks and
 //!   escalation levels.
-//! - [`access`]: which role may do what.
+//! - [`permissions`]: which role may do what.
+//! - [`reporting`]: figures computed from the desk's records (the
+//!   dashboards'), and the categories alarms and incidents are counted by.
 
 #![warn(missing_docs)]
 
-pub mod access;
 pub mod alarm;
 pub mod config;
 mod error;
@@ -29,7 +30,9 @@ pub mod escalation;
 pub mod grouping;
 pub mod incident;
 pub mod learner;
+pub mod permissions;
 pub mod record;
+pub mod reporting;
 pub mod response;
 pub mod scoring;
 pub mod service;
@@ -37,6 +40,6 @@ pub mod sop;
 pub mod suppression;
 pub mod timeline;
 
-pub use access::{Actor, Permission};
 pub use config::DeskConfig;
 pub use error::DeskError;
+pub use permissions::{Actor, Permission};

@@ -1,14 +1,13 @@
-//! Alarm commands, suppressions and maintenance windows.
+//! The alarm queue and the commands on alarms.
 
-use vigil_model::{AlertId, SiteId, TenantId, Timestamp};
-use vigil_store::{DeskWrite, RecordOrder, RecordQuery};
+use vigil_model::{AlertId, TenantId};
+use vigil_store::{DeskWrite, RecordQuery};
 
 use super::Desk;
 use crate::alarm::{Alarm, AlarmCommand, AlarmStatus};
 use crate::escalation::Escalation;
 use crate::record::{DeskObject, audit, to_record};
 use crate::sop::SopRun;
-use crate::suppression::{MaintenanceTarget, MaintenanceWindow, Suppression};
 use crate::{Actor, DeskError, Permission};
 
 /// Which alarms to list.
@@ -29,18 +28,6 @@ pub struct AlarmFilter {
 }
 
 impl Desk {
-    fn scope_for(
-        &self,
-        actor: &Actor,
-        tenant: Option<&TenantId>,
-    ) -> Result<vigil_store::TenantScope, DeskError> {
-        actor.require(Permission::View, tenant)?;
-        Ok(match tenant {
-            Some(t) => vigil_store::TenantScope::One(t.clone()),
-            None => actor.scope(),
-        })
-    }
-
     /// The queue: highest priority first, then oldest.
     pub async fn alarms(
         &self,
@@ -162,186 +149,16 @@ impl Desk {
         Ok(after)
     }
 
-    /// Sets an analyst suppression.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn suppress(
-        &self,
-        actor: &Actor,
-        tenant: TenantId,
-        rule_id: Option<String>,
-        entity: Option<String>,
-        site: Option<SiteId>,
-        expires_at: Timestamp,
-        reason: &str,
-    ) -> Result<Suppression, DeskError> {
-        let now = self.now();
-        let s = Suppression::set(
-            actor,
-            self.new_id("sup"),
-            tenant,
-            rule_id,
-            entity,
-            site,
-            expires_at,
-            reason,
-            now,
-        )?;
-        self.commit_one(
-            actor,
-            "set",
-            None,
-            &s,
-            serde_json::json!({"reason": s.reason}),
-            now,
-        )
-        .await?;
-        Ok(s)
-    }
-
-    /// Lifts a suppression.
-    pub async fn lift_suppression(
-        &self,
-        actor: &Actor,
-        id: &str,
-    ) -> Result<Suppression, DeskError> {
-        let now = self.now();
-        let stored = self.read::<Suppression>(id, &actor.scope()).await?;
-        let after = stored.value.lift(actor, now)?;
-        self.commit_one(
-            actor,
-            "lift",
-            Some(&stored),
-            &after,
-            serde_json::Value::Null,
-            now,
-        )
-        .await?;
-        Ok(after)
-    }
-
-    /// Suppressions in force in the caller's scope.
-    pub async fn suppressions(
-        &self,
-        actor: &Actor,
-        tenant: Option<&TenantId>,
-    ) -> Result<Vec<Suppression>, DeskError> {
-        let scope = self.scope_for(actor, tenant)?;
-        let now = self.now();
-        let mut q = RecordQuery::new(Suppression::KIND, scope);
-        q.statuses = vec!["set".into()];
-        q.order = RecordOrder::Newest;
+    /// The alarm ids of a group.
+    pub async fn group(&self, actor: &Actor, group: &str) -> Result<Vec<AlertId>, DeskError> {
+        actor.require(Permission::View, actor.tenant.as_ref())?;
+        let mut q = RecordQuery::new(Alarm::KIND, actor.scope());
+        q.link = Some(group.to_owned());
         Ok(self
-            .list::<Suppression>(&q)
+            .list::<Alarm>(&q)
             .await?
             .into_iter()
-            .map(|s| s.value)
-            .filter(|s| s.is_active(now))
+            .map(|s| s.value.id)
             .collect())
-    }
-
-    /// Declares a maintenance window.
-    pub async fn declare_maintenance(
-        &self,
-        actor: &Actor,
-        tenant: TenantId,
-        target: MaintenanceTarget,
-        starts_at: Timestamp,
-        ends_at: Timestamp,
-        reason: &str,
-    ) -> Result<MaintenanceWindow, DeskError> {
-        let now = self.now();
-        let w = MaintenanceWindow::declare(
-            actor,
-            self.new_id("mw"),
-            tenant,
-            target,
-            starts_at,
-            ends_at,
-            reason,
-            now,
-        )?;
-        self.commit_one(
-            actor,
-            "declare",
-            None,
-            &w,
-            serde_json::json!({"reason": w.reason}),
-            now,
-        )
-        .await?;
-        Ok(w)
-    }
-
-    /// Cancels a maintenance window.
-    pub async fn cancel_maintenance(
-        &self,
-        actor: &Actor,
-        id: &str,
-    ) -> Result<MaintenanceWindow, DeskError> {
-        let now = self.now();
-        let stored = self.read::<MaintenanceWindow>(id, &actor.scope()).await?;
-        let after = stored.value.cancel(actor, now)?;
-        self.commit_one(
-            actor,
-            "cancel",
-            Some(&stored),
-            &after,
-            serde_json::Value::Null,
-            now,
-        )
-        .await?;
-        Ok(after)
-    }
-
-    /// Maintenance windows not yet over, in the caller's scope.
-    pub async fn maintenance(
-        &self,
-        actor: &Actor,
-        tenant: Option<&TenantId>,
-    ) -> Result<Vec<MaintenanceWindow>, DeskError> {
-        let scope = self.scope_for(actor, tenant)?;
-        let now = self.now();
-        let mut q = RecordQuery::new(MaintenanceWindow::KIND, scope);
-        q.statuses = vec!["declared".into()];
-        q.order = RecordOrder::Newest;
-        Ok(self
-            .list::<MaintenanceWindow>(&q)
-            .await?
-            .into_iter()
-            .map(|s| s.value)
-            .filter(|w| w.ends_at > now)
-            .collect())
-    }
-
-    /// SOP runs of an alarm.
-    pub async fn sop_runs(&self, actor: &Actor, alarm: AlertId) -> Result<Vec<SopRun>, DeskError> {
-        let a = self.alarm(actor, alarm).await?;
-        let mut q = RecordQuery::new(SopRun::KIND, vigil_store::TenantScope::One(a.tenant));
-        q.link = Some(alarm.to_string());
-        q.order = RecordOrder::Newest;
-        Ok(self
-            .list::<SopRun>(&q)
-            .await?
-            .into_iter()
-            .map(|s| s.value)
-            .collect())
-    }
-
-    /// Records an SOP step's outcome.
-    pub async fn sop_step(
-        &self,
-        actor: &Actor,
-        run: &str,
-        step: &str,
-        outcome: crate::sop::StepOutcome,
-        note: Option<&str>,
-    ) -> Result<SopRun, DeskError> {
-        let now = self.now();
-        let stored = self.read::<SopRun>(run, &actor.scope()).await?;
-        let after = stored.value.record(actor, step, outcome, note, now)?;
-        let detail = serde_json::json!({"step": step, "outcome": outcome, "note": note});
-        self.commit_one(actor, "step", Some(&stored), &after, detail, now)
-            .await?;
-        Ok(after)
     }
 }

@@ -1,17 +1,14 @@
-//! Incidents, response actions, deliveries, escalations and the audit log
-//! as the desk's callers see them.
+//! Incidents as the desk's callers see them: opened, worked by command,
+//! listed, and read with their merged timeline.
 
 use serde::Serialize;
-use vigil_model::{AlertId, TenantId};
-use vigil_store::audit::{AuditEntry, AuditRecord, TenantExport};
+use vigil_model::TenantId;
 use vigil_store::{DeskWrite, RecordOrder, RecordQuery, TenantScope};
 
 use super::Desk;
 use crate::alarm::Alarm;
-use crate::escalation::Escalation;
 use crate::incident::{Incident, IncidentCommand, NewIncident};
 use crate::record::{DeskObject, audit, to_record};
-use crate::response::{Delivery, ResponseAction};
 use crate::timeline::{TimelineItem, merge};
 use crate::{Actor, DeskError, Permission};
 
@@ -145,184 +142,5 @@ impl Desk {
         let events = self.inner.store.events_by_id(&evidence_ids, &scope).await?;
         let timeline = merge(&incident, &alarms, &events);
         Ok(IncidentView { incident, timeline })
-    }
-
-    /// Runs a response action: records a signed webhook delivery to the
-    /// client's endpoint for it; the delivery worker sends it.
-    pub async fn respond(
-        &self,
-        actor: &Actor,
-        incident: &str,
-        action: ResponseAction,
-    ) -> Result<Delivery, DeskError> {
-        let now = self.now();
-        let inc = self.read::<Incident>(incident, &actor.scope()).await?.value;
-        let endpoint = self
-            .inner
-            .config
-            .endpoint_for(&inc.tenant, action.name())
-            .ok_or_else(|| {
-                DeskError::invalid(
-                    "action",
-                    format!(
-                        "{} has no endpoint configured for {}",
-                        inc.tenant,
-                        action.name()
-                    ),
-                )
-            })?;
-        let delivery = Delivery::action(
-            actor,
-            self.new_id("dlv"),
-            inc.tenant.clone(),
-            action,
-            Some(inc.id.clone()),
-            &endpoint.name,
-            &endpoint.url,
-            self.inner.config.delivery_backoff,
-            now,
-        )?;
-        let detail = serde_json::json!({"incident": inc.id, "payload": delivery.payload});
-        self.commit_one(actor, "request", None, &delivery, detail, now)
-            .await?;
-        Ok(delivery)
-    }
-
-    /// Deliveries in the caller's scope, newest first.
-    pub async fn deliveries(
-        &self,
-        actor: &Actor,
-        link: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, DeskError> {
-        actor.require(Permission::View, actor.tenant.as_ref())?;
-        let mut q = RecordQuery::new(Delivery::KIND, actor.scope());
-        q.link = link.map(str::to_owned);
-        q.order = RecordOrder::Newest;
-        q.limit = limit.max(1);
-        Ok(self
-            .list::<Delivery>(&q)
-            .await?
-            .into_iter()
-            .map(|s| s.value)
-            .collect())
-    }
-
-    /// Escalations still running in the caller's scope, soonest first.
-    pub async fn escalations(&self, actor: &Actor) -> Result<Vec<Escalation>, DeskError> {
-        actor.require(Permission::View, actor.tenant.as_ref())?;
-        let mut q = RecordQuery::new(Escalation::KIND, actor.scope());
-        q.statuses = vec!["active".into()];
-        q.order = RecordOrder::Due;
-        Ok(self
-            .list::<Escalation>(&q)
-            .await?
-            .into_iter()
-            .map(|s| s.value)
-            .collect())
-    }
-
-    /// Audit entries in the caller's scope, newest first.
-    pub async fn audit_entries(
-        &self,
-        actor: &Actor,
-        before: Option<u64>,
-        limit: usize,
-    ) -> Result<Vec<AuditEntry>, DeskError> {
-        actor.require(Permission::Audit, actor.tenant.as_ref())?;
-        Ok(self
-            .inner
-            .store
-            .audit_entries(&actor.scope(), before, limit)
-            .await?)
-    }
-
-    /// A tenant's audit export with proofs (a fresh checkpoint is signed
-    /// first, so the export covers everything up to now). The export itself
-    /// is recorded.
-    pub async fn audit_export(
-        &self,
-        actor: &Actor,
-        tenant: &TenantId,
-    ) -> Result<TenantExport, DeskError> {
-        actor.require(Permission::Audit, Some(tenant))?;
-        let now = self.now();
-        self.inner
-            .store
-            .audit_append(vec![AuditRecord {
-                at: now,
-                actor: actor.name.clone(),
-                tenant: Some(tenant.clone()),
-                action: "audit.export".into(),
-                object: format!("tenant/{tenant}"),
-                before: None,
-                after: None,
-                detail: serde_json::Value::Null,
-            }])
-            .await?;
-        if let Some(signer) = &self.inner.signer {
-            self.inner.store.audit_checkpoint(signer, now).await?;
-        }
-        Ok(self.inner.store.audit_export(tenant).await?)
-    }
-
-    /// Records an act that is not a desk command (a configuration change,
-    /// a login, a data export) in the audit chain.
-    pub async fn record_act(
-        &self,
-        actor: &Actor,
-        tenant: Option<TenantId>,
-        action: &str,
-        object: &str,
-        detail: serde_json::Value,
-    ) -> Result<u64, DeskError> {
-        let seqs = self
-            .inner
-            .store
-            .audit_append(vec![AuditRecord {
-                at: self.now(),
-                actor: actor.name.clone(),
-                tenant,
-                action: action.to_owned(),
-                object: object.to_owned(),
-                before: None,
-                after: None,
-                detail,
-            }])
-            .await?;
-        Ok(seqs.first().copied().unwrap_or(0))
-    }
-
-    /// The newest entry recording `action` on `object` among the last
-    /// `within` entries of the log (to tell a changed configuration or rule
-    /// set from one loaded again unchanged).
-    pub async fn last_act(
-        &self,
-        action: &str,
-        object: &str,
-        within: usize,
-    ) -> Result<Option<AuditEntry>, DeskError> {
-        let entries = self
-            .inner
-            .store
-            .audit_entries(&vigil_store::TenantScope::All, None, within.max(1))
-            .await?;
-        Ok(entries
-            .into_iter()
-            .filter(|e| e.action == action && e.object == object)
-            .max_by_key(|e| e.seq))
-    }
-
-    /// The alarm ids of a group.
-    pub async fn group(&self, actor: &Actor, group: &str) -> Result<Vec<AlertId>, DeskError> {
-        actor.require(Permission::View, actor.tenant.as_ref())?;
-        let mut q = RecordQuery::new(Alarm::KIND, actor.scope());
-        q.link = Some(group.to_owned());
-        Ok(self
-            .list::<Alarm>(&q)
-            .await?
-            .into_iter()
-            .map(|s| s.value.id)
-            .collect())
     }
 }

@@ -4,6 +4,11 @@
 //!
 //! - [`Desk`] is the handle every caller shares (the HTTP API, the CLI's
 //!   server side, the bench).
+//! - The commands and reads callers use, one file per thing they act on,
+//!   each its own `impl Desk` block: `alarms.rs` (the queue), `sops.rs`,
+//!   `suppressions.rs`, `maintenance.rs`, `incidents.rs`, `responses.rs`
+//!   (response actions and their deliveries), `escalations.rs`, `audit.rs`;
+//!   `reporting.rs` reads the alarms the reports are computed from.
 //! - `triage.rs` turns every new or grown alert (read from the store's
 //!   alert change feed by cursor, never from the lossy bus) into an alarm:
 //!   suppression, grouping, scoring, auto-close, escalation.
@@ -13,8 +18,15 @@
 //!   lettre).
 
 mod alarms;
+mod audit;
+mod escalations;
 mod incidents;
+mod maintenance;
+mod reporting;
+mod responses;
 mod send;
+mod sops;
+mod suppressions;
 mod triage;
 mod triaged;
 mod workers;
@@ -23,7 +35,7 @@ use std::sync::{Arc, Mutex};
 
 use rand::RngCore;
 use tokio::sync::watch;
-use vigil_model::{Clock, Timestamp};
+use vigil_model::{Clock, TenantId, Timestamp};
 use vigil_store::audit::AuditSigner;
 use vigil_store::{DeskStore, DeskWrite, RecordQuery, TenantScope};
 
@@ -31,7 +43,7 @@ use crate::config::DeskConfig;
 use crate::learner::FalseAlarmModel;
 use crate::record::{DeskObject, ModelRecord, Stored, from_record};
 use crate::sop::SopLibrary;
-use crate::{Actor, DeskError};
+use crate::{Actor, DeskError, Permission};
 
 pub use alarms::AlarmFilter;
 pub use incidents::IncidentView;
@@ -219,6 +231,20 @@ impl Desk {
         })
         .await?;
         Ok(())
+    }
+
+    /// The scope of a listing: `tenant` when the actor may view it, else
+    /// everything the actor may see.
+    pub(crate) fn scope_for(
+        &self,
+        actor: &Actor,
+        tenant: Option<&TenantId>,
+    ) -> Result<TenantScope, DeskError> {
+        actor.require(Permission::View, tenant)?;
+        Ok(match tenant {
+            Some(t) => TenantScope::One(t.clone()),
+            None => actor.scope(),
+        })
     }
 
     /// Reads one object of kind `T` in `scope`.

@@ -20,7 +20,6 @@ use vigil_store::{
     DeviceRecord, PanelAccountRecord, SiteViewStore, SupervisionRecord, TenantScope,
 };
 
-use super::stats::open_alarms;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
@@ -163,7 +162,7 @@ pub(crate) async fn sites(
 ) -> Result<Json<Vec<SiteSummary>>, ApiError> {
     let scope = caller.scope(None)?;
     let sites = state.store.sites(&scope).await?;
-    let alarms = open_alarms(&state, &scope).await?;
+    let alarms = state.desk.open_alarms(&scope).await?;
     let register = Register::read(&state, &scope).await?;
     let mut out = Vec::with_capacity(sites.len());
     for site in &sites {
@@ -221,7 +220,7 @@ pub(crate) async fn plan(
         .into_iter()
         .find(|s| s.id == site_id)
         .ok_or_else(not_found)?;
-    let alarms = open_alarms(&state, &one).await?;
+    let alarms = state.desk.open_alarms(&one).await?;
     let register = Register::read(&state, &one).await?;
     let drawn = draw_site(&state, &found, &register, &alarms).await?;
     Ok(Json(SitePlanView {

@@ -4,7 +4,7 @@
 //!
 //! Every handler turns the bearer token into a desk [`Actor`] (its name,
 //! role and tenant) and lets the desk check the role (see
-//! `vigil_desk::access` for who may do what) and scope every read to the
+//! `vigil_desk::permissions` for who may do what) and scope every read to the
 //! caller's tenant: a client user asking for another tenant's alarm or
 //! incident gets `404`, as if it did not exist.
 

@@ -1,0 +1,17 @@
+//! Reports over the desk's records: pure functions of the alarms (and
+//! whatever else a report needs, read by the caller) and `now`, so that
+//! the HTTP API, the CLI and tests compute the same figures.
+//!
+//! - [`category`]: what kind of matter an alarm or incident is (cyber,
+//!   physical, converged, environmental), and how an alarm is sorted into
+//!   one from its rule or, failing that, from what it is about.
+//! - [`dashboard`]: the control room's figures over the last hours.
+//!
+//! [`crate::service::Desk::alarms_since`] and
+//! [`crate::service::Desk::open_alarms`] read the alarms a report needs.
+
+pub mod category;
+pub mod dashboard;
+
+pub use category::{Category, RuleFacts};
+pub use dashboard::{Dashboard, DashboardInput, Window};
