@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
@@ -107,50 +106,7 @@ impl fmt::Display for Measure {
     }
 }
 
-/// What an alarm or incident is about (the desk's categories).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// Doors, badges, intruders, theft.
-    Physical,
-    /// Malware, intrusion, account compromise.
-    Cyber,
-    /// Both at once.
-    Converged,
-    /// Fire, flood, temperature, power.
-    Environmental,
-}
-
-impl Category {
-    /// Every category.
-    pub const ALL: [Category; 4] = [
-        Self::Physical,
-        Self::Cyber,
-        Self::Converged,
-        Self::Environmental,
-    ];
-
-    /// The category's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Physical => "physical",
-            Self::Cyber => "cyber",
-            Self::Converged => "converged",
-            Self::Environmental => "environmental",
-        }
-    }
-}
-
-impl FromStr for Category {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| s.to_owned())
-    }
-}
+pub use vigil_model::Category;
 
 /// What is being classified.
 #[derive(Debug, Clone, Copy, PartialEq)]

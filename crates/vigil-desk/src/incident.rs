@@ -15,7 +15,10 @@
 use serde::{Deserialize, Serialize};
 use vigil_model::{AlertId, Severity, SiteId, TenantId, Timestamp};
 
+use vigil_contract::PauseState;
+
 use crate::alarm::require_reason;
+use crate::sla::{SlaMark, SlaMarkKind};
 use crate::{Actor, DeskError, Permission};
 
 // One type for the concept: the reports count alarms and incidents by the
@@ -195,6 +198,10 @@ pub struct Incident {
     pub reopened: u32,
     /// Everything people did to it.
     pub activity: Vec<Activity>,
+    /// What its service-level clocks read: states entered, the client
+    /// told, pauses and resumptions (see [`crate::sla`]).
+    #[serde(default)]
+    pub sla_marks: Vec<SlaMark>,
     /// When it last changed.
     pub updated_at: Timestamp,
 }
@@ -279,6 +286,20 @@ pub enum IncidentCommand {
         /// Why.
         reason: String,
     },
+    /// Record that the client was told (by phone, e-mail, the portal …).
+    NotifyClient {
+        /// How, and whom.
+        how: String,
+    },
+    /// Stop the service-level clocks while the desk waits for someone.
+    PauseSla {
+        /// Whom the desk waits for.
+        state: PauseState,
+        /// Why (recorded; required).
+        reason: String,
+    },
+    /// Start the service-level clocks again.
+    ResumeSla,
 }
 
 impl IncidentCommand {
@@ -294,6 +315,9 @@ impl IncidentCommand {
             IncidentCommand::CompleteTask { .. } => "complete_task",
             IncidentCommand::LinkAlarm { .. } => "link_alarm",
             IncidentCommand::SetSeverity { .. } => "set_severity",
+            IncidentCommand::NotifyClient { .. } => "notify_client",
+            IncidentCommand::PauseSla { .. } => "pause_sla",
+            IncidentCommand::ResumeSla => "resume_sla",
         }
     }
 }
@@ -347,8 +371,22 @@ impl Incident {
                 action: "open".into(),
                 text: title,
             }],
+            sla_marks: Vec::new(),
             updated_at: now,
         })
+    }
+
+    /// Whether its service-level clocks are paused now.
+    pub fn sla_paused(&self) -> bool {
+        self.sla_marks
+            .iter()
+            .rev()
+            .find_map(|m| match m.kind {
+                SlaMarkKind::Paused { .. } => Some(true),
+                SlaMarkKind::Resumed => Some(false),
+                _ => None,
+            })
+            .unwrap_or(false)
     }
 
     fn refuse(&self, command: &'static str, hint: impl Into<String>) -> DeskError {
@@ -492,7 +530,49 @@ impl Incident {
                 next.severity = *severity;
                 format!("severity {} → {}: {reason}", self.severity, severity)
             }
+            IncidentCommand::NotifyClient { how } => {
+                let how = text_field("how", how, 1000)?;
+                next.sla_marks.push(SlaMark {
+                    at: now,
+                    kind: SlaMarkKind::Notified,
+                });
+                format!("client notified: {how}")
+            }
+            IncidentCommand::PauseSla { state, reason } => {
+                if self.sla_paused() {
+                    return Err(self.refuse("pause_sla", "its clocks are already paused"));
+                }
+                let reason = require_reason("reason", reason)?;
+                next.sla_marks.push(SlaMark {
+                    at: now,
+                    kind: SlaMarkKind::Paused {
+                        state: *state,
+                        reason: reason.clone(),
+                    },
+                });
+                let whom = match state {
+                    PauseState::AwaitingClient => "the client",
+                    PauseState::AwaitingThirdParty => "a third party",
+                };
+                format!("clocks paused, awaiting {whom}: {reason}")
+            }
+            IncidentCommand::ResumeSla => {
+                if !self.sla_paused() {
+                    return Err(self.refuse("resume_sla", "its clocks are not paused"));
+                }
+                next.sla_marks.push(SlaMark {
+                    at: now,
+                    kind: SlaMarkKind::Resumed,
+                });
+                "clocks resumed".to_owned()
+            }
         };
+        if next.state != self.state {
+            next.sla_marks.push(SlaMark {
+                at: now,
+                kind: SlaMarkKind::State { state: next.state },
+            });
+        }
         next.activity.push(Activity {
             at: now,
             actor: actor.name.clone(),

@@ -20,6 +20,8 @@
 //! - [`permissions`]: which role may do what.
 //! - [`reporting`]: figures computed from the desk's records (the
 //!   dashboards'), and the categories alarms and incidents are counted by.
+//! - [`sla`]: the service-level clocks of alarms and incidents under each
+//!   client's contract, as a function of their recorded transitions.
 
 #![warn(missing_docs)]
 
@@ -36,6 +38,7 @@ pub mod reporting;
 pub mod response;
 pub mod scoring;
 pub mod service;
+pub mod sla;
 pub mod sop;
 pub mod suppression;
 pub mod timeline;

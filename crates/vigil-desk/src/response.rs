@@ -125,6 +125,13 @@ pub enum Purpose {
         /// Who is notified.
         recipient: String,
     },
+    /// A service-level clock passed its warning point or its due time.
+    ServiceLevel {
+        /// The crossing's record (`alarm:…:acknowledge:breached`).
+        event: String,
+        /// Who is notified.
+        recipient: String,
+    },
 }
 
 /// Where a delivery stands.

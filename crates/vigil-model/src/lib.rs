@@ -4,6 +4,7 @@
 //! clock except [`SystemClock`]; nothing does I/O.
 
 mod alert;
+mod category;
 mod clock;
 mod dead_letter;
 mod event;
@@ -14,6 +15,7 @@ mod tenant;
 pub use alert::{
     Alert, AlertStatus, alert_id_for, alert_id_of_name, alert_name_into, alert_window_start,
 };
+pub use category::Category;
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock, Timestamp};
 pub use dead_letter::DeadLetter;
 pub use event::{

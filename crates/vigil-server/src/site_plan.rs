@@ -190,15 +190,8 @@ impl FloorPlan {
 /// Floor plans by tenant and site.
 pub type SitePlans = BTreeMap<(TenantId, SiteId), FloorPlan>;
 
-/// What a rule is, for sorting its alarms into categories: its tags and
-/// its log source's category.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RuleFacts {
-    /// The rule's tags (`vigil.physical`, `vigil.converged`, `attack.t1078` …).
-    pub tags: Vec<String>,
-    /// Its `logsource.category`, when written.
-    pub logsource_category: Option<String>,
-}
+/// What a rule is, for sorting its alarms into categories (the desk's type).
+pub use vigil_desk::reporting::RuleFacts;
 
 /// What the site view and the dashboards read besides the core store.
 #[derive(Debug, Clone, Default)]

@@ -66,6 +66,10 @@ pub struct Config {
     /// The operator's desk: triage, SOPs, clients' endpoints and escalation.
     #[serde(default)]
     pub desk: vigil_desk::DeskConfig,
+    /// The folder the file is in: paths it names (holiday calendars) are
+    /// relative to it.
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
 }
 
 /// A tenant and its sites.
@@ -79,6 +83,11 @@ pub struct TenantConfig {
     /// Its sites.
     #[serde(default)]
     pub sites: Vec<SiteConfig>,
+    /// Its service contract (`[tenants.contract]`): priority classes with
+    /// their targets, service calendars and the rules that class alarms
+    /// and incidents; without one, the default contract applies.
+    #[serde(default)]
+    pub contract: Option<vigil_contract::ContractConfig>,
 }
 
 /// A site of a tenant.
@@ -149,6 +158,8 @@ pub struct Resolved {
     pub tokens: Vec<ApiToken>,
     /// Floor plans of the sites that have one.
     pub plans: vigil_server::site_plan::SitePlans,
+    /// The clients' service contracts (the default for those without one).
+    pub contracts: vigil_contract::ContractSet,
 }
 
 impl Config {
@@ -157,8 +168,9 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<(Config, Resolved)> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read configuration {}", path.display()))?;
-        let config: Config = toml::from_str(&text)
+        let mut config: Config = toml::from_str(&text)
             .with_context(|| format!("configuration {} is not valid", path.display()))?;
+        config.base_dir = path.parent().map(Path::to_path_buf);
         let resolved = config
             .resolve(&|var| std::env::var(var).ok())
             .with_context(|| format!("configuration {} is not valid", path.display()))?;
@@ -173,9 +185,16 @@ impl Config {
         let mut site_ids = HashSet::new();
         let mut tenants = Vec::new();
         let mut plans = vigil_server::site_plan::SitePlans::new();
+        let mut contracts = vigil_contract::ContractSet::default();
         for t in &self.tenants {
             if !tenant_ids.insert(t.id.clone()) {
                 bail!("tenant `{}` is defined twice", t.id);
+            }
+            if let Some(contract) = &t.contract {
+                contracts.insert(
+                    t.id.clone(),
+                    contract.validate(t.id.as_str(), self.base_dir.as_deref())?,
+                );
             }
             let mut sites = Vec::new();
             for s in &t.sites {
@@ -274,6 +293,7 @@ impl Config {
             sources,
             tokens,
             plans,
+            contracts,
         })
     }
 }
@@ -418,6 +438,31 @@ mod tests {
     }
 
     #[test]
+    fn a_client_contract_resolves_and_a_bad_one_is_refused_naming_the_client() {
+        let text = GOOD.replace(
+            "name = \"Northgate Colocation\"\n",
+            "name = \"Northgate Colocation\"\n        contract = { classes = { P1 = { acknowledge = \"2m\", resolve = \"1h\" } }, rules = [{ min_score = 0, class = \"P1\" }] }\n",
+        );
+        let r = toml::from_str::<Config>(&text)
+            .unwrap()
+            .resolve(&env)
+            .unwrap();
+        let northgate = TenantId::new("northgate").unwrap();
+        assert!(r.contracts.has_own(&northgate));
+        let bad = text.replace("\"2m\"", "\"-2m\"");
+        let message = error_of(&bad);
+        assert!(
+            message.contains("northgate") && message.contains("classes.P1.acknowledge"),
+            "{message}"
+        );
+        let unknown_class = text.replace("class = \"P1\"", "class = \"P9\"");
+        let err = toml::from_str::<Config>(&unknown_class)
+            .map(|c| format!("{:#}", c.resolve(&env).unwrap_err()))
+            .unwrap_or_else(|e| e.to_string());
+        assert!(err.contains("P9"), "{err}");
+    }
+
+    #[test]
     fn syntax_errors_name_the_line() {
         let err = toml::from_str::<Config>("listen = 5\n")
             .unwrap_err()
@@ -457,6 +502,20 @@ mod tests {
             "{message}"
         );
         assert!(toml::from_str::<Config>(&text.replace("width = 1200", "colour = 1")).is_err());
+    }
+
+    #[test]
+    fn the_readme_contract_example_is_a_valid_contract() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n[tenants.contract]").unwrap() + "```toml\n".len();
+        let end = start + readme[start..].find("```").unwrap();
+        let text = format!(
+            "[[tenants]]\nid = \"northgate\"\nname = \"Northgate\"\n{}",
+            &readme[start..end]
+        );
+        let config: Config = toml::from_str(&text).unwrap();
+        let r = config.resolve(&env).unwrap();
+        assert!(r.contracts.has_own(&TenantId::new("northgate").unwrap()));
     }
 
     #[test]

@@ -209,6 +209,7 @@ fn demo_setup(
             hash: hash_token(admin_token),
         }],
         plans: crate::demo_estate::floor_plans(world),
+        contracts: Default::default(),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();

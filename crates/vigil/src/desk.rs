@@ -28,6 +28,7 @@ pub async fn start_desk(
     store: Arc<SqliteStore>,
     clock: Arc<dyn Clock>,
     config: DeskConfig,
+    levels: vigil_desk::service::ServiceLevels,
     data_dir: &Path,
 ) -> anyhow::Result<(Desk, Workers)> {
     let key = config
@@ -37,6 +38,8 @@ pub async fn start_desk(
     let signer = AuditSigner::load_or_create(&key)?;
     let digest = hex::encode(vigil_store::audit::digest_json(&config));
     let desk = Desk::new(store, clock, config, Some(signer)).await?;
+    // Before the timers start, so that the first pass reads the contracts.
+    desk.set_service_levels(levels);
     desk.record_act(
         &vigil_desk::Actor::system("node"),
         None,

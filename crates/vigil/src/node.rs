@@ -112,13 +112,24 @@ impl Node {
         correlations: Option<(Arc<CorrelationStage>, std::time::Duration)>,
     ) -> anyhow::Result<Node> {
         let sqlite = open_sqlite(&spec.data_dir)?;
+        let rules = Arc::new(crate::rules::rule_facts());
+        let levels = vigil_desk::service::ServiceLevels {
+            contracts: spec.resolved.contracts.clone(),
+            rules: (*rules).clone(),
+        };
         let store: Arc<dyn Store> = sqlite.clone();
         let correlation_store: Arc<dyn CorrelationStateStore> = sqlite.clone();
         let estate_store: Arc<dyn vigil_store::EstateStore> = sqlite.clone();
         let sqlite_for_view: Arc<dyn vigil_store::SiteViewStore> = sqlite.clone();
         register(store.as_ref(), &spec.resolved).await?;
-        let (desk, desk_workers) =
-            crate::desk::start_desk(sqlite, spec.clock.clone(), spec.desk, &spec.data_dir).await?;
+        let (desk, desk_workers) = crate::desk::start_desk(
+            sqlite,
+            spec.clock.clone(),
+            spec.desk,
+            levels,
+            &spec.data_dir,
+        )
+        .await?;
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(4096));
         let pipeline = Pipeline::new(
             store.clone(),
@@ -206,7 +217,7 @@ impl Node {
             estate: vigil_server::site_plan::EstateView {
                 store: Some(sqlite_for_view),
                 plans: Arc::new(spec.resolved.plans.clone()),
-                rules: Arc::new(crate::rules::rule_facts()),
+                rules,
             },
         })
         .merge(sources.router)

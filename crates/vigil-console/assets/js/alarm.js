@@ -3,7 +3,7 @@
 // person behind a badge or account.
 
 import { ApiError, api, canOperate, query } from "./api.js";
-import { ago, ask, fill, h, noteServerTime, sev, toast, when } from "./dom.js";
+import { ago, ask, fill, h, noteServerTime, sev, slaTable, toast, when } from "./dom.js";
 import { category } from "./queue.js";
 
 const DEVICE_KINDS = ["device", "door", "camera", "sensor"];
@@ -119,6 +119,8 @@ export default async function alarmPage(root) {
           h("dt", {}, "entities"), h("dd", {}, (alarm.entities || []).map((e) => h("span", { class: "pill" }, `${e.kind} ${e.value}`))),
           h("dt", {}, "priority"), h("dd", {}, `${Math.round(alarm.priority?.score || 0)} — `, (alarm.priority?.factors || []).map(([k, v]) => h("span", { class: "pill" }, `${k} ${typeof v === "number" ? v.toFixed(2) : v}`))),
           h("dt", {}, "false-alarm chance"), h("dd", {}, alarm.false_alarm === null || alarm.false_alarm === undefined ? "no model yet" : `${Math.round(alarm.false_alarm * 100)} %`)),
+        h("h2", {}, "Service levels"),
+        h("div", { id: "alarm-sla" }, slaTable(alarm.sla)),
         h("h2", {}, `Evidence (${evidence.length})`),
         h("p", { class: "muted" }, "Highlighted: fields whose value is one of the alarm's entities, and the action, reason and HR status."),
         evidence.length ? evidence.map((e) => eventCard(e, matchedFields(e, alarm))) : h("p", { class: "muted" }, "No evidence left in the archive."),

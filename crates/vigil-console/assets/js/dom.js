@@ -135,3 +135,21 @@ export function typing(ev) {
   const t = ev.target;
   return t instanceof HTMLElement && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
 }
+
+/**
+ * An alarm's or incident's service-level clocks, as the server read them
+ * from the client's contract: class, and per clock its state, target, due
+ * time, elapsed and paused time.
+ */
+export function slaTable(sla) {
+  if (!sla || !(sla.clocks || []).length) return h("p", { class: "muted" }, "No service-level targets apply.");
+  return h("table", { class: "sla", "data-class": sla.class },
+    h("thead", {}, h("tr", {}, ["Clock", "State", "Target", "Due", "Elapsed", "Paused"].map((t) => h("th", {}, t)))),
+    h("tbody", {}, sla.clocks.map((c) => h("tr", { "data-measure": c.measure, "data-state": c.state },
+      h("td", {}, `${sla.class} ${c.measure}`),
+      h("td", { class: c.state === "breached" ? "urgent" : c.state === "warned" ? "warn" : "" }, c.state, c.pause ? ` (${c.pause.state.replace(/_/g, " ")}: ${c.pause.reason})` : ""),
+      h("td", {}, duration(c.target), c.calendar && c.calendar !== "24x7" ? h("span", { class: "muted" }, ` (${c.calendar})`) : ""),
+      h("td", { title: c.due || "" }, c.due ? when(c.due) : "—"),
+      h("td", {}, duration(c.elapsed)),
+      h("td", {}, duration(c.paused))))));
+}

@@ -2,7 +2,7 @@
 // SOP checklist of its alarms step by step, and escalation state.
 
 import { ApiError, api, canOperate, isProvider, me, onLive } from "./api.js";
-import { ask, fill, h, sev, toast, when } from "./dom.js";
+import { ask, fill, h, sev, slaTable, toast, when } from "./dom.js";
 
 const NEXT = { new: "triaged", triaged: "contained", contained: "eradicated", eradicated: "recovered" };
 
@@ -95,6 +95,21 @@ export default async function incidentPage(root) {
             { name: "reason", label: "Reason", required: true }]);
           if (v) command({ command: "set_severity", ...v });
         } }, "Severity…") : null),
+      h("h2", {}, "Service levels"),
+      h("div", { id: "incident-sla" }, slaTable(inc.sla)),
+      operate && inc.state !== "closed" ? h("div", { class: "actions" },
+        h("button", { type: "button", onclick: async () => {
+          const v = await ask("The client was told", [{ name: "how", label: "How, and whom", required: true }]);
+          if (v) command({ command: "notify_client", how: v.how });
+        } }, "Client notified…"),
+        (inc.sla?.clocks || []).some((c) => c.state === "paused")
+          ? h("button", { type: "button", onclick: () => command({ command: "resume_sla" }) }, "Resume clocks")
+          : h("button", { type: "button", onclick: async () => {
+            const v = await ask("Pause the clocks", [
+              { name: "state", label: "Waiting for", type: "select", value: "awaiting_client", options: [["awaiting_client", "the client"], ["awaiting_third_party", "a third party"]] },
+              { name: "reason", label: "Reason", required: true }]);
+            if (v) command({ command: "pause_sla", ...v });
+          } }, "Pause clocks…")) : null,
       h("div", { class: "cols" },
         h("div", {},
           h("h2", {}, "SOP checklist"), h("div", { id: "sop" }, sopList),

@@ -4,9 +4,6 @@
 import { api, canOperate, isProvider, onLive, query } from "./api.js";
 import { ago, ask, fill, h, noteServerTime, serverNow, sev, toast, typing } from "./dom.js";
 
-// Minutes within which an alarm of each severity should be acknowledged.
-export const ACK_TARGET_MIN = { critical: 5, high: 15, medium: 60, low: 240, informational: 480 };
-
 const PHYSICAL = new Set(["device", "door", "camera", "sensor", "badge", "zone"]);
 const CYBER = new Set(["user", "host", "ip", "process", "hash", "domain"]);
 
@@ -25,11 +22,40 @@ export function category(alarm) {
   return "cyber";
 }
 
-/** How far into its acknowledgement target an open alarm is (1 = due). */
+/** The alarm's acknowledgement clock, as the server computed it from the
+ * client's contract (class, target, due time, state). */
+export function ackClock(alarm) {
+  return (alarm.sla?.clocks || []).find((c) => c.measure === "acknowledge");
+}
+
+/**
+ * How far into its acknowledgement target an open alarm is (1 = due): the
+ * target and due time come from the server; between two reads the page
+ * only moves the hands of the clock.
+ */
 export function slaUse(alarm, now = serverNow()) {
-  if (alarm.status !== "new") return 0;
-  const target = (ACK_TARGET_MIN[alarm.severity] || 60) * 60000;
-  return Math.max(0, (now - Date.parse(alarm.raised_at || alarm.first_seen)) / target);
+  const clock = ackClock(alarm);
+  if (!clock || alarm.status !== "new") return 0;
+  if (clock.state === "breached") return Math.max(1, useAt(clock, now));
+  if (clock.state === "paused" || clock.state === "met" || !clock.due) return 0;
+  return useAt(clock, now);
+}
+
+function useAt(clock, now) {
+  const target = clock.target * 1000;
+  if (!clock.due || target <= 0) return 1;
+  return Math.max(0, 1 - (Date.parse(clock.due) - now) / target);
+}
+
+/** What the SLA cell says: the class and the time left, or overdue. */
+function slaText(alarm, use, now) {
+  const clock = ackClock(alarm);
+  if (!clock || alarm.status !== "new") return "—";
+  const cls = alarm.sla?.class || "";
+  if (use >= 1) return `${cls} overdue`;
+  const left = Math.max(0, Date.parse(clock.due) - now);
+  const min = Math.floor(left / 60000);
+  return `${cls} ${min >= 60 ? `${Math.floor(min / 60)} h ${min % 60} min` : `${min} min`} left`;
 }
 
 /** Queue order: priority, then the more urgent SLA, then the older. */
@@ -211,7 +237,7 @@ export default async function queuePage(root, who) {
         h("td", {}, category(a)),
         h("td", { class: `status status-${a.status}` }, a.status.replace("_", " "), a.owner ? h("div", { class: "muted" }, a.owner) : null),
         h("td", {}, ago(a.first_seen, now)),
-        h("td", { class: use >= 1 ? "urgent" : use >= 0.5 ? "warn" : "muted" }, a.status === "new" ? (use >= 1 ? "overdue" : `${Math.round(use * 100)} %`) : "—"),
+        h("td", { class: use >= 1 ? "urgent" : use >= 0.75 ? "warn" : "muted", title: ackClock(a)?.due ? `due ${ackClock(a).due}` : "" }, slaText(a, use, now)),
         h("td", {}, actions(a)));
         return tr;
       }));

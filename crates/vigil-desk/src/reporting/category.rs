@@ -1,23 +1,9 @@
 //! What kind of matter an alarm or incident is, and how an alarm is
 //! sorted into one.
 
-use serde::{Deserialize, Serialize};
 use vigil_model::{Entity, EntityKind};
 
-/// What kind of matter: an incident's category, and how the dashboards
-/// split alarms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// IT: malware, intrusion, account compromise.
-    Cyber,
-    /// Doors, badges, intruders, theft.
-    Physical,
-    /// Both at once (a badge used to reach a server, then a login).
-    Converged,
-    /// Fire, flood, temperature, power.
-    Environmental,
-}
+pub use vigil_model::Category;
 
 /// What a rule is, for sorting its alarms into categories: its tags and
 /// its log source's category.

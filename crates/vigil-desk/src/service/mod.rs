@@ -25,6 +25,7 @@ mod maintenance;
 mod reporting;
 mod responses;
 mod send;
+mod sla;
 mod sops;
 mod suppressions;
 mod triage;
@@ -48,6 +49,7 @@ use crate::{Actor, DeskError, Permission};
 pub use alarms::AlarmFilter;
 pub use incidents::IncidentView;
 pub use send::{Mailer, WebhookOutcome, send_webhook};
+pub use sla::{ServiceLevels, SlaCrossingRecord};
 pub use triage::TriageReport;
 pub use workers::Workers;
 
@@ -81,6 +83,8 @@ struct Inner {
     node: String,
     /// The alarms triage last read or wrote (`triaged.rs`).
     triaged: triaged::TriagedAlarms,
+    /// Contracts, rule facts and the crossings already recorded (`sla.rs`).
+    sla: sla::SlaState,
 }
 
 struct ModelState {
@@ -147,6 +151,7 @@ impl Desk {
                     .unwrap_or_default(),
                 node: format!("node-{}", hex::encode(node)),
                 triaged: Default::default(),
+                sla: Default::default(),
             }),
         })
     }

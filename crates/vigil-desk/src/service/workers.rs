@@ -1,5 +1,5 @@
-//! The desk's timers: triage, escalation levels, delivery retries and
-//! audit checkpoints, each run by one node at a time under a lease in the
+//! The desk's timers: triage, escalation levels, service-level crossings,
+//! delivery retries and audit checkpoints, each run by one node at a time under a lease in the
 //! store. A lease is renewed on every pass; if its holder dies, another
 //! node takes over when it expires. Firing an escalation level or recording
 //! a delivery attempt is a versioned write, so even two nodes that both
@@ -44,9 +44,10 @@ impl Desk {
     pub fn start_workers(&self, poll: StdDuration) -> Workers {
         let (stop, rx) = watch::channel(false);
         let mut tasks = Vec::new();
-        let jobs: [(&'static str, StdDuration); 4] = [
+        let jobs: [(&'static str, StdDuration); 5] = [
             ("triage", poll),
             ("escalation", poll),
+            ("service-levels", poll),
             ("delivery", poll),
             (
                 "checkpoint",
@@ -104,6 +105,7 @@ impl Desk {
                 }
             },
             "escalation" => self.fire_due_escalations().await.map(|_| ()),
+            "service-levels" => self.check_service_levels().await.map(|_| ()),
             "delivery" => self.attempt_due_deliveries().await.map(|_| ()),
             _ => self.checkpoint_now().await.map(|_| ()),
         }
@@ -149,18 +151,8 @@ impl Desk {
             };
             let mut write = DeskWrite::default();
             for r in &recipients.notify {
-                let channel = match (&r.email, &r.webhook) {
-                    (Some(email), _) => Channel::Email { to: email.clone() },
-                    (None, Some(endpoint)) => {
-                        match self.inner.config.endpoint(&after.tenant, endpoint) {
-                            Some(e) => Channel::Webhook {
-                                endpoint: e.name.clone(),
-                                url: e.url.clone(),
-                            },
-                            None => continue,
-                        }
-                    }
-                    (None, None) => continue,
+                let Some(channel) = self.channel_to(&after.tenant, r) else {
+                    continue;
                 };
                 let subject = format!(
                     "[Vigil] {} alarm unacknowledged for {} min: {} ({})",

@@ -2,13 +2,10 @@
 //! What they are and how they are counted: `vigil_desk::reporting::dashboard`;
 //! this reads what they are computed from, in the caller's scope.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use vigil_desk::reporting::RuleFacts;
 use vigil_desk::reporting::dashboard::{Dashboard, DashboardInput, Window, dashboard};
 use vigil_model::TenantId;
 
@@ -16,7 +13,6 @@ use super::params::Params;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::site_plan;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -65,30 +61,13 @@ pub(crate) async fn stats(
     };
     let tenants = state.store.tenants(&scope).await?;
     let open_alarms = state.desk.open_alarms(&scope).await?;
-    let rules = rule_facts(&state.estate.rules);
     Ok(Json(dashboard(&DashboardInput {
         window,
         alarms: &alarms,
         open_alarms: &open_alarms,
-        rules: &rules,
+        rules: &state.estate.rules,
         tenants: &tenants,
         devices: &devices,
         supervision: &supervision,
     })))
-}
-
-/// The loaded rules' facts as the desk takes them. The site view keeps its
-/// own copy of the same two fields; copying them per request costs little
-/// next to reading the alarms.
-fn rule_facts(rules: &HashMap<String, site_plan::RuleFacts>) -> HashMap<String, RuleFacts> {
-    rules
-        .iter()
-        .map(|(id, f)| {
-            let facts = RuleFacts {
-                tags: f.tags.clone(),
-                logsource_category: f.logsource_category.clone(),
-            };
-            (id.clone(), facts)
-        })
-        .collect()
 }

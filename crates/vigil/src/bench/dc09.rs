@@ -121,6 +121,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         ],
         tokens: Vec::new(),
         plans: Default::default(),
+        contracts: Default::default(),
     };
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),

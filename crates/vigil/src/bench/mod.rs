@@ -1,6 +1,7 @@
 //! `vigil bench`: throughput figures, printed (never asserted by tests).
 
 mod dc09;
+mod sla;
 mod triage;
 
 use std::path::PathBuf;
@@ -47,6 +48,9 @@ pub enum BenchCommand {
     /// A simulated month of three clients through detection, triage and
     /// simulated analysts: alarm reduction and attacks found, against ground truth.
     Triage(triage::TriageArgs),
+    /// Service-level clocks: every open alarm's clocks read again, as the
+    /// desk's service-level job does on each pass (100,000 by default).
+    Sla(sla::SlaArgs),
     /// NDJSON over HTTP into the store, with detection on.
     Ingest {
         /// Events to send in all.
@@ -97,6 +101,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             .await
         }
         BenchCommand::Triage(args) => triage::run(args).await,
+        BenchCommand::Sla(args) => sla::run(args),
     }
 }
 
@@ -145,6 +150,7 @@ async fn ingest(
             ],
             tokens: Vec::new(),
             plans: Default::default(),
+            contracts: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),

@@ -9,6 +9,7 @@ use vigil_desk::service::AlarmFilter;
 use vigil_desk::sop::{SopRun, StepOutcome};
 use vigil_model::TenantId;
 
+use super::WithSla;
 use super::{actor, alarm_id};
 use crate::AppState;
 use crate::api::params::Params;
@@ -20,16 +21,17 @@ use crate::error::{ApiError, ErrorBody};
 pub(crate) struct AlarmList {
     /// Highest priority first, then oldest.
     #[schema(value_type = Vec<Object>)]
-    pub items: Vec<Alarm>,
+    pub items: Vec<WithSla<Alarm>>,
 }
 
 /// One alarm.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct AlarmBody {
     /// The alarm: status, owner, verdict, priority with its factors,
-    /// false-alarm probability, group, and every transition.
+    /// false-alarm probability, group, every transition, and its
+    /// service-level clocks (`sla`).
     #[schema(value_type = Object)]
-    pub alarm: Alarm,
+    pub alarm: WithSla<Alarm>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -86,6 +88,10 @@ pub(crate) async fn list(
         limit: crate::api::params::page_limit(p.limit),
     };
     let items = state.desk.alarms(&actor(&caller), &filter).await?;
+    let items = items
+        .into_iter()
+        .map(|alarm| WithSla::alarm(&state.desk, alarm))
+        .collect();
     Ok(Json(AlarmList { items }))
 }
 
@@ -101,7 +107,9 @@ pub(crate) async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<AlarmBody>, ApiError> {
     let alarm = state.desk.alarm(&actor(&caller), alarm_id(&id)?).await?;
-    Ok(Json(AlarmBody { alarm }))
+    Ok(Json(AlarmBody {
+        alarm: WithSla::alarm(&state.desk, alarm),
+    }))
 }
 
 async fn run(
@@ -114,7 +122,9 @@ async fn run(
         .desk
         .alarm_command(&actor(caller), alarm_id(id)?, command)
         .await?;
-    Ok(Json(AlarmBody { alarm }))
+    Ok(Json(AlarmBody {
+        alarm: WithSla::alarm(&state.desk, alarm),
+    }))
 }
 
 /// Acknowledges an alarm: the caller takes it.

@@ -10,6 +10,7 @@ use vigil_desk::response::{Delivery, ResponseAction};
 use vigil_desk::service::IncidentView;
 use vigil_model::TenantId;
 
+use super::WithSla;
 use super::actor;
 use crate::AppState;
 use crate::api::params::{Params, page_limit};
@@ -33,7 +34,7 @@ pub(crate) struct IncidentParams {
 pub(crate) struct IncidentList {
     /// Newest first.
     #[schema(value_type = Vec<Object>)]
-    pub items: Vec<Incident>,
+    pub items: Vec<WithSla<Incident>>,
 }
 
 /// Incidents, newest first.
@@ -56,6 +57,10 @@ pub(crate) async fn list(
             page_limit(p.limit),
         )
         .await?;
+    let items = items
+        .into_iter()
+        .map(|incident| WithSla::incident(&state.desk, incident))
+        .collect();
     Ok(Json(IncidentList { items }))
 }
 
@@ -71,9 +76,9 @@ pub(crate) struct OpenBody {
 /// One incident.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct IncidentBody {
-    /// The incident.
+    /// The incident, with its service-level clocks (`sla`).
     #[schema(value_type = Object)]
-    pub incident: Incident,
+    pub incident: WithSla<Incident>,
 }
 
 /// Opens an incident, from alarms or by hand.
@@ -91,16 +96,20 @@ pub(crate) async fn open(
         .desk
         .open_incident(&actor(&caller), b.incident)
         .await?;
-    Ok(Json(IncidentBody { incident }))
+    Ok(Json(IncidentBody {
+        incident: WithSla::incident(&state.desk, incident),
+    }))
 }
 
 /// An incident with its timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct IncidentDetail {
-    /// The incident and its timeline (evidence, alarm transitions, actions).
+    /// The incident, with its service-level clocks (`sla`).
     #[schema(value_type = Object)]
-    #[serde(flatten)]
-    pub view: IncidentView,
+    pub incident: WithSla<Incident>,
+    /// Evidence, alarm transitions and actions, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub timeline: Vec<vigil_desk::timeline::TimelineItem>,
 }
 
 /// One incident with its merged timeline.
@@ -113,7 +122,11 @@ pub(crate) async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     let view = state.desk.incident(&actor(&caller), &id).await?;
-    Ok(Json(IncidentDetail { view }))
+    let IncidentView { incident, timeline } = view;
+    Ok(Json(IncidentDetail {
+        incident: WithSla::incident(&state.desk, incident),
+        timeline,
+    }))
 }
 
 /// A command on an incident.
@@ -122,7 +135,8 @@ pub(crate) struct CommandBody {
     /// `{"command": "advance", "to": "triaged"}`, `{"command": "close", "resolution": "resolved", "summary": …, "lessons_learned": …}`,
     /// `{"command": "reopen", "reason": …}`, `{"command": "note", "text": …}`, `{"command": "observe", "observable": {kind, value, tlp}}`,
     /// `{"command": "add_task", "title": …}`, `{"command": "complete_task", "task": 1}`, `{"command": "link_alarm", "alarm": …}`,
-    /// `{"command": "set_severity", "severity": …, "reason": …}`.
+    /// `{"command": "set_severity", "severity": …, "reason": …}`, `{"command": "notify_client", "how": …}`,
+    /// `{"command": "pause_sla", "state": "awaiting_client" | "awaiting_third_party", "reason": …}`, `{"command": "resume_sla"}`.
     #[schema(value_type = Object)]
     #[serde(flatten)]
     pub command: IncidentCommand,
@@ -145,7 +159,9 @@ pub(crate) async fn command(
         .desk
         .incident_command(&actor(&caller), &id, b.command)
         .await?;
-    Ok(Json(IncidentBody { incident }))
+    Ok(Json(IncidentBody {
+        incident: WithSla::incident(&state.desk, incident),
+    }))
 }
 
 /// A response action.

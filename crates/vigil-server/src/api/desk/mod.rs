@@ -95,3 +95,34 @@ pub(crate) fn alarm_id(id: &str) -> Result<vigil_model::AlertId, ApiError> {
     id.parse()
         .map_err(|e: vigil_model::IdError| ApiError::BadRequest(e.to_string()))
 }
+
+/// An alarm or incident with its service-level clocks, as the API shows it:
+/// the object's own fields and `sla` (its contract class, and each clock's
+/// target, due time, elapsed and paused time, and state).
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct WithSla<T> {
+    #[serde(flatten)]
+    item: T,
+    sla: vigil_desk::sla::SlaClocks,
+}
+
+impl WithSla<vigil_desk::alarm::Alarm> {
+    pub(crate) fn alarm(desk: &vigil_desk::service::Desk, alarm: vigil_desk::alarm::Alarm) -> Self {
+        Self {
+            sla: desk.alarm_sla(&alarm),
+            item: alarm,
+        }
+    }
+}
+
+impl WithSla<vigil_desk::incident::Incident> {
+    pub(crate) fn incident(
+        desk: &vigil_desk::service::Desk,
+        incident: vigil_desk::incident::Incident,
+    ) -> Self {
+        Self {
+            sla: desk.incident_sla(&incident),
+            item: incident,
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Service-level clocks of alarms and incidents, as a pure function of what
+//! their records say happened: the same records give the same clocks, live
+//! or recomputed a month later.
+//!
+//! | clock | starts | stops |
+//! |---|---|---|
+//! | alarm `acknowledge` | raised | first acknowledgement, take-over or close |
+//! | alarm `resolve` | raised | its close (while it stays closed) |
+//! | incident `acknowledge` | opened | triaged |
+//! | incident `notify` | opened | the client is told (`notify_client`) |
+//! | incident `contain` | opened | contained (or closed before that) |
+//! | incident `resolve` | opened | closed (while it stays closed) |
+//!
+//! An incident's clocks stop counting while it is paused (awaiting the
+//! client or a third party); alarms are not paused — they are handed over
+//! to an incident for that. Which targets apply, and on which calendar,
+//! comes from the client's contract: the class is chosen from the alarm's
+//! category and priority score, or the incident's category and severity.
+
+use serde::{Deserialize, Serialize};
+use vigil_contract::{
+    Contract, Measure, PauseState, PriorityClass, SlaReading, SlaTransition, Subject,
+    TransitionKind,
+};
+use vigil_model::{Category, Timestamp};
+
+use crate::alarm::{Alarm, AlarmStatus};
+use crate::incident::{Incident, IncidentState};
+
+/// Something that happened to an incident that its clocks read, recorded
+/// when it happened (the incident's activity says the same for people).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaMark {
+    /// When.
+    pub at: Timestamp,
+    /// What.
+    #[serde(flatten)]
+    pub kind: SlaMarkKind,
+}
+
+/// What happened, as the clocks read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mark", rename_all = "snake_case")]
+pub enum SlaMarkKind {
+    /// Moved to a new state (`triaged`, `contained`, `closed` …).
+    State {
+        /// The state entered.
+        state: IncidentState,
+    },
+    /// The client was told.
+    Notified,
+    /// The clocks stopped counting.
+    Paused {
+        /// Whom the desk waits for.
+        state: PauseState,
+        /// Why.
+        reason: String,
+    },
+    /// The clocks count again.
+    Resumed,
+}
+
+/// The clocks of one alarm or incident, read at an instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaClocks {
+    /// The contract's priority class it falls in.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "P1"))]
+    pub class: PriorityClass,
+    /// Each measured clock (`acknowledge`, `notify`, `contain`, `resolve`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub clocks: Vec<SlaReading>,
+}
+
+/// The transitions of an alarm's clocks: (measure, transitions), in time order.
+pub fn alarm_transitions(alarm: &Alarm) -> Vec<(Measure, Vec<SlaTransition>)> {
+    let start = SlaTransition {
+        at: alarm.raised_at,
+        kind: TransitionKind::Start,
+    };
+    let stop = |at: Timestamp| SlaTransition {
+        at,
+        kind: TransitionKind::Stop,
+    };
+    let acknowledged = alarm
+        .transitions
+        .iter()
+        .find(|t| t.to != AlarmStatus::New)
+        .map(|t| t.at);
+    let resolved = (alarm.status == AlarmStatus::Closed)
+        .then(|| {
+            alarm
+                .transitions
+                .iter()
+                .rev()
+                .find(|t| t.to == AlarmStatus::Closed)
+                .map(|t| t.at)
+        })
+        .flatten();
+    [
+        (Measure::Acknowledge, acknowledged),
+        (Measure::Resolve, resolved),
+    ]
+    .into_iter()
+    .map(|(m, stopped)| {
+        (
+            m,
+            std::iter::once(start.clone())
+                .chain(stopped.map(stop))
+                .collect(),
+        )
+    })
+    .collect()
+}
+
+/// The transitions of an incident's clocks: (measure, transitions), in
+/// time order, pauses and resumptions included in each.
+pub fn incident_transitions(incident: &Incident) -> Vec<(Measure, Vec<SlaTransition>)> {
+    let first = |wanted: &dyn Fn(&SlaMarkKind) -> bool| {
+        incident
+            .sla_marks
+            .iter()
+            .find(|m| wanted(&m.kind))
+            .map(|m| m.at)
+    };
+    let entered = |state: IncidentState| move |k: &SlaMarkKind| matches!(k, SlaMarkKind::State { state: s } if *s == state);
+    let triaged = first(&entered(IncidentState::Triaged));
+    let notified = first(&|k| matches!(k, SlaMarkKind::Notified));
+    let contained = first(&|k| {
+        matches!(
+            k,
+            SlaMarkKind::State {
+                state: IncidentState::Contained | IncidentState::Closed
+            }
+        )
+    });
+    let resolved = (incident.state == IncidentState::Closed)
+        .then(|| {
+            incident
+                .sla_marks
+                .iter()
+                .rev()
+                .find(|m| entered(IncidentState::Closed)(&m.kind))
+                .map(|m| m.at)
+        })
+        .flatten();
+    let pauses: Vec<SlaTransition> = incident
+        .sla_marks
+        .iter()
+        .filter_map(|m| match &m.kind {
+            SlaMarkKind::Paused { state, reason } => Some(SlaTransition {
+                at: m.at,
+                kind: TransitionKind::Pause {
+                    reason: reason.clone(),
+                    state: *state,
+                },
+            }),
+            SlaMarkKind::Resumed => Some(SlaTransition {
+                at: m.at,
+                kind: TransitionKind::Resume,
+            }),
+            _ => None,
+        })
+        .collect();
+    [
+        (Measure::Acknowledge, triaged),
+        (Measure::Notify, notified),
+        (Measure::Contain, contained),
+        (Measure::Resolve, resolved),
+    ]
+    .into_iter()
+    .map(|(measure, stopped)| {
+        let mut transitions = vec![SlaTransition {
+            at: incident.opened_at,
+            kind: TransitionKind::Start,
+        }];
+        // A pause after the stop means nothing to this clock.
+        transitions.extend(
+            pauses
+                .iter()
+                .filter(|p| stopped.is_none_or(|s| p.at < s))
+                .cloned(),
+        );
+        if let Some(at) = stopped {
+            transitions.push(SlaTransition {
+                at,
+                kind: TransitionKind::Stop,
+            });
+        }
+        (measure, transitions)
+    })
+    .collect()
+}
+
+/// An alarm's clocks at `now`, under `contract`, with its `category`.
+pub fn alarm_clocks(
+    contract: &Contract,
+    alarm: &Alarm,
+    category: Category,
+    now: Timestamp,
+) -> SlaClocks {
+    let class = contract.classify(&Subject::Alarm {
+        category,
+        score: alarm.priority.score,
+    });
+    read(contract, class, alarm_transitions(alarm), now)
+}
+
+/// An incident's clocks at `now`, under `contract`.
+pub fn incident_clocks(contract: &Contract, incident: &Incident, now: Timestamp) -> SlaClocks {
+    let class = contract.classify(&Subject::Incident {
+        category: incident.category,
+        severity: incident.severity,
+    });
+    read(contract, class, incident_transitions(incident), now)
+}
+
+fn read(
+    contract: &Contract,
+    class: PriorityClass,
+    transitions: Vec<(Measure, Vec<SlaTransition>)>,
+    now: Timestamp,
+) -> SlaClocks {
+    let clocks = match contract.terms(class) {
+        Some(terms) => transitions
+            .into_iter()
+            .filter_map(|(measure, ts)| terms.clock(measure, &ts, now))
+            .map(|clock| clock.evaluate(now))
+            .collect(),
+        None => Vec::new(),
+    };
+    SlaClocks { class, clocks }
+}
+
+#[cfg(test)]
+#[path = "sla_tests.rs"]
+mod tests;
