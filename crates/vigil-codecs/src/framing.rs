@@ -63,7 +63,14 @@ pub struct FrameDecoder {
     /// Stream offset of `buffer[0]`.
     offset: u64,
     at_eof: bool,
+    /// The first bytes of the frame last reported as an error.
+    skipped: Vec<u8>,
 }
+
+/// How much of a frame that could not be framed is kept for its dead
+/// letter: enough to see what the sender was sending, bounded per
+/// connection.
+pub const SKIPPED_PREFIX_BYTES: usize = 4096;
 
 #[derive(Debug, Clone, Copy)]
 enum State {
@@ -100,6 +107,7 @@ impl FrameDecoder {
             state: State::Boundary,
             offset: 0,
             at_eof: false,
+            skipped: Vec::new(),
         }
     }
 
@@ -153,6 +161,7 @@ impl FrameDecoder {
                             let start = self.offset;
                             self.advance(header_len);
                             if len > self.max_frame_len {
+                                self.keep_prefix(len);
                                 self.state = State::SkipCounted { remaining: len };
                                 self.skip_buffered();
                                 return Some(Err(FramingError::DeclaredTooLong {
@@ -179,6 +188,7 @@ impl FrameDecoder {
                         return None;
                     }
                     let received = self.buffer.len();
+                    self.keep_prefix(received);
                     self.advance(received);
                     self.state = State::Boundary;
                     return Some(Err(FramingError::Truncated {
@@ -192,6 +202,7 @@ impl FrameDecoder {
                     let end = match memchr::memchr2(b'\n', 0, &self.buffer[scanned..]) {
                         Some(i) => scanned + i,
                         None if self.buffer.len() > self.max_frame_len.saturating_add(1) => {
+                            self.keep_prefix(self.buffer.len());
                             self.state = State::SkipLine;
                             self.skip_buffered();
                             return Some(Err(FramingError::LineTooLong {
@@ -216,6 +227,9 @@ impl FrameDecoder {
                         frame.truncate(frame.len() - 1);
                     }
                     if frame.len() > self.max_frame_len {
+                        self.skipped.clear();
+                        self.skipped
+                            .extend_from_slice(&frame[..frame.len().min(SKIPPED_PREFIX_BYTES)]);
                         return Some(Err(FramingError::LineTooLong {
                             offset: start,
                             limit: self.max_frame_len,
@@ -274,6 +288,18 @@ impl FrameDecoder {
             }
             Some(_) => Header::NotCounted,
         }
+    }
+
+    /// The first bytes (at most [`SKIPPED_PREFIX_BYTES`]) of the frame the
+    /// last error was about, for its dead letter.
+    pub fn skipped_prefix(&self) -> &[u8] {
+        &self.skipped
+    }
+
+    fn keep_prefix(&mut self, frame_len: usize) {
+        let n = frame_len.min(self.buffer.len()).min(SKIPPED_PREFIX_BYTES);
+        self.skipped.clear();
+        self.skipped.extend_from_slice(&self.buffer[..n]);
     }
 
     /// Drops buffered bytes that belong to a frame being skipped.
@@ -411,6 +437,32 @@ mod tests {
             Some(Ok(Bytes::from_static(b"<13>ok")))
         );
         assert_eq!(decoder.next_frame(), None);
+    }
+
+    #[test]
+    fn a_skipped_frame_keeps_a_bounded_prefix_for_its_dead_letter() {
+        let mut decoder = FrameDecoder::new(16);
+        decoder.push(b"99999 this counted frame is far too long");
+        assert!(matches!(
+            decoder.next_frame(),
+            Some(Err(FramingError::DeclaredTooLong { .. }))
+        ));
+        assert_eq!(decoder.skipped_prefix(), b"this counted frame is far too long");
+        let mut decoder = FrameDecoder::new(16);
+        let line = vec![b'x'; 3 * SKIPPED_PREFIX_BYTES];
+        decoder.push(&line);
+        assert!(matches!(
+            decoder.next_frame(),
+            Some(Err(FramingError::LineTooLong { .. }))
+        ));
+        assert_eq!(decoder.skipped_prefix().len(), SKIPPED_PREFIX_BYTES);
+        let mut decoder = FrameDecoder::new(64);
+        decoder.push(b"40 only part");
+        assert!(matches!(
+            decoder.finish(),
+            Some(Err(FramingError::Truncated { .. }))
+        ));
+        assert_eq!(decoder.skipped_prefix(), b"only part");
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! Bearer tokens: minting, hashing, and turning a request into a caller.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use vigil_model::TenantId;
 use vigil_store::{ApiToken, TenantScope};
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::{AppState, throttle};
 
 pub use vigil_store::token::{TOKEN_PREFIX, hash_token, new_token, parse_token_hash};
 
@@ -66,19 +69,61 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // A bearer header always wins; the console's session cookie is
         // only looked at when there is none, so integrations are unaffected.
-        let hash = if parts.headers.contains_key(AUTHORIZATION) {
-            hash_token(bearer(parts)?)
+        let (hash, presented) = if parts.headers.contains_key(AUTHORIZATION) {
+            let token = bearer(parts)?;
+            (hash_token(token), Some(token.to_owned()))
         } else if let Some(session) = crate::session_auth::session_of(parts, state)? {
-            session.token
+            (session.token, None)
         } else {
             return Err(ApiError::Unauthorized(
                 "missing `Authorization: Bearer <token>` header (or console session cookie)",
             ));
         };
+        let failure_keys = throttle::keys(client_address(parts), presented.as_deref());
+        state
+            .sessions
+            .throttle()
+            .check(&failure_keys, Instant::now())
+            .map_err(ApiError::TooManyRequests)?;
         match state.store.api_token(&hash).await? {
             Some(token) => Ok(Caller { token }),
-            None => Err(ApiError::Unauthorized("unknown or revoked API token")),
+            None => {
+                authentication_failed(state, &failure_keys, &hash, parts.uri.path()).await;
+                Err(ApiError::Unauthorized("unknown or revoked API token"))
+            }
         }
+    }
+}
+
+/// The client's address, when the server was started with it.
+pub(crate) fn client_address(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// Counts a failed authentication and puts it on the record — the
+/// address, the path, and a short prefix of the token's SHA-256 (so that
+/// repeated attempts with one token show as such), never the token.
+pub(crate) async fn authentication_failed(
+    state: &AppState,
+    keys: &[String],
+    hash: &vigil_store::TokenHash,
+    path: &str,
+) {
+    state.sessions.throttle().failed(keys, Instant::now());
+    let detail = serde_json::json!({
+        "client": keys.iter().find_map(|k| k.strip_prefix("address:")),
+        "path": path,
+        "token_sha256_prefix": hex::encode(&hash[..4]),
+    });
+    if let Err(e) = state
+        .desk
+        .record_act(&vigil_desk::Actor::system("auth"), None, "auth.failed", "auth", detail)
+        .await
+    {
+        tracing::warn!(error = %e, "could not audit a failed authentication");
     }
 }
 

@@ -30,6 +30,9 @@ pub enum ApiError {
     /// The store is shutting down or unavailable.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Too many failed authentications; try again after this long.
+    #[error("too many failed attempts; try again in {} s", .0.as_secs())]
+    TooManyRequests(std::time::Duration),
 }
 
 pub use vigil_sources::token::ErrorBody;
@@ -44,6 +47,7 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
         }
     }
 }
@@ -62,6 +66,11 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        if let ApiError::TooManyRequests(wait) = &self
+            && let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

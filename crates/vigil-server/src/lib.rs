@@ -21,6 +21,7 @@ mod error;
 pub mod session;
 mod session_auth;
 pub mod site_plan;
+pub mod throttle;
 
 use std::sync::Arc;
 

@@ -26,6 +26,10 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a session lasts from login: one long shift.
 pub const SESSION_LIFETIME_HOURS: i64 = 12;
 
+/// Sessions one token may hold at once (browsers, screens); logging in
+/// again past it ends that token's oldest session.
+pub const MAX_SESSIONS_PER_TOKEN: usize = 8;
+
 /// One logged-in browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -49,10 +53,12 @@ pub struct OpenedSession {
     pub expires: Timestamp,
 }
 
-/// The sessions of this node, keyed by the SHA-256 of their ids.
+/// The sessions of this node, keyed by the SHA-256 of their ids, and its
+/// count of failed authentications.
 #[derive(Debug, Clone, Default)]
 pub struct SessionStore {
     sessions: Arc<Mutex<HashMap<[u8; 32], Session>>>,
+    throttle: Arc<crate::throttle::AuthThrottle>,
 }
 
 fn random_hex() -> String {
@@ -74,6 +80,17 @@ impl SessionStore {
         let expires = now + Duration::hours(SESSION_LIFETIME_HOURS);
         let mut map = self.lock();
         map.retain(|_, s| s.expires > now);
+        let mut held: Vec<([u8; 32], Timestamp)> = map
+            .iter()
+            .filter(|(_, s)| s.token == token)
+            .map(|(k, s)| (*k, s.expires))
+            .collect();
+        if held.len() >= MAX_SESSIONS_PER_TOKEN {
+            held.sort_by_key(|(_, expires)| *expires);
+            for (k, _) in &held[..=held.len() - MAX_SESSIONS_PER_TOKEN] {
+                map.remove(k);
+            }
+        }
         map.insert(
             key(&id),
             Session {
@@ -97,6 +114,12 @@ impl SessionStore {
             }
             None => None,
         }
+    }
+
+    /// Failed authentications, counted against client addresses and token
+    /// prefixes.
+    pub fn throttle(&self) -> &crate::throttle::AuthThrottle {
+        &self.throttle
     }
 
     /// Ends the session with this id; whether there was one.

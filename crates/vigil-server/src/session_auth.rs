@@ -11,12 +11,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use vigil_desk::Actor;
 
-use crate::AppState;
-use crate::auth::{Caller, hash_token};
+use std::time::Instant;
+
+use crate::auth::{Caller, authentication_failed, client_address, hash_token};
+use crate::{AppState, throttle};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::{
     CSRF_HEADER, SESSION_COOKIE, Session, clear_cookie, cookie_value, same_secret, set_cookie,
 };
+
+/// Sessions run on wall time: a security timer must not follow a demo's
+/// accelerated clock (at 3600× a twelve-hour session would last twelve
+/// seconds).
+fn wall_now() -> vigil_model::Timestamp {
+    use vigil_model::Clock;
+    vigil_model::SystemClock.now()
+}
 
 fn session_id(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -35,7 +45,7 @@ pub(crate) fn session_of(parts: &Parts, state: &AppState) -> Result<Option<Sessi
     };
     let session = state
         .sessions
-        .get(id, state.desk.now())
+        .get(id, wall_now())
         .ok_or(ApiError::Unauthorized(
             "console session expired or logged out; log in again",
         ))?;
@@ -113,16 +123,22 @@ async fn audit(state: &AppState, caller: &Caller, action: &str) {
               (status = 401, description = "Unknown or revoked token", body = ErrorBody)))]
 pub(crate) async fn login(
     State(state): State<AppState>,
+    parts: Parts,
     Json(b): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
+    let keys = throttle::keys(client_address(&parts), Some(b.token.trim()));
+    state
+        .sessions
+        .throttle()
+        .check(&keys, Instant::now())
+        .map_err(ApiError::TooManyRequests)?;
     let hash = hash_token(b.token.trim());
-    let token = state
-        .store
-        .api_token(&hash)
-        .await?
-        .ok_or(ApiError::Unauthorized("unknown or revoked API token"))?;
+    let Some(token) = state.store.api_token(&hash).await? else {
+        authentication_failed(&state, &keys, &hash, "/api/v1/session").await;
+        return Err(ApiError::Unauthorized("unknown or revoked API token"));
+    };
     let caller = Caller { token };
-    let opened = state.sessions.open(hash, state.desk.now());
+    let opened = state.sessions.open(hash, wall_now());
     audit(&state, &caller, "session.login").await;
     let cookie = HeaderValue::from_str(&set_cookie(&opened))
         .map_err(|e| ApiError::Internal(format!("session cookie: {e}")))?;
@@ -142,7 +158,7 @@ pub(crate) async fn current(
 ) -> Json<SessionBody> {
     let csrf = session_id(&headers)
         .filter(|_| !headers.contains_key(axum::http::header::AUTHORIZATION))
-        .and_then(|id| state.sessions.get(id, state.desk.now()))
+        .and_then(|id| state.sessions.get(id, wall_now()))
         .map(|s| s.csrf);
     Json(body(&caller, csrf))
 }

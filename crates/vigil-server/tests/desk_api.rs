@@ -543,3 +543,20 @@ async fn the_stream_delivers_new_alarms_of_the_callers_tenant_within_a_second() 
     }
     assert!(text.contains(B) && !text.contains(A), "{text}");
 }
+
+#[tokio::test]
+async fn a_viewer_asking_for_a_response_action_is_refused_before_learning_any_endpoint() {
+    let s = server().await;
+    let f = fixtures(&s).await;
+    // `disable_badge` has no endpoint for this client: an operator is told
+    // so (400); a viewer is refused for its role (403) and told nothing more.
+    let path = format!("/api/v1/incidents/{}/actions", f.incident);
+    let action = json!({"type": "disable_badge", "badge": "1001"});
+    let (status, v) = s
+        .call("op", Method::POST, &path, Some(action.clone()))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    let (status, v) = s.call("a-viewer", Method::POST, &path, Some(action)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    assert!(!v.to_string().contains("endpoint"), "{v}");
+}

@@ -234,3 +234,60 @@ async fn a_client_session_keeps_the_client_scope() {
         .unwrap();
     assert_eq!(other.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn failed_authentication_is_limited_recorded_and_answers_are_never_cached() {
+    let base = server().await;
+    let client = reqwest::Client::new();
+    // Guesses sharing a prefix, as a brute force against one token family.
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for i in 0..vigil_server::throttle::MAX_FAILURES + 3 {
+        let resp = client
+            .get(format!("{base}/api/v1/alarms"))
+            .bearer_auth(format!("vgl_guessing_{i:04}"))
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+        }
+        statuses.push(resp.status());
+    }
+    let refused = vigil_server::throttle::MAX_FAILURES as usize;
+    assert!(statuses[..refused].iter().all(|s| *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
+    assert!(statuses[refused..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert!(retry_after.is_some_and(|s| (1..=60).contains(&s)), "{retry_after:?}");
+    // The console's login is held to the same count.
+    let resp = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"token": "vgl_guessing_9999"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    // A good token still works, and its answers carry no-store and nosniff.
+    let resp = client
+        .get(format!("{base}/api/v1/audit?limit=500"))
+        .bearer_auth(OPERATOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    // Each failure is on the record, without the token.
+    let entries: Value = resp.json().await.unwrap();
+    let failed: Vec<&Value> = entries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "auth.failed")
+        .collect();
+    assert_eq!(failed.len(), refused, "{entries}");
+    assert!(!entries.to_string().contains("vgl_guessing"));
+}

@@ -162,16 +162,10 @@ pub fn dialler_sources(world: &World, addr: SocketAddr) -> Vec<ConfiguredSource>
         aes.site = site.clone();
         aes.panel = "demo-dialler-aes".into();
         aes.key = key(DIALLER_AES_KEY);
-        // The demo's clock runs faster than a real dialler's: its
-        // timestamps are accepted whatever they say.
-        let years = Duration::days(3650);
-        Dc09Receiver::new(
-            [plain, aes],
-            TimeWindow {
-                behind: years,
-                ahead: years,
-            },
-        )
+        // A real dialler's timestamps are real: they are held to wall time
+        // and SIA DC-09's window (20 s behind, 40 s ahead), though the
+        // demo's own clock runs fast, so that a replayed frame is refused.
+        Dc09Receiver::new([plain, aes], TimeWindow::default()).on_wall_clock()
     };
     [
         ("dialler-tcp", SourceKind::Dc09Tcp),

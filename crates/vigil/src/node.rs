@@ -224,6 +224,8 @@ impl Node {
         .merge(vigil_console::router());
         let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
         let http = tokio::spawn(async move {
+            // The client's address is what failed logins are counted against.
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = shutdown_rx.wait_for(|stop| *stop).await;

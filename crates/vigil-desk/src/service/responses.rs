@@ -20,6 +20,9 @@ impl Desk {
     ) -> Result<Delivery, DeskError> {
         let now = self.now();
         let inc = self.read::<Incident>(incident, &actor.scope()).await?.value;
+        // The role first: a caller who may not respond learns nothing of
+        // the client's endpoints from the refusal.
+        actor.require(crate::Permission::Respond, Some(&inc.tenant))?;
         let endpoint = self
             .inner
             .config

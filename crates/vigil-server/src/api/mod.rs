@@ -37,6 +37,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/sites/{tenant}/{site}/plan", get(estate_view::plan))
         .route("/api/v1/stats", get(stats::stats))
         .merge(desk::routes())
+        .layer(axum::middleware::map_response(no_store))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -112,6 +113,21 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
     }
+}
+
+/// API answers are per caller and often confidential: no cache keeps them,
+/// and no browser second-guesses their type.
+async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// The OpenAPI document of the HTTP API, the sources' endpoints included.

@@ -47,6 +47,9 @@ pub struct Dc09Listener {
     receiver: Arc<Dc09Receiver>,
     binding: Arc<SourceBinding>,
     clock: Arc<dyn Clock>,
+    /// The time frames are judged and answered on: the node's clock, or
+    /// wall time for a receiver that asks for it.
+    frame_clock: Arc<dyn Clock>,
     commits: mpsc::Sender<Commit>,
     supervision: Option<SupervisionHandle>,
 }
@@ -88,10 +91,16 @@ impl Dc09Listener {
                 }
             }
         }
+        let frame_clock: Arc<dyn Clock> = if receiver.wall_clock() {
+            Arc::new(vigil_model::SystemClock)
+        } else {
+            clock.clone()
+        };
         Self {
             receiver: Arc::new(receiver),
             binding,
             clock,
+            frame_clock,
             commits,
             supervision,
         }
@@ -100,7 +109,7 @@ impl Dc09Listener {
     /// Decides on one frame and, for accepted frames with events, waits
     /// until they are durable. Returns the bytes to answer with.
     pub async fn handle_frame(&self, frame: &[u8], rng: &mut StdRng) -> Vec<u8> {
-        let now = self.clock.now();
+        let now = self.frame_clock.now();
         match self.receiver.receive(frame, now, rng) {
             Verdict::Accept(accepted) => {
                 if let (Some(s), Some(account)) =
@@ -112,7 +121,8 @@ impl Dc09Listener {
                         device: accepted.panel.clone(),
                         device_type: "intrusion_panel".into(),
                         interval,
-                        at: now,
+                        // Supervision runs on the node's clock.
+                        at: self.clock.now(),
                         armed: accepted.armed,
                     });
                 }
@@ -128,7 +138,7 @@ impl Dc09Listener {
                     accepted.ack
                 } else {
                     // Not durable: the panel must send it again.
-                    nak_frame(self.clock.now())
+                    nak_frame(self.frame_clock.now())
                 }
             }
             Verdict::Reject(rejected) => {
@@ -142,7 +152,7 @@ impl Dc09Listener {
     pub fn handle_garbage(&self, bytes: &[u8]) -> Vec<u8> {
         let rejected = Rejected {
             kind: ResponseKind::Nak,
-            response: nak_frame(self.clock.now()),
+            response: nak_frame(self.frame_clock.now()),
             reason: "bytes that are not a DC-09 frame (no LF … CR)".into(),
             account: None,
         };

@@ -161,6 +161,7 @@ pub const SUPPORTED_TOKENS: [&str; 3] = ["SIA-DCS", "ADM-CID", "NULL"];
 pub struct Dc09Receiver {
     accounts: HashMap<String, PanelAccount>,
     window: TimeWindow,
+    wall_clock: bool,
 }
 
 impl Dc09Receiver {
@@ -172,7 +173,23 @@ impl Dc09Receiver {
                 .map(|a| (a.account.clone(), a))
                 .collect(),
             window,
+            wall_clock: false,
         }
+    }
+
+    /// The same receiver holding frames' timestamps (and stamping its
+    /// answers) to wall time rather than the node's clock: for real panels
+    /// on a node whose clock is simulated (the demo), where a panel's
+    /// timestamps are real and a window on simulated time would accept a
+    /// replayed frame of any age.
+    pub fn on_wall_clock(mut self) -> Self {
+        self.wall_clock = true;
+        self
+    }
+
+    /// Whether it reads wall time (see [`Dc09Receiver::on_wall_clock`]).
+    pub fn wall_clock(&self) -> bool {
+        self.wall_clock
     }
 
     /// The configured accounts.

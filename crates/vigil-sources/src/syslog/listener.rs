@@ -74,12 +74,12 @@ async fn serve_connection(
         let mut broken = Vec::new();
         if n == 0 {
             if let Some(last) = decoder.finish() {
-                sort_frame(last, &mut frames, &mut broken);
+                sort_frame(last, decoder.skipped_prefix(), &mut frames, &mut broken);
             }
         } else {
             decoder.push(&buf[..n]);
             while let Some(frame) = decoder.next_frame() {
-                sort_frame(frame, &mut frames, &mut broken);
+                sort_frame(frame, decoder.skipped_prefix(), &mut frames, &mut broken);
             }
         }
         if !frames.is_empty() || !broken.is_empty() {
@@ -94,16 +94,18 @@ async fn serve_connection(
     }
 }
 
+/// Sorts a decoded frame into good frames and broken ones; a broken one
+/// keeps the first bytes the decoder saw of it (`skipped`, bounded), and
+/// its reason says where in the stream it was.
 fn sort_frame(
     frame: Result<bytes::Bytes, vigil_codecs::FramingError>,
+    skipped: &[u8],
     frames: &mut Vec<Vec<u8>>,
     broken: &mut Vec<(Vec<u8>, String)>,
 ) {
     match frame {
         Ok(frame) => frames.push(frame.to_vec()),
-        // The framing layer skips what it cannot frame, so there are no
-        // bytes to keep; the reason says where in the stream it was.
-        Err(e) => broken.push((Vec::new(), e.to_string())),
+        Err(e) => broken.push((skipped.to_vec(), e.to_string())),
     }
 }
 

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Duration, TimeZone, Utc};
+use vigil_contract::{ClockState, Measure};
 use vigil_desk::alarm::{Alarm, AlarmCommand, Verdict};
 use vigil_desk::service::{AlarmFilter, Desk};
 use vigil_desk::{Actor, DeskConfig};
@@ -539,5 +540,60 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
     for (story, [n, raised, shown, top]) in stories {
         println!("    {story:<32} {n:>7}  {raised:>6}  {shown:>5}  {top:>5}");
     }
+    print_service_levels(&desk, &all);
     Ok(())
+}
+
+/// Per client: the acknowledgement clock's met and breached counts by the
+/// contract's class, and the handling times alarm receiving centres are
+/// held to (acknowledged within 30, 60 and 180 seconds), over the alarms a
+/// (simulated) person acknowledged — the automation's closes are not
+/// handling. The bench's clients have no contract of their own, so the
+/// default contract applies.
+fn print_service_levels(desk: &Desk, all: &[Alarm]) {
+    type PerClass = BTreeMap<&'static str, [u64; 2]>;
+    let mut by_client: BTreeMap<String, (PerClass, Vec<i64>)> = BTreeMap::new();
+    for alarm in all {
+        let Some(ack) = alarm
+            .transitions
+            .iter()
+            .find(|t| t.command == "acknowledge")
+        else {
+            continue;
+        };
+        let (classes, times) = by_client.entry(alarm.tenant.to_string()).or_default();
+        times.push((ack.at - alarm.raised_at).num_milliseconds());
+        let sla = desk.alarm_sla(alarm);
+        let Some(clock) = sla.clocks.iter().find(|c| c.measure == Measure::Acknowledge) else {
+            continue;
+        };
+        let slot = classes.entry(sla.class.as_str()).or_default();
+        match clock.state {
+            ClockState::Met => slot[0] += 1,
+            ClockState::Breached => slot[1] += 1,
+            _ => {}
+        }
+    }
+    println!("  service levels (the default contract), alarms a person acknowledged, per client:");
+    for (client, (classes, mut times)) in by_client {
+        times.sort_unstable();
+        let n = times.len().max(1) as f64;
+        let within = |ms: i64| 100.0 * times.iter().filter(|t| **t <= ms).count() as f64 / n;
+        let pick = |q: f64| {
+            let i = ((times.len().saturating_sub(1)) as f64 * q).round() as usize;
+            times.get(i).copied().unwrap_or(0) as f64 / 1000.0
+        };
+        println!(
+            "    {client:<12} {} acknowledged: within 30 s {:.1} %, 60 s {:.1} %, 180 s {:.1} %; time to acknowledge median {:.0} s, p90 {:.0} s",
+            times.len(),
+            within(30_000),
+            within(60_000),
+            within(180_000),
+            pick(0.5),
+            pick(0.9)
+        );
+        for (class, [met, breached]) in classes {
+            println!("      {class}  acknowledge met {met:>6}  breached {breached:>6}");
+        }
+    }
 }
