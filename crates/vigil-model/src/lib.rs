@@ -8,6 +8,7 @@ mod clock;
 mod dead_letter;
 mod event;
 mod ids;
+mod person;
 mod severity;
 mod tenant;
 
@@ -18,5 +19,6 @@ pub use clock::{Clock, ManualClock, ScaledClock, SystemClock, Timestamp};
 pub use dead_letter::DeadLetter;
 pub use event::{Entity, EntityKind, Event, EventClass, Fields, SourceKind, SourceRef};
 pub use ids::{AlertId, EventId, IdError, SiteId, SourceId, TenantId};
+pub use person::PersonStatus;
 pub use severity::{Severity, SeverityParseError};
 pub use tenant::{Site, SourceBinding, Tenant};

@@ -9,44 +9,9 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use vigil_model::{SiteId, SourceId, TenantId, Timestamp};
+use vigil_model::{PersonStatus, SiteId, SourceId, TenantId, Timestamp};
 
 use crate::{StoreError, TenantScope};
-
-/// A person's employment status as HR records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PersonStatus {
-    /// Working normally.
-    Active,
-    /// Away for a while (`status_from` … `status_until`).
-    OnLeave,
-    /// Has left (from `status_from`).
-    Terminated,
-}
-
-impl PersonStatus {
-    /// The status's name in data and events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PersonStatus::Active => "active",
-            PersonStatus::OnLeave => "on_leave",
-            PersonStatus::Terminated => "terminated",
-        }
-    }
-
-    /// Parses a status as written by [`PersonStatus::as_str`] (and the
-    /// spellings HR exports use: `on leave`, `leave`, `inactive`, `left` …).
-    pub fn parse(text: &str) -> Option<Self> {
-        let t = text.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-        Some(match t.as_str() {
-            "active" | "employed" | "current" => PersonStatus::Active,
-            "on_leave" | "leave" | "onleave" | "suspended" | "inactive" => PersonStatus::OnLeave,
-            "terminated" | "left" | "leaver" | "former" | "offboarded" => PersonStatus::Terminated,
-            _ => return None,
-        })
-    }
-}
 
 /// One person of a tenant's register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,8 +24,7 @@ pub use desk::{
     AlertChange, DeskReceipt, DeskRecord, DeskStore, DeskWrite, FeedEntry, RecordOrder, RecordQuery,
 };
 pub use estate::{
-    DeviceRecord, EstateStore, PanelAccountRecord, PeopleImport, PersonRecord, PersonStatus,
-    SupervisionRecord,
+    DeviceRecord, EstateStore, PanelAccountRecord, PeopleImport, PersonRecord, SupervisionRecord,
 };
 pub use query::{
     AlertQuery, Cursor, DeadLetterQuery, EventQuery, FieldFilter, MAX_PAGE_SIZE, Page, TenantScope,
@@ -35,3 +34,6 @@ pub use store::{
     AlertDetection, ApiToken, CommitReceipt, IngestBatch, MAX_ALERT_ENTITIES, MAX_ALERT_EVIDENCE,
     Role, Store, StoreError, TokenHash,
 };
+/// The status a [`PersonRecord`] holds; the model's type, re-exported for
+/// code that reads people through the store.
+pub use vigil_model::PersonStatus;

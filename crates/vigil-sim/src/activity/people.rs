@@ -3,6 +3,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::Rng;
+use vigil_model::PersonStatus;
 
 use super::acts::{self, Hold};
 use super::desk;
@@ -10,7 +11,7 @@ use super::{Out, Slot, secs};
 use crate::calendar::{at_local, day_number, is_delivery_window, is_night, local};
 use crate::rng::{SimRng, pick, poisson, stream_at};
 use crate::tenant_sim::{Shift, TenantSim};
-use crate::world::{PersonStatus, Role};
+use crate::world::Role;
 
 /// Door visits per hour on shift, by role.
 fn door_rate(role: Role, night: bool) -> f64 {

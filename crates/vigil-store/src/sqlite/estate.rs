@@ -9,13 +9,12 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
-use vigil_model::{SiteId, SourceId, TenantId, Timestamp};
+use vigil_model::{PersonStatus, SiteId, SourceId, TenantId, Timestamp};
 
 use super::SqliteStore;
 use super::codec::{corrupt, micros};
 use crate::estate::{
-    DeviceRecord, EstateStore, PanelAccountRecord, PeopleImport, PersonRecord, PersonStatus,
-    SupervisionRecord,
+    DeviceRecord, EstateStore, PanelAccountRecord, PeopleImport, PersonRecord, SupervisionRecord,
 };
 use crate::{StoreError, TenantScope};
 
