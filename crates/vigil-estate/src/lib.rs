@@ -21,7 +21,7 @@ pub mod converged;
 pub mod dc09;
 pub mod mqtt;
 pub mod onvif;
-pub mod people;
+pub mod people_import;
 pub mod sensors;
 pub mod sparkplug;
 pub mod supervision;

@@ -287,11 +287,13 @@ pub async fn start(
         bindings,
         SUPERVISION_TICK,
     )));
-    tasks.push(tokio::spawn(vigil_estate::people::keep_register_current(
-        pipeline.clone(),
-        estate_store,
-        REGISTER_CHECK,
-    )));
+    tasks.push(tokio::spawn(
+        vigil_estate::people_import::keep_register_current(
+            pipeline.clone(),
+            estate_store,
+            REGISTER_CHECK,
+        ),
+    ));
     Ok(EstateRuntime {
         tasks,
         addrs,
@@ -375,7 +377,7 @@ pub async fn run(command: EstateCommand) -> anyhow::Result<()> {
         EstateCommand::ImportPeople { file, tenant, data } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let people = vigil_estate::people::parse(&tenant, &text)
+            let people = vigil_estate::people_import::parse(&tenant, &text)
                 .with_context(|| format!("{} is not a people export", file.display()))?;
             let store = crate::node::open_sqlite(&data)?;
             ensure_tenant(store.as_ref(), &tenant).await?;

@@ -1,5 +1,6 @@
-//! People: shifts, arriving and leaving through the doors, moving about the
-//! site while on shift; their computing is in [`super::desk`].
+//! People's shifts: arriving and leaving through the doors, moving about the
+//! site while on shift (and former staff trying their old badges); their
+//! computing is in [`super::desk`].
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::Rng;
