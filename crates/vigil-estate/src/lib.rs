@@ -23,5 +23,6 @@ pub mod mqtt;
 pub mod onvif;
 pub mod people_import;
 pub mod sensors;
+pub mod site_plan;
 pub mod sparkplug;
 pub mod supervision;
