@@ -447,7 +447,10 @@ mod tests {
             decoder.next_frame(),
             Some(Err(FramingError::DeclaredTooLong { .. }))
         ));
-        assert_eq!(decoder.skipped_prefix(), b"this counted frame is far too long");
+        assert_eq!(
+            decoder.skipped_prefix(),
+            b"this counted frame is far too long"
+        );
         let mut decoder = FrameDecoder::new(16);
         let line = vec![b'x'; 3 * SKIPPED_PREFIX_BYTES];
         decoder.push(&line);

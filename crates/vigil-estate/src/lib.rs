@@ -1,8 +1,9 @@
 //! Vigil's physical estate as a domain: the supervision of every device
 //! that should keep reporting, alarm panels' events in Vigil's terms
-//! whatever protocol brought them ([`panel_event`]), the people register
-//! events resolve to, and the converged rules that span doors, cameras,
-//! panels, sensors and IT.
+//! whatever protocol brought them ([`panel_event`]), the people register's
+//! import from HR exports ([`people_import`]), each site's floor plan with
+//! its devices in their live state ([`site_plan`]), and the converged rules
+//! that span doors, cameras, panels, sensors and IT.
 //!
 //! The protocols that bring the estate's events (SIA DC-09, MQTT and
 //! Sparkplug B, ONVIF, access-control systems) are sources, each in its
@@ -13,5 +14,6 @@
 
 pub mod converged;
 pub mod panel_event;
-pub mod people;
+pub mod people_import;
+pub mod site_plan;
 pub mod supervision;

@@ -18,7 +18,7 @@ mod alert_ids;
 mod alerts;
 mod correlation;
 mod metrics;
-mod people;
+mod people_register;
 mod process;
 
 use std::sync::{Arc, RwLock};
@@ -33,7 +33,7 @@ pub use correlation::{
     CORRELATION_STATE_NAME, CorrelationSettings, CorrelationStage, save_periodically,
 };
 pub use metrics::Metrics;
-pub use people::{PeopleRegister, account_key, status_on};
+pub use people_register::{PeopleRegister, account_key, status_on};
 pub use process::{LineRejection, MAX_DEAD_LETTER_BYTES, Payload};
 
 /// How the pipeline behaves.

@@ -11,7 +11,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::alerts::AlertAccumulator;
 use crate::correlation::{BatchCorrelation, CorrelationStage};
-use crate::people::PeopleRegister;
+use crate::people_register::PeopleRegister;
 
 /// Raw bytes kept per dead letter; longer input is cut and the cut noted.
 pub const MAX_DEAD_LETTER_BYTES: usize = 64 * 1024;

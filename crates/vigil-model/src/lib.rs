@@ -9,6 +9,7 @@ mod clock;
 mod dead_letter;
 mod event;
 mod ids;
+mod person;
 mod severity;
 mod tenant;
 
@@ -22,5 +23,6 @@ pub use event::{
     Entity, EntityKind, Event, EventClass, Fields, InvalidSourceKind, SourceKind, SourceRef,
 };
 pub use ids::{AlertId, EventId, IdError, SiteId, SourceId, TenantId};
+pub use person::PersonStatus;
 pub use severity::{Severity, SeverityParseError};
 pub use tenant::{Site, SourceBinding, Tenant};

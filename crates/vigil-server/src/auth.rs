@@ -120,7 +120,13 @@ pub(crate) async fn authentication_failed(
     });
     if let Err(e) = state
         .desk
-        .record_act(&vigil_desk::Actor::system("auth"), None, "auth.failed", "auth", detail)
+        .record_act(
+            &vigil_desk::Actor::system("auth"),
+            None,
+            "auth.failed",
+            "auth",
+            detail,
+        )
         .await
     {
         tracing::warn!(error = %e, "could not audit a failed authentication");

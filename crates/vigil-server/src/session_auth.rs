@@ -14,11 +14,11 @@ use vigil_desk::Actor;
 use std::time::Instant;
 
 use crate::auth::{Caller, authentication_failed, client_address, hash_token};
-use crate::{AppState, throttle};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::{
     CSRF_HEADER, SESSION_COOKIE, Session, clear_cookie, cookie_value, same_secret, set_cookie,
 };
+use crate::{AppState, throttle};
 
 /// Sessions run on wall time: a security timer must not follow a demo's
 /// accelerated clock (at 3600× a twelve-hour session would last twelve

@@ -104,7 +104,10 @@ mod tests {
         let other = keys(Some("192.0.2.8".parse().unwrap()), Some("vgl_other"));
         assert!(t.check(&other, start).is_ok());
         // … but the same token prefix from elsewhere is.
-        let same_prefix = keys(Some("192.0.2.9".parse().unwrap()), Some("vgl_guess_0001xyz"));
+        let same_prefix = keys(
+            Some("192.0.2.9".parse().unwrap()),
+            Some("vgl_guess_0001xyz"),
+        );
         assert!(t.check(&same_prefix, start).is_err());
         // After the window, attempts are counted afresh.
         assert!(t.check(&k, start + WINDOW).is_ok());

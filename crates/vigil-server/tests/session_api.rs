@@ -259,9 +259,22 @@ async fn failed_authentication_is_limited_recorded_and_answers_are_never_cached(
         statuses.push(resp.status());
     }
     let refused = vigil_server::throttle::MAX_FAILURES as usize;
-    assert!(statuses[..refused].iter().all(|s| *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
-    assert!(statuses[refused..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
-    assert!(retry_after.is_some_and(|s| (1..=60).contains(&s)), "{retry_after:?}");
+    assert!(
+        statuses[..refused]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[refused..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert!(
+        retry_after.is_some_and(|s| (1..=60).contains(&s)),
+        "{retry_after:?}"
+    );
     // The console's login is held to the same count.
     let resp = client
         .post(format!("{base}/api/v1/session"))

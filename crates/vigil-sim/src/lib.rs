@@ -37,7 +37,10 @@ mod world;
 pub use emission::{Emission, Payload};
 pub use simulator::Simulator;
 pub use stories::{GroundTruth, STORIES, StoryKind};
+// A person's status is the model's word, re-exported beside `Person` for
+// the binary's demo, which reads both from here.
+pub use vigil_model::PersonStatus;
 pub use world::{
-    BadgeState, CameraSpec, Device, DeviceKind, Door, Host, HostRole, PanelAccount, Person,
-    PersonStatus, Role, SensorMetric, TenantWorld, WorkingHours, World, Zone,
+    BadgeState, CameraSpec, Device, DeviceKind, Door, Host, HostRole, PanelAccount, Person, Role,
+    SensorMetric, TenantWorld, WorkingHours, World, Zone,
 };

@@ -36,8 +36,21 @@ async fn real_panels_are_held_to_wall_time_on_a_simulated_clock() {
     let mut rng = StdRng::seed_from_u64(7);
     let fresh = sender.frame(1, "SIA-DCS", "Nri1/PA3", Utc::now(), true, &mut rng);
     assert_eq!(token(&listener.handle_frame(&fresh, &mut rng).await), "ACK");
-    let replayed = sender.frame(2, "SIA-DCS", "Nri1/PA3", Utc::now() - Duration::minutes(10), true, &mut rng);
-    assert_eq!(token(&listener.handle_frame(&replayed, &mut rng).await), "NAK");
+    let replayed = sender.frame(
+        2,
+        "SIA-DCS",
+        "Nri1/PA3",
+        Utc::now() - Duration::minutes(10),
+        true,
+        &mut rng,
+    );
+    assert_eq!(
+        token(&listener.handle_frame(&replayed, &mut rng).await),
+        "NAK"
+    );
     let simulated_time = sender.frame(3, "SIA-DCS", "Nri1/PA3", simulated, true, &mut rng);
-    assert_eq!(token(&listener.handle_frame(&simulated_time, &mut rng).await), "NAK");
+    assert_eq!(
+        token(&listener.handle_frame(&simulated_time, &mut rng).await),
+        "NAK"
+    );
 }

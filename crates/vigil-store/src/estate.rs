@@ -1,6 +1,12 @@
 //! The physical estate's records: the people register (people, their
 //! badges and IT accounts), devices, panel accounts, and the supervision
-//! state of devices that must keep reporting.
+//! state of devices that must keep reporting; and the estate's recent events
+//! at a site, read from the archive.
+//!
+//! A site's recent events are bounded (a time floor and a row limit) and
+//! served by a partial index over the physical event classes only, so the
+//! cyber events that make up most of the archive neither slow the read down
+//! nor pay for it at ingest.
 //!
 //! Panel encryption keys are secrets and never reach the store: they live
 //! only in the configuration (or the environment it names); a panel account
@@ -9,44 +15,9 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use vigil_model::{SiteId, SourceId, TenantId, Timestamp};
+use vigil_model::{EventClass, Fields, PersonStatus, SiteId, SourceId, TenantId, Timestamp};
 
 use crate::{StoreError, TenantScope};
-
-/// A person's employment status as HR records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PersonStatus {
-    /// Working normally.
-    Active,
-    /// Away for a while (`status_from` … `status_until`).
-    OnLeave,
-    /// Has left (from `status_from`).
-    Terminated,
-}
-
-impl PersonStatus {
-    /// The status's name in data and events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PersonStatus::Active => "active",
-            PersonStatus::OnLeave => "on_leave",
-            PersonStatus::Terminated => "terminated",
-        }
-    }
-
-    /// Parses a status as written by [`PersonStatus::as_str`] (and the
-    /// spellings HR exports use: `on leave`, `leave`, `inactive`, `left` …).
-    pub fn parse(text: &str) -> Option<Self> {
-        let t = text.trim().to_ascii_lowercase().replace([' ', '-'], "_");
-        Some(match t.as_str() {
-            "active" | "employed" | "current" => PersonStatus::Active,
-            "on_leave" | "leave" | "onleave" | "suspended" | "inactive" => PersonStatus::OnLeave,
-            "terminated" | "left" | "leaver" | "former" | "offboarded" => PersonStatus::Terminated,
-            _ => return None,
-        })
-    }
-}
 
 /// One person of a tenant's register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +117,31 @@ pub struct SupervisionRecord {
     pub armed: Option<bool>,
 }
 
+/// The event classes of the physical estate, which
+/// [`EstateStore::recent_site_events`] reads (and its partial index covers).
+pub const PHYSICAL_EVENT_CLASSES: [EventClass; 6] = [
+    EventClass::PhysicalAccess,
+    EventClass::IntrusionAlarm,
+    EventClass::FireAlarm,
+    EventClass::SensorReading,
+    EventClass::VideoAnalytics,
+    EventClass::DeviceStatus,
+];
+
+/// One physical event at a site: when, what class, which device, and its
+/// fields, without the rest of the archived event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteEvent {
+    /// When it happened.
+    pub observed_at: Timestamp,
+    /// Its class (one of [`PHYSICAL_EVENT_CLASSES`]).
+    pub class: EventClass,
+    /// The device that emitted it, when known.
+    pub device: Option<String>,
+    /// Its fields (`action`, `door`, `reader`, `panel`, `status` …).
+    pub fields: Fields,
+}
+
 /// The estate's part of the store.
 #[async_trait]
 pub trait EstateStore: Send + Sync + std::fmt::Debug {
@@ -179,4 +175,14 @@ pub trait EstateStore: Send + Sync + std::fmt::Debug {
     async fn save_supervision(&self, states: &[SupervisionRecord]) -> Result<(), StoreError>;
     /// The saved supervision states in scope.
     async fn supervision(&self, scope: &TenantScope) -> Result<Vec<SupervisionRecord>, StoreError>;
+    /// The physical events ([`PHYSICAL_EVENT_CLASSES`]) of `tenant`'s `site`
+    /// observed at or after `since`, newest first, at most `limit` (capped
+    /// at [`crate::MAX_PAGE_SIZE`] × 10).
+    async fn recent_site_events(
+        &self,
+        tenant: &TenantId,
+        site: &SiteId,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SiteEvent>, StoreError>;
 }

@@ -52,7 +52,7 @@ pub async fn run(command: EstateCommand) -> anyhow::Result<()> {
         EstateCommand::ImportPeople { file, tenant, data } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let people = vigil_estate::people::parse(&tenant, &text)
+            let people = vigil_estate::people_import::parse(&tenant, &text)
                 .with_context(|| format!("{} is not a people export", file.display()))?;
             let store = crate::node::open_sqlite(&data)?;
             ensure_tenant(store.as_ref(), &tenant).await?;

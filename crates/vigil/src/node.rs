@@ -185,11 +185,13 @@ impl Node {
                 .collect(),
             SUPERVISION_TICK,
         )));
-        tasks.push(tokio::spawn(vigil_estate::people::keep_register_current(
-            pipeline.clone(),
-            estate_store.clone(),
-            REGISTER_CHECK,
-        )));
+        tasks.push(tokio::spawn(
+            vigil_estate::people_import::keep_register_current(
+                pipeline.clone(),
+                estate_store.clone(),
+                REGISTER_CHECK,
+            ),
+        ));
         let syslog_addrs: BTreeMap<SourceId, (SourceKind, SocketAddr)> = sources
             .addrs
             .into_iter()

@@ -1,34 +1,26 @@
 //! `/api/v1/sites` and `/api/v1/sites/{tenant}/{site}/plan`: the control
 //! room's site view — every site in the caller's scope with its device and
 //! alarm counts, and a site's floor plan with each device in its live state
-//! (see [`crate::site_plan`] for how the state is derived).
+//! (drawn by [`vigil_estate::site_plan`], which says how the state is
+//! derived).
 //!
 //! A client user asking for another tenant's site gets `404`, as if it did
 //! not exist.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::Duration;
 use serde::Serialize;
 use utoipa::ToSchema;
 use vigil_desk::alarm::Alarm;
-use vigil_model::{Site, SiteId, TenantId};
-use vigil_store::{
-    DeviceRecord, PanelAccountRecord, SiteViewStore, SupervisionRecord, TenantScope,
-};
+use vigil_estate::site_plan::{self, DrawnPlan, EstateRecords, alarmed_devices};
+use vigil_model::{Site, SiteId, TenantId, Timestamp};
+use vigil_store::{EstateStore, TenantScope};
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::site_plan::{DEVICE_ENTITIES, DrawnPlan, PlanArea, PlanDevice, SiteFacts, draw};
-
-/// How far back the site view looks for device events.
-const EVENT_HORIZON_DAYS: i64 = 7;
-/// At most this many recent events are read per site.
-const EVENT_LIMIT: usize = 5000;
 
 /// One site, in brief.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,12 +53,89 @@ pub(crate) struct SitePlanView {
     /// The plan's height.
     height: f64,
     /// Its areas (zones).
-    areas: Vec<PlanArea>,
+    areas: Vec<AreaView>,
     /// Its devices.
-    devices: Vec<PlanDevice>,
+    devices: Vec<DeviceView>,
 }
 
-fn estate_store(state: &AppState) -> Result<&Arc<dyn SiteViewStore>, ApiError> {
+/// A rectangle of a plan.
+// Described as the configuration's `PlanArea` was (strict, `name` optional),
+// so that the API document stays as it was before the two types parted.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = PlanArea)]
+pub(crate) struct AreaView {
+    /// Its id: the zone it draws.
+    id: String,
+    /// A name for people (default: the id).
+    #[schema(required = false)]
+    name: String,
+    /// Left edge.
+    x: f64,
+    /// Top edge.
+    y: f64,
+    /// Width.
+    w: f64,
+    /// Height.
+    h: f64,
+}
+
+impl From<site_plan::PlanArea> for AreaView {
+    fn from(a: site_plan::PlanArea) -> Self {
+        Self {
+            id: a.id,
+            name: a.name,
+            x: a.x,
+            y: a.y,
+            w: a.w,
+            h: a.h,
+        }
+    }
+}
+
+/// A device on a plan, in its live state.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PlanDevice)]
+pub(crate) struct DeviceView {
+    /// Its id.
+    id: String,
+    /// A name for people.
+    name: String,
+    /// `door`, `camera`, `panel`, `reader`, `sensor` or `gateway`.
+    kind: String,
+    /// The zone it is in.
+    zone: Option<String>,
+    /// Across the plan.
+    x: f64,
+    /// Down the plan.
+    y: f64,
+    /// `online`, `offline`, `armed`, `disarmed`, `door_open`, `alarm` or `unknown`.
+    state: String,
+    /// When its latest event happened.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_event_at: Option<Timestamp>,
+    /// When supervision last heard it.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_seen: Option<Timestamp>,
+}
+
+impl From<site_plan::PlanDevice> for DeviceView {
+    fn from(d: site_plan::PlanDevice) -> Self {
+        Self {
+            id: d.id,
+            name: d.name,
+            kind: d.kind,
+            zone: d.zone,
+            x: d.x,
+            y: d.y,
+            state: d.state,
+            last_event_at: d.last_event_at,
+            last_seen: d.last_seen,
+        }
+    }
+}
+
+fn estate_store(state: &AppState) -> Result<&Arc<dyn EstateStore>, ApiError> {
     state
         .estate
         .store
@@ -74,74 +143,32 @@ fn estate_store(state: &AppState) -> Result<&Arc<dyn SiteViewStore>, ApiError> {
         .ok_or_else(|| ApiError::Unavailable("this node has no estate store".into()))
 }
 
-/// The estate's register in a scope, read once for every site drawn.
-struct Register {
-    devices: Vec<DeviceRecord>,
-    panels: Vec<PanelAccountRecord>,
-    supervision: Vec<SupervisionRecord>,
+/// The estate's records in a scope, or `503` on a node without an estate
+/// store.
+async fn read_records(state: &AppState, scope: &TenantScope) -> Result<EstateRecords, ApiError> {
+    Ok(EstateRecords::read(estate_store(state)?.as_ref(), scope).await?)
 }
 
-impl Register {
-    async fn read(state: &AppState, scope: &TenantScope) -> Result<Self, ApiError> {
-        let store = estate_store(state)?;
-        Ok(Self {
-            devices: store.devices(scope).await?,
-            panels: store.panel_accounts(scope).await?,
-            supervision: store.supervision(scope).await?,
-        })
-    }
-}
-
-/// Draws one site from the store.
+/// Draws one site with the devices its open alarms name.
 async fn draw_site(
     state: &AppState,
     site: &Site,
-    register: &Register,
+    records: &EstateRecords,
     alarms: &[Alarm],
 ) -> Result<DrawnPlan, ApiError> {
     let store = estate_store(state)?;
-    let here = |tenant: &TenantId, s: &Option<SiteId>| {
-        tenant == &site.tenant && s.as_ref() == Some(&site.id)
-    };
-    let since = state.desk.now() - Duration::days(EVENT_HORIZON_DAYS);
-    let events = store
-        .recent_site_events(&site.tenant, &site.id, since, EVENT_LIMIT)
-        .await?;
-    let alarmed: BTreeSet<String> = alarms
-        .iter()
-        .filter(|a| here(&a.tenant, &a.site))
-        .flat_map(|a| {
-            a.entities
-                .iter()
-                .filter(|e| DEVICE_ENTITIES.contains(&e.kind))
-                .map(|e| e.value.clone())
-        })
-        .collect();
-    let r = register;
-    let facts = SiteFacts {
-        plan: state
-            .estate
-            .plans
-            .get(&(site.tenant.clone(), site.id.clone())),
-        devices: r
-            .devices
+    let alarmed = alarmed_devices(
+        alarms
             .iter()
-            .filter(|d| here(&d.tenant, &d.site))
-            .collect(),
-        panels: r
-            .panels
-            .iter()
-            .filter(|p| here(&p.tenant, &p.site))
-            .collect(),
-        supervision: r
-            .supervision
-            .iter()
-            .filter(|s| here(&s.tenant, &s.site))
-            .collect(),
-        events: &events,
-        alarmed,
-    };
-    Ok(draw(&facts))
+            .filter(|a| a.tenant == site.tenant && a.site.as_ref() == Some(&site.id))
+            .flat_map(|a| &a.entities),
+    );
+    let plan = state
+        .estate
+        .plans
+        .get(&(site.tenant.clone(), site.id.clone()));
+    let now = state.desk.now();
+    Ok(site_plan::draw_site(store.as_ref(), site, plan, records, alarmed, now).await?)
 }
 
 /// Lists the sites in the caller's scope with device and alarm counts.
@@ -163,10 +190,10 @@ pub(crate) async fn sites(
     let scope = caller.scope(None)?;
     let sites = state.store.sites(&scope).await?;
     let alarms = state.desk.open_alarms(&scope).await?;
-    let register = Register::read(&state, &scope).await?;
+    let records = read_records(&state, &scope).await?;
     let mut out = Vec::with_capacity(sites.len());
     for site in &sites {
-        let plan = draw_site(&state, site, &register, &alarms).await?;
+        let plan = draw_site(&state, site, &records, &alarms).await?;
         out.push(SiteSummary {
             tenant: site.tenant.to_string(),
             site: site.id.to_string(),
@@ -221,15 +248,15 @@ pub(crate) async fn plan(
         .find(|s| s.id == site_id)
         .ok_or_else(not_found)?;
     let alarms = state.desk.open_alarms(&one).await?;
-    let register = Register::read(&state, &one).await?;
-    let drawn = draw_site(&state, &found, &register, &alarms).await?;
+    let records = read_records(&state, &one).await?;
+    let drawn = draw_site(&state, &found, &records, &alarms).await?;
     Ok(Json(SitePlanView {
         tenant: found.tenant.to_string(),
         site: found.id.to_string(),
         name: found.name,
         width: drawn.width,
         height: drawn.height,
-        areas: drawn.areas,
-        devices: drawn.devices,
+        areas: drawn.areas.into_iter().map(AreaView::from).collect(),
+        devices: drawn.devices.into_iter().map(DeviceView::from).collect(),
     }))
 }

@@ -6,7 +6,7 @@
 
 use chrono::{Duration, Timelike};
 use rand::Rng;
-use vigil_model::Severity;
+use vigil_model::{PersonStatus, Severity};
 
 use super::acts::{self, Hold};
 use super::daily::starting_in;
@@ -16,7 +16,7 @@ use crate::calendar::{is_delivery_window, is_night, is_weekend, local, local_hou
 use crate::format::physical::{self, DoorAt};
 use crate::rng::{SimRng, pick, poisson};
 use crate::tenant_sim::TenantSim;
-use crate::world::{Device, DeviceKind, PersonStatus, Role};
+use crate::world::{Device, DeviceKind, Role};
 
 /// The physical estate's own events in `slot`.
 pub fn generate(t: &mut TenantSim, slot: &Slot, out: &mut Out) {

@@ -12,8 +12,8 @@ pub mod estate;
 mod facility;
 mod hosts;
 mod network;
-mod people;
 mod sensors;
+mod shifts;
 pub mod vpn;
 
 use chrono::Duration;
@@ -103,7 +103,7 @@ pub fn secs(rng: &mut SimRng, lo: f64, hi: f64) -> Duration {
 
 /// Everything one client does in one minute.
 pub fn generate(t: &mut TenantSim, slot: &Slot, out: &mut Out) {
-    people::generate(t, slot, out);
+    shifts::generate(t, slot, out);
     hosts::generate(t, slot, out);
     network::generate(t, slot, out);
     vpn::generate(t, slot, out);

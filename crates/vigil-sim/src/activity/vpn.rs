@@ -5,7 +5,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
 use rand::Rng;
-use vigil_model::Timestamp;
+use vigil_model::{PersonStatus, Timestamp};
 
 use super::acts::{self, Flow};
 use super::{Out, Slot, secs};
@@ -13,7 +13,7 @@ use crate::calendar::{at_local, day_number, local};
 use crate::format::asa;
 use crate::rng::{SimRng, pick, poisson, stream_at};
 use crate::tenant_sim::TenantSim;
-use crate::world::{Host, HostRole, Person, PersonStatus, Role};
+use crate::world::{Host, HostRole, Person, Role};
 
 /// The VPN group (tunnel group) everyone uses.
 pub const GROUP: &str = "RemoteStaff";

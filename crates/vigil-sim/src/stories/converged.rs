@@ -5,7 +5,7 @@
 
 use chrono::Duration;
 use rand::Rng;
-use vigil_model::{Entity, EntityKind, Severity, Timestamp};
+use vigil_model::{Entity, EntityKind, PersonStatus, Severity, Timestamp};
 
 use super::Told;
 use crate::activity::acts::{self, Hold};
@@ -16,7 +16,7 @@ use crate::format::{asa, physical};
 use crate::rng::{SimRng, pick};
 use crate::rules;
 use crate::tenant_sim::TenantSim;
-use crate::world::{DeviceKind, PersonStatus};
+use crate::world::DeviceKind;
 
 /// How long a cut line stays silent.
 const CUT_MINUTES: i64 = 7;

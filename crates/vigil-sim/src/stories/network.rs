@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use rand::Rng;
-use vigil_model::{Entity, EntityKind, Timestamp};
+use vigil_model::{Entity, EntityKind, PersonStatus, Timestamp};
 
 use super::Told;
 use crate::activity::acts::{self, Flow, Proc, WinSession};
@@ -14,7 +14,7 @@ use crate::format::asa;
 use crate::rng::{SimRng, pick};
 use crate::rules;
 use crate::tenant_sim::TenantSim;
-use crate::world::{HostRole, PersonStatus, Role};
+use crate::world::{HostRole, Role};
 
 /// An office workstation runs a Modbus script against a PLC: the OT firewall
 /// refuses the S7 and EtherNet/IP probes but lets 502 through on the old

@@ -2,7 +2,7 @@
 //! terminated person's unrevoked badge used at the pharmacy.
 
 use rand::Rng;
-use vigil_model::{Entity, EntityKind, Severity, Timestamp};
+use vigil_model::{Entity, EntityKind, PersonStatus, Severity, Timestamp};
 
 use super::Told;
 use crate::activity::acts::{self, Hold};
@@ -11,7 +11,7 @@ use crate::format::physical::{self, Cardholder, DoorAt};
 use crate::rng::{SimRng, pick};
 use crate::rules;
 use crate::tenant_sim::TenantSim;
-use crate::world::{BadgeState, DeviceKind, PersonStatus};
+use crate::world::{BadgeState, DeviceKind};
 
 /// Someone already inside the secure corridor sprays the camera over a data
 /// hall door, forces the door, and leaves a few minutes later.

@@ -3,7 +3,7 @@
 //! LSASS, with comsvcs.dll MiniDump or a renamed Mimikatz.
 
 use rand::Rng;
-use vigil_model::{Entity, EntityKind, Timestamp};
+use vigil_model::{Entity, EntityKind, PersonStatus, Timestamp};
 
 use super::Told;
 use crate::activity::acts::{self, Flow, Proc, WinSession};
@@ -13,7 +13,7 @@ use crate::format::windows;
 use crate::rng::{SimRng, pick};
 use crate::rules;
 use crate::tenant_sim::TenantSim;
-use crate::world::{HostRole, PersonStatus};
+use crate::world::HostRole;
 
 const POWERSHELL: &str = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
 const WINWORD: &str = "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE";

@@ -6,12 +6,14 @@ use std::collections::HashSet;
 
 use chrono::NaiveTime;
 use rand::Rng;
-use vigil_model::{Site, SiteId, SourceBinding, SourceId, SourceKind, Tenant, TenantId};
+use vigil_model::{
+    PersonStatus, Site, SiteId, SourceBinding, SourceId, SourceKind, Tenant, TenantId,
+};
 
 use super::names::{FIRST, LAST};
 use super::{
-    Badge, BadgeState, Device, DeviceKind, Door, Host, HostRole, Person, PersonStatus, Role,
-    SensorMetric, TenantWorld, WorkingHours, Zone,
+    Badge, BadgeState, Device, DeviceKind, Door, Host, HostRole, Person, Role, SensorMetric,
+    TenantWorld, WorkingHours, Zone,
 };
 use crate::rng::{SimRng, pick};
 

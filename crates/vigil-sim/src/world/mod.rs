@@ -19,7 +19,7 @@ mod st_aurelia;
 
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
-use vigil_model::{SiteId, SourceBinding, SourceId, Tenant, TenantId};
+use vigil_model::{PersonStatus, SiteId, SourceBinding, SourceId, Tenant, TenantId};
 
 use crate::rng::stream;
 
@@ -194,29 +194,6 @@ pub enum BadgeState {
     Active,
     /// Doors refuse it.
     Revoked,
-}
-
-/// Employment status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PersonStatus {
-    /// Working normally.
-    Active,
-    /// Away for a while; does not come in.
-    OnLeave,
-    /// Has left the organisation.
-    Terminated,
-}
-
-impl PersonStatus {
-    /// The name used in access events' `person_status`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PersonStatus::Active => "active",
-            PersonStatus::OnLeave => "on_leave",
-            PersonStatus::Terminated => "terminated",
-        }
-    }
 }
 
 /// When a person works, in the home site's local time.

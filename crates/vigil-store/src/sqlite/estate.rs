@@ -9,12 +9,12 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, params};
-use vigil_model::{SiteId, SourceId, TenantId, Timestamp};
+use vigil_model::{PersonStatus, SiteId, SourceId, TenantId, Timestamp};
 
 use super::SqliteStore;
 use super::codec::{corrupt, micros};
 use crate::estate::{
-    DeviceRecord, EstateStore, PanelAccountRecord, PeopleImport, PersonRecord, PersonStatus,
+    DeviceRecord, EstateStore, PanelAccountRecord, PeopleImport, PersonRecord, SiteEvent,
     SupervisionRecord,
 };
 use crate::{StoreError, TenantScope};
@@ -341,6 +341,16 @@ impl EstateStore for SqliteStore {
                 Ok(out)
             })
             .await
+    }
+
+    async fn recent_site_events(
+        &self,
+        tenant: &TenantId,
+        site: &SiteId,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<SiteEvent>, StoreError> {
+        self.read_site_events(tenant, site, since, limit).await
     }
 }
 

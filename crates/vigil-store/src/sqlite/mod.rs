@@ -46,7 +46,7 @@ mod read;
 mod retention;
 mod schema;
 mod search;
-mod site_view;
+mod site_events;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -70,12 +70,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 5,
         name: "site view: physical events by site",
-        sql: super::site_view::SITE_VIEW_SCHEMA,
+        sql: super::site_events::SITE_EVENTS_INDEX,
     },
     Migration {
         version: 6,
         name: "site view index without an IN list (cheaper inserts)",
-        sql: super::site_view::SITE_VIEW_INDEX_WITHOUT_IN,
+        sql: super::site_events::SITE_EVENTS_INDEX_WITHOUT_IN,
     },
     Migration {
         version: 7,

@@ -564,7 +564,11 @@ fn print_service_levels(desk: &Desk, all: &[Alarm]) {
         let (classes, times) = by_client.entry(alarm.tenant.to_string()).or_default();
         times.push((ack.at - alarm.raised_at).num_milliseconds());
         let sla = desk.alarm_sla(alarm);
-        let Some(clock) = sla.clocks.iter().find(|c| c.measure == Measure::Acknowledge) else {
+        let Some(clock) = sla
+            .clocks
+            .iter()
+            .find(|c| c.measure == Measure::Acknowledge)
+        else {
             continue;
         };
         let slot = classes.entry(sla.class.as_str()).or_default();

@@ -1,17 +1,17 @@
-//! [`SiteViewStore`] for [`SqliteStore`], and its migrations (5, and 6
-//! which rewrites it): a partial index over the physical event classes by
-//! tenant, site and time.
+//! A site's recent physical events for [`SqliteStore`]
+//! ([`crate::EstateStore::recent_site_events`]), and the migrations of
+//! their index (5, and 6 which rewrites it): a partial index over the
+//! physical event classes by tenant, site and time.
 
-use async_trait::async_trait;
 use vigil_model::{EventClass, SiteId, TenantId, Timestamp};
 
 use super::SqliteStore;
 use super::codec::{corrupt, micros};
-use crate::site_view::{SITE_VIEW_CLASSES, SiteEvent, SiteViewStore};
+use crate::estate::{PHYSICAL_EVENT_CLASSES, SiteEvent};
 use crate::{MAX_PAGE_SIZE, StoreError};
 
-/// Migration 5: the site view's index, as first written.
-pub(crate) const SITE_VIEW_SCHEMA: &str = r#"
+/// Migration 5: the index of physical events by site, as first written.
+pub(crate) const SITE_EVENTS_INDEX: &str = r#"
 CREATE INDEX events_physical_by_site ON events (tenant, site, observed_at)
     WHERE class IN ('physical_access', 'intrusion_alarm', 'fire_alarm', 'sensor_reading', 'video_analytics', 'device_status');
 "#;
@@ -22,7 +22,7 @@ CREATE INDEX events_physical_by_site ON events (tenant, site, observed_at)
 /// was about a third of the cost of inserting an event (measured with
 /// callgrind in `vigil bench dc09`). The `WHERE` must stay the same text as
 /// the query's class filter ([`SITE_EVENTS`]) for SQLite to use the index.
-pub(crate) const SITE_VIEW_INDEX_WITHOUT_IN: &str = r#"
+pub(crate) const SITE_EVENTS_INDEX_WITHOUT_IN: &str = r#"
 DROP INDEX events_physical_by_site;
 CREATE INDEX events_physical_by_site ON events (tenant, site, observed_at)
     WHERE (class = 'physical_access' OR class = 'intrusion_alarm' OR class = 'fire_alarm' OR class = 'sensor_reading' OR class = 'video_analytics' OR class = 'device_status');
@@ -33,9 +33,10 @@ const SITE_EVENTS: &str = "SELECT observed_at, class, device, fields FROM events
        AND (class = 'physical_access' OR class = 'intrusion_alarm' OR class = 'fire_alarm' OR class = 'sensor_reading' OR class = 'video_analytics' OR class = 'device_status')
      ORDER BY observed_at DESC LIMIT ?4";
 
-#[async_trait]
-impl SiteViewStore for SqliteStore {
-    async fn recent_site_events(
+impl SqliteStore {
+    /// The body of [`crate::EstateStore::recent_site_events`], kept beside
+    /// the index whose `WHERE` its query must repeat.
+    pub(super) async fn read_site_events(
         &self,
         tenant: &TenantId,
         site: &SiteId,
@@ -66,7 +67,7 @@ impl SiteViewStore for SqliteStore {
                             corrupt(what, &id, format_args!("time {at} out of range"))
                         })?;
                     let class = EventClass::parse(&class)
-                        .filter(|c| SITE_VIEW_CLASSES.contains(c))
+                        .filter(|c| PHYSICAL_EVENT_CLASSES.contains(c))
                         .ok_or_else(|| corrupt(what, &id, format_args!("class `{class}`")))?;
                     let fields = serde_json::from_str(&fields)
                         .map_err(|e| corrupt(what, &id, format_args!("fields: {e}")))?;
@@ -87,7 +88,7 @@ impl SiteViewStore for SqliteStore {
 mod tests {
     use super::*;
     use crate::sqlite::SqliteOptions;
-    use crate::{IngestBatch, Store};
+    use crate::{EstateStore, IngestBatch, Store};
     use vigil_model::{Event, EventId, Severity, SourceId, SourceKind, SourceRef};
 
     fn event(site: &str, class: EventClass, secs: i64, device: &str) -> Event {

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde_json::Value;
-use vigil_model::{EntityKind, Event, TenantId};
-use vigil_store::{PersonRecord, PersonStatus};
+use vigil_model::{EntityKind, Event, PersonStatus, TenantId};
+use vigil_store::PersonRecord;
 
 /// The people registers of every tenant, indexed for lookup by badge and
 /// by account. Built once per register change; read by every batch.

@@ -1,8 +1,10 @@
-//! People: shifts, arriving and leaving through the doors, moving about the
-//! site while on shift; their computing is in [`super::desk`].
+//! People's shifts: arriving and leaving through the doors, moving about the
+//! site while on shift (and former staff trying their old badges); their
+//! computing is in [`super::desk`].
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::Rng;
+use vigil_model::PersonStatus;
 
 use super::acts::{self, Hold};
 use super::desk;
@@ -10,7 +12,7 @@ use super::{Out, Slot, secs};
 use crate::calendar::{at_local, day_number, is_delivery_window, is_night, local};
 use crate::rng::{SimRng, pick, poisson, stream_at};
 use crate::tenant_sim::{Shift, TenantSim};
-use crate::world::{PersonStatus, Role};
+use crate::world::Role;
 
 /// Door visits per hour on shift, by role.
 fn door_rate(role: Role, night: bool) -> f64 {

@@ -1,5 +1,6 @@
 use super::*;
 use proptest::prelude::*;
+use vigil_model::{EventClass, TenantId};
 
 fn t(secs: i64) -> Timestamp {
     chrono::DateTime::from_timestamp(1_764_000_000 + secs, 0).unwrap()

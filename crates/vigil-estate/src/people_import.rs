@@ -19,8 +19,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde_json::Value;
 use vigil_ingest::{PeopleRegister, Pipeline};
-use vigil_model::TenantId;
-use vigil_store::{EstateStore, PersonRecord, PersonStatus, TenantScope};
+use vigil_model::{PersonStatus, TenantId};
+use vigil_store::{EstateStore, PersonRecord, TenantScope};
 
 /// What was wrong with an HR export, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
