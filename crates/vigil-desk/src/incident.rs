@@ -202,6 +202,9 @@ pub struct Incident {
     /// told, pauses and resumptions (see [`crate::sla`]).
     #[serde(default)]
     pub sla_marks: Vec<SlaMark>,
+    /// Its NIS-2 significance and reports, once assessed.
+    #[serde(default)]
+    pub nis2: Option<crate::regulation::Nis2Record>,
     /// When it last changed.
     pub updated_at: Timestamp,
 }
@@ -372,6 +375,7 @@ impl Incident {
                 text: title,
             }],
             sla_marks: Vec::new(),
+            nis2: None,
             updated_at: now,
         })
     }

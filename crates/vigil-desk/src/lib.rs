@@ -20,6 +20,7 @@
 //! - [`permissions`]: which role may do what.
 //! - [`reporting`]: figures computed from the desk's records (the
 //!   dashboards'), and the categories alarms and incidents are counted by.
+//! - [`regulation`]: an incident's NIS-2 significance and Art. 23 deadlines.
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -34,6 +35,7 @@ pub mod incident;
 pub mod learner;
 pub mod permissions;
 pub mod record;
+pub mod regulation;
 pub mod reporting;
 pub mod response;
 pub mod scoring;

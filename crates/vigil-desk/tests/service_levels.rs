@@ -74,7 +74,7 @@ fn levels() -> ServiceLevels {
     contracts.insert(tenant(A), contract);
     ServiceLevels {
         contracts,
-        rules: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -88,6 +88,10 @@ pub struct TenantConfig {
     /// and incidents; without one, the default contract applies.
     #[serde(default)]
     pub contract: Option<vigil_contract::ContractConfig>,
+    /// Its NIS-2 profile (`[tenants.nis2]`), when it is a NIS-2 entity:
+    /// sector, entity type, turnover, Member State, competent authority.
+    #[serde(default)]
+    pub nis2: Option<vigil_compliance::nis2::Nis2ProfileConfig>,
 }
 
 /// A site of a tenant.
@@ -160,6 +164,8 @@ pub struct Resolved {
     pub plans: vigil_server::site_plan::SitePlans,
     /// The clients' service contracts (the default for those without one).
     pub contracts: vigil_contract::ContractSet,
+    /// The NIS-2 profiles of the clients that are NIS-2 entities.
+    pub nis2: std::collections::HashMap<TenantId, vigil_compliance::nis2::Nis2Profile>,
 }
 
 impl Config {
@@ -186,6 +192,7 @@ impl Config {
         let mut tenants = Vec::new();
         let mut plans = vigil_server::site_plan::SitePlans::new();
         let mut contracts = vigil_contract::ContractSet::default();
+        let mut nis2 = std::collections::HashMap::new();
         for t in &self.tenants {
             if !tenant_ids.insert(t.id.clone()) {
                 bail!("tenant `{}` is defined twice", t.id);
@@ -195,6 +202,9 @@ impl Config {
                     t.id.clone(),
                     contract.validate(t.id.as_str(), self.base_dir.as_deref())?,
                 );
+            }
+            if let Some(profile) = &t.nis2 {
+                nis2.insert(t.id.clone(), profile.validate(&t.id)?);
             }
             let mut sites = Vec::new();
             for s in &t.sites {
@@ -294,6 +304,7 @@ impl Config {
             tokens,
             plans,
             contracts,
+            nis2,
         })
     }
 }
@@ -460,6 +471,26 @@ mod tests {
             .map(|c| format!("{:#}", c.resolve(&env).unwrap_err()))
             .unwrap_or_else(|e| e.to_string());
         assert!(err.contains("P9"), "{err}");
+    }
+
+    #[test]
+    fn a_nis2_profile_resolves_and_a_bad_one_is_refused_naming_the_client() {
+        let profile = "        nis2 = { sector = \"ict_service_management\", entity_type = \"important\", managed_security_service_provider = true, annual_turnover_eur = 9000000, member_state = \"DE\", authority = { name = \"BSI\", contact = \"meldestelle@bsi.example\" } }\n";
+        let text = GOOD.replace(
+            "name = \"Northgate Colocation\"\n",
+            &format!("name = \"Northgate Colocation\"\n{profile}"),
+        );
+        let r = toml::from_str::<Config>(&text)
+            .unwrap()
+            .resolve(&env)
+            .unwrap();
+        assert!(r.nis2.contains_key(&TenantId::new("northgate").unwrap()));
+        let bad = text.replace("\"DE\"", "\"XX\"");
+        let message = error_of(&bad);
+        assert!(
+            message.contains("northgate") && message.contains("member_state"),
+            "{message}"
+        );
     }
 
     #[test]

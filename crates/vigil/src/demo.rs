@@ -210,6 +210,7 @@ fn demo_setup(
         }],
         plans: crate::demo_estate::floor_plans(world),
         contracts: Default::default(),
+        nis2: Default::default(),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();

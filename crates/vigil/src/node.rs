@@ -116,6 +116,7 @@ impl Node {
         let levels = vigil_desk::service::ServiceLevels {
             contracts: spec.resolved.contracts.clone(),
             rules: (*rules).clone(),
+            nis2: spec.resolved.nis2.clone(),
         };
         let store: Arc<dyn Store> = sqlite.clone();
         let correlation_store: Arc<dyn CorrelationStateStore> = sqlite.clone();

@@ -34,6 +34,8 @@ pub struct ServiceLevels {
     pub contracts: ContractSet,
     /// Facts about the loaded rules, by rule id.
     pub rules: HashMap<String, RuleFacts>,
+    /// The clients' NIS-2 profiles, for those that are NIS-2 entities.
+    pub nis2: HashMap<TenantId, vigil_compliance::nis2::Nis2Profile>,
 }
 
 /// Crossings this node has recorded or seen recorded, so that a pass does
@@ -117,7 +119,7 @@ impl Desk {
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(levels);
     }
 
-    fn service_levels(&self) -> Arc<ServiceLevels> {
+    pub(crate) fn service_levels(&self) -> Arc<ServiceLevels> {
         self.inner
             .sla
             .levels

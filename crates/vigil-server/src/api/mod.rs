@@ -78,6 +78,8 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::incidents::open,
         desk::incidents::detail,
         desk::incidents::command,
+        desk::incidents::assess_nis2,
+        desk::incidents::decide_nis2,
         desk::incidents::respond,
         desk::incidents::deliveries,
         desk::incidents::escalations,

@@ -122,6 +122,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         tokens: Vec::new(),
         plans: Default::default(),
         contracts: Default::default(),
+        nis2: Default::default(),
     };
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),

@@ -151,6 +151,7 @@ async fn ingest(
             tokens: Vec::new(),
             plans: Default::default(),
             contracts: Default::default(),
+            nis2: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),

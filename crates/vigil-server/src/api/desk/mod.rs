@@ -57,6 +57,14 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/api/v1/incidents/{id}", get(incidents::detail))
         .route("/api/v1/incidents/{id}/commands", post(incidents::command))
+        .route(
+            "/api/v1/incidents/{id}/nis2/assessment",
+            post(incidents::assess_nis2),
+        )
+        .route(
+            "/api/v1/incidents/{id}/nis2/decision",
+            post(incidents::decide_nis2),
+        )
         .route("/api/v1/incidents/{id}/actions", post(incidents::respond))
         .route("/api/v1/deliveries", get(incidents::deliveries))
         .route("/api/v1/escalations", get(incidents::escalations))
@@ -104,12 +112,16 @@ pub(crate) struct WithSla<T> {
     #[serde(flatten)]
     item: T,
     sla: vigil_desk::sla::SlaClocks,
+    /// A significant incident's NIS-2 Art. 23 reports: due times and state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nis2_deadlines: Option<Vec<vigil_compliance::nis2::Obligation>>,
 }
 
 impl WithSla<vigil_desk::alarm::Alarm> {
     pub(crate) fn alarm(desk: &vigil_desk::service::Desk, alarm: vigil_desk::alarm::Alarm) -> Self {
         Self {
             sla: desk.alarm_sla(&alarm),
+            nis2_deadlines: None,
             item: alarm,
         }
     }
@@ -122,6 +134,7 @@ impl WithSla<vigil_desk::incident::Incident> {
     ) -> Self {
         Self {
             sla: desk.incident_sla(&incident),
+            nis2_deadlines: Some(desk.nis2_deadlines(&incident)),
             item: incident,
         }
     }
