@@ -117,7 +117,7 @@ impl Desk {
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(levels);
     }
 
-    fn service_levels(&self) -> Arc<ServiceLevels> {
+    pub(crate) fn service_levels(&self) -> Arc<ServiceLevels> {
         self.inner
             .sla
             .levels
