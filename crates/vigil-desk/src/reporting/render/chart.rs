@@ -202,24 +202,25 @@ pub fn weekly_trends(weeks: &[WeekFigures], width: f32, height: f32) -> Chart {
     }
 }
 
-/// Ends a run of a line: a polyline, or a dot for a lone point.
+/// Ends a run of a line: a polyline through its points, each marked with a
+/// dot so that a value on the axis (0 %) or a lone week still shows.
 fn flush(run: &mut Vec<(f32, f32)>, color: Rgb, shapes: &mut Vec<Shape>) {
-    match run.len() {
-        0 => {}
-        1 => shapes.push(Shape::Rect {
-            x: run[0].0 - 1.5,
-            y: run[0].1 - 1.5,
-            w: 3.0,
-            h: 3.0,
-            fill: color,
-        }),
-        _ => shapes.push(Shape::Polyline {
-            points: std::mem::take(run),
+    if run.len() > 1 {
+        shapes.push(Shape::Polyline {
+            points: run.clone(),
             color,
             width: 1.6,
-        }),
+        });
     }
-    run.clear();
+    for (x, y) in run.drain(..) {
+        shapes.push(Shape::Rect {
+            x: x - 2.0,
+            y: y - 2.0,
+            w: 4.0,
+            h: 4.0,
+            fill: color,
+        });
+    }
 }
 
 /// Met and breached clocks per class: one bar per class, met then breached
