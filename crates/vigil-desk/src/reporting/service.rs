@@ -2,8 +2,9 @@
 //! in one month, with the rows behind every figure.
 //!
 //! The month runs from local midnight on the 1st to local midnight on the
-//! next 1st in the client's time zone (its first site's, else UTC; a report
-//! over every client is cut in UTC). Clocks and states are read at the
+//! next 1st in the client's time zone ([`report_time_zone`]: its contract's
+//! business calendar's, else most of its sites', else UTC; a report over
+//! every client is cut in UTC). Clocks and states are read at the
 //! report's instant (`as_of`), so a month read after it ended shows how its
 //! alarms and incidents turned out; the same records and `as_of` give the
 //! same report.

@@ -97,8 +97,15 @@ impl Desk {
                 name: "All clients".into(),
             },
         };
+        let levels = self.service_levels();
         let tz = match &request.tenant {
-            Some(_) => report_time_zone(&store.sites(&scope).await?),
+            Some(t) => report_time_zone(
+                levels
+                    .contracts
+                    .has_own(t)
+                    .then(|| levels.contracts.contract_for(t)),
+                &store.sites(&scope).await?,
+            ),
             None => chrono_tz::Tz::UTC,
         };
         let period = Period::new(request.month, tz);

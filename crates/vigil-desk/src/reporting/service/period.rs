@@ -7,6 +7,7 @@ use std::str::FromStr;
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use serde::{Serialize, Serializer};
+use vigil_contract::{Contract, PriorityClass};
 use vigil_model::{Site, Timestamp};
 
 /// How many months the trends cover, the report's month included.
@@ -116,16 +117,34 @@ fn local_midnight(date: NaiveDate, tz: Tz) -> Timestamp {
     date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
-/// The time zone a client's report is cut in: its first site's (sites
-/// carry an IANA zone for people reading times), else UTC. A report over
+/// The time zone a client's report is cut in: its contract's business
+/// calendar's (the zone its service hours are kept in), else the zone most
+/// of its sites are in (sites carry an IANA zone for people reading times;
+/// a tie goes to the site whose id sorts first), else UTC. A report over
 /// every client is cut in UTC.
-pub fn report_time_zone(sites: &[Site]) -> Tz {
+pub fn report_time_zone(contract: Option<&Contract>, sites: &[Site]) -> Tz {
+    if let Some(tz) = contract.and_then(|c| {
+        PriorityClass::ALL
+            .iter()
+            .filter_map(|k| c.terms(*k))
+            .find_map(|t| t.calendar.time_zone())
+    }) {
+        return tz;
+    }
     let mut sites: Vec<&Site> = sites.iter().collect();
     sites.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-    sites
+    let zones: Vec<Tz> = sites
         .iter()
-        .find_map(|s| s.timezone.parse::<Tz>().ok())
-        .unwrap_or(Tz::UTC)
+        .filter_map(|s| s.timezone.parse::<Tz>().ok())
+        .collect();
+    let mut best: Option<(usize, Tz)> = None;
+    for tz in &zones {
+        let n = zones.iter().filter(|z| *z == tz).count();
+        if best.is_none_or(|(m, _)| n > m) {
+            best = Some((n, *tz));
+        }
+    }
+    best.map_or(Tz::UTC, |(_, tz)| tz)
 }
 
 /// The instants a report covers.

@@ -236,6 +236,51 @@ fn a_month_is_cut_at_local_midnight_and_its_weeks_are_iso_weeks() {
 }
 
 #[test]
+fn a_client_s_zone_is_its_contract_s_else_most_of_its_sites() {
+    let site = |id: &str, tz: &str| vigil_model::Site {
+        tenant: tenant(),
+        id: vigil_model::SiteId::new(id).unwrap(),
+        name: id.into(),
+        timezone: tz.into(),
+    };
+    let sites = [
+        site("ams1", "Europe/Amsterdam"),
+        site("lon1", "Europe/London"),
+        site("lon2", "Europe/London"),
+        site("bad", "Mars/Olympus"),
+    ];
+    assert_eq!(report_time_zone(None, &sites), chrono_tz::Europe::London);
+    assert_eq!(
+        report_time_zone(None, &sites[..1]),
+        chrono_tz::Europe::Amsterdam
+    );
+    assert_eq!(report_time_zone(None, &[]), chrono_tz::Tz::UTC);
+    let contract = vigil_contract::ContractConfig::from_toml_str(
+        "northgate",
+        r#"
+        [calendars.office]
+        time_zone = "America/New_York"
+        hours = ["mon-fri 08:00-18:00"]
+        [classes.P3]
+        calendar = "office"
+        acknowledge = "30m"
+        "#,
+    )
+    .unwrap()
+    .validate("northgate", None)
+    .unwrap();
+    assert_eq!(
+        report_time_zone(Some(&contract), &sites),
+        chrono_tz::America::New_York
+    );
+    let round_the_clock = vigil_contract::Contract::default_terms();
+    assert_eq!(
+        report_time_zone(Some(&round_the_clock), &sites),
+        chrono_tz::Europe::London
+    );
+}
+
+#[test]
 fn the_month_s_alarm_figures_count_from_their_rows() {
     let r = report_of(&month_of_alarms(), &[], &[], &[], &[]);
     let month: Vec<&AlarmRow> = r.rows.alarms.iter().filter(|a| a.in_month).collect();
