@@ -102,6 +102,8 @@ fn ot(at: Option<Timestamp>) -> String {
 }
 
 fn n(v: f64) -> String {
+    // -0 (an empty sum) is 0.
+    let v = v + 0.0;
     // Whole seconds print without a fraction; shares keep four places.
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.0}")

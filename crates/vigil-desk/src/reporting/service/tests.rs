@@ -544,68 +544,6 @@ fn mark(name: &str, t: Timestamp, lost: bool) -> DeviceMark {
 }
 
 #[test]
-fn device_availability_counts_lost_time_within_the_month() {
-    let supervision = [
-        device("panel-1", None),
-        device("panel-2", None),
-        device("panel-3", Some(at(31, 20, 0, 0))),
-    ];
-    let marks = [
-        mark("panel-1", at(10, 0, 0, 0), true),
-        mark("panel-1", at(10, 6, 0, 0), false),
-        // Lost before March: its first mark in March is the restore.
-        mark("panel-2", at(1, 1, 0, 0), false),
-    ];
-    let r = report_of(&[], &[], &supervision, &marks, &[]);
-    let hours = |s: f64| s / 3600.0;
-    let rows: Vec<(&str, f64, u32)> = r
-        .rows
-        .devices
-        .iter()
-        .map(|d| (d.device.as_str(), hours(d.down_s), d.losses))
-        .collect();
-    // panel-3: lost since 20:00 UTC on the 31st, the month ends at 23:00 UTC.
-    assert_eq!(
-        rows,
-        [
-            ("panel-1", 6.0, 1),
-            ("panel-2", 1.0, 1),
-            ("panel-3", 3.0, 1)
-        ]
-    );
-    let d = &r.summary.devices;
-    // March in London is 743 hours (the clocks go forward on the 29th).
-    assert_eq!(hours(d.device_seconds), 3.0 * 743.0);
-    assert_eq!(d.availability, Some(1.0 - 10.0 / (3.0 * 743.0)));
-}
-
-#[test]
-fn the_platform_is_down_from_its_last_entry_to_each_restart() {
-    let m = |t: Timestamp, start: bool| PlatformMark { at: t, start };
-    let marks = [
-        m(Utc.with_ymd_and_hms(2026, 2, 20, 8, 0, 0).unwrap(), true),
-        m(Utc.with_ymd_and_hms(2026, 2, 27, 8, 0, 0).unwrap(), false),
-        m(at(5, 10, 0, 0), false),
-        m(at(5, 12, 0, 0), true),
-        m(at(20, 9, 0, 0), false),
-        // After the month: ignored.
-        m(Utc.with_ymd_and_hms(2026, 4, 1, 8, 0, 0).unwrap(), true),
-    ];
-    let r = report_of(&[], &[], &[], &[], &marks);
-    let p = &r.summary.platform;
-    assert_eq!((p.starts, p.down_seconds), (1, 7200.0));
-    assert_eq!(p.measured_seconds, 743.0 * 3600.0);
-    assert_eq!(r.rows.platform.len(), 1);
-    assert_eq!(p.availability, Some(1.0 - 2.0 / 743.0));
-
-    // A log that begins inside the month measures from its first entry.
-    let fresh = report_of(&[], &[], &[], &[], &marks[3..5]);
-    assert_eq!(fresh.summary.platform.from, Some(at(5, 12, 0, 0)));
-    assert_eq!(fresh.summary.platform.down_seconds, 0.0);
-    assert_eq!(fresh.summary.platform.starts, 1);
-}
-
-#[test]
 fn the_weeks_count_the_same_rows_as_the_month() {
     let r = report_of(&month_of_alarms(), &[], &[], &[], &[]);
     let total: u64 = r.weeks.iter().map(|w| w.figures.alarms).sum();

@@ -292,7 +292,8 @@ pub(crate) fn platform_availability(
     if first.start && first.at >= from && first.at < to {
         starts += 1;
     }
-    let down: f64 = gaps.iter().map(|g| g.seconds).sum();
+    // Folded from +0: an empty f64 sum is -0, which prints as "-0".
+    let down = gaps.iter().fold(0.0, |sum, g| sum + g.seconds);
     let figure = PlatformAvailability {
         from: Some(from),
         to: Some(to),
@@ -303,3 +304,6 @@ pub(crate) fn platform_availability(
     };
     (gaps, figure)
 }
+
+#[cfg(test)]
+mod tests;
