@@ -104,7 +104,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem;bor
 table{border-collapse:collapse;margin:.5rem 0}th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e4e4;text-align:left}\
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.meta{color:#555}.tiles{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}\
 .tile{border:1px solid #ddd;border-radius:4px;padding:.6rem .9rem;min-width:9rem}.tile b{display:block;font-size:1.4rem}\
-figure{margin:1rem 0}figcaption{color:#555;font-size:.9rem}ul.notes{color:#555;font-size:.9rem}";
+figure{margin:1rem 0}figure svg{width:100%;max-width:46rem;height:auto}figcaption{color:#555;font-size:.9rem}ul.notes{color:#555;font-size:.9rem}";
 
 fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
     out.push_str("<table><thead><tr>");
