@@ -9,6 +9,7 @@ mod estate_import;
 mod hunt;
 mod import;
 mod node;
+mod report;
 mod rules;
 
 use std::net::SocketAddr;
@@ -91,6 +92,11 @@ enum Command {
         #[command(subcommand)]
         command: estate_import::EstateCommand,
     },
+    /// Reports from a data folder: a client's monthly service report.
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
+    },
     /// Measure throughput (not a test; prints figures).
     Bench {
         #[command(subcommand)]
@@ -138,6 +144,7 @@ fn main() -> anyhow::Result<()> {
             Command::Alarms { command } => desk::alarms(command).await,
             Command::Incidents { command } => desk::incidents(command).await,
             Command::Audit { command } => desk::audit(command).await,
+            Command::Report { command } => report::run(command).await,
             Command::Hunt(args) => {
                 keep_freed_memory();
                 hunt::run(args)

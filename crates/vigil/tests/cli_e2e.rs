@@ -123,3 +123,95 @@ fn rules_check_reports_each_rule_and_why_it_was_rejected() {
     );
     assert!(stdout.contains("1 rules loaded, 1 rejected"), "{stdout}");
 }
+
+#[test]
+fn report_service_writes_a_client_s_month_from_a_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = vigil(
+        &[
+            "report", "service", "--data", "data", "--tenant", "acme", "--month", "2026-03",
+            "--out", "r.pdf",
+        ],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(stderr.contains("no database at data/vigil.db"), "{stderr}");
+
+    // A data folder with a client in it.
+    std::fs::write(dir.path().join("events.jsonl"), "{\"EventID\":1}\n").unwrap();
+    let (ok, stdout, stderr) = vigil(
+        &[
+            "ingest",
+            "--data",
+            "data",
+            "--tenant",
+            "acme",
+            "events.jsonl",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{stdout}\n{stderr}");
+
+    let report = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "service",
+            "--data",
+            "data",
+            "--month",
+            "2026-03",
+            "--as-of",
+            "2026-04-02T00:00:00Z",
+        ];
+        args.extend_from_slice(extra);
+        vigil(&args, dir.path())
+    };
+    let (ok, _, stderr) = report(&["--tenant", "acme", "--format", "csv", "--out", "r.csv"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("csv 2026-03 for acme: 0 alarms"),
+        "{stderr}"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+    assert!(csv.starts_with("record,id,tenant,"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("summary,") && l.ends_with(",alarms,0")),
+        "{csv}"
+    );
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.starts_with("week,") && l.contains(",alarms,"))
+            .count(),
+        14
+    );
+
+    let (ok, _, stderr) = report(&["--tenant", "acme", "--out", "r.pdf"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        std::fs::read(dir.path().join("r.pdf"))
+            .unwrap()
+            .starts_with(b"%PDF-")
+    );
+
+    let (ok, _, stderr) = report(&["--tenant", "nobody", "--out", "x.pdf"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("no client `nobody` in data (clients: acme)"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = vigil(
+        &[
+            "report", "service", "--data", "data", "--month", "2026-13", "--out", "x.pdf",
+        ],
+        dir.path(),
+    );
+    assert!(!ok);
+    assert!(stderr.contains("has no month 13"), "{stderr}");
+    let (ok, _, stderr) = report(&["--format", "docx", "--out", "x.docx"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("format `docx` is not one of json, csv, html, pdf"),
+        "{stderr}"
+    );
+}

@@ -6,7 +6,7 @@
 //! on the open queue page within 2 seconds; acknowledging it; opening an
 //! incident and completing an SOP step; a client viewer not seeing another
 //! client's alarm (in the queue and by URL); the site view showing a door
-//! opening. Each test saves a screenshot under `target/console-screenshots/`
+//! opening; the dashboards' service report link serving a PDF. Each test saves a screenshot under `target/console-screenshots/`
 //! and fails on any error in the browser's console log.
 //!
 //! Without `chromedriver` the tests say they are skipped, except under
@@ -652,6 +652,45 @@ async fn the_site_view_shows_a_door_opening() {
         Some("door_open")
     );
     f.screenshot("2-door-open").await;
+    f.assert_no_console_errors().await;
+    f.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboards_link_a_month_s_service_report() {
+    if !browser_present() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    let f = Fixture::start("report").await;
+    f.ingest(INGEST_A, dumping_event("ws-report-1")).await;
+    alarm_on(&f, ADMIN, "ws-report-1").await;
+    f.login(ADMIN).await;
+    f.goto("/dashboards").await;
+    let link = f
+        .wait_for(
+            "#service-report a#report-pdf[href]",
+            Duration::from_secs(10),
+        )
+        .await;
+    let href = link.attr("href").await.unwrap().expect("a link");
+    assert!(
+        href.starts_with("/api/v1/reports/service?") && href.contains("format=pdf"),
+        "{href}"
+    );
+    assert!(href.contains("month="), "{href}");
+    f.screenshot("dashboards-report").await;
+    // The link as the browser would follow it (here with the token).
+    let resp = f
+        .http
+        .get(format!("{}{href}", f.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    assert!(resp.bytes().await.unwrap().starts_with(b"%PDF-"));
     f.assert_no_console_errors().await;
     f.finish().await;
 }

@@ -1,9 +1,10 @@
 // Dashboards: alarms per hour by category, false-alarm rate, MTTA/MTTR,
 // top rules, devices offline, and the open queue per client — per client
-// or across clients — from GET /api/v1/stats.
+// or across clients — from GET /api/v1/stats; and a month's service report
+// to download (GET /api/v1/reports/service: PDF, HTML or CSV).
 
 import { ApiError, api, isProvider, query } from "./api.js";
-import { duration, fill, h, when } from "./dom.js";
+import { duration, fill, h, serverNow, when } from "./dom.js";
 import { hbars, line, stackedBars, swatch } from "./charts.js";
 
 const CATS = ["cyber", "physical", "converged", "environmental"];
@@ -11,6 +12,36 @@ const CATS = ["cyber", "physical", "converged", "environmental"];
 function hourLabel(iso) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? "" : `${String(d.getHours()).padStart(2, "0")}h`;
+}
+
+/** "2026-03" for the month holding `ms` (the server's now: a demo runs ahead). */
+function monthOf(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
+}
+
+/**
+ * The service report card: a month picker and one download link per
+ * format. Plain links: the session cookie authenticates a GET, and the
+ * server scopes the report to the caller's client.
+ */
+function serviceReportCard(tenant) {
+  const month = h("input", { type: "month", id: "report-month", value: monthOf(serverNow()), required: true });
+  const formats = [["pdf", "PDF"], ["html", "HTML"], ["csv", "CSV (every row)"]];
+  const links = formats.map(([format, label]) => h("a", { class: "button", id: `report-${format}`, "data-format": format }, label));
+  const point = () => {
+    for (const a of links) {
+      const href = `/api/v1/reports/service${query({ tenant, month: month.value, format: a.dataset.format })}`;
+      if (month.value) a.setAttribute("href", href);
+      else a.removeAttribute("href");
+    }
+  };
+  month.addEventListener("input", point);
+  point();
+  return h("div", { class: "card", id: "service-report" },
+    h("h2", {}, "Service report"),
+    h("p", { class: "muted" }, `The month's figures for ${tenant || "all clients"}: acknowledgement times, SLA met and breached per class, false alarms, availability, trends.`),
+    h("div", { class: "toolbar" }, h("label", {}, "month", month), ...links));
 }
 
 export default async function dashboardsPage(root) {
@@ -37,7 +68,7 @@ export default async function dashboardsPage(root) {
     stats = await api(`/api/v1/stats${query({ tenant, hours })}`);
   } catch (e) {
     const why = e instanceof ApiError && e.status === 404 ? "This server does not offer statistics yet." : e.message;
-    fill(root, h("h1", {}, "Dashboards"), toolbar, h("div", { class: "empty", id: "no-data" }, "No data. ", why));
+    fill(root, h("h1", {}, "Dashboards"), toolbar, h("div", { class: "empty", id: "no-data" }, "No data. ", why), serviceReportCard(tenant));
     return;
   }
   const perHour = (stats.alarms_per_hour || []).map((r) => ({ label: hourLabel(r.hour), values: r }));
@@ -52,7 +83,8 @@ export default async function dashboardsPage(root) {
     h("div", { class: "cards" },
       card("Mean time to acknowledge", h("div", { class: "figure", id: "mtta" }, duration(stats.mtta_seconds))),
       card("Mean time to resolve", h("div", { class: "figure", id: "mttr" }, duration(stats.mttr_seconds))),
-      card("Devices offline", h("div", { class: "figure" }, offline.length, h("small", {}, " now")))),
+      card("Devices offline", h("div", { class: "figure" }, offline.length, h("small", {}, " now"))),
+      serviceReportCard(tenant)),
     h("div", { class: "charts" },
       card("Alarms per hour by category",
         h("div", { class: "legend" }, CATS.map((c) => h("span", {}, swatch(`cat-${c}`), ` ${c}`))),

@@ -49,6 +49,7 @@ use crate::{Actor, DeskError, Permission};
 
 pub use alarms::AlarmFilter;
 pub use incidents::IncidentView;
+pub use reporting::ServiceReportRequest;
 pub use send::{Mailer, WebhookOutcome, send_webhook};
 pub use sla::{ServiceLevels, SlaCrossingRecord};
 pub use triage::TriageReport;

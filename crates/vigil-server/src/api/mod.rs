@@ -7,6 +7,7 @@ mod estate_view;
 mod events;
 mod ops;
 mod params;
+mod reports;
 mod stats;
 
 use axum::Router;
@@ -36,6 +37,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/sites", get(estate_view::sites))
         .route("/api/v1/sites/{tenant}/{site}/plan", get(estate_view::plan))
         .route("/api/v1/stats", get(stats::stats))
+        .route("/api/v1/reports/service", get(reports::service))
         .merge(desk::routes())
         .layer(axum::middleware::map_response(no_store))
         .layer(TraceLayer::new_for_http())
@@ -89,6 +91,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         estate_view::sites,
         estate_view::plan,
         stats::stats,
+        reports::service,
         crate::session_auth::login,
         crate::session_auth::current,
         crate::session_auth::logout,
