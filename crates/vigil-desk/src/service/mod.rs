@@ -22,6 +22,7 @@ mod audit;
 mod escalations;
 mod incidents;
 mod maintenance;
+mod notices;
 mod regulation;
 mod reporting;
 mod responses;

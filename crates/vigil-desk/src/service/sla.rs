@@ -16,13 +16,14 @@ use vigil_model::{TenantId, Timestamp};
 use vigil_store::{DeskWrite, MAX_PAGE_SIZE, RecordQuery, StoreError, TenantScope};
 
 use super::Desk;
+use super::notices::Notice;
 use crate::alarm::Alarm;
 use crate::escalation::Recipient;
 use crate::incident::Incident;
 use crate::record::{DeskObject, audit, from_record, to_record};
 use crate::reporting::RuleFacts;
 use crate::reporting::category::category;
-use crate::response::{Channel, Delivery, DeliveryStatus, Purpose};
+use crate::response::Purpose;
 use crate::sla::{SlaClocks, alarm_clocks, incident_clocks};
 use crate::{Actor, DeskError};
 
@@ -263,38 +264,20 @@ impl Desk {
             now,
         ));
         for recipient in self.crossing_recipients(&crossing.tenant, crossing.event) {
-            let Some(channel) = self.channel_to(&crossing.tenant, &recipient) else {
-                continue;
-            };
-            let delivery = Delivery {
-                id: self.new_id("dlv"),
-                tenant: crossing.tenant.clone(),
-                channel,
+            let notice = Notice {
+                tenant: &crossing.tenant,
+                recipient: &recipient,
                 purpose: Purpose::ServiceLevel {
                     event: key.to_owned(),
                     recipient: recipient.name.clone(),
                 },
-                subject: subject.clone(),
+                subject: &subject,
                 payload: serde_json::json!({
                     "service_level": crossing,
                     "recipient": recipient.name,
                 }),
-                status: DeliveryStatus::Pending,
-                attempts: Vec::new(),
-                next_attempt_at: Some(now),
-                backoff: self.inner.config.delivery_backoff,
-                requested_by: actor.name.clone(),
-                requested_at: now,
             };
-            write.records.push(to_record(&delivery, 0)?);
-            write.audit.push(audit::<Delivery>(
-                &actor,
-                "request",
-                None,
-                Some(&delivery),
-                serde_json::json!({"subject": subject}),
-                now,
-            ));
+            self.queue_notice(&mut write, &actor, notice, now)?;
         }
         Ok(write)
     }
@@ -321,24 +304,6 @@ impl Desk {
             .filter(|r| seen.insert(r.name.clone()))
             .cloned()
             .collect()
-    }
-
-    /// The channel a recipient is reached by, if the client's configuration
-    /// has one.
-    pub(crate) fn channel_to(&self, tenant: &TenantId, r: &Recipient) -> Option<Channel> {
-        match (&r.email, &r.webhook) {
-            (Some(email), _) => Some(Channel::Email { to: email.clone() }),
-            (None, Some(endpoint)) => {
-                self.inner
-                    .config
-                    .endpoint(tenant, endpoint)
-                    .map(|e| Channel::Webhook {
-                        endpoint: e.name.clone(),
-                        url: e.url.clone(),
-                    })
-            }
-            (None, None) => None,
-        }
     }
 
     fn noticed(&self, key: &str) -> bool {

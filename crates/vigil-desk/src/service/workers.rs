@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use vigil_store::{DeskWrite, RecordOrder, RecordQuery, StoreError, TenantScope};
 
+use super::notices::Notice;
 use super::{Desk, send_webhook};
 use crate::escalation::{ContactRole, Escalation};
 use crate::record::{DeskObject, audit, from_record, to_record};
@@ -150,27 +151,23 @@ impl Desk {
                 Err(_) => continue,
             };
             let mut write = DeskWrite::default();
+            let subject = format!(
+                "[Vigil] {} alarm unacknowledged for {} min: {} ({})",
+                after.severity,
+                (now - after.started_at).num_minutes(),
+                after.title,
+                after.tenant
+            );
             for r in &recipients.notify {
-                let Some(channel) = self.channel_to(&after.tenant, r) else {
-                    continue;
-                };
-                let subject = format!(
-                    "[Vigil] {} alarm unacknowledged for {} min: {} ({})",
-                    after.severity,
-                    (now - after.started_at).num_minutes(),
-                    after.title,
-                    after.tenant
-                );
-                let delivery = Delivery {
-                    id: self.new_id("dlv"),
-                    tenant: after.tenant.clone(),
-                    channel,
+                let notice = Notice {
+                    tenant: &after.tenant,
+                    recipient: r,
                     purpose: Purpose::Escalation {
                         alarm: after.alarm,
                         level,
                         recipient: r.name.clone(),
                     },
-                    subject: subject.clone(),
+                    subject: &subject,
                     payload: serde_json::json!({
                         "alarm": after.alarm,
                         "tenant": after.tenant,
@@ -181,22 +178,8 @@ impl Desk {
                         "role": match r.role { ContactRole::Operator => "operator", ContactRole::ShiftLead => "shift_lead", ContactRole::ClientContact => "client_contact", ContactRole::OnCall => "on_call" },
                         "raised_at": after.started_at,
                     }),
-                    status: DeliveryStatus::Pending,
-                    attempts: Vec::new(),
-                    next_attempt_at: Some(now),
-                    backoff: self.inner.config.delivery_backoff,
-                    requested_by: actor.name.clone(),
-                    requested_at: now,
                 };
-                write.records.push(to_record(&delivery, 0)?);
-                write.audit.push(audit::<Delivery>(
-                    &actor,
-                    "request",
-                    None,
-                    Some(&delivery),
-                    serde_json::json!({"subject": subject}),
-                    now,
-                ));
+                self.queue_notice(&mut write, &actor, notice, now)?;
             }
             write.records.push(to_record(&after, stored.version)?);
             write.audit.push(audit(
