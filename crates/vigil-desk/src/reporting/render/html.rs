@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::chart::{self, Anchor, Chart, Rgb, Shape};
+use super::tables;
 use super::text::{count, duration, local, month_name, percent};
 use crate::reporting::service::ServiceReport;
 
@@ -224,18 +225,7 @@ pub(super) fn page(r: &ServiceReport) -> String {
     table(&mut o, &["Figure", "Value"], &rows);
 
     o.push_str("<h2>Times</h2>");
-    let rows: Vec<Vec<String>> = s
-        .timings
-        .iter()
-        .map(|t| {
-            vec![
-                format!("{} — {}", t.subject, t.measure),
-                count(t.count),
-                duration(t.median_s),
-                duration(t.p90_s),
-            ]
-        })
-        .collect();
+    let rows = tables::timings(s, " — ");
     table(
         &mut o,
         &["Time to", "Count", "Median", "90th percentile"],
@@ -248,24 +238,7 @@ pub(super) fn page(r: &ServiceReport) -> String {
         "<figure>{}<figcaption>Clocks met and breached per class (open clocks not shown).</figcaption></figure>",
         svg(&chart::sla_by_class(&s.sla, 520.0, 150.0))
     );
-    let rows: Vec<Vec<String>> = s
-        .sla
-        .iter()
-        .filter(|c| c.class.is_some() && c.measure.is_some())
-        .map(|c| {
-            vec![
-                format!(
-                    "{} {}",
-                    c.class.map_or("all", |k| k.as_str()),
-                    c.measure.map_or("all", |m| m.as_str())
-                ),
-                count(c.met),
-                count(c.breached),
-                count(c.open),
-                percent(c.compliance),
-            ]
-        })
-        .collect();
+    let rows = tables::service_levels(s);
     table(
         &mut o,
         &["Class and measure", "Met", "Breached", "Open", "Met share"],
@@ -283,26 +256,7 @@ pub(super) fn page(r: &ServiceReport) -> String {
         "<figure>{}</figure>",
         svg(&chart::weekly_alarms(&r.weeks, 620.0, 120.0))
     );
-    let rows: Vec<Vec<String>> = r
-        .weeks
-        .iter()
-        .map(|w| {
-            let f = &w.figures;
-            vec![
-                format!(
-                    "{}{}",
-                    w.week.label,
-                    if w.week.partial { " (part)" } else { "" }
-                ),
-                count(f.alarms),
-                count(f.incidents),
-                percent(f.acknowledged_60s),
-                duration(f.acknowledge_median_s),
-                percent(f.false_alarm_rate),
-                percent(f.sla_compliance),
-            ]
-        })
-        .collect();
+    let rows = tables::weeks(r, true);
     table(
         &mut o,
         &[
@@ -318,27 +272,11 @@ pub(super) fn page(r: &ServiceReport) -> String {
     );
 
     o.push_str("<h2>Categories</h2>");
-    let rows: Vec<Vec<String>> = s
-        .alarms_by_category
-        .iter()
-        .zip(&s.incidents_by_category)
-        .map(|(a, i)| vec![a.category.as_str().into(), count(a.count), count(i.count)])
-        .collect();
+    let rows = tables::categories(s);
     table(&mut o, &["Category", "Alarms", "Incidents"], &rows);
 
     o.push_str("<h2>Operators</h2>");
-    let rows: Vec<Vec<String>> = s
-        .operators
-        .iter()
-        .map(|op| {
-            vec![
-                op.operator.clone(),
-                count(op.acknowledged),
-                duration(op.median_acknowledge_s),
-                count(op.closed),
-            ]
-        })
-        .collect();
+    let rows = tables::operators(s);
     table(
         &mut o,
         &[

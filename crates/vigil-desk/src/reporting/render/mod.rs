@@ -3,12 +3,14 @@
 //! JSON is the report itself, serialised.
 //!
 //! - `chart`: the charts as shapes, shared by the SVG and the PDF.
-//! - `csv`, `html`, `pdf`: one writer each; `text`: how figures read.
+//! - `csv`, `html`, `pdf`: one writer each; `tables`: the rows the HTML
+//!   and the PDF both show; `text`: how figures read.
 
 pub mod chart;
 mod csv;
 mod html;
 mod pdf;
+mod tables;
 pub mod text;
 
 use std::fmt;

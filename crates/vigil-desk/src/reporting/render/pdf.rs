@@ -9,7 +9,8 @@ use pdf_writer::{Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 use self::layout::{BOLD, Doc, MARGIN, PAGE_H, PAGE_W, REGULAR, fill, width, win_ansi};
 use super::chart::{self, Anchor, GREY, INK};
-use super::text::{count, duration, local, month_name, percent};
+use super::tables;
+use super::text::{count, local, month_name, percent};
 use crate::reporting::service::ServiceReport;
 
 /// The PDF's bytes.
@@ -134,18 +135,7 @@ pub(super) fn document(r: &ServiceReport) -> Vec<u8> {
     ]);
     doc.table(&["Figure", "Value"], &[330.0, 165.0], &rows);
     doc.heading("Times");
-    let rows: Vec<Vec<String>> = s
-        .timings
-        .iter()
-        .map(|t| {
-            vec![
-                format!("{}: {}", t.subject, t.measure),
-                count(t.count),
-                duration(t.median_s),
-                duration(t.p90_s),
-            ]
-        })
-        .collect();
+    let rows = tables::timings(s, ": ");
     doc.table(
         &["Time to", "Count", "Median", "90th pct"],
         &[200.0, 80.0, 105.0, 110.0],
@@ -155,24 +145,7 @@ pub(super) fn document(r: &ServiceReport) -> Vec<u8> {
     // Service levels.
     doc.heading("Service levels");
     doc.chart(&chart::sla_by_class(&s.sla, PAGE_W - 2.0 * MARGIN, 140.0));
-    let rows: Vec<Vec<String>> = s
-        .sla
-        .iter()
-        .filter(|c| c.class.is_some() && c.measure.is_some())
-        .map(|c| {
-            vec![
-                format!(
-                    "{} {}",
-                    c.class.map_or("all", |k| k.as_str()),
-                    c.measure.map_or("all", |m| m.as_str())
-                ),
-                count(c.met),
-                count(c.breached),
-                count(c.open),
-                percent(c.compliance),
-            ]
-        })
-        .collect();
+    let rows = tables::service_levels(s);
     doc.table(
         &["Class and measure", "Met", "Breached", "Open", "Met share"],
         &[175.0, 70.0, 80.0, 70.0, 100.0],
@@ -191,25 +164,7 @@ pub(super) fn document(r: &ServiceReport) -> Vec<u8> {
         PAGE_W - 2.0 * MARGIN,
         110.0,
     ));
-    let rows: Vec<Vec<String>> = r
-        .weeks
-        .iter()
-        .map(|w| {
-            let f = &w.figures;
-            vec![
-                format!(
-                    "{}{}",
-                    w.week.label,
-                    if w.week.partial { " (part)" } else { "" }
-                ),
-                count(f.alarms),
-                percent(f.acknowledged_60s),
-                duration(f.acknowledge_median_s),
-                percent(f.false_alarm_rate),
-                percent(f.sla_compliance),
-            ]
-        })
-        .collect();
+    let rows = tables::weeks(r, false);
     doc.table(
         &[
             "Week",
@@ -225,30 +180,14 @@ pub(super) fn document(r: &ServiceReport) -> Vec<u8> {
 
     // Categories and people.
     doc.heading("Categories");
-    let rows: Vec<Vec<String>> = s
-        .alarms_by_category
-        .iter()
-        .zip(&s.incidents_by_category)
-        .map(|(a, i)| vec![a.category.as_str().into(), count(a.count), count(i.count)])
-        .collect();
+    let rows = tables::categories(s);
     doc.table(
         &["Category", "Alarms", "Incidents"],
         &[255.0, 120.0, 120.0],
         &rows,
     );
     doc.heading("Operators");
-    let rows: Vec<Vec<String>> = s
-        .operators
-        .iter()
-        .map(|o| {
-            vec![
-                o.operator.clone(),
-                count(o.acknowledged),
-                duration(o.median_acknowledge_s),
-                count(o.closed),
-            ]
-        })
-        .collect();
+    let rows = tables::operators(s);
     doc.table(
         &["Operator", "Acknowledged", "Median to ack", "Closed"],
         &[195.0, 100.0, 110.0, 90.0],
