@@ -23,11 +23,6 @@ pub use correlation::{CorrelationStateStore, SavedCorrelationState};
 pub use desk::{
     AlertChange, DeskReceipt, DeskRecord, DeskStore, DeskWrite, FeedEntry, RecordOrder, RecordQuery,
 };
-/// The estate store by its former name, from when a site's recent events were
-/// a trait of their own shaped for the site view (now
-/// [`EstateStore::recent_site_events`]); kept while the binary still names
-/// it, to be removed once it names [`EstateStore`].
-pub use estate::EstateStore as SiteViewStore;
 pub use estate::{
     DeviceRecord, EstateStore, PHYSICAL_EVENT_CLASSES, PanelAccountRecord, PeopleImport,
     PersonRecord, SiteEvent, SupervisionRecord,

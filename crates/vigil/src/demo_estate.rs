@@ -17,9 +17,7 @@ use rand::rngs::StdRng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use vigil_model::{Clock, SiteId, SourceBinding, SourceId, SourceKind, TenantId, Timestamp};
-use vigil_sim::{
-    DeviceKind, Payload as SimPayload, PersonStatus, SensorMetric, TenantWorld, World,
-};
+use vigil_sim::{DeviceKind, Payload as SimPayload, SensorMetric, TenantWorld, World};
 use vigil_sources::ConfiguredSource;
 use vigil_sources::access::live::AccessConfig;
 use vigil_sources::dc09::{Dc09Receiver, Dc09Sender, PanelAccount, PanelKey, TimeWindow};
@@ -202,11 +200,7 @@ pub fn people(world: &World) -> Vec<(TenantId, Vec<PersonRecord>)> {
                         .clone()
                         .unwrap_or_else(|| format!("p{:04}", i + 1)),
                     name: p.name.clone(),
-                    status: match p.status {
-                        PersonStatus::Active => vigil_store::PersonStatus::Active,
-                        PersonStatus::OnLeave => vigil_store::PersonStatus::OnLeave,
-                        PersonStatus::Terminated => vigil_store::PersonStatus::Terminated,
-                    },
+                    status: p.status,
                     status_from: None,
                     status_until: None,
                     badges: p.badges.iter().map(|b| b.id.clone()).collect(),

@@ -121,7 +121,6 @@ impl Node {
         let store: Arc<dyn Store> = sqlite.clone();
         let correlation_store: Arc<dyn CorrelationStateStore> = sqlite.clone();
         let estate_store: Arc<dyn vigil_store::EstateStore> = sqlite.clone();
-        let sqlite_for_view: Arc<dyn vigil_store::SiteViewStore> = sqlite.clone();
         register(store.as_ref(), &spec.resolved).await?;
         let (desk, desk_workers) = crate::desk::start_desk(
             sqlite,
@@ -218,7 +217,7 @@ impl Node {
             desk: desk.clone(),
             sessions: Default::default(),
             estate: vigil_server::site_plan::EstateView {
-                store: Some(sqlite_for_view),
+                store: Some(estate_store.clone()),
                 plans: Arc::new(spec.resolved.plans.clone()),
                 rules,
             },
