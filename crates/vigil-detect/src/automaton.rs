@@ -17,21 +17,23 @@ use std::sync::{Arc, Mutex, PoisonError};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rustc_hash::FxBuildHasher;
 
-use crate::sigma::matcher::{Glob, GlobToken, SlotNames};
-
 mod anchored;
 mod bits;
 mod finder;
+mod glob;
 mod joined;
 mod lines;
 mod memo;
+mod slots;
 
 use anchored::{AnchoredSet, End};
 pub(crate) use bits::AtomBits;
 use finder::{Finder, Occurrence};
+pub(crate) use glob::{Glob, GlobToken};
 pub(crate) use joined::Joined;
 use joined::SEPARATOR;
 pub(crate) use memo::{MEMO_MAX_LEN, ScanMemo};
+use slots::SlotNames;
 
 /// What an atom reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

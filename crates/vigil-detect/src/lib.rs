@@ -40,7 +40,6 @@
 mod automaton;
 mod document;
 mod error;
-mod fastdoc;
 mod logsource;
 mod meta;
 pub mod pipeline;
@@ -51,9 +50,11 @@ mod textfold;
 
 use std::sync::Arc;
 
-pub use document::{Document, FieldValue, Scalar, lookup_nested_windows};
+pub use document::{
+    Document, FieldValue, JsonDocument, JsonError, JsonErrorKind, JsonParser, Scalar,
+    lookup_nested_windows,
+};
 pub use error::{LoadError, RuleError};
-pub use fastdoc::{JsonDocument, JsonError, JsonErrorKind, JsonParser};
 pub use logsource::{EventLogSource, LogSourceView, Services};
 pub use meta::{LogSource, RuleMeta, RuleStatus, derive_rule_id};
 pub use prefilter::EngineSummary;

@@ -75,6 +75,17 @@ impl TenantSim {
         }
     }
 
+    /// Whether `panel` is silent at `at` because a story cut its line.
+    pub fn panel_cut(&self, panel: &str, at: vigil_model::Timestamp) -> bool {
+        self.line_cuts
+            .lock()
+            .map(|cuts| {
+                cuts.iter()
+                    .any(|(p, from, to)| p == panel && *from <= at && at < *to)
+            })
+            .unwrap_or(false)
+    }
+
     /// The time zone of `site` (UTC if unknown).
     pub fn tz(&self, site: &SiteId) -> Tz {
         self.tz.get(site).copied().unwrap_or(Tz::UTC)

@@ -4,13 +4,12 @@
 use super::ast::{DetectionAst, SearchBody};
 use super::condition::Resolved;
 use super::matcher::{
-    Check, CompiledDetection, FieldRefTest, FieldSlots, FieldTest, Glob, GlobToken, KeywordTest,
-    Node, ValueSet,
+    Check, CompiledDetection, FieldRefTest, FieldSlots, FieldTest, KeywordTest, Node, ValueSet,
 };
 use super::modifiers::{Link, LoweredItem, Operand, Placeholders, lower_item};
 use super::pattern::Part;
 use super::values::fold;
-use crate::automaton::{AtomDef, Shape, Target};
+use crate::automaton::{AtomDef, Glob, GlobToken, Shape, Target};
 use crate::error::RuleError;
 
 /// Compiles `detection` with its conditions already bound to its searches

@@ -267,7 +267,10 @@ impl LoadedCorrelation {
     pub(crate) fn new(ast: CorrelationAst, file: &str, document: usize, id_key: &str) -> Self {
         let (id, id_derived) = match &ast.header.id {
             Some(id) => (id.clone(), false),
-            None => (crate::meta::derive_rule_id(id_key, &ast.header.title), true),
+            None => (
+                super::rule_id::derive_rule_id(id_key, &ast.header.title),
+                true,
+            ),
         };
         let origin = if document > 0 {
             format!("{file}#{document}")

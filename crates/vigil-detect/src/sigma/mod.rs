@@ -15,6 +15,7 @@ pub mod parse;
 pub(crate) mod pattern;
 #[cfg(test)]
 pub(crate) mod reference;
+pub(crate) mod rule_id;
 pub(crate) mod values;
 
 #[cfg(test)]

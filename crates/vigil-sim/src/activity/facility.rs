@@ -306,17 +306,17 @@ fn report_set_state(
         return;
     };
     // A report made while the line is down does not get through.
-    if super::estate::panel_silent(t, seed, panel, &account.site, at)
-        || crate::stories::panel_cut(t, seed, panel, at)
+    if super::protocol_traffic::panel_silent(t, seed, panel, &account.site, at)
+        || t.panel_cut(panel, at)
     {
         return;
     }
     let code = if armed { "CL" } else { "OP" };
-    super::estate::push(
+    super::protocol_traffic::push(
         out,
         at,
-        &super::estate::arc_feed(t),
-        super::estate::dc09(&account.account, "SIA-DCS", &format!("Nri1id1/{code}1")),
+        &super::protocol_traffic::arc_feed(t),
+        super::protocol_traffic::dc09(&account.account, "SIA-DCS", &format!("Nri1id1/{code}1")),
     );
 }
 

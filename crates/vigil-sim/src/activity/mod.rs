@@ -8,10 +8,10 @@
 pub mod acts;
 mod daily;
 pub mod desk;
-pub mod estate;
 mod facility;
 mod hosts;
 mod network;
+pub mod protocol_traffic;
 mod sensors;
 mod shifts;
 pub mod vpn;
@@ -108,5 +108,5 @@ pub fn generate(t: &mut TenantSim, slot: &Slot, out: &mut Out) {
     network::generate(t, slot, out);
     vpn::generate(t, slot, out);
     facility::generate(t, slot, out);
-    estate::generate(t, slot, out);
+    protocol_traffic::generate(t, slot, out);
 }

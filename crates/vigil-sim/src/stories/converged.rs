@@ -9,7 +9,7 @@ use vigil_model::{Entity, EntityKind, PersonStatus, Severity, Timestamp};
 
 use super::Told;
 use crate::activity::acts::{self, Hold};
-use crate::activity::estate::{arc_feed, dc09, onvif, push};
+use crate::activity::protocol_traffic::{arc_feed, dc09, onvif, push};
 use crate::activity::{Out, secs};
 use crate::format::physical::{Cardholder, DoorAt};
 use crate::format::{asa, physical};
@@ -20,17 +20,6 @@ use crate::world::DeviceKind;
 
 /// How long a cut line stays silent.
 const CUT_MINUTES: i64 = 7;
-
-/// Whether `panel` is silent at `at` because a story cut its line.
-pub fn panel_cut(t: &TenantSim, _seed: u64, panel: &str, at: Timestamp) -> bool {
-    t.line_cuts
-        .lock()
-        .map(|cuts| {
-            cuts.iter()
-                .any(|(p, from, to)| p == panel && *from <= at && at < *to)
-        })
-        .unwrap_or(false)
-}
 
 /// Someone covers a camera that watches a door, then holds the door open
 /// for a minute while something is carried through; the camera comes back.

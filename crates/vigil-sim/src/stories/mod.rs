@@ -21,8 +21,6 @@ use crate::calendar::is_night;
 use crate::rng::{SimRng, stream, stream_at};
 use crate::tenant_sim::TenantSim;
 
-pub use converged::panel_cut;
-
 /// One occurrence of an attack story: what happened, where, when, and which
 /// of Vigil's rules must fire for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

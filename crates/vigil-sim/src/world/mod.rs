@@ -6,7 +6,7 @@
 //! is on leave and who has left).
 
 mod build;
-mod estate;
+mod protocol_feeds;
 // The client layouts are tables; one row per line reads best.
 #[rustfmt::skip]
 mod names;
@@ -23,7 +23,7 @@ use vigil_model::{PersonStatus, SiteId, SourceBinding, SourceId, Tenant, TenantI
 
 use crate::rng::stream;
 
-pub use estate::{CameraSpec, PanelAccount};
+pub use protocol_feeds::{CameraSpec, PanelAccount};
 
 /// Every simulated client of the provider.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,9 +37,15 @@ impl World {
     pub fn generate(seed: u64) -> World {
         World {
             tenants: vec![
-                estate::add_feeds(northgate::build(&mut stream(seed, &["world", "northgate"]))),
-                estate::add_feeds(riverside::build(&mut stream(seed, &["world", "riverside"]))),
-                estate::add_feeds(st_aurelia::build(&mut stream(
+                protocol_feeds::add_feeds(northgate::build(&mut stream(
+                    seed,
+                    &["world", "northgate"],
+                ))),
+                protocol_feeds::add_feeds(riverside::build(&mut stream(
+                    seed,
+                    &["world", "riverside"],
+                ))),
+                protocol_feeds::add_feeds(st_aurelia::build(&mut stream(
                     seed,
                     &["world", "st-aurelia"],
                 ))),

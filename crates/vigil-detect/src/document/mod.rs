@@ -15,7 +15,12 @@
 use serde_json::Value;
 use vigil_model::{Event, Fields};
 
-use crate::fastdoc::TapeValue;
+mod json;
+mod json_scan;
+mod json_simd;
+
+use json::TapeValue;
+pub use json::{JsonDocument, JsonError, JsonErrorKind, JsonParser};
 
 /// A single value of a field.
 #[derive(Debug, Clone, Copy, PartialEq)]

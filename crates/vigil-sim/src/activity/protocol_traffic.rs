@@ -108,7 +108,7 @@ fn panels(t: &TenantSim, slot: &Slot, out: &mut Out) {
         if !slot.contains(at) {
             continue;
         }
-        if crate::stories::panel_cut(t, slot.seed, &p.panel, at) {
+        if t.panel_cut(&p.panel, at) {
             continue;
         }
         if panel_silent(t, slot.seed, &p.panel, &p.site, at) {

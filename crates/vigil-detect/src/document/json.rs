@@ -14,20 +14,18 @@
 //! assert!(doc.field("Image").is_some());
 //! ```
 
-mod parse;
-mod simd;
 #[cfg(test)]
+#[path = "json_tests.rs"]
 mod tests;
 
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
-pub use parse::{JsonError, JsonErrorKind};
-use parse::{Kind, Node, Scanner, Tape, key_print};
-use simd::last_print;
-
-use crate::document::{Document, FieldValue, JsonNode, Scalar, lookup_with_event};
+pub use super::json_scan::{JsonError, JsonErrorKind};
+use super::json_scan::{Kind, Node, Scanner, Tape, key_print};
+use super::json_simd::last_print;
+use super::{Document, FieldValue, JsonNode, Scalar, lookup_with_event};
 
 /// A top object with more members than this is indexed by key hash; one
 /// with fewer is searched from its last member back by key print (see

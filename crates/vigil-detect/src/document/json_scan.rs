@@ -1,4 +1,4 @@
-//! The scanner behind [`super::JsonDocument`]: one pass over a JSON value
+//! The scanner behind [`super::json::JsonDocument`]: one pass over a JSON value
 //! into a flat table of nodes (a "tape"), strings left in place unless they
 //! hold escapes.
 //!
@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::simd::{self, BLOCK, block_masks};
+use super::json_simd::{self as simd, BLOCK, block_masks};
 
 /// Containers nest at most this deep (as in `serde_json`).
 const MAX_DEPTH: usize = 128;
