@@ -124,6 +124,20 @@ pub enum ObservableKind {
     Device,
 }
 
+impl ObservableKind {
+    /// Its name in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObservableKind::Ip => "ip",
+            ObservableKind::Domain => "domain",
+            ObservableKind::Hash => "hash",
+            ObservableKind::Account => "account",
+            ObservableKind::Badge => "badge",
+            ObservableKind::Device => "device",
+        }
+    }
+}
+
 /// A thing seen in an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observable {

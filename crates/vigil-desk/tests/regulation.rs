@@ -7,12 +7,16 @@ mod common;
 
 use chrono::Duration;
 use common::*;
-use vigil_compliance::nis2::{IncidentFacts, Nis2ProfileConfig};
+use sha2::{Digest, Sha256};
+use vigil_compliance::nis2::{
+    IncidentFacts, Nis2ProfileConfig, ObligationState, ReportKind, canonical_json,
+};
 use vigil_desk::incident::{Category, NewIncident};
+use vigil_desk::regulation::DraftContent;
 use vigil_desk::service::ServiceLevels;
 use vigil_desk::{Actor, DeskConfig, DeskError};
 use vigil_model::{Clock, Severity};
-use vigil_store::Role;
+use vigil_store::{DeskStore, Role, TenantScope};
 
 fn op() -> Actor {
     Actor::person("alice", Role::ProviderOperator, None)
@@ -151,4 +155,164 @@ async fn a_client_without_a_profile_or_another_clients_analyst_is_refused() {
     );
     let e = w.desk.decide_nis2(&op(), &a, true, "").await.unwrap_err();
     assert!(e.to_string().contains("not been assessed"), "{e}");
+}
+
+async fn significant_incident(w: &World) -> String {
+    let id = incident(w, A).await;
+    w.desk
+        .assess_nis2(&op(), &id, outage(w, 45, 0))
+        .await
+        .unwrap();
+    w.desk.decide_nis2(&op(), &id, true, "").await.unwrap();
+    id
+}
+
+fn content() -> DraftContent {
+    serde_json::from_value(serde_json::json!({
+        "impact": "Managed SOC console unavailable to all clients for 45 minutes",
+        "suspected_cause": {"unlawful_or_malicious": "unknown"},
+        "cross_border": {"possible": "yes", "member_states": ["de", "AT"]},
+        "mitigation": {"applied": ["failed over to the second site"], "ongoing": []},
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn reports_are_drafted_in_versions_and_each_submission_is_on_the_record() {
+    let w = world(DeskConfig::default()).await;
+    w.desk.set_service_levels(levels());
+    let id = significant_incident(&w).await;
+
+    let (_, v1) = w
+        .desk
+        .draft_nis2_report(&op(), &id, ReportKind::EarlyWarning, content())
+        .await
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    // The digest is of the canonical JSON, so anyone can check it.
+    let canonical = canonical_json(&v1.document).unwrap();
+    assert_eq!(v1.digest, hex::encode(Sha256::digest(canonical.as_bytes())));
+    assert_eq!(v1.document["incident"]["reference"], id.as_str());
+    assert_eq!(
+        v1.document["cross_border_impact"]["member_states"],
+        serde_json::json!(["AT", "DE"])
+    );
+    w.clock.advance(Duration::hours(2));
+    let (_, v2) = w
+        .desk
+        .draft_nis2_report(&op(), &id, ReportKind::EarlyWarning, content())
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    // Version 1 stays as it was drafted.
+    let again = w
+        .desk
+        .nis2_report(&op(), &id, ReportKind::EarlyWarning, 1)
+        .await
+        .unwrap();
+    assert_eq!(again, v1);
+
+    // Sending a version that was never drafted, or to nobody, is refused
+    // and changes nothing.
+    let e = w
+        .desk
+        .submit_nis2_report(&op(), &id, ReportKind::EarlyWarning, 3, "CERT.at")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("no early_warning version 3"), "{e}");
+    let e = w
+        .desk
+        .submit_nis2_report(&op(), &id, ReportKind::EarlyWarning, 2, "  ")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("`to`"), "{e}");
+
+    let (inc, sent) = w
+        .desk
+        .submit_nis2_report(&op(), &id, ReportKind::EarlyWarning, 2, "CERT.at portal")
+        .await
+        .unwrap();
+    assert_eq!(
+        (sent.version, sent.digest.as_str(), sent.by.as_str()),
+        (2, v2.digest.as_str(), "alice")
+    );
+    assert_eq!(sent.at, w.clock.now());
+    assert_eq!(inc.nis2.as_ref().unwrap().submissions, [sent.clone()]);
+    // The deadline reads the submission: sent within 24 hours.
+    let early = w
+        .desk
+        .nis2_deadlines(&inc)
+        .into_iter()
+        .find(|o| o.kind == ReportKind::EarlyWarning)
+        .unwrap();
+    assert!(
+        matches!(early.state, ObligationState::SubmittedOnTime { at } if at == sent.at),
+        "{:?}",
+        early.state
+    );
+    // Each draft and the submission are in the audit chain with the digest.
+    let entries = w
+        .store
+        .audit_entries(&TenantScope::One(tenant(A)), None, 100)
+        .await
+        .unwrap();
+    let with = |action: &str, digest: &str| {
+        entries
+            .iter()
+            .filter(|e| e.action.contains(action) && e.detail.contains(digest))
+            .count()
+    };
+    assert_eq!(with("nis2_draft", &v1.digest), 1);
+    assert_eq!(with("nis2_draft", &v2.digest), 1);
+    assert_eq!(with("nis2_submit", &v2.digest), 1);
+
+    // The PDF of a draft is a PDF.
+    let pdf = vigil_desk::reporting::render::nis2_draft_pdf(&v2);
+    assert!(pdf.starts_with(b"%PDF-"));
+}
+
+#[tokio::test]
+async fn no_report_for_an_incident_that_is_not_significant_and_a_final_report_needs_a_cause() {
+    let w = world(DeskConfig::default()).await;
+    w.desk.set_service_levels(levels());
+    let id = incident(&w, A).await;
+    w.desk
+        .assess_nis2(&op(), &id, outage(&w, 20, 0))
+        .await
+        .unwrap();
+    let e = w
+        .desk
+        .draft_nis2_report(&op(), &id, ReportKind::EarlyWarning, content())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not significant"), "{e}");
+    let unchanged = w.desk.incident(&op(), &id).await.unwrap();
+    assert!(unchanged.incident.nis2.as_ref().unwrap().drafts.is_empty());
+
+    let id = significant_incident(&w).await;
+    let e = w
+        .desk
+        .draft_nis2_report(&op(), &id, ReportKind::FinalReport, content())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("suspected_cause"), "{e}");
+    let mut with_cause = content();
+    with_cause.suspected_cause.root_cause = Some("expired certificate on the load balancer".into());
+    let (_, fin) = w
+        .desk
+        .draft_nis2_report(&op(), &id, ReportKind::FinalReport, with_cause)
+        .await
+        .unwrap();
+    assert_eq!(
+        fin.document["threat"]["root_cause"],
+        "expired certificate on the load balancer"
+    );
+    // Another client's analyst cannot see the draft.
+    let other = Actor::person("bob", Role::ClientAdmin, Some(tenant(B)));
+    assert!(
+        w.desk
+            .nis2_report(&other, &id, ReportKind::FinalReport, 1)
+            .await
+            .is_err()
+    );
 }

@@ -13,6 +13,7 @@ use vigil_desk::Actor;
 
 use std::time::Instant;
 
+use crate::api::params::JsonBody;
 use crate::auth::{Caller, authentication_failed, client_address, hash_token};
 use crate::error::{ApiError, ErrorBody};
 use crate::session::{
@@ -124,7 +125,7 @@ async fn audit(state: &AppState, caller: &Caller, action: &str) {
 pub(crate) async fn login(
     State(state): State<AppState>,
     parts: Parts,
-    Json(b): Json<LoginBody>,
+    JsonBody(b): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
     let keys = throttle::keys(client_address(&parts), Some(b.token.trim()));
     state

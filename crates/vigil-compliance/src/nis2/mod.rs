@@ -23,7 +23,7 @@ pub use profile::{
 };
 pub use report::{
     CrossBorderImpact, IncidentRecord, Indicator, Mitigation, ReportDraft, ReportError, ReportKind,
-    Submission, SuspectedCause, Suspicion, TimelineEntry,
+    Submission, SuspectedCause, Suspicion, TimelineEntry, canonical_json,
 };
 pub use significance::{
     Assessment, Confirmation, ConfirmationError, CriterionResult, DataCompromise, FactsError,

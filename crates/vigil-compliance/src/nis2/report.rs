@@ -126,6 +126,7 @@ pub struct Indicator {
 
 /// What is suspected to have caused the incident.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SuspectedCause {
     /// Caused by unlawful or malicious acts?
     pub unlawful_or_malicious: Suspicion,
@@ -137,6 +138,7 @@ pub struct SuspectedCause {
 
 /// The incident's impact beyond the client's Member State.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CrossBorderImpact {
     /// Could it have a cross-border impact?
     pub possible: Suspicion,
@@ -148,6 +150,7 @@ pub struct CrossBorderImpact {
 
 /// Mitigation measures.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Mitigation {
     /// Measures applied.
     pub applied: Vec<String>,

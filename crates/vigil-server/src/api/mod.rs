@@ -6,7 +6,7 @@ mod desk;
 mod estate_view;
 mod events;
 mod ops;
-mod params;
+pub(crate) mod params;
 mod reports;
 mod stats;
 
@@ -80,8 +80,11 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::incidents::open,
         desk::incidents::detail,
         desk::incidents::command,
-        desk::incidents::assess_nis2,
-        desk::incidents::decide_nis2,
+        desk::nis2::assess_nis2,
+        desk::nis2::decide_nis2,
+        desk::nis2::draft,
+        desk::nis2::draft_version,
+        desk::nis2::submit,
         desk::incidents::respond,
         desk::incidents::deliveries,
         desk::incidents::escalations,

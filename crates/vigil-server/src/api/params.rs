@@ -38,3 +38,23 @@ pub(crate) fn cursor(text: Option<&str>) -> Result<Option<vigil_store::Cursor>, 
         .transpose()
         .map_err(ApiError::from)
 }
+
+/// Like axum's `Json` for request bodies, but a body that is not the JSON
+/// asked for (malformed, a missing or unknown field, a wrong type, not
+/// `application/json`) is a JSON `400` saying what and where, as every other
+/// bad input is, rather than axum's plain-text `415`/`422`.
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(ApiError::BadRequest(format!(
+                "invalid request body: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}

@@ -37,6 +37,8 @@ use vigil_sim::{GroundTruth, Payload as SimPayload, Simulator, World};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{LocalBus, Role, Store};
 
+#[path = "triage_operators.rs"]
+mod operators;
 #[path = "triage_panels.rs"]
 mod panels;
 
@@ -65,6 +67,9 @@ pub struct TriageArgs {
     /// this many false alarms from it in a week (0: they never suppress).
     #[arg(long, default_value_t = 0)]
     suppress_after: usize,
+    /// Operators on shift, taking new alarms as they are raised.
+    #[arg(long, default_value_t = 3)]
+    operators: usize,
 }
 
 /// Counts every rule match on the way through: the raw detections, before
@@ -184,8 +189,14 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let desk = Desk::new(store.clone(), clock.clone(), config, None).await?;
+    // As `vigil serve` has them: the default contract, the rules' facts.
+    desk.set_service_levels(vigil_desk::service::ServiceLevels {
+        rules: crate::rules::rule_facts(),
+        ..Default::default()
+    });
     let analyst = Actor::person("analyst", Role::ProviderLead, None);
     let mut lines = panels::PanelLines::new(&world, &pipeline, clock.clone(), args.seed);
+    let mut operators = operators::Operators::new(args.operators, args.seed, start);
 
     let mut sim = Simulator::new(&world, args.seed, start);
     let end = start + Duration::days(i64::from(args.days));
@@ -219,6 +230,7 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
                     message_type,
                     payload,
                 } => {
+                    acknowledge_due(&desk, &clock, &analyst, &mut operators, e.at).await?;
                     lines
                         .send(e.at, &e.source, &account, &message_type, &payload)
                         .await
@@ -236,6 +248,7 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
                 _ => {}
             }
         }
+        acknowledge_due(&desk, &clock, &analyst, &mut operators, now).await?;
         lines.supervise(now).await;
         for (source, body) in json {
             if let Some(b) = bindings.get(&source) {
@@ -273,6 +286,18 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
             truths.push(truth);
         }
         while desk.triage_once().await?.changes > 0 {}
+        // The operators see new alarms as soon as they are raised.
+        let new_alarms = desk
+            .alarms(
+                &analyst,
+                &AlarmFilter {
+                    statuses: vec![vigil_desk::alarm::AlarmStatus::New],
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        operators.take(&new_alarms);
         if now < next_sweep {
             continue;
         }
@@ -296,6 +321,10 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
             }
         }
         for alarm in &queue {
+            // An alarm nobody has taken yet waits for the next sweep.
+            if alarm.status != vigil_desk::alarm::AlarmStatus::Acknowledged {
+                continue;
+            }
             let true_positive = truths.iter().any(|t| overlaps(alarm, t));
             let verdict = if true_positive {
                 Verdict::TruePositive
@@ -310,8 +339,6 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
             let phase = learning.entry(learned).or_default();
             phase.presented += 1;
             phase.false_alarms += u64::from(!true_positive);
-            desk.alarm_command(&analyst, alarm.id, AlarmCommand::Acknowledge)
-                .await?;
             desk.alarm_command(
                 &analyst,
                 alarm.id,
@@ -540,7 +567,78 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
     for (story, [n, raised, shown, top]) in stories {
         println!("    {story:<32} {n:>7}  {raised:>6}  {shown:>5}  {top:>5}");
     }
-    print_service_levels(&desk, &all);
+    print_service_levels(&desk, &all, operators.count());
+    time_service_reports(&desk, store.as_ref(), &world, start, end).await?;
+    Ok(())
+}
+
+/// Produces each client's monthly service report for the simulated month
+/// (the calendar month the simulation starts in), as `vigil report service`
+/// does, and prints how long computing and rendering it took.
+async fn time_service_reports(
+    desk: &Desk,
+    estate: &dyn vigil_store::EstateStore,
+    world: &World,
+    start: Timestamp,
+    end: Timestamp,
+) -> anyhow::Result<()> {
+    use vigil_desk::reporting::render::{Format, render};
+    use vigil_desk::reporting::service::Month;
+    use vigil_desk::service::ServiceReportRequest;
+
+    let month = Month::parse(&start.format("%Y-%m").to_string())?;
+    println!(
+        "  monthly service report of {month}, per client (computed from the desk's records, then rendered):"
+    );
+    for tw in &world.tenants {
+        let started = Instant::now();
+        let report = desk
+            .service_report(
+                &ServiceReportRequest {
+                    tenant: Some(tw.tenant.id.clone()),
+                    month,
+                    as_of: Some(end),
+                },
+                Some(estate),
+            )
+            .await?;
+        let computed = started.elapsed();
+        let pdf = render(&report, Format::Pdf)?;
+        let total = started.elapsed();
+        println!(
+            "    {:<12} {} alarms, {} incidents: computed in {:.0} ms, with the PDF ({} KiB) {:.0} ms",
+            tw.tenant.id.as_str(),
+            report.summary.key.alarms,
+            report.summary.key.incidents,
+            computed.as_secs_f64() * 1e3,
+            pdf.len() / 1024,
+            total.as_secs_f64() * 1e3
+        );
+    }
+    Ok(())
+}
+
+/// Makes the operators' acknowledgements due by `until`, each at its own
+/// time (the clock moves with them, so they come in time order with the
+/// panels' frames). An alarm closed meanwhile (by the model, a
+/// suppression) needs no acknowledgement and is passed over.
+async fn acknowledge_due(
+    desk: &Desk,
+    clock: &ManualClock,
+    analyst: &Actor,
+    operators: &mut operators::Operators,
+    until: Timestamp,
+) -> anyhow::Result<()> {
+    for (at, id) in operators.due_by(until) {
+        clock.set(at);
+        match desk
+            .alarm_command(analyst, id, AlarmCommand::Acknowledge)
+            .await
+        {
+            Ok(_) | Err(vigil_desk::DeskError::Transition { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(())
 }
 
@@ -550,7 +648,7 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
 /// (simulated) person acknowledged — the automation's closes are not
 /// handling. The bench's clients have no contract of their own, so the
 /// default contract applies.
-fn print_service_levels(desk: &Desk, all: &[Alarm]) {
+fn print_service_levels(desk: &Desk, all: &[Alarm], operators: usize) {
     type PerClass = BTreeMap<&'static str, [u64; 2]>;
     let mut by_client: BTreeMap<String, (PerClass, Vec<i64>)> = BTreeMap::new();
     for alarm in all {
@@ -578,7 +676,9 @@ fn print_service_levels(desk: &Desk, all: &[Alarm]) {
             _ => {}
         }
     }
-    println!("  service levels (the default contract), alarms a person acknowledged, per client:");
+    println!(
+        "  service levels (the default contract), alarms a person acknowledged, per client ({operators} operators on shift, each taking the next alarm when free):"
+    );
     for (client, (classes, mut times)) in by_client {
         times.sort_unstable();
         let n = times.len().max(1) as f64;

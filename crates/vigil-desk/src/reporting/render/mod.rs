@@ -100,6 +100,12 @@ pub fn render(report: &ServiceReport, format: Format) -> Result<Vec<u8>, RenderE
     })
 }
 
+/// A NIS-2 report draft as a PDF (the JSON document is what is submitted
+/// and digested; the PDF shows the same content for people).
+pub fn nis2_draft_pdf(draft: &vigil_compliance::nis2::ReportDraft) -> Vec<u8> {
+    pdf::nis2_draft(draft)
+}
+
 /// A file name for the report: `service-report-<client>-<month>.<ext>`.
 pub fn file_name(report: &ServiceReport, format: Format) -> String {
     let who = report.client.tenant.as_deref().unwrap_or("all-clients");

@@ -12,7 +12,7 @@ use vigil_model::TenantId;
 use super::WithSla;
 use super::{actor, alarm_id};
 use crate::AppState;
-use crate::api::params::Params;
+use crate::api::params::{JsonBody, Params};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -162,7 +162,7 @@ pub(crate) async fn take_over(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<ReasonBody>,
+    JsonBody(body): JsonBody<ReasonBody>,
 ) -> Result<Json<AlarmBody>, ApiError> {
     run(
         &state,
@@ -212,7 +212,7 @@ pub(crate) async fn close(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<CloseBody>,
+    JsonBody(body): JsonBody<CloseBody>,
 ) -> Result<Json<AlarmBody>, ApiError> {
     run(
         &state,
@@ -238,7 +238,7 @@ pub(crate) async fn reopen(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(body): Json<ReasonBody>,
+    JsonBody(body): JsonBody<ReasonBody>,
 ) -> Result<Json<AlarmBody>, ApiError> {
     run(
         &state,
@@ -305,7 +305,7 @@ pub(crate) async fn sop_step(
     State(state): State<AppState>,
     caller: Caller,
     Path((run, step)): Path<(String, String)>,
-    Json(body): Json<StepBody>,
+    JsonBody(body): JsonBody<StepBody>,
 ) -> Result<Json<SopRunBody>, ApiError> {
     let run = state
         .desk

@@ -13,7 +13,7 @@ use vigil_model::TenantId;
 use super::WithSla;
 use super::actor;
 use crate::AppState;
-use crate::api::params::{Params, page_limit};
+use crate::api::params::{JsonBody, Params, page_limit};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -90,7 +90,7 @@ pub(crate) struct IncidentBody {
 pub(crate) async fn open(
     State(state): State<AppState>,
     caller: Caller,
-    Json(b): Json<OpenBody>,
+    JsonBody(b): JsonBody<OpenBody>,
 ) -> Result<Json<IncidentBody>, ApiError> {
     let incident = state
         .desk
@@ -153,77 +153,11 @@ pub(crate) async fn command(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(b): Json<CommandBody>,
+    JsonBody(b): JsonBody<CommandBody>,
 ) -> Result<Json<IncidentBody>, ApiError> {
     let incident = state
         .desk
         .incident_command(&actor(&caller), &id, b.command)
-        .await?;
-    Ok(Json(IncidentBody {
-        incident: WithSla::incident(&state.desk, incident),
-    }))
-}
-
-/// The facts of an incident, for its NIS-2 significance.
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct Nis2FactsBody {
-    /// `occurred_at`, `direct_financial_loss_eur`, `trade_secret_exfiltration_suspected`,
-    /// `deaths`, `death_possible`, `considerable_health_damage`, `unauthorised_access`
-    /// (`{successful, suspectedly_malicious, capable_of_severe_disruption}`),
-    /// `complete_unavailability_seconds`, `limited_availability`, `data_compromise`,
-    /// `planned_maintenance`, `apparent_root_cause`, `previous_incidents`.
-    #[schema(value_type = Object)]
-    pub facts: vigil_compliance::nis2::IncidentFacts,
-}
-
-/// Records an incident's facts and proposes its NIS-2 significance under
-/// the client's profile (Implementing Regulation (EU) 2024/2690), criterion
-/// by criterion with the facts each rests on.
-#[utoipa::path(post, path = "/api/v1/incidents/{id}/nis2/assessment", tag = "desk", params(("id" = String, Path)), request_body = Nis2FactsBody, security(("bearer" = [])),
-    responses((status = 200, description = "Assessed; the incident's `nis2` holds the proposal", body = IncidentBody),
-              (status = 400, description = "A fact is wrong, or the client has no NIS-2 profile", body = ErrorBody),
-              (status = 403, description = "The caller's role may not", body = ErrorBody),
-              (status = 404, description = "No such incident in the caller's scope", body = ErrorBody)))]
-pub(crate) async fn assess_nis2(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Json(b): Json<Nis2FactsBody>,
-) -> Result<Json<IncidentBody>, ApiError> {
-    let incident = state
-        .desk
-        .assess_nis2(&actor(&caller), &id, b.facts)
-        .await?;
-    Ok(Json(IncidentBody {
-        incident: WithSla::incident(&state.desk, incident),
-    }))
-}
-
-/// An analyst's decision on the proposed significance.
-#[derive(Debug, Deserialize, ToSchema)]
-pub(crate) struct Nis2DecisionBody {
-    /// Significant or not.
-    pub significant: bool,
-    /// Why; required when the decision differs from the proposal.
-    #[serde(default)]
-    pub reason: String,
-}
-
-/// Confirms the proposed NIS-2 significance, or changes it with a reason.
-#[utoipa::path(post, path = "/api/v1/incidents/{id}/nis2/decision", tag = "desk", params(("id" = String, Path)), request_body = Nis2DecisionBody, security(("bearer" = [])),
-    responses((status = 200, description = "Decided; a significant incident's Art. 23 deadlines show in `nis2_deadlines`", body = IncidentBody),
-              (status = 400, description = "Not assessed yet, or changed without a reason", body = ErrorBody),
-              (status = 403, description = "The caller's role may not", body = ErrorBody),
-              (status = 404, description = "No such incident in the caller's scope", body = ErrorBody)))]
-pub(crate) async fn decide_nis2(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Json(b): Json<Nis2DecisionBody>,
-) -> Result<Json<IncidentBody>, ApiError> {
-    let incident = state
-        .desk
-        .decide_nis2(&actor(&caller), &id, b.significant, &b.reason)
         .await?;
     Ok(Json(IncidentBody {
         incident: WithSla::incident(&state.desk, incident),
@@ -259,7 +193,7 @@ pub(crate) async fn respond(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(b): Json<ActionBody>,
+    JsonBody(b): JsonBody<ActionBody>,
 ) -> Result<Json<DeliveryBody>, ApiError> {
     let delivery = state.desk.respond(&actor(&caller), &id, b.action).await?;
     Ok(Json(DeliveryBody { delivery }))

@@ -11,6 +11,7 @@
 pub(crate) mod alarms;
 pub(crate) mod audit;
 pub(crate) mod incidents;
+pub(crate) mod nis2;
 pub(crate) mod stream;
 pub(crate) mod suppressions;
 
@@ -59,11 +60,20 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/incidents/{id}/commands", post(incidents::command))
         .route(
             "/api/v1/incidents/{id}/nis2/assessment",
-            post(incidents::assess_nis2),
+            post(nis2::assess_nis2),
         )
         .route(
             "/api/v1/incidents/{id}/nis2/decision",
-            post(incidents::decide_nis2),
+            post(nis2::decide_nis2),
+        )
+        .route("/api/v1/incidents/{id}/nis2/drafts", post(nis2::draft))
+        .route(
+            "/api/v1/incidents/{id}/nis2/drafts/{kind}/{version}",
+            get(nis2::draft_version),
+        )
+        .route(
+            "/api/v1/incidents/{id}/nis2/submissions",
+            post(nis2::submit),
         )
         .route("/api/v1/incidents/{id}/actions", post(incidents::respond))
         .route("/api/v1/deliveries", get(incidents::deliveries))

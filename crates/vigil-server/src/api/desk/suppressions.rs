@@ -10,7 +10,7 @@ use vigil_model::{SiteId, TenantId};
 
 use super::actor;
 use crate::AppState;
-use crate::api::params::Params;
+use crate::api::params::{JsonBody, Params};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -86,7 +86,7 @@ pub(crate) struct SuppressionBody {
 pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Json(b): Json<NewSuppression>,
+    JsonBody(b): JsonBody<NewSuppression>,
 ) -> Result<Json<SuppressionBody>, ApiError> {
     let suppression = state
         .desk
@@ -176,7 +176,7 @@ pub(crate) struct MaintenanceBody {
 pub(crate) async fn declare(
     State(state): State<AppState>,
     caller: Caller,
-    Json(b): Json<NewMaintenance>,
+    JsonBody(b): JsonBody<NewMaintenance>,
 ) -> Result<Json<MaintenanceBody>, ApiError> {
     let window = state
         .desk
