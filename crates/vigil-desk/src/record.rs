@@ -304,7 +304,8 @@ impl DeskObject for Delivery {
         match &self.purpose {
             crate::response::Purpose::Action { incident, .. } => incident.clone(),
             crate::response::Purpose::Escalation { alarm, .. } => Some(alarm.to_string()),
-            crate::response::Purpose::ServiceLevel { event, .. } => Some(event.clone()),
+            crate::response::Purpose::ServiceLevel { event, .. }
+            | crate::response::Purpose::RegulatoryDeadline { event, .. } => Some(event.clone()),
         }
     }
     fn at(&self) -> Timestamp {

@@ -132,6 +132,13 @@ pub enum Purpose {
         /// Who is notified.
         recipient: String,
     },
+    /// A NIS-2 report deadline came near or passed.
+    RegulatoryDeadline {
+        /// The crossing's record (`incident:…:nis2:early_warning:due_soon`).
+        event: String,
+        /// Who is notified.
+        recipient: String,
+    },
 }
 
 /// Where a delivery stands.

@@ -11,9 +11,12 @@ use sha2::{Digest, Sha256};
 use vigil_compliance::nis2::{
     IncidentFacts, Nis2ProfileConfig, ObligationState, ReportKind, canonical_json,
 };
+use vigil_desk::config::ClientConfig;
+use vigil_desk::escalation::{ContactRole, EscalationLevel, EscalationPolicy, Recipient};
 use vigil_desk::incident::{Category, NewIncident};
 use vigil_desk::regulation::DraftContent;
-use vigil_desk::service::ServiceLevels;
+use vigil_desk::response::Purpose;
+use vigil_desk::service::{Desk, ServiceLevels};
 use vigil_desk::{Actor, DeskConfig, DeskError};
 use vigil_model::{Clock, Severity};
 use vigil_store::{DeskStore, Role, TenantScope};
@@ -237,7 +240,10 @@ async fn reports_are_drafted_in_versions_and_each_submission_is_on_the_record() 
         (2, v2.digest.as_str(), "alice")
     );
     assert_eq!(sent.at, w.clock.now());
-    assert_eq!(inc.nis2.as_ref().unwrap().submissions, [sent.clone()]);
+    assert_eq!(
+        inc.nis2.as_ref().unwrap().submissions,
+        std::slice::from_ref(&sent)
+    );
     // The deadline reads the submission: sent within 24 hours.
     let early = w
         .desk
@@ -315,4 +321,125 @@ async fn no_report_for_an_incident_that_is_not_significant_and_a_final_report_ne
             .await
             .is_err()
     );
+}
+
+fn chain() -> DeskConfig {
+    let person = |name: &str, role| Recipient {
+        name: name.into(),
+        role,
+        email: Some(format!("{name}@northgate.example")),
+        webhook: None,
+    };
+    DeskConfig {
+        clients: vec![ClientConfig {
+            tenant: tenant(A),
+            tier: "gold".into(),
+            endpoints: vec![],
+            escalation: Some(EscalationPolicy {
+                min_severity: Severity::Critical,
+                levels: vec![
+                    EscalationLevel {
+                        after_minutes: 30,
+                        notify: vec![person("lead", ContactRole::ShiftLead)],
+                    },
+                    EscalationLevel {
+                        after_minutes: 60,
+                        notify: vec![person("ciso", ContactRole::ClientContact)],
+                    },
+                ],
+            }),
+        }],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn deadlines_coming_near_and_passing_are_told_once_even_with_two_desks() {
+    let w = world(chain()).await;
+    w.desk.set_service_levels(levels());
+    let other = Desk::new(w.store.clone(), w.clock.clone(), chain(), None)
+        .await
+        .unwrap();
+    other.set_service_levels(levels());
+    let id = significant_incident(&w).await;
+    let aware = w.clock.now();
+    let both = || async {
+        let (x, y) = tokio::join!(w.desk.check_nis2_deadlines(), other.check_nis2_deadlines());
+        x.unwrap() + y.unwrap()
+    };
+    assert_eq!(both().await, 0, "nothing is near yet");
+
+    // The early warning is due soon from hour 18 (inclusive), not a
+    // millisecond before.
+    w.clock
+        .set(aware + Duration::hours(18) - Duration::milliseconds(1));
+    assert_eq!(both().await, 0);
+    w.clock.set(aware + Duration::hours(18));
+    assert_eq!(both().await, 1, "early warning due soon, once");
+    assert_eq!(both().await, 0, "and not again");
+
+    // Past hour 24 without a submission: overdue, once.
+    w.clock
+        .set(aware + Duration::hours(24) + Duration::seconds(1));
+    assert_eq!(both().await, 1, "early warning overdue, once");
+
+    // Submitted late; the notification's lead (hour 66) still comes.
+    w.desk
+        .draft_nis2_report(&op(), &id, ReportKind::EarlyWarning, content())
+        .await
+        .unwrap();
+    w.desk
+        .submit_nis2_report(&op(), &id, ReportKind::EarlyWarning, 1, "CERT.at")
+        .await
+        .unwrap();
+    w.clock.set(aware + Duration::hours(66));
+    assert_eq!(both().await, 1, "notification due soon, once");
+
+    // Due soon went to the first level, overdue to every level.
+    let deliveries = w.desk.deliveries(&op(), None, 100).await.unwrap();
+    let mut told: Vec<(String, String)> = deliveries
+        .iter()
+        .filter_map(|d| match &d.purpose {
+            Purpose::RegulatoryDeadline { event, recipient } => {
+                let mut parts = event.rsplit(':');
+                let what = parts.next().unwrap();
+                let kind = parts.next().unwrap();
+                Some((format!("{kind}:{what}"), recipient.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    told.sort();
+    let expected: Vec<(String, String)> = [
+        ("early_warning:due_soon", "lead"),
+        ("early_warning:overdue", "ciso"),
+        ("early_warning:overdue", "lead"),
+        ("incident_notification:due_soon", "lead"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(told, expected);
+    let audited = w
+        .store
+        .audit_entries(&TenantScope::All, None, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action.starts_with("nis2_reminder."))
+        .count();
+    assert_eq!(audited, 3);
+}
+
+#[tokio::test]
+async fn an_incident_that_is_not_significant_has_no_reminders() {
+    let w = world(chain()).await;
+    w.desk.set_service_levels(levels());
+    let id = incident(&w, A).await;
+    w.desk
+        .assess_nis2(&op(), &id, outage(&w, 30, 0))
+        .await
+        .unwrap();
+    w.clock.advance(Duration::days(40));
+    assert_eq!(w.desk.check_nis2_deadlines().await.unwrap(), 0);
 }

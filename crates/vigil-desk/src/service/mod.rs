@@ -24,6 +24,7 @@ mod incidents;
 mod maintenance;
 mod notices;
 mod regulation;
+mod regulation_reminders;
 mod reporting;
 mod responses;
 mod send;
@@ -50,6 +51,7 @@ use crate::{Actor, DeskError, Permission};
 
 pub use alarms::AlarmFilter;
 pub use incidents::IncidentView;
+pub use regulation_reminders::Nis2ReminderRecord;
 pub use reporting::ServiceReportRequest;
 pub use send::{Mailer, WebhookOutcome, send_webhook};
 pub use sla::{ServiceLevels, SlaCrossingRecord};

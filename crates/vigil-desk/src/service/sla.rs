@@ -284,7 +284,11 @@ impl Desk {
 
     /// Who hears of a crossing: the first escalation level's recipients of
     /// a warning, every level's of a breach (each once).
-    fn crossing_recipients(&self, tenant: &TenantId, event: CrossingEvent) -> Vec<Recipient> {
+    pub(super) fn crossing_recipients(
+        &self,
+        tenant: &TenantId,
+        event: CrossingEvent,
+    ) -> Vec<Recipient> {
         let Some(policy) = self
             .inner
             .config
@@ -306,7 +310,7 @@ impl Desk {
             .collect()
     }
 
-    fn noticed(&self, key: &str) -> bool {
+    pub(super) fn noticed(&self, key: &str) -> bool {
         self.inner
             .sla
             .noticed
@@ -315,7 +319,7 @@ impl Desk {
             .contains(key)
     }
 
-    fn notice(&self, key: String) {
+    pub(super) fn notice(&self, key: String) {
         let mut noticed = self
             .inner
             .sla

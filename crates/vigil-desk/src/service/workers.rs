@@ -1,5 +1,5 @@
 //! The desk's timers: triage, escalation levels, service-level crossings,
-//! delivery retries and audit checkpoints, each run by one node at a time under a lease in the
+//! NIS-2 report deadlines, delivery retries and audit checkpoints, each run by one node at a time under a lease in the
 //! store. A lease is renewed on every pass; if its holder dies, another
 //! node takes over when it expires. Firing an escalation level or recording
 //! a delivery attempt is a versioned write, so even two nodes that both
@@ -45,10 +45,11 @@ impl Desk {
     pub fn start_workers(&self, poll: StdDuration) -> Workers {
         let (stop, rx) = watch::channel(false);
         let mut tasks = Vec::new();
-        let jobs: [(&'static str, StdDuration); 5] = [
+        let jobs: [(&'static str, StdDuration); 6] = [
             ("triage", poll),
             ("escalation", poll),
             ("service-levels", poll),
+            ("nis2-deadlines", poll),
             ("delivery", poll),
             (
                 "checkpoint",
@@ -107,6 +108,7 @@ impl Desk {
             },
             "escalation" => self.fire_due_escalations().await.map(|_| ()),
             "service-levels" => self.check_service_levels().await.map(|_| ()),
+            "nis2-deadlines" => self.check_nis2_deadlines().await.map(|_| ()),
             "delivery" => self.attempt_due_deliveries().await.map(|_| ()),
             _ => self.checkpoint_now().await.map(|_| ()),
         }

@@ -87,6 +87,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "alert evidence indexed by time only while among an alert's earliest",
         sql: super::evidence::EVIDENCE_SHOWN_INDEX,
     },
+    Migration {
+        version: 9,
+        name: "supervision history: device_status events by client and time",
+        sql: super::search::DEVICE_STATUS_INDEX,
+    },
 ];
 
 const INITIAL: &str = r#"
