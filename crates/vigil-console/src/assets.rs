@@ -44,6 +44,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("js/alarm.js", JS),
     asset!("js/incidents.js", JS),
     asset!("js/incident.js", JS),
+    asset!("js/nis2.js", JS),
     asset!("js/sites.js", JS),
     asset!("js/site.js", JS),
     asset!("js/dashboards.js", JS),

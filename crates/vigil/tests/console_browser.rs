@@ -77,6 +77,14 @@ areas = [{{ id = "lobby", name = "Lobby", x = 20, y = 20, w = 360, h = 360 }},
          {{ id = "pumps", name = "Pump hall", x = 400, y = 20, w = 380, h = 360 }}]
 devices = [{{ id = "D-1", name = "Lobby door", kind = "door", zone = "lobby", x = 200, y = 200 }},
            {{ id = "D-2", name = "Pump hall door", kind = "door", zone = "pumps", x = 600, y = 200 }}]
+[tenants.nis2]
+sector = "drinking_water"
+entity_type = "essential"
+annual_turnover_eur = 80000000
+member_state = "DE"
+[tenants.nis2.authority]
+name = "BSI"
+contact = "meldestelle@bsi.bund.de"
 
 [[tenants]]
 id = "beta"
@@ -691,6 +699,100 @@ async fn the_dashboards_link_a_month_s_service_report() {
     assert_eq!(resp.status(), reqwest::StatusCode::OK);
     assert_eq!(resp.headers()["content-type"], "application/pdf");
     assert!(resp.bytes().await.unwrap().starts_with(b"%PDF-"));
+    f.assert_no_console_errors().await;
+    f.finish().await;
+}
+
+impl Fixture {
+    async fn post(&self, token: &str, path: &str, body: Value) -> Value {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "POST {path}: {status} {body}");
+        body
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_significant_incident_s_art_23_deadline_counts_down_on_its_page() {
+    if !browser_present() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    let f = Fixture::start("nis2").await;
+    let opened = f
+        .post(
+            ADMIN,
+            "/api/v1/incidents",
+            json!({"tenant": "alpha", "title": "Dosing control unreachable", "severity": "high",
+                   "category": "cyber", "sites": [], "assets": [], "alarms": []}),
+        )
+        .await;
+    let id = opened["incident"]["id"].as_str().unwrap().to_owned();
+    // Successful, suspectedly malicious access capable of severe
+    // disruption: significant under Art. 3(1)(e).
+    f.post(
+        ADMIN,
+        &format!("/api/v1/incidents/{id}/nis2/assessment"),
+        json!({"facts": {"occurred_at": chrono::Utc::now(), "unauthorised_access": {
+            "successful": true, "suspectedly_malicious": true, "capable_of_severe_disruption": true}}}),
+    )
+    .await;
+    f.post(
+        ADMIN,
+        &format!("/api/v1/incidents/{id}/nis2/decision"),
+        json!({"significant": true}),
+    )
+    .await;
+
+    f.login(ADMIN).await;
+    f.goto(&format!("/incidents/{id}")).await;
+    let css = "#nis2-deadlines tr[data-kind='early_warning'] [data-countdown]";
+    let first = f
+        .wait_for(css, Duration::from_secs(10))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(first.ends_with("left"), "{first}");
+    assert!(first.starts_with("23 h "), "{first}");
+    // It runs: within a few seconds the text is another.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = f
+            .driver()
+            .find(By::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if now != first {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the countdown stood at {first}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A draft made elsewhere shows with its JSON and PDF links.
+    f.post(
+        ADMIN,
+        &format!("/api/v1/incidents/{id}/nis2/drafts"),
+        json!({"kind": "early_warning", "impact": "dosing control unreachable for 40 minutes"}),
+    )
+    .await;
+    f.wait_for(
+        "#nis2-drafts li[data-draft='early_warning/1'] a",
+        Duration::from_secs(10),
+    )
+    .await;
+    f.screenshot("nis2-countdown").await;
     f.assert_no_console_errors().await;
     f.finish().await;
 }

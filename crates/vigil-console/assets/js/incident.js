@@ -1,8 +1,10 @@
 // One incident: state, severity, timeline, observables, tasks, notes, the
-// SOP checklist of its alarms step by step, and escalation state.
+// SOP checklist of its alarms step by step, escalation state, and its NIS-2
+// reporting deadlines and drafts.
 
 import { ApiError, api, canOperate, isProvider, me, onLive } from "./api.js";
 import { ask, fill, h, sev, slaTable, toast, when } from "./dom.js";
+import { nis2Card } from "./nis2.js";
 
 const NEXT = { new: "triaged", triaged: "contained", contained: "eradicated", eradicated: "recovered" };
 
@@ -25,7 +27,7 @@ export default async function incidentPage(root) {
       Promise.all((inc.alarms || []).map((a) => api(`/api/v1/alarms/${a}/sop`).then((r) => r.items || []).catch(() => []))).then((x) => x.flat()),
       api("/api/v1/escalations").then((r) => (r.items || []).filter((e) => (inc.alarms || []).includes(e.alarm))).catch(() => []),
     ]);
-    render(inc, view.timeline || [], runs, escalations);
+    render(inc, view.timeline || [], runs, escalations, view.incident.nis2_deadlines || []);
   }
 
   async function command(body) {
@@ -53,7 +55,7 @@ export default async function incidentPage(root) {
     }
   }
 
-  function render(inc, timeline, runs, escalations) {
+  function render(inc, timeline, runs, escalations, deadlines) {
     const operate = canOperate();
     const lead = isProvider() && ["provider_lead", "provider_admin"].includes(me().role);
     const noteAllowed = operate || me().role === "client_admin";
@@ -116,6 +118,7 @@ export default async function incidentPage(root) {
           h("h2", {}, "Timeline"),
           timeline.length ? h("ol", { class: "timeline", id: "timeline" }, timeline.map((t) => h("li", {}, h("div", { class: "at" }, `${when(t.at)} · ${t.kind}${t.actor ? ` · ${t.actor}` : ""}`), t.summary))) : h("p", { class: "muted" }, "Nothing yet.")),
         h("div", {},
+          nis2Card(inc, deadlines, { operate, reload: load }),
           h("div", { class: "card" },
             h("h3", {}, "Escalation"),
             escalations.length ? escalations.map((e) => h("dl", { class: "kv" },

@@ -9,6 +9,7 @@
 mod converged;
 mod network;
 mod physical;
+mod regulation;
 mod windows;
 
 use chrono::Duration;
@@ -43,6 +44,10 @@ pub struct GroundTruth {
     pub expected_rules: Vec<String>,
     /// The people, hosts, addresses, doors and cameras involved.
     pub entities: Vec<Entity>,
+    /// What an analyst records about it under NIS-2 once it is an
+    /// incident, for stories that become one (see `regulation.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nis2_facts: Option<vigil_compliance::nis2::IncidentFacts>,
 }
 
 /// The attack stories the simulator tells.
@@ -227,6 +232,7 @@ impl Storyteller {
                             .map(|r| (*r).to_owned())
                             .collect(),
                         entities: told.entities,
+                        nis2_facts: regulation::nis2_facts(plot.kind, started_at),
                     });
                     out.emissions.append(&mut told_out.emissions);
                 }
