@@ -537,4 +537,30 @@ mod tests {
         assert!(!valid_schema_name("1abc"));
         assert!(!valid_schema_name(""));
     }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_retried_then_named_without_its_password() {
+        // Nothing listens on port 1 of the loopback address.
+        let options = PgOptions {
+            connect_attempts: 3,
+            connect_backoff: Duration::from_millis(10),
+            ..PgOptions::default()
+        };
+        let started = std::time::Instant::now();
+        let err = PgStore::connect("postgres://vigil:s3cret@127.0.0.1:1/vigil", options)
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("postgres://vigil:***@127.0.0.1:1/vigil"),
+            "{text}"
+        );
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("unreachable after 3 attempts"), "{text}");
+        assert!(
+            started.elapsed() >= Duration::from_millis(30),
+            "it waited between attempts"
+        );
+    }
 }
