@@ -118,7 +118,9 @@ async fn require_site(tx: &Transaction<'_>, tenant: &TenantId, site: &SiteId) ->
     }
 }
 
-/// The tenant condition of a scope on `column`.
+/// The tenant condition of a scope on `column`. (Lists are ordered with
+/// `COLLATE "C"`: bytewise, as SQLite orders text, whatever the database's
+/// collation.)
 pub(crate) fn scope_condition(scope: &TenantScope, column: &str) -> Conditions {
     let mut w = Conditions::default();
     if let TenantScope::One(t) = scope {
@@ -129,14 +131,17 @@ pub(crate) fn scope_condition(scope: &TenantScope, column: &str) -> Conditions {
 
 pub(crate) async fn tenants(client: &Client, scope: &TenantScope) -> PgResult<Vec<Tenant>> {
     let w = scope_condition(scope, "id");
-    let sql = format!("SELECT id, name FROM tenants{} ORDER BY id", w.sql());
+    let sql = format!(
+        "SELECT id, name FROM tenants{} ORDER BY id COLLATE \"C\"",
+        w.sql()
+    );
     decode_all(&client.query(&sql, &w.refs()).await?, tenant_from_row)
 }
 
 pub(crate) async fn sites(client: &Client, scope: &TenantScope) -> PgResult<Vec<Site>> {
     let w = scope_condition(scope, "tenant");
     let sql = format!(
-        "SELECT {SITE_COLUMNS} FROM sites{} ORDER BY tenant, id",
+        "SELECT {SITE_COLUMNS} FROM sites{} ORDER BY tenant COLLATE \"C\", id COLLATE \"C\"",
         w.sql()
     );
     decode_all(&client.query(&sql, &w.refs()).await?, site_from_row)
@@ -145,7 +150,7 @@ pub(crate) async fn sites(client: &Client, scope: &TenantScope) -> PgResult<Vec<
 pub(crate) async fn sources(client: &Client, scope: &TenantScope) -> PgResult<Vec<SourceBinding>> {
     let w = scope_condition(scope, "tenant");
     let sql = format!(
-        "SELECT {SOURCE_COLUMNS} FROM sources{} ORDER BY id",
+        "SELECT {SOURCE_COLUMNS} FROM sources{} ORDER BY id COLLATE \"C\"",
         w.sql()
     );
     decode_all(&client.query(&sql, &w.refs()).await?, source_from_row)
