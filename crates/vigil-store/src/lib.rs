@@ -4,7 +4,8 @@
 //! tokens, the event archive, alerts, dead letters), and [`Bus`], the live
 //! stream of what just happened. Nothing above them knows which engine runs:
 //! SQLite embedded by default ([`sqlite::SqliteStore`]), PostgreSQL when
-//! scaled out.
+//! scaled out ([`postgres::PgStore`]). [`NodeStore`] is everything a node
+//! needs of one engine.
 
 #![warn(missing_docs)]
 
@@ -12,7 +13,10 @@ pub mod audit;
 mod bus;
 mod correlation;
 mod desk;
+mod encoding;
 mod estate;
+mod node;
+pub mod postgres;
 mod query;
 pub mod sqlite;
 mod store;
@@ -27,6 +31,7 @@ pub use estate::{
     DeviceRecord, EstateStore, PHYSICAL_EVENT_CLASSES, PanelAccountRecord, PeopleImport,
     PersonRecord, SiteEvent, SupervisionRecord,
 };
+pub use node::NodeStore;
 pub use query::{
     AlertQuery, Cursor, DeadLetterQuery, EventQuery, FieldFilter, MAX_PAGE_SIZE, Page, TenantScope,
 };

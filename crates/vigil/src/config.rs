@@ -66,10 +66,46 @@ pub struct Config {
     /// The operator's desk: triage, SOPs, clients' endpoints and escalation.
     #[serde(default)]
     pub desk: vigil_desk::DeskConfig,
+    /// Where the store lives (`[store]`): absent, the embedded SQLite
+    /// database in `data_dir`; with `url`, a PostgreSQL database that
+    /// several nodes may share.
+    #[serde(default)]
+    pub store: StoreConfig,
     /// The folder the file is in: paths it names (holiday calendars) are
     /// relative to it.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
+}
+
+/// The `[store]` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A PostgreSQL URL (`postgres://user:password@host:5432/vigil`); when
+    /// absent, SQLite in the data folder.
+    pub url: Option<String>,
+    /// The PostgreSQL schema for Vigil's tables (created if missing);
+    /// absent, the connection's default (`public`).
+    pub schema: Option<String>,
+}
+
+impl StoreConfig {
+    /// Checks the section: a schema only with a URL, and a URL that is
+    /// PostgreSQL's.
+    pub fn check(&self) -> anyhow::Result<()> {
+        match &self.url {
+            None if self.schema.is_some() => {
+                anyhow::bail!("[store] schema is set without a url: the schema is PostgreSQL's")
+            }
+            Some(url) if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) => {
+                anyhow::bail!(
+                    "[store] url `{}` is not a PostgreSQL URL (postgres://…)",
+                    vigil_store::postgres::redact_url(url)
+                )
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A tenant and its sites.
@@ -187,6 +223,7 @@ impl Config {
     /// `env` looks up environment variables (a parameter so tests need not
     /// touch the process environment).
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Resolved> {
+        self.store.check()?;
         let mut tenant_ids = HashSet::new();
         let mut site_ids = HashSet::new();
         let mut tenants = Vec::new();
@@ -560,5 +597,35 @@ mod tests {
         assert_eq!((plan.areas.len(), plan.devices.len()), (2, 2));
         assert_eq!(config.pipelines, ["windows"]);
         assert_eq!(config.placeholders["known_cdcs"], ["DC01", "DC02"]);
+    }
+
+    #[test]
+    fn the_store_is_sqlite_unless_a_postgres_url_is_given() {
+        let config: Config = toml::from_str(GOOD).unwrap();
+        assert_eq!(config.store, StoreConfig::default());
+        let pg = format!(
+            "{GOOD}\n[store]\nurl = \"postgres://vigil:pw@db:5432/vigil\"\nschema = \"vigil\"\n"
+        );
+        let config: Config = toml::from_str(&pg).unwrap();
+        assert_eq!(
+            config.store,
+            StoreConfig {
+                url: Some("postgres://vigil:pw@db:5432/vigil".into()),
+                schema: Some("vigil".into()),
+            }
+        );
+        assert!(config.resolve(&env).is_ok());
+
+        let not_pg = format!("{GOOD}\n[store]\nurl = \"mysql://u:secret@db/v\"\n");
+        let err = error_of(&not_pg);
+        assert!(err.contains("not a PostgreSQL URL"), "{err}");
+        assert!(!err.contains("secret"), "the password stays out: {err}");
+        let schema_alone = format!("{GOOD}\n[store]\nschema = \"x\"\n");
+        assert!(error_of(&schema_alone).contains("without a url"));
+        let typo = format!("{GOOD}\n[store]\nurll = \"postgres://db/v\"\n");
+        assert!(
+            toml::from_str::<Config>(&typo).is_err(),
+            "unknown keys are refused"
+        );
     }
 }

@@ -105,6 +105,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let node = Node::start_with(
         NodeSpec {
             data_dir: args.data.clone(),
+            store: Default::default(),
             listen: args.listen,
             retention: Some(chrono::Duration::days(30)),
             alert_window: chrono::Duration::hours(1),

@@ -25,7 +25,7 @@ const DESK_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 /// Starts the desk over `store`: loads (or creates) the audit signing key,
 /// records the configuration it runs with, and starts its timers.
 pub async fn start_desk(
-    store: Arc<SqliteStore>,
+    store: Arc<dyn DeskStore>,
     clock: Arc<dyn Clock>,
     config: DeskConfig,
     levels: vigil_desk::service::ServiceLevels,
@@ -269,6 +269,13 @@ pub enum AuditCommand {
         /// holding it); default: `audit-signing.key.pub` in the data folder.
         #[arg(long)]
         public_key: Option<String>,
+        /// Verify the log in this PostgreSQL database (`[store] url`)
+        /// instead of the data folder's SQLite file.
+        #[arg(long, env = "VIGIL_STORE_URL")]
+        store_url: Option<String>,
+        /// The PostgreSQL schema (`[store] schema`), with `--store-url`.
+        #[arg(long, requires = "store_url")]
+        store_schema: Option<String>,
     },
     /// Export one client's own entries with proofs (JSON).
     Export {
@@ -515,14 +522,30 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
         AuditCommand::Verify {
             data,
             public_key: key,
+            store_url,
+            store_schema,
         } => {
-            let path = data.join("vigil.db");
-            if !path.is_file() {
-                bail!("no database at {}", path.display());
-            }
             let pub_file = vigil_store::audit::public_key_path(&data.join(AuditSigner::FILE_NAME));
             let trusted = public_key(key.as_deref(), Some(&pub_file))?;
-            let report = SqliteStore::verify_audit(&path, trusted.as_ref())?;
+            let report = match store_url {
+                Some(url) => {
+                    let options = vigil_store::postgres::PgOptions {
+                        schema: store_schema,
+                        ..Default::default()
+                    };
+                    vigil_store::postgres::PgStore::connect(&url, options)
+                        .await?
+                        .verify_audit(trusted.as_ref())
+                        .await?
+                }
+                None => {
+                    let path = data.join("vigil.db");
+                    if !path.is_file() {
+                        bail!("no database at {}", path.display());
+                    }
+                    SqliteStore::verify_audit(&path, trusted.as_ref())?
+                }
+            };
             println!(
                 "{} entries, {} signed checkpoints{}, {} entries after the newest checkpoint",
                 report.entries,

@@ -165,6 +165,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let rules_loaded = detector.rule_count();
     let spec = node::NodeSpec {
         data_dir: config.data_dir.clone(),
+        store: config.store.clone(),
         listen: args.listen.unwrap_or(config.listen),
         retention: (config.retention_days > 0)
             .then(|| chrono::Duration::days(i64::from(config.retention_days))),

@@ -16,15 +16,19 @@ use vigil_ingest::{CorrelationStage, Pipeline, PipelineConfig};
 use vigil_model::{Clock, SourceId, SourceKind};
 use vigil_server::AppState;
 use vigil_sources::{ConfiguredSource, Limits, Registry, SourceContext};
+use vigil_store::postgres::{PgOptions, PgStore};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
-use vigil_store::{Bus, CorrelationStateStore, LocalBus, Store};
+use vigil_store::{Bus, CorrelationStateStore, DeskStore, LocalBus, NodeStore, Store};
 
-use crate::config::Resolved;
+use crate::config::{Resolved, StoreConfig};
 
 /// Everything a node needs to start.
 pub struct NodeSpec {
-    /// Where the embedded database lives.
+    /// Where the embedded database lives (and the audit signing key, unless
+    /// the desk's configuration names another place).
     pub data_dir: PathBuf,
+    /// Which store: SQLite in `data_dir` unless a PostgreSQL URL is given.
+    pub store: StoreConfig,
     /// The HTTP API's address.
     pub listen: SocketAddr,
     /// Events older than this are purged; `None` keeps them.
@@ -80,6 +84,31 @@ pub fn open_sqlite(data_dir: &std::path::Path) -> anyhow::Result<Arc<SqliteStore
     Ok(Arc::new(store))
 }
 
+/// Opens the store `config` selects: PostgreSQL when it names a URL
+/// (reached with retries, its migrations run), else SQLite in `data_dir`.
+pub async fn open_node_store(
+    config: &StoreConfig,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Arc<dyn NodeStore>> {
+    match &config.url {
+        Some(url) => {
+            let options = PgOptions {
+                schema: config.schema.clone(),
+                ..PgOptions::default()
+            };
+            let store = PgStore::connect(url, options).await.with_context(|| {
+                format!(
+                    "cannot open the PostgreSQL store at {}",
+                    vigil_store::postgres::redact_url(url)
+                )
+            })?;
+            tracing::info!(url = %store.url(), "store: PostgreSQL");
+            Ok(Arc::new(store))
+        }
+        None => Ok(open_sqlite(data_dir)?),
+    }
+}
+
 /// Registers tenants, sites, sources and tokens.
 pub async fn register(store: &dyn Store, resolved: &Resolved) -> anyhow::Result<()> {
     for (tenant, sites) in &resolved.tenants {
@@ -111,19 +140,20 @@ impl Node {
         spec: NodeSpec,
         correlations: Option<(Arc<CorrelationStage>, std::time::Duration)>,
     ) -> anyhow::Result<Node> {
-        let sqlite = open_sqlite(&spec.data_dir)?;
+        let node_store = open_node_store(&spec.store, &spec.data_dir).await?;
         let rules = Arc::new(crate::rules::rule_facts());
         let levels = vigil_desk::service::ServiceLevels {
             contracts: spec.resolved.contracts.clone(),
             rules: (*rules).clone(),
             nis2: spec.resolved.nis2.clone(),
         };
-        let store: Arc<dyn Store> = sqlite.clone();
-        let correlation_store: Arc<dyn CorrelationStateStore> = sqlite.clone();
-        let estate_store: Arc<dyn vigil_store::EstateStore> = sqlite.clone();
+        let store: Arc<dyn Store> = node_store.clone();
+        let correlation_store: Arc<dyn CorrelationStateStore> = node_store.clone();
+        let estate_store: Arc<dyn vigil_store::EstateStore> = node_store.clone();
+        let desk_store: Arc<dyn DeskStore> = node_store;
         register(store.as_ref(), &spec.resolved).await?;
         let (desk, desk_workers) = crate::desk::start_desk(
-            sqlite,
+            desk_store,
             spec.clock.clone(),
             spec.desk,
             levels,

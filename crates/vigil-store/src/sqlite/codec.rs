@@ -14,12 +14,11 @@
 use std::fmt::Display;
 
 use rusqlite::Row;
-use serde::de::{DeserializeOwned, IntoDeserializer};
 use uuid::Uuid;
 
 use vigil_model::{
-    Alert, AlertId, AlertStatus, DeadLetter, Entity, Event, EventClass, EventId, Severity, Site,
-    SiteId, SourceBinding, SourceId, SourceRef, Tenant, TenantId, Timestamp,
+    Alert, AlertId, AlertStatus, DeadLetter, Event, EventClass, EventId, Site, SiteId,
+    SourceBinding, SourceId, SourceRef, Tenant, TenantId,
 };
 
 use crate::{ApiToken, Role, StoreError};
@@ -30,117 +29,11 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// A time as stored: microseconds since the Unix epoch.
-pub(crate) fn micros(t: Timestamp) -> i64 {
-    t.timestamp_micros()
-}
-
-/// A content fingerprint as stored: the same 64 bits, read as signed.
-pub(crate) fn fingerprint(fp: u64) -> i64 {
-    i64::from_ne_bytes(fp.to_ne_bytes())
-}
-
-pub(crate) fn corrupt(what: &'static str, id: impl Display, reason: impl Display) -> StoreError {
-    StoreError::Corrupt {
-        what,
-        id: id.to_string(),
-        reason: reason.to_string(),
-    }
-}
-
-fn time(
-    what: &'static str,
-    id: &dyn Display,
-    column: &str,
-    v: i64,
-) -> Result<Timestamp, StoreError> {
-    chrono::DateTime::from_timestamp_micros(v)
-        .ok_or_else(|| corrupt(what, id, format_args!("{column} {v} is out of range")))
-}
-
-fn slug<T>(
-    what: &'static str,
-    id: &dyn Display,
-    parse: impl FnOnce(&str) -> Result<T, vigil_model::IdError>,
-    text: &str,
-) -> Result<T, StoreError> {
-    parse(text).map_err(|e| corrupt(what, id, e))
-}
-
-/// A unit enum variant from its serde name (for types without a `parse`).
-fn enum_by_name<T: DeserializeOwned>(name: &str) -> Option<T> {
-    let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
-        name.into_deserializer();
-    T::deserialize(de).ok()
-}
-
-fn severity(what: &'static str, id: &dyn Display, rank: i64) -> Result<Severity, StoreError> {
-    usize::try_from(rank)
-        .ok()
-        .and_then(|r| Severity::ALL.get(r).copied())
-        .ok_or_else(|| corrupt(what, id, format_args!("severity rank {rank} is unknown")))
-}
-
-fn entities(what: &'static str, id: &dyn Display, json: &str) -> Result<Vec<Entity>, StoreError> {
-    serde_json::from_str(json).map_err(|e| corrupt(what, id, format_args!("entities: {e}")))
-}
+pub(crate) use crate::encoding::{EncodedEvent, corrupt, fingerprint, micros};
+use crate::encoding::{entities, enum_by_name, severity, slug, time};
 
 fn uuid(row: &Row<'_>, idx: usize) -> rusqlite::Result<Uuid> {
     row.get::<_, [u8; 16]>(idx).map(Uuid::from_bytes)
-}
-
-/// An event ready for the writer: every value already in its stored form.
-#[derive(Debug)]
-pub(crate) struct EncodedEvent {
-    pub id: [u8; 16],
-    pub tenant: TenantId,
-    pub site: Option<SiteId>,
-    pub observed_at: i64,
-    pub received_at: i64,
-    pub source_id: SourceId,
-    pub source_kind: &'static str,
-    pub product: String,
-    pub device: Option<String>,
-    pub class: &'static str,
-    pub severity: i64,
-    pub entities: String,
-    pub fields: String,
-    pub fingerprint: Option<i64>,
-}
-
-impl EncodedEvent {
-    /// Encodes `event`, taking its strings rather than copying them, and
-    /// taking `fields_json` (the fields' JSON text, when the caller has it)
-    /// rather than serialising the fields again.
-    pub fn new(
-        event: Event,
-        fingerprint: Option<u64>,
-        fields_json: Option<String>,
-    ) -> Result<Self, StoreError> {
-        let id = event.id;
-        let json = |r: sonic_rs::Result<String>| {
-            r.map_err(|e| corrupt("event", id, format_args!("cannot serialise: {e}")))
-        };
-        Ok(Self {
-            id: event.id.0.into_bytes(),
-            entities: json(sonic_rs::to_string(&event.entities))?,
-            fields: match fields_json {
-                Some(text) => text,
-                None => json(sonic_rs::to_string(&event.fields))?,
-            },
-            tenant: event.tenant,
-            site: event.site,
-            observed_at: micros(event.observed_at),
-            received_at: micros(event.received_at),
-            source_id: event.source.id,
-            source_kind: event.source.kind.as_str(),
-            product: event.source.product,
-            device: event.source.device,
-            class: event.class.as_str(),
-            severity: i64::from(event.severity.rank()),
-            fingerprint: fingerprint.map(self::fingerprint),
-        })
-    }
 }
 
 /// Columns read by [`event_from_row`], in its order.

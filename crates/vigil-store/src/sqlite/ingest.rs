@@ -27,14 +27,13 @@
 //! the largest single cost of an alarm frame on the writer thread. Only this
 //! module writes `alerts`, so the feed misses nothing.
 
-use std::borrow::Cow;
-
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
-use vigil_model::{AlertId, DeadLetter, Entity};
+use vigil_model::{DeadLetter, Entity};
 
 use super::codec::{EncodedEvent, corrupt, micros};
 use super::evidence;
+use crate::encoding::{capped, entities_json, truncate_raw};
 use crate::{AlertDetection, CommitReceipt, IngestBatch, MAX_ALERT_ENTITIES, StoreError};
 
 /// An ingest batch with its events already encoded for storage.
@@ -190,21 +189,6 @@ pub(crate) fn write(
     Ok(receipt)
 }
 
-/// Keeps at most `max` bytes of a dead letter's raw input, and says so in
-/// the reason when it had to cut.
-fn truncate_raw<'a>(reason: &'a str, raw: &'a [u8], max: usize) -> (Cow<'a, str>, &'a [u8]) {
-    match raw.get(..max) {
-        Some(kept) if kept.len() < raw.len() => (
-            Cow::Owned(format!(
-                "{reason} (raw input truncated from {} to {max} bytes)",
-                raw.len()
-            )),
-            kept,
-        ),
-        _ => (Cow::Borrowed(reason), raw),
-    }
-}
-
 /// What the merge reads of an alert that exists.
 struct StoredAlert {
     entities: String,
@@ -341,25 +325,6 @@ fn merge_detection(
         cutoff_id,
     ])?;
     Ok(Merge::Updated)
-}
-
-/// The first [`MAX_ALERT_ENTITIES`] distinct entities.
-fn capped(entities: &[Entity]) -> Vec<&Entity> {
-    let mut kept: Vec<&Entity> = Vec::with_capacity(entities.len().min(MAX_ALERT_ENTITIES));
-    for e in entities {
-        if kept.len() >= MAX_ALERT_ENTITIES {
-            break;
-        }
-        if !kept.contains(&e) {
-            kept.push(e);
-        }
-    }
-    kept
-}
-
-fn entities_json<T: serde::Serialize>(id: AlertId, entities: &T) -> Result<String, StoreError> {
-    serde_json::to_string(entities)
-        .map_err(|e| corrupt("alert", id, format_args!("cannot serialise entities: {e}")))
 }
 
 #[cfg(test)]

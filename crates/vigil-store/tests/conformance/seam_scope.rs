@@ -1,14 +1,14 @@
 //! Tenant scoping on every read, and pagination that visits every row once.
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::backend::Backend;
+use crate::fixtures::*;
 use serde_json::json;
 use vigil_model::{AlertStatus, Severity};
 use vigil_store::{
-    AlertQuery, Cursor, DeadLetterQuery, EventQuery, IngestBatch, Store, StoreError, TenantScope,
+    AlertQuery, Cursor, DeadLetterQuery, EventQuery, IngestBatch, NodeStore, StoreError,
+    TenantScope,
 };
 
 fn alerts_query(scope: TenantScope, limit: usize) -> AlertQuery {
@@ -36,7 +36,7 @@ fn dead_letters_query(scope: TenantScope, limit: usize) -> DeadLetterQuery {
 }
 
 /// Both tenants get events, an alert and a dead letter.
-async fn two_tenants(store: &impl Store) {
+async fn two_tenants(store: &dyn NodeStore) {
     configure(store).await;
     for (i, id) in [A, B].into_iter().enumerate() {
         let e = event(id, 10 * i as i64, logon_fields("shared-user"));
@@ -47,10 +47,9 @@ async fn two_tenants(store: &impl Store) {
     }
 }
 
-#[tokio::test]
-async fn a_scoped_caller_sees_only_its_own_tenant() {
-    let store = store();
-    two_tenants(&store).await;
+pub async fn a_scoped_caller_sees_only_its_own_tenant(b: &mut Backend) {
+    let store = b.store();
+    two_tenants(store).await;
     let a = TenantScope::One(tenant(A));
 
     let tenants = store.tenants(&a).await.unwrap();
@@ -141,10 +140,9 @@ async fn a_scoped_caller_sees_only_its_own_tenant() {
     assert!(store.dead_letters(&q).await.unwrap().items.is_empty());
 }
 
-#[tokio::test]
-async fn alert_filters_select_what_they_say() {
-    let store = store();
-    configure(&store).await;
+pub async fn alert_filters_select_what_they_say(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
     let mut low = alert(A, "low-rule", "h", 0);
     low.severity = Severity::Low;
     let mut closed = alert(A, "closed-rule", "h", 3_600);
@@ -191,10 +189,9 @@ async fn alert_filters_select_what_they_say() {
     assert_eq!(ids(store.alerts(&q).await.unwrap()), ["low-rule"]);
 }
 
-#[tokio::test]
-async fn paging_visits_every_row_exactly_once() {
-    let store = store();
-    configure(&store).await;
+pub async fn paging_visits_every_row_exactly_once(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
     // Many events share an observed time, so ties must break by sequence.
     for round in 0..5 {
         let mut events = Vec::new();
@@ -274,9 +271,8 @@ async fn paging_visits_every_row_exactly_once() {
     assert_eq!(pages, 6);
 }
 
-#[tokio::test]
-async fn an_exactly_full_last_page_has_no_next_cursor() {
-    let store = store();
+pub async fn an_exactly_full_last_page_has_no_next_cursor(b: &mut Backend) {
+    let store = b.store();
     store
         .commit(batch((0..4).map(|i| event(A, i, json!({}))).collect()))
         .await
@@ -289,9 +285,8 @@ async fn an_exactly_full_last_page_has_no_next_cursor() {
     assert_eq!(page.next_cursor, None);
 }
 
-#[tokio::test]
-async fn cursors_the_store_never_issues_are_refused() {
-    let store = store();
+pub async fn cursors_the_store_never_issues_are_refused(b: &mut Backend) {
+    let store = b.store();
     let mut q = alerts_query(TenantScope::All, 5);
     q.cursor = Some(Cursor { key: 7, seq: 1 });
     assert!(matches!(

@@ -1,15 +1,13 @@
-//! The desk's side of the SQLite store: versioned records, the alert change
+//! The desk's side of the store: versioned records, the alert change
 //! feed, the desk feed, leases, and the audit entries committed with them.
 
-mod common;
-
-use common::*;
+use crate::backend::Backend;
+use crate::fixtures::*;
 use serde_json::json;
 use vigil_model::AlertStatus;
 use vigil_store::audit::AuditRecord;
 use vigil_store::{
-    AlertQuery, DeskRecord, DeskStore, DeskWrite, RecordOrder, RecordQuery, Store, StoreError,
-    TenantScope,
+    AlertQuery, DeskRecord, DeskWrite, RecordOrder, RecordQuery, StoreError, TenantScope,
 };
 
 fn record(
@@ -50,10 +48,9 @@ fn audit_of(action: &str, tenant_id: &str) -> AuditRecord {
     }
 }
 
-#[tokio::test]
-async fn writes_are_versioned_and_a_stale_write_changes_nothing() {
-    let store = store();
-    configure(&store).await;
+pub async fn writes_are_versioned_and_a_stale_write_changes_nothing(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
     let first = DeskWrite {
         records: vec![record("alarm", "a1", Some(A), 0, "new", 10.0)],
         audit: vec![audit_of("alarm.raise", A)],
@@ -109,10 +106,9 @@ async fn writes_are_versioned_and_a_stale_write_changes_nothing() {
     );
 }
 
-#[tokio::test]
-async fn records_are_scoped_filtered_and_ordered() {
-    let store = store();
-    configure(&store).await;
+pub async fn records_are_scoped_filtered_and_ordered(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
     let mut write = DeskWrite::default();
     for (id, t_id, status, rank) in [
         ("a", A, "new", 50.0),
@@ -169,10 +165,9 @@ async fn records_are_scoped_filtered_and_ordered() {
     assert!(store.desk_feed_head().await.unwrap() >= 5);
 }
 
-#[tokio::test]
-async fn equal_ranks_are_ordered_oldest_first_whatever_the_ids() {
-    let store = store();
-    configure(&store).await;
+pub async fn equal_ranks_are_ordered_oldest_first_whatever_the_ids(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
     // Written newest first, and with ids that sort the other way.
     let mut write = DeskWrite::default();
     for (id, secs) in [("a-newest", 30), ("b-middle", 20), ("c-oldest", 10)] {
@@ -197,10 +192,9 @@ async fn equal_ranks_are_ordered_oldest_first_whatever_the_ids() {
     assert_eq!(ids, ["d-urgent", "c-oldest", "b-middle", "a-newest"]);
 }
 
-#[tokio::test]
-async fn every_new_or_grown_alert_reaches_the_feed_until_consumed() {
-    let store = store();
-    configure(&store).await;
+pub async fn every_new_or_grown_alert_reaches_the_feed_until_consumed(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
     let e1 = event(A, 10, logon_fields("u1"));
     let e2 = event(A, 11, logon_fields("u1"));
     let a = alert(A, "r1", "host:h1", 0);
@@ -242,9 +236,8 @@ async fn every_new_or_grown_alert_reaches_the_feed_until_consumed() {
     assert!(store.alert_changes(0, 100).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_lease_has_one_holder_until_it_expires() {
-    let store = store();
+pub async fn a_lease_has_one_holder_until_it_expires(b: &mut Backend) {
+    let store = b.store();
     let ttl = chrono::Duration::seconds(30);
     assert!(
         store
@@ -291,4 +284,84 @@ async fn a_lease_has_one_holder_until_it_expires() {
             .unwrap(),
         "leases are independent"
     );
+}
+
+/// Writers on several connections (nodes) who all read version 1 of the
+/// same record: exactly one wins, every other gets a conflict naming the
+/// version now stored, and only the winner's audit entry is written.
+pub async fn of_concurrent_writers_of_one_version_exactly_one_wins(b: &mut Backend) {
+    let store = b.arc();
+    configure(&*store).await;
+    store
+        .desk_commit(DeskWrite {
+            records: vec![record("alarm", "race", Some(A), 0, "new", 1.0)],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let before = store
+        .audit_entries(&TenantScope::All, None, 100)
+        .await
+        .unwrap()
+        .len();
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let write = DeskWrite {
+                    records: vec![DeskRecord {
+                        owner: Some(format!("op{i}")),
+                        ..record("alarm", "race", Some(A), 1, "acknowledged", 1.0)
+                    }],
+                    audit: vec![audit_of("alarm.acknowledge", A)],
+                    ..Default::default()
+                };
+                store.desk_commit(write).await
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(r) => {
+                wins += 1;
+                assert_eq!(r.versions, vec![2]);
+            }
+            Err(StoreError::Conflict {
+                expected, found, ..
+            }) => {
+                assert_eq!((expected, found), (1, 2));
+            }
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(wins, 1);
+    let after = store
+        .audit_entries(&TenantScope::All, None, 100)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(after, before + 1, "only the winner's entry");
+}
+
+/// Nodes racing for a free lease: exactly one holds it.
+pub async fn of_nodes_racing_for_a_lease_exactly_one_holds_it(b: &mut Backend) {
+    let store = b.arc();
+    let ttl = chrono::Duration::seconds(30);
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .try_lease("triage", &format!("node-{i}"), t(0), ttl)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut holders = 0;
+    for t in tasks {
+        holders += usize::from(t.await.unwrap());
+    }
+    assert_eq!(holders, 1);
 }

@@ -1,16 +1,14 @@
 //! Event search by field value: text comparison, nested names, and field
 //! names from clients that hold any character at all.
 
-mod common;
-
-use std::sync::OnceLock;
-
-use common::*;
+use crate::backend::Backend;
+use crate::fixtures::*;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRunner};
 use serde_json::json;
 use vigil_model::Event;
-use vigil_store::sqlite::SqliteStore;
-use vigil_store::{EventQuery, FieldFilter, Store, TenantScope};
+use vigil_store::{EventQuery, FieldFilter, NodeStore, TenantScope};
 
 fn query(filters: &[(&str, &str)]) -> EventQuery {
     EventQuery {
@@ -29,15 +27,14 @@ fn query(filters: &[(&str, &str)]) -> EventQuery {
     }
 }
 
-async fn matching(store: &SqliteStore, filters: &[(&str, &str)]) -> Vec<Event> {
+async fn matching(store: &dyn NodeStore, filters: &[(&str, &str)]) -> Vec<Event> {
     store.events(&query(filters)).await.unwrap().items
 }
 
 const INJECTION: &str = "x\"') = 1 OR 1=1; DROP TABLE events; --";
 
-#[tokio::test]
-async fn fields_compare_as_text() {
-    let store = store();
+pub async fn fields_compare_as_text(b: &mut Backend) {
+    let store = b.store();
     let logon = event(A, 1, logon_fields("bob"));
     let other = event(
         A,
@@ -65,49 +62,49 @@ async fn fields_compare_as_text() {
 
     // Numbers by their text, strings by their content.
     assert_eq!(
-        ids(matching(&store, &[("EventID", "4624")]).await),
+        ids(matching(store, &[("EventID", "4624")]).await),
         [logon.id]
     );
     assert_eq!(
-        ids(matching(&store, &[("EventID", "4625")]).await),
+        ids(matching(store, &[("EventID", "4625")]).await),
         [other.id]
     );
-    assert!(matching(&store, &[("EventID", "4624.0")]).await.is_empty());
-    assert_eq!(ids(matching(&store, &[("Ratio", "2.5")]).await), [other.id]);
+    assert!(matching(store, &[("EventID", "4624.0")]).await.is_empty());
+    assert_eq!(ids(matching(store, &[("Ratio", "2.5")]).await), [other.id]);
     assert_eq!(
-        ids(matching(&store, &[("Elevated", "true")]).await),
+        ids(matching(store, &[("Elevated", "true")]).await),
         [logon.id]
     );
-    assert!(matching(&store, &[("Elevated", "1")]).await.is_empty());
-    assert!(matching(&store, &[("Nothing", "null")]).await.is_empty());
-    assert!(matching(&store, &[("Missing", "")]).await.is_empty());
+    assert!(matching(store, &[("Elevated", "1")]).await.is_empty());
+    assert!(matching(store, &[("Nothing", "null")]).await.is_empty());
+    assert!(matching(store, &[("Missing", "")]).await.is_empty());
 
     // Dotted names reach into objects unless a top-level key has the name.
     assert_eq!(
-        ids(matching(&store, &[("Process.Name", "lsass.exe")]).await),
+        ids(matching(store, &[("Process.Name", "lsass.exe")]).await),
         [logon.id]
     );
     assert_eq!(
-        ids(matching(&store, &[("Process.Name", "top-level wins")]).await),
+        ids(matching(store, &[("Process.Name", "top-level wins")]).await),
         [other.id]
     );
     assert!(
-        matching(&store, &[("Process.Name", "nested loses")])
+        matching(store, &[("Process.Name", "nested loses")])
             .await
             .is_empty()
     );
     assert_eq!(
-        ids(matching(&store, &[("Process.Id", "612")]).await),
+        ids(matching(store, &[("Process.Id", "612")]).await),
         [logon.id]
     );
 
     // Every filter must hold.
     assert_eq!(
-        ids(matching(&store, &[("EventID", "4624"), ("TargetUserName", "bob")]).await),
+        ids(matching(store, &[("EventID", "4624"), ("TargetUserName", "bob")]).await),
         [logon.id]
     );
     assert!(
-        matching(&store, &[("EventID", "4624"), ("TargetUserName", "eve")])
+        matching(store, &[("EventID", "4624"), ("TargetUserName", "eve")])
             .await
             .is_empty()
     );
@@ -123,23 +120,18 @@ async fn fields_compare_as_text() {
         (INJECTION, "injection"),
     ] {
         assert_eq!(
-            ids(matching(&store, &[(name, value)]).await),
+            ids(matching(store, &[(name, value)]).await),
             [other.id],
             "{name:?}"
         );
     }
     // The injection attempt as a value is just a value.
-    assert!(matching(&store, &[("EventID", INJECTION)]).await.is_empty());
-    assert_eq!(
-        matching(&store, &[]).await.len(),
-        2,
-        "the archive is intact"
-    );
+    assert!(matching(store, &[("EventID", INJECTION)]).await.is_empty());
+    assert_eq!(matching(store, &[]).await.len(), 2, "the archive is intact");
 }
 
-#[tokio::test]
-async fn many_filters_at_once_still_work() {
-    let store = store();
+pub async fn many_filters_at_once_still_work(b: &mut Backend) {
+    let store = b.store();
     let mut fields = serde_json::Map::new();
     for i in 0..64 {
         fields.insert(format!("f{i}"), json!(i));
@@ -151,7 +143,7 @@ async fn many_filters_at_once_still_work() {
         .iter()
         .map(|(f, v)| (f.as_str(), v.as_str()))
         .collect();
-    assert_eq!(matching(&store, &filters).await.len(), 1);
+    assert_eq!(matching(store, &filters).await.len(), 1);
 }
 
 /// Names and values mixing every kind of character with the ones that mean
@@ -165,46 +157,35 @@ fn awkward_text() -> impl Strategy<Value = String> {
         .prop_map(|chars| chars.into_iter().collect())
 }
 
-/// One store and runtime for every case: opening a database per case would
-/// dominate the run.
-fn shared() -> &'static (tokio::runtime::Runtime, SqliteStore) {
-    static SHARED: OnceLock<(tokio::runtime::Runtime, SqliteStore)> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        (rt, store())
-    })
-}
+/// Any key/value an event carries can be found by an exact filter on it,
+/// and no client-chosen name or value makes the query fail. The cases are
+/// drawn by proptest's runner in the test's own runtime (one store for all:
+/// opening a database per case would dominate the run).
+pub async fn any_field_name_or_value_is_searchable(b: &mut Backend) {
+    let store = b.store();
+    let mut runner = TestRunner::new(Config {
+        cases: 128,
+        ..Config::default()
+    });
+    let strategy = (awkward_text(), awkward_text(), awkward_text());
+    for _ in 0..128 {
+        let (name, value, probe) = strategy.new_tree(&mut runner).expect("a case").current();
+        let e = event(A, 1, json!({ name.clone(): value.clone() }));
+        store.commit(batch(vec![e.clone()])).await.unwrap();
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
-
-    /// Any key/value an event carries can be found by an exact filter on
-    /// it, and no client-chosen name or value makes the query fail.
-    #[test]
-    fn any_field_name_or_value_is_searchable(
-        name in awkward_text(),
-        value in awkward_text(),
-        probe in awkward_text(),
-    ) {
-        let (rt, store) = shared();
-        rt.block_on(async {
-            let e = event(A, 1, json!({ name.clone(): value.clone() }));
-            store.commit(batch(vec![e.clone()])).await.unwrap();
-
-            let mut q = query(&[(&name, &value)]);
-            q.limit = vigil_store::MAX_PAGE_SIZE;
-            let found = store.events(&q).await;
-            let found = found.map_err(|err| TestCaseError::fail(format!("{err}")))?;
-            prop_assert!(found.items.iter().any(|f| f.id == e.id), "{:?} = {:?} not found", name, value);
-
-            for (f, v) in [(&probe, &value), (&name, &probe), (&probe, &probe)] {
-                let r = store.events(&query(&[(f, v)])).await;
-                prop_assert!(r.is_ok(), "{:?} = {:?}: {:?}", f, v, r.err());
-            }
-            Ok(())
-        })?;
+        let mut q = query(&[(&name, &value)]);
+        q.limit = vigil_store::MAX_PAGE_SIZE;
+        let found = store
+            .events(&q)
+            .await
+            .unwrap_or_else(|err| panic!("{name:?} = {value:?}: {err}"));
+        assert!(
+            found.items.iter().any(|f| f.id == e.id),
+            "{name:?} = {value:?} not found"
+        );
+        for (f, v) in [(&probe, &value), (&name, &probe), (&probe, &probe)] {
+            let r = store.events(&query(&[(f, v)])).await;
+            assert!(r.is_ok(), "{f:?} = {v:?}: {:?}", r.err());
+        }
     }
 }

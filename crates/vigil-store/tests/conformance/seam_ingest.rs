@@ -1,13 +1,12 @@
-//! The write path: alert merge, replay, group commit, retention.
-
-mod common;
+//! The write path: alert merge, replay, concurrent commits, retention.
 
 use std::sync::Arc;
 
-use common::*;
+use crate::backend::Backend;
+use crate::fixtures::*;
 use serde_json::json;
 use vigil_model::{Entity, EntityKind, Site, SiteId};
-use vigil_store::{AlertQuery, EventQuery, MAX_ALERT_ENTITIES, Store, StoreError, TenantScope};
+use vigil_store::{AlertQuery, EventQuery, MAX_ALERT_ENTITIES, NodeStore, StoreError, TenantScope};
 
 fn count_events(scope: TenantScope) -> EventQuery {
     EventQuery {
@@ -21,7 +20,7 @@ fn count_events(scope: TenantScope) -> EventQuery {
 }
 
 /// Every archived event in scope, however many pages that takes.
-async fn count_all(store: &impl Store, scope: TenantScope) -> usize {
+async fn count_all(store: &dyn NodeStore, scope: TenantScope) -> usize {
     let mut q = count_events(scope);
     let mut n = 0;
     loop {
@@ -34,9 +33,8 @@ async fn count_all(store: &impl Store, scope: TenantScope) -> usize {
     }
 }
 
-#[tokio::test]
-async fn replaying_a_batch_changes_nothing() {
-    let store = store();
+pub async fn replaying_a_batch_changes_nothing(b: &mut Backend) {
+    let store = b.store();
     let e1 = event(A, 1, json!({"n": 1}));
     let e2 = event(A, 2, json!({"n": 2}));
     let a = alert(A, "r1", "h", 0);
@@ -59,9 +57,8 @@ async fn replaying_a_batch_changes_nothing() {
     assert_eq!(page.items.len(), 2);
 }
 
-#[tokio::test]
-async fn new_evidence_merges_into_the_existing_alert() {
-    let store = store();
+pub async fn new_evidence_merges_into_the_existing_alert(b: &mut Backend) {
+    let store = b.store();
     let e1 = event(A, 15, json!({}));
     let mut b = batch(vec![e1.clone()]);
     b.detections = vec![detection(alert(A, "r1", "h", 0), &[(&e1, 1)])];
@@ -112,9 +109,8 @@ async fn new_evidence_merges_into_the_existing_alert() {
     assert_eq!(stored.evidence, vec![e0.id, e1.id, e3.id]);
 }
 
-#[tokio::test]
-async fn alerts_keep_a_bounded_list_of_entities_and_evidence() {
-    let store = store();
+pub async fn alerts_keep_a_bounded_list_of_entities_and_evidence(b: &mut Backend) {
+    let store = b.store();
     let events: Vec<_> = (0..150).map(|i| event(A, i, json!({}))).collect();
     let mut a = alert(A, "r1", "h", 0);
     a.entities = (0..MAX_ALERT_ENTITIES + 10)
@@ -139,9 +135,8 @@ async fn alerts_keep_a_bounded_list_of_entities_and_evidence() {
     assert_eq!(stored.evidence, earliest);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_commits_all_land() {
-    let store = Arc::new(store());
+pub async fn concurrent_commits_all_land(b: &mut Backend) {
+    let store = b.arc();
     let tasks: Vec<_> = (0..32)
         .map(|task| {
             let store = Arc::clone(&store);
@@ -189,9 +184,8 @@ async fn concurrent_commits_all_land() {
     assert_eq!(shared.event_count, 32 * 5);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn reads_run_alongside_writes() {
-    let store = Arc::new(store());
+pub async fn reads_run_alongside_writes(b: &mut Backend) {
+    let store = b.arc();
     let writers: Vec<_> = (0..4)
         .map(|w| {
             let store = Arc::clone(&store);
@@ -224,9 +218,8 @@ async fn reads_run_alongside_writes() {
     assert_eq!(count_all(&*store, TenantScope::All).await, 4 * 20 * 50);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_failing_write_does_not_take_its_group_down() {
-    let store = Arc::new(store());
+pub async fn a_failing_write_does_not_take_its_group_down(b: &mut Backend) {
+    let store = b.arc();
     configure(&*store).await;
     let mut tasks = Vec::new();
     for i in 0..20i64 {
@@ -263,9 +256,8 @@ async fn a_failing_write_does_not_take_its_group_down() {
     assert_eq!(page.items.len(), 15);
 }
 
-#[tokio::test]
-async fn purge_deletes_only_older_events_and_keeps_alerts() {
-    let store = store();
+pub async fn purge_deletes_only_older_events_and_keeps_alerts(b: &mut Backend) {
+    let store = b.store();
     // More than one purge chunk (5,000 rows) across two tenants.
     for tenant_id in [A, B] {
         for start in (0..6_000).step_by(1_000) {
@@ -295,4 +287,61 @@ async fn purge_deletes_only_older_events_and_keeps_alerts() {
     );
     let q = AlertQuery::all_in(TenantScope::All, 10);
     assert_eq!(store.alerts(&q).await.unwrap().items.len(), 1);
+}
+
+/// On PostgreSQL, retention drops the partitions of whole days before the
+/// cutoff rather than deleting their rows, and a later event for a dropped
+/// day is still stored (its partition is made again).
+pub async fn purge_drops_whole_days_and_old_days_can_come_back(b: &mut Backend) {
+    let store = b.store();
+    let day = chrono::Duration::days(1);
+    let now = chrono::Utc::now();
+    let at = |days_ago: i64| now - day * days_ago as i32;
+    let mut events = Vec::new();
+    for days_ago in [5i64, 4, 3, 2] {
+        for i in 0..3 {
+            let mut e = event(A, i, json!({ "d": days_ago }));
+            e.observed_at = at(days_ago) + chrono::Duration::seconds(i);
+            events.push(e);
+        }
+    }
+    store.commit(batch(events)).await.unwrap();
+    let partitions = |b: &Backend| {
+        let (url, schema) = b
+            .postgres_schema()
+            .map(|(u, s)| (u.to_owned(), s.to_owned()))?;
+        Some(async move {
+            let rows = crate::backend::execute(
+                &url,
+                &format!("SELECT count(*) FROM {schema}.event_partitions"),
+            )
+            .await;
+            rows.iter()
+                .find_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => {
+                        r.get(0).and_then(|v| v.parse::<i64>().ok())
+                    }
+                    _ => None,
+                })
+                .unwrap_or(-1)
+        })
+    };
+    let before = match partitions(b) {
+        Some(f) => Some(f.await),
+        None => None,
+    };
+    let deleted = store.purge_events_before(at(3)).await.unwrap();
+    assert_eq!(deleted, 6, "the days five and four days ago");
+    assert_eq!(count_all(store, TenantScope::All).await, 6);
+    if let (Some(before), Some(f)) = (before, partitions(b)) {
+        assert!(before >= 4, "{before}");
+        assert_eq!(f.await, before - 2, "two whole days dropped");
+    }
+    let mut old = event(A, 0, json!({ "late": true }));
+    old.observed_at = at(5);
+    assert_eq!(
+        store.commit(batch(vec![old])).await.unwrap().events_written,
+        1
+    );
+    assert_eq!(count_all(store, TenantScope::All).await, 7);
 }
