@@ -44,7 +44,8 @@ pub struct AccessFacts {
     /// Whether the node's token register was given to the reading; without
     /// it only the audit record's actors are known.
     pub register_known: bool,
-    /// Holders reaching this client: provider staff and the client's own.
+    /// Holders reaching this client: provider staff and the client's own
+    /// (without the register: those who acted, with role `unknown`).
     pub holders: Vec<Holder>,
     /// People who acted in the period without a token now.
     pub former: Vec<FormerActor>,
@@ -60,10 +61,11 @@ pub fn evidence(facts: &AccessFacts, _span: Span) -> Result<Vec<EvidenceEntry>, 
 }
 
 fn rights(facts: &AccessFacts) -> Result<EvidenceEntry, EvidenceError> {
+    // Without the register, nothing is configured to compare with.
     let unregistered: Vec<&str> = facts
         .holders
         .iter()
-        .filter(|h| !h.registered)
+        .filter(|h| facts.register_known && !h.registered)
         .map(|h| h.name.as_str())
         .collect();
     let provider = facts.holders.iter().filter(|h| h.all_clients).count();

@@ -49,15 +49,23 @@ pub struct LoggingFacts {
     pub capped: bool,
     /// The node's retention.
     pub retention: Retention,
-    /// The oldest event of the client still stored.
-    pub oldest_event: Option<Timestamp>,
+    /// With a retention limit: the newest of the client's stored events
+    /// observed before [`retention_cutoff`] (none: nothing past the limit
+    /// is kept).
+    pub past_limit: Option<Timestamp>,
     /// When the archive was read.
     pub read_at: Timestamp,
 }
 
 /// The retention purge runs once an hour; a day's grace keeps a purge that
 /// is merely due from reading as one that is not running.
-const PURGE_GRACE_DAYS: i64 = 1;
+pub const PURGE_GRACE_DAYS: i64 = 1;
+
+/// The instant before which no event should be stored under a limit of
+/// `days`, read at `read_at` (the limit and its day of grace).
+pub fn retention_cutoff(read_at: Timestamp, days: u32) -> Timestamp {
+    read_at - chrono::Duration::days(i64::from(days) + PURGE_GRACE_DAYS)
+}
 
 /// The entries `logging.sources` and `logging.retention`.
 pub fn evidence(facts: &LoggingFacts, _span: Span) -> Result<Vec<EvidenceEntry>, EvidenceError> {
@@ -115,44 +123,29 @@ fn sources(facts: &LoggingFacts) -> Result<EvidenceEntry, EvidenceError> {
 }
 
 fn retention(facts: &LoggingFacts) -> Result<EvidenceEntry, EvidenceError> {
-    let oldest = facts.oldest_event.map(|t| t.to_rfc3339());
-    let oldest_text = oldest.as_deref().unwrap_or("none stored");
-    let (status, finding, overdue) = match facts.retention {
-        Retention::Unknown => (
+    let past = facts.past_limit.map(|t| t.to_rfc3339());
+    let (status, finding) = match (facts.retention, &past) {
+        (Retention::Unknown, _) => (
             Status::NotEvidenced,
             "The node's retention setting was not given to this reading (run it with the \
              node's configuration)."
                 .to_owned(),
-            false,
         ),
-        Retention::Unlimited => (
+        (Retention::Unlimited, _) => (
+            Status::Partially,
+            "No retention limit is configured: events are kept until deleted by hand.".to_owned(),
+        ),
+        (Retention::Days(days), Some(at)) => (
             Status::Partially,
             format!(
-                "No retention limit is configured: events are kept until deleted by hand \
-                 (oldest stored: {oldest_text})."
+                "Retention is set to {days} days, but events from as late as {at}, older than \
+                 that, are still stored: the purge is not in force."
             ),
-            false,
         ),
-        Retention::Days(days) => {
-            let cutoff = facts.read_at - chrono::Duration::days(i64::from(days) + PURGE_GRACE_DAYS);
-            match facts.oldest_event {
-                Some(t) if t < cutoff => (
-                    Status::Partially,
-                    format!(
-                        "Retention is set to {days} days, but events from {oldest_text}, older \
-                         than that, are still stored: the purge is not in force."
-                    ),
-                    true,
-                ),
-                _ => (
-                    Status::Evidenced,
-                    format!(
-                        "Events are kept {days} days and purged after (oldest stored: {oldest_text})."
-                    ),
-                    false,
-                ),
-            }
-        }
+        (Retention::Days(days), None) => (
+            Status::Evidenced,
+            format!("Events are kept {days} days and purged after: none older is stored."),
+        ),
     };
     EvidenceEntry::new(
         "logging.retention",
@@ -162,9 +155,9 @@ fn retention(facts: &LoggingFacts) -> Result<EvidenceEntry, EvidenceError> {
         finding,
         json!({
             "retention": facts.retention,
-            "oldest_event": oldest,
+            "newest_event_past_limit": past,
             "read_at": facts.read_at,
-            "purge_overdue": overdue,
+            "purge_overdue": past.is_some() && matches!(facts.retention, Retention::Days(_)),
         }),
     )
 }
@@ -189,14 +182,21 @@ mod tests {
         }
     }
 
+    /// Facts whose oldest stored event is `oldest_days` old, read now.
     fn facts(sources: Vec<SourceFacts>, retention: Retention, oldest_days: i64) -> LoggingFacts {
+        let read_at = now();
+        let oldest = read_at - Duration::days(oldest_days);
+        let past_limit = match retention {
+            Retention::Days(d) => Some(oldest).filter(|t| *t < retention_cutoff(read_at, d)),
+            _ => None,
+        };
         LoggingFacts {
             sources,
             other_events: 0,
             capped: false,
             retention,
-            oldest_event: Some(now() - Duration::days(oldest_days)),
-            read_at: now(),
+            past_limit,
+            read_at,
         }
     }
 

@@ -37,7 +37,7 @@ fn facts() -> Facts {
             other_events: 0,
             capped: false,
             retention: Retention::Days(90),
-            oldest_event: Some(now - Duration::days(40)),
+            past_limit: None,
             read_at: now,
         },
         supervision: SupervisionFacts {
