@@ -378,3 +378,61 @@ async fn another_client_s_user_is_refused_and_nothing_is_written() {
     assert!(err.to_string().contains("must come after"), "{err}");
     assert_eq!(audit_len(&w.store).await, before, "nothing recorded");
 }
+
+#[tokio::test]
+async fn the_pdf_opens_and_carries_the_controls_and_the_digest() {
+    use vigil_desk::reporting::render::{EvidenceFormat, evidence_file_name, render_evidence};
+    let w = world().await;
+    let pack = w
+        .desk
+        .compliance_report(
+            &Actor::person("alice", Role::ProviderOperator, None),
+            &ComplianceRequest {
+                tenant: tenant(A),
+                framework: FrameworkId::Nis2,
+                period: last_week(&w),
+            },
+            None,
+        )
+        .await
+        .expect("pack");
+    assert!(evidence_file_name(&pack, EvidenceFormat::Pdf).starts_with("evidence-nis2-northgate-"));
+    assert_eq!(
+        "docx"
+            .parse::<EvidenceFormat>()
+            .expect_err("no docx")
+            .to_string(),
+        "format `docx` is not one of json, pdf"
+    );
+    let pdf = render_evidence(&pack, EvidenceFormat::Pdf).expect("pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("pack.pdf");
+    std::fs::write(&path, &pdf).expect("write");
+    let out = match std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("skipped: pdftotext (Debian's poppler-utils) is not installed: {e}");
+            return;
+        }
+        Err(e) => panic!("pdftotext (poppler-utils) is needed under CI: {e}"),
+    };
+    assert!(
+        out.status.success(),
+        "pdftotext refused the file: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Compliance evidence pack"), "{text}");
+    assert!(text.contains("northgate Ltd"), "{text}");
+    assert!(text.contains("21(2)(b)"), "{text}");
+    assert!(
+        text.contains(&pack.digest),
+        "the digest is printed whole: {text}"
+    );
+    assert!(text.contains("page 1 of"), "{text}");
+}

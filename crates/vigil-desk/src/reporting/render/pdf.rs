@@ -3,6 +3,7 @@
 //! every viewer has (WinAnsi encoding), so nothing is embedded; characters
 //! outside that encoding are written as `?`.
 
+pub(super) mod evidence;
 mod layout;
 
 use pdf_writer::{Finish, Name, Pdf, Rect, Ref, Str, TextStr};
@@ -198,19 +199,21 @@ pub(super) fn document(r: &ServiceReport) -> Vec<u8> {
         doc.para(&format!("• {n}"), 8.5, GREY);
     }
 
-    finish(doc, r, &month)
+    let footer = format!("Vigil service report · {} · {month}", r.client.name);
+    let title = format!("Service report: {} {month}", r.client.name);
+    finish(doc, &footer, &title)
 }
 
-/// Writes the pages, their footers and the document's catalogue.
-fn finish(mut doc: Doc, r: &ServiceReport, month: &str) -> Vec<u8> {
+/// Writes the pages, each with `footer` and its number, and the document's
+/// catalogue titled `title`.
+fn finish(mut doc: Doc, footer: &str, title: &str) -> Vec<u8> {
     let total = doc.pages.len();
-    let footer = format!("Vigil service report · {} · {month}", r.client.name);
     for (i, page) in doc.pages.iter_mut().enumerate() {
         fill(page, GREY);
         page.begin_text();
         page.set_font(REGULAR, 8.0);
         page.next_line(MARGIN, 28.0);
-        page.show(Str(&win_ansi(&footer)));
+        page.show(Str(&win_ansi(footer)));
         page.end_text();
         let number = format!("page {} of {total}", i + 1);
         page.begin_text();
@@ -239,9 +242,8 @@ fn finish(mut doc: Doc, r: &ServiceReport, month: &str) -> Vec<u8> {
     pdf.type1_font(bold)
         .base_font(Name(b"Helvetica-Bold"))
         .encoding_predefined(Name(b"WinAnsiEncoding"));
-    let title = format!("Service report: {} {month}", r.client.name);
     pdf.document_info(info)
-        .title(TextStr(&title))
+        .title(TextStr(title))
         .creator(TextStr("Vigil"))
         .producer(TextStr("Vigil (pdf-writer)"));
     for (page, id) in doc.pages.into_iter().zip(&page_ids) {
