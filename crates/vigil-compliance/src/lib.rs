@@ -21,6 +21,9 @@
 //! - [`catalogue`]: the ISO/IEC 27001:2022 Annex A controls and the NIS-2
 //!   Art. 21(2) measures, with the mapping between them, embedded in the
 //!   crate.
+//! - [`evidence`]: a client's evidence pack for either framework over a
+//!   period — per control, what the platform's own records show, each
+//!   piece digested so that the pack verifies against the audit chain.
 //!
 //! Nothing here reads the wall clock: every function that needs the time
 //! takes it as an argument. Everything here is a proposal for a person: the
@@ -30,6 +33,7 @@
 #![warn(missing_docs)]
 
 pub mod catalogue;
+pub mod evidence;
 pub mod nis2;
 
 pub use catalogue::{Catalogue, CatalogueError, Control, Framework, FrameworkId};

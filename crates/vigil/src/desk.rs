@@ -502,7 +502,10 @@ pub async fn incidents(command: IncidentsCommand) -> anyhow::Result<()> {
 }
 
 /// A public key given as hex or as a file holding hex.
-fn public_key(arg: Option<&str>, default_file: Option<&Path>) -> anyhow::Result<Option<[u8; 32]>> {
+pub(crate) fn public_key(
+    arg: Option<&str>,
+    default_file: Option<&Path>,
+) -> anyhow::Result<Option<[u8; 32]>> {
     let text = match (arg, default_file) {
         (Some(a), _) if Path::new(a).is_file() => std::fs::read_to_string(a)?,
         (Some(a), _) => a.to_owned(),

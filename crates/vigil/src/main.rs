@@ -1,6 +1,7 @@
 //! `vigil`: the one binary.
 
 mod bench;
+mod compliance;
 mod config;
 mod demo;
 mod demo_estate;
@@ -97,6 +98,13 @@ enum Command {
         #[command(subcommand)]
         command: report::ReportCommand,
     },
+    /// Compliance evidence: a client's ISO/IEC 27001 or NIS-2 evidence
+    /// pack from a data folder, and the check of an exported pack against
+    /// the audit chain.
+    Compliance {
+        #[command(subcommand)]
+        command: compliance::ComplianceCommand,
+    },
     /// Measure throughput (not a test; prints figures).
     Bench {
         #[command(subcommand)]
@@ -145,6 +153,7 @@ fn main() -> anyhow::Result<()> {
             Command::Incidents { command } => desk::incidents(command).await,
             Command::Audit { command } => desk::audit(command).await,
             Command::Report { command } => report::run(command).await,
+            Command::Compliance { command } => compliance::run(command).await,
             Command::Hunt(args) => {
                 keep_freed_memory();
                 hunt::run(args)

@@ -160,6 +160,10 @@ impl Node {
             &spec.data_dir,
         )
         .await?;
+        desk.set_evidence_settings(crate::compliance::evidence_settings(
+            spec.retention,
+            &spec.resolved.tokens,
+        ));
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(4096));
         let pipeline = Pipeline::new(
             store.clone(),

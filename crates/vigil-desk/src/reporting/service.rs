@@ -57,7 +57,7 @@ use crate::reporting::category::RuleFacts;
 pub use figures::{
     CategoryCount, KeyFigures, OperatorFigures, SlaCell, Timing, Verdicts, WithinShare, percentile,
 };
-pub use period::{Month, MonthError, Period, Week, report_time_zone};
+pub use period::{Month, MonthError, Period, Week, local_midnight, report_time_zone};
 pub use rows::{AlarmRow, ClockRow, ClosedBy, IncidentRow, Outcome};
 pub use uptime::{
     DeviceAvailability, DeviceMark, DeviceRow, PlatformAvailability, PlatformGap, PlatformMark,

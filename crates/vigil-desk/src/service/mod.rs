@@ -8,7 +8,9 @@
 //!   each its own `impl Desk` block: `alarms.rs` (the queue), `sops.rs`,
 //!   `suppressions.rs`, `maintenance.rs`, `incidents.rs`, `responses.rs`
 //!   (response actions and their deliveries), `escalations.rs`, `audit.rs`;
-//!   `reporting.rs` reads the alarms the reports are computed from.
+//!   `reporting.rs` reads the alarms the reports are computed from;
+//!   `compliance/` gathers a client's evidence pack, records it in the
+//!   audit chain, and checks an exported pack against that record.
 //! - `triage.rs` turns every new or grown alert (read from the store's
 //!   alert change feed by cursor, never from the lossy bus) into an alarm:
 //!   suppression, grouping, scoring, auto-close, escalation.
@@ -19,6 +21,7 @@
 
 mod alarms;
 mod audit;
+mod compliance;
 mod escalations;
 mod incidents;
 mod maintenance;
@@ -50,6 +53,9 @@ use crate::sop::SopLibrary;
 use crate::{Actor, DeskError, Permission};
 
 pub use alarms::AlarmFilter;
+pub use compliance::{
+    ComplianceRequest, EvidenceSettings, PackVerification, VerifyPackError, verify_evidence_pack,
+};
 pub use incidents::IncidentView;
 pub use regulation_reminders::Nis2ReminderRecord;
 pub use reporting::ServiceReportRequest;
@@ -90,6 +96,8 @@ struct Inner {
     triaged: triaged::TriagedAlarms,
     /// Contracts, rule facts and the crossings already recorded (`sla.rs`).
     sla: sla::SlaState,
+    /// The node's retention and token register (`compliance/`).
+    evidence: compliance::EvidenceState,
 }
 
 struct ModelState {
@@ -157,6 +165,7 @@ impl Desk {
                 node: format!("node-{}", hex::encode(node)),
                 triaged: Default::default(),
                 sla: Default::default(),
+                evidence: Default::default(),
             }),
         })
     }

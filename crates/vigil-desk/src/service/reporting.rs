@@ -181,7 +181,7 @@ impl Desk {
     }
 
     /// Supervision transitions from the `device_status` events in `[from, to)`.
-    async fn device_marks(
+    pub(crate) async fn device_marks(
         &self,
         scope: &TenantScope,
         from: Timestamp,

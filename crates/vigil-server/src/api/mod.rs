@@ -1,6 +1,7 @@
 //! The HTTP routes.
 
 mod alerts;
+mod compliance;
 mod dead_letters;
 mod desk;
 mod estate_view;
@@ -38,6 +39,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/sites/{tenant}/{site}/plan", get(estate_view::plan))
         .route("/api/v1/stats", get(stats::stats))
         .route("/api/v1/reports/service", get(reports::service))
+        .route(
+            "/api/v1/compliance/{framework}/report",
+            get(compliance::report),
+        )
         .merge(desk::routes())
         .layer(axum::middleware::map_response(no_store))
         .layer(TraceLayer::new_for_http())
@@ -95,6 +100,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         estate_view::plan,
         stats::stats,
         reports::service,
+        compliance::report,
         crate::session_auth::login,
         crate::session_auth::current,
         crate::session_auth::logout,
@@ -107,6 +113,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         (name = "operations", description = "Health, metrics, configuration"),
         (name = "estate", description = "The site view and the dashboards: sites, floor plans with live device states, statistics"),
         (name = "desk", description = "The operator's desk: alarm queue, suppressions, incidents, SOPs, response actions, escalation, audit"),
+        (name = "compliance", description = "Evidence packs for ISO/IEC 27001:2022 Annex A and NIS-2 Art. 21(2), recorded in the audit chain"),
     )
 )]
 struct ApiDoc;

@@ -3,11 +3,14 @@
 //! JSON is the report itself, serialised.
 //!
 //! - `chart`: the charts as shapes, shared by the SVG and the PDF.
+//! - `evidence`: a compliance evidence pack as JSON or PDF, with the
+//!   service report's PDF layout.
 //! - `csv`, `html`, `pdf`: one writer each; `tables`: the rows the HTML
 //!   and the PDF both show; `text`: how figures read.
 
 pub mod chart;
 mod csv;
+mod evidence;
 mod html;
 mod pdf;
 mod tables;
@@ -19,6 +22,9 @@ use std::str::FromStr;
 use crate::reporting::service::ServiceReport;
 
 pub use self::csv::{CsvRow, csv_rows, summary_figures};
+pub use self::evidence::{
+    EvidenceFormat, EvidenceFormatError, evidence_file_name, render_evidence,
+};
 
 /// A form the report can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,6 +4,7 @@
 //! outside that encoding are written as `?`.
 
 mod draft;
+pub(super) mod evidence;
 mod layout;
 
 pub(super) use draft::nis2_draft;
@@ -206,7 +207,8 @@ pub(super) fn document(r: &ServiceReport) -> Vec<u8> {
     finish(doc, &footer, &title)
 }
 
-/// Writes the pages, their footers and the document's catalogue.
+/// Writes the pages, each with `footer` and its number, and the document's
+/// catalogue titled `title`.
 fn finish(mut doc: Doc, footer: &str, title: &str) -> Vec<u8> {
     let total = doc.pages.len();
     for (i, page) in doc.pages.iter_mut().enumerate() {

@@ -106,7 +106,7 @@ impl Serialize for Month {
 
 /// The instant `date` begins in `tz`. Where midnight does not exist (a
 /// zone that springs forward at midnight) it is the first instant that does.
-fn local_midnight(date: NaiveDate, tz: Tz) -> Timestamp {
+pub fn local_midnight(date: NaiveDate, tz: Tz) -> Timestamp {
     let mut t = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     for _ in 0..4 {
         if let Some(at) = tz.from_local_datetime(&t).earliest() {
