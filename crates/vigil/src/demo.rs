@@ -92,8 +92,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(start, args.speed));
 
     let admin_token = args.admin_token.clone().unwrap_or_else(new_token);
-    let (resolved, ingest_tokens, viewer_tokens) =
+    let analyst_token = new_token();
+    let (mut resolved, ingest_tokens, viewer_tokens) =
         demo_setup(&world, &admin_token, args.mqtt.as_deref(), args.dc09_listen);
+    resolved.nis2 = crate::demo_analyst::nis2_profiles(&world)?;
+    resolved.tokens.push(ApiToken {
+        name: "demo-analyst".into(),
+        role: Role::ProviderOperator,
+        tenant: None,
+        hash: hash_token(&analyst_token),
+    });
     let (detector, correlations) = crate::rules::load_engine(true, &args.rules, &[])?;
     // The simulated clock runs fast: what is minutes of lateness to a real
     // source is seconds here, so the demo allows an hour.
@@ -168,7 +176,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         node.syslog_addrs.clone(),
         args.data.join("ground-truth.jsonl"),
     )?
-    .with_estate(estate);
+    .with_estate(estate)
+    .with_analyst(crate::demo_analyst::Analyst::new(
+        format!("http://{}", node.http_addr),
+        analyst_token,
+    ));
     let mut driving = tokio::spawn(driver.run());
     let stop_after = async {
         match args.run_for {
@@ -341,6 +353,7 @@ struct Driver {
     syslog_addrs: BTreeMap<SourceId, (SourceKind, SocketAddr)>,
     syslog_streams: BTreeMap<SourceId, TcpStream>,
     ground_truth: std::fs::File,
+    analyst: Option<crate::demo_analyst::Analyst>,
 }
 
 impl Driver {
@@ -365,7 +378,14 @@ impl Driver {
             syslog_streams: BTreeMap::new(),
             ground_truth: open_append(&ground_truth_path)?,
             estate: None,
+            analyst: None,
         })
+    }
+
+    /// Opens incidents for the stories that become one, as an analyst.
+    fn with_analyst(mut self, analyst: crate::demo_analyst::Analyst) -> Self {
+        self.analyst = Some(analyst);
+        self
     }
 
     /// Delivers the simulator's DC-09, ONVIF and Sparkplug traffic too.
@@ -381,19 +401,25 @@ impl Driver {
         loop {
             tick.tick().await;
             let emissions = self.sim.advance_to(self.clock.now());
-            self.record_ground_truth()?;
+            let truths = self.record_ground_truth()?;
             self.deliver(emissions).await;
+            if let Some(analyst) = &self.analyst {
+                for truth in &truths {
+                    analyst.handle(truth).await;
+                }
+            }
         }
     }
 
-    fn record_ground_truth(&mut self) -> anyhow::Result<()> {
-        for truth in self.sim.take_ground_truth() {
+    fn record_ground_truth(&mut self) -> anyhow::Result<Vec<vigil_sim::GroundTruth>> {
+        let truths = self.sim.take_ground_truth();
+        for truth in &truths {
             tracing::info!(story = %truth.story, tenant = %truth.tenant, "attack story started");
-            let line = serde_json::to_string(&truth)?;
+            let line = serde_json::to_string(truth)?;
             writeln!(self.ground_truth, "{line}")?;
         }
         self.ground_truth.flush()?;
-        Ok(())
+        Ok(truths)
     }
 
     async fn deliver(&mut self, emissions: Vec<Emission>) {

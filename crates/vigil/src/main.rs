@@ -4,6 +4,7 @@ mod bench;
 mod compliance;
 mod config;
 mod demo;
+mod demo_analyst;
 mod demo_estate;
 mod desk;
 mod estate_import;

@@ -95,4 +95,38 @@ fn demo_raises_the_alerts_its_attack_stories_call_for() {
         missing.is_empty(),
         "stories without their alerts: {missing:#?}"
     );
+
+    // The demo's analyst opened incidents for the stories that become one,
+    // and every client has one that is significant under NIS-2 (its Art. 23
+    // deadlines running) and one that is not.
+    let incidents = runtime.block_on(async {
+        let store =
+            vigil_store::sqlite::SqliteStore::open(&data.join("vigil.db"), Default::default())
+                .unwrap();
+        use vigil_store::DeskStore;
+        let mut q = vigil_store::RecordQuery::new("incident", vigil_store::TenantScope::All);
+        q.limit = vigil_store::MAX_PAGE_SIZE;
+        store.desk_records(&q).await.unwrap()
+    });
+    let mut sides: BTreeSet<(String, bool)> = BTreeSet::new();
+    for record in &incidents {
+        let incident = &record.body;
+        let nis2 = &incident["nis2"];
+        assert!(nis2["confirmation"].is_object(), "decided: {incident}");
+        let significant = nis2["confirmation"]["significant"].as_bool().unwrap();
+        sides.insert((incident["tenant"].as_str().unwrap().to_owned(), significant));
+    }
+    for tenant in &tenants {
+        for significant in [true, false] {
+            assert!(
+                sides.contains(&((*tenant).to_owned(), significant)),
+                "{tenant} has no {} incident: {sides:?}",
+                if significant {
+                    "significant"
+                } else {
+                    "non-significant"
+                }
+            );
+        }
+    }
 }
