@@ -699,6 +699,38 @@ async fn the_dashboards_link_a_month_s_service_report() {
     assert_eq!(resp.status(), reqwest::StatusCode::OK);
     assert_eq!(resp.headers()["content-type"], "application/pdf");
     assert!(resp.bytes().await.unwrap().starts_with(b"%PDF-"));
+
+    // An evidence pack is one client's: the provider picks the client first.
+    assert!(
+        f.driver()
+            .find(By::Css("#evidence-pack a#evidence-pdf[href]"))
+            .await
+            .is_err(),
+        "an evidence link before a client is chosen"
+    );
+    f.goto("/dashboards?tenant=alpha").await;
+    let link = f
+        .wait_for(
+            "#evidence-pack a#evidence-json[href]",
+            Duration::from_secs(10),
+        )
+        .await;
+    let href = link.attr("href").await.unwrap().expect("a link");
+    assert!(
+        href.starts_with("/api/v1/compliance/iso27001/report?") && href.contains("tenant=alpha"),
+        "{href}"
+    );
+    let pack: Value = f
+        .http
+        .get(format!("{}{href}", f.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(pack.to_string().contains("A.8.15"), "{pack}");
     f.assert_no_console_errors().await;
     f.finish().await;
 }

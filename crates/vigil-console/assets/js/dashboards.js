@@ -1,7 +1,8 @@
 // Dashboards: alarms per hour by category, false-alarm rate, MTTA/MTTR,
 // top rules, devices offline, and the open queue per client — per client
-// or across clients — from GET /api/v1/stats; and a month's service report
-// to download (GET /api/v1/reports/service: PDF, HTML or CSV).
+// or across clients — from GET /api/v1/stats; a month's service report to
+// download (GET /api/v1/reports/service: PDF, HTML or CSV); and a client's
+// compliance evidence pack (GET /api/v1/compliance/{framework}/report).
 
 import { ApiError, api, isProvider, query } from "./api.js";
 import { duration, fill, h, serverNow, when } from "./dom.js";
@@ -44,6 +45,41 @@ function serviceReportCard(tenant) {
     h("div", { class: "toolbar" }, h("label", {}, "month", month), ...links));
 }
 
+/**
+ * The compliance evidence card: a framework and a month, and the pack as
+ * JSON or PDF. Making a pack records its digests in the audit chain, so
+ * each download is on the record; a provider names the client first.
+ */
+function evidenceCard(tenant) {
+  const framework = h("select", { id: "evidence-framework" },
+    [["iso27001", "ISO/IEC 27001:2022 Annex A"], ["nis2", "NIS-2 Art. 21(2)"]].map(([v, l]) => h("option", { value: v }, l)));
+  const month = h("input", { type: "month", id: "evidence-month", value: monthOf(serverNow()), required: true });
+  const formats = [["json", "JSON"], ["pdf", "PDF"]];
+  const links = formats.map(([format, label]) => h("a", { class: "button", id: `evidence-${format}`, "data-format": format }, label));
+  const point = () => {
+    const [y, m] = month.value.split("-").map(Number);
+    for (const a of links) {
+      if (!month.value || (isProvider() && !tenant)) {
+        a.removeAttribute("href");
+        continue;
+      }
+      const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+      const from = `${month.value}-01`;
+      const to = `${month.value}-${String(last).padStart(2, "0")}`;
+      a.setAttribute("href", `/api/v1/compliance/${framework.value}/report${query({ tenant, from, to, format: a.dataset.format })}`);
+    }
+  };
+  month.addEventListener("input", point);
+  framework.addEventListener("change", point);
+  point();
+  return h("div", { class: "card", id: "evidence-pack" },
+    h("h2", {}, "Compliance evidence"),
+    h("p", { class: "muted" }, isProvider() && !tenant
+      ? "Choose a client above: an evidence pack is one client's."
+      : `What the platform's own records evidence for ${tenant || "your organisation"}, per control, each entry with its digest; the pack's digests go into the audit chain.`),
+    h("div", { class: "toolbar" }, framework, h("label", {}, "month", month), ...links));
+}
+
 export default async function dashboardsPage(root) {
   const url = new URL(location.href);
   const tenant = url.searchParams.get("tenant") || "";
@@ -68,7 +104,7 @@ export default async function dashboardsPage(root) {
     stats = await api(`/api/v1/stats${query({ tenant, hours })}`);
   } catch (e) {
     const why = e instanceof ApiError && e.status === 404 ? "This server does not offer statistics yet." : e.message;
-    fill(root, h("h1", {}, "Dashboards"), toolbar, h("div", { class: "empty", id: "no-data" }, "No data. ", why), serviceReportCard(tenant));
+    fill(root, h("h1", {}, "Dashboards"), toolbar, h("div", { class: "empty", id: "no-data" }, "No data. ", why), serviceReportCard(tenant), evidenceCard(tenant));
     return;
   }
   const perHour = (stats.alarms_per_hour || []).map((r) => ({ label: hourLabel(r.hour), values: r }));
@@ -84,7 +120,7 @@ export default async function dashboardsPage(root) {
       card("Mean time to acknowledge", h("div", { class: "figure", id: "mtta" }, duration(stats.mtta_seconds))),
       card("Mean time to resolve", h("div", { class: "figure", id: "mttr" }, duration(stats.mttr_seconds))),
       card("Devices offline", h("div", { class: "figure" }, offline.length, h("small", {}, " now"))),
-      serviceReportCard(tenant)),
+      serviceReportCard(tenant), evidenceCard(tenant)),
     h("div", { class: "charts" },
       card("Alarms per hour by category",
         h("div", { class: "legend" }, CATS.map((c) => h("span", {}, swatch(`cat-${c}`), ` ${c}`))),
