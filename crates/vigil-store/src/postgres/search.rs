@@ -75,6 +75,19 @@ fn value_text(x: &str) -> String {
 
 /// Adds the condition for one `field = value` filter.
 fn field_condition(w: &mut Conditions, filter: &FieldFilter) {
+    // As in SQLite (see `sqlite/search.rs`): a `class` field naming a known
+    // class is what the class column was set from, so the column narrows
+    // the search and lets the partial index of supervision events serve. A
+    // literal from the fixed list of class names, as the planner proves a
+    // partial index's condition from the query's text.
+    if filter.field == "class"
+        && let Some(class) = vigil_model::EventClass::parse(&filter.value)
+    {
+        w.and(
+            &format!("class = '{}'", class.as_str()),
+            std::iter::empty::<Param>(),
+        );
+    }
     let name = storable(&filter.field);
     let value = text(&storable(&filter.value));
     let top = value_text("j.f -> ?::text");

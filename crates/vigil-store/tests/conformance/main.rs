@@ -43,6 +43,7 @@ backend::conformance! {
     seam_fields::fields_compare_as_text,
     seam_fields::many_filters_at_once_still_work,
     seam_fields::any_field_name_or_value_is_searchable,
+    seam_fields::a_class_filter_finds_the_events_of_that_class,
     seam_desk::writes_are_versioned_and_a_stale_write_changes_nothing,
     seam_desk::records_are_scoped_filtered_and_ordered,
     seam_desk::equal_ranks_are_ordered_oldest_first_whatever_the_ids,

@@ -189,3 +189,47 @@ pub async fn any_field_name_or_value_is_searchable(b: &mut Backend) {
         }
     }
 }
+
+/// A `class` filter finds the events whose `class` field names it — the
+/// supervision history the service report reads — and no others, whether
+/// the backend narrows by the class column first or not.
+pub async fn a_class_filter_finds_the_events_of_that_class(b: &mut Backend) {
+    let store = b.store();
+    let mut lost = event(
+        A,
+        1,
+        json!({"class": "device_status", "action": "transmission_path_lost"}),
+    );
+    lost.class = vigil_model::EventClass::DeviceStatus;
+    let mut restored = event(
+        A,
+        2,
+        json!({"class": "device_status", "action": "transmission_path_restored"}),
+    );
+    restored.class = vigil_model::EventClass::DeviceStatus;
+    let logon = event(A, 3, logon_fields("bob"));
+    // A field named like a class on an event of another class is not it.
+    let unknown = event(A, 4, json!({"class": "no_such_class"}));
+    store
+        .commit(batch(vec![
+            lost.clone(),
+            restored.clone(),
+            logon.clone(),
+            unknown.clone(),
+        ]))
+        .await
+        .unwrap();
+    let found: Vec<_> = matching(store, &[("class", "device_status")])
+        .await
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(found, vec![restored.id, lost.id]);
+    let found: Vec<_> = matching(store, &[("class", "no_such_class")])
+        .await
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(found, vec![unknown.id]);
+    assert!(matching(store, &[("class", "visitor")]).await.is_empty());
+}
