@@ -22,6 +22,7 @@ pub mod session;
 mod session_auth;
 pub mod site_plan;
 pub mod throttle;
+pub mod tls;
 
 use std::sync::Arc;
 

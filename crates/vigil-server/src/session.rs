@@ -153,18 +153,23 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The `Set-Cookie` value that installs a session.
-pub fn set_cookie(opened: &OpenedSession) -> String {
+/// The `Set-Cookie` value that installs a session; `Secure` when served
+/// over TLS, so the browser never sends it over plain HTTP.
+pub fn set_cookie(opened: &OpenedSession, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
         opened.id,
-        SESSION_LIFETIME_HOURS * 3600
+        SESSION_LIFETIME_HOURS * 3600,
+        if secure { "; Secure" } else { "" }
     )
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
-pub fn clear_cookie() -> String {
-    format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
 }
 
 #[cfg(test)]
@@ -208,13 +213,17 @@ mod tests {
         assert_eq!(cookie_value(h, "other"), Some("x=y"));
         assert_eq!(cookie_value(h, "missing"), None);
         assert!(
-            set_cookie(&OpenedSession {
-                id: "i".into(),
-                csrf: "c".into(),
-                expires: t(0)
-            })
+            set_cookie(
+                &OpenedSession {
+                    id: "i".into(),
+                    csrf: "c".into(),
+                    expires: t(0)
+                },
+                false
+            )
             .contains("HttpOnly; SameSite=Strict; Path=/")
         );
+        assert!(clear_cookie(true).ends_with("; Secure"));
     }
 
     #[test]

@@ -141,7 +141,11 @@ pub(crate) async fn login(
     let caller = Caller { token };
     let opened = state.sessions.open(hash, wall_now());
     audit(&state, &caller, "session.login").await;
-    let cookie = HeaderValue::from_str(&set_cookie(&opened))
+    let secure = parts
+        .extensions
+        .get::<crate::tls::ServedOverTls>()
+        .is_some();
+    let cookie = HeaderValue::from_str(&set_cookie(&opened, secure))
         .map_err(|e| ApiError::Internal(format!("session cookie: {e}")))?;
     let mut response = Json(body(&caller, Some(opened.csrf))).into_response();
     response.headers_mut().insert(SET_COOKIE, cookie);
@@ -170,6 +174,7 @@ pub(crate) async fn current(
 pub(crate) async fn logout(
     State(state): State<AppState>,
     caller: Caller,
+    tls: Option<axum::Extension<crate::tls::ServedOverTls>>,
     headers: HeaderMap,
 ) -> Response {
     if let Some(id) = session_id(&headers)
@@ -178,7 +183,7 @@ pub(crate) async fn logout(
         audit(&state, &caller, "session.logout").await;
     }
     let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = HeaderValue::from_str(&clear_cookie()) {
+    if let Ok(v) = HeaderValue::from_str(&clear_cookie(tls.is_some())) {
         response.headers_mut().insert(SET_COOKIE, v);
     }
     response

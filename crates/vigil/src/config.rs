@@ -71,10 +71,40 @@ pub struct Config {
     /// several nodes may share.
     #[serde(default)]
     pub store: StoreConfig,
+    /// HTTPS for the API and console (`[tls]`): absent, plain HTTP.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
     /// The folder the file is in: paths it names (holiday calendars) are
     /// relative to it.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
+}
+
+/// The `[tls]` section: PEM files, relative to the configuration's folder.
+/// Either file may be replaced while the node runs (a renewed certificate):
+/// the next connection is served with the new one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
+}
+
+impl Config {
+    /// The `[tls]` files with relative paths taken from the configuration's
+    /// folder.
+    pub fn tls_files(&self) -> Option<vigil_server::tls::TlsFiles> {
+        let at = |p: &PathBuf| match &self.base_dir {
+            Some(base) if p.is_relative() => base.join(p),
+            _ => p.clone(),
+        };
+        self.tls.as_ref().map(|t| vigil_server::tls::TlsFiles {
+            cert: at(&t.cert),
+            key: at(&t.key),
+        })
+    }
 }
 
 /// The `[store]` section.

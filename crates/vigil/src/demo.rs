@@ -114,6 +114,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         NodeSpec {
             data_dir: args.data.clone(),
             store: Default::default(),
+            tls: None,
             listen: args.listen,
             retention: Some(chrono::Duration::days(30)),
             alert_window: chrono::Duration::hours(1),

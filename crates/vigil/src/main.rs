@@ -176,6 +176,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let spec = node::NodeSpec {
         data_dir: config.data_dir.clone(),
         store: config.store.clone(),
+        tls: config.tls_files(),
         listen: args.listen.unwrap_or(config.listen),
         retention: (config.retention_days > 0)
             .then(|| chrono::Duration::days(i64::from(config.retention_days))),
@@ -198,7 +199,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rules_loaded,
     )
     .await?;
-    println!("vigil serving on http://{}", node.http_addr);
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("vigil serving on {scheme}://{}", node.http_addr);
     for (id, (kind, addr)) in &node.syslog_addrs {
         println!("  source {id}: {} on {addr}", kind.as_str());
     }

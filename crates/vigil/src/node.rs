@@ -29,6 +29,8 @@ pub struct NodeSpec {
     pub data_dir: PathBuf,
     /// Which store: SQLite in `data_dir` unless a PostgreSQL URL is given.
     pub store: StoreConfig,
+    /// HTTPS certificate and key files; `None` serves plain HTTP.
+    pub tls: Option<vigil_server::tls::TlsFiles>,
     /// The HTTP API's address.
     pub listen: SocketAddr,
     /// Events older than this are purged; `None` keeps them.
@@ -240,6 +242,12 @@ impl Node {
             )));
         }
 
+        // The certificate is read before anything listens: a node that
+        // cannot serve HTTPS as configured does not start.
+        let tls = match &spec.tls {
+            Some(files) => Some(vigil_server::tls::server_config(files.clone())?),
+            None => None,
+        };
         let listener = TcpListener::bind(spec.listen)
             .await
             .with_context(|| format!("cannot listen for HTTP on {}", spec.listen))?;
@@ -259,7 +267,11 @@ impl Node {
         .merge(sources.router)
         .merge(vigil_console::router());
         let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
+        let https = tls.is_some();
         let http = tokio::spawn(async move {
+            if let Some(config) = tls {
+                return vigil_server::tls::serve(listener, app, config, shutdown_rx).await;
+            }
             // The client's address is what failed logins are counted against.
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, app)
@@ -268,7 +280,7 @@ impl Node {
                 })
                 .await
         });
-        tracing::info!(%http_addr, "HTTP API listening");
+        tracing::info!(%http_addr, https, "HTTP API listening");
         Ok(Node {
             store,
             estate_store,
