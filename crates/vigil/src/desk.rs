@@ -276,6 +276,59 @@ pub enum AuditCommand {
         /// The PostgreSQL schema (`[store] schema`), with `--store-url`.
         #[arg(long, requires = "store_url")]
         store_schema: Option<String>,
+        /// Witnesses' cosignature lines (as `vigil audit witness` prints
+        /// them): each checkpoint is reported with those that hold for it.
+        #[arg(long, requires = "witness")]
+        cosignatures: Option<PathBuf>,
+        /// A witness whose cosignatures count: `NAME=PUBLIC_KEY_HEX`
+        /// (repeatable).
+        #[arg(long, value_parser = crate::audit_witness::parse_witness)]
+        witness: Vec<(String, [u8; 32])>,
+        /// The log's origin on its notes (default: from its key).
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// The add-checkpoint request for a witness (C2SP tlog-witness): the
+    /// newest signed checkpoint as a note and the consistency proof from
+    /// the size the witness last cosigned.
+    WitnessRequest {
+        /// The data folder.
+        #[arg(long, default_value = "./vigil-data")]
+        data: PathBuf,
+        /// The size the witness last cosigned (0 the first time).
+        #[arg(long, default_value_t = 0)]
+        old: u64,
+        /// The signing key (default: `audit-signing.key` in the data folder).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// The log's origin line (default: from its key).
+        #[arg(long)]
+        origin: Option<String>,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Act as a witness: cosign a request's checkpoint only if the log
+    /// signed it and it extends the one this witness cosigned before;
+    /// prints the cosignature line.
+    Witness {
+        /// The add-checkpoint request (from `vigil audit witness-request`).
+        request: PathBuf,
+        /// The log's public key (hex, or a file holding it).
+        #[arg(long)]
+        log_key: String,
+        /// The log's origin (default: from its key).
+        #[arg(long)]
+        origin: Option<String>,
+        /// This witness's signing key (created, private, on first use).
+        #[arg(long)]
+        key: PathBuf,
+        /// What this witness remembers of the log (created on first use).
+        #[arg(long)]
+        state: PathBuf,
+        /// This witness's name on its cosignatures.
+        #[arg(long)]
+        name: String,
     },
     /// Export one client's own entries with proofs (JSON).
     Export {
@@ -527,6 +580,9 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
             public_key: key,
             store_url,
             store_schema,
+            cosignatures,
+            witness,
+            origin,
         } => {
             let pub_file = vigil_store::audit::public_key_path(&data.join(AuditSigner::FILE_NAME));
             let trusted = public_key(key.as_deref(), Some(&pub_file))?;
@@ -559,6 +615,33 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
                 },
                 report.unsigned_tail
             );
+            if let Some(file) = cosignatures {
+                let db = data.join("vigil.db");
+                let (_, checkpoints) = SqliteStore::audit_tree(&db)?;
+                let lines = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let origin = match (&origin, checkpoints.last()) {
+                    (Some(o), _) => o.clone(),
+                    (None, Some(cp)) => crate::audit_witness::default_origin(&cp.key),
+                    (None, None) => String::new(),
+                };
+                for c in crate::audit_witness::cosignatures(&checkpoints, &origin, &lines, &witness)
+                {
+                    let (seq, size) = (c.seq, c.size);
+                    let by: Vec<String> =
+                        c.by.iter()
+                            .map(|(name, t)| format!("{name} (at {t})"))
+                            .collect();
+                    println!(
+                        "checkpoint {seq} (size {size}): {}",
+                        if by.is_empty() {
+                            "not cosigned".to_owned()
+                        } else {
+                            format!("cosigned by {}", by.join(", "))
+                        }
+                    );
+                }
+            }
             match report.problem {
                 None => {
                     println!("audit chain intact");
@@ -566,6 +649,50 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
                 }
                 Some(p) => bail!("AUDIT CHAIN BROKEN: {p}"),
             }
+        }
+        AuditCommand::WitnessRequest {
+            data,
+            old,
+            key,
+            origin,
+            out,
+        } => {
+            let body = crate::audit_witness::witness_request(
+                &data,
+                key.as_deref(),
+                origin.as_deref(),
+                old,
+            )?;
+            match out {
+                Some(path) => std::fs::write(&path, body)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{body}"),
+            }
+            Ok(())
+        }
+        AuditCommand::Witness {
+            request,
+            log_key,
+            origin,
+            key,
+            state,
+            name,
+        } => {
+            let body = std::fs::read_to_string(&request)
+                .with_context(|| format!("cannot read {}", request.display()))?;
+            let log_key = public_key(Some(&log_key), None)?.context("--log-key names no key")?;
+            let time = u64::try_from(vigil_model::SystemClock.now().timestamp()).unwrap_or(0);
+            let line = crate::audit_witness::witness(crate::audit_witness::WitnessArgs {
+                request: &body,
+                log_key,
+                origin: origin.as_deref(),
+                key: &key,
+                state: &state,
+                name: &name,
+                time,
+            })?;
+            println!("{line}");
+            Ok(())
         }
         AuditCommand::Export {
             data,

@@ -1,5 +1,6 @@
 //! `vigil`: the one binary.
 
+mod audit_witness;
 mod bench;
 mod compliance;
 mod config;

@@ -21,8 +21,10 @@
 
 mod export;
 mod merkle;
+pub mod note;
 mod signing;
 mod verify;
+pub mod witness;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -111,6 +111,13 @@ impl std::fmt::Debug for AuditSigner {
 }
 
 impl AuditSigner {
+    /// Signs a C2SP note's text (see `note.rs`). The note's first line is
+    /// an origin without control characters, so its bytes can never be a
+    /// checkpoint's (`vigil-audit-checkpoint-v1\0…`).
+    pub(crate) fn sign_note(&self, text: &str) -> [u8; 64] {
+        self.key.sign(text.as_bytes()).to_bytes()
+    }
+
     /// The default key file name in a data folder.
     pub const FILE_NAME: &'static str = "audit-signing.key";
 

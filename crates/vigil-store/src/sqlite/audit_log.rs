@@ -259,6 +259,20 @@ pub(crate) fn export(conn: &Connection, tenant: &TenantId) -> Result<TenantExpor
 }
 
 /// Verifies the audit log of the database at `path`, read-only.
+/// The stored entry hashes and the checkpoints of the log at `path`, read
+/// in one snapshot: what a witness request is made from.
+pub(crate) fn tree_file(path: &Path) -> Result<(Vec<Hash>, Vec<Checkpoint>), StoreError> {
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
+            StoreError::Open {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }
+        })?;
+    let tx = conn.unchecked_transaction()?;
+    Ok((all_hashes(&tx)?, checkpoints(&tx)?))
+}
+
 pub(crate) fn verify_file(
     path: &Path,
     trusted: Option<&[u8; 32]>,

@@ -25,6 +25,14 @@ impl SqliteStore {
     ) -> Result<VerifyReport, StoreError> {
         audit_log::verify_file(path, trusted)
     }
+
+    /// The audit log's entry hashes (in order) and its signed checkpoints,
+    /// read from the database file at `path` without opening it for writing.
+    pub fn audit_tree(
+        path: &Path,
+    ) -> Result<(Vec<crate::audit::Hash>, Vec<crate::audit::Checkpoint>), StoreError> {
+        audit_log::tree_file(path)
+    }
 }
 
 #[async_trait]
