@@ -93,10 +93,13 @@ pub(crate) fn process_with(
     people: &PeopleRegister,
     correlation: Option<&CorrelationStage>,
 ) -> Processed {
+    let batch_key = batch_key(binding, &payload);
     let mut work = Work {
         people,
         binding,
         received_at,
+        batch_key,
+        accepted: 0,
         batch: IngestBatch::default(),
         rejections: Vec::new(),
         alerts: AlertAccumulator::new(alert_window),
@@ -161,6 +164,10 @@ pub(crate) fn process_with(
 struct Work<'a> {
     binding: &'a SourceBinding,
     received_at: Timestamp,
+    /// The digest of the payload and its source: the seed of its events' ids.
+    batch_key: u128,
+    /// Records accepted so far: the next one's place in the batch.
+    accepted: u64,
     batch: IngestBatch,
     rejections: Vec<LineRejection>,
     alerts: AlertAccumulator,
@@ -180,8 +187,11 @@ impl Work<'_> {
     /// JSON text of `fields` (an NDJSON line), which the store then keeps
     /// instead of serialising the fields again.
     fn accept(&mut self, fields: Fields, raw: &[u8], raw_is_fields_json: bool) {
-        let id = EventId::new_at(self.received_at, rand::random());
-        let mut event = vigil_codecs::normalize(self.binding, fields, self.received_at, id);
+        let placeholder = EventId::new_at(self.received_at, [0; 10]);
+        let mut event =
+            vigil_codecs::normalize(self.binding, fields, self.received_at, placeholder);
+        event.id = event_id(self.batch_key, self.accepted, event.observed_at);
+        self.accepted += 1;
         let enriched = self.people.enrich(&mut event);
         // Enriched fields are no longer the source's line.
         let raw_is_fields_json = raw_is_fields_json && !enriched;
@@ -237,6 +247,55 @@ impl Work<'_> {
 
 /// A digest of what the source sent, so that the same content replayed lands
 /// on the same alert evidence instead of inflating it.
+/// The digest of a payload and the source it came through. A client that
+/// sends the same batch again — an HTTP shipper retrying after a lost
+/// response, a panel repeating a frame whose ACK it missed, an MQTT broker
+/// redelivering, the ingest log redelivering to another node — sends the
+/// same bytes through the same source, so its events get the same ids and
+/// the store, which writes an id once, stores nothing new. The same line
+/// in another batch is another event (a repeated syslog message is not a
+/// resend).
+fn batch_key(binding: &SourceBinding, payload: &Payload) -> u128 {
+    let mut h = Xxh3::new();
+    h.update(binding.id.as_str().as_bytes());
+    h.update(&[0]);
+    let mut part = |tag: u8, bytes: &[u8]| {
+        h.update(&[tag]);
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    match payload {
+        Payload::Ndjson { body, .. } => part(b'n', body),
+        Payload::Syslog { frames, broken } => {
+            for frame in frames {
+                part(b's', frame);
+            }
+            for (raw, _) in broken {
+                part(b'b', raw);
+            }
+        }
+        Payload::Records(records) => {
+            for (_, raw) in records {
+                part(b'r', raw);
+            }
+        }
+    }
+    h.digest128()
+}
+
+/// The id of the `ordinal`-th record accepted from the batch `batch_key`:
+/// time-ordered by when it happened, the rest derived from the batch and
+/// the record's place in it (80 bits: distinct events never meet).
+fn event_id(batch_key: u128, ordinal: u64, observed_at: Timestamp) -> EventId {
+    let mut h = Xxh3::new();
+    h.update(&batch_key.to_le_bytes());
+    h.update(&ordinal.to_le_bytes());
+    let digest = h.digest128().to_le_bytes();
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&digest[..10]);
+    EventId::new_at(observed_at, random)
+}
+
 fn fingerprint(binding: &SourceBinding, raw: &[u8]) -> u64 {
     let mut h = Xxh3::new();
     h.update(binding.id.as_str().as_bytes());
@@ -436,6 +495,49 @@ detection:
             vec![None],
             "the line is no longer the fields"
         );
+    }
+
+    #[test]
+    fn a_batch_sent_again_gets_the_same_ids_and_another_batch_other_ids() {
+        let b = binding();
+        let rules = RuleSet::load_sources(Vec::<(String, String)>::new(), &LoadOptions::default());
+        let people = PeopleRegister::default();
+        let body = concat!(
+            r#"{"time":"2026-01-05T10:00:00Z","class":"physical_access","door":"d1"}"#,
+            "\n",
+            r#"{"time":"2026-01-05T10:00:00Z","class":"physical_access","door":"d1"}"#,
+            "\n",
+        );
+        let run = |body: &str, received_at: Timestamp| {
+            let payload = Payload::Ndjson {
+                body: body.as_bytes().to_vec(),
+                first_line: 1,
+                origin: None,
+            };
+            process(
+                &b,
+                payload,
+                received_at,
+                &rules.ruleset,
+                Duration::hours(1),
+                &people,
+            )
+            .batch
+            .events
+            .iter()
+            .map(|e| e.id)
+            .collect::<Vec<_>>()
+        };
+        let now = chrono::Utc::now();
+        let first = run(body, now);
+        // Two identical lines in one batch are two events.
+        assert_eq!(first.len(), 2);
+        assert_ne!(first[0], first[1]);
+        // The same batch, resent a minute later: the same ids.
+        assert_eq!(run(body, now + Duration::minutes(1)), first);
+        // The first line alone is another batch: another event.
+        let (one, _) = body.split_at(body.find('\n').unwrap() + 1);
+        assert!(!first.contains(&run(one, now)[0]));
     }
 
     #[test]

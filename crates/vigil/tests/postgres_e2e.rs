@@ -161,7 +161,11 @@ fn serve_on_postgres_ingests_detects_raises_an_alarm_and_keeps_it_across_a_resta
         r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"ws-17","Image":"C:\\Temp\\m.exe","CommandLine":"m.exe sekurlsa::logonpasswords exit","@timestamp":"{}T10:00:00.000Z"}}"#,
         common::day()
     );
-    let body = format!("{line}\n{{\"EventID\":4624,\"Hostname\":\"ws-18\"}}\n{{not json\n");
+    let logon = format!(
+        r#"{{"EventID":4624,"Hostname":"ws-18","@timestamp":"{}T10:00:05.000Z"}}"#,
+        common::day()
+    );
+    let body = format!("{line}\n{logon}\n{{not json\n");
     let resp = http
         .post(format!("{base}/api/v1/ingest"))
         .bearer_auth(INGEST)
@@ -197,7 +201,8 @@ fn serve_on_postgres_ingests_detects_raises_an_alarm_and_keeps_it_across_a_resta
             .cloned()
     });
 
-    // A replay changes nothing.
+    // A replay (a shipper retrying after a lost answer) changes nothing:
+    // the same batch gives the same event ids.
     let again: Value = http
         .post(format!("{base}/api/v1/ingest"))
         .bearer_auth(INGEST)
@@ -217,7 +222,7 @@ fn serve_on_postgres_ingests_detects_raises_an_alarm_and_keeps_it_across_a_resta
     let events = get(&http, &base, "/api/v1/events?tenant=alpha&limit=100");
     assert_eq!(
         events["items"].as_array().map(Vec::len),
-        Some(4),
+        Some(2),
         "{events}"
     );
     drop(vigil);

@@ -52,6 +52,68 @@ pub struct Dc09Listener {
     frame_clock: Arc<dyn Clock>,
     commits: mpsc::Sender<Commit>,
     supervision: Option<SupervisionHandle>,
+    /// Frames recently made durable, to recognise a panel's repeat.
+    recent: Arc<std::sync::Mutex<RecentFrames>>,
+}
+
+/// How long a frame made durable is remembered: a panel that missed its
+/// ACK repeats within seconds (SIA DC-09 leaves the retry timing to the
+/// panel; a minute covers the ones seen in practice).
+const REPEAT_WINDOW_SECS: i64 = 120;
+/// Frames remembered at most; the oldest are forgotten first.
+const REPEAT_MEMORY: usize = 4096;
+
+/// The frames made durable in the last [`REPEAT_WINDOW_SECS`]: a panel that
+/// did not see its ACK sends the same message again (same account,
+/// sequence number and content), and it is the same event — answered with
+/// ACK and not stored twice. Keyed on the decrypted content, since an
+/// encrypted repeat carries new padding.
+#[derive(Debug, Default)]
+struct RecentFrames {
+    seen: std::collections::HashMap<u128, vigil_model::Timestamp>,
+    order: std::collections::VecDeque<(u128, vigil_model::Timestamp)>,
+}
+
+impl RecentFrames {
+    fn key(accepted: &super::receiver::Accepted) -> u128 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for part in [
+            accepted.account.as_bytes(),
+            accepted.header.sequence.as_bytes(),
+        ] {
+            h.update(&(part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
+        for (_, raw) in &accepted.records {
+            h.update(&(raw.len() as u64).to_le_bytes());
+            h.update(raw);
+        }
+        h.digest128()
+    }
+
+    fn forget_before(&mut self, now: vigil_model::Timestamp) {
+        let horizon = now - chrono::Duration::seconds(REPEAT_WINDOW_SECS);
+        while let Some(&(key, at)) = self.order.front() {
+            if at >= horizon && self.order.len() <= REPEAT_MEMORY {
+                break;
+            }
+            self.order.pop_front();
+            if self.seen.get(&key) == Some(&at) {
+                self.seen.remove(&key);
+            }
+        }
+    }
+
+    fn is_repeat(&mut self, key: u128, now: vigil_model::Timestamp) -> bool {
+        self.forget_before(now);
+        self.seen.contains_key(&key)
+    }
+
+    fn remember(&mut self, key: u128, now: vigil_model::Timestamp) {
+        self.seen.insert(key, now);
+        self.order.push_back((key, now));
+        self.forget_before(now);
+    }
 }
 
 impl std::fmt::Debug for Dc09Listener {
@@ -103,6 +165,7 @@ impl Dc09Listener {
             frame_clock,
             commits,
             supervision,
+            recent: Default::default(),
         }
     }
 
@@ -129,12 +192,26 @@ impl Dc09Listener {
                 if accepted.records.is_empty() {
                     return accepted.ack;
                 }
+                let key = RecentFrames::key(&accepted);
+                let wall = self.frame_clock.now();
+                if self
+                    .recent
+                    .lock()
+                    .map(|mut r| r.is_repeat(key, wall))
+                    .unwrap_or(false)
+                {
+                    // Stored already: the panel only missed the ACK.
+                    return accepted.ack;
+                }
                 let records = accepted
                     .records
                     .into_iter()
                     .map(|(fields, raw)| (Ok(fields), raw))
                     .collect();
                 if self.commit(accepted.site, records).await {
+                    if let Ok(mut r) = self.recent.lock() {
+                        r.remember(key, wall);
+                    }
                     accepted.ack
                 } else {
                     // Not durable: the panel must send it again.
