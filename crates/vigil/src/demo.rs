@@ -106,6 +106,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         NodeSpec {
             data_dir: args.data.clone(),
             store: Default::default(),
+            bus: Default::default(),
             listen: args.listen,
             retention: Some(chrono::Duration::days(30)),
             alert_window: chrono::Duration::hours(1),

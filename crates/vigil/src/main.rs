@@ -1,6 +1,7 @@
 //! `vigil`: the one binary.
 
 mod bench;
+mod cluster;
 mod compliance;
 mod config;
 mod demo;
@@ -175,6 +176,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let spec = node::NodeSpec {
         data_dir: config.data_dir.clone(),
         store: config.store.clone(),
+        bus: config.bus.clone(),
         listen: args.listen.unwrap_or(config.listen),
         retention: (config.retention_days > 0)
             .then(|| chrono::Duration::days(i64::from(config.retention_days))),

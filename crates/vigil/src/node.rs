@@ -18,8 +18,9 @@ use vigil_server::AppState;
 use vigil_sources::{ConfiguredSource, Limits, Registry, SourceContext};
 use vigil_store::postgres::{PgOptions, PgStore};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
-use vigil_store::{Bus, CorrelationStateStore, DeskStore, LocalBus, NodeStore, Store};
+use vigil_store::{Bus, CorrelationStateStore, DeskStore, NodeStore, Store};
 
+use crate::cluster::BusConfig;
 use crate::config::{Resolved, StoreConfig};
 
 /// Everything a node needs to start.
@@ -29,6 +30,8 @@ pub struct NodeSpec {
     pub data_dir: PathBuf,
     /// Which store: SQLite in `data_dir` unless a PostgreSQL URL is given.
     pub store: StoreConfig,
+    /// Which bus: in process unless a NATS URL is given.
+    pub bus: BusConfig,
     /// The HTTP API's address.
     pub listen: SocketAddr,
     /// Events older than this are purged; `None` keeps them.
@@ -164,7 +167,7 @@ impl Node {
             spec.retention,
             &spec.resolved.tokens,
         ));
-        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(4096));
+        let bus: Arc<dyn Bus> = crate::cluster::open_bus(&spec.bus).await?;
         let pipeline = Pipeline::new(
             store.clone(),
             bus.clone(),

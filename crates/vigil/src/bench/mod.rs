@@ -133,6 +133,7 @@ async fn ingest(
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),
         store: Default::default(),
+        bus: Default::default(),
         listen: "127.0.0.1:0".parse()?,
         retention: None,
         alert_window: chrono::Duration::hours(1),
