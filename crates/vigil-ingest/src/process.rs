@@ -74,25 +74,48 @@ pub(crate) fn process(
     process_with(
         binding,
         payload,
+        Context {
+            received_at,
+            detector,
+            alert_window,
+            people,
+            correlation: None,
+            seed: None,
+        },
+    )
+}
+
+/// What processing a payload depends on beside the payload.
+pub(crate) struct Context<'a> {
+    /// When the payload was received.
+    pub received_at: Timestamp,
+    /// The rules.
+    pub detector: &'a dyn Detector,
+    /// The alert grouping window.
+    pub alert_window: Duration,
+    /// The register events are enriched from.
+    pub people: &'a PeopleRegister,
+    /// Correlation after detection, when loaded.
+    pub correlation: Option<&'a CorrelationStage>,
+    /// Event ids derive from this when given (a batch from the ingest log,
+    /// which may be delivered again), else they are random.
+    pub seed: Option<u128>,
+}
+
+/// As `process`, in `context`.
+pub(crate) fn process_with(
+    binding: &SourceBinding,
+    payload: Payload,
+    context: Context<'_>,
+) -> Processed {
+    let Context {
         received_at,
         detector,
         alert_window,
         people,
-        None,
-    )
-}
-
-/// As `process`, with correlation after detection when `correlation` is
-/// given.
-pub(crate) fn process_with(
-    binding: &SourceBinding,
-    payload: Payload,
-    received_at: Timestamp,
-    detector: &dyn Detector,
-    alert_window: Duration,
-    people: &PeopleRegister,
-    correlation: Option<&CorrelationStage>,
-) -> Processed {
+        correlation,
+        seed,
+    } = context;
     let mut work = Work {
         people,
         binding,
@@ -105,6 +128,7 @@ pub(crate) fn process_with(
         origin: None,
         unit: "line",
         correlation: correlation.map(BatchCorrelation::new),
+        seed,
     };
     match payload {
         Payload::Ndjson {
@@ -173,6 +197,8 @@ struct Work<'a> {
     unit: &'static str,
     /// The batch's part in correlation, when correlations are loaded.
     correlation: Option<BatchCorrelation<'a>>,
+    /// What event ids derive from, for a batch that may be applied again.
+    seed: Option<u128>,
 }
 
 impl Work<'_> {
@@ -180,7 +206,11 @@ impl Work<'_> {
     /// JSON text of `fields` (an NDJSON line), which the store then keeps
     /// instead of serialising the fields again.
     fn accept(&mut self, fields: Fields, raw: &[u8], raw_is_fields_json: bool) {
-        let id = EventId::new_at(self.received_at, rand::random());
+        let random = match self.seed {
+            Some(seed) => seeded_id_bits(seed, self.batch.events.len()),
+            None => rand::random(),
+        };
+        let id = EventId::new_at(self.received_at, random);
         let mut event = vigil_codecs::normalize(self.binding, fields, self.received_at, id);
         let enriched = self.people.enrich(&mut event);
         // Enriched fields are no longer the source's line.
@@ -233,6 +263,18 @@ impl Work<'_> {
         });
         self.rejections.push(LineRejection { line, reason });
     }
+}
+
+/// The random part of the id of a seeded batch's `index`th event: the
+/// same batch gives the same ids every time it is applied.
+fn seeded_id_bits(seed: u128, index: usize) -> [u8; 10] {
+    let mut h = Xxh3::new();
+    h.update(&seed.to_le_bytes());
+    h.update(&(index as u64).to_le_bytes());
+    let digest = h.digest128().to_le_bytes();
+    let mut bits = [0u8; 10];
+    bits.copy_from_slice(&digest[..10]);
+    bits
 }
 
 /// A digest of what the source sent, so that the same content replayed lands
@@ -436,6 +478,34 @@ detection:
             vec![None],
             "the line is no longer the fields"
         );
+    }
+
+    #[test]
+    fn a_seeded_batch_gets_the_same_event_ids_every_time() {
+        let body = format!("{FORCED}\n{FORCED}\n");
+        let seeded = |seed| {
+            let payload = Payload::Ndjson {
+                body: body.as_bytes().to_vec(),
+                first_line: 1,
+                origin: None,
+            };
+            let (rules, people) = (rules(), PeopleRegister::default());
+            let context = Context {
+                received_at: now(),
+                detector: &rules,
+                alert_window: Duration::hours(1),
+                people: &people,
+                correlation: None,
+                seed: Some(seed),
+            };
+            let out = process_with(&binding(), payload, context);
+            out.batch.events.iter().map(|e| e.id).collect::<Vec<_>>()
+        };
+        let first = seeded(7);
+        assert_eq!(first.len(), 2);
+        assert_ne!(first[0], first[1], "each event its own id");
+        assert_eq!(first, seeded(7));
+        assert_ne!(first, seeded(8));
     }
 
     #[test]

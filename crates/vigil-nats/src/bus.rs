@@ -20,9 +20,6 @@ use vigil_store::{Bus, BusMessage};
 
 use crate::connect::NatsError;
 
-/// The subjects bus messages travel on: `vigil.bus.<tenant>`.
-pub const BUS_SUBJECT_PREFIX: &str = "vigil.bus";
-
 /// Messages waiting to go out to NATS; past this, new ones are dropped
 /// (NATS is away or slow) rather than growing without bound.
 const OUTBOUND_CAPACITY: usize = 4096;
@@ -57,16 +54,19 @@ impl Drop for Tasks {
 }
 
 impl NatsBus {
-    /// Starts the bus for `node` over `client`: subscribes to every node's
+    /// Starts the bus for `node` of deployment `name` (subjects
+    /// `<name>.bus.<tenant>`) over `client`: subscribes to every node's
     /// messages (before returning, so that nothing published after this is
     /// missed) and starts forwarding this node's own. `capacity` bounds the
     /// messages buffered for a slow local subscriber.
     pub async fn start(
         client: async_nats::Client,
+        name: &str,
         node: &str,
         capacity: usize,
     ) -> Result<NatsBus, NatsError> {
-        let subject = format!("{BUS_SUBJECT_PREFIX}.>");
+        let prefix = format!("{name}.bus");
+        let subject = format!("{prefix}.>");
         let mut incoming =
             client
                 .subscribe(subject.clone())
@@ -110,7 +110,7 @@ impl NatsBus {
             let node = node.clone();
             tokio::spawn(async move {
                 while let Some(message) = queue.recv().await {
-                    let subject = format!("{BUS_SUBJECT_PREFIX}.{}", message.tenant().as_str());
+                    let subject = format!("{prefix}.{}", message.tenant().as_str());
                     let envelope = Envelope {
                         origin: node.to_string(),
                         message,

@@ -1,20 +1,26 @@
 //! Several nodes: the `[bus]` section and what a node starts from it.
 //!
-//! Without `[bus] url` a node runs alone, with the in-process bus. With it,
-//! the node connects to NATS and shares the live bus with every node on
-//! the same NATS (see `vigil_nats`).
+//! Without `[bus] url` a node runs alone, with the in-process bus, and
+//! processes each batch where it arrives. With it, the node connects to
+//! NATS, shares the live bus with every node on the same NATS, appends
+//! each accepted batch to the JetStream ingest log, and runs a consumer
+//! per log partition that applies batches while it holds the partition's
+//! lease (see `vigil_nats`).
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use serde::Deserialize;
-use vigil_store::{Bus, LocalBus};
+use vigil_ingest::{CorrelationStage, Pipeline};
+use vigil_nats::consumer::{self, ConsumerSettings, WorkerContext, Workers};
+use vigil_nats::{JetStreamLog, LogMetrics, LogSettings};
+use vigil_store::{Bus, CorrelationStateStore, DeskStore, LocalBus};
 
 /// Live messages buffered for a slow subscriber on this node.
 const BUS_CAPACITY: usize = 4096;
 
 /// The `[bus] section.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BusConfig {
     /// NATS server URL(s), comma separated (`nats://n1:4222,nats://n2:4222`);
@@ -24,6 +30,45 @@ pub struct BusConfig {
     /// the node's messages, and names it in NATS' monitoring); absent, the
     /// host name and process id.
     pub node: Option<String>,
+    /// The deployment's name on NATS (default `vigil`): subjects
+    /// `<name>.bus.…` and `<name>.ingest.…`, stream `<NAME>_INGEST`. Nodes
+    /// of one deployment say the same; another deployment sharing the NATS
+    /// server picks another.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Partitions of the ingest log (default 8): how many consumers the
+    /// work is spread over. Every node must say the same.
+    #[serde(default = "default_partitions")]
+    pub partitions: u32,
+    /// Copies JetStream keeps of each logged batch (default 1; 3 on a
+    /// three-server NATS cluster, so that one server may fail). Read when
+    /// the stream is first created.
+    #[serde(default = "default_replicas")]
+    pub replicas: usize,
+}
+
+fn default_name() -> String {
+    vigil_nats::DEFAULT_NAME.into()
+}
+
+fn default_partitions() -> u32 {
+    LogSettings::default().partitions
+}
+
+fn default_replicas() -> usize {
+    LogSettings::default().replicas
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            node: None,
+            name: default_name(),
+            partitions: default_partitions(),
+            replicas: default_replicas(),
+        }
+    }
 }
 
 impl BusConfig {
@@ -58,6 +103,26 @@ impl BusConfig {
         {
             anyhow::bail!("[bus] node `{node}` must be letters, digits, `-` or `_`");
         }
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        {
+            anyhow::bail!(
+                "[bus] name `{}` must be lowercase letters, digits, `-` or `_`",
+                self.name
+            );
+        }
+        if !(1..=256).contains(&self.partitions) {
+            anyhow::bail!("[bus] partitions = {} must be 1 to 256", self.partitions);
+        }
+        if !matches!(self.replicas, 1 | 3 | 5) {
+            anyhow::bail!(
+                "[bus] replicas = {} must be 1, 3 or 5 (JetStream's replica counts)",
+                self.replicas
+            );
+        }
         Ok(())
     }
 
@@ -79,21 +144,93 @@ impl BusConfig {
     }
 }
 
-/// The bus `config` selects: over NATS when it names a URL (reached with
-/// retries; an unreachable server is an error naming it), else in process.
-pub async fn open_bus(config: &BusConfig) -> anyhow::Result<Arc<dyn Bus>> {
-    let Some(url) = &config.url else {
-        return Ok(Arc::new(LocalBus::new(BUS_CAPACITY)));
-    };
-    let node = config.node_name();
-    let client = vigil_nats::connect(url, &node, &vigil_nats::ConnectSettings::default())
-        .await
-        .context("cannot start the shared bus ([bus] url)")?;
-    let bus = vigil_nats::NatsBus::start(client, &node, BUS_CAPACITY)
-        .await
-        .context("cannot start the shared bus ([bus] url)")?;
-    tracing::info!(node = %node, "bus: shared over NATS");
-    Ok(Arc::new(bus))
+/// What `[bus]` gave a node.
+pub struct Cluster {
+    /// The bus the node publishes and listens on.
+    pub bus: Arc<dyn Bus>,
+    shared: Option<Shared>,
+}
+
+/// A node sharing its bus and ingest with others.
+struct Shared {
+    node: String,
+    log: JetStreamLog,
+}
+
+impl Cluster {
+    /// The bus `config` selects: over NATS, with the JetStream ingest log,
+    /// when it names a URL (reached with retries; an unreachable server is
+    /// an error naming it), else in process.
+    pub async fn open(config: &BusConfig) -> anyhow::Result<Cluster> {
+        let Some(url) = &config.url else {
+            return Ok(Cluster {
+                bus: Arc::new(LocalBus::new(BUS_CAPACITY)),
+                shared: None,
+            });
+        };
+        let node = config.node_name();
+        let why = "cannot start the shared bus ([bus] url)";
+        let client = vigil_nats::connect(url, &node, &vigil_nats::ConnectSettings::default())
+            .await
+            .context(why)?;
+        let bus = vigil_nats::NatsBus::start(client.clone(), &config.name, &node, BUS_CAPACITY)
+            .await
+            .context(why)?;
+        let settings = LogSettings {
+            name: config.name.clone(),
+            partitions: config.partitions,
+            replicas: config.replicas,
+            ..LogSettings::default()
+        };
+        let log = JetStreamLog::open(client, &settings)
+            .await
+            .context("cannot open the ingest log on JetStream ([bus] url)")?;
+        tracing::info!(node = %node, partitions = config.partitions, "bus and ingest log shared over NATS");
+        Ok(Cluster {
+            bus: Arc::new(bus),
+            shared: Some(Shared { node, log }),
+        })
+    }
+
+    /// Whether the node shares its ingest (then the partitions' consumers
+    /// own correlation state, not the node).
+    pub fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// With a shared bus: routes `pipeline`'s ingest through the log and
+    /// starts the partition consumers, which apply batches with
+    /// `correlations` (a stage per held partition).
+    pub async fn start_consumers(
+        &self,
+        pipeline: &Pipeline,
+        leases: Arc<dyn DeskStore>,
+        states: Arc<dyn CorrelationStateStore>,
+        correlations: Option<Arc<CorrelationStage>>,
+        snapshot_every: std::time::Duration,
+    ) -> anyhow::Result<Option<Workers>> {
+        let Some(shared) = &self.shared else {
+            return Ok(None);
+        };
+        let metrics = LogMetrics::default();
+        pipeline.metrics().with_registry(|r| metrics.register(r));
+        let context = WorkerContext {
+            pipeline: pipeline.clone(),
+            leases,
+            states,
+            correlations,
+            node: shared.node.clone(),
+        };
+        let settings = ConsumerSettings {
+            snapshot_every: snapshot_every.max(std::time::Duration::from_secs(1)),
+            ..ConsumerSettings::default()
+        };
+        let workers = consumer::start(&shared.log, context, settings, metrics)
+            .await
+            .context("cannot start the ingest log's consumers")?;
+        pipeline.set_log(Some(Arc::new(shared.log.clone())));
+        Ok(Some(workers))
+    }
 }
 
 #[cfg(test)]
@@ -104,6 +241,7 @@ mod tests {
         BusConfig {
             url: url.map(str::to_owned),
             node: node.map(str::to_owned),
+            ..BusConfig::default()
         }
     }
 
@@ -136,6 +274,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("node `a b`"), "{err}");
+        let mut odd = bus(Some("nats://n1"), None);
+        odd.replicas = 2;
+        let err = odd.check(pg).unwrap_err().to_string();
+        assert!(err.contains("replicas = 2"), "{err}");
+        odd.replicas = 3;
+        odd.partitions = 0;
+        let err = odd.check(pg).unwrap_err().to_string();
+        assert!(err.contains("partitions = 0"), "{err}");
+        odd.partitions = 4;
+        odd.name = "Vigil.prod".into();
+        let err = odd.check(pg).unwrap_err().to_string();
+        assert!(err.contains("name `Vigil.prod`"), "{err}");
     }
 
     #[test]

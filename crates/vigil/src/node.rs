@@ -69,6 +69,8 @@ pub struct Node {
     http: JoinHandle<std::io::Result<()>>,
     shutdown: tokio::sync::watch::Sender<bool>,
     correlation: Option<CorrelationRun>,
+    /// The ingest log's partition consumers, when the node shares its bus.
+    consumers: Option<vigil_nats::consumer::Workers>,
 }
 
 /// Opens the embedded store in `data_dir`.
@@ -153,6 +155,7 @@ impl Node {
         let store: Arc<dyn Store> = node_store.clone();
         let correlation_store: Arc<dyn CorrelationStateStore> = node_store.clone();
         let estate_store: Arc<dyn vigil_store::EstateStore> = node_store.clone();
+        let lease_store: Arc<dyn DeskStore> = node_store.clone();
         let desk_store: Arc<dyn DeskStore> = node_store;
         register(store.as_ref(), &spec.resolved).await?;
         let (desk, desk_workers) = crate::desk::start_desk(
@@ -167,7 +170,8 @@ impl Node {
             spec.retention,
             &spec.resolved.tokens,
         ));
-        let bus: Arc<dyn Bus> = crate::cluster::open_bus(&spec.bus).await?;
+        let cluster = crate::cluster::Cluster::open(&spec.bus).await?;
+        let bus: Arc<dyn Bus> = cluster.bus.clone();
         let pipeline = Pipeline::new(
             store.clone(),
             bus.clone(),
@@ -183,6 +187,26 @@ impl Node {
         );
 
         let mut tasks = Vec::new();
+        // Sharing the ingest, each partition's consumer keeps its own
+        // correlation state; the node keeps none of its own.
+        let (correlations, consumers) = if cluster.is_shared() {
+            let (stage, every) = correlations
+                .map_or((None, std::time::Duration::from_secs(60)), |(s, e)| {
+                    (Some(s), e)
+                });
+            let workers = cluster
+                .start_consumers(
+                    &pipeline,
+                    lease_store,
+                    correlation_store.clone(),
+                    stage,
+                    every,
+                )
+                .await?;
+            (None, workers)
+        } else {
+            (correlations, None)
+        };
         let correlation = match correlations {
             Some((stage, every)) => Some(
                 CorrelationRun::start(stage, every, &pipeline, correlation_store, &spec.clock)
@@ -284,6 +308,7 @@ impl Node {
             http,
             shutdown,
             correlation,
+            consumers,
         })
     }
 
@@ -306,6 +331,10 @@ impl Node {
         }
         if let Some(correlation) = &self.correlation {
             correlation.save().await;
+        }
+        if let Some(consumers) = self.consumers {
+            // Each saves its partition's correlation state for the next holder.
+            consumers.stop().await;
         }
         self.desk_workers.stop().await;
         if let Err(e) = self.desk.save_model().await {

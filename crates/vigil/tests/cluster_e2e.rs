@@ -1,7 +1,8 @@
 //! End to end with several nodes: two `vigil serve` processes sharing one
 //! PostgreSQL schema and one NATS server (`[store] url`, `[bus] url`). An
-//! event ingested over HTTP on node A makes an alarm appear on node B's
-//! live stream.
+//! event ingested over HTTP on node A goes through the JetStream ingest log
+//! and makes an alarm appear on node B's live stream; when A dies, B takes
+//! over A's partitions and an event sent to B is applied too.
 //!
 //! Runs when `VIGIL_TEST_POSTGRES_URL` and `VIGIL_TEST_NATS_URL` are set;
 //! without them the test says it is skipped, and fails under `CI=true`.
@@ -79,8 +80,29 @@ impl Drop for Schema {
     }
 }
 
+/// Deletes the test's JetStream stream when the test ends, passed or not.
+struct Stream {
+    url: String,
+    name: String,
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let settings = vigil_nats::ConnectSettings::default();
+            if let Ok(client) = vigil_nats::connect(&self.url, "e2e-cleanup", &settings).await {
+                let _ = vigil_nats::JetStreamLog::delete(client, &self.name).await;
+            }
+        });
+    }
+}
+
 /// Writes node `node`'s folder: its own data folder, the shared store and bus.
-fn write_node(dir: &Path, node: &str, pg: &str, schema: &str, nats: &str) {
+fn write_node(dir: &Path, node: &str, pg: &str, schema: &str, nats: &str, name: &str) {
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(rules.join("dumping.yml"), RULE).unwrap();
@@ -98,6 +120,9 @@ schema = "{schema}"
 [bus]
 url = "{nats}"
 node = "{node}"
+# A deployment of its own on the shared server: test runs never meet.
+name = "{name}"
+partitions = 4
 
 [[tenants]]
 id = "alpha"
@@ -162,10 +187,29 @@ fn an_event_ingested_on_node_a_raises_an_alarm_on_node_bs_live_stream() {
         name: format!("vigil_cluster_{run}"),
     };
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    write_node(dir_a.path(), &format!("a-{run}"), &pg, &schema.name, &nats);
-    write_node(dir_b.path(), &format!("b-{run}"), &pg, &schema.name, &nats);
+    let name = format!("t{run}");
+    let _stream = Stream {
+        url: nats.clone(),
+        name: name.clone(),
+    };
+    write_node(
+        dir_a.path(),
+        &format!("a-{run}"),
+        &pg,
+        &schema.name,
+        &nats,
+        &name,
+    );
+    write_node(
+        dir_b.path(),
+        &format!("b-{run}"),
+        &pg,
+        &schema.name,
+        &nats,
+        &name,
+    );
     // One after the other: the first creates the schema's tables.
-    let (_a, base_a) = serve(dir_a.path());
+    let (a, base_a) = serve(dir_a.path());
     let (_b, base_b) = serve(dir_b.path());
     let http = Client::builder()
         .timeout(Duration::from_secs(120))
@@ -173,25 +217,73 @@ fn an_event_ingested_on_node_a_raises_an_alarm_on_node_bs_live_stream() {
         .unwrap();
     let live_b = stream_lines(&http, &base_b);
 
+    let sent = Instant::now();
+    let outcome = ingest(&http, &base_a, "ws-17");
+    assert_eq!(outcome["logged"], true, "through the ingest log: {outcome}");
+    let first = next_alarm(&live_b, sent, None);
+    println!(
+        "alarm on node B's stream {:?} after ingest on A",
+        sent.elapsed()
+    );
+
+    // A dies without a word: its leases run out and B takes its partitions
+    // (with their correlation state from the store).
+    drop(a);
+    let sent = Instant::now();
+    ingest(&http, &base_b, "ws-18");
+    next_alarm(&live_b, sent, Some(&first));
+    println!(
+        "after A died, alarm on B {:?} after ingest on B",
+        sent.elapsed()
+    );
+    let metrics = http
+        .get(format!("{base_b}/metrics"))
+        .bearer_auth(ADMIN)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains(&format!(",node=\"b-{run}\"}} 1")),
+        "B holds partitions: {metrics}"
+    );
+    assert!(metrics.contains("vigil_ingest_log_lag"), "{metrics}");
+}
+
+/// Sends one credential-dumping event from `host` to `base`'s ingest.
+fn ingest(http: &Client, base: &str, host: &str) -> serde_json::Value {
     let line = format!(
-        r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"ws-17","CommandLine":"m.exe sekurlsa::logonpasswords exit","@timestamp":"{}T10:00:00.000Z"}}"#,
+        r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Hostname":"{host}","CommandLine":"m.exe sekurlsa::logonpasswords exit","@timestamp":"{}T10:00:00.000Z"}}"#,
         common::day()
     );
-    let sent = Instant::now();
     let resp = http
-        .post(format!("{base_a}/api/v1/ingest"))
+        .post(format!("{base}/api/v1/ingest"))
         .bearer_auth(INGEST)
         .body(format!("{line}\n"))
         .send()
         .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK, "{:?}", resp.text());
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().unwrap()
+}
 
-    let limit = Duration::from_secs(30);
+/// The id of the next alarm on `live` other than `except`, waiting generously.
+fn next_alarm(live: &mpsc::Receiver<String>, since: Instant, except: Option<&str>) -> String {
+    let limit = Duration::from_secs(90);
     let mut seen = Vec::new();
+    let mut alarm = false;
     loop {
-        let left = limit.saturating_sub(sent.elapsed());
-        match live_b.recv_timeout(left) {
-            Ok(line) if line == "event: alarm" => break,
+        let left = limit.saturating_sub(since.elapsed());
+        match live.recv_timeout(left) {
+            Ok(line) if line == "event: alarm" => alarm = true,
+            Ok(line) if alarm && line.starts_with("data:") => {
+                alarm = false;
+                let data: serde_json::Value =
+                    serde_json::from_str(line.trim_start_matches("data:").trim()).unwrap();
+                let id = data["id"].as_str().unwrap_or_default().to_owned();
+                if Some(id.as_str()) != except {
+                    return id;
+                }
+            }
             Ok(line) => seen.push(line),
             Err(_) => panic!(
                 "no alarm on node B's stream within {limit:?}; it sent:\n{}",
@@ -199,8 +291,4 @@ fn an_event_ingested_on_node_a_raises_an_alarm_on_node_bs_live_stream() {
             ),
         }
     }
-    println!(
-        "alarm on node B's stream {:?} after ingest on A",
-        sent.elapsed()
-    );
 }
