@@ -36,6 +36,8 @@ struct Envelope {
 #[derive(Debug, Clone)]
 pub struct NatsBus {
     node: Arc<str>,
+    /// The connection, for its state (`/healthz`).
+    client: async_nats::Client,
     local: broadcast::Sender<BusMessage>,
     outbound: mpsc::Sender<BusMessage>,
     _tasks: Arc<Tasks>,
@@ -105,6 +107,7 @@ impl NatsBus {
             })
         };
 
+        let writer_client = client.clone();
         let (outbound, mut queue) = mpsc::channel::<BusMessage>(OUTBOUND_CAPACITY);
         let writer = {
             let node = node.clone();
@@ -131,6 +134,7 @@ impl NatsBus {
 
         Ok(NatsBus {
             node,
+            client: writer_client,
             local,
             outbound,
             _tasks: Arc::new(Tasks(vec![reader, writer])),
@@ -154,5 +158,16 @@ impl Bus for NatsBus {
 
     fn subscribe(&self) -> broadcast::Receiver<BusMessage> {
         self.local.subscribe()
+    }
+
+    fn reachable(&self) -> Result<(), String> {
+        match self.client.connection_state() {
+            async_nats::connection::State::Connected => Ok(()),
+            state => Err(format!("NATS {state}")),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        "nats"
     }
 }

@@ -216,6 +216,22 @@ fn an_event_ingested_on_node_a_raises_an_alarm_on_node_bs_live_stream() {
         .build()
         .unwrap();
     let live_b = stream_lines(&http, &base_b);
+    let health: serde_json::Value = http
+        .get(format!("{base_b}/healthz"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        (
+            &health["status"],
+            &health["store"],
+            &health["bus"],
+            &health["bus_kind"]
+        ),
+        (&"ok".into(), &"ok".into(), &"ok".into(), &"nats".into()),
+        "{health}"
+    );
 
     let sent = Instant::now();
     let outcome = ingest(&http, &base_a, "ws-17");
