@@ -170,6 +170,8 @@ impl Worker {
                 return;
             }
             if !self.hold().await {
+                // Every node shows every partition's lag, held or not.
+                self.report_lag().await;
                 tokio::select! {
                     _ = tokio::time::sleep(self.settings.lease_ttl / 3) => {}
                     _ = stop.changed() => {}
