@@ -48,6 +48,7 @@ fn nats_url() -> Option<String> {
 /// the test ends, passed or not.
 struct Deployment {
     client: async_nats::Client,
+    url: String,
     name: String,
 }
 
@@ -57,7 +58,11 @@ impl Deployment {
             .await
             .expect("connect to NATS");
         let name = format!("t{}", uuid::Uuid::now_v7().simple());
-        Deployment { client, name }
+        Deployment {
+            client,
+            url: url.to_owned(),
+            name,
+        }
     }
 
     async fn log(&self) -> JetStreamLog {
@@ -74,14 +79,19 @@ impl Deployment {
 
 impl Drop for Deployment {
     fn drop(&mut self) {
-        let (client, name) = (self.client.clone(), self.name.clone());
-        // The runtime may be gone; a thread of its own deletes the stream.
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // The test's runtime is blocked here, and with it the test's
+        // client: a runtime and a connection of its own delete the stream.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime");
-            let _ = rt.block_on(JetStreamLog::delete(client, &name));
+            rt.block_on(async {
+                if let Ok(client) = connect(&url, "cleanup", &ConnectSettings::default()).await {
+                    let _ = JetStreamLog::delete(client, &name).await;
+                }
+            });
         })
         .join();
     }
@@ -304,4 +314,40 @@ async fn a_stopped_nodes_partitions_are_taken_over_and_its_batches_applied() {
 
 fn rand_id() -> u128 {
     uuid::Uuid::now_v7().as_u128()
+}
+
+#[tokio::test]
+async fn a_body_larger_than_a_nats_message_is_logged_in_parts_and_every_line_applied() {
+    let Some(url) = nats_url() else { return };
+    let deployment = Deployment::new(&url).await;
+    let log = deployment.log().await;
+    let store = store().await;
+    let pipeline = pipeline(&store);
+    // Larger than the server's largest message (1 MB unless configured).
+    let max = deployment.client.server_info().max_payload;
+    let lines = max * 3 / LINE.len() + 1;
+    let body: String = (0..lines)
+        .map(|i| LINE.replace("cam-7", &format!("cam-{i}")) + "\n")
+        .collect();
+    assert!(body.len() > 2 * max);
+    let (w, _) = workers(&log, &pipeline, &store, "n1").await;
+    pipeline.set_log(Some(Arc::new(log)));
+    let outcome = pipeline
+        .ingest(
+            &binding(),
+            Payload::Ndjson {
+                body: body.into_bytes(),
+                first_line: 1,
+                origin: None,
+            },
+        )
+        .await
+        .expect("logged in parts");
+    assert!(outcome.logged);
+    metric(
+        &pipeline,
+        &format!(r#"vigil_events_in_total{{tenant="acme",source="acme-video"}} {lines}"#),
+    )
+    .await;
+    w.stop().await;
 }
