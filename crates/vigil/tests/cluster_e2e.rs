@@ -308,3 +308,60 @@ fn next_alarm(live: &mpsc::Receiver<String>, since: Instant, except: Option<&str
         }
     }
 }
+
+#[test]
+fn serve_with_nats_unreachable_retries_then_fails_naming_the_server() {
+    let (Some(pg), Some(_)) = (
+        env_url("VIGIL_TEST_POSTGRES_URL"),
+        env_url("VIGIL_TEST_NATS_URL"),
+    ) else {
+        return;
+    };
+    let run = format!("{:016x}", rand::random::<u64>());
+    let schema = Schema {
+        url: pg.clone(),
+        name: format!("vigil_cluster_{run}"),
+    };
+    // A port nobody listens on: bind one, learn it, free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let nats = format!("nats://vigil:secret@127.0.0.1:{port}");
+    write_node(
+        dir.path(),
+        "a",
+        &pg,
+        &schema.name,
+        &nats,
+        &format!("t{run}"),
+    );
+    let started = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--config", "vigil.toml"])
+        .current_dir(dir.path())
+        .env("VIGIL_LOG", "warn")
+        .output()
+        .expect("run vigil serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "NATS is unreachable at nats://vigil:***@127.0.0.1:{port} after 8 attempts"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("retrying in"),
+        "each retry is said: {stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    // Retried with backoff, not given up at once.
+    assert!(
+        started.elapsed() > Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
