@@ -289,6 +289,22 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_several_nodes_configuration_resolves() {
+        let readme = include_str!("../../../README.md");
+        let marker = "```toml\ndata_dir = \"data\"\nlisten = \"127.0.0.1:8091\"";
+        let start = readme.find(marker).expect("the example") + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("its end");
+        let hash = "0".repeat(64);
+        let text = readme[start..end]
+            .replace("<SHA-256 of the ingest token>", &hash)
+            .replace("<SHA-256 of the admin token>", &"1".repeat(64));
+        let config: crate::config::Config = toml::from_str(&text).expect("parses");
+        config.resolve(&|_| None).expect("resolves");
+        assert_eq!(config.bus.replicas, 3);
+        assert_eq!(config.bus.node.as_deref(), Some("vigil-1"));
+    }
+
+    #[test]
     fn a_node_without_a_name_is_named_after_its_host_and_process() {
         let name = bus(Some("nats://n1"), None).node_name();
         assert!(
