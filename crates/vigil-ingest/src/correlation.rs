@@ -116,6 +116,12 @@ impl CorrelationStage {
         }
     }
 
+    /// A stage of the same correlations and limits, with no state: one per
+    /// partition of a shared ingest log, each saved under its own name.
+    pub fn fresh(&self) -> Self {
+        Self::new(Arc::clone(&self.set), self.config.clone())
+    }
+
     /// The correlations.
     pub fn set(&self) -> &Arc<CorrelationSet> {
         &self.set
@@ -156,10 +162,18 @@ impl CorrelationStage {
         store: &dyn CorrelationStateStore,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.save_as(store, CORRELATION_STATE_NAME, now).await
+    }
+
+    /// Saves the state to `store` under `name` (a partition's stage).
+    pub async fn save_as(
+        &self,
+        store: &dyn CorrelationStateStore,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let bytes = self.snapshot_bytes();
-        store
-            .save_correlation_state(CORRELATION_STATE_NAME, bytes, now)
-            .await
+        store.save_correlation_state(name, bytes, now).await
     }
 
     /// Restores the state saved in `store`, if there is one. A snapshot
@@ -169,7 +183,16 @@ impl CorrelationStage {
         &self,
         store: &dyn CorrelationStateStore,
     ) -> Result<Option<RestoreReport>, StoreError> {
-        let Some(saved) = store.load_correlation_state(CORRELATION_STATE_NAME).await? else {
+        self.load_from(store, CORRELATION_STATE_NAME).await
+    }
+
+    /// As [`CorrelationStage::load`], from the state saved under `name`.
+    pub async fn load_from(
+        &self,
+        store: &dyn CorrelationStateStore,
+        name: &str,
+    ) -> Result<Option<RestoreReport>, StoreError> {
+        let Some(saved) = store.load_correlation_state(name).await? else {
             return Ok(None);
         };
         match self.restore_bytes(&saved.snapshot) {

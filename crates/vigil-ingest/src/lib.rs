@@ -17,6 +17,7 @@
 mod alert_ids;
 mod alerts;
 mod correlation;
+mod log;
 mod metrics;
 mod people_register;
 mod process;
@@ -32,6 +33,7 @@ pub use alerts::group_key;
 pub use correlation::{
     CORRELATION_STATE_NAME, CorrelationSettings, CorrelationStage, save_periodically,
 };
+pub use log::{IngestLog, LogError, LoggedBatch};
 pub use metrics::Metrics;
 pub use people_register::{PeopleRegister, account_key, status_on};
 pub use process::{LineRejection, MAX_DEAD_LETTER_BYTES, Payload};
@@ -61,6 +63,9 @@ pub enum IngestError {
     /// The processing thread was lost (a bug; reported, never swallowed).
     #[error("processing task failed: {0}")]
     Worker(String),
+    /// The shared ingest log did not take the batch.
+    #[error(transparent)]
+    Log(#[from] LogError),
 }
 
 /// What became of a payload.
@@ -75,6 +80,11 @@ pub struct IngestOutcome {
     pub alerts_created: usize,
     /// Existing alerts that gained evidence.
     pub alerts_updated: usize,
+    /// The batch went to the cluster's ingest log: it is durable there and
+    /// is processed by the node that consumes its partition, so the counts
+    /// above are not known yet (they are zero).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub logged: bool,
 }
 
 /// The ingest pipeline. Cheap to clone; clones share everything.
@@ -95,6 +105,8 @@ struct Inner {
     correlation: Arc<RwLock<Option<Arc<CorrelationStage>>>>,
     metrics: Metrics,
     config: PipelineConfig,
+    /// The shared ingest log, when the node shares its ingest with others.
+    log: RwLock<Option<Arc<dyn IngestLog>>>,
 }
 
 impl Pipeline {
@@ -124,6 +136,7 @@ impl Pipeline {
                 correlation,
                 metrics,
                 config,
+                log: RwLock::new(None),
             }),
         }
     }
@@ -197,29 +210,94 @@ impl Pipeline {
         &self.inner.store
     }
 
+    /// Installs (or removes) the shared ingest log: with one, [`Pipeline::ingest`]
+    /// appends to it instead of processing, and [`Pipeline::apply`] processes
+    /// what it delivers.
+    pub fn set_log(&self, log: Option<Arc<dyn IngestLog>>) {
+        *self.inner.log.write().unwrap_or_else(|p| p.into_inner()) = log;
+    }
+
+    fn log(&self) -> Option<Arc<dyn IngestLog>> {
+        self.inner
+            .log
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Ingests a payload that arrived through `binding`. Returns once every
     /// accepted event, dead letter and alert is durable — only then may the
-    /// source be acknowledged.
+    /// source be acknowledged. With a shared ingest log installed, "durable"
+    /// means held by the log (the outcome says `logged`); the batch is
+    /// processed when its partition's consumer [applies](Pipeline::apply) it.
     pub async fn ingest(
         &self,
         binding: &SourceBinding,
         payload: Payload,
     ) -> Result<IngestOutcome, IngestError> {
         let received_at = self.inner.clock.now();
+        if let Some(log) = self.log() {
+            log.append(LoggedBatch {
+                // From the content: a client's resend of the same batch is
+                // logged under the same key and applies as nothing new.
+                id: process::batch_key(binding, &payload),
+                binding: binding.clone(),
+                received_at,
+                payload,
+            })
+            .await?;
+            return Ok(IngestOutcome {
+                logged: true,
+                ..IngestOutcome::default()
+            });
+        }
+        self.run(binding, payload, received_at, None, self.correlations())
+            .await
+    }
+
+    /// Processes a batch the ingest log delivered, with `correlation` (the
+    /// stage of the batch's partition) in place of the pipeline's own.
+    /// Applying the same batch again adds no event (its event ids derive
+    /// from the batch's id) and no evidence (fingerprints).
+    pub async fn apply(
+        &self,
+        batch: LoggedBatch,
+        correlation: Option<Arc<CorrelationStage>>,
+    ) -> Result<IngestOutcome, IngestError> {
+        self.run(
+            &batch.binding,
+            batch.payload,
+            batch.received_at,
+            Some(batch.id),
+            correlation,
+        )
+        .await
+    }
+
+    async fn run(
+        &self,
+        binding: &SourceBinding,
+        payload: Payload,
+        received_at: vigil_model::Timestamp,
+        seed: Option<u128>,
+        correlation: Option<Arc<CorrelationStage>>,
+    ) -> Result<IngestOutcome, IngestError> {
         let detector = self.detector();
         let window = self.inner.config.alert_window;
         let owned_binding = binding.clone();
         let people = self.people();
-        let correlation = self.correlations();
         let processed = tokio::task::spawn_blocking(move || {
             process::process_with(
                 &owned_binding,
                 payload,
-                received_at,
-                detector.as_ref(),
-                window,
-                &people,
-                correlation.as_deref(),
+                process::Context {
+                    received_at,
+                    detector: detector.as_ref(),
+                    alert_window: window,
+                    people: &people,
+                    correlation: correlation.as_deref(),
+                    seed,
+                },
             )
         })
         .await
@@ -256,6 +334,7 @@ impl Pipeline {
             rejected,
             alerts_created: receipt.alerts_created.len(),
             alerts_updated: receipt.alerts_updated.len(),
+            logged: false,
         })
     }
 }

@@ -74,26 +74,52 @@ pub(crate) fn process(
     process_with(
         binding,
         payload,
+        Context {
+            received_at,
+            detector,
+            alert_window,
+            people,
+            correlation: None,
+            seed: None,
+        },
+    )
+}
+
+/// What processing a payload depends on beside the payload.
+pub(crate) struct Context<'a> {
+    /// When the payload was received.
+    pub received_at: Timestamp,
+    /// The rules.
+    pub detector: &'a dyn Detector,
+    /// The alert grouping window.
+    pub alert_window: Duration,
+    /// The register events are enriched from.
+    pub people: &'a PeopleRegister,
+    /// Correlation after detection, when loaded.
+    pub correlation: Option<&'a CorrelationStage>,
+    /// The key event ids derive from when given (a batch from the ingest
+    /// log, logged with its payload's key), else the payload's own key.
+    pub seed: Option<u128>,
+}
+
+/// As `process`, in `context`.
+pub(crate) fn process_with(
+    binding: &SourceBinding,
+    payload: Payload,
+    context: Context<'_>,
+) -> Processed {
+    let Context {
         received_at,
         detector,
         alert_window,
         people,
-        None,
-    )
-}
-
-/// As `process`, with correlation after detection when `correlation` is
-/// given.
-pub(crate) fn process_with(
-    binding: &SourceBinding,
-    payload: Payload,
-    received_at: Timestamp,
-    detector: &dyn Detector,
-    alert_window: Duration,
-    people: &PeopleRegister,
-    correlation: Option<&CorrelationStage>,
-) -> Processed {
-    let batch_key = batch_key(binding, &payload);
+        correlation,
+        seed,
+    } = context;
+    // A batch from the ingest log carries its key (content-derived when it
+    // was logged, so a redelivery and a client's resend agree); else the
+    // payload's own.
+    let batch_key = seed.unwrap_or_else(|| batch_key(binding, &payload));
     let mut work = Work {
         people,
         binding,
@@ -255,7 +281,7 @@ impl Work<'_> {
 /// the store, which writes an id once, stores nothing new. The same line
 /// in another batch is another event (a repeated syslog message is not a
 /// resend).
-fn batch_key(binding: &SourceBinding, payload: &Payload) -> u128 {
+pub(crate) fn batch_key(binding: &SourceBinding, payload: &Payload) -> u128 {
     let mut h = Xxh3::new();
     h.update(binding.id.as_str().as_bytes());
     h.update(&[0]);
@@ -538,6 +564,34 @@ detection:
         // The first line alone is another batch: another event.
         let (one, _) = body.split_at(body.find('\n').unwrap() + 1);
         assert!(!first.contains(&run(one, now)[0]));
+    }
+
+    #[test]
+    fn a_seeded_batch_gets_the_same_event_ids_every_time() {
+        let body = format!("{FORCED}\n{FORCED}\n");
+        let seeded = |seed| {
+            let payload = Payload::Ndjson {
+                body: body.as_bytes().to_vec(),
+                first_line: 1,
+                origin: None,
+            };
+            let (rules, people) = (rules(), PeopleRegister::default());
+            let context = Context {
+                received_at: now(),
+                detector: &rules,
+                alert_window: Duration::hours(1),
+                people: &people,
+                correlation: None,
+                seed: Some(seed),
+            };
+            let out = process_with(&binding(), payload, context);
+            out.batch.events.iter().map(|e| e.id).collect::<Vec<_>>()
+        };
+        let first = seeded(7);
+        assert_eq!(first.len(), 2);
+        assert_ne!(first[0], first[1], "each event its own id");
+        assert_eq!(first, seeded(7));
+        assert_ne!(first, seeded(8));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use vigil_correlate::{CorrelationSet, EngineConfig};
 use vigil_detect::{LoadOptions, RuleSet};
-use vigil_ingest::{CorrelationStage, Payload, Pipeline, PipelineConfig};
+use vigil_ingest::{CorrelationStage, LoggedBatch, Payload, Pipeline, PipelineConfig};
 use vigil_model::{ManualClock, SourceBinding, SourceId, SourceKind, Tenant, TenantId};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{AlertQuery, CorrelationStateStore, LocalBus, Store, TenantScope};
@@ -208,4 +208,88 @@ async fn without_a_stage_every_detection_raises_its_own_alert() {
         .await
         .unwrap();
     assert_eq!(out.alerts_created, 1);
+}
+
+/// A batch as the ingest log delivers it, with a fixed id.
+fn logged(id: u128, lines: &[String]) -> LoggedBatch {
+    LoggedBatch {
+        id,
+        binding: binding(),
+        received_at: chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap(),
+        payload: payload(lines),
+    }
+}
+
+#[tokio::test]
+async fn a_partitions_stage_hands_its_state_to_the_next_holder_and_redelivery_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vigil.db");
+    let denied: Vec<String> = ["10:00:00", "10:01:00", "10:02:00"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| line(t, "access_denied", &format!("badge-{i}")))
+        .collect();
+    {
+        // The first holder of partition 3 applies the burst with the
+        // partition's own stage and saves it under the partition's name.
+        let node = start(&path).await;
+        let stage = Arc::new(node.stage.fresh());
+        let out = node
+            .pipeline
+            .apply(logged(1, &denied), Some(stage.clone()))
+            .await
+            .unwrap();
+        assert_eq!(out.accepted, 3);
+        let states = node.store.as_ref() as &dyn CorrelationStateStore;
+        stage
+            .save_as(states, "ingest-p3", node.pipeline.clock().now())
+            .await
+            .unwrap();
+    }
+    // The next holder restores it; the node-wide state was never written.
+    let node = start(&path).await;
+    let states = node.store.as_ref() as &dyn CorrelationStateStore;
+    assert!(node.stage.load(states).await.unwrap().is_none());
+    let stage = Arc::new(node.stage.fresh());
+    let report = stage
+        .load_from(states, "ingest-p3")
+        .await
+        .unwrap()
+        .expect("the partition's state");
+    assert_eq!(report.groups, 2);
+    let forced = vec![line("10:04:00", "door_forced_open", "-")];
+    let out = node
+        .pipeline
+        .apply(logged(2, &forced), Some(stage.clone()))
+        .await
+        .unwrap();
+    assert_eq!(out.alerts_created, 1, "the chain spans the two holders");
+    let raised = alerts(&node.store).await;
+    assert_eq!((raised.len(), raised[0].event_count), (1, 4));
+
+    // The first batch delivered again: the same event ids, nothing added.
+    node.pipeline
+        .apply(logged(1, &denied), Some(stage.clone()))
+        .await
+        .unwrap();
+    let events = node
+        .store
+        .events(&vigil_store::EventQuery {
+            scope: TenantScope::All,
+            from: None,
+            to: None,
+            fields: Vec::new(),
+            cursor: None,
+            limit: 100,
+        })
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        events.len(),
+        4,
+        "three denied badges and the forced door, once each"
+    );
+    let raised = alerts(&node.store).await;
+    assert_eq!((raised.len(), raised[0].event_count), (1, 4));
 }

@@ -97,6 +97,7 @@ impl From<IngestError> for ApiError {
         match e {
             IngestError::Store(s) => s.into(),
             IngestError::Worker(w) => ApiError::Internal(w),
+            e @ IngestError::Log(_) => ApiError::Unavailable(e.to_string()),
         }
     }
 }

@@ -45,6 +45,8 @@ impl From<vigil_ingest::IngestError> for Refusal {
             vigil_ingest::IngestError::Store(vigil_store::StoreError::Closed) => {
                 Refusal::Unavailable("the store is closed; nothing was stored, send again".into())
             }
+            // JetStream away or slow: nothing was taken, the sender retries.
+            e @ vigil_ingest::IngestError::Log(_) => Refusal::Unavailable(e.to_string()),
             other => Refusal::Internal(other.to_string()),
         }
     }
@@ -75,9 +77,20 @@ impl IntoResponse for Refusal {
                 HeaderValue::from_static("Bearer realm=\"vigil\""),
             );
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Shippers that honour it come back once the outage is likely
+            // over instead of hammering a node that cannot take their data.
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         response
     }
 }
+
+/// What a refused sender is told to wait before sending again, in seconds.
+pub const RETRY_AFTER_SECS: &str = "5";
 
 /// The source a bearer token in `headers` belongs to, if its kind is one
 /// of `kinds`.
@@ -116,4 +129,20 @@ pub async fn source_of_token(
         )));
     }
     Ok(binding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ingest_log_that_cannot_take_a_batch_is_a_503_with_retry_after() {
+        let log =
+            vigil_ingest::LogError::Unavailable("JetStream acknowledgement: timed out".into());
+        let refusal = Refusal::from(vigil_ingest::IngestError::Log(log));
+        assert!(matches!(refusal, Refusal::Unavailable(_)), "{refusal:?}");
+        let response = refusal.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], RETRY_AFTER_SECS);
+    }
 }

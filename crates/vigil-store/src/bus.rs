@@ -53,6 +53,16 @@ pub trait Bus: Send + Sync + std::fmt::Debug {
     fn publish(&self, message: BusMessage);
     /// A new subscription, receiving messages published from now on.
     fn subscribe(&self) -> broadcast::Receiver<BusMessage>;
+    /// Whether the bus reaches the other nodes now (for `/healthz`); an
+    /// in-process bus always does. The error says what is wrong.
+    fn reachable(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// What the bus is, for `/healthz`: `local`, or `nats` for one shared
+    /// with other nodes.
+    fn kind(&self) -> &'static str {
+        "local"
+    }
 }
 
 /// The in-process bus used by a single node.

@@ -74,6 +74,10 @@ pub struct Config {
     /// HTTPS for the API and console (`[tls]`): absent, plain HTTP.
     #[serde(default)]
     pub tls: Option<TlsConfig>,
+    /// The bus shared with other nodes (`[bus]`): absent, an in-process
+    /// bus; with `url`, NATS.
+    #[serde(default)]
+    pub bus: crate::cluster::BusConfig,
     /// The folder the file is in: paths it names (holiday calendars) are
     /// relative to it.
     #[serde(skip)]
@@ -254,6 +258,7 @@ impl Config {
     /// touch the process environment).
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Resolved> {
         self.store.check()?;
+        self.bus.check(self.store.url.as_deref())?;
         let mut tenant_ids = HashSet::new();
         let mut site_ids = HashSet::new();
         let mut tenants = Vec::new();

@@ -115,6 +115,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             data_dir: args.data.clone(),
             store: Default::default(),
             tls: None,
+            bus: Default::default(),
             listen: args.listen,
             retention: Some(chrono::Duration::days(30)),
             alert_window: chrono::Duration::hours(1),

@@ -2,6 +2,7 @@
 
 mod audit_witness;
 mod bench;
+mod cluster;
 mod compliance;
 mod config;
 mod demo;
@@ -178,6 +179,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir: config.data_dir.clone(),
         store: config.store.clone(),
         tls: config.tls_files(),
+        bus: config.bus.clone(),
         listen: args.listen.unwrap_or(config.listen),
         retention: (config.retention_days > 0)
             .then(|| chrono::Duration::days(i64::from(config.retention_days))),

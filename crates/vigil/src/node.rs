@@ -18,8 +18,9 @@ use vigil_server::AppState;
 use vigil_sources::{ConfiguredSource, Limits, Registry, SourceContext};
 use vigil_store::postgres::{PgOptions, PgStore};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
-use vigil_store::{Bus, CorrelationStateStore, DeskStore, LocalBus, NodeStore, Store};
+use vigil_store::{Bus, CorrelationStateStore, DeskStore, NodeStore, Store};
 
+use crate::cluster::BusConfig;
 use crate::config::{Resolved, StoreConfig};
 
 /// Everything a node needs to start.
@@ -31,6 +32,8 @@ pub struct NodeSpec {
     pub store: StoreConfig,
     /// HTTPS certificate and key files; `None` serves plain HTTP.
     pub tls: Option<vigil_server::tls::TlsFiles>,
+    /// Which bus: in process unless a NATS URL is given.
+    pub bus: BusConfig,
     /// The HTTP API's address.
     pub listen: SocketAddr,
     /// Events older than this are purged; `None` keeps them.
@@ -68,6 +71,8 @@ pub struct Node {
     http: JoinHandle<std::io::Result<()>>,
     shutdown: tokio::sync::watch::Sender<bool>,
     correlation: Option<CorrelationRun>,
+    /// The ingest log's partition consumers, when the node shares its bus.
+    consumers: Option<vigil_nats::consumer::Workers>,
 }
 
 /// Opens the embedded store in `data_dir`.
@@ -152,6 +157,7 @@ impl Node {
         let store: Arc<dyn Store> = node_store.clone();
         let correlation_store: Arc<dyn CorrelationStateStore> = node_store.clone();
         let estate_store: Arc<dyn vigil_store::EstateStore> = node_store.clone();
+        let lease_store: Arc<dyn DeskStore> = node_store.clone();
         let desk_store: Arc<dyn DeskStore> = node_store;
         register(store.as_ref(), &spec.resolved).await?;
         let (desk, desk_workers) = crate::desk::start_desk(
@@ -166,7 +172,8 @@ impl Node {
             spec.retention,
             &spec.resolved.tokens,
         ));
-        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(4096));
+        let cluster = crate::cluster::Cluster::open(&spec.bus).await?;
+        let bus: Arc<dyn Bus> = cluster.bus.clone();
         let pipeline = Pipeline::new(
             store.clone(),
             bus.clone(),
@@ -182,6 +189,26 @@ impl Node {
         );
 
         let mut tasks = Vec::new();
+        // Sharing the ingest, each partition's consumer keeps its own
+        // correlation state; the node keeps none of its own.
+        let (correlations, consumers) = if cluster.is_shared() {
+            let (stage, every) = correlations
+                .map_or((None, std::time::Duration::from_secs(60)), |(s, e)| {
+                    (Some(s), e)
+                });
+            let workers = cluster
+                .start_consumers(
+                    &pipeline,
+                    lease_store,
+                    correlation_store.clone(),
+                    stage,
+                    every,
+                )
+                .await?;
+            (None, workers)
+        } else {
+            (correlations, None)
+        };
         let correlation = match correlations {
             Some((stage, every)) => Some(
                 CorrelationRun::start(stage, every, &pipeline, correlation_store, &spec.clock)
@@ -293,6 +320,7 @@ impl Node {
             http,
             shutdown,
             correlation,
+            consumers,
         })
     }
 
@@ -315,6 +343,10 @@ impl Node {
         }
         if let Some(correlation) = &self.correlation {
             correlation.save().await;
+        }
+        if let Some(consumers) = self.consumers {
+            // Each saves its partition's correlation state for the next holder.
+            consumers.stop().await;
         }
         self.desk_workers.stop().await;
         if let Err(e) = self.desk.save_model().await {

@@ -10,11 +10,51 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
-/// Liveness: answers `ok` while the process serves. No authentication.
+/// What `/healthz` found.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok` when the store and the bus are both reachable, else `unavailable`.
+    pub status: &'static str,
+    /// `ok`, or why the store could not be read.
+    pub store: String,
+    /// `ok`, or why the bus does not reach the other nodes.
+    pub bus: String,
+    /// `local` (this node alone) or `nats` (shared with other nodes).
+    pub bus_kind: &'static str,
+}
+
+/// How long the store may take to answer the health check.
+const STORE_CHECK: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Health: whether this node can reach its store and its bus (`200`), or
+/// which it cannot (`503`, so that a load balancer sends sources to
+/// another node). No authentication.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "Serving", body = String)))]
-pub(crate) async fn healthz() -> &'static str {
-    "ok"
+    responses((status = 200, description = "Store and bus reachable", body = Health),
+              (status = 503, description = "The store or the bus is unreachable", body = Health)))]
+pub(crate) async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let store = match tokio::time::timeout(STORE_CHECK, state.desk.store().desk_feed_head()).await {
+        Ok(Ok(_)) => "ok".to_owned(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {STORE_CHECK:?}"),
+    };
+    let bus = match state.bus.reachable() {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e,
+    };
+    let healthy = store == "ok" && bus == "ok";
+    let status = if healthy {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let health = Health {
+        status: if healthy { "ok" } else { "unavailable" },
+        store,
+        bus,
+        bus_kind: state.bus.kind(),
+    };
+    (status, Json(health))
 }
 
 /// Prometheus metrics (provider tokens only).

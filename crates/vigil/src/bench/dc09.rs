@@ -128,6 +128,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         data_dir: data.path().to_path_buf(),
         store: Default::default(),
         tls: None,
+        bus: Default::default(),
         listen: "127.0.0.1:0".parse()?,
         retention: None,
         alert_window: chrono::Duration::hours(1),
