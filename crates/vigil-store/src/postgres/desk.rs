@@ -445,4 +445,11 @@ impl DeskStore for PgStore {
         let mut client = self.client().await?;
         Ok(audit_log::export(&mut client, tenant).await?)
     }
+
+    async fn delete_expired(
+        &self,
+        request: &crate::governance::ExpiryRequest,
+    ) -> Result<crate::governance::Deletion, StoreError> {
+        Ok(self.delete_expired_batch(request).await?)
+    }
 }

@@ -34,6 +34,7 @@ mod config;
 mod correlation;
 mod desk;
 mod estate;
+mod governance;
 mod ingest;
 mod read;
 mod retention;

@@ -40,6 +40,7 @@ mod desk;
 mod desk_impl;
 mod estate;
 mod evidence;
+mod governance;
 mod ingest;
 mod pool;
 mod read;

@@ -16,6 +16,7 @@ mod seam_config;
 mod seam_desk;
 mod seam_estate;
 mod seam_fields;
+mod seam_governance;
 mod seam_ingest;
 mod seam_scope;
 
@@ -58,4 +59,5 @@ backend::conformance! {
     seam_estate::devices_panels_and_supervision_round_trip,
     seam_estate::recent_site_events_are_physical_of_the_site_newest_first_and_bounded,
     seam_estate::correlation_state_is_replaced_whole_and_survives_reopening,
+    seam_governance::expiry_deletes_one_class_of_one_client_and_records_the_proof,
 }
