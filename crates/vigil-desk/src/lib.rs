@@ -21,6 +21,8 @@
 //! - [`reporting`]: figures computed from the desk's records (the
 //!   dashboards'), and the categories alarms and incidents are counted by.
 //! - [`regulation`]: an incident's NIS-2 significance and Art. 23 deadlines.
+//! - [`governance`]: retention per client and class, legal holds, and
+//!   the retention plan (the job and the holds' commands in `service`).
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -30,6 +32,7 @@ pub mod alarm;
 pub mod config;
 mod error;
 pub mod escalation;
+pub mod governance;
 pub mod grouping;
 pub mod incident;
 pub mod learner;

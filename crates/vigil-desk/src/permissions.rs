@@ -127,6 +127,8 @@ pub enum Permission {
     Respond,
     /// Read and export the audit log.
     Audit,
+    /// Place and lift legal holds.
+    LegalHold,
 }
 
 impl Permission {
@@ -144,6 +146,7 @@ impl Permission {
             Permission::CloseIncidents => "close or reopen incidents",
             Permission::Respond => "run response actions",
             Permission::Audit => "read the audit log",
+            Permission::LegalHold => "place or lift legal holds",
         }
     }
 }
@@ -156,7 +159,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Role::ProviderLead => true,
         Role::ProviderOperator => !matches!(
             permission,
-            LiftSuppression | Maintenance | CloseIncidents | Audit
+            LiftSuppression | Maintenance | CloseIncidents | Audit | LegalHold
         ),
         Role::ClientAdmin => matches!(permission, View | Maintenance | NoteIncidents | Audit),
         Role::ClientViewer => matches!(permission, View),
@@ -182,10 +185,11 @@ mod tests {
             CloseIncidents,
             Respond,
             Audit,
+            LegalHold,
         ];
         let count = |role| all.iter().filter(|p| allows(role, **p)).count();
-        assert_eq!(count(Role::ProviderAdmin), 11);
-        assert_eq!(count(Role::ProviderLead), 11);
+        assert_eq!(count(Role::ProviderAdmin), 12);
+        assert_eq!(count(Role::ProviderLead), 12);
         assert_eq!(count(Role::ProviderOperator), 7);
         assert_eq!(count(Role::ClientAdmin), 4);
         assert_eq!(count(Role::ClientViewer), 1);

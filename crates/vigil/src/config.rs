@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
+use vigil_desk::governance::{RetentionPolicy, check_reason};
 use vigil_model::{Site, SiteId, Tenant, TenantId};
 use vigil_sources::{ConfiguredSource, Registry, token_secret};
 use vigil_store::{ApiToken, Role};
@@ -24,9 +25,16 @@ pub struct Config {
     /// The HTTP API's address.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// Events older than this many days are purged (0 keeps them forever).
-    #[serde(default = "default_retention_days")]
-    pub retention_days: u32,
+    /// Events older than this many days are deleted (0 keeps them forever;
+    /// absent, 90). The older spelling of `[retention] events`; give one or
+    /// the other.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    /// How long each class of data is kept (`[retention]`, periods such as
+    /// `"90d"` or `"forever"`), for every client without its own
+    /// `[tenants.retention]`.
+    #[serde(default)]
+    pub retention: vigil_desk::governance::RetentionConfig,
     /// Detections of one rule about one thing within this many minutes land
     /// on one alert.
     #[serde(default = "default_alert_window_minutes")]
@@ -128,6 +136,22 @@ pub struct TenantConfig {
     /// sector, entity type, turnover, Member State, competent authority.
     #[serde(default)]
     pub nis2: Option<vigil_compliance::nis2::Nis2ProfileConfig>,
+    /// How long its data is kept, class by class (`[tenants.retention]`),
+    /// where it differs from `[retention]`.
+    #[serde(default)]
+    pub retention: Option<vigil_desk::governance::RetentionConfig>,
+    /// A legal hold on everything it owns (`legal_hold = { reason = "…" }`):
+    /// nothing of it is deleted while the hold is in the configuration.
+    #[serde(default)]
+    pub legal_hold: Option<LegalHoldConfig>,
+}
+
+/// A legal hold set in configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalHoldConfig {
+    /// Why (the matter or request it serves).
+    pub reason: String,
 }
 
 /// A site of a tenant.
@@ -171,9 +195,6 @@ fn default_data_dir() -> PathBuf {
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
-fn default_retention_days() -> u32 {
-    90
-}
 fn default_alert_window_minutes() -> u32 {
     60
 }
@@ -202,6 +223,8 @@ pub struct Resolved {
     pub contracts: vigil_contract::ContractSet,
     /// The NIS-2 profiles of the clients that are NIS-2 entities.
     pub nis2: std::collections::HashMap<TenantId, vigil_compliance::nis2::Nis2Profile>,
+    /// Retention per class and client, and the clients held by configuration.
+    pub retention: RetentionPolicy,
 }
 
 impl Config {
@@ -224,6 +247,8 @@ impl Config {
     /// touch the process environment).
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Resolved> {
         self.store.check()?;
+        let mut retention =
+            crate::governance::retention_defaults(self.retention_days, &self.retention)?;
         let mut tenant_ids = HashSet::new();
         let mut site_ids = HashSet::new();
         let mut tenants = Vec::new();
@@ -242,6 +267,15 @@ impl Config {
             }
             if let Some(profile) = &t.nis2 {
                 nis2.insert(t.id.clone(), profile.validate(&t.id)?);
+            }
+            if let Some(own) = &t.retention {
+                let place = format!("[tenants.retention] of tenant `{}`:", t.id);
+                retention.tenants.insert(t.id.clone(), own.periods(&place)?);
+            }
+            if let Some(hold) = &t.legal_hold {
+                let reason = check_reason(&hold.reason)
+                    .with_context(|| format!("legal_hold of tenant `{}`", t.id))?;
+                retention.config_holds.insert(t.id.clone(), reason);
             }
             let mut sites = Vec::new();
             for s in &t.sites {
@@ -342,6 +376,7 @@ impl Config {
             plans,
             contracts,
             nis2,
+            retention,
         })
     }
 }

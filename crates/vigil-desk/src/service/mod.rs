@@ -23,6 +23,7 @@ mod alarms;
 mod audit;
 mod compliance;
 mod escalations;
+mod governance;
 mod incidents;
 mod maintenance;
 mod notices;
@@ -56,6 +57,7 @@ pub use alarms::AlarmFilter;
 pub use compliance::{
     ComplianceRequest, EvidenceSettings, PackVerification, VerifyPackError, verify_evidence_pack,
 };
+pub use governance::{RETENTION_BATCH, RetentionOutcome};
 pub use incidents::IncidentView;
 pub use regulation_reminders::Nis2ReminderRecord;
 pub use reporting::ServiceReportRequest;
@@ -98,6 +100,11 @@ struct Inner {
     sla: sla::SlaState,
     /// The node's retention and token register (`compliance/`).
     evidence: compliance::EvidenceState,
+    /// The retention policy and configured legal holds (`governance.rs`).
+    retention: Mutex<crate::governance::RetentionPolicy>,
+    /// When this desk started: the placement time shown for holds set in
+    /// configuration.
+    started_at: Timestamp,
 }
 
 struct ModelState {
@@ -147,6 +154,7 @@ impl Desk {
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
+                started_at: clock.now(),
                 clock,
                 config,
                 sops,
@@ -166,6 +174,7 @@ impl Desk {
                 triaged: Default::default(),
                 sla: Default::default(),
                 evidence: Default::default(),
+                retention: Default::default(),
             }),
         })
     }

@@ -134,7 +134,7 @@ async fn ingest(
         data_dir: data.path().to_path_buf(),
         store: Default::default(),
         listen: "127.0.0.1:0".parse()?,
-        retention: None,
+        retention: Default::default(),
         alert_window: chrono::Duration::hours(1),
         limits: Default::default(),
         resolved: Resolved {
@@ -153,6 +153,7 @@ async fn ingest(
             plans: Default::default(),
             contracts: Default::default(),
             nis2: Default::default(),
+            retention: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),
