@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use vigil_model::{Alert, AlertId, AlertStatus, TenantId, Timestamp};
 
 use crate::audit::{AuditEntry, AuditRecord, AuditSigner, Checkpoint, TenantExport};
-use crate::governance::{Deletion, ExpiryRequest};
+use crate::governance::{Deletion, ExpiryRequest, TenantPurge};
 use crate::{Store, StoreError, TenantScope};
 
 /// A desk object as stored.
@@ -231,4 +231,15 @@ pub trait DeskStore: Store {
     /// (nothing is appended when nothing was deleted). See
     /// [`crate::governance`].
     async fn delete_expired(&self, request: &ExpiryRequest) -> Result<Deletion, StoreError>;
+    /// Deletes everything of `tenant` that is left — every desk record,
+    /// the estate, sources, sites, tokens and the client itself (see
+    /// [`crate::governance::PURGE_TABLES`]) — and records the purge in the
+    /// audit chain, in one transaction. The audit chain keeps the client's
+    /// entries: removing them would break every later hash.
+    async fn purge_tenant(
+        &self,
+        tenant: &TenantId,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<TenantPurge, StoreError>;
 }

@@ -14,6 +14,7 @@
 //! the audit record and the check live here, shared, so the proof is the
 //! same bytes whichever engine wrote it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -173,6 +174,57 @@ pub fn proof_record(request: &ExpiryRequest, proof: &DeletionProof) -> AuditReco
             .ok()
             .and_then(|b| b.try_into().ok()),
         detail: serde_json::to_value(proof).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+/// The tables off-boarding empties of a client after its classes went,
+/// in an order that satisfies every foreign key, each with the column that
+/// names the client. Desk records (whose ids are proven) and the alert feed
+/// (keyed by alert) are handled before these.
+pub const PURGE_TABLES: &[(&str, &str)] = &[
+    ("desk_feed", "tenant"),
+    ("alerts", "tenant"),
+    ("events", "tenant"),
+    ("dead_letters", "tenant"),
+    ("person_badges", "tenant"),
+    ("person_accounts", "tenant"),
+    ("people", "tenant"),
+    ("devices", "tenant"),
+    ("panel_accounts", "tenant"),
+    ("supervision", "tenant"),
+    ("api_tokens", "tenant"),
+    ("sources", "tenant"),
+    ("sites", "tenant"),
+    ("tenants", "id"),
+];
+
+/// What purging a client deleted: every row of it that no class deletion
+/// took, down to the client itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantPurge {
+    /// The client.
+    pub tenant: TenantId,
+    /// Desk records deleted (every kind).
+    pub desk_records: u64,
+    /// SHA-256 of their sorted `kind/id`, each followed by a line feed.
+    pub desk_records_sha256: String,
+    /// Rows deleted per table (tables with none left out).
+    pub rows: BTreeMap<String, u64>,
+    /// The audit entry recording the purge.
+    pub audit_seq: u64,
+}
+
+/// The audit record of a purge (its seq not yet known: 0 in `purge`).
+pub fn purge_record(purge: &TenantPurge, actor: &str, at: Timestamp) -> AuditRecord {
+    AuditRecord {
+        at,
+        actor: actor.to_owned(),
+        tenant: Some(purge.tenant.clone()),
+        action: "offboard.purge".into(),
+        object: format!("tenant/{}", purge.tenant),
+        before: None,
+        after: Some(crate::audit::digest_json(purge)),
+        detail: serde_json::to_value(purge).unwrap_or(serde_json::Value::Null),
     }
 }
 

@@ -452,4 +452,13 @@ impl DeskStore for PgStore {
     ) -> Result<crate::governance::Deletion, StoreError> {
         Ok(self.delete_expired_batch(request).await?)
     }
+
+    async fn purge_tenant(
+        &self,
+        tenant: &TenantId,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<crate::governance::TenantPurge, StoreError> {
+        Ok(self.purge_tenant_rows(tenant, actor, at).await?)
+    }
 }

@@ -12,7 +12,10 @@ use uuid::Uuid;
 
 use super::{Lock, PgResult, PgStore, audit_log, transaction};
 use crate::encoding::micros;
-use crate::governance::{DataClass, Deletion, ExpiryRequest, proof_of, proof_record};
+use crate::governance::{
+    DataClass, Deletion, ExpiryRequest, PURGE_TABLES, TenantPurge, ids_digest, proof_of,
+    proof_record, purge_record,
+};
 
 impl PgStore {
     /// The body of [`crate::DeskStore::delete_expired`].
@@ -130,4 +133,63 @@ async fn delete_linked(
     )
     .await?;
     Ok(())
+}
+
+impl PgStore {
+    /// The body of [`crate::DeskStore::purge_tenant`].
+    pub(crate) async fn purge_tenant_rows(
+        &self,
+        tenant: &vigil_model::TenantId,
+        actor: &str,
+        at: vigil_model::Timestamp,
+    ) -> PgResult<TenantPurge> {
+        let t = tenant.as_str();
+        transaction!(self, |tx| {
+            let mut records: Vec<String> = tx
+                .query(
+                    "DELETE FROM desk_records WHERE tenant = $1 RETURNING kind, id",
+                    &[&t],
+                )
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok::<_, tokio_postgres::Error>(format!(
+                        "{}/{}",
+                        r.try_get::<_, String>(0)?,
+                        r.try_get::<_, String>(1)?
+                    ))
+                })
+                .collect::<Result<_, _>>()?;
+            let mut rows = std::collections::BTreeMap::new();
+            let feed = tx
+                .execute(
+                    "DELETE FROM desk_alert_feed WHERE alert_id IN \
+                     (SELECT id FROM alerts WHERE tenant = $1)",
+                    &[&t],
+                )
+                .await?;
+            if feed > 0 {
+                rows.insert("desk_alert_feed".to_owned(), feed);
+            }
+            for (table, column) in PURGE_TABLES {
+                // Both names are constants of this crate, not input.
+                let n = tx
+                    .execute(&format!("DELETE FROM {table} WHERE {column} = $1"), &[&t])
+                    .await?;
+                if n > 0 {
+                    rows.insert((*table).to_owned(), n);
+                }
+            }
+            let mut purge = TenantPurge {
+                tenant: tenant.clone(),
+                desk_records: records.len() as u64,
+                desk_records_sha256: hex::encode(ids_digest(&mut records)),
+                rows,
+                audit_seq: 0,
+            };
+            self.lock(&tx, Lock::Audit).await?;
+            purge.audit_seq = audit_log::append(&tx, &purge_record(&purge, actor, at)).await?;
+            purge
+        })
+    }
 }

@@ -139,4 +139,16 @@ impl DeskStore for SqliteStore {
             .run_custom(move |conn| governance::delete_expired(conn, &request))
             .await
     }
+
+    async fn purge_tenant(
+        &self,
+        tenant: &TenantId,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<crate::governance::TenantPurge, StoreError> {
+        let (tenant, actor) = (tenant.clone(), actor.to_owned());
+        self.writer
+            .run_custom(move |conn| governance::purge_tenant(conn, &tenant, &actor, at))
+            .await
+    }
 }

@@ -14,7 +14,10 @@ use uuid::Uuid;
 use super::audit_log;
 use super::codec::micros;
 use crate::StoreError;
-use crate::governance::{DataClass, Deletion, ExpiryRequest, proof_of, proof_record};
+use crate::governance::{
+    DataClass, Deletion, ExpiryRequest, PURGE_TABLES, TenantPurge, ids_digest, proof_of,
+    proof_record, purge_record,
+};
 
 /// `?, ?, …` for `n` values (callers add nothing when `n` is zero).
 fn placeholders(n: usize) -> String {
@@ -169,4 +172,50 @@ fn texts(conn: &Connection, sql: &str, params: Vec<Value>) -> Result<Vec<String>
         r.get::<_, String>(0)
     })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Deletes everything left of `tenant` and records it; runs inside the
+/// writer's transaction.
+pub(crate) fn purge_tenant(
+    conn: &Connection,
+    tenant: &vigil_model::TenantId,
+    actor: &str,
+    at: vigil_model::Timestamp,
+) -> Result<TenantPurge, StoreError> {
+    let t = tenant.as_str();
+    let mut records: Vec<String> = {
+        let mut stmt =
+            conn.prepare("DELETE FROM desk_records WHERE tenant = ?1 RETURNING kind, id")?;
+        let rows = stmt.query_map([t], |r| {
+            Ok(format!(
+                "{}/{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut rows = std::collections::BTreeMap::new();
+    let feed = conn.execute(
+        "DELETE FROM desk_alert_feed WHERE alert_id IN (SELECT id FROM alerts WHERE tenant = ?1)",
+        [t],
+    )?;
+    if feed > 0 {
+        rows.insert("desk_alert_feed".to_owned(), feed as u64);
+    }
+    for (table, column) in PURGE_TABLES {
+        let n = conn.execute(&format!("DELETE FROM {table} WHERE {column} = ?1"), [t])?;
+        if n > 0 {
+            rows.insert((*table).to_owned(), n as u64);
+        }
+    }
+    let mut purge = TenantPurge {
+        tenant: tenant.clone(),
+        desk_records: records.len() as u64,
+        desk_records_sha256: hex::encode(ids_digest(&mut records)),
+        rows,
+        audit_seq: 0,
+    };
+    purge.audit_seq = audit_log::append(conn, &purge_record(&purge, actor, at))?;
+    Ok(purge)
 }

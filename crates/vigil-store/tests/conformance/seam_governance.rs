@@ -227,3 +227,168 @@ pub async fn expiry_deletes_one_class_of_one_client_and_records_the_proof(b: &mu
         .unwrap();
     assert_eq!(after.len(), deletions.len());
 }
+
+/// Purging a client deletes every row of it that is left — desk records
+/// of every kind, the estate, tokens, sources, sites and the client — and
+/// records the purge; the other client keeps everything, and the audit
+/// chain (the purged client's entries included) still verifies.
+pub async fn purging_a_client_leaves_nothing_of_it_and_everything_of_the_others(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
+    for id in [A, B] {
+        let mut write = batch(vec![event(id, 1, json!({})), event(id, 2, json!({}))]);
+        write.detections = vec![detection(alert(id, "r", "h", 0), &[])];
+        write.dead_letters = vec![dead_letter(id, 1, b"x")];
+        store.commit(write).await.unwrap();
+        store
+            .desk_commit(DeskWrite {
+                records: vec![
+                    record("incident", &format!("inc-{id}"), id, "triaged"),
+                    record("suppression", &format!("sup-{id}"), id, "active"),
+                ],
+                audit: vec![vigil_store::audit::AuditRecord {
+                    at: t(3),
+                    actor: "alice".into(),
+                    tenant: Some(tenant(id)),
+                    action: "incident.open".into(),
+                    object: format!("incident/inc-{id}"),
+                    before: None,
+                    after: None,
+                    detail: json!(null),
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        store
+            .replace_people(
+                &tenant(id),
+                &[vigil_store::PersonRecord {
+                    tenant: tenant(id),
+                    id: "p1".into(),
+                    name: "Person".into(),
+                    status: vigil_store::PersonStatus::Active,
+                    status_from: None,
+                    status_until: None,
+                    badges: vec!["b1".into()],
+                    accounts: vec!["a1".into()],
+                }],
+            )
+            .await
+            .unwrap();
+        store
+            .upsert_devices(&[vigil_store::DeviceRecord {
+                tenant: tenant(id),
+                id: "cam-1".into(),
+                site: None,
+                kind: "camera".into(),
+                zone: None,
+                name: None,
+                covers_door: None,
+                heartbeat_secs: None,
+            }])
+            .await
+            .unwrap();
+        store
+            .upsert_api_token(&vigil_store::ApiToken {
+                name: format!("{id}-viewer"),
+                role: vigil_store::Role::ClientViewer,
+                tenant: Some(tenant(id)),
+                hash: token_hash(&format!("{id}-viewer")),
+            })
+            .await
+            .unwrap();
+    }
+
+    let purge = store
+        .purge_tenant(&tenant(A), "admin", t(10))
+        .await
+        .unwrap();
+    assert_eq!(purge.desk_records, 2);
+    for table in [
+        "events",
+        "alerts",
+        "dead_letters",
+        "people",
+        "devices",
+        "api_tokens",
+        "sources",
+        "sites",
+        "tenants",
+    ] {
+        assert!(
+            purge.rows.get(table).is_some_and(|n| *n > 0),
+            "{table}: {:?}",
+            purge.rows
+        );
+    }
+    let mut records = vec![format!("incident/inc-{A}"), format!("suppression/sup-{A}")];
+    assert_eq!(
+        purge.desk_records_sha256,
+        hex::encode(vigil_store::governance::ids_digest(&mut records))
+    );
+
+    let a = TenantScope::One(tenant(A));
+    assert!(
+        store
+            .tenants(&TenantScope::All)
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| t.id != tenant(A))
+    );
+    assert!(event_ids(store, A).await.is_empty());
+    assert!(
+        store
+            .alerts(&AlertQuery::all_in(a.clone(), 10))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(store.people(&a).await.unwrap().is_empty());
+    assert!(store.devices(&a).await.unwrap().is_empty());
+    assert!(store.sources(&a).await.unwrap().is_empty());
+    assert!(
+        store
+            .api_token(&token_hash(&format!("{A}-viewer")))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .source_by_token(&token_hash(A))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(kinds(store, "incident").await == [format!("inc-{B}")]);
+
+    let bs = TenantScope::One(tenant(B));
+    assert_eq!(event_ids(store, B).await.len(), 2);
+    assert_eq!(
+        store
+            .alerts(&AlertQuery::all_in(bs.clone(), 10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(store.people(&bs).await.unwrap().len(), 1);
+    assert_eq!(store.devices(&bs).await.unwrap().len(), 1);
+    assert!(
+        store
+            .api_token(&token_hash(&format!("{B}-viewer")))
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let entries = store.audit_entries(&a, None, 10).await.unwrap();
+    let recorded = entries.iter().find(|e| e.seq == purge.audit_seq).unwrap();
+    assert_eq!(recorded.action, "offboard.purge");
+    assert_eq!(entries.len(), 2, "the client's audit entries stay");
+    assert!(b.verify_audit(None).await.is_ok());
+}
