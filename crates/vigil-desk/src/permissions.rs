@@ -129,6 +129,8 @@ pub enum Permission {
     Audit,
     /// Place and lift legal holds.
     LegalHold,
+    /// Off-board a client: export and delete everything it owns.
+    Offboard,
 }
 
 impl Permission {
@@ -147,6 +149,7 @@ impl Permission {
             Permission::Respond => "run response actions",
             Permission::Audit => "read the audit log",
             Permission::LegalHold => "place or lift legal holds",
+            Permission::Offboard => "off-board clients",
         }
     }
 }
@@ -156,10 +159,10 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
         Role::ProviderAdmin => true,
-        Role::ProviderLead => true,
+        Role::ProviderLead => !matches!(permission, Offboard),
         Role::ProviderOperator => !matches!(
             permission,
-            LiftSuppression | Maintenance | CloseIncidents | Audit | LegalHold
+            LiftSuppression | Maintenance | CloseIncidents | Audit | LegalHold | Offboard
         ),
         Role::ClientAdmin => matches!(permission, View | Maintenance | NoteIncidents | Audit),
         Role::ClientViewer => matches!(permission, View),
@@ -186,9 +189,10 @@ mod tests {
             Respond,
             Audit,
             LegalHold,
+            Offboard,
         ];
         let count = |role| all.iter().filter(|p| allows(role, **p)).count();
-        assert_eq!(count(Role::ProviderAdmin), 12);
+        assert_eq!(count(Role::ProviderAdmin), 13);
         assert_eq!(count(Role::ProviderLead), 12);
         assert_eq!(count(Role::ProviderOperator), 7);
         assert_eq!(count(Role::ClientAdmin), 4);

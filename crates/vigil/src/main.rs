@@ -11,6 +11,7 @@ mod governance;
 mod hunt;
 mod import;
 mod node;
+mod offboard;
 mod report;
 mod rules;
 
@@ -112,6 +113,12 @@ enum Command {
         #[command(subcommand)]
         command: governance::RetentionCommand,
     },
+    /// A client's data: off-board it (export, delete, certify), or check a
+    /// deletion certificate.
+    Tenant {
+        #[command(subcommand)]
+        command: offboard::TenantCommand,
+    },
     /// Measure throughput (not a test; prints figures).
     Bench {
         #[command(subcommand)]
@@ -162,6 +169,7 @@ fn main() -> anyhow::Result<()> {
             Command::Report { command } => report::run(command).await,
             Command::Compliance { command } => compliance::run(command).await,
             Command::Retention { command } => governance::run(command).await,
+            Command::Tenant { command } => offboard::run(command).await,
             Command::Hunt(args) => {
                 keep_freed_memory();
                 hunt::run(args)

@@ -248,7 +248,7 @@ impl Desk {
         Ok(outcomes)
     }
 
-    async fn known_tenant(&self, tenant: &TenantId) -> Result<(), DeskError> {
+    pub(crate) async fn known_tenant(&self, tenant: &TenantId) -> Result<(), DeskError> {
         if self
             .inner
             .store

@@ -27,6 +27,7 @@ mod governance;
 mod incidents;
 mod maintenance;
 mod notices;
+mod offboarding;
 mod regulation;
 mod regulation_reminders;
 mod reporting;
@@ -59,6 +60,7 @@ pub use compliance::{
 };
 pub use governance::{RETENTION_BATCH, RetentionOutcome};
 pub use incidents::IncidentView;
+pub use offboarding::{CLIENT_RECORD_KINDS, OffboardDeletion};
 pub use regulation_reminders::Nis2ReminderRecord;
 pub use reporting::ServiceReportRequest;
 pub use send::{Mailer, WebhookOutcome, send_webhook};
