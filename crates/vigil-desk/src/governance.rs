@@ -202,6 +202,90 @@ pub fn check_reason(reason: &str) -> Result<String, DeskError> {
     Ok(reason.to_owned())
 }
 
+/// Where a client's data may be stored, or where a store is: a path of
+/// region codes from the widest down (`EU`, `EU/DE`, `UK`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Residency(String);
+
+impl Residency {
+    /// Reads a tag: one to four codes of 2–8 capital letters or digits,
+    /// joined by `/`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let ok = |code: &str| {
+            (2..=8).contains(&code.len())
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        };
+        let codes: Vec<&str> = text.split('/').collect();
+        if codes.len() > 4 || !codes.iter().all(|c| ok(c)) {
+            return Err(format!(
+                "`{}` is not a residency tag; write region codes from the widest down, capitals, joined by `/` (`EU`, `EU/DE`)",
+                text.chars().take(40).collect::<String>()
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The tag as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether a client that must stay in `self` may be stored in a store
+    /// at `store`: the store's place lies within the client's (`EU` data
+    /// may sit in `EU/DE`; `EU/DE` data may not sit in `EU`, which could be
+    /// anywhere in the union, nor in `EU/FR`).
+    pub fn admits(&self, store: &Residency) -> bool {
+        let mut within = store.0.split('/');
+        self.0.split('/').all(|code| within.next() == Some(code))
+    }
+}
+
+impl std::fmt::Display for Residency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for Residency {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Residency> for String {
+    fn from(r: Residency) -> Self {
+        r.0
+    }
+}
+
+/// Checks that every client's residency admits the store's; an error
+/// names the first client that does not fit and both tags.
+pub fn check_residency<'a>(
+    store: Option<&Residency>,
+    clients: impl IntoIterator<Item = (&'a TenantId, &'a Residency)>,
+) -> Result<(), String> {
+    for (tenant, wants) in clients {
+        match store {
+            Some(at) if wants.admits(at) => {}
+            Some(at) => {
+                return Err(format!(
+                    "tenant `{tenant}` must stay in `{wants}`, but the store is tagged `{at}` ([store] residency); its data may not be placed there"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "tenant `{tenant}` must stay in `{wants}`, but the store has no residency tag; set [store] residency to where it is"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// One deletion the retention job is to make.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expiry {
@@ -316,6 +400,29 @@ mod tests {
         assert_eq!(policy.period(&b, DataClass::Alerts), None);
         assert!(policy.deletes_anything());
         assert!(!RetentionPolicy::events_only(None).deletes_anything());
+    }
+
+    #[test]
+    fn residency_fits_within_and_nowhere_else() {
+        let r = |s: &str| Residency::parse(s).unwrap();
+        assert!(r("EU").admits(&r("EU/DE")));
+        assert!(r("EU/DE").admits(&r("EU/DE")));
+        assert!(!r("EU/DE").admits(&r("EU")));
+        assert!(!r("EU/DE").admits(&r("EU/FR")));
+        assert!(!r("EU").admits(&r("EUR")));
+        for bad in ["", "eu", "EU/", "E", "EU//DE", "EU/DE/X1/Y1/Z1", "EU DE"] {
+            assert!(Residency::parse(bad).is_err(), "{bad}");
+        }
+        let ng = tenant("northgate");
+        let wants = r("EU/DE");
+        let err = check_residency(Some(&r("EU/FR")), [(&ng, &wants)]).unwrap_err();
+        assert!(
+            err.contains("`northgate`") && err.contains("`EU/DE`") && err.contains("`EU/FR`"),
+            "{err}"
+        );
+        let err = check_residency(None, [(&ng, &wants)]).unwrap_err();
+        assert!(err.contains("no residency tag"), "{err}");
+        check_residency(Some(&r("EU/DE")), [(&ng, &wants)]).unwrap();
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use vigil_desk::DeskConfig;
+use vigil_desk::governance::Residency;
 use vigil_desk::service::Desk;
 use vigil_detect::{LoadOptions, RuleSet};
 use vigil_ingest::{Pipeline, PipelineConfig};
@@ -29,6 +30,7 @@ struct Server {
     base: String,
     client: reqwest::Client,
     store: Arc<SqliteStore>,
+    desk: Desk,
 }
 
 impl Server {
@@ -107,6 +109,7 @@ async fn server() -> Server {
     )
     .await
     .expect("desk");
+    let desk_handle = desk.clone();
     let rules = RuleSet::load_sources(Vec::<(String, String)>::new(), &LoadOptions::default());
     let bus = Arc::new(LocalBus::new(64));
     let pipeline = Pipeline::new(
@@ -136,6 +139,7 @@ async fn server() -> Server {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         store,
+        desk: desk_handle,
     }
 }
 
@@ -270,4 +274,47 @@ async fn bad_hold_requests_are_named_and_change_nothing() {
     let (status, answer) = s.call("admin", Method::POST, &place, Some(hold)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
     assert_eq!(s.audit_actions().await, ["legal_hold.place"]);
+}
+
+#[tokio::test]
+async fn residency_is_shown_with_each_client_to_those_who_see_it() {
+    let s = server().await;
+    s.desk.set_residency(
+        [(tenant(A), Residency::parse("EU/DE").unwrap())]
+            .into_iter()
+            .collect(),
+    );
+    let (status, all) = s.call("admin", Method::GET, "/api/v1/tenants", None).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let by_id = |v: &Value, id: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(by_id(&all, A)["residency"], "EU/DE");
+    assert_eq!(by_id(&all, B)["residency"], Value::Null);
+    let (_, mine) = s
+        .call("b-admin", Method::GET, "/api/v1/tenants", None)
+        .await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+    assert_eq!(mine[0]["id"], B);
+
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let (status, report) = s
+        .call(
+            "a-viewer",
+            Method::GET,
+            &format!("/api/v1/reports/service?tenant={A}&month={month}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        report["client"]["residency"], "EU/DE",
+        "{}",
+        report["client"]
+    );
 }

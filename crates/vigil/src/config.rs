@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
-use vigil_desk::governance::{RetentionPolicy, check_reason};
+use vigil_desk::governance::{Residency, RetentionPolicy, check_reason, check_residency};
 use vigil_model::{Site, SiteId, Tenant, TenantId};
 use vigil_sources::{ConfiguredSource, Registry, token_secret};
 use vigil_store::{ApiToken, Role};
@@ -95,6 +95,9 @@ pub struct StoreConfig {
     /// The PostgreSQL schema for Vigil's tables (created if missing);
     /// absent, the connection's default (`public`).
     pub schema: Option<String>,
+    /// Where the store is (`EU/DE`): every client with a `residency` must
+    /// admit it, or the configuration is refused.
+    pub residency: Option<String>,
 }
 
 impl StoreConfig {
@@ -144,6 +147,10 @@ pub struct TenantConfig {
     /// nothing of it is deleted while the hold is in the configuration.
     #[serde(default)]
     pub legal_hold: Option<LegalHoldConfig>,
+    /// Where its data must stay (`EU`, `EU/DE`); the store's `residency`
+    /// must lie within it.
+    #[serde(default)]
+    pub residency: Option<String>,
 }
 
 /// A legal hold set in configuration.
@@ -225,6 +232,9 @@ pub struct Resolved {
     pub nis2: std::collections::HashMap<TenantId, vigil_compliance::nis2::Nis2Profile>,
     /// Retention per class and client, and the clients held by configuration.
     pub retention: RetentionPolicy,
+    /// Where each client with a residency must keep its data (the store
+    /// admits every one of them: checked here).
+    pub residency: std::collections::BTreeMap<TenantId, Residency>,
 }
 
 impl Config {
@@ -249,6 +259,14 @@ impl Config {
         self.store.check()?;
         let mut retention =
             crate::governance::retention_defaults(self.retention_days, &self.retention)?;
+        let store_residency = self
+            .store
+            .residency
+            .as_deref()
+            .map(Residency::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("[store] residency: {e}"))?;
+        let mut residency = std::collections::BTreeMap::new();
         let mut tenant_ids = HashSet::new();
         let mut site_ids = HashSet::new();
         let mut tenants = Vec::new();
@@ -271,6 +289,11 @@ impl Config {
             if let Some(own) = &t.retention {
                 let place = format!("[tenants.retention] of tenant `{}`:", t.id);
                 retention.tenants.insert(t.id.clone(), own.periods(&place)?);
+            }
+            if let Some(tag) = &t.residency {
+                let tag = Residency::parse(tag)
+                    .map_err(|e| anyhow::anyhow!("residency of tenant `{}`: {e}", t.id))?;
+                residency.insert(t.id.clone(), tag);
             }
             if let Some(hold) = &t.legal_hold {
                 let reason = check_reason(&hold.reason)
@@ -302,6 +325,8 @@ impl Config {
                 sites,
             ));
         }
+
+        check_residency(store_residency.as_ref(), &residency).map_err(anyhow::Error::msg)?;
 
         let registry = Registry::built_in();
         let mut source_ids = HashSet::new();
@@ -377,6 +402,7 @@ impl Config {
             contracts,
             nis2,
             retention,
+            residency,
         })
     }
 }
@@ -647,6 +673,7 @@ mod tests {
             StoreConfig {
                 url: Some("postgres://vigil:pw@db:5432/vigil".into()),
                 schema: Some("vigil".into()),
+                residency: None,
             }
         );
         assert!(config.resolve(&env).is_ok());

@@ -215,6 +215,7 @@ fn demo_setup(
         contracts: Default::default(),
         nis2: Default::default(),
         retention: Default::default(),
+        residency: Default::default(),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();

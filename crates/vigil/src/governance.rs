@@ -92,6 +92,7 @@ pub async fn run(command: RetentionCommand) -> anyhow::Result<()> {
             let config = StoreConfig {
                 url: store_url,
                 schema: store_schema,
+                residency: None,
             };
             let store = crate::node::open_node_store(&config, &data).await?;
             let entry = store
@@ -254,6 +255,56 @@ mod tests {
         .await
         .unwrap_err();
         assert!(err.to_string().contains("no entry"), "{err}");
+    }
+
+    #[test]
+    fn a_client_is_stored_only_where_its_residency_allows() {
+        let file = |store: &str, client: &str| {
+            format!(
+                "{store}\n[[tenants]]\nid = \"northgate\"\nname = \"Northgate\"\n{client}\n[[tenants]]\nid = \"riverside\"\nname = \"Riverside\"\n"
+            )
+        };
+        let resolve = |text: String| {
+            let config: Config = toml::from_str(&text).map_err(anyhow::Error::from)?;
+            config.resolve(&|_| None)
+        };
+        let r = resolve(file("[store]\nresidency = \"EU/DE\"", "residency = \"EU\"")).unwrap();
+        let ng = TenantId::new("northgate").unwrap();
+        assert_eq!(r.residency.get(&ng).map(|t| t.as_str()), Some("EU"));
+        assert_eq!(r.residency.len(), 1, "a client without a tag fits anywhere");
+
+        for (store, client, says) in [
+            (
+                "[store]\nresidency = \"EU/FR\"",
+                "residency = \"EU/DE\"",
+                vec!["`northgate`", "`EU/DE`", "`EU/FR`"],
+            ),
+            (
+                "[store]\nresidency = \"EU\"",
+                "residency = \"EU/DE\"",
+                vec!["`northgate`", "`EU/DE`", "`EU`"],
+            ),
+            (
+                "",
+                "residency = \"EU\"",
+                vec!["`northgate`", "no residency tag"],
+            ),
+            (
+                "",
+                "residency = \"eu/de\"",
+                vec!["tenant `northgate`", "`eu/de`"],
+            ),
+            (
+                "[store]\nresidency = \"Germany\"",
+                "",
+                vec!["[store] residency", "`Germany`"],
+            ),
+        ] {
+            let err = format!("{:#}", resolve(file(store, client)).unwrap_err());
+            for word in says {
+                assert!(err.contains(word), "{store} / {client}: {err}");
+            }
+        }
     }
 
     #[test]

@@ -170,6 +170,7 @@ impl Node {
             &spec.resolved.tokens,
         ));
         desk.set_retention_policy(spec.retention.clone());
+        desk.set_residency(spec.resolved.residency.clone());
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(4096));
         let pipeline = Pipeline::new(
             store.clone(),

@@ -3,6 +3,8 @@
 //! against the store under a lease, each deletion's proof appended to the
 //! audit chain by the store in the deletion's own transaction.
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
@@ -12,7 +14,7 @@ use vigil_store::{DeskWrite, RecordOrder, RecordQuery, TenantScope};
 
 use super::Desk;
 use crate::governance::{
-    DataClass, HoldScope, Holds, LegalHold, RetentionPolicy, check_reason, plan,
+    DataClass, HoldScope, Holds, LegalHold, Residency, RetentionPolicy, check_reason, plan,
 };
 use crate::incident::Incident;
 use crate::record::{DeskObject, Stored, audit};
@@ -51,6 +53,25 @@ impl Desk {
             .retention
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = policy;
+    }
+
+    /// Sets where each client's data must stay (from configuration).
+    pub fn set_residency(&self, residency: BTreeMap<TenantId, Residency>) {
+        *self
+            .inner
+            .residency
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = residency;
+    }
+
+    /// Where `tenant`'s data must stay, when configured.
+    pub fn residency(&self, tenant: &TenantId) -> Option<Residency> {
+        self.inner
+            .residency
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant)
+            .cloned()
     }
 
     /// The retention policy in force.

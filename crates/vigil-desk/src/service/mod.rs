@@ -104,6 +104,8 @@ struct Inner {
     evidence: compliance::EvidenceState,
     /// The retention policy and configured legal holds (`governance.rs`).
     retention: Mutex<crate::governance::RetentionPolicy>,
+    /// Where each client's data must stay (`governance.rs`).
+    residency: Mutex<std::collections::BTreeMap<TenantId, crate::governance::Residency>>,
     /// When this desk started: the placement time shown for holds set in
     /// configuration.
     started_at: Timestamp,
@@ -177,6 +179,7 @@ impl Desk {
                 sla: Default::default(),
                 evidence: Default::default(),
                 retention: Default::default(),
+                residency: Default::default(),
             }),
         })
     }

@@ -124,6 +124,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         contracts: Default::default(),
         nis2: Default::default(),
         retention: Default::default(),
+        residency: Default::default(),
     };
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),

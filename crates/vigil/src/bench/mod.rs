@@ -154,6 +154,7 @@ async fn ingest(
             contracts: Default::default(),
             nis2: Default::default(),
             retention: Default::default(),
+            residency: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),
