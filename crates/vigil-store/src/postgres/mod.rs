@@ -464,6 +464,10 @@ impl Store for PgStore {
         Ok(config::read_api_token(&**self.client().await?, hash).await?)
     }
 
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        Ok(config::read_api_tokens(&**self.client().await?).await?)
+    }
+
     async fn commit(&self, batch: IngestBatch) -> Result<CommitReceipt, StoreError> {
         if batch.events.is_empty() && batch.dead_letters.is_empty() && batch.detections.is_empty() {
             return Ok(CommitReceipt::default());

@@ -324,6 +324,10 @@ impl Store for SqliteStore {
         self.readers.run(move |c| read::api_token(c, &hash)).await
     }
 
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.readers.run(read::api_tokens).await
+    }
+
     async fn commit(&self, batch: IngestBatch) -> Result<CommitReceipt, StoreError> {
         if batch.events.is_empty() && batch.dead_letters.is_empty() && batch.detections.is_empty() {
             return Ok(CommitReceipt::default());

@@ -61,4 +61,5 @@ backend::conformance! {
     seam_estate::correlation_state_is_replaced_whole_and_survives_reopening,
     seam_governance::expiry_deletes_one_class_of_one_client_and_records_the_proof,
     seam_governance::purging_a_client_leaves_nothing_of_it_and_everything_of_the_others,
+    seam_governance::every_stored_token_is_listed_by_name,
 }

@@ -392,3 +392,45 @@ pub async fn purging_a_client_leaves_nothing_of_it_and_everything_of_the_others(
     assert_eq!(entries.len(), 2, "the client's audit entries stay");
     assert!(b.verify_audit(None).await.is_ok());
 }
+
+/// Every stored API token is listed, by name, with its role and client —
+/// what an access review starts from.
+pub async fn every_stored_token_is_listed_by_name(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
+    for (name, role, t) in [
+        ("zed", vigil_store::Role::ProviderOperator, None),
+        ("amy", vigil_store::Role::ClientAdmin, Some(A)),
+        ("bob", vigil_store::Role::ClientViewer, Some(B)),
+    ] {
+        store
+            .upsert_api_token(&vigil_store::ApiToken {
+                name: name.into(),
+                role,
+                tenant: t.map(tenant),
+                hash: token_hash(name),
+            })
+            .await
+            .unwrap();
+    }
+    let tokens = store.api_tokens().await.unwrap();
+    let listed: Vec<(&str, &str, Option<&str>)> = tokens
+        .iter()
+        .map(|t| {
+            (
+                t.name.as_str(),
+                t.role.as_str(),
+                t.tenant.as_ref().map(|t| t.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("amy", "client_admin", Some(A)),
+            ("bob", "client_viewer", Some(B)),
+            ("zed", "provider_operator", None),
+        ]
+    );
+    assert!(tokens.iter().all(|t| t.hash == token_hash(&t.name)));
+}
