@@ -131,6 +131,8 @@ pub enum Permission {
     LegalHold,
     /// Off-board a client: export and delete everything it owns.
     Offboard,
+    /// Review who has access to a client.
+    ReviewAccess,
 }
 
 impl Permission {
@@ -150,6 +152,7 @@ impl Permission {
             Permission::Audit => "read the audit log",
             Permission::LegalHold => "place or lift legal holds",
             Permission::Offboard => "off-board clients",
+            Permission::ReviewAccess => "review access to a client",
         }
     }
 }
@@ -162,9 +165,18 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Role::ProviderLead => !matches!(permission, Offboard),
         Role::ProviderOperator => !matches!(
             permission,
-            LiftSuppression | Maintenance | CloseIncidents | Audit | LegalHold | Offboard
+            LiftSuppression
+                | Maintenance
+                | CloseIncidents
+                | Audit
+                | LegalHold
+                | Offboard
+                | ReviewAccess
         ),
-        Role::ClientAdmin => matches!(permission, View | Maintenance | NoteIncidents | Audit),
+        Role::ClientAdmin => matches!(
+            permission,
+            View | Maintenance | NoteIncidents | Audit | ReviewAccess
+        ),
         Role::ClientViewer => matches!(permission, View),
     }
 }
@@ -190,12 +202,13 @@ mod tests {
             Audit,
             LegalHold,
             Offboard,
+            ReviewAccess,
         ];
         let count = |role| all.iter().filter(|p| allows(role, **p)).count();
-        assert_eq!(count(Role::ProviderAdmin), 13);
-        assert_eq!(count(Role::ProviderLead), 12);
+        assert_eq!(count(Role::ProviderAdmin), 14);
+        assert_eq!(count(Role::ProviderLead), 13);
         assert_eq!(count(Role::ProviderOperator), 7);
-        assert_eq!(count(Role::ClientAdmin), 4);
+        assert_eq!(count(Role::ClientAdmin), 5);
         assert_eq!(count(Role::ClientViewer), 1);
         assert!(!allows(Role::ProviderOperator, CloseIncidents));
         assert!(!allows(Role::ClientAdmin, WorkAlarms));

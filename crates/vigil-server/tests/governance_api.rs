@@ -318,3 +318,66 @@ async fn residency_is_shown_with_each_client_to_those_who_see_it() {
         report["client"]
     );
 }
+
+#[tokio::test]
+async fn an_access_review_lists_who_reaches_the_client_with_their_last_act() {
+    let s = server().await;
+    // The lead acts on client A (a hold), client B's admin on B.
+    let place = format!("/api/v1/tenants/{A}/legal-hold");
+    s.call(
+        "lead",
+        Method::POST,
+        &place,
+        Some(json!({ "reason": "Matter 1" })),
+    )
+    .await;
+    s.call(
+        "admin",
+        Method::POST,
+        &format!("/api/v1/tenants/{B}/legal-hold"),
+        Some(json!({ "reason": "Matter 2" })),
+    )
+    .await;
+    let path = format!("/api/v1/tenants/{A}/access-review");
+    for token in ["a-viewer", "op"] {
+        let (status, body) = s.call(token, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{token}: {body}");
+    }
+    let (status, body) = s.call("a-admin", Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let holders = body["review"]["holders"].as_array().unwrap();
+    let names: Vec<&str> = holders
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["a-admin", "a-viewer", "admin", "lead", "op"],
+        "B's tokens are not A's business"
+    );
+    let holder = |name: &str| holders.iter().find(|h| h["name"] == name).unwrap();
+    assert_eq!(holder("a-viewer")["reach"], "client");
+    assert_eq!(holder("lead")["reach"], "all_clients");
+    assert_eq!(holder("lead")["role"], "provider_lead");
+    assert_eq!(holder("lead")["last_action"], "legal_hold.place");
+    assert!(holder("lead")["last_used"].is_string());
+    // The admin acted only on B: not visible in A's review.
+    assert_eq!(holder("admin")["last_used"], Value::Null);
+    assert_eq!(body["review"]["searched_all"], true);
+
+    // The review is on the record; the lead (a provider) may take it too.
+    let (status, again) = s.call("lead", Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    let holders = again["review"]["holders"].as_array().unwrap();
+    let a_admin = holders.iter().find(|h| h["name"] == "a-admin").unwrap();
+    assert_eq!(a_admin["last_action"], "access.review");
+    let (status, _) = s
+        .call(
+            "admin",
+            Method::GET,
+            "/api/v1/tenants/nobody/access-review",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

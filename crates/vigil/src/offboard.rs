@@ -44,6 +44,23 @@ pub enum TenantCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Every person and token with access to a client (its own tokens and
+    /// the provider's), their role, and when each last acted. With
+    /// `--config`, also whether the configuration still registers each.
+    AccessReview {
+        /// The client.
+        #[arg(long)]
+        tenant: String,
+        /// The data folder, when no `--config` names it.
+        #[arg(long, default_value = "./vigil-data")]
+        data: PathBuf,
+        /// The configuration: its store, data folder and token register.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a deletion certificate's signature (and, with `--export`, that
     /// the exported files still match the manifest it certifies).
     VerifyCertificate {
@@ -99,6 +116,47 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        TenantCommand::AccessReview {
+            tenant,
+            data,
+            config,
+            json,
+        } => {
+            let tenant = TenantId::new(&tenant).with_context(|| format!("--tenant `{tenant}`"))?;
+            let (store_config, data, tokens) = match &config {
+                Some(path) => {
+                    let (config, resolved) = crate::config::Config::load(path)?;
+                    (
+                        config.store.clone(),
+                        config.data_dir.clone(),
+                        Some(resolved.tokens),
+                    )
+                }
+                None => (Default::default(), data, None),
+            };
+            if store_config.url.is_none() && !data.join("vigil.db").is_file() {
+                bail!("no database at {}", data.join("vigil.db").display());
+            }
+            let store = crate::node::open_node_store(&store_config, &data).await?;
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let desk = Desk::new(store, clock, DeskConfig::default(), None).await?;
+            desk.set_evidence_settings(vigil_desk::service::EvidenceSettings {
+                tokens,
+                ..Default::default()
+            });
+            let actor = Actor {
+                name: "cli:access-review".into(),
+                role: None,
+                tenant: None,
+            };
+            let review = desk.access_review(&actor, &tenant).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&review)?);
+            } else {
+                print_review(&review);
+            }
+            Ok(())
+        }
         TenantCommand::VerifyCertificate {
             file,
             public_key,
@@ -122,6 +180,29 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+fn print_review(review: &vigil_desk::service::AccessReview) {
+    println!("access to `{}` at {}", review.tenant, review.at);
+    println!(
+        "{:<24} {:<18} {:<12} {:<10} last used",
+        "name", "role", "reach", "in config"
+    );
+    for h in &review.holders {
+        println!(
+            "{:<24} {:<18} {:<12} {:<10} {}",
+            h.name,
+            h.role,
+            h.reach,
+            h.in_configuration
+                .map_or("unknown", |r| if r { "yes" } else { "NO" }),
+            match (&h.last_used, &h.last_action) {
+                (Some(at), Some(action)) => format!("{at} ({action})"),
+                _ if review.searched_all => "never".into(),
+                _ => format!("not in the newest {} entries", review.audit_entries_read),
+            }
+        );
     }
 }
 

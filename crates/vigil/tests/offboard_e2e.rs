@@ -232,6 +232,27 @@ async fn offboarding_exports_deletes_certifies_and_respects_holds() {
         .await
         .unwrap();
 
+    // The access review names the client's own tokens, not the other's.
+    let (ok, text) = vigil(&[
+        "tenant",
+        "access-review",
+        "--tenant",
+        A,
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(ok, "{text}");
+    let review: Value = serde_json::from_str(&text).unwrap();
+    let names: Vec<&str> = review["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [format!("{A}-viewer")]);
+    assert_eq!(review["holders"][0]["in_configuration"], Value::Null);
+
     let (ok, text) = run(A);
     assert!(ok, "{text}");
 
@@ -317,7 +338,12 @@ async fn offboarding_exports_deletes_certifies_and_respects_holds() {
     .into_iter()
     .map(|e| e.action)
     .collect();
-    for action in ["offboard.delete", "offboard.purge", "legal_hold.lift"] {
+    for action in [
+        "offboard.delete",
+        "offboard.purge",
+        "legal_hold.lift",
+        "access.review",
+    ] {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
 }

@@ -19,6 +19,7 @@
 //! - `send.rs` delivers webhooks (HMAC-signed, reqwest) and e-mail (SMTP,
 //!   lettre).
 
+mod access_review;
 mod alarms;
 mod audit;
 mod compliance;
@@ -54,6 +55,7 @@ use crate::record::{DeskObject, ModelRecord, Stored, from_record};
 use crate::sop::SopLibrary;
 use crate::{Actor, DeskError, Permission};
 
+pub use access_review::{AccessHolder, AccessReview};
 pub use alarms::AlarmFilter;
 pub use compliance::{
     ComplianceRequest, EvidenceSettings, PackVerification, VerifyPackError, verify_evidence_pack,

@@ -1,7 +1,9 @@
-//! `/api/v1/tenants/{id}/legal-hold(s)`: legal holds on a client or one of
-//! its incidents. The desk checks who may (provider admins and leads place
-//! and lift; anyone who sees the client may list) and records each change
-//! in the audit chain; the server authenticates and scopes.
+//! `/api/v1/tenants/{id}/legal-hold(s)` and `…/access-review`: legal holds
+//! on a client or one of its incidents, and who has access to it. The desk
+//! checks who may (provider admins and leads place and lift holds; anyone
+//! who sees the client may list them; admins review access) and records
+//! each change and review in the audit chain; the server authenticates and
+//! scopes.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -134,4 +136,34 @@ pub(crate) async fn lift(
         .lift_legal_hold(&actor(&caller), &tenant, scope_of(p.incident))
         .await?;
     Ok(Json(HoldBody { hold }))
+}
+
+/// Who has access to a client.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct AccessReviewBody {
+    /// The review: every token with access (the client's own and the
+    /// provider's), its role, whether the configuration registers it, and
+    /// its last recorded act.
+    #[schema(value_type = Object)]
+    pub review: vigil_desk::service::AccessReview,
+}
+
+/// The access review of a client: every person and token with access to
+/// it, their role, and when each last acted (its newest audit entry).
+/// Provider administrators and leads, and the client's own administrators.
+/// Recorded in the audit chain.
+#[utoipa::path(get, path = "/api/v1/tenants/{id}/access-review", tag = "governance",
+    params(("id" = String, Path, description = "The client")), security(("bearer" = [])),
+    responses((status = 200, description = "The review", body = AccessReviewBody),
+              (status = 400, description = "Not a tenant id", body = ErrorBody),
+              (status = 403, description = "The caller may not, or another client's", body = ErrorBody),
+              (status = 404, description = "No such client", body = ErrorBody)))]
+pub(crate) async fn access_review(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<AccessReviewBody>, ApiError> {
+    let tenant = tenant_in_path(&caller, &id)?;
+    let review = state.desk.access_review(&actor(&caller), &tenant).await?;
+    Ok(Json(AccessReviewBody { review }))
 }

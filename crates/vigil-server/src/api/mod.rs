@@ -32,6 +32,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/tenants", get(ops::tenants))
         .route("/api/v1/tenants/{id}/legal-holds", get(governance::list))
         .route(
+            "/api/v1/tenants/{id}/access-review",
+            get(governance::access_review),
+        )
+        .route(
             "/api/v1/tenants/{id}/legal-hold",
             post(governance::place).delete(governance::lift),
         )
@@ -110,6 +114,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         governance::list,
         governance::place,
         governance::lift,
+        governance::access_review,
         crate::session_auth::login,
         crate::session_auth::current,
         crate::session_auth::logout,
@@ -122,7 +127,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         (name = "operations", description = "Health, metrics, configuration"),
         (name = "estate", description = "The site view and the dashboards: sites, floor plans with live device states, statistics"),
         (name = "desk", description = "The operator's desk: alarm queue, suppressions, incidents, SOPs, response actions, escalation, audit"),
-        (name = "governance", description = "Data governance: legal holds on a client or an incident (retention skips what they hold), recorded in the audit chain"),
+        (name = "governance", description = "Data governance: legal holds on a client or an incident (retention skips what they hold) and access reviews, recorded in the audit chain"),
         (name = "compliance", description = "Evidence packs for ISO/IEC 27001:2022 Annex A and NIS-2 Art. 21(2), recorded in the audit chain"),
     )
 )]
