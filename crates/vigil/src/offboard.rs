@@ -89,6 +89,14 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             let (store_config, data, policy) = match &config {
                 Some(path) => {
                     let (config, resolved) = crate::config::Config::load(path)?;
+                    if resolved.tenants.iter().any(|(t, _)| t.id == tenant) {
+                        // The next start would register it again (empty):
+                        // say so now rather than let it come back quietly.
+                        eprintln!(
+                            "note: {} still defines tenant `{tenant}`; remove it (and its sources and tokens) before the next start",
+                            path.display()
+                        );
+                    }
                     (
                         config.store.clone(),
                         config.data_dir.clone(),

@@ -21,8 +21,10 @@ use crate::record::{DeskObject, Stored, audit};
 use crate::{Actor, DeskError, Permission};
 
 /// Records one deletion deletes at most; a class with more is deleted in
-/// several batches, each with its own proof.
-pub const RETENTION_BATCH: usize = 10_000;
+/// several batches, each with its own proof. The SQLite store's purge
+/// chunk: one batch holds its single writer for about as long, so ingest
+/// queued behind it still commits between batches.
+pub const RETENTION_BATCH: usize = 5_000;
 
 /// How long a node holds the retention lease: longer than a pass takes, so
 /// two nodes do not delete side by side, short enough that another node
