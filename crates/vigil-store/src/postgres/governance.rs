@@ -4,8 +4,9 @@
 //!
 //! Events are deleted row by row even where whole day partitions could be
 //! dropped: a partition holds every client's events, and retention is per
-//! client. Each statement returns what it deleted (`RETURNING`), so the ids
-//! proven are the rows that went.
+//! client. A day's partition is dropped once it is empty (after the last
+//! client's batch). Each statement returns what it deleted (`RETURNING`),
+//! so the ids proven are the rows that went.
 
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -20,6 +21,56 @@ use crate::governance::{
 impl PgStore {
     /// The body of [`crate::DeskStore::delete_expired`].
     pub(crate) async fn delete_expired_batch(&self, request: &ExpiryRequest) -> PgResult<Deletion> {
+        let deletion = self.delete_and_prove(request).await?;
+        if request.class == DataClass::Events && deletion.ids.len() < request.limit {
+            self.drop_empty_days(micros(request.before)).await?;
+        }
+        Ok(deletion)
+    }
+
+    /// Drops the day partitions wholly before `cutoff` that no client has
+    /// an event in any more. Retention deletes per client, row by row, so
+    /// a day empties only when the last client's events of it went; without
+    /// this its empty table would stay for good.
+    async fn drop_empty_days(&self, cutoff: i64) -> PgResult<()> {
+        let cutoff_day = super::ingest::day_of(cutoff);
+        let dropped = transaction!(self, |tx| {
+            self.lock(&tx, Lock::Partitions).await?;
+            let days = tx
+                .query(
+                    "SELECT from_micros, name FROM event_partitions WHERE to_micros <= $1",
+                    &[&cutoff_day],
+                )
+                .await?;
+            let mut dropped = 0u32;
+            for row in &days {
+                let from: i64 = row.try_get(0)?;
+                let name: String = row.try_get(1)?;
+                // The name was written by this store from a date: nothing a
+                // client sent is in it.
+                let empty = tx
+                    .query_opt(&format!("SELECT 1 FROM {name} LIMIT 1"), &[])
+                    .await?
+                    .is_none();
+                if empty {
+                    tx.batch_execute(&format!("DROP TABLE {name}")).await?;
+                    tx.execute(
+                        "DELETE FROM event_partitions WHERE from_micros = $1",
+                        &[&from],
+                    )
+                    .await?;
+                    dropped += 1;
+                }
+            }
+            dropped
+        })?;
+        if dropped > 0 {
+            self.forget_partitions();
+        }
+        Ok(())
+    }
+
+    async fn delete_and_prove(&self, request: &ExpiryRequest) -> PgResult<Deletion> {
         transaction!(self, |tx| {
             let mut ids = delete(&tx, request).await?;
             let proof = proof_of(request, &mut ids);

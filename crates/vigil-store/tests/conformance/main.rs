@@ -62,4 +62,5 @@ backend::conformance! {
     seam_governance::expiry_deletes_one_class_of_one_client_and_records_the_proof,
     seam_governance::purging_a_client_leaves_nothing_of_it_and_everything_of_the_others,
     seam_governance::every_stored_token_is_listed_by_name,
+    seam_governance::a_day_emptied_by_every_client_s_retention_is_dropped,
 }

@@ -434,3 +434,62 @@ pub async fn every_stored_token_is_listed_by_name(b: &mut Backend) {
     );
     assert!(tokens.iter().all(|t| t.hash == token_hash(&t.name)));
 }
+
+/// The number of day partitions on PostgreSQL (`None` on SQLite).
+async fn partitions(b: &Backend) -> Option<i64> {
+    let (url, schema) = b.postgres_schema()?;
+    let rows = crate::backend::execute(
+        url,
+        &format!("SELECT count(*) FROM {schema}.event_partitions"),
+    )
+    .await;
+    rows.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse().ok()),
+        _ => None,
+    })
+}
+
+/// Retention per client empties a day only when the last client's events
+/// of it go; on PostgreSQL the day's partition is then dropped (and made
+/// again if an event of that day arrives later).
+pub async fn a_day_emptied_by_every_client_s_retention_is_dropped(b: &mut Backend) {
+    let store = b.store();
+    let day = chrono::Duration::days(1);
+    let now = chrono::Utc::now();
+    let mut events = Vec::new();
+    for id in [A, B] {
+        for days_ago in [5, 4, 2] {
+            let mut e = event(id, 0, json!({ "d": days_ago }));
+            e.observed_at = now - day * days_ago;
+            events.push(e);
+        }
+    }
+    store.commit(batch(events)).await.unwrap();
+    let at_start = partitions(b).await;
+    let mut request = expiry(DataClass::Events, A, 0);
+    request.before = now - day * 3;
+    assert_eq!(store.delete_expired(&request).await.unwrap().ids.len(), 2);
+    assert_eq!(
+        partitions(b).await,
+        at_start,
+        "B still has events of those days"
+    );
+    request.tenant = tenant(B);
+    assert_eq!(store.delete_expired(&request).await.unwrap().ids.len(), 2);
+    assert_eq!(
+        partitions(b).await,
+        at_start.map(|n| n - 2),
+        "both days dropped"
+    );
+    assert_eq!(event_ids(store, A).await.len(), 1);
+    assert_eq!(event_ids(store, B).await.len(), 1);
+
+    let mut late = event(A, 0, json!({ "late": true }));
+    late.observed_at = now - day * 5;
+    store.commit(batch(vec![late])).await.unwrap();
+    assert_eq!(
+        event_ids(store, A).await.len(),
+        2,
+        "an old day can come back"
+    );
+}
