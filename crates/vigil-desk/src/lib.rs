@@ -21,6 +21,10 @@
 //! - [`reporting`]: figures computed from the desk's records (the
 //!   dashboards'), and the categories alarms and incidents are counted by.
 //! - [`regulation`]: an incident's NIS-2 significance and Art. 23 deadlines.
+//! - [`governance`]: retention per client and class, legal holds, and
+//!   the retention plan (the job and the holds' commands in `service`).
+//! - [`offboarding`]: a departing client's export manifest and signed
+//!   deletion certificate.
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -30,9 +34,11 @@ pub mod alarm;
 pub mod config;
 mod error;
 pub mod escalation;
+pub mod governance;
 pub mod grouping;
 pub mod incident;
 pub mod learner;
+pub mod offboarding;
 pub mod permissions;
 pub mod record;
 pub mod regulation;

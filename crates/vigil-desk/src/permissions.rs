@@ -127,6 +127,12 @@ pub enum Permission {
     Respond,
     /// Read and export the audit log.
     Audit,
+    /// Place and lift legal holds.
+    LegalHold,
+    /// Off-board a client: export and delete everything it owns.
+    Offboard,
+    /// Review who has access to a client.
+    ReviewAccess,
 }
 
 impl Permission {
@@ -144,6 +150,9 @@ impl Permission {
             Permission::CloseIncidents => "close or reopen incidents",
             Permission::Respond => "run response actions",
             Permission::Audit => "read the audit log",
+            Permission::LegalHold => "place or lift legal holds",
+            Permission::Offboard => "off-board clients",
+            Permission::ReviewAccess => "review access to a client",
         }
     }
 }
@@ -153,12 +162,21 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
         Role::ProviderAdmin => true,
-        Role::ProviderLead => true,
+        Role::ProviderLead => !matches!(permission, Offboard),
         Role::ProviderOperator => !matches!(
             permission,
-            LiftSuppression | Maintenance | CloseIncidents | Audit
+            LiftSuppression
+                | Maintenance
+                | CloseIncidents
+                | Audit
+                | LegalHold
+                | Offboard
+                | ReviewAccess
         ),
-        Role::ClientAdmin => matches!(permission, View | Maintenance | NoteIncidents | Audit),
+        Role::ClientAdmin => matches!(
+            permission,
+            View | Maintenance | NoteIncidents | Audit | ReviewAccess
+        ),
         Role::ClientViewer => matches!(permission, View),
     }
 }
@@ -182,12 +200,15 @@ mod tests {
             CloseIncidents,
             Respond,
             Audit,
+            LegalHold,
+            Offboard,
+            ReviewAccess,
         ];
         let count = |role| all.iter().filter(|p| allows(role, **p)).count();
-        assert_eq!(count(Role::ProviderAdmin), 11);
-        assert_eq!(count(Role::ProviderLead), 11);
+        assert_eq!(count(Role::ProviderAdmin), 14);
+        assert_eq!(count(Role::ProviderLead), 13);
         assert_eq!(count(Role::ProviderOperator), 7);
-        assert_eq!(count(Role::ClientAdmin), 4);
+        assert_eq!(count(Role::ClientAdmin), 5);
         assert_eq!(count(Role::ClientViewer), 1);
         assert!(!allows(Role::ProviderOperator, CloseIncidents));
         assert!(!allows(Role::ClientAdmin, WorkAlarms));

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use vigil_model::{Alert, AlertId, AlertStatus, TenantId, Timestamp};
 
 use crate::audit::{AuditEntry, AuditRecord, AuditSigner, Checkpoint, TenantExport};
+use crate::governance::{Deletion, ExpiryRequest, TenantPurge};
 use crate::{Store, StoreError, TenantScope};
 
 /// A desk object as stored.
@@ -224,4 +225,21 @@ pub trait DeskStore: Store {
     /// A tenant's own audit entries with proofs against the newest
     /// checkpoint (make one first with [`DeskStore::audit_checkpoint`]).
     async fn audit_export(&self, tenant: &TenantId) -> Result<TenantExport, StoreError>;
+    /// Deletes up to `request.limit` records of one class of one client
+    /// older than the cutoff, sparing what the request keeps, and appends
+    /// the deletion's proof to the audit chain in the same transaction
+    /// (nothing is appended when nothing was deleted). See
+    /// [`crate::governance`].
+    async fn delete_expired(&self, request: &ExpiryRequest) -> Result<Deletion, StoreError>;
+    /// Deletes everything of `tenant` that is left — every desk record,
+    /// the estate, sources, sites, tokens and the client itself (see
+    /// [`crate::governance::PURGE_TABLES`]) — and records the purge in the
+    /// audit chain, in one transaction. The audit chain keeps the client's
+    /// entries: removing them would break every later hash.
+    async fn purge_tenant(
+        &self,
+        tenant: &TenantId,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<TenantPurge, StoreError>;
 }

@@ -15,6 +15,7 @@ mod correlation;
 mod desk;
 mod encoding;
 mod estate;
+pub mod governance;
 mod node;
 pub mod postgres;
 mod query;

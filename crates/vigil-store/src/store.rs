@@ -214,6 +214,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn source_by_token(&self, hash: &TokenHash) -> Result<Option<SourceBinding>, StoreError>;
     /// The API token with this hash.
     async fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError>;
+    /// Every API token stored, by name: what an access review reads (a
+    /// token removed from the configuration stays here, and still opens
+    /// the API, until it is deleted).
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
 
     // --- the ingest path ---
 

@@ -132,8 +132,11 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let (desk_config, contracts, settings) = match &args.config {
         Some(path) => {
             let (config, resolved) = crate::config::Config::load(path)?;
-            let retention = (config.retention_days > 0)
-                .then(|| Duration::days(i64::from(config.retention_days)));
+            let retention = resolved
+                .retention
+                .defaults
+                .get(&vigil_desk::governance::DataClass::Events)
+                .copied();
             (
                 config.desk.clone().resolve()?,
                 resolved.contracts,

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
+use vigil_desk::governance::{Residency, RetentionPolicy, check_reason, check_residency};
 use vigil_model::{Site, SiteId, Tenant, TenantId};
 use vigil_sources::{ConfiguredSource, Registry, token_secret};
 use vigil_store::{ApiToken, Role};
@@ -24,9 +25,16 @@ pub struct Config {
     /// The HTTP API's address.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// Events older than this many days are purged (0 keeps them forever).
-    #[serde(default = "default_retention_days")]
-    pub retention_days: u32,
+    /// Events older than this many days are deleted (0 keeps them forever;
+    /// absent, 90). The older spelling of `[retention] events`; give one or
+    /// the other.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    /// How long each class of data is kept (`[retention]`, periods such as
+    /// `"90d"` or `"forever"`), for every client without its own
+    /// `[tenants.retention]`.
+    #[serde(default)]
+    pub retention: vigil_desk::governance::RetentionConfig,
     /// Detections of one rule about one thing within this many minutes land
     /// on one alert.
     #[serde(default = "default_alert_window_minutes")]
@@ -121,6 +129,9 @@ pub struct StoreConfig {
     /// The PostgreSQL schema for Vigil's tables (created if missing);
     /// absent, the connection's default (`public`).
     pub schema: Option<String>,
+    /// Where the store is (`EU/DE`): every client with a `residency` must
+    /// admit it, or the configuration is refused.
+    pub residency: Option<String>,
 }
 
 impl StoreConfig {
@@ -162,6 +173,26 @@ pub struct TenantConfig {
     /// sector, entity type, turnover, Member State, competent authority.
     #[serde(default)]
     pub nis2: Option<vigil_compliance::nis2::Nis2ProfileConfig>,
+    /// How long its data is kept, class by class (`[tenants.retention]`),
+    /// where it differs from `[retention]`.
+    #[serde(default)]
+    pub retention: Option<vigil_desk::governance::RetentionConfig>,
+    /// A legal hold on everything it owns (`legal_hold = { reason = "…" }`):
+    /// nothing of it is deleted while the hold is in the configuration.
+    #[serde(default)]
+    pub legal_hold: Option<LegalHoldConfig>,
+    /// Where its data must stay (`EU`, `EU/DE`); the store's `residency`
+    /// must lie within it.
+    #[serde(default)]
+    pub residency: Option<String>,
+}
+
+/// A legal hold set in configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalHoldConfig {
+    /// Why (the matter or request it serves).
+    pub reason: String,
 }
 
 /// A site of a tenant.
@@ -205,9 +236,6 @@ fn default_data_dir() -> PathBuf {
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
-fn default_retention_days() -> u32 {
-    90
-}
 fn default_alert_window_minutes() -> u32 {
     60
 }
@@ -236,6 +264,11 @@ pub struct Resolved {
     pub contracts: vigil_contract::ContractSet,
     /// The NIS-2 profiles of the clients that are NIS-2 entities.
     pub nis2: std::collections::HashMap<TenantId, vigil_compliance::nis2::Nis2Profile>,
+    /// Retention per class and client, and the clients held by configuration.
+    pub retention: RetentionPolicy,
+    /// Where each client with a residency must keep its data (the store
+    /// admits every one of them: checked here).
+    pub residency: std::collections::BTreeMap<TenantId, Residency>,
 }
 
 impl Config {
@@ -259,6 +292,16 @@ impl Config {
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Resolved> {
         self.store.check()?;
         self.bus.check(self.store.url.as_deref())?;
+        let mut retention =
+            crate::governance::retention_defaults(self.retention_days, &self.retention)?;
+        let store_residency = self
+            .store
+            .residency
+            .as_deref()
+            .map(Residency::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("[store] residency: {e}"))?;
+        let mut residency = std::collections::BTreeMap::new();
         let mut tenant_ids = HashSet::new();
         let mut site_ids = HashSet::new();
         let mut tenants = Vec::new();
@@ -277,6 +320,20 @@ impl Config {
             }
             if let Some(profile) = &t.nis2 {
                 nis2.insert(t.id.clone(), profile.validate(&t.id)?);
+            }
+            if let Some(own) = &t.retention {
+                let place = format!("[tenants.retention] of tenant `{}`:", t.id);
+                retention.tenants.insert(t.id.clone(), own.periods(&place)?);
+            }
+            if let Some(tag) = &t.residency {
+                let tag = Residency::parse(tag)
+                    .map_err(|e| anyhow::anyhow!("residency of tenant `{}`: {e}", t.id))?;
+                residency.insert(t.id.clone(), tag);
+            }
+            if let Some(hold) = &t.legal_hold {
+                let reason = check_reason(&hold.reason)
+                    .with_context(|| format!("legal_hold of tenant `{}`", t.id))?;
+                retention.config_holds.insert(t.id.clone(), reason);
             }
             let mut sites = Vec::new();
             for s in &t.sites {
@@ -303,6 +360,8 @@ impl Config {
                 sites,
             ));
         }
+
+        check_residency(store_residency.as_ref(), &residency).map_err(anyhow::Error::msg)?;
 
         let registry = Registry::built_in();
         let mut source_ids = HashSet::new();
@@ -377,6 +436,8 @@ impl Config {
             plans,
             contracts,
             nis2,
+            retention,
+            residency,
         })
     }
 }
@@ -647,6 +708,7 @@ mod tests {
             StoreConfig {
                 url: Some("postgres://vigil:pw@db:5432/vigil".into()),
                 schema: Some("vigil".into()),
+                residency: None,
             }
         );
         assert!(config.resolve(&env).is_ok());

@@ -117,7 +117,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             tls: None,
             bus: Default::default(),
             listen: args.listen,
-            retention: Some(chrono::Duration::days(30)),
+            retention: vigil_desk::governance::RetentionPolicy::events_only(Some(
+                chrono::Duration::days(30),
+            )),
             alert_window: chrono::Duration::hours(1),
             limits: Default::default(),
             resolved,
@@ -226,6 +228,8 @@ fn demo_setup(
         plans: crate::demo_estate::floor_plans(world),
         contracts: Default::default(),
         nis2: Default::default(),
+        retention: Default::default(),
+        residency: Default::default(),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();

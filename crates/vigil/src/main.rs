@@ -10,9 +10,11 @@ mod demo_analyst;
 mod demo_estate;
 mod desk;
 mod estate_import;
+mod governance;
 mod hunt;
 mod import;
 mod node;
+mod offboard;
 mod report;
 mod rules;
 
@@ -108,6 +110,18 @@ enum Command {
         #[command(subcommand)]
         command: compliance::ComplianceCommand,
     },
+    /// Data retention: check a deletion's proof in the audit chain against
+    /// a list of ids.
+    Retention {
+        #[command(subcommand)]
+        command: governance::RetentionCommand,
+    },
+    /// A client's data: off-board it (export, delete, certify), or check a
+    /// deletion certificate.
+    Tenant {
+        #[command(subcommand)]
+        command: offboard::TenantCommand,
+    },
     /// Measure throughput (not a test; prints figures).
     Bench {
         #[command(subcommand)]
@@ -157,6 +171,8 @@ fn main() -> anyhow::Result<()> {
             Command::Audit { command } => desk::audit(command).await,
             Command::Report { command } => report::run(command).await,
             Command::Compliance { command } => compliance::run(command).await,
+            Command::Retention { command } => governance::run(command).await,
+            Command::Tenant { command } => offboard::run(command).await,
             Command::Hunt(args) => {
                 keep_freed_memory();
                 hunt::run(args)
@@ -181,8 +197,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tls: config.tls_files(),
         bus: config.bus.clone(),
         listen: args.listen.unwrap_or(config.listen),
-        retention: (config.retention_days > 0)
-            .then(|| chrono::Duration::days(i64::from(config.retention_days))),
+        retention: resolved.retention.clone(),
         alert_window: chrono::Duration::minutes(i64::from(config.alert_window_minutes.max(1))),
         limits: vigil_sources::Limits {
             max_ingest_bytes: config.max_ingest_bytes,

@@ -36,8 +36,10 @@ pub struct NodeSpec {
     pub bus: BusConfig,
     /// The HTTP API's address.
     pub listen: SocketAddr,
-    /// Events older than this are purged; `None` keeps them.
-    pub retention: Option<Duration>,
+    /// How long each class of each client's data is kept, and the
+    /// clients held by configuration (enforced hourly by the desk's
+    /// retention job).
+    pub retention: vigil_desk::governance::RetentionPolicy,
     /// Alert grouping window.
     pub alert_window: Duration,
     /// Input limits.
@@ -169,9 +171,14 @@ impl Node {
         )
         .await?;
         desk.set_evidence_settings(crate::compliance::evidence_settings(
-            spec.retention,
+            spec.retention
+                .defaults
+                .get(&vigil_desk::governance::DataClass::Events)
+                .copied(),
             &spec.resolved.tokens,
         ));
+        desk.set_retention_policy(spec.retention.clone());
+        desk.set_residency(spec.resolved.residency.clone());
         let cluster = crate::cluster::Cluster::open(&spec.bus).await?;
         let bus: Arc<dyn Bus> = cluster.bus.clone();
         let pipeline = Pipeline::new(
@@ -261,11 +268,10 @@ impl Node {
             .map(|(id, kind, addr)| (id, (kind, addr)))
             .collect();
 
-        if let Some(retention) = spec.retention {
+        if spec.retention.deletes_anything() {
             tasks.push(tokio::spawn(retention_task(
-                store.clone(),
+                desk.clone(),
                 spec.clock.clone(),
-                retention,
             )));
         }
 
@@ -361,9 +367,10 @@ impl Node {
 const SUPERVISION_TICK: std::time::Duration = std::time::Duration::from_secs(1);
 const REGISTER_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Purges events past retention once an hour of the node's clock (checked
-/// every real minute, so an accelerated clock purges on time too).
-async fn retention_task(store: Arc<dyn Store>, clock: Arc<dyn Clock>, retention: Duration) {
+/// Runs the desk's retention job once an hour of the node's clock (checked
+/// every real minute, so an accelerated clock deletes on time too); each
+/// deletion's proof goes to the audit chain.
+async fn retention_task(desk: vigil_desk::service::Desk, clock: Arc<dyn Clock>) {
     let mut last = None;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
@@ -373,10 +380,13 @@ async fn retention_task(store: Arc<dyn Store>, clock: Arc<dyn Clock>, retention:
             continue;
         }
         last = Some(now);
-        match store.purge_events_before(now - retention).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "events past retention purged"),
-            Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+        match desk.enforce_retention().await {
+            Ok(done) if done.is_empty() => {}
+            Ok(done) => tracing::info!(
+                deleted = done.iter().map(|d| d.deleted).sum::<u64>(),
+                "data past retention deleted"
+            ),
+            Err(e) => tracing::warn!(error = %e, "retention failed; retrying next hour"),
         }
     }
 }

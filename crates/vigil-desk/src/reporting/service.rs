@@ -70,6 +70,9 @@ pub struct Client {
     pub tenant: Option<String>,
     /// Its name, for people ("All clients" over every client).
     pub name: String,
+    /// Where its data must stay (`EU/DE`), when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residency: Option<String>,
 }
 
 /// What a report is computed from, all in its client's scope (the

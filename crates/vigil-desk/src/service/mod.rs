@@ -19,13 +19,16 @@
 //! - `send.rs` delivers webhooks (HMAC-signed, reqwest) and e-mail (SMTP,
 //!   lettre).
 
+mod access_review;
 mod alarms;
 mod audit;
 mod compliance;
 mod escalations;
+mod governance;
 mod incidents;
 mod maintenance;
 mod notices;
+mod offboarding;
 mod regulation;
 mod regulation_reminders;
 mod reporting;
@@ -52,11 +55,14 @@ use crate::record::{DeskObject, ModelRecord, Stored, from_record};
 use crate::sop::SopLibrary;
 use crate::{Actor, DeskError, Permission};
 
+pub use access_review::{AccessHolder, AccessReview};
 pub use alarms::AlarmFilter;
 pub use compliance::{
     ComplianceRequest, EvidenceSettings, PackVerification, VerifyPackError, verify_evidence_pack,
 };
+pub use governance::{RETENTION_BATCH, RetentionOutcome};
 pub use incidents::IncidentView;
+pub use offboarding::{CLIENT_RECORD_KINDS, OffboardDeletion};
 pub use regulation_reminders::Nis2ReminderRecord;
 pub use reporting::ServiceReportRequest;
 pub use send::{Mailer, WebhookOutcome, send_webhook};
@@ -98,6 +104,13 @@ struct Inner {
     sla: sla::SlaState,
     /// The node's retention and token register (`compliance/`).
     evidence: compliance::EvidenceState,
+    /// The retention policy and configured legal holds (`governance.rs`).
+    retention: Mutex<crate::governance::RetentionPolicy>,
+    /// Where each client's data must stay (`governance.rs`).
+    residency: Mutex<std::collections::BTreeMap<TenantId, crate::governance::Residency>>,
+    /// When this desk started: the placement time shown for holds set in
+    /// configuration.
+    started_at: Timestamp,
 }
 
 struct ModelState {
@@ -147,6 +160,7 @@ impl Desk {
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
+                started_at: clock.now(),
                 clock,
                 config,
                 sops,
@@ -166,6 +180,8 @@ impl Desk {
                 triaged: Default::default(),
                 sla: Default::default(),
                 evidence: Default::default(),
+                retention: Default::default(),
+                residency: Default::default(),
             }),
         })
     }

@@ -91,10 +91,12 @@ impl Desk {
                     .into_iter()
                     .find(|x| &x.id == t)
                     .map_or_else(|| t.to_string(), |x| x.name),
+                residency: self.residency(t).map(String::from),
             },
             None => Client {
                 tenant: None,
                 name: "All clients".into(),
+                residency: None,
             },
         };
         let levels = self.service_levels();

@@ -6,13 +6,14 @@ mod dead_letters;
 mod desk;
 mod estate_view;
 mod events;
+mod governance;
 mod ops;
 pub(crate) mod params;
 mod reports;
 mod stats;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -29,6 +30,15 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/api/v1/events", get(events::search))
         .route("/api/v1/dead-letters", get(dead_letters::list))
         .route("/api/v1/tenants", get(ops::tenants))
+        .route("/api/v1/tenants/{id}/legal-holds", get(governance::list))
+        .route(
+            "/api/v1/tenants/{id}/access-review",
+            get(governance::access_review),
+        )
+        .route(
+            "/api/v1/tenants/{id}/legal-hold",
+            post(governance::place).delete(governance::lift),
+        )
         .route(
             "/api/v1/session",
             get(crate::session_auth::current)
@@ -101,6 +111,10 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         stats::stats,
         reports::service,
         compliance::report,
+        governance::list,
+        governance::place,
+        governance::lift,
+        governance::access_review,
         crate::session_auth::login,
         crate::session_auth::current,
         crate::session_auth::logout,
@@ -113,6 +127,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         (name = "operations", description = "Health, metrics, configuration"),
         (name = "estate", description = "The site view and the dashboards: sites, floor plans with live device states, statistics"),
         (name = "desk", description = "The operator's desk: alarm queue, suppressions, incidents, SOPs, response actions, escalation, audit"),
+        (name = "governance", description = "Data governance: legal holds on a client or an incident (retention skips what they hold) and access reviews, recorded in the audit chain"),
         (name = "compliance", description = "Evidence packs for ISO/IEC 27001:2022 Annex A and NIS-2 Art. 21(2), recorded in the audit chain"),
     )
 )]

@@ -4,7 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use vigil_model::Tenant;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -90,16 +91,38 @@ pub(crate) async fn openapi(_caller: Caller) -> Json<utoipa::openapi::OpenApi> {
     Json(super::openapi_document())
 }
 
-/// The tenants the caller may see.
+/// A tenant as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TenantView {
+    /// Its slug.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// Where its data must stay (`EU/DE`), when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residency: Option<String>,
+}
+
+/// The tenants the caller may see, with where each one's data must stay.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "operations",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Tenants in scope", body = Vec<Tenant>),
+        (status = 200, description = "Tenants in scope", body = Vec<TenantView>),
         (status = 401, description = "No or unknown token", body = ErrorBody),
     ))]
 pub(crate) async fn tenants(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<Tenant>>, ApiError> {
-    Ok(Json(state.store.tenants(&caller.scope(None)?).await?))
+) -> Result<Json<Vec<TenantView>>, ApiError> {
+    let tenants = state.store.tenants(&caller.scope(None)?).await?;
+    Ok(Json(
+        tenants
+            .into_iter()
+            .map(|t| TenantView {
+                residency: state.desk.residency(&t.id).map(String::from),
+                id: t.id.to_string(),
+                name: t.name,
+            })
+            .collect(),
+    ))
 }

@@ -38,7 +38,9 @@ pub use export::{
 pub use merkle::{
     Hash, MerkleTree, empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion,
 };
-pub use signing::{AuditKeyError, AuditSigner, Checkpoint, public_key_path, verify_checkpoint};
+pub use signing::{
+    AuditKeyError, AuditSigner, Checkpoint, public_key_path, verify_checkpoint, verify_document,
+};
 pub use verify::{Tamper, VerifyReport, verify_log};
 
 /// The hash the first entry links to.

@@ -168,6 +168,17 @@ pub(crate) async fn source_by_token(
         .transpose()
 }
 
+/// Every API token, by name.
+pub(crate) async fn read_api_tokens(client: &Client) -> PgResult<Vec<ApiToken>> {
+    let sql = format!("SELECT {API_TOKEN_COLUMNS} FROM api_tokens ORDER BY name, hash");
+    client
+        .query(&sql, &[])
+        .await?
+        .iter()
+        .map(api_token_from_row)
+        .collect()
+}
+
 pub(crate) async fn read_api_token(
     client: &Client,
     hash: &TokenHash,

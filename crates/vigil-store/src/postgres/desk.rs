@@ -445,4 +445,20 @@ impl DeskStore for PgStore {
         let mut client = self.client().await?;
         Ok(audit_log::export(&mut client, tenant).await?)
     }
+
+    async fn delete_expired(
+        &self,
+        request: &crate::governance::ExpiryRequest,
+    ) -> Result<crate::governance::Deletion, StoreError> {
+        Ok(self.delete_expired_batch(request).await?)
+    }
+
+    async fn purge_tenant(
+        &self,
+        tenant: &TenantId,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<crate::governance::TenantPurge, StoreError> {
+        Ok(self.purge_tenant_rows(tenant, actor, at).await?)
+    }
 }

@@ -34,6 +34,7 @@ mod config;
 mod correlation;
 mod desk;
 mod estate;
+mod governance;
 mod ingest;
 mod read;
 mod retention;
@@ -461,6 +462,10 @@ impl Store for PgStore {
 
     async fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
         Ok(config::read_api_token(&**self.client().await?, hash).await?)
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        Ok(config::read_api_tokens(&**self.client().await?).await?)
     }
 
     async fn commit(&self, batch: IngestBatch) -> Result<CommitReceipt, StoreError> {

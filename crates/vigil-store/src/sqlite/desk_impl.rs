@@ -8,8 +8,9 @@ use async_trait::async_trait;
 
 use vigil_model::{TenantId, Timestamp};
 
-use super::{SqliteStore, audit_log, desk};
+use super::{SqliteStore, audit_log, desk, governance};
 use crate::audit::{AuditEntry, AuditRecord, AuditSigner, Checkpoint, TenantExport, VerifyReport};
+use crate::governance::{Deletion, ExpiryRequest};
 use crate::{
     AlertChange, DeskReceipt, DeskRecord, DeskStore, DeskWrite, FeedEntry, RecordQuery, StoreError,
     TenantScope,
@@ -137,6 +138,25 @@ impl DeskStore for SqliteStore {
         let tenant = tenant.clone();
         self.readers
             .run(move |c| audit_log::export(c, &tenant))
+            .await
+    }
+
+    async fn delete_expired(&self, request: &ExpiryRequest) -> Result<Deletion, StoreError> {
+        let request = request.clone();
+        self.writer
+            .run_custom(move |conn| governance::delete_expired(conn, &request))
+            .await
+    }
+
+    async fn purge_tenant(
+        &self,
+        tenant: &TenantId,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<crate::governance::TenantPurge, StoreError> {
+        let (tenant, actor) = (tenant.clone(), actor.to_owned());
+        self.writer
+            .run_custom(move |conn| governance::purge_tenant(conn, &tenant, &actor, at))
             .await
     }
 }

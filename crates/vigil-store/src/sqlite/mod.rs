@@ -40,6 +40,7 @@ mod desk;
 mod desk_impl;
 mod estate;
 mod evidence;
+mod governance;
 mod ingest;
 mod pool;
 mod read;
@@ -321,6 +322,10 @@ impl Store for SqliteStore {
     async fn api_token(&self, hash: &TokenHash) -> Result<Option<ApiToken>, StoreError> {
         let hash = *hash;
         self.readers.run(move |c| read::api_token(c, &hash)).await
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.readers.run(read::api_tokens).await
     }
 
     async fn commit(&self, batch: IngestBatch) -> Result<CommitReceipt, StoreError> {

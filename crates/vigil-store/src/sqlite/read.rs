@@ -145,6 +145,12 @@ pub(crate) fn api_token(
     Ok(found.into_iter().next())
 }
 
+/// Every API token, by name.
+pub(crate) fn api_tokens(conn: &Connection) -> Result<Vec<ApiToken>, StoreError> {
+    let sql = format!("SELECT {API_TOKEN_COLUMNS} FROM api_tokens ORDER BY name, hash");
+    collect(conn, &sql, [], api_token_from_row)
+}
+
 /// The evidence ids shown on an alert: the earliest observed first.
 fn evidence(conn: &Connection, alert: AlertId) -> Result<Vec<EventId>, StoreError> {
     let mut stmt = conn.prepare_cached(super::evidence::SHOWN_EVIDENCE)?;

@@ -16,6 +16,7 @@ mod seam_config;
 mod seam_desk;
 mod seam_estate;
 mod seam_fields;
+mod seam_governance;
 mod seam_ingest;
 mod seam_scope;
 
@@ -59,4 +60,8 @@ backend::conformance! {
     seam_estate::devices_panels_and_supervision_round_trip,
     seam_estate::recent_site_events_are_physical_of_the_site_newest_first_and_bounded,
     seam_estate::correlation_state_is_replaced_whole_and_survives_reopening,
+    seam_governance::expiry_deletes_one_class_of_one_client_and_records_the_proof,
+    seam_governance::purging_a_client_leaves_nothing_of_it_and_everything_of_the_others,
+    seam_governance::every_stored_token_is_listed_by_name,
+    seam_governance::a_day_emptied_by_every_client_s_retention_is_dropped,
 }

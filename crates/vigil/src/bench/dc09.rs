@@ -123,6 +123,8 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         plans: Default::default(),
         contracts: Default::default(),
         nis2: Default::default(),
+        retention: Default::default(),
+        residency: Default::default(),
     };
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),
@@ -130,7 +132,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         tls: None,
         bus: Default::default(),
         listen: "127.0.0.1:0".parse()?,
-        retention: None,
+        retention: Default::default(),
         alert_window: chrono::Duration::hours(1),
         limits: Default::default(),
         resolved,

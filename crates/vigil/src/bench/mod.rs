@@ -136,7 +136,7 @@ async fn ingest(
         tls: None,
         bus: Default::default(),
         listen: "127.0.0.1:0".parse()?,
-        retention: None,
+        retention: Default::default(),
         alert_window: chrono::Duration::hours(1),
         limits: Default::default(),
         resolved: Resolved {
@@ -155,6 +155,8 @@ async fn ingest(
             plans: Default::default(),
             contracts: Default::default(),
             nis2: Default::default(),
+            retention: Default::default(),
+            residency: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),

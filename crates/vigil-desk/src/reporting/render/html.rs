@@ -144,7 +144,11 @@ pub(super) fn page(r: &ServiceReport) -> String {
         o,
         "<h1>{}</h1><p class=\"meta\">{} · {} to {} ({}) · read at {}</p>",
         esc(&title),
-        esc(r.client.tenant.as_deref().unwrap_or("all clients")),
+        esc(&match (&r.client.tenant, &r.client.residency) {
+            (Some(t), Some(at)) => format!("{t} (data residency {at})"),
+            (Some(t), None) => t.clone(),
+            (None, _) => "all clients".into(),
+        }),
         esc(&local(r.period.from, tz)),
         esc(&local(r.period.to, tz)),
         esc(&r.period.time_zone),

@@ -92,6 +92,7 @@ fn report_of(
     let client = Client {
         tenant: Some("northgate".into()),
         name: "Northgate Colocation".into(),
+        residency: None,
     };
     let period = period();
     service_report(&ServiceInput {

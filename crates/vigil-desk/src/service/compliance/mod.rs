@@ -73,7 +73,7 @@ impl Desk {
             .unwrap_or_else(|p| p.into_inner()) = Arc::new(settings);
     }
 
-    fn evidence_settings(&self) -> Arc<EvidenceSettings> {
+    pub(crate) fn evidence_settings(&self) -> Arc<EvidenceSettings> {
         self.inner
             .evidence
             .settings
