@@ -149,7 +149,7 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
             EvidenceSettings::default(),
         ),
     };
-    let store = crate::node::open_sqlite(&args.data)?;
+    let store = crate::store::open_sqlite(&args.data)?;
     let known = store.tenants(&TenantScope::All).await?;
     if !known.iter().any(|k| k.id == tenant) {
         let names: Vec<String> = known.iter().map(|k| k.id.to_string()).collect();
@@ -268,7 +268,7 @@ async fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     }
     let pub_file = public_key_path(&args.data.join(AuditSigner::FILE_NAME));
     let trusted = crate::desk::public_key(args.public_key.as_deref(), Some(&pub_file))?;
-    let store = crate::node::open_sqlite(&args.data)?;
+    let store = crate::store::open_sqlite(&args.data)?;
     let desk_store: &dyn DeskStore = store.as_ref();
     let ok = verify_evidence_pack(desk_store, &pack, trusted.as_ref())
         .await

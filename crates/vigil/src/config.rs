@@ -292,8 +292,7 @@ impl Config {
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Resolved> {
         self.store.check()?;
         self.bus.check(self.store.url.as_deref())?;
-        let mut retention =
-            crate::governance::retention_defaults(self.retention_days, &self.retention)?;
+        let mut retention = retention_defaults(self.retention_days, &self.retention)?;
         let store_residency = self
             .store
             .residency
@@ -440,6 +439,41 @@ impl Config {
             residency,
         })
     }
+}
+
+/// Days of events kept when the configuration says nothing (as before
+/// retention per class).
+pub const DEFAULT_EVENT_RETENTION_DAYS: u32 = 90;
+
+/// The defaults of every client: `[retention]`, with `retention_days` as
+/// the events period when `[retention]` does not give one (90 days when
+/// neither does). Giving both is refused: one of them would be ignored.
+pub fn retention_defaults(
+    retention_days: Option<u32>,
+    section: &vigil_desk::governance::RetentionConfig,
+) -> anyhow::Result<vigil_desk::governance::RetentionPolicy> {
+    let periods = section.periods("[retention]")?;
+    let events = match (
+        retention_days,
+        periods.get(&vigil_desk::governance::DataClass::Events),
+    ) {
+        (Some(_), Some(_)) => anyhow::bail!(
+            "retention_days and [retention] events both say how long events are kept; keep one (events = \"90d\")"
+        ),
+        (Some(days), None) => (days > 0).then(|| chrono::Duration::days(i64::from(days))),
+        (None, Some(period)) => *period,
+        (None, None) => Some(chrono::Duration::days(i64::from(
+            DEFAULT_EVENT_RETENTION_DAYS,
+        ))),
+    };
+    let mut policy = vigil_desk::governance::RetentionPolicy::events_only(events);
+    for (class, period) in periods {
+        if let (Some(period), false) = (period, class == vigil_desk::governance::DataClass::Events)
+        {
+            policy.defaults.insert(class, period);
+        }
+    }
+    Ok(policy)
 }
 
 #[cfg(test)]

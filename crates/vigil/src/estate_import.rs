@@ -54,7 +54,7 @@ pub async fn run(command: EstateCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let people = vigil_estate::people_import::parse(&tenant, &text)
                 .with_context(|| format!("{} is not a people export", file.display()))?;
-            let store = crate::node::open_sqlite(&data)?;
+            let store = crate::store::open_sqlite(&data)?;
             ensure_tenant(store.as_ref(), &tenant).await?;
             let import = store.replace_people(&tenant, &people).await?;
             println!(
@@ -74,7 +74,7 @@ pub async fn run(command: EstateCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let rows = vigil_sources::access::parse_csv(&text)
                 .with_context(|| format!("{} is not an access-control export", file.display()))?;
-            let sqlite = crate::node::open_sqlite(&data)?;
+            let sqlite = crate::store::open_sqlite(&data)?;
             ensure_tenant(sqlite.as_ref(), &tenant).await?;
             let id = match source {
                 Some(id) => id,

@@ -1,48 +1,15 @@
-//! Data governance on the command line and in `vigil.toml`: the retention
-//! defaults (`[retention]`, with the older `retention_days`), and
-//! `vigil retention verify-proof`, which checks a deletion's proof in the
-//! audit chain against a list of ids.
+//! Data governance on the command line: `vigil retention verify-proof`,
+//! which checks a deletion's proof in the audit chain against a list of
+//! ids. (The retention defaults of `vigil.toml` are read in `config.rs`.)
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use vigil_desk::governance::{DataClass, RetentionConfig, RetentionPolicy};
 use vigil_store::TenantScope;
 use vigil_store::governance::verify_deletion;
 
 use crate::config::StoreConfig;
-
-/// Days of events kept when the configuration says nothing (as before
-/// retention per class).
-pub const DEFAULT_EVENT_RETENTION_DAYS: u32 = 90;
-
-/// The defaults of every client: `[retention]`, with `retention_days` as
-/// the events period when `[retention]` does not give one (90 days when
-/// neither does). Giving both is refused: one of them would be ignored.
-pub fn retention_defaults(
-    retention_days: Option<u32>,
-    section: &RetentionConfig,
-) -> anyhow::Result<RetentionPolicy> {
-    let periods = section.periods("[retention]")?;
-    let events = match (retention_days, periods.get(&DataClass::Events)) {
-        (Some(_), Some(_)) => bail!(
-            "retention_days and [retention] events both say how long events are kept; keep one (events = \"90d\")"
-        ),
-        (Some(days), None) => (days > 0).then(|| chrono::Duration::days(i64::from(days))),
-        (None, Some(period)) => *period,
-        (None, None) => Some(chrono::Duration::days(i64::from(
-            DEFAULT_EVENT_RETENTION_DAYS,
-        ))),
-    };
-    let mut policy = RetentionPolicy::events_only(events);
-    for (class, period) in periods {
-        if let (Some(period), false) = (period, class == DataClass::Events) {
-            policy.defaults.insert(class, period);
-        }
-    }
-    Ok(policy)
-}
 
 /// `vigil retention …`
 #[derive(Debug, Subcommand)]
@@ -94,7 +61,7 @@ pub async fn run(command: RetentionCommand) -> anyhow::Result<()> {
                 schema: store_schema,
                 residency: None,
             };
-            let store = crate::node::open_node_store(&config, &data).await?;
+            let store = crate::store::open_node_store(&config, &data).await?;
             let entry = store
                 .audit_entries(&TenantScope::All, Some(seq.saturating_add(1)), 1)
                 .await?
@@ -199,7 +166,7 @@ mod tests {
         use vigil_store::governance::ExpiryRequest;
         use vigil_store::{DeskStore, Store};
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::node::open_sqlite(dir.path()).unwrap();
+        let store = crate::store::open_sqlite(dir.path()).unwrap();
         let now = chrono::Utc::now();
         let letter = |raw: &str| vigil_model::DeadLetter {
             id: 0,

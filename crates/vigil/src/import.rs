@@ -65,7 +65,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         }
     }
 
-    let store = crate::node::open_store(&data_dir)?;
+    let store = crate::store::open_store(&data_dir)?;
     let binding = ensure_binding(store.as_ref(), &args).await?;
     let detector = crate::rules::load_for_serving(builtin, &rule_dirs)?;
     let pipeline = Pipeline::new(

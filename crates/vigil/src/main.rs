@@ -17,6 +17,7 @@ mod node;
 mod offboard;
 mod report;
 mod rules;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -108,7 +108,7 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             if store_config.url.is_none() && !data.join("vigil.db").is_file() {
                 bail!("no database at {}", data.join("vigil.db").display());
             }
-            let store = crate::node::open_node_store(&store_config, &data).await?;
+            let store = crate::store::open_node_store(&store_config, &data).await?;
             let signer = AuditSigner::load_or_create(&data.join(AuditSigner::FILE_NAME))?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let desk = Desk::new(store.clone(), clock, DeskConfig::default(), Some(signer)).await?;
@@ -145,7 +145,7 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             if store_config.url.is_none() && !data.join("vigil.db").is_file() {
                 bail!("no database at {}", data.join("vigil.db").display());
             }
-            let store = crate::node::open_node_store(&store_config, &data).await?;
+            let store = crate::store::open_node_store(&store_config, &data).await?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let desk = Desk::new(store, clock, DeskConfig::default(), None).await?;
             desk.set_evidence_settings(vigil_desk::service::EvidenceSettings {

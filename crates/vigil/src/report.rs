@@ -74,7 +74,7 @@ async fn service(args: ServiceArgs) -> anyhow::Result<()> {
         }
         None => (DeskConfig::default(), Default::default()),
     };
-    let store = crate::node::open_sqlite(&args.data)?;
+    let store = crate::store::open_sqlite(&args.data)?;
     let tenant = match &args.tenant {
         Some(t) => {
             let id = TenantId::new(t).with_context(|| format!("--tenant `{t}`"))?;
