@@ -61,6 +61,10 @@ pub struct Config {
     /// Largest ingest request body, in bytes.
     #[serde(default = "default_max_ingest_bytes")]
     pub max_ingest_bytes: usize,
+    /// Failed authentications allowed per client address and per token
+    /// prefix within a minute before `429` (default 20).
+    #[serde(default)]
+    pub max_failed_auth_per_minute: Option<u32>,
     /// Client organisations.
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,

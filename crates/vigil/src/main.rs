@@ -202,6 +202,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         alert_window: chrono::Duration::minutes(i64::from(config.alert_window_minutes.max(1))),
         limits: vigil_sources::Limits {
             max_ingest_bytes: config.max_ingest_bytes,
+            max_failed_auth_per_minute: config.max_failed_auth_per_minute,
             ..Default::default()
         },
         resolved,

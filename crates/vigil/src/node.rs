@@ -248,7 +248,10 @@ impl Node {
             store: store.clone(),
             bus,
             desk: desk.clone(),
-            sessions: Default::default(),
+            sessions: match spec.limits.max_failed_auth_per_minute {
+                Some(n) => vigil_server::session::SessionStore::with_auth_limit(n),
+                None => Default::default(),
+            },
             estate: vigil_server::site_plan::EstateView {
                 store: Some(estate_store.clone()),
                 plans: Arc::new(spec.resolved.plans.clone()),

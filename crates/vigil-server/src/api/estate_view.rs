@@ -9,8 +9,9 @@
 
 use std::sync::Arc;
 
+use crate::api::params::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 use vigil_desk::alarm::Alarm;
@@ -215,8 +216,8 @@ pub(crate) async fn sites(
     path = "/api/v1/sites/{tenant}/{site}/plan",
     tag = "estate",
     params(
-        ("tenant" = String, Path, description = "The tenant's id"),
-        ("site" = String, Path, description = "The site's id"),
+        ("tenant" = vigil_model::TenantId, Path, description = "The tenant's id"),
+        ("site" = vigil_model::SiteId, Path, description = "The site's id"),
     ),
     security(("bearer" = [])),
     responses(

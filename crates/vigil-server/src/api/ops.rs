@@ -62,7 +62,7 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> impl IntoResponse 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Prometheus text exposition", body = String),
+        (status = 200, description = "Prometheus text exposition (OpenMetrics)", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
         (status = 401, description = "No or unknown token", body = ErrorBody),
         (status = 403, description = "Not a provider token", body = ErrorBody),
     ))]
