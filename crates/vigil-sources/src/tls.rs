@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
@@ -200,7 +200,7 @@ impl ResolvesServerCert for ReloadingCert {
 }
 
 /// A source's `[sources.tls]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSettings {
     /// This side's certificate chain (PEM, leaf first).
@@ -276,6 +276,50 @@ impl TlsSettings {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             client_certificates: self.ca.is_some(),
         })
+    }
+}
+
+impl TlsSettings {
+    /// A client's TLS (MQTT to its broker): the broker's certificate must
+    /// be signed by `ca` (without it, by one of the platform's certificate
+    /// authorities), and `cert`/`key`, when given, are shown as the client
+    /// certificate.
+    pub fn client(&self) -> Result<Arc<ClientConfig>, TlsError> {
+        let roots = match &self.ca {
+            Some(ca) => load_ca(ca)?,
+            None => {
+                let found = rustls_native_certs::load_native_certs();
+                let mut roots = RootCertStore::empty();
+                roots.add_parsable_certificates(found.certs);
+                if roots.is_empty() {
+                    return Err(TlsError::Settings(format!(
+                        "no `ca` given and no certificate authority found on this machine ({} errors)",
+                        found.errors.len()
+                    )));
+                }
+                roots
+            }
+        };
+        let builder =
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| TlsError::Settings(e.to_string()))?
+                .with_root_certificates(roots);
+        let config = match self.files()? {
+            Some(files) => {
+                let certified = load(&files)?;
+                let key = PrivateKeyDer::from_pem_file(&files.key)
+                    .map_err(|e| file_error("key", &files.key, e))?;
+                builder
+                    .with_client_auth_cert(certified.cert, key)
+                    .map_err(|e| TlsError::Key {
+                        path: files.key.clone(),
+                        message: e.to_string(),
+                    })?
+            }
+            None => builder.with_no_client_auth(),
+        };
+        Ok(Arc::new(config))
     }
 }
 

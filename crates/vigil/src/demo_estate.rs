@@ -135,6 +135,7 @@ fn mqtt_setup(tw: &TenantWorld, binding: &SourceBinding, url: &str) -> Option<Mq
             zones,
             gateway_heartbeat_secs: Some(600),
         },
+        tls: None,
         password: None,
     })
 }
