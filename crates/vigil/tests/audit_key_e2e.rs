@@ -4,12 +4,16 @@
 //! variable; `vigil audit verify` reports which key signed each checkpoint,
 //! verifies both with both keys trusted (given, or from vigil.toml), and
 //! refuses the old checkpoints when only the new key is trusted. A key file
-//! others may read is refused, naming the file and its mode.
+//! others may read is refused, naming the file and its mode. A node signs
+//! with a key from the environment and writes none into its data folder.
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
+
+use common::{Vigil, eventually};
 
 const KEY_VAR: &str = "VIGIL_TEST_AUDIT_SIGNING_KEY";
 
@@ -235,5 +239,114 @@ fn checkpoints_verify_across_a_key_rotation_and_unknown_or_open_keys_are_refused
             "{stderr}"
         );
         assert!(!d.join("e3.json").exists());
+    }
+}
+
+/// Runs `vigil serve`, which must stop by itself (60 s at most; killed
+/// otherwise) with an error: its standard error.
+fn refused_start(dir: &Path) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["serve", "--config", "vigil.toml"])
+        .current_dir(dir)
+        .env("VIGIL_LOG", "warn")
+        .env_remove(KEY_VAR)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vigil");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("vigil serve started instead of refusing the key");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    assert!(!status.success(), "serve started: {stderr}");
+    stderr
+}
+
+fn node_config(dir: &Path, desk: &str) {
+    std::fs::write(
+        dir.join("vigil.toml"),
+        format!(
+            "data_dir = \"data\"\nlisten = \"127.0.0.1:0\"\nbuiltin_rules = false\n[[tenants]]\nid = \"acme\"\nname = \"Acme\"\n[desk]\ncheckpoint_interval_secs = 1\n{desk}"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_node_signs_with_a_key_from_the_environment_and_refuses_an_open_key_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let public = ok(&["audit", "key", "new", "--out", "keys/node.key"], d, None);
+    let public = public.trim().to_owned();
+    let secret = read(d, "keys/node.key");
+    std::fs::remove_file(d.join("keys/node.key")).unwrap();
+
+    node_config(d, &format!("signing_key_env = \"{KEY_VAR}\"\n"));
+    // Without the variable the node does not start, and says why.
+    let stderr = refused_start(d);
+    assert!(
+        stderr.contains(KEY_VAR) && stderr.contains("is not set"),
+        "{stderr}"
+    );
+
+    {
+        let mut node = Vigil::start_with_env(
+            d,
+            &["serve", "--config", "vigil.toml"],
+            &[(KEY_VAR, secret.as_str())],
+        );
+        node.wait_for_line("vigil serving on", Duration::from_secs(60));
+        // The desk signs a checkpoint within a second of its first entry.
+        let report = eventually(
+            "a checkpoint signed by the key",
+            Duration::from_secs(60),
+            || {
+                let (verified, stdout, _) = vigil(
+                    &["audit", "verify", "--data", "data", "--public-key", &public],
+                    d,
+                    None,
+                );
+                (verified && stdout.contains("checkpoint 1 ")).then_some(stdout)
+            },
+        );
+        assert!(
+            report.contains(&format!("signed by key {public} (trusted)")),
+            "{report}"
+        );
+    }
+    assert!(
+        !d.join("data/audit-signing.key").exists(),
+        "the node wrote a key into its data folder"
+    );
+
+    // A key file others may read stops the node, naming the file and mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        ok(&["audit", "key", "new", "--out", "keys/open.key"], d, None);
+        std::fs::set_permissions(
+            d.join("keys/open.key"),
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
+        node_config(d, "signing_key = \"keys/open.key\"\n");
+        let stderr = refused_start(d);
+        assert!(
+            stderr.contains("keys/open.key") && stderr.contains("mode 640"),
+            "{stderr}"
+        );
     }
 }
