@@ -84,17 +84,30 @@ pub fn run(command: AuditKeyCommand) -> anyhow::Result<()> {
     }
 }
 
-/// The `[desk]` table of `config`, resolved, when one is given.
+/// The key settings of `config`'s `[desk]` table, when one is given, with
+/// its `trusted_keys` read. Only that table is read: whoever verifies the
+/// log needs neither the node's tokens nor its clients' secrets.
 pub fn desk_config(config: Option<&Path>) -> anyhow::Result<Option<vigil_desk::DeskConfig>> {
-    config
-        .map(|path| {
-            let (config, _) = crate::config::Config::load(path)?;
-            config
-                .desk
-                .resolve()
-                .with_context(|| format!("configuration {}", path.display()))
-        })
-        .transpose()
+    let Some(path) = config else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read configuration {}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text)
+        .with_context(|| format!("configuration {} is not valid", path.display()))?;
+    let mut desk: vigil_desk::DeskConfig = match table.get("desk") {
+        Some(desk) => desk
+            .clone()
+            .try_into()
+            .with_context(|| format!("configuration {}: [desk]", path.display()))?,
+        None => vigil_desk::DeskConfig::default(),
+    };
+    for given in &desk.trusted_keys {
+        let keys = read_public_keys(given)
+            .with_context(|| format!("configuration {}: [desk] trusted_keys", path.display()))?;
+        desk.earlier_keys.extend(keys);
+    }
+    Ok(Some(desk))
 }
 
 /// The public keys `vigil audit verify` trusts: those given (`--public-key`,

@@ -146,11 +146,12 @@ fn checkpoints_verify_across_a_key_rotation_and_unknown_or_open_keys_are_refused
     assert!(signed_by("checkpoint 2 ", &new_public), "{report}");
 
     // The same trust from vigil.toml: the current key from the environment,
-    // the retired one in trusted_keys.
+    // the retired one in trusted_keys. Only [desk] is read: the node's
+    // token variables need not be set where the log is verified.
     std::fs::write(
         d.join("vigil.toml"),
         format!(
-            "data_dir = \"data\"\n[desk]\nsigning_key_env = \"{KEY_VAR}\"\ntrusted_keys = [\"keys/old.key.pub\"]\n"
+            "data_dir = \"data\"\n[[tokens]]\nname = \"admin\"\nrole = \"provider_admin\"\ntoken_env = \"VIGIL_TEST_SURELY_UNSET_TOKEN_5512\"\n[desk]\nsigning_key_env = \"{KEY_VAR}\"\ntrusted_keys = [\"keys/old.key.pub\"]\n"
         ),
     )
     .unwrap();
