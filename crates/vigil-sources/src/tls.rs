@@ -17,7 +17,7 @@
 //! Relative file names are taken from the configuration's folder. For a
 //! listener (syslog, DC-09), `cert` and `key` are required and `ca`,
 //! when given, makes a client certificate signed by it a condition of the
-//! handshake. For a client (MQTT), `ca` is what the broker's certificate
+//! handshake; all three are read again when they change. For a client (MQTT), `ca` is what the broker's certificate
 //! must be signed by and `cert`/`key`, when given, are the client
 //! certificate it shows.
 //!
@@ -252,31 +252,51 @@ impl TlsSettings {
 
     /// A listener's TLS: the certificate (reloaded when its files change)
     /// and, with `ca`, client certificates required and checked during the
-    /// handshake. The files are read now, so a mistake stops the start.
+    /// handshake (the CA file, too, is read again when it changes). The
+    /// files are read now, so a mistake stops the start.
     pub fn listener(&self) -> Result<TlsListener, TlsError> {
         let files = self.files()?.ok_or_else(|| {
             TlsError::Settings("a listener needs `cert` and `key` (its certificate)".into())
         })?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| TlsError::Settings(e.to_string()))?;
-        let builder = match &self.ca {
-            Some(ca) => {
-                let verifier =
-                    WebPkiClientVerifier::builder_with_provider(Arc::new(load_ca(ca)?), provider)
-                        .build()
-                        .map_err(|e| file_error("CA", ca, e))?;
-                builder.with_client_cert_verifier(verifier)
-            }
-            None => builder.with_no_client_auth(),
-        };
-        let config = builder.with_cert_resolver(Arc::new(ReloadingCert::new(files)?));
+        let cert = Arc::new(ReloadingCert::new(files)?);
+        let acceptor = acceptor(cert.clone(), self.ca.as_deref())?;
         Ok(TlsListener {
-            acceptor: TlsAcceptor::from(Arc::new(config)),
-            client_certificates: self.ca.is_some(),
+            state: Arc::new(ListenerState {
+                ca: self.ca.clone().map(|path| CaFile {
+                    stamp: Mutex::new((file_modified(&path), Instant::now())),
+                    path,
+                }),
+                cert,
+                acceptor: RwLock::new(acceptor),
+            }),
         })
     }
+}
+
+fn file_modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// A server configuration serving `cert`, requiring client certificates
+/// signed by the CAs in `ca` when given.
+fn acceptor(cert: Arc<ReloadingCert>, ca: Option<&Path>) -> Result<TlsAcceptor, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Settings(e.to_string()))?;
+    let builder = match ca {
+        Some(ca) => {
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(load_ca(ca)?), provider)
+                    .build()
+                    .map_err(|e| file_error("CA", ca, e))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    Ok(TlsAcceptor::from(Arc::new(
+        builder.with_cert_resolver(cert),
+    )))
 }
 
 impl TlsSettings {
@@ -326,14 +346,25 @@ impl TlsSettings {
 /// A listener's side of TLS, ready to accept connections.
 #[derive(Clone)]
 pub struct TlsListener {
-    acceptor: TlsAcceptor,
-    client_certificates: bool,
+    state: Arc<ListenerState>,
+}
+
+struct ListenerState {
+    cert: Arc<ReloadingCert>,
+    ca: Option<CaFile>,
+    acceptor: RwLock<TlsAcceptor>,
+}
+
+/// The client CA file, and when it was last written and last looked at.
+struct CaFile {
+    path: PathBuf,
+    stamp: Mutex<(Option<SystemTime>, Instant)>,
 }
 
 impl std::fmt::Debug for TlsListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsListener")
-            .field("client_certificates", &self.client_certificates)
+            .field("ca", &self.state.ca.as_ref().map(|c| &c.path))
             .finish_non_exhaustive()
     }
 }
@@ -343,7 +374,8 @@ impl TlsListener {
     /// not speak TLS, shows no acceptable certificate (with `ca`) or takes
     /// longer than [`HANDSHAKE_TIMEOUT`] is refused.
     pub async fn accept(&self, tcp: TcpStream) -> std::io::Result<TlsStream<TcpStream>> {
-        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.acceptor.accept(tcp)).await {
+        let acceptor = self.current();
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
             Ok(result) => result,
             Err(_) => Err(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
@@ -354,7 +386,47 @@ impl TlsListener {
 
     /// Whether clients must show a certificate signed by the source's CA.
     pub fn requires_client_certificates(&self) -> bool {
-        self.client_certificates
+        self.state.ca.is_some()
+    }
+
+    /// The acceptor, rebuilt first when the CA file changed (looked at
+    /// every [`RELOAD_CHECK`] at most). A CA file that does not load is
+    /// logged and the previous one kept.
+    fn current(&self) -> TlsAcceptor {
+        let state = &self.state;
+        if let Some(ca) = &state.ca {
+            let changed = {
+                let mut stamp = ca.stamp.lock().unwrap_or_else(|p| p.into_inner());
+                if stamp.1.elapsed() < RELOAD_CHECK {
+                    false
+                } else {
+                    stamp.1 = Instant::now();
+                    let written = file_modified(&ca.path);
+                    let changed = written.is_some() && written != stamp.0;
+                    if changed {
+                        stamp.0 = written;
+                    }
+                    changed
+                }
+            };
+            if changed {
+                match acceptor(state.cert.clone(), Some(&ca.path)) {
+                    Ok(fresh) => {
+                        tracing::info!(ca = %ca.path.display(), "TLS client CA reloaded");
+                        if let Ok(mut a) = state.acceptor.write() {
+                            *a = fresh;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "TLS client CA changed but does not load; still using the previous one")
+                    }
+                }
+            }
+        }
+        match state.acceptor.read() {
+            Ok(a) => a.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 }
 

@@ -96,6 +96,70 @@ async fn with_a_ca_only_clients_with_a_certificate_it_signed_are_served() {
     client.shutdown().await.unwrap();
 }
 
+/// Whether a client showing `certificate` is served: its message stored
+/// (`Some(true)`), or refused (`Some(false)`); the store is then expected to
+/// hold `stored` events.
+async fn served(
+    pki: &common::pki::Pki,
+    addr: std::net::SocketAddr,
+    certificate: &(std::path::PathBuf, std::path::PathBuf),
+    store: &SqliteStore,
+    stored: usize,
+) -> bool {
+    match pki.connect(addr, Some(certificate)).await {
+        Err(_) => false,
+        Ok(mut stream) => {
+            let sent = stream.write_all(&frame(&message(stored + 1))).await.is_ok()
+                && stream.flush().await.is_ok();
+            let _ = stream.shutdown().await;
+            // The server closes a refused stream; a served one is read to
+            // its end and stored before the connection closes.
+            common::pki::closed_by_server(stream).await;
+            sent && count(store).await > stored
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_replaced_ca_file_decides_from_the_next_handshakes_on() {
+    let pki = common::pki::Pki::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("clients-ca.crt");
+    std::fs::copy(&pki.ca, &ca).unwrap();
+    let table = format!(
+        "[tls]\ncert = \"{}\"\nkey = \"{}\"\nca = \"{}\"\n",
+        pki.server.0.display(),
+        pki.server.1.display(),
+        ca.display()
+    );
+    let node = start(&[section("acme-rotating", "syslog_tcp", &table)]).await;
+    let addr = node.addr("acme-rotating");
+    assert!(served(&pki, addr, &pki.client, &node.store, 0).await);
+    assert!(!served(&pki, addr, &pki.stranger, &node.store, 1).await);
+
+    // The clients' CA is replaced by the other one: within the reload
+    // check (2 s), the stranger is let in and the former client refused.
+    std::fs::copy(&pki.other_ca, &ca).unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !served(
+        &pki,
+        addr,
+        &pki.stranger,
+        &node.store,
+        count(&node.store).await,
+    )
+    .await
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the replaced CA was never used"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let stored = count(&node.store).await;
+    assert!(!served(&pki, addr, &pki.client, &node.store, stored).await);
+}
+
 #[test]
 fn tls_settings_that_cannot_work_are_refused_with_the_reason() {
     let pki = common::pki::Pki::new();

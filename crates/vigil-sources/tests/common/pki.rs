@@ -22,6 +22,8 @@ pub struct Pki {
     _dir: tempfile::TempDir,
     /// The CA's certificate.
     pub ca: PathBuf,
+    /// The other CA's certificate (the one that signed `stranger`).
+    pub other_ca: PathBuf,
     /// The server's certificate (`localhost`, `127.0.0.1`) and key.
     pub server: (PathBuf, PathBuf),
     /// A client certificate signed by the CA, and its key.
@@ -73,6 +75,8 @@ impl Pki {
         let other = ca("someone else's CA");
         let ca_file = d.join("ca.crt");
         std::fs::write(&ca_file, authority.pem()).unwrap();
+        let other_ca = d.join("other-ca.crt");
+        std::fs::write(&other_ca, other.pem()).unwrap();
         let server = leaf(
             d,
             "server",
@@ -97,6 +101,7 @@ impl Pki {
         Self {
             _dir: dir,
             ca: ca_file,
+            other_ca,
             server,
             client,
             stranger,
