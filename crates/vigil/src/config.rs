@@ -284,6 +284,11 @@ impl Config {
         let mut config: Config = toml::from_str(&text)
             .with_context(|| format!("configuration {} is not valid", path.display()))?;
         config.base_dir = path.parent().map(Path::to_path_buf);
+        if let Some(base) = &config.base_dir {
+            for source in &mut config.sources {
+                vigil_sources::tls::files_relative_to(source, base);
+            }
+        }
         let resolved = config
             .resolve(&|var| std::env::var(var).ok())
             .with_context(|| format!("configuration {} is not valid", path.display()))?;
@@ -602,7 +607,7 @@ mod tests {
         };
         assert!(
             settings_of("northgate-arc")
-                .settings::<vigil_sources::dc09::Dc09Receiver>()
+                .settings::<vigil_sources::dc09::Dc09Settings>()
                 .is_some()
         );
         assert!(matches!(

@@ -1,5 +1,6 @@
 //! `vigil`: the one binary.
 
+mod audit_key;
 mod audit_witness;
 mod bench;
 mod cluster;

@@ -117,7 +117,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
                 None,
                 Some("127.0.0.1:0".parse()?),
             )
-            .with_settings(receiver),
+            .with_settings(vigil_sources::dc09::Dc09Settings::from(receiver)),
         ],
         tokens: Vec::new(),
         plans: Default::default(),
