@@ -14,7 +14,9 @@
 //! - [`grouping`], [`scoring`], [`learner`]: related alarms, priority, and
 //!   the false-alarm model trained on verdicts.
 //! - [`incident`], [`timeline`], [`sop`]: incidents, their merged timeline,
-//!   and the checklists operators follow.
+//!   and the checklists operators follow; [`procedure`]: an SOP made
+//!   concrete for one alarm under the client's response plan (whom to call,
+//!   what must be done before closing).
 //! - [`response`], [`escalation`]: signed response-action webhooks and
 //!   escalation levels.
 //! - [`permissions`]: which role may do what.
@@ -40,6 +42,7 @@ pub mod incident;
 pub mod learner;
 pub mod offboarding;
 pub mod permissions;
+pub mod procedure;
 pub mod record;
 pub mod regulation;
 pub mod reporting;

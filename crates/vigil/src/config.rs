@@ -185,6 +185,11 @@ pub struct TenantConfig {
     /// must lie within it.
     #[serde(default)]
     pub residency: Option<String>,
+    /// The response schedule of its contract (`[tenants.response]`):
+    /// contacts and keyholders in calling order, guard service, police and
+    /// fire where called, steps required before an alarm is closed.
+    #[serde(default)]
+    pub response: Option<vigil_desk::procedure::ResponsePlan>,
 }
 
 /// A legal hold set in configuration.
@@ -269,6 +274,8 @@ pub struct Resolved {
     /// Where each client with a residency must keep its data (the store
     /// admits every one of them: checked here).
     pub residency: std::collections::BTreeMap<TenantId, Residency>,
+    /// The clients' response plans (`[tenants.response]`).
+    pub response_plans: vigil_desk::procedure::ResponsePlans,
 }
 
 impl Config {
@@ -307,6 +314,7 @@ impl Config {
         let mut plans = vigil_server::site_plan::SitePlans::new();
         let mut contracts = vigil_contract::ContractSet::default();
         let mut nis2 = std::collections::HashMap::new();
+        let mut response_plans = vigil_desk::procedure::ResponsePlans::new();
         for t in &self.tenants {
             if !tenant_ids.insert(t.id.clone()) {
                 bail!("tenant `{}` is defined twice", t.id);
@@ -319,6 +327,10 @@ impl Config {
             }
             if let Some(profile) = &t.nis2 {
                 nis2.insert(t.id.clone(), profile.validate(&t.id)?);
+            }
+            if let Some(plan) = &t.response {
+                plan.validate(&t.id)?;
+                response_plans.insert(t.id.clone(), plan.clone());
             }
             if let Some(own) = &t.retention {
                 let place = format!("[tenants.retention] of tenant `{}`:", t.id);
@@ -437,6 +449,7 @@ impl Config {
             nis2,
             retention,
             residency,
+            response_plans,
         })
     }
 }

@@ -230,6 +230,7 @@ fn demo_setup(
         nis2: Default::default(),
         retention: Default::default(),
         residency: Default::default(),
+        response_plans: Default::default(),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();

@@ -379,3 +379,33 @@ pub fn rule_facts() -> std::collections::HashMap<String, vigil_server::site_plan
     }
     out
 }
+
+/// What the built-in rules and correlations say about themselves (Sigma's
+/// `description` and `falsepositives`), by rule id, shown on their alarms.
+pub fn rule_notes() -> std::collections::HashMap<String, vigil_desk::procedure::RuleNotes> {
+    use vigil_desk::procedure::RuleNotes;
+    let report = RuleSet::load_sources(builtin_sources(), &LoadOptions::default());
+    let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let mut out: std::collections::HashMap<String, RuleNotes> = report
+        .ruleset
+        .rules()
+        .map(|r| {
+            let notes = RuleNotes {
+                description: text(&r.description),
+                falsepositives: r.falsepositives.clone(),
+            };
+            (r.id.clone(), notes)
+        })
+        .collect();
+    for c in &report.correlations {
+        let header = &c.ast.header;
+        out.insert(
+            c.id.clone(),
+            RuleNotes {
+                description: header.description.as_deref().and_then(text),
+                falsepositives: header.falsepositives.clone(),
+            },
+        );
+    }
+    out
+}

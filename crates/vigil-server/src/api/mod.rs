@@ -85,6 +85,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::alarms::reopen,
         desk::alarms::sop_runs,
         desk::alarms::sop_step,
+        desk::procedures::procedure,
         desk::suppressions::list,
         desk::suppressions::create,
         desk::suppressions::lift,

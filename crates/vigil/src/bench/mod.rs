@@ -157,6 +157,7 @@ async fn ingest(
             nis2: Default::default(),
             retention: Default::default(),
             residency: Default::default(),
+            response_plans: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),

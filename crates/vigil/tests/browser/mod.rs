@@ -43,6 +43,12 @@ pub const RULE_TITLE: &str = "Console test credential dumping";
 pub static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 pub fn write_config(dir: &Path) {
+    write_config_with(dir, "");
+}
+
+/// As [`write_config`], with `alpha_extra` (TOML tables of the tenant
+/// `alpha`, such as `[tenants.response]`) added to alpha's tables.
+pub fn write_config_with(dir: &Path, alpha_extra: &str) {
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(rules.join("dumping.yml"), DUMPING_RULE).unwrap();
@@ -118,6 +124,11 @@ token_sha256 = "{viewer}"
         access_a = sha256_hex(ACCESS_A),
         admin = sha256_hex(ADMIN),
         viewer = sha256_hex(VIEWER_B),
+    );
+    let config = config.replacen(
+        "\n[[tenants]]\nid = \"beta\"",
+        &format!("\n{alpha_extra}\n[[tenants]]\nid = \"beta\""),
+        1,
     );
     std::fs::write(dir.join("vigil.toml"), config).unwrap();
 }
@@ -205,8 +216,13 @@ pub fn browser_present() -> bool {
 
 impl Fixture {
     pub async fn start(name: &'static str) -> Fixture {
+        Self::start_with(name, "").await
+    }
+
+    /// As [`Fixture::start`], with `alpha_extra` in the tenant alpha's tables.
+    pub async fn start_with(name: &'static str, alpha_extra: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        write_config(dir.path());
+        write_config_with(dir.path(), alpha_extra);
         let mut vigil = Vigil::start(dir.path(), &["serve", "--config", "vigil.toml"]);
         let line = vigil.wait_for_line("vigil serving on", Duration::from_secs(60));
         let base = line
