@@ -43,6 +43,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("js/queue.js", JS),
     asset!("js/alarm.js", JS),
     asset!("js/procedure.js", JS),
+    asset!("js/video.js", JS),
     asset!("js/incidents.js", JS),
     asset!("js/incident.js", JS),
     asset!("js/nis2.js", JS),

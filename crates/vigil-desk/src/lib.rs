@@ -27,6 +27,8 @@
 //!   the retention plan (the job and the holds' commands in `service`).
 //! - [`offboarding`]: a departing client's export manifest and signed
 //!   deletion certificate.
+//! - [`video`]: a camera's picture at alarm time, kept on the alarm with
+//!   its digest, or why there is none.
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -53,6 +55,7 @@ pub mod sla;
 pub mod sop;
 pub mod suppression;
 pub mod timeline;
+pub mod video;
 
 pub use config::DeskConfig;
 pub use error::DeskError;

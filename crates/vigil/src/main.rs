@@ -18,6 +18,7 @@ mod offboard;
 mod report;
 mod rules;
 mod store;
+mod video;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

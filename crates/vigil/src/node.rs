@@ -228,6 +228,10 @@ impl Node {
             .map(|(id, kind, addr)| (id, (kind, addr)))
             .collect();
 
+        let cameras = crate::video::media_cameras(&spec.resolved.sources);
+        if !cameras.is_empty() {
+            tasks.push(tokio::spawn(crate::video::run(desk.clone(), cameras)));
+        }
         if spec.retention.deletes_anything() {
             tasks.push(tokio::spawn(retention_task(
                 desk.clone(),

@@ -2,15 +2,22 @@
 //! `console_browser.rs`): the procedure the alarm's type calls for is on the
 //! alarm page before acknowledgement, with the client's contacts to call and
 //! the rule's own notes, and closing is refused — by the desk, shown on the
-//! page — until the steps the client's contract requires are done.
+//! page — until the steps the client's contract requires are done; a camera
+//! alarm shows the picture a fake ONVIF camera (started by the test, a real
+//! HTTP exchange with Digest authentication) gave at alarm time.
 //!
 //! Without `chromedriver` the tests say they are skipped, except under
 //! `CI=true`, where they fail.
 
 mod browser;
+mod camera;
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use camera::FakeCamera;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use thirtyfour::prelude::*;
 
@@ -157,5 +164,199 @@ async fn a_procedure_blocks_closing_until_its_required_steps_are_done() {
         errors.iter().all(|e| e.contains("409")),
         "console errors: {errors:#?}"
     );
+    f.finish().await;
+}
+
+/// Alpha's cameras: CAM-1 (the fake camera, covering door D-1) and CAM-2,
+/// whose media service nobody answers.
+fn cameras_config(camera: &FakeCamera, dead_port: u16) -> String {
+    format!(
+        r#"
+[[sources]]
+id = "alpha-cameras"
+tenant = "alpha"
+site = "plant"
+kind = "onvif_push"
+product = "onvif"
+token_sha256 = "{token}"
+[sources.onvif]
+[[sources.onvif.cameras]]
+id = "CAM-1"
+zone = "lobby"
+covers_door = "D-1"
+media_url = "{media}"
+username = "{user}"
+recording_url = "https://vms.example/play?camera={{camera}}&at={{time}}"
+[[sources.onvif.cameras]]
+id = "CAM-2"
+zone = "pumps"
+media_url = "http://127.0.0.1:{dead_port}/onvif/media_service"
+"#,
+        token = "0".repeat(64),
+        media = camera.media_url(),
+        user = camera::USER,
+    )
+}
+
+/// A JPEG drawn by the browser (no picture file in the repository).
+async fn jpeg_from_the_browser(f: &Fixture) -> Vec<u8> {
+    let script = r##"
+        const c = document.createElement("canvas");
+        c.width = 160; c.height = 90;
+        const g = c.getContext("2d");
+        g.fillStyle = "#24527a"; g.fillRect(0, 0, 160, 90);
+        g.fillStyle = "#f5a623"; g.fillRect(40, 20, 80, 50);
+        const data = atob(c.toDataURL("image/jpeg", 0.8).split(",")[1]);
+        return Array.from(data, (ch) => ch.charCodeAt(0));
+    "##;
+    let value = f
+        .driver()
+        .execute(script, vec![])
+        .await
+        .unwrap()
+        .json()
+        .clone();
+    let bytes: Vec<u8> = serde_json::from_value(value).unwrap();
+    assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]), "a JPEG");
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_camera_alarm_shows_the_picture_the_camera_gave_at_alarm_time() {
+    if !browser_present() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    let camera = FakeCamera::start().await;
+    let f = Fixture::start_with("video", &cameras_config(&camera, free_port())).await;
+    let jpeg = jpeg_from_the_browser(&f).await;
+    *camera.picture.lock().unwrap() = jpeg.clone();
+    f.login(ADMIN).await;
+
+    // An alarm about door D-1 (which CAM-1 covers) and camera CAM-2.
+    let mut event = dumping_event("ws-cam-1");
+    event["door"] = "D-1".into();
+    event["camera"] = "CAM-2".into();
+    let outcome = f.ingest(INGEST_A, event).await;
+    assert_eq!(outcome["alerts_created"], 1, "{outcome}");
+    let id = alarm_on(&f, ADMIN, "ws-cam-1").await;
+    let (_, alarm) = f.api(ADMIN, &format!("/api/v1/alarms/{id}")).await;
+    assert_eq!(
+        alarm["alarm"]["status"], "new",
+        "the alarm is raised without waiting for video"
+    );
+
+    // Both cameras are recorded: CAM-1's picture, CAM-2's failure.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let items = loop {
+        let (_, body) = f
+            .api(ADMIN, &format!("/api/v1/alarms/{id}/snapshots"))
+            .await;
+        let items = body["items"].as_array().cloned().unwrap_or_default();
+        if items.len() == 2 {
+            break items;
+        }
+        assert!(Instant::now() < deadline, "snapshots: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let by = |cam: &str| -> Value {
+        items
+            .iter()
+            .find(|s| s["camera"] == cam)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let shot = by("CAM-1");
+    assert_eq!(shot["sha256"], hex::encode(Sha256::digest(&jpeg)), "{shot}");
+    assert_eq!(shot["size"], jpeg.len());
+    assert_eq!(shot["stream_uri"], camera.stream_uri());
+    let recording = shot["recording_url"].as_str().unwrap();
+    assert!(
+        recording.starts_with("https://vms.example/play?camera=CAM-1&at="),
+        "{recording}"
+    );
+    assert!(shot.get("data").is_none(), "listings carry no picture");
+    assert!(
+        by("CAM-2")["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{items:?}"
+    );
+    let asked = camera.requests.lock().unwrap().clone();
+    assert_eq!(
+        asked,
+        [
+            "GetProfiles",
+            "GetSnapshotUri",
+            "GetStreamUri",
+            "snapshot 401",
+            "snapshot 200"
+        ],
+        "the media calls, then the Digest challenge answered"
+    );
+    // The picture as served is the camera's, byte for byte.
+    let served = f
+        .http
+        .get(format!("{}/api/v1/alarms/{id}/snapshots/CAM-1", f.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
+    assert_eq!(served.bytes().await.unwrap().as_ref(), jpeg.as_slice());
+    let (status, _) = f
+        .api(VIEWER_B, &format!("/api/v1/alarms/{id}/snapshots"))
+        .await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::NOT_FOUND,
+        "another client's alarm"
+    );
+
+    // The alarm page shows it, loaded.
+    f.goto(&format!("/alarms/{id}")).await;
+    let img = f
+        .wait_for(
+            "#video figure[data-camera='CAM-1'] img",
+            Duration::from_secs(10),
+        )
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let width = f
+            .driver()
+            .execute(
+                "return arguments[0].naturalWidth;",
+                vec![img.to_json().unwrap()],
+            )
+            .await
+            .unwrap()
+            .json()
+            .as_u64()
+            .unwrap_or(0);
+        if width == 160 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the picture did not load (width {width})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = f
+        .wait_for("#video", Duration::from_secs(5))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("Live stream") && text.contains("Recording at alarm time"),
+        "{text}"
+    );
+    f.wait_for(
+        "#video figure[data-camera='CAM-2'] .snapshot-error",
+        Duration::from_secs(5),
+    )
+    .await;
+    f.screenshot("1-camera-alarm").await;
+    f.assert_no_console_errors().await;
     f.finish().await;
 }

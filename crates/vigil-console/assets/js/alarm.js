@@ -6,6 +6,7 @@ import { ApiError, api, canOperate, query } from "./api.js";
 import { ago, ask, fill, h, noteServerTime, sev, slaTable, toast, when } from "./dom.js";
 import { category } from "./queue.js";
 import { procedureCard, ruleCard } from "./procedure.js";
+import { videoCard } from "./video.js";
 
 const DEVICE_KINDS = ["device", "door", "camera", "sensor"];
 
@@ -146,6 +147,7 @@ export default async function alarmPage(root) {
         h("div", { class: "card" },
           h("h3", {}, `Related alarms (${others.length})`),
           others.length ? h("ul", { class: "plain" }, others.map((a) => h("li", {}, sev(a.severity), " ", h("a", { href: `/alarms/${a.id}` }, a.rule_title), h("span", { class: "muted" }, ` ${a.status} · ${ago(a.first_seen)}`)))) : h("p", { class: "muted" }, "None.")),
+        videoCard(alarm),
         procedureCard(procedure, { operate: canOperate() && alarm.status !== "closed", reload: () => location.reload() }),
         ruleCard(procedure.rule),
         h("div", { class: "card" },

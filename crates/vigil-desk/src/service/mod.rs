@@ -40,6 +40,7 @@ mod sops;
 mod suppressions;
 mod triage;
 mod triaged;
+mod video;
 mod workers;
 
 use std::sync::{Arc, Mutex};

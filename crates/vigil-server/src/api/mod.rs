@@ -86,6 +86,8 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::alarms::sop_runs,
         desk::alarms::sop_step,
         desk::procedures::procedure,
+        desk::video::list,
+        desk::video::picture,
         desk::suppressions::list,
         desk::suppressions::create,
         desk::suppressions::lift,
