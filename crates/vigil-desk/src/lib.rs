@@ -27,6 +27,8 @@
 //!   the retention plan (the job and the holds' commands in `service`).
 //! - [`offboarding`]: a departing client's export manifest and signed
 //!   deletion certificate.
+//! - [`site_image`]: a site's floor-plan image (SVG or PNG), kept in the
+//!   store with its digest.
 //! - [`video`]: a camera's picture at alarm time, kept on the alarm with
 //!   its digest, or why there is none.
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
@@ -51,6 +53,7 @@ pub mod reporting;
 pub mod response;
 pub mod scoring;
 pub mod service;
+pub mod site_image;
 pub mod sla;
 pub mod sop;
 pub mod suppression;

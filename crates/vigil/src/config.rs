@@ -185,9 +185,8 @@ pub struct TenantConfig {
     /// must lie within it.
     #[serde(default)]
     pub residency: Option<String>,
-    /// The response schedule of its contract (`[tenants.response]`):
-    /// contacts and keyholders in calling order, guard service, police and
-    /// fire where called, steps required before an alarm is closed.
+    /// The response schedule of its contract (`[tenants.response]`): whom
+    /// to call, in order; steps required before an alarm is closed.
     #[serde(default)]
     pub response: Option<vigil_desk::procedure::ResponsePlan>,
 }
@@ -216,6 +215,10 @@ pub struct SiteConfig {
     /// areas = [...], devices = [...] }`).
     #[serde(default)]
     pub floor_plan: Option<vigil_server::site_plan::FloorPlan>,
+    /// A drawing of the site (SVG or PNG, at most 2 MiB, relative to this
+    /// file's folder) under the plan's devices.
+    #[serde(default)]
+    pub floor_plan_image: Option<PathBuf>,
 }
 
 /// An API token.
@@ -276,6 +279,8 @@ pub struct Resolved {
     pub residency: std::collections::BTreeMap<TenantId, Residency>,
     /// The clients' response plans (`[tenants.response]`).
     pub response_plans: vigil_desk::procedure::ResponsePlans,
+    /// The sites' floor-plan images.
+    pub site_images: Vec<crate::site_images::SiteImageFile>,
 }
 
 impl Config {
@@ -315,6 +320,7 @@ impl Config {
         let mut contracts = vigil_contract::ContractSet::default();
         let mut nis2 = std::collections::HashMap::new();
         let mut response_plans = vigil_desk::procedure::ResponsePlans::new();
+        let mut site_images = Vec::new();
         for t in &self.tenants {
             if !tenant_ids.insert(t.id.clone()) {
                 bail!("tenant `{}` is defined twice", t.id);
@@ -355,6 +361,10 @@ impl Config {
                     plan.check()
                         .with_context(|| format!("site `{}` of tenant `{}`", s.id, t.id))?;
                     plans.insert((t.id.clone(), s.id.clone()), plan.clone());
+                }
+                if let Some(file) = &s.floor_plan_image {
+                    let base = self.base_dir.as_deref();
+                    site_images.push(crate::site_images::read(base, &t.id, &s.id, file)?);
                 }
                 sites.push(Site {
                     tenant: t.id.clone(),
@@ -450,6 +460,7 @@ impl Config {
             retention,
             residency,
             response_plans,
+            site_images,
         })
     }
 }

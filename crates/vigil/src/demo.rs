@@ -231,6 +231,7 @@ fn demo_setup(
         retention: Default::default(),
         residency: Default::default(),
         response_plans: Default::default(),
+        site_images: Vec::new(),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();

@@ -17,6 +17,7 @@ mod node;
 mod offboard;
 mod report;
 mod rules;
+mod site_images;
 mod store;
 mod video;
 

@@ -139,6 +139,7 @@ impl Node {
         desk.set_residency(spec.resolved.residency.clone());
         desk.set_response_plans(spec.resolved.response_plans.clone());
         desk.set_rule_notes(crate::rules::rule_notes());
+        crate::site_images::store(&desk, &spec.resolved.site_images).await?;
         let cluster = crate::cluster::Cluster::open(&spec.bus).await?;
         let bus: Arc<dyn Bus> = cluster.bus.clone();
         let pipeline = Pipeline::new(

@@ -360,3 +360,159 @@ async fn a_camera_alarm_shows_the_picture_the_camera_gave_at_alarm_time() {
     f.assert_no_console_errors().await;
     f.finish().await;
 }
+
+/// Whether two rectangles `{x, y, width, height}` overlap.
+fn overlap(a: &Value, b: &Value) -> bool {
+    let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
+    f(a, "x") < f(b, "x") + f(b, "width")
+        && f(b, "x") < f(a, "x") + f(a, "width")
+        && f(a, "y") < f(b, "y") + f(b, "height")
+        && f(b, "y") < f(a, "y") + f(a, "height")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_is_at_hand_from_an_alarm_and_a_device_shows_its_alarms() {
+    if !browser_present() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    let f = Fixture::start("map").await;
+    f.login(ADMIN).await;
+    let mut event = dumping_event("ws-map-1");
+    event["door"] = "D-2".into();
+    f.ingest(INGEST_A, event).await;
+    let id = alarm_on(&f, ADMIN, "ws-map-1").await;
+
+    // The plan: devices inside their zones; the image served to those who
+    // may see the site, and nobody else.
+    let (_, plan) = f.api(ADMIN, "/api/v1/sites/alpha/plant/plan").await;
+    for d in plan["devices"].as_array().unwrap() {
+        let area = plan["areas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == d["zone"])
+            .unwrap();
+        let (x, y) = (d["x"].as_f64().unwrap(), d["y"].as_f64().unwrap());
+        let (ax, ay) = (area["x"].as_f64().unwrap(), area["y"].as_f64().unwrap());
+        assert!(
+            x >= ax
+                && x <= ax + area["w"].as_f64().unwrap()
+                && y >= ay
+                && y <= ay + area["h"].as_f64().unwrap(),
+            "{d} outside {area}"
+        );
+    }
+    let image = plan["image"]
+        .as_str()
+        .expect("the plan has its image")
+        .to_owned();
+    let served = f
+        .http
+        .get(format!("{}{image}", f.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.headers()["content-type"], "image/svg+xml");
+    assert!(
+        served.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(served.text().await.unwrap(), PLANT_SVG);
+    let (status, _) = f.api(VIEWER_B, &image).await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::NOT_FOUND,
+        "another client's site"
+    );
+
+    // From the alarm to its device on the plan.
+    f.goto(&format!("/alarms/{id}")).await;
+    f.wait_for("#on-plan", Duration::from_secs(10))
+        .await
+        .click()
+        .await
+        .unwrap();
+    f.wait_for(
+        "#plan [data-device='D-2'].selected",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        f.driver()
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/sites/alpha/plant?device=D-2")
+    );
+    f.wait_for("#plan image.floor-image", Duration::from_secs(5))
+        .await;
+    f.wait_for("#kind-legend [data-kind='camera']", Duration::from_secs(5))
+        .await;
+    // From the device to its alarms.
+    let alarms = f
+        .wait_for("#device-alarms a", Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        alarms.attr("href").await.unwrap().as_deref(),
+        Some(format!("/alarms/{id}").as_str())
+    );
+    // No label covers another.
+    let boxes = f
+        .driver()
+        .execute(
+            "return [...document.querySelectorAll('#plan .device-label')].map((t) => { const b = t.getBBox(); return { x: b.x, y: b.y, width: b.width, height: b.height }; });",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .json()
+        .clone();
+    let boxes = boxes.as_array().unwrap();
+    assert!(!boxes.is_empty(), "labels are drawn");
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            assert!(!overlap(a, b), "labels overlap: {a} {b}");
+        }
+    }
+    f.screenshot("1-plan-from-alarm").await;
+
+    // The site list agrees with the plan: unknown counted apart from offline.
+    let count = |state: &str| {
+        plan["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["state"] == state)
+            .count()
+            .to_string()
+    };
+    f.goto("/sites").await;
+    let card = "#sites [data-site='alpha/plant']";
+    let unknown = f
+        .wait_for(
+            &format!("{card} [data-count='unknown']"),
+            Duration::from_secs(10),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let offline = f
+        .wait_for(
+            &format!("{card} [data-count='offline']"),
+            Duration::from_secs(5),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!((offline, unknown), (count("offline"), count("unknown")));
+    f.screenshot("2-sites").await;
+    f.assert_no_console_errors().await;
+    f.finish().await;
+}

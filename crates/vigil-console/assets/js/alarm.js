@@ -111,6 +111,10 @@ export default async function alarmPage(root) {
   fill(root,
     h("h1", { id: "alarm-title" }, sev(alarm.severity), " ", alarm.rule_title),
     h("p", { class: "muted" }, `${alarm.tenant}${alarm.site ? ` · ${alarm.site}` : ""} · first seen ${when(alarm.first_seen)} (${ago(alarm.first_seen)}) · ${alarm.event_count} events`),
+    alarm.site ? h("p", {}, h("a", {
+      id: "on-plan",
+      href: `/sites/${encodeURIComponent(alarm.tenant)}/${encodeURIComponent(alarm.site)}${devices.length ? `?device=${encodeURIComponent(devices[0].value)}` : ""}`,
+    }, devices.length ? `Show ${devices[0].kind} ${devices[0].value} on the site plan` : "Show the site plan")) : null,
     buttons,
     h("div", { class: "cols" },
       h("div", {},

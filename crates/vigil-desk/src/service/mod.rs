@@ -35,6 +35,7 @@ mod regulation_reminders;
 mod reporting;
 mod responses;
 mod send;
+mod site_images;
 mod sla;
 mod sops;
 mod suppressions;

@@ -10,6 +10,7 @@ mod governance;
 mod ops;
 pub(crate) mod params;
 mod reports;
+mod site_image;
 mod stats;
 
 use axum::Router;
@@ -47,6 +48,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         )
         .route("/api/v1/sites", get(estate_view::sites))
         .route("/api/v1/sites/{tenant}/{site}/plan", get(estate_view::plan))
+        .route(
+            "/api/v1/sites/{tenant}/{site}/plan/image",
+            get(site_image::image),
+        )
         .route("/api/v1/stats", get(stats::stats))
         .route("/api/v1/reports/service", get(reports::service))
         .route(
@@ -111,6 +116,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::stream::stream,
         estate_view::sites,
         estate_view::plan,
+        site_image::image,
         stats::stats,
         reports::service,
         compliance::report,

@@ -126,6 +126,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         retention: Default::default(),
         residency: Default::default(),
         response_plans: Default::default(),
+        site_images: Vec::new(),
     };
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),

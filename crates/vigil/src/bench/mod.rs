@@ -158,6 +158,7 @@ async fn ingest(
             retention: Default::default(),
             residency: Default::default(),
             response_plans: Default::default(),
+            site_images: Vec::new(),
         },
         detector,
         clock: Arc::new(SystemClock),

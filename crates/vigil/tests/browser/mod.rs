@@ -38,6 +38,13 @@ detection:
 "#;
 pub const RULE_TITLE: &str = "Console test credential dumping";
 
+/// The treatment plant's drawing, under its plan's devices.
+pub const PLANT_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 800 400" width="800" height="400">
+<rect x="10" y="10" width="780" height="380" fill="none" stroke="#8aa" stroke-width="6"/>
+<line x1="390" y1="10" x2="390" y2="390" stroke="#8aa" stroke-width="4"/>
+<rect x="360" y="180" width="60" height="40" fill="#345"/>
+</svg>"##;
+
 /// One browser test at a time: each starts a node and a browser, and the
 /// machine has two cores.
 pub static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
@@ -49,6 +56,7 @@ pub fn write_config(dir: &Path) {
 /// As [`write_config`], with `alpha_extra` (TOML tables of the tenant
 /// `alpha`, such as `[tenants.response]`) added to alpha's tables.
 pub fn write_config_with(dir: &Path, alpha_extra: &str) {
+    std::fs::write(dir.join("plant.svg"), PLANT_SVG).unwrap();
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(rules.join("dumping.yml"), DUMPING_RULE).unwrap();
@@ -65,6 +73,7 @@ name = "Alpha Water"
 [[tenants.sites]]
 id = "plant"
 name = "Treatment plant"
+floor_plan_image = "plant.svg"
 [tenants.sites.floor_plan]
 width = 800
 height = 400
