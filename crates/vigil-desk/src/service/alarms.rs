@@ -118,21 +118,20 @@ impl Desk {
             command,
             AlarmCommand::Acknowledge | AlarmCommand::TakeOver { .. } | AlarmCommand::Start
         ) && let Some(procedure) = self.resolve_procedure(&after)
+            && self.alarm_run(&after).await?.is_none()
         {
-            if self.alarm_run(&after).await?.is_none() {
-                let run = SopRun::start(actor, self.new_id("sop"), &procedure, &after, now)?;
-                write.records.push(to_record(&run, 0)?);
-                let detail =
-                    serde_json::json!({"sop": procedure.sop_id, "version": procedure.sop_version});
-                write.audit.push(audit::<SopRun>(
-                    actor,
-                    "start",
-                    None,
-                    Some(&run),
-                    detail,
-                    now,
-                ));
-            }
+            let run = SopRun::start(actor, self.new_id("sop"), &procedure, &after, now)?;
+            write.records.push(to_record(&run, 0)?);
+            let detail =
+                serde_json::json!({"sop": procedure.sop_id, "version": procedure.sop_version});
+            write.audit.push(audit::<SopRun>(
+                actor,
+                "start",
+                None,
+                Some(&run),
+                detail,
+                now,
+            ));
         }
         let mut saved_model = false;
         if let AlarmCommand::Close { verdict, .. } = &command

@@ -191,7 +191,7 @@ pub fn verify(
         params_of(expected.trim_start_matches("Digest "))
             .into_iter()
             .collect();
-    params.get("response").is_some() && params.get("response") == want.get("response")
+    params.contains_key("response") && params.get("response") == want.get("response")
 }
 
 #[cfg(test)]
