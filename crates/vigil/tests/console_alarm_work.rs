@@ -92,7 +92,17 @@ async fn a_procedure_blocks_closing_until_its_required_steps_are_done() {
         outstanding.contains("verify-evidence") && outstanding.contains("scope"),
         "{outstanding}"
     );
-    f.wait_for("#rule-notes", Duration::from_secs(5)).await;
+    // The rule's own notes, from the configured folder's rule.
+    let notes = f
+        .wait_for("#rule-notes", Duration::from_secs(5))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        notes.contains("logon passwords held in LSASS") && notes.contains("Red-team exercises"),
+        "{notes}"
+    );
     f.screenshot("1-procedure-before-ack").await;
 
     f.wait_for("#ack:not([disabled])", Duration::from_secs(5))

@@ -27,6 +27,9 @@ pub const DUMPING_RULE: &str = r#"
 title: Console test credential dumping
 id: 5e0f8a43-1a7e-4f52-9a43-2c1d6f0b7e21
 status: test
+description: Mimikatz asked for the logon passwords held in LSASS memory.
+falsepositives:
+    - Red-team exercises announced to the provider
 level: critical
 logsource:
   product: windows
