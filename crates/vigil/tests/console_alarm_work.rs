@@ -491,6 +491,54 @@ async fn the_map_is_at_hand_from_an_alarm_and_a_device_shows_its_alarms() {
     }
     f.screenshot("1-plan-from-alarm").await;
 
+    // A crowded plan, through the page's own placement: thirty devices a
+    // few units apart; the labels placed cover neither each other nor any
+    // device, and stay on the plan.
+    let placed = f
+        .driver()
+        .execute_async(
+            r#"
+            const done = arguments[arguments.length - 1];
+            const app = document.querySelector("script[type=module]").src;
+            import(app.replace(/app\.js$/, "site.js")).then(({ placeLabels }) => {
+                const devices = [];
+                for (let i = 0; i < 30; i++) devices.push({ id: `d${i}`, x: 100 + (i % 6) * 28, y: 100 + Math.floor(i / 6) * 22, text: `Device ${i}` });
+                const spots = placeLabels(devices, devices, 8, 12, 400, 300);
+                done({ devices, boxes: [...spots.values()].map((p) => p.box) });
+            }, (e) => done({ error: String(e) }));
+            "#,
+            vec![],
+        )
+        .await
+        .unwrap()
+        .json()
+        .clone();
+    assert!(placed["error"].is_null(), "{placed}");
+    let boxes: Vec<Value> = placed["boxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| serde_json::json!({"x": b["x"], "y": b["y"], "width": b["w"], "height": b["h"]}))
+        .collect();
+    assert!(
+        boxes.len() >= 10 && boxes.len() < 30,
+        "some placed, some left to hover: {}",
+        boxes.len()
+    );
+    for (i, a) in boxes.iter().enumerate() {
+        assert!(
+            a["x"].as_f64().unwrap() >= 0.0
+                && a["x"].as_f64().unwrap() + a["width"].as_f64().unwrap() <= 400.0
+        );
+        for b in &boxes[i + 1..] {
+            assert!(!overlap(a, b), "labels overlap: {a} {b}");
+        }
+        for d in placed["devices"].as_array().unwrap() {
+            let marker = serde_json::json!({"x": d["x"].as_f64().unwrap() - 8.0, "y": d["y"].as_f64().unwrap() - 8.0, "width": 16.0, "height": 16.0});
+            assert!(!overlap(a, &marker), "a label covers device {d}: {a}");
+        }
+    }
+
     // The site list agrees with the plan: unknown counted apart from offline.
     let count = |state: &str| {
         plan["devices"]
