@@ -28,6 +28,10 @@ const FRESH: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 /// Alarms remembered as handled (a cache; the store decides).
 const SEEN_MAX: usize = 10_000;
 
+/// Pictures fetched at once: an alarm storm naming many cameras must not
+/// open hundreds of connections (each holds up to the picture limit).
+const AT_ONCE: usize = 8;
+
 /// A camera of a client with a media service.
 #[derive(Debug, Clone)]
 pub struct ClientCamera {
@@ -77,11 +81,16 @@ pub async fn run(desk: Desk, cameras: Vec<ClientCamera>) {
         }
     };
     let mut changes = desk.changes();
+    let slots = Arc::new(tokio::sync::Semaphore::new(AT_ONCE));
     let mut seen: HashSet<String> = HashSet::new();
     let mut order: VecDeque<String> = VecDeque::new();
     let actor = Actor::system("video");
     loop {
-        match look(&desk, &actor, &cameras, &http, &mut seen, &mut order).await {
+        match look(
+            &desk, &actor, &cameras, &http, &slots, &mut seen, &mut order,
+        )
+        .await
+        {
             Ok(()) => {}
             Err(e) => tracing::warn!(error = %e, "video job: could not read alarms"),
         }
@@ -95,6 +104,7 @@ async fn look(
     actor: &Actor,
     cameras: &Arc<Vec<ClientCamera>>,
     http: &reqwest::Client,
+    slots: &Arc<tokio::sync::Semaphore>,
     seen: &mut HashSet<String>,
     order: &mut VecDeque<String>,
 ) -> Result<(), DeskError> {
@@ -128,12 +138,19 @@ async fn look(
                 continue;
             }
             // Each picture on its own: a slow camera holds up nothing.
-            tokio::spawn(take(
+            let (desk, http, alarm, camera) = (
                 desk.clone(),
                 http.clone(),
                 alarm.clone(),
                 camera.camera.clone(),
-            ));
+            );
+            let slots = slots.clone();
+            tokio::spawn(async move {
+                let Ok(_slot) = slots.acquire_owned().await else {
+                    return;
+                };
+                take(desk, http, alarm, camera).await;
+            });
         }
     }
     Ok(())
