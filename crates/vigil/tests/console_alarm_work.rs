@@ -247,6 +247,7 @@ async fn a_camera_alarm_shows_the_picture_the_camera_gave_at_alarm_time() {
     let mut event = dumping_event("ws-cam-1");
     event["door"] = "D-1".into();
     event["camera"] = "CAM-2".into();
+    let ingested = Instant::now();
     let outcome = f.ingest(INGEST_A, event).await;
     assert_eq!(outcome["alerts_created"], 1, "{outcome}");
     let id = alarm_on(&f, ADMIN, "ws-cam-1").await;
@@ -264,6 +265,10 @@ async fn a_camera_alarm_shows_the_picture_the_camera_gave_at_alarm_time() {
             .await;
         let items = body["items"].as_array().cloned().unwrap_or_default();
         if items.len() == 2 {
+            eprintln!(
+                "both cameras recorded {:?} after ingest",
+                ingested.elapsed()
+            );
             break items;
         }
         assert!(Instant::now() < deadline, "snapshots: {body}");
