@@ -13,7 +13,8 @@ function callee(c) {
     " ", h("a", { href: `tel:${c.phone.replace(/[^+0-9]/g, "")}` }, c.phone));
 }
 
-function calls(step) {
+/** Whom a step calls, in order (empty when it calls nobody). */
+export function calls(step) {
   if (!step.call) return null;
   if (!(step.calls || []).length) return h("div", { class: "muted" }, "Nobody on record in the client's response plan.");
   return h("ol", { class: "calls" }, step.calls.map(callee));
