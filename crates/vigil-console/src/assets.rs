@@ -42,6 +42,8 @@ pub const ASSETS: &[Asset] = &[
     asset!("js/login.js", JS),
     asset!("js/queue.js", JS),
     asset!("js/alarm.js", JS),
+    asset!("js/procedure.js", JS),
+    asset!("js/video.js", JS),
     asset!("js/incidents.js", JS),
     asset!("js/incident.js", JS),
     asset!("js/nis2.js", JS),

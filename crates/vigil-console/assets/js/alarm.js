@@ -5,6 +5,8 @@
 import { ApiError, api, canOperate, query } from "./api.js";
 import { ago, ask, fill, h, noteServerTime, sev, slaTable, toast, when } from "./dom.js";
 import { category } from "./queue.js";
+import { procedureCard, ruleCard } from "./procedure.js";
+import { videoCard } from "./video.js";
 
 const DEVICE_KINDS = ["device", "door", "camera", "sensor"];
 
@@ -59,10 +61,10 @@ export default async function alarmPage(root) {
     throw e;
   }
   noteServerTime(alarm.updated_at);
-  const [detail, related, sops] = await Promise.all([
+  const [detail, related, procedure] = await Promise.all([
     api(`/api/v1/alerts/${alarm.id}`).catch(() => ({ evidence: [] })),
     api(`/api/v1/alarms${query({ group: alarm.group, status: "new,acknowledged,in_progress,closed", limit: 50 })}`).catch(() => ({ items: [] })),
-    api(`/api/v1/alarms/${alarm.id}/sop`).catch(() => ({ items: [] })),
+    api(`/api/v1/alarms/${alarm.id}/procedure`).catch(() => ({})),
   ]);
   const evidence = detail.evidence || [];
   const devices = (alarm.entities || []).filter((e) => DEVICE_KINDS.includes(e.kind));
@@ -85,7 +87,7 @@ export default async function alarmPage(root) {
       const v = await ask("Take over", [{ name: "reason", label: "Reason (recorded)", required: true }]);
       if (v) command("take-over", { reason: v.reason });
     } }, "Take over"),
-    h("button", { type: "button", disabled: alarm.status === "new" || alarm.status === "closed", onclick: async () => {
+    h("button", { type: "button", id: "close", disabled: alarm.status === "new" || alarm.status === "closed", onclick: async () => {
       const v = await ask("Close with a verdict", [
         { name: "verdict", label: "Verdict", type: "select", value: "true_positive", options: [["true_positive", "true positive"], ["false_positive", "false positive"], ["benign", "benign"], ["duplicate", "duplicate"]] },
         { name: "note", label: "Note", type: "textarea" }]);
@@ -109,6 +111,10 @@ export default async function alarmPage(root) {
   fill(root,
     h("h1", { id: "alarm-title" }, sev(alarm.severity), " ", alarm.rule_title),
     h("p", { class: "muted" }, `${alarm.tenant}${alarm.site ? ` · ${alarm.site}` : ""} · first seen ${when(alarm.first_seen)} (${ago(alarm.first_seen)}) · ${alarm.event_count} events`),
+    alarm.site ? h("p", {}, h("a", {
+      id: "on-plan",
+      href: `/sites/${encodeURIComponent(alarm.tenant)}/${encodeURIComponent(alarm.site)}${devices.length ? `?device=${encodeURIComponent(devices[0].value)}` : ""}`,
+    }, devices.length ? `Show ${devices[0].kind} ${devices[0].value} on the site plan` : "Show the site plan")) : null,
     buttons,
     h("div", { class: "cols" },
       h("div", {},
@@ -145,9 +151,9 @@ export default async function alarmPage(root) {
         h("div", { class: "card" },
           h("h3", {}, `Related alarms (${others.length})`),
           others.length ? h("ul", { class: "plain" }, others.map((a) => h("li", {}, sev(a.severity), " ", h("a", { href: `/alarms/${a.id}` }, a.rule_title), h("span", { class: "muted" }, ` ${a.status} · ${ago(a.first_seen)}`)))) : h("p", { class: "muted" }, "None.")),
-        h("div", { class: "card" },
-          h("h3", {}, "SOP"),
-          (sops.items || []).length ? sops.items.map((r) => h("div", {}, h("strong", {}, r.title), h("ol", { class: "sop" }, r.steps.map((s) => h("li", { class: s.outcome ? "done" : "" }, s.title, s.outcome ? h("span", { class: `outcome outcome-${s.outcome}` }, s.outcome) : null))))) : h("p", { class: "muted" }, "Starts when the alarm is acknowledged.")),
+        videoCard(alarm),
+        procedureCard(procedure, { operate: canOperate() && alarm.status !== "closed", reload: () => location.reload() }),
+        ruleCard(procedure.rule),
         h("div", { class: "card" },
           h("h3", {}, "History"),
           h("ol", { class: "timeline" }, (alarm.transitions || []).map((t) => h("li", {}, h("div", { class: "at" }, when(t.at)), `${t.actor}: ${t.command} (${t.from} → ${t.to})`, t.reason ? h("div", { class: "muted" }, t.reason) : null)))))));

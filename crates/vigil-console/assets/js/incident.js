@@ -5,6 +5,7 @@
 import { ApiError, api, canOperate, isProvider, me, onLive } from "./api.js";
 import { ask, fill, h, sev, slaTable, toast, when } from "./dom.js";
 import { nis2Card } from "./nis2.js";
+import { calls } from "./procedure.js";
 
 const NEXT = { new: "triaged", triaged: "contained", contained: "eradicated", eradicated: "recovered" };
 
@@ -66,11 +67,12 @@ export default async function incidentPage(root) {
         return h("div", { class: "sop-run", "data-run": run.id },
           h("h3", {}, run.title, h("span", { class: "muted" }, ` v${run.sop_version}${run.completed_at ? " · complete" : ""}`)),
           h("ol", { class: "sop" }, run.steps.map((s, i) => h("li", { class: s.outcome ? "done" : "", "data-step": s.id },
-            s.title, s.required ? "" : h("span", { class: "muted" }, " (optional)"),
+            s.title, s.before_close ? h("span", { class: "pill required" }, "required before closing") : s.required ? "" : h("span", { class: "muted" }, " (optional)"),
+            calls(s),
             s.outcome ? [h("span", { class: `outcome outcome-${s.outcome}` }, s.outcome), h("span", { class: "muted" }, ` ${s.by || ""} ${when(s.at)}${s.note ? ` — ${s.note}` : ""}`)]
               : operate && i === firstOpen ? h("div", { class: "actions" },
                 h("button", { type: "button", class: "primary", "data-outcome": "done", onclick: () => step(run, s, "done") }, "Done"),
-                h("button", { type: "button", "data-outcome": "skipped", onclick: () => step(run, s, "skipped") }, "Skip"),
+                s.before_close ? null : h("button", { type: "button", "data-outcome": "skipped", onclick: () => step(run, s, "skipped") }, "Skip"),
                 h("button", { type: "button", class: "danger", "data-outcome": "failed", onclick: () => step(run, s, "failed") }, "Failed")) : null))));
       });
     const notes = (inc.activity || []).filter((a) => a.action === "note");

@@ -11,6 +11,7 @@ mod openapi;
 mod ops;
 pub(crate) mod params;
 mod reports;
+mod site_image;
 mod stats;
 
 use axum::Router;
@@ -50,6 +51,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         )
         .route("/api/v1/sites", get(estate_view::sites))
         .route("/api/v1/sites/{tenant}/{site}/plan", get(estate_view::plan))
+        .route(
+            "/api/v1/sites/{tenant}/{site}/plan/image",
+            get(site_image::image),
+        )
         .route("/api/v1/stats", get(stats::stats))
         .route("/api/v1/reports/service", get(reports::service))
         .route(
@@ -88,6 +93,9 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::alarms::reopen,
         desk::alarms::sop_runs,
         desk::alarms::sop_step,
+        desk::procedures::procedure,
+        desk::video::list,
+        desk::video::picture,
         desk::suppressions::list,
         desk::suppressions::create,
         desk::suppressions::lift,
@@ -111,6 +119,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::stream::stream,
         estate_view::sites,
         estate_view::plan,
+        site_image::image,
         stats::stats,
         reports::service,
         compliance::report,

@@ -12,8 +12,10 @@ pub(crate) mod alarms;
 pub(crate) mod audit;
 pub(crate) mod incidents;
 pub(crate) mod nis2;
+pub(crate) mod procedures;
 pub(crate) mod stream;
 pub(crate) mod suppressions;
+pub(crate) mod video;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -35,6 +37,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/alarms/{id}/close", post(alarms::close))
         .route("/api/v1/alarms/{id}/reopen", post(alarms::reopen))
         .route("/api/v1/alarms/{id}/sop", get(alarms::sop_runs))
+        .route("/api/v1/alarms/{id}/procedure", get(procedures::procedure))
+        .route("/api/v1/alarms/{id}/snapshots", get(video::list))
+        .route(
+            "/api/v1/alarms/{id}/snapshots/{camera}",
+            get(video::picture),
+        )
         .route(
             "/api/v1/sop-runs/{run}/steps/{step}",
             post(alarms::sop_step),
