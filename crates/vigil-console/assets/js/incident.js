@@ -158,7 +158,7 @@ export default async function incidentPage(root) {
 
   let timer = null;
   onLive((kind) => {
-    if (kind !== "incident" && kind !== "sop_run") return;
+    if (kind !== "incident" && kind !== "sop_run" && kind !== "resync") return;
     clearTimeout(timer);
     timer = setTimeout(load, 200);
   });

@@ -316,7 +316,7 @@ export default async function queuePage(root, who) {
 
   let timer = null;
   onLive((kind) => {
-    if (kind !== "alarm") return;
+    if (kind !== "alarm" && kind !== "resync") return;
     clearTimeout(timer);
     timer = setTimeout(refresh, 50);
   });
