@@ -25,6 +25,8 @@
 //!   the retention plan (the job and the holds' commands in `service`).
 //! - [`offboarding`]: a departing client's export manifest and signed
 //!   deletion certificate.
+//! - [`shift`]: the shift log — notes, open items carried over until
+//!   done, handovers.
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -46,6 +48,7 @@ pub mod reporting;
 pub mod response;
 pub mod scoring;
 pub mod service;
+pub mod shift;
 pub mod sla;
 pub mod sop;
 pub mod suppression;
