@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use thirtyfour::prelude::*;
 
+use browser::wait::{number, until};
 use browser::*;
 
 /// How long a page may take to show its data after a navigation.
@@ -107,7 +108,7 @@ async fn moving_back_and_forth_twenty_times_never_hangs_on_loading() {
         let step = format!("{round}: to {path}");
         let link = f
             .driver()
-            .find(By::Css(&format!("header nav a[href='{path}']")))
+            .find(By::Css(format!("header nav a[href='{path}']")))
             .await
             .unwrap();
         let started = Instant::now();
@@ -153,3 +154,151 @@ async fn moving_back_and_forth_twenty_times_never_hangs_on_loading() {
     f.finish().await;
 }
 
+/// Wraps the page's Web Audio so that every tone the page plays is
+/// counted (`window.__oscillators`).
+const COUNT_TONES: &str = r#"
+if (!window.__oscillators) {
+  window.__oscillators = 0;
+  const make = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () {
+    window.__oscillators += 1;
+    return make.call(this);
+  };
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_critical_alarm_sounds_and_counts_in_the_title_and_mute_is_shown() {
+    if !browser_present() {
+        return;
+    }
+    let _one = ONE_AT_A_TIME.lock().await;
+    let f = Fixture::start("alerting").await;
+    f.login(ADMIN).await;
+    f.wait_for("#alerting .alerting-sound", Duration::from_secs(5))
+        .await;
+    f.driver().execute(COUNT_TONES, vec![]).await.unwrap();
+    assert_eq!(
+        f.driver().title().await.unwrap(),
+        "Alarm queue · Vigil",
+        "no count while nothing waits"
+    );
+    // The browser may block sound until a person clicks; the header says so,
+    // and a click enables it.
+    let sound = f.driver().find(By::Css("#alerting")).await.unwrap();
+    if sound.attr("data-sound").await.unwrap().as_deref() == Some("blocked") {
+        f.driver()
+            .find(By::Css("#alerting .alerting-sound"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    until(
+        &f,
+        "return document.getElementById('alerting').dataset.sound === 'on';",
+        Duration::from_secs(5),
+        "sound on",
+    )
+    .await;
+
+    // A new critical alarm: a tone (three beeps) and the count in the title.
+    f.ingest(INGEST_A, dumping_event("ws-alert-1")).await;
+    until(
+        &f,
+        "return document.getElementById('alerting').dataset.last === 'critical' && window.__oscillators >= 3;",
+        Duration::from_secs(5),
+        "critical tone",
+    )
+    .await;
+    until(
+        &f,
+        "return document.title === '(1) Alarm queue · Vigil' && document.querySelector(\"link[rel='icon']\").href.startsWith('data:image/svg+xml');",
+        Duration::from_secs(5),
+        "title count 1",
+    )
+    .await;
+    f.ingest(INGEST_A, dumping_event("ws-alert-2")).await;
+    until(
+        &f,
+        "return document.title.startsWith('(2) ');",
+        Duration::from_secs(5),
+        "title count 2",
+    )
+    .await;
+    f.screenshot("two-critical").await;
+
+    // Acknowledged, it no longer counts.
+    let id = alarm_on(&f, ADMIN, "ws-alert-1").await;
+    f.post(
+        ADMIN,
+        &format!("/api/v1/alarms/{id}/acknowledge"),
+        json!({}),
+    )
+    .await;
+    until(
+        &f,
+        "return document.title.startsWith('(1) ');",
+        Duration::from_secs(5),
+        "title count back to 1",
+    )
+    .await;
+
+    // Muted for a set time: said on screen; a new alarm is still counted
+    // (and requested) but plays no tone.
+    f.driver()
+        .find(By::Css("#alerting .alerting-sound"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    f.wait_for("#prompt select[name=minutes]", Duration::from_secs(5))
+        .await;
+    f.driver()
+        .find(By::Css("#prompt-form button[value=ok]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(
+        &f,
+        "const a = document.getElementById('alerting'); return a.dataset.sound === 'muted' && a.textContent.includes('muted until');",
+        Duration::from_secs(5),
+        "muted shown",
+    )
+    .await;
+    let tones = number(&f, "return window.__oscillators;").await;
+    let requests = number(
+        &f,
+        "return Number(document.getElementById('alerting').dataset.requests);",
+    )
+    .await;
+    f.ingest(INGEST_A, dumping_event("ws-alert-3")).await;
+    until(
+        &f,
+        "return document.title.startsWith('(2) ');",
+        Duration::from_secs(5),
+        "title count 2 while muted",
+    )
+    .await;
+    assert!(
+        number(
+            &f,
+            "return Number(document.getElementById('alerting').dataset.requests);"
+        )
+        .await
+            > requests,
+        "the tone was asked for"
+    );
+    assert_eq!(
+        number(&f, "return window.__oscillators;").await,
+        tones,
+        "no tone while muted"
+    );
+    f.screenshot("muted").await;
+    f.assert_no_console_errors().await;
+    f.finish().await;
+}

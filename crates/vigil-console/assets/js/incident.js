@@ -4,6 +4,7 @@
 
 import { ApiError, api, canOperate, isProvider, me, onLive } from "./api.js";
 import { ask, fill, h, sev, slaTable, toast, when } from "./dom.js";
+import { alarmLink } from "./names.js";
 import { nis2Card } from "./nis2.js";
 
 const NEXT = { new: "triaged", triaged: "contained", contained: "eradicated", eradicated: "recovered" };
@@ -79,6 +80,11 @@ export default async function incidentPage(root) {
       h("p", { class: "muted" }, `${inc.id} · ${inc.tenant} · ${inc.category} · opened ${when(inc.opened_at)} by ${inc.opened_by}${inc.reopened ? ` · reopened ${inc.reopened}×` : ""}`),
       h("div", { class: "actions" },
         h("span", { class: "status", id: "incident-state" }, `State: ${inc.state}`),
+        h("span", { id: "incident-assignee" }, `Assignee: ${inc.assignee || "nobody"}`),
+        operate && inc.state !== "closed" ? h("button", { type: "button", id: "assign", onclick: async () => {
+          const v = await ask("Assign the incident", [{ name: "assignee", label: "To (empty: nobody)", value: inc.assignee || me().name }]);
+          if (v) command({ command: "assign", assignee: v.assignee.trim() || null });
+        } }, "Assign…") : null,
         operate && next ? h("button", { type: "button", class: "primary", onclick: () => command({ command: "advance", to: next }) }, `Advance to ${next}`) : null,
         lead && inc.state !== "closed" ? h("button", { type: "button", onclick: async () => {
           const v = await ask("Close the incident", [
@@ -127,7 +133,7 @@ export default async function incidentPage(root) {
               h("dt", {}, "next"), h("dd", {}, e.stopped ? `stopped (${e.stopped[0]})` : when(e.next_due)))) : h("p", { class: "muted" }, "No escalation running.")),
           h("div", { class: "card" },
             h("h3", {}, "Alarms"),
-            h("ul", { class: "plain" }, (inc.alarms || []).map((a) => h("li", {}, h("a", { href: `/alarms/${a}` }, a))))),
+            h("ul", { class: "plain", id: "incident-alarms" }, (inc.alarms || []).map((a) => h("li", {}, alarmLink(a))))),
           h("div", { class: "card" },
             h("h3", {}, "Observables"),
             (inc.observables || []).length ? h("ul", { class: "plain" }, inc.observables.map((o) => h("li", {}, h("span", { class: "pill" }, o.kind), " ", h("code", {}, o.value), h("span", { class: "muted" }, ` TLP:${String(o.tlp).toUpperCase()}`)))) : h("p", { class: "muted" }, "None."),

@@ -3,6 +3,8 @@
 //! whatever the outcome, and the helpers the tests share.
 #![allow(dead_code)]
 
+pub mod wait;
+
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
