@@ -117,7 +117,8 @@ function show() {
   control.querySelector(".alerting-sound").textContent = text;
   const count = control.querySelector(".alerting-count");
   count.hidden = critical.length === 0;
-  count.textContent = `${critical.length} critical unacknowledged`;
+  count.textContent = `${critical.length} critical waiting`;
+  count.title = `${critical.length} critical alarms not yet acknowledged`;
   control.dataset.critical = String(critical.length);
   const perm = control.querySelector(".alerting-notify");
   perm.hidden = !("Notification" in window) || Notification.permission !== "default";
