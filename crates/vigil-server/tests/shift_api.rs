@@ -1,7 +1,7 @@
-//! `POST /api/v1/alarms/bulk` over a real server and store: several alarms
-//! acknowledged or closed in one request, each audited as the single
-//! command is, failures reported per alarm, and only for roles that may
-//! work alarms.
+//! A shift's API over a real server and store. `POST /api/v1/alarms/bulk`:
+//! several alarms acknowledged or closed in one request, each audited as
+//! the single command is, failures reported per alarm, and only for roles
+//! that may work alarms. `/api/v1/shift-log`: provider staff only.
 
 use std::sync::Arc;
 
@@ -293,4 +293,117 @@ async fn only_roles_that_work_alarms_may_and_the_request_is_checked() {
     let doc = vigil_server::openapi_document();
     let doc = serde_json::to_value(doc).unwrap();
     assert!(doc["paths"]["/api/v1/alarms/bulk"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn the_shift_log_is_the_providers_alone() {
+    let s = server().await;
+    let (st, e) = s
+        .call(
+            "op",
+            Method::POST,
+            "/api/v1/shift-log/entries",
+            Some(json!({"kind": "item", "text": "Call the guard company"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{e}");
+    let id = e["entry"]["id"].as_str().unwrap().to_owned();
+    let (st, h) = s
+        .call(
+            "op",
+            Method::POST,
+            "/api/v1/shift-log/handovers",
+            Some(json!({"summary": "Quiet", "to": "op2"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{h}");
+    let (st, log) = s.call("op2", Method::GET, "/api/v1/shift-log", None).await;
+    assert_eq!(st, StatusCode::OK, "{log}");
+    assert_eq!(log["open"][0]["id"], id.as_str(), "carried over: {log}");
+    assert_eq!(log["since"], h["entry"]["at"]);
+
+    // A client user reaches none of it, read or write.
+    let calls = [
+        (Method::GET, "/api/v1/shift-log".to_owned(), None),
+        (
+            Method::POST,
+            "/api/v1/shift-log/entries".to_owned(),
+            Some(json!({"kind": "note", "text": "hi"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/shift-log/entries/{id}/done"),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/shift-log/handovers".to_owned(),
+            Some(json!({"summary": "bye"})),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let (st, b) = s.call("a-admin", method.clone(), &path, body.clone()).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{method} {path}: {b}");
+        let (st, _) = s.call("nobody", method.clone(), &path, body).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+    // Bad input says what was wrong.
+    let (st, e) = s
+        .call(
+            "op",
+            Method::POST,
+            "/api/v1/shift-log/entries",
+            Some(json!({"kind": "handover", "text": "x"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    let (st, e) = s
+        .call(
+            "op",
+            Method::POST,
+            "/api/v1/shift-log/entries",
+            Some(json!({"kind": "note", "text": "  "})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("text"), "{e}");
+    let (st, _) = s
+        .call(
+            "op",
+            Method::POST,
+            &format!("/api/v1/shift-log/entries/{id}/done"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, e) = s
+        .call(
+            "op",
+            Method::POST,
+            &format!("/api/v1/shift-log/entries/{id}/done"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{e}");
+    let (st, _) = s
+        .call(
+            "op",
+            Method::POST,
+            "/api/v1/shift-log/entries/nope/done",
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let doc = serde_json::to_value(vigil_server::openapi_document()).unwrap();
+    for path in [
+        "/api/v1/shift-log",
+        "/api/v1/shift-log/entries",
+        "/api/v1/shift-log/entries/{id}/done",
+        "/api/v1/shift-log/handovers",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} in the OpenAPI document"
+        );
+    }
 }
