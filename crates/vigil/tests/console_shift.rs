@@ -155,8 +155,19 @@ async fn moving_back_and_forth_twenty_times_never_hangs_on_loading() {
 }
 
 /// Wraps the page's Web Audio so that every tone the page plays is
-/// counted (`window.__oscillators`).
+/// counted (`window.__oscillators`), and its desktop notifications so
+/// that each title is kept (`window.__notes`).
 const COUNT_TONES: &str = r#"
+if (!window.__notes) {
+  window.__notes = [];
+  const Real = window.Notification;
+  window.Notification = class extends Real {
+    constructor(title, options) {
+      window.__notes.push(title);
+      super(title, options);
+    }
+  };
+}
 if (!window.__oscillators) {
   window.__oscillators = 0;
   const make = AudioContext.prototype.createOscillator;
@@ -174,6 +185,14 @@ async fn a_new_critical_alarm_sounds_and_counts_in_the_title_and_mute_is_shown()
     }
     let _one = ONE_AT_A_TIME.lock().await;
     let f = Fixture::start("alerting").await;
+    // The operator allowed desktop notifications for the console.
+    thirtyfour::extensions::cdp::ChromeDevTools::new(f.driver().handle.clone())
+        .execute_cdp_with_params(
+            "Browser.grantPermissions",
+            json!({"origin": f.base, "permissions": ["notifications"]}),
+        )
+        .await
+        .unwrap();
     f.login(ADMIN).await;
     f.wait_for("#alerting .alerting-sound", Duration::from_secs(5))
         .await;
@@ -217,6 +236,13 @@ async fn a_new_critical_alarm_sounds_and_counts_in_the_title_and_mute_is_shown()
         "return document.title === '(1) Alarm queue · Vigil' && document.querySelector(\"link[rel='icon']\").href.startsWith('data:image/svg+xml');",
         Duration::from_secs(5),
         "title count 1",
+    )
+    .await;
+    until(
+        &f,
+        &format!("return window.__notes.includes('CRITICAL: {RULE_TITLE}');"),
+        Duration::from_secs(5),
+        "a desktop notification",
     )
     .await;
     f.ingest(INGEST_A, dumping_event("ws-alert-2")).await;
