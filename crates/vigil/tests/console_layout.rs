@@ -176,20 +176,25 @@ async fn the_small_things_an_operator_notices() {
         take_over.attr("disabled").await.unwrap().is_some(),
         "Take over is enabled on the caller's own alarm"
     );
-    // Times: year first, 24-hour, with the site's zone (UTC here); ISO on hover.
+    // Times: year first, 24-hour, in the site's zone (Europe/Berlin in the
+    // fixture) named; ISO on hover.
     let seen = f.wait_for("#alarm-seen time", Duration::from_secs(5)).await;
     let text = seen.text().await.unwrap();
     let iso = seen.attr("title").await.unwrap().unwrap_or_default();
+    let at = chrono::DateTime::parse_from_rfc3339(&iso)
+        .unwrap_or_else(|e| panic!("ISO on hover: {iso}: {e}"))
+        .with_timezone(&chrono::Utc);
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let local = at.with_timezone(&berlin);
+    let expected = local.format("%Y-%m-%d %H:%M:%S").to_string();
     assert!(
-        text.len() == "2026-01-01 00:00:00 UTC".len()
-            && text.as_bytes()[4] == b'-'
-            && text.as_bytes()[10] == b' '
-            && text.ends_with(" UTC"),
-        "{text}"
+        text.starts_with(&format!("{expected} ")),
+        "{text}: expected the site's local time {expected}"
     );
+    let zone = &text[expected.len() + 1..];
     assert!(
-        chrono::DateTime::parse_from_rfc3339(&iso).is_ok(),
-        "ISO on hover: {iso}"
+        ["CET", "CEST", "GMT+1", "GMT+2"].contains(&zone),
+        "{text}: the zone named"
     );
 
     // The false-alarm chart plots only hours with verdicts.

@@ -3,9 +3,10 @@
 // reporting deadlines and drafts.
 
 import { ApiError, api, canOperate, isProvider, me, onLive } from "./api.js";
-import { ask, fill, h, sev, slaTable, toast, when } from "./dom.js";
+import { ask, fill, h, sev, slaTable, toast, useZone, when } from "./dom.js";
 import { alarmLink } from "./names.js";
 import { nis2Card } from "./nis2.js";
+import { siteZone } from "./zones.js";
 
 const NEXT = { new: "triaged", triaged: "contained", contained: "eradicated", eradicated: "recovered" };
 
@@ -24,6 +25,8 @@ export default async function incidentPage(root) {
       throw e;
     }
     const inc = view.incident;
+    // Its times in its (first) site's zone.
+    useZone(await siteZone(inc.tenant, (inc.sites || [])[0]));
     const [runs, escalations] = await Promise.all([
       Promise.all((inc.alarms || []).map((a) => api(`/api/v1/alarms/${a}/sop`).then((r) => r.items || []).catch(() => []))).then((x) => x.flat()),
       api("/api/v1/escalations").then((r) => (r.items || []).filter((e) => (inc.alarms || []).includes(e.alarm))).catch(() => []),

@@ -61,6 +61,7 @@ name = "Alpha Water"
 [[tenants.sites]]
 id = "plant"
 name = "Treatment plant"
+timezone = "Europe/Berlin"
 [tenants.sites.floor_plan]
 width = 800
 height = 400
