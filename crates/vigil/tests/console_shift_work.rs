@@ -124,6 +124,30 @@ async fn five_alarms_are_acknowledged_at_once_and_the_group_head_closes_the_grou
         assert_eq!(a["alarm"]["status"], "closed", "{a}");
         assert_eq!(a["alarm"]["verdict"], "true_positive");
     }
+
+    // A ticked alarm's rule suppressed at its client, until tomorrow.
+    f.ingest(INGEST_A, dumping_event("ws-bulk-9")).await;
+    let late = alarm_on(&f, ADMIN, "ws-bulk-9").await;
+    click(&f, &format!("#queue tr[data-id='{late}'] input.pick")).await;
+    click(&f, "#bulk-suppress").await;
+    answer(&f, &[("reason", "pen test this week")]).await;
+    until(
+        &f,
+        "return document.getElementById('bulk').hidden;",
+        Duration::from_secs(5),
+        "the selection cleared",
+    )
+    .await;
+    let (_, sups) = f.api(ADMIN, "/api/v1/suppressions").await;
+    let made: Vec<_> = sups["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["reason"] == "pen test this week")
+        .collect();
+    assert_eq!(made.len(), 1, "{sups}");
+    assert_eq!(made[0]["tenant"], "alpha");
+    assert_eq!(made[0]["rule_id"], "5e0f8a43-1a7e-4f52-9a43-2c1d6f0b7e21");
     f.assert_no_console_errors().await;
     f.finish().await;
 }
