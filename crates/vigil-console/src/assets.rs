@@ -37,6 +37,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("icon.svg", "image/svg+xml"),
     asset!("js/app.js", JS),
     asset!("js/api.js", JS),
+    asset!("js/alerting.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/charts.js", JS),
     asset!("js/login.js", JS),
@@ -50,6 +51,10 @@ pub const ASSETS: &[Asset] = &[
     asset!("js/sites.js", JS),
     asset!("js/site.js", JS),
     asset!("js/dashboards.js", JS),
+    asset!("js/bulk.js", JS),
+    asset!("js/shift.js", JS),
+    asset!("js/names.js", JS),
+    asset!("js/zones.js", JS),
 ];
 
 /// The asset at `path`, if there is one.

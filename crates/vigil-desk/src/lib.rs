@@ -31,6 +31,8 @@
 //!   store with its digest.
 //! - [`video`]: a camera's picture at alarm time, kept on the alarm with
 //!   its digest, or why there is none.
+//! - [`shift`]: the shift log — notes, open items carried over until
+//!   done, handovers.
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -54,6 +56,7 @@ pub mod response;
 pub mod scoring;
 pub mod service;
 pub mod site_image;
+pub mod shift;
 pub mod sla;
 pub mod sop;
 pub mod suppression;

@@ -2,11 +2,12 @@
 // highlighted, related alarms, the device and its recent events, and the
 // person behind a badge or account.
 
-import { ApiError, api, canOperate, query } from "./api.js";
-import { ago, ask, fill, h, noteServerTime, sev, slaTable, toast, when } from "./dom.js";
+import { ApiError, api, canOperate, me, query } from "./api.js";
+import { ago, ask, fill, h, noteServerTime, sev, slaTable, timeEl, toast, useZone, when } from "./dom.js";
 import { category } from "./queue.js";
 import { procedureCard, ruleCard } from "./procedure.js";
 import { videoCard } from "./video.js";
+import { siteZone } from "./zones.js";
 
 const DEVICE_KINDS = ["device", "door", "camera", "sensor"];
 
@@ -61,6 +62,8 @@ export default async function alarmPage(root) {
     throw e;
   }
   noteServerTime(alarm.updated_at);
+  // The alarm's times in its site's zone.
+  useZone(await siteZone(alarm.tenant, alarm.site));
   const [detail, related, procedure] = await Promise.all([
     api(`/api/v1/alerts/${alarm.id}`).catch(() => ({ evidence: [] })),
     api(`/api/v1/alarms${query({ group: alarm.group, status: "new,acknowledged,in_progress,closed", limit: 50 })}`).catch(() => ({ items: [] })),
@@ -83,7 +86,7 @@ export default async function alarmPage(root) {
   const buttons = canOperate() ? h("div", { class: "actions" },
     h("button", { type: "button", class: "primary", id: "ack", disabled: alarm.status !== "new", onclick: () => command("acknowledge") }, "Acknowledge"),
     h("button", { type: "button", disabled: alarm.status !== "acknowledged", onclick: () => command("start") }, "Start"),
-    h("button", { type: "button", disabled: alarm.status === "closed", onclick: async () => {
+    h("button", { type: "button", id: "take-over", title: "Take over an alarm someone else holds", disabled: alarm.status === "closed" || !alarm.owner || alarm.owner === me().name, onclick: async () => {
       const v = await ask("Take over", [{ name: "reason", label: "Reason (recorded)", required: true }]);
       if (v) command("take-over", { reason: v.reason });
     } }, "Take over"),
@@ -110,7 +113,7 @@ export default async function alarmPage(root) {
   const others = (related.items || []).filter((a) => a.id !== alarm.id);
   fill(root,
     h("h1", { id: "alarm-title" }, sev(alarm.severity), " ", alarm.rule_title),
-    h("p", { class: "muted" }, `${alarm.tenant}${alarm.site ? ` · ${alarm.site}` : ""} · first seen ${when(alarm.first_seen)} (${ago(alarm.first_seen)}) · ${alarm.event_count} events`),
+    h("p", { class: "muted", id: "alarm-seen" }, `${alarm.tenant}${alarm.site ? ` · ${alarm.site}` : ""} · first seen `, timeEl(alarm.first_seen), ` (${ago(alarm.first_seen)}) · ${alarm.event_count} events`),
     alarm.site ? h("p", {}, h("a", {
       id: "on-plan",
       href: `/sites/${encodeURIComponent(alarm.tenant)}/${encodeURIComponent(alarm.site)}${devices.length ? `?device=${encodeURIComponent(devices[0].value)}` : ""}`,
@@ -156,5 +159,5 @@ export default async function alarmPage(root) {
         ruleCard(procedure.rule),
         h("div", { class: "card" },
           h("h3", {}, "History"),
-          h("ol", { class: "timeline" }, (alarm.transitions || []).map((t) => h("li", {}, h("div", { class: "at" }, when(t.at)), `${t.actor}: ${t.command} (${t.from} → ${t.to})`, t.reason ? h("div", { class: "muted" }, t.reason) : null)))))));
+          h("ol", { class: "timeline" }, (alarm.transitions || []).map((t) => h("li", {}, h("div", { class: "at" }, timeEl(t.at)), `${t.actor}: ${t.command} (${t.from} → ${t.to})`, t.reason ? h("div", { class: "muted" }, t.reason) : null)))))));
 }

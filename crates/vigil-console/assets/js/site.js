@@ -163,5 +163,5 @@ export default async function sitePage(root) {
   }
   await load();
   const timer = setInterval(() => { if (stop) clearInterval(timer); else load(); }, 2000);
-  onLive((kind) => { if (kind === "alarm" && !stop) load(); });
+  onLive((kind) => { if ((kind === "alarm" || kind === "resync") && !stop) load(); });
 }

@@ -3,6 +3,8 @@
 //! whatever the outcome, and the helpers the tests share.
 #![allow(dead_code)]
 
+pub mod wait;
+
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -77,6 +79,7 @@ name = "Alpha Water"
 id = "plant"
 name = "Treatment plant"
 floor_plan_image = "plant.svg"
+timezone = "Europe/Berlin"
 [tenants.sites.floor_plan]
 width = 800
 height = 400
