@@ -156,9 +156,11 @@ async fn workers(
     (w, metrics)
 }
 
-/// Waits (generously) until `metrics` text of `pipeline` contains `needle`.
+/// Waits (generously: a loaded 2-core machine applied 16,000 of 34,000
+/// alerting events in 30 s) until `metrics` text of `pipeline` contains
+/// `needle`.
 async fn metric(pipeline: &Pipeline, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let text = pipeline.metrics().encode();
         if text.contains(needle) {
@@ -166,7 +168,7 @@ async fn metric(pipeline: &Pipeline, needle: &str) {
         }
         assert!(
             Instant::now() < deadline,
-            "`{needle}` not within 30 s:\n{text}"
+            "`{needle}` not within 300 s:\n{text}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
