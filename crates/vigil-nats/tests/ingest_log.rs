@@ -29,7 +29,18 @@ detection:
   condition: selection
 "#;
 
-const LINE: &str = r#"{"time":"2026-11-26T02:00:00Z","class":"video_analytics","camera":"cam-7","action":"tamper"}"#;
+/// A camera tamper event `camera` saw an hour ago, with `note` as padding.
+fn line(camera: &str, note: &str) -> String {
+    let time = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    serde_json::json!({
+        "time": time,
+        "class": "video_analytics",
+        "camera": camera,
+        "action": "tamper",
+        "note": note,
+    })
+    .to_string()
+}
 
 fn nats_url() -> Option<String> {
     match std::env::var("VIGIL_TEST_NATS_URL") {
@@ -209,7 +220,7 @@ async fn a_batch_delivered_twice_adds_one_event_and_one_alert() {
         binding: binding(),
         received_at: chrono::Utc::now(),
         payload: Payload::Ndjson {
-            body: format!("{LINE}\n").into_bytes(),
+            body: format!("{}\n", line("cam-7", "")).into_bytes(),
             first_line: 1,
             origin: None,
         },
@@ -292,7 +303,7 @@ async fn a_stopped_nodes_partitions_are_taken_over_and_its_batches_applied() {
     p2.ingest(
         &binding(),
         Payload::Ndjson {
-            body: format!("{LINE}\n").into_bytes(),
+            body: format!("{}\n", line("cam-7", "")).into_bytes(),
             first_line: 1,
             origin: None,
         },
@@ -327,9 +338,13 @@ async fn a_body_larger_than_a_nats_message_is_logged_in_parts_and_every_line_app
     let pipeline = pipeline(&store);
     // Larger than the server's largest message (1 MB unless configured).
     let max = deployment.client.server_info().max_payload;
-    let lines = max * 3 / LINE.len() + 1;
+    // Long lines (2 KB of note each), so that three messages' worth is a
+    // few thousand events, not tens of thousands: the test is about the
+    // parts, and each line raises an alert.
+    let note = "x".repeat(2048);
+    let lines = max * 3 / line("cam-0", &note).len() + 1;
     let body: String = (0..lines)
-        .map(|i| LINE.replace("cam-7", &format!("cam-{i}")) + "\n")
+        .map(|i| line(&format!("cam-{i}"), &note) + "\n")
         .collect();
     assert!(body.len() > 2 * max);
     let (w, _) = workers(&log, &pipeline, &store, "n1").await;
