@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+pub mod cluster;
+
 /// A `vigil` process that is killed when dropped.
 pub struct Vigil {
     pub child: Child,
