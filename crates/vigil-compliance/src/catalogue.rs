@@ -20,6 +20,7 @@ const NIS2_TOML: &str = include_str!("../catalogue/nis2-art21.toml");
 /// A framework in the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FrameworkId {
     /// ISO/IEC 27001:2022 Annex A.
     Iso27001,

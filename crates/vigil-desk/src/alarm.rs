@@ -73,6 +73,7 @@ impl AlarmStatus {
 /// What an alarm turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Verdict {
     /// A real attack or incident.
     TruePositive,

@@ -7,6 +7,8 @@
 //! group_window_minutes = 30
 //! sop_dirs = ["/etc/vigil/sops"]
 //! signing_key = "/etc/vigil/audit-signing.key"   # default: audit-signing.key in the data folder
+//! # signing_key_env = "VIGIL_AUDIT_SIGNING_KEY"   # or: the secret key (hex) in the environment
+//! trusted_keys = ["/etc/vigil/audit-2025.pub"]    # earlier keys' public keys (hex or files)
 //!
 //! [desk.smtp]
 //! host = "smtp.example.org"
@@ -37,7 +39,7 @@
 //! ```
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use vigil_model::{EntityKind, TenantId};
@@ -143,8 +145,18 @@ pub struct DeskConfig {
     pub sop_dirs: Vec<PathBuf>,
     /// Load the SOPs built into Vigil (for its own rules).
     pub builtin_sops: bool,
-    /// The audit signing key (default: in the data folder).
+    /// The audit signing key file (default: in the data folder).
     pub signing_key: Option<PathBuf>,
+    /// An environment variable holding the audit signing key (64 hex
+    /// characters), instead of a file.
+    pub signing_key_env: Option<String>,
+    /// The public keys of earlier signing keys (hex, or files holding one
+    /// key a line): after a rotation, the checkpoints they signed keep
+    /// verifying.
+    pub trusted_keys: Vec<String>,
+    /// `trusted_keys` read, by [`DeskConfig::resolve`].
+    #[serde(skip)]
+    pub earlier_keys: Vec<[u8; 32]>,
     /// Seconds between audit checkpoints.
     pub checkpoint_interval_secs: u64,
     /// SMTP relay for e-mail.
@@ -169,6 +181,9 @@ impl Default for DeskConfig {
             sop_dirs: Vec::new(),
             builtin_sops: true,
             signing_key: None,
+            signing_key_env: None,
+            trusted_keys: Vec::new(),
+            earlier_keys: Vec::new(),
             checkpoint_interval_secs: 60,
             smtp: None,
             tiers: HashMap::from([
@@ -234,6 +249,18 @@ impl DeskConfig {
                 }
             }
         }
+        if self.signing_key.is_some() && self.signing_key_env.is_some() {
+            return Err(bad(
+                "give the audit signing key as signing_key (a file) or signing_key_env, not both"
+                    .into(),
+            ));
+        }
+        self.earlier_keys = Vec::new();
+        for given in &self.trusted_keys {
+            let keys = vigil_store::audit::read_public_keys(given)
+                .map_err(|e| bad(format!("trusted_keys: {e}")))?;
+            self.earlier_keys.extend(keys);
+        }
         for a in &self.assets {
             if !(1..=5).contains(&a.criticality) {
                 return Err(bad(format!(
@@ -243,6 +270,17 @@ impl DeskConfig {
             }
         }
         Ok(self)
+    }
+
+    /// Where the audit signing key is read from: the environment variable,
+    /// the configured file, or `audit-signing.key` in `data_dir`.
+    pub fn signing_key_source(&self, data_dir: &Path) -> vigil_store::audit::SigningKeySource {
+        use vigil_store::audit::{AuditSigner, SigningKeySource};
+        match (&self.signing_key_env, &self.signing_key) {
+            (Some(var), _) => SigningKeySource::Env(var.clone()),
+            (None, Some(path)) => SigningKeySource::File(path.clone()),
+            (None, None) => SigningKeySource::File(data_dir.join(AuditSigner::FILE_NAME)),
+        }
     }
 
     /// The client's settings.
@@ -363,6 +401,35 @@ criticality = 5
                 .unwrap_err()
                 .to_string()
                 .contains("VIGIL_TEST_SURELY_UNSET_8731")
+        );
+    }
+
+    #[test]
+    fn the_signing_key_comes_from_one_place_and_earlier_keys_are_read() {
+        let (a, b) = (hex::encode([1u8; 32]), hex::encode([2u8; 32]));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("old.pub");
+        std::fs::write(&file, format!("{b}\n")).unwrap();
+        let text = format!(
+            "signing_key_env = \"VIGIL_AUDIT_KEY\"\ntrusted_keys = [\"{a}\", \"{}\"]",
+            file.display()
+        );
+        let c: DeskConfig = toml::from_str(&text).unwrap();
+        let c = c.resolve().unwrap();
+        assert_eq!(c.earlier_keys, vec![[1u8; 32], [2u8; 32]]);
+        assert_eq!(
+            c.signing_key_source(dir.path()),
+            vigil_store::audit::SigningKeySource::Env("VIGIL_AUDIT_KEY".into())
+        );
+        let both: DeskConfig =
+            toml::from_str("signing_key = \"/k\"\nsigning_key_env = \"V\"").unwrap();
+        let err = both.resolve().unwrap_err().to_string();
+        assert!(err.contains("not both"), "{err}");
+        let bad: DeskConfig = toml::from_str("trusted_keys = [\"nope\"]").unwrap();
+        let err = bad.resolve().unwrap_err().to_string();
+        assert!(
+            err.contains("trusted_keys") && err.contains("`nope`"),
+            "{err}"
         );
     }
 }

@@ -205,7 +205,7 @@ async fn retention_deletes_what_is_past_its_period_with_proof_and_spares_what_is
     );
     let report = vigil_store::sqlite::SqliteStore::verify_audit(
         w.store.path(),
-        Some(&vigil_store::audit::AuditSigner::from_secret([3; 32]).public_key()),
+        &[vigil_store::audit::AuditSigner::from_secret([3; 32]).public_key()],
     )
     .unwrap();
     assert!(report.is_ok(), "{report:?}");

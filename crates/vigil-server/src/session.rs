@@ -72,6 +72,15 @@ fn key(id: &str) -> [u8; 32] {
 }
 
 impl SessionStore {
+    /// No sessions yet; failed authentications limited to `max_failures`
+    /// a minute per client address and per token prefix.
+    pub fn with_auth_limit(max_failures: u32) -> Self {
+        Self {
+            sessions: Arc::default(),
+            throttle: Arc::new(crate::throttle::AuthThrottle::new(max_failures)),
+        }
+    }
+
     /// Opens a session for the holder of `token`; expired sessions are
     /// dropped on the way so the map cannot grow without bound.
     pub fn open(&self, token: TokenHash, now: Timestamp) -> OpenedSession {

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failures allowed per key within [`WINDOW`].
+/// Failures allowed per key within [`WINDOW`], unless configured.
 pub const MAX_FAILURES: u32 = 20;
 
 /// The window failures are counted in.
@@ -25,9 +25,16 @@ const MAX_KEYS: usize = 100_000;
 const TOKEN_PREFIX_CHARS: usize = 12;
 
 /// Failed authentications by client address and by token prefix.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AuthThrottle {
     windows: Mutex<HashMap<String, (Instant, u32)>>,
+    max_failures: u32,
+}
+
+impl Default for AuthThrottle {
+    fn default() -> Self {
+        Self::new(MAX_FAILURES)
+    }
 }
 
 /// What a failure is counted against.
@@ -44,13 +51,21 @@ pub fn keys(address: Option<IpAddr>, token: Option<&str>) -> Vec<String> {
 }
 
 impl AuthThrottle {
+    /// A throttle allowing `max_failures` per key within [`WINDOW`].
+    pub fn new(max_failures: u32) -> Self {
+        Self {
+            windows: Mutex::default(),
+            max_failures: max_failures.max(1),
+        }
+    }
+
     /// `Err(retry after)` when any of `keys` has used up its failures.
     pub fn check(&self, keys: &[String], now: Instant) -> Result<(), Duration> {
         let windows = self.lock();
         let wait = keys
             .iter()
             .filter_map(|k| windows.get(k))
-            .filter(|(start, n)| *n >= MAX_FAILURES && now.duration_since(*start) < WINDOW)
+            .filter(|(start, n)| *n >= self.max_failures && now.duration_since(*start) < WINDOW)
             .map(|(start, _)| WINDOW.saturating_sub(now.duration_since(*start)))
             .max();
         match wait {

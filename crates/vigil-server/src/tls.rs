@@ -7,12 +7,13 @@
 //! the TLS handshake is done with `tokio-rustls`, and each connection is
 //! served by hyper (HTTP/1.1 or HTTP/2, as ALPN agrees), with the client's
 //! address and [`ServedOverTls`] put into every request as `axum::serve`
-//! would put the address.
+//! would put the address. The certificate loader is `vigil_sources::tls`'s
+//! (the sources' listeners use it too), re-exported here.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -20,18 +21,12 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
-use rustls::server::{ClientHello, ResolvesServerCert};
-use rustls::sign::CertifiedKey;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
+// The loader lives with the sources, which serve TLS too (syslog, DC-09).
+pub use vigil_sources::tls::{HANDSHAKE_TIMEOUT, ReloadingCert, TlsError, TlsFiles, load};
 
-/// How often, at most, the files' modification times are looked at.
-const RELOAD_CHECK: Duration = Duration::from_secs(2);
-/// A client that has not finished its handshake by then is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open connections (live streams) get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -39,144 +34,6 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// marked `Secure`.
 #[derive(Debug, Clone, Copy)]
 pub struct ServedOverTls;
-
-/// The certificate chain and private key files (PEM).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
-    /// The certificate chain, leaf first.
-    pub cert: PathBuf,
-    /// The private key (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
-}
-
-/// Why the certificate could not be loaded: names the file and what is wrong.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    /// A file could not be read.
-    #[error("TLS {what} {path}: {message}")]
-    File {
-        /// `certificate` or `key`.
-        what: &'static str,
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        message: String,
-    },
-    /// The key does not fit rustls (or the certificate).
-    #[error("TLS key {path}: {message}")]
-    Key {
-        /// The key file.
-        path: PathBuf,
-        /// Why.
-        message: String,
-    },
-}
-
-fn file_error(what: &'static str, path: &Path, message: impl ToString) -> TlsError {
-    TlsError::File {
-        what,
-        path: path.to_owned(),
-        message: message.to_string(),
-    }
-}
-
-/// Reads the chain and key and checks they belong together.
-pub fn load(files: &TlsFiles) -> Result<CertifiedKey, TlsError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
-        .map_err(|e| file_error("certificate", &files.cert, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| file_error("certificate", &files.cert, e))?;
-    if certs.is_empty() {
-        return Err(file_error(
-            "certificate",
-            &files.cert,
-            "holds no PEM certificate",
-        ));
-    }
-    let key =
-        PrivateKeyDer::from_pem_file(&files.key).map_err(|e| file_error("key", &files.key, e))?;
-    let provider = rustls::crypto::ring::default_provider();
-    let signing = provider
-        .key_provider
-        .load_private_key(key)
-        .map_err(|e| TlsError::Key {
-            path: files.key.clone(),
-            message: e.to_string(),
-        })?;
-    let certified = CertifiedKey::new(certs, signing);
-    certified.keys_match().map_err(|e| TlsError::Key {
-        path: files.key.clone(),
-        message: format!(
-            "does not belong to the certificate in {}: {e}",
-            files.cert.display()
-        ),
-    })?;
-    Ok(certified)
-}
-
-/// When the certificate and key files were last written.
-type Stamp = Option<(SystemTime, SystemTime)>;
-
-fn modified(files: &TlsFiles) -> Stamp {
-    let at = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    Some((at(&files.cert)?, at(&files.key)?))
-}
-
-/// The served certificate, read again when its files change. A change
-/// that does not load (a half-written file, a key that does not fit) is
-/// logged and the previous certificate kept.
-#[derive(Debug)]
-pub struct ReloadingCert {
-    files: TlsFiles,
-    current: RwLock<(Stamp, Arc<CertifiedKey>)>,
-    checked: Mutex<Instant>,
-}
-
-impl ReloadingCert {
-    /// Loads `files` now; an error here stops the node from starting.
-    pub fn new(files: TlsFiles) -> Result<Self, TlsError> {
-        let stamp = modified(&files);
-        let key = Arc::new(load(&files)?);
-        Ok(Self {
-            files,
-            current: RwLock::new((stamp, key)),
-            checked: Mutex::new(Instant::now()),
-        })
-    }
-
-    fn reload_if_changed(&self) {
-        {
-            let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
-            if checked.elapsed() < RELOAD_CHECK {
-                return;
-            }
-            *checked = Instant::now();
-        }
-        let stamp = modified(&self.files);
-        let unchanged = self.current.read().map(|c| c.0 == stamp).unwrap_or(false);
-        if unchanged || stamp.is_none() {
-            return;
-        }
-        match load(&self.files) {
-            Ok(key) => {
-                tracing::info!(cert = %self.files.cert.display(), "TLS certificate reloaded");
-                if let Ok(mut c) = self.current.write() {
-                    *c = (stamp, Arc::new(key));
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "TLS certificate changed but does not load; still serving the previous one")
-            }
-        }
-    }
-}
-
-impl ResolvesServerCert for ReloadingCert {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.reload_if_changed();
-        self.current.read().ok().map(|c| c.1.clone())
-    }
-}
 
 /// The server's TLS configuration: the reloading certificate, HTTP/2 and
 /// HTTP/1.1 offered.

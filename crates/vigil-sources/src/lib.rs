@@ -33,6 +33,7 @@ pub mod onvif;
 mod registry;
 mod source;
 pub mod syslog;
+pub mod tls;
 pub mod token;
 
 pub use config::{ConfigError, Env, SourceSection, token_secret};

@@ -19,6 +19,11 @@ pub struct Limits {
     pub max_ingest_bytes: usize,
     /// Largest syslog frame accepted over TCP; longer ones go to dead letters.
     pub max_syslog_frame: usize,
+    /// Failed authentications allowed per client address and per token
+    /// prefix within a minute before `429`; `None` is the HTTP server's
+    /// default. Raised where many people share one address (a control room
+    /// behind NAT) or for a property-based test of the API.
+    pub max_failed_auth_per_minute: Option<u32>,
 }
 
 impl Default for Limits {
@@ -26,6 +31,7 @@ impl Default for Limits {
         Self {
             max_ingest_bytes: 16 * 1024 * 1024,
             max_syslog_frame: 64 * 1024,
+            max_failed_auth_per_minute: None,
         }
     }
 }

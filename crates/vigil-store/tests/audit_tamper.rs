@@ -61,7 +61,7 @@ async fn log_in(dir: &std::path::Path) -> (std::path::PathBuf, AuditSigner) {
 }
 
 fn verify(path: &std::path::Path, signer: &AuditSigner) -> Option<Tamper> {
-    SqliteStore::verify_audit(path, Some(&signer.public_key()))
+    SqliteStore::verify_audit(path, &[signer.public_key()])
         .unwrap()
         .problem
 }

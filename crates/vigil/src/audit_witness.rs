@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use vigil_store::audit::note::{NoteCheckpoint, cosigned_at, sign_checkpoint};
 use vigil_store::audit::witness::{Witness, WitnessState, request};
-use vigil_store::audit::{AuditSigner, Checkpoint, MerkleTree};
+use vigil_store::audit::{AuditSigner, Checkpoint, MerkleTree, SigningKeySource};
 use vigil_store::sqlite::SqliteStore;
 
 /// The origin a log is known by when none is given: its key's first bytes,
@@ -21,19 +21,11 @@ pub fn default_origin(log_key: &[u8; 32]) -> String {
     format!("vigil-audit/{}", &hex::encode(log_key)[..16])
 }
 
-/// Reads a key file that must exist (never creates one).
-fn existing_key(path: &Path) -> anyhow::Result<AuditSigner> {
-    if !path.is_file() {
-        bail!("no key at {}", path.display());
-    }
-    Ok(AuditSigner::load_or_create(path)?)
-}
-
 /// The add-checkpoint request for the newest checkpoint of the log in
 /// `data`, proving consistency from size `old`.
 pub fn witness_request(
     data: &Path,
-    key: Option<&Path>,
+    key: &SigningKeySource,
     origin: Option<&str>,
     old: u64,
 ) -> anyhow::Result<String> {
@@ -41,17 +33,15 @@ pub fn witness_request(
     if !db.is_file() {
         bail!("no database at {}", db.display());
     }
-    let key_path = key.map_or_else(|| data.join(AuditSigner::FILE_NAME), Path::to_path_buf);
-    let signer = existing_key(&key_path)?;
+    let signer = key.existing_signer()?;
     let (hashes, checkpoints) = SqliteStore::audit_tree(&db)?;
     let newest: &Checkpoint = checkpoints
         .last()
         .context("the log has no signed checkpoint yet (the desk signs one periodically)")?;
     if newest.key != signer.public_key() {
         bail!(
-            "the newest checkpoint was signed by key {}, not by {}'s",
+            "the newest checkpoint was signed by key {}, not by {key}'s",
             &hex::encode(newest.key)[..16],
-            key_path.display()
         );
     }
     if old > newest.tree_size {

@@ -20,7 +20,7 @@ use vigil_desk::service::{
 };
 use vigil_desk::{Actor, DeskConfig};
 use vigil_model::{Clock, SystemClock, TenantId};
-use vigil_store::audit::{AuditSigner, public_key_path};
+use vigil_store::audit::{AuditSigner, SigningKeySource, public_key_path};
 use vigil_store::{ApiToken, DeskStore, EstateStore, Store, TenantScope};
 
 /// `vigil compliance …`
@@ -67,7 +67,9 @@ pub struct ReportArgs {
     /// reported as not known).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// The audit signing key (default: `audit-signing.key` in the data folder).
+    /// The audit signing key (default: `[desk] signing_key` or
+    /// `signing_key_env` of `--config`, else `audit-signing.key` in the
+    /// data folder).
     #[arg(long)]
     key: Option<PathBuf>,
     /// Ask a running server instead of reading the data folder.
@@ -159,12 +161,11 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
             names.join(", ")
         );
     }
-    let signer = AuditSigner::load_or_create(
-        &args
-            .key
-            .clone()
-            .unwrap_or_else(|| args.data.join(AuditSigner::FILE_NAME)),
-    )?;
+    let signer = match &args.key {
+        Some(key) => SigningKeySource::File(key.clone()),
+        None => desk_config.signing_key_source(&args.data),
+    }
+    .signer()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let desk = Desk::new(store.clone(), clock, desk_config, Some(signer)).await?;
     desk.set_service_levels(ServiceLevels {

@@ -20,12 +20,15 @@ use vigil_model::{Clock, SiteId, SourceBinding, SourceId, SourceKind, TenantId, 
 use vigil_sim::{DeviceKind, Payload as SimPayload, SensorMetric, TenantWorld, World};
 use vigil_sources::ConfiguredSource;
 use vigil_sources::access::live::AccessConfig;
-use vigil_sources::dc09::{Dc09Receiver, Dc09Sender, PanelAccount, PanelKey, TimeWindow};
+use vigil_sources::dc09::{
+    Dc09Receiver, Dc09Sender, Dc09Settings, PanelAccount, PanelKey, TimeWindow,
+};
 use vigil_sources::mqtt::sensors::ThresholdRule;
 use vigil_sources::mqtt::sparkplug::proto::{DataType, Metric, MetricValue};
 use vigil_sources::mqtt::{MqttSettings, MqttSetup};
 use vigil_sources::onvif::OnvifSettings;
 use vigil_sources::onvif::config::{CameraConfig, OnvifConfig};
+use vigil_sources::tls::TlsListener;
 use vigil_store::PersonRecord;
 
 /// The demo's plain account for real diallers.
@@ -52,12 +55,13 @@ pub fn configure(
 ) -> Option<ConfiguredSource> {
     let binding = source.binding.clone();
     Some(match binding.kind {
-        SourceKind::Dc09Tcp => source.with_settings(panel_receiver(tw)),
+        SourceKind::Dc09Tcp => source.with_settings(Dc09Settings::from(panel_receiver(tw))),
         SourceKind::OnvifPush => {
             source.with_settings(OnvifSettings::Push(camera_config(tw, &binding)))
         }
         SourceKind::Mqtt => source.with_settings(mqtt_setup(tw, &binding, mqtt?)?),
         SourceKind::Http => source.with_settings(None::<AccessConfig>),
+        SourceKind::SyslogTcp | SourceKind::SyslogUdp => source.with_settings(None::<TlsListener>),
         _ => source,
     })
 }
@@ -91,11 +95,14 @@ fn camera_config(tw: &TenantWorld, binding: &SourceBinding) -> OnvifConfig {
                 url: None,
                 username: None,
                 password_env: None,
+                media_url: None,
+                recording_url: None,
             })
             .collect(),
         heartbeat_secs: None,
         termination_secs: 60,
         pull_timeout_secs: 5,
+        media: Vec::new(),
     }
 }
 
@@ -131,6 +138,7 @@ fn mqtt_setup(tw: &TenantWorld, binding: &SourceBinding, url: &str) -> Option<Mq
             zones,
             gateway_heartbeat_secs: Some(600),
         },
+        tls: None,
         password: None,
     })
 }
@@ -178,7 +186,10 @@ pub fn dialler_sources(world: &World, addr: SocketAddr) -> Vec<ConfiguredSource>
             kind,
             product: "sia-dc09".into(),
         };
-        Some(ConfiguredSource::new(binding, None, Some(addr)).with_settings(receiver()))
+        Some(
+            ConfiguredSource::new(binding, None, Some(addr))
+                .with_settings(Dc09Settings::from(receiver())),
+        )
     })
     .collect()
 }

@@ -16,7 +16,7 @@ use vigil_desk::DeskConfig;
 use vigil_desk::service::{Desk, Workers};
 use vigil_model::{Clock, TenantId};
 use vigil_store::DeskStore;
-use vigil_store::audit::{AuditSigner, TenantExport, digest_json, verify_export};
+use vigil_store::audit::{TenantExport, digest_json, verify_export};
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 
 /// How often the desk's timers look for work (real time).
@@ -31,11 +31,8 @@ pub async fn start_desk(
     levels: vigil_desk::service::ServiceLevels,
     data_dir: &Path,
 ) -> anyhow::Result<(Desk, Workers)> {
-    let key = config
-        .signing_key
-        .clone()
-        .unwrap_or_else(|| data_dir.join(AuditSigner::FILE_NAME));
-    let signer = AuditSigner::load_or_create(&key)?;
+    let signer = config.signing_key_source(data_dir).signer()?;
+    let public_key = hex::encode(signer.public_key());
     let digest = hex::encode(vigil_store::audit::digest_json(&config));
     let desk = Desk::new(store, clock, config, Some(signer)).await?;
     // Before the timers start, so that the first pass reads the contracts.
@@ -45,7 +42,9 @@ pub async fn start_desk(
         None,
         "config.load",
         "config/desk",
-        json!({ "digest": digest, "sops": desk.sops().len() }),
+        // The public key goes on the record, so that the log itself says
+        // which key signs its checkpoints from here on.
+        json!({ "digest": digest, "sops": desk.sops().len(), "signing_key": public_key }),
     )
     .await?;
     let workers = desk.start_workers(DESK_POLL);
@@ -265,10 +264,15 @@ pub enum AuditCommand {
         /// The data folder.
         #[arg(long, default_value = "./vigil-data")]
         data: PathBuf,
-        /// The public key checkpoints must be signed with (hex, or a file
-        /// holding it); default: `audit-signing.key.pub` in the data folder.
+        /// A public key checkpoints may be signed with (hex, or a file of
+        /// keys, one a line); repeatable, for the keys a rotation retired.
+        /// Default: the keys of `--config`, else `audit-signing.key.pub` in
+        /// the data folder.
         #[arg(long)]
-        public_key: Option<String>,
+        public_key: Vec<String>,
+        /// vigil.toml: trust its `[desk]` signing key and `trusted_keys`.
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Verify the log in this PostgreSQL database (`[store] url`)
         /// instead of the data folder's SQLite file.
         #[arg(long, env = "VIGIL_STORE_URL")]
@@ -298,9 +302,8 @@ pub enum AuditCommand {
         /// The size the witness last cosigned (0 the first time).
         #[arg(long, default_value_t = 0)]
         old: u64,
-        /// The signing key (default: `audit-signing.key` in the data folder).
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        key: crate::audit_key::KeyArgs,
         /// The log's origin line (default: from its key).
         #[arg(long)]
         origin: Option<String>,
@@ -341,9 +344,13 @@ pub enum AuditCommand {
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// The signing key (default: `audit-signing.key` in the data folder).
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        key: crate::audit_key::KeyArgs,
+    },
+    /// Make a signing key, or show a key's public key.
+    Key {
+        #[command(subcommand)]
+        command: crate::audit_key::AuditKeyCommand,
     },
     /// Check an export on its own.
     VerifyExport {
@@ -577,15 +584,15 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
     match command {
         AuditCommand::Verify {
             data,
-            public_key: key,
+            public_key: keys,
+            config,
             store_url,
             store_schema,
             cosignatures,
             witness,
             origin,
         } => {
-            let pub_file = vigil_store::audit::public_key_path(&data.join(AuditSigner::FILE_NAME));
-            let trusted = public_key(key.as_deref(), Some(&pub_file))?;
+            let trusted = crate::audit_key::trusted_keys(&keys, config.as_deref(), &data)?;
             let report = match store_url {
                 Some(url) => {
                     let options = vigil_store::postgres::PgOptions {
@@ -594,7 +601,7 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
                     };
                     vigil_store::postgres::PgStore::connect(&url, options)
                         .await?
-                        .verify_audit(trusted.as_ref())
+                        .verify_audit(&trusted)
                         .await?
                 }
                 None => {
@@ -602,19 +609,22 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
                     if !path.is_file() {
                         bail!("no database at {}", path.display());
                     }
-                    SqliteStore::verify_audit(&path, trusted.as_ref())?
+                    SqliteStore::verify_audit(&path, &trusted)?
                 }
             };
             println!(
                 "{} entries, {} signed checkpoints{}, {} entries after the newest checkpoint",
                 report.entries,
                 report.checkpoints,
-                match trusted {
-                    Some(k) => format!(" (key {})", &hex::encode(k)[..16]),
-                    None => " (no trusted key given: each checkpoint's own key)".into(),
+                match trusted.len() {
+                    0 => " (no trusted key given: each checkpoint's own key)".into(),
+                    n => format!(" ({n} trusted key{})", if n == 1 { "" } else { "s" }),
                 },
                 report.unsigned_tail
             );
+            for line in crate::audit_key::signer_lines(&report.keys, &trusted) {
+                println!("{line}");
+            }
             if let Some(file) = cosignatures {
                 let db = data.join("vigil.db");
                 let (_, checkpoints) = SqliteStore::audit_tree(&db)?;
@@ -659,7 +669,7 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
         } => {
             let body = crate::audit_witness::witness_request(
                 &data,
-                key.as_deref(),
+                &key.source(None, &data),
                 origin.as_deref(),
                 old,
             )?;
@@ -702,9 +712,7 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
         } => {
             let tenant = TenantId::new(&tenant)?;
             let store = SqliteStore::open(&data.join("vigil.db"), SqliteOptions::default())?;
-            let signer = AuditSigner::load_or_create(
-                &key.unwrap_or_else(|| data.join(AuditSigner::FILE_NAME)),
-            )?;
+            let signer = key.source(None, &data).signer()?;
             let now = vigil_model::SystemClock.now();
             store
                 .audit_append(vec![vigil_store::audit::AuditRecord {
@@ -734,6 +742,7 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        AuditCommand::Key { command } => crate::audit_key::run(command),
         AuditCommand::VerifyExport {
             file,
             public_key: key,

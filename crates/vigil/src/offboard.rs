@@ -19,7 +19,6 @@ use vigil_desk::offboarding::{DeletionCertificate, Manifest, ManifestEntry, veri
 use vigil_desk::service::Desk;
 use vigil_desk::{Actor, DeskConfig};
 use vigil_model::{Clock, SystemClock, TenantId};
-use vigil_store::audit::AuditSigner;
 use vigil_store::{AlertQuery, Cursor, DeadLetterQuery, EventQuery, NodeStore, TenantScope};
 
 /// `vigil tenant …`
@@ -86,7 +85,7 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
             config,
         } => {
             let tenant = TenantId::new(&tenant).with_context(|| format!("--tenant `{tenant}`"))?;
-            let (store_config, data, policy) = match &config {
+            let (store_config, data, policy, desk_config) = match &config {
                 Some(path) => {
                     let (config, resolved) = crate::config::Config::load(path)?;
                     if resolved.tenants.iter().any(|(t, _)| t.id == tenant) {
@@ -101,15 +100,23 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
                         config.store.clone(),
                         config.data_dir.clone(),
                         resolved.retention,
+                        config.desk.clone().resolve()?,
                     )
                 }
-                None => (Default::default(), data, Default::default()),
+                None => (
+                    Default::default(),
+                    data,
+                    Default::default(),
+                    DeskConfig::default(),
+                ),
             };
             if store_config.url.is_none() && !data.join("vigil.db").is_file() {
                 bail!("no database at {}", data.join("vigil.db").display());
             }
             let store = crate::store::open_node_store(&store_config, &data).await?;
-            let signer = AuditSigner::load_or_create(&data.join(AuditSigner::FILE_NAME))?;
+            // The key the node signs with, wherever the configuration keeps
+            // it: a certificate under a key of its own would not verify.
+            let signer = desk_config.signing_key_source(&data).signer()?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let desk = Desk::new(store.clone(), clock, DeskConfig::default(), Some(signer)).await?;
             desk.set_retention_policy(policy);

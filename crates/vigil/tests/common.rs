@@ -28,10 +28,17 @@ impl Drop for Vigil {
 impl Vigil {
     /// Starts `vigil ARGS…` in `dir`.
     pub fn start(dir: &Path, args: &[&str]) -> Vigil {
+        Self::start_with_env(dir, args, &[])
+    }
+
+    /// Starts `vigil ARGS…` in `dir` with the environment variables `env`
+    /// set besides the test's own.
+    pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Vigil {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
             .args(args)
             .current_dir(dir)
             .env("VIGIL_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -41,6 +41,7 @@ pub const FORMAT: &str = "vigil.nis2-report/1";
 /// A kind of report under Art. 23(4) of the Directive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReportKind {
     /// Point (a): within 24 hours of awareness.
     EarlyWarning,

@@ -1,7 +1,8 @@
 //! `/api/v1/alerts`
 
+use crate::api::params::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -35,7 +36,6 @@ impl<T: ToSchema> From<vigil_store::Page<T>> for ApiPage<T> {
 #[into_params(parameter_in = Query)]
 pub(crate) struct AlertParams {
     /// Only this tenant (client users: their own, always).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
     /// Only alerts at or above this severity.
     severity: Option<Severity>,
@@ -108,7 +108,7 @@ pub(crate) struct AlertDetail {
     get,
     path = "/api/v1/alerts/{id}",
     tag = "alerts",
-    params(("id" = String, Path, description = "The alert id (UUID)")),
+    params(("id" = vigil_model::AlertId, Path, description = "The alert id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The alert and its evidence", body = AlertDetail),

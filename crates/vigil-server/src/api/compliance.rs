@@ -3,7 +3,8 @@
 //! evidence is: `vigil_compliance::evidence`; this checks the request,
 //! scopes it to the caller, and has the desk make (and record) the pack.
 
-use axum::extract::{Path, State};
+use crate::api::params::Path;
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -26,7 +27,6 @@ use crate::error::{ApiError, ErrorBody};
 pub(crate) struct EvidenceParams {
     /// The client (client users: their own, always; provider users must
     /// name one).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
     /// The first day (`YYYY-MM-DD`, from midnight in the client's time
     /// zone) or instant (RFC 3339).
@@ -47,7 +47,7 @@ pub(crate) struct EvidenceParams {
     path = "/api/v1/compliance/{framework}/report",
     tag = "compliance",
     params(
-        ("framework" = String, Path, description = "`iso27001` or `nis2`"),
+        ("framework" = FrameworkId, Path, description = "`iso27001` or `nis2`"),
         EvidenceParams,
     ),
     security(("bearer" = [])),

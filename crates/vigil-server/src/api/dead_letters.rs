@@ -17,10 +17,8 @@ use crate::error::{ApiError, ErrorBody};
 #[into_params(parameter_in = Query)]
 pub(crate) struct DeadLetterParams {
     /// Only this tenant (client users: their own, always).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
     /// Only from this source.
-    #[param(value_type = Option<String>)]
     source: Option<SourceId>,
     /// Continue from a previous page's `next_cursor`.
     cursor: Option<String>,

@@ -21,7 +21,6 @@ const MAX_FIELD_FILTERS: usize = 16;
 #[into_params(parameter_in = Query)]
 pub(crate) struct EventParams {
     /// Only this tenant (client users: their own, always).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
     /// Observed at or after this time (RFC 3339).
     from: Option<DateTime<Utc>>,

@@ -5,8 +5,9 @@
 //! each change and review in the audit chain; the server authenticates and
 //! scopes.
 
+use crate::api::params::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -31,7 +32,9 @@ pub(crate) fn tenant_in_path(caller: &Caller, id: &str) -> Result<TenantId, ApiE
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewHold {
-    /// Why (the matter or request it serves).
+    /// Why (the matter or request it serves): not blank, at most 500
+    /// characters.
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
     /// Hold only this incident (with its alarms and their evidence)
     /// rather than everything the client owns.
@@ -73,7 +76,7 @@ pub(crate) struct HoldList {
 
 /// The legal holds on a client and its incidents.
 #[utoipa::path(get, path = "/api/v1/tenants/{id}/legal-holds", tag = "governance",
-    params(("id" = String, Path, description = "The client")), security(("bearer" = [])),
+    params(("id" = vigil_model::TenantId, Path, description = "The client")), security(("bearer" = [])),
     responses((status = 200, description = "Holds in force", body = HoldList),
               (status = 400, description = "Not a tenant id", body = ErrorBody),
               (status = 403, description = "Another client's", body = ErrorBody)))]
@@ -94,7 +97,7 @@ pub(crate) async fn list(
 /// it holds is deleted by retention (or off-boarding) until it is lifted.
 /// Recorded in the audit chain.
 #[utoipa::path(post, path = "/api/v1/tenants/{id}/legal-hold", tag = "governance",
-    params(("id" = String, Path, description = "The client")), request_body = NewHold,
+    params(("id" = vigil_model::TenantId, Path, description = "The client")), request_body = NewHold,
     security(("bearer" = [])),
     responses((status = 201, description = "Placed", body = HoldBody),
               (status = 400, description = "No reason, or not a tenant id", body = ErrorBody),
@@ -119,7 +122,7 @@ pub(crate) async fn place(
 /// Recorded in the audit chain; a hold set in configuration is lifted
 /// there.
 #[utoipa::path(delete, path = "/api/v1/tenants/{id}/legal-hold", tag = "governance",
-    params(("id" = String, Path, description = "The client"), HoldParam), security(("bearer" = [])),
+    params(("id" = vigil_model::TenantId, Path, description = "The client"), HoldParam), security(("bearer" = [])),
     responses((status = 200, description = "Lifted", body = HoldBody),
               (status = 403, description = "The caller may not, or another client's", body = ErrorBody),
               (status = 404, description = "No such hold", body = ErrorBody),
@@ -153,7 +156,7 @@ pub(crate) struct AccessReviewBody {
 /// Provider administrators and leads, and the client's own administrators.
 /// Recorded in the audit chain.
 #[utoipa::path(get, path = "/api/v1/tenants/{id}/access-review", tag = "governance",
-    params(("id" = String, Path, description = "The client")), security(("bearer" = [])),
+    params(("id" = vigil_model::TenantId, Path, description = "The client")), security(("bearer" = [])),
     responses((status = 200, description = "The review", body = AccessReviewBody),
               (status = 400, description = "Not a tenant id", body = ErrorBody),
               (status = 403, description = "The caller may not, or another client's", body = ErrorBody),

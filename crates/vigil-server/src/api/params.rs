@@ -7,7 +7,9 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 
 /// Like axum's `Query`, but repeated keys collect into `Vec`s and a bad
-/// parameter is a JSON `400` saying which one.
+/// parameter is a JSON `400` saying which one. A parameter given with no
+/// value (`until=`) is refused rather than read as absent: a client that
+/// meant a value and sent none learns so, instead of getting everything.
 pub(crate) struct Params<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
@@ -15,6 +17,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
+        let pairs: Vec<(String, String)> = serde_html_form::from_str(query)
+            .map_err(|e| ApiError::BadRequest(format!("invalid query parameters: {e}")))?;
+        if let Some((name, _)) = pairs.iter().find(|(_, value)| value.is_empty()) {
+            return Err(ApiError::BadRequest(format!(
+                "`{name}=` has no value; leave the parameter out instead"
+            )));
+        }
         serde_html_form::from_str(query)
             .map(Params)
             .map_err(|e| ApiError::BadRequest(format!("invalid query parameters: {e}")))
@@ -53,6 +62,25 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequest<S> for Json
             Ok(axum::Json(value)) => Ok(JsonBody(value)),
             Err(rejection) => Err(ApiError::BadRequest(format!(
                 "invalid request body: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
+}
+
+/// Like axum's `Path`, but a path segment that does not parse (a negative
+/// version number, bytes that are not UTF-8) is a JSON `400` saying which,
+/// as every other bad input is, rather than axum's plain-text one.
+pub(crate) struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(ApiError::BadRequest(format!(
+                "invalid path: {}",
                 rejection.body_text()
             ))),
         }

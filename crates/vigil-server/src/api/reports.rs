@@ -24,9 +24,9 @@ use crate::error::{ApiError, ErrorBody};
 pub(crate) struct ServiceReportParams {
     /// The client (client users: their own, always; provider users without
     /// it: every client).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
     /// The month, `YYYY-MM`, cut at midnight in the client's time zone.
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     month: String,
     /// `json` (default), `csv`, `html` or `pdf`.
     format: Option<String>,

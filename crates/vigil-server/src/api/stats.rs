@@ -18,9 +18,9 @@ use crate::error::{ApiError, ErrorBody};
 #[into_params(parameter_in = Query)]
 pub(crate) struct StatsParams {
     /// Only this tenant (client users: their own, always).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
     /// How many hours back, 1 to 720 (default 24).
+    #[param(minimum = 1, maximum = 720)]
     hours: Option<i64>,
 }
 

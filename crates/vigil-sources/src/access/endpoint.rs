@@ -100,7 +100,7 @@ pub fn router(endpoint: AccessEndpoint) -> Router {
     post,
     path = "/api/v1/access/events",
     tag = "ingest",
-    request_body(content = String, content_type = "application/x-ndjson",
+    request_body(content = Option<String>, content_type = "application/x-ndjson",
         description = "One access event per line: `action` in Vigil's words (`access_granted`, `access_denied` with `reason`, `door_forced_open`, `door_held_open`, `duress`, `tamper`, `reader_offline`, `heartbeat` …) or the vendor's own, `time`, `door`, `reader`, `zone`, `badge`"),
     security(("bearer" = [])),
     responses(

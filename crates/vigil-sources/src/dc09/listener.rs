@@ -13,14 +13,15 @@ use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use vigil_ingest::{Payload, Pipeline};
 use vigil_model::{Clock, Fields, SiteId, SourceBinding};
 
 use super::frame::{FrameSplitter, Piece};
 use super::receiver::{Dc09Receiver, Rejected, ResponseKind, Verdict, nak_frame};
+use crate::tls::TlsListener;
 use vigil_estate::supervision::{Heard, SupervisionHandle};
 
 /// Connections one TCP listener serves at once.
@@ -348,6 +349,18 @@ async fn commit_batch(pipeline: &Pipeline, base: &SourceBinding, batch: Vec<Comm
 
 /// Serves DC-09 over TCP on `listener` until the task is dropped.
 pub async fn serve_tcp(listener: TcpListener, dc09: Dc09Listener) {
+    accept(listener, dc09, None).await;
+}
+
+/// Serves DC-09 over TLS on `listener` until the task is dropped: a client
+/// that does not complete the handshake (plaintext, or without a
+/// certificate the source's CA signed when it has one) is refused before
+/// any frame is read.
+pub async fn serve_tls(listener: TcpListener, dc09: Dc09Listener, tls: TlsListener) {
+    accept(listener, dc09, Some(tls)).await;
+}
+
+async fn accept(listener: TcpListener, dc09: Dc09Listener, tls: Option<TlsListener>) {
     let slots = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -361,8 +374,20 @@ pub async fn serve_tcp(listener: TcpListener, dc09: Dc09Listener) {
             }
         };
         let dc09 = dc09.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = serve_connection(stream, peer, &dc09).await {
+            let _ = stream.set_nodelay(true);
+            let served = match tls {
+                None => serve_connection(stream, peer, &dc09).await,
+                Some(tls) => match tls.accept(stream).await {
+                    Ok(stream) => serve_connection(stream, peer, &dc09).await,
+                    Err(e) => {
+                        tracing::warn!(source = %dc09.binding.id, %peer, error = %e, "dc09 TLS handshake refused");
+                        Ok(())
+                    }
+                },
+            };
+            if let Err(e) = served {
                 tracing::debug!(source = %dc09.binding.id, %peer, error = %e, "dc09 connection ended");
             }
             drop(permit);
@@ -371,12 +396,11 @@ pub async fn serve_tcp(listener: TcpListener, dc09: Dc09Listener) {
 }
 
 async fn serve_connection(
-    mut stream: TcpStream,
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
     peer: SocketAddr,
     dc09: &Dc09Listener,
 ) -> std::io::Result<()> {
     tracing::debug!(source = %dc09.binding.id, %peer, "dc09 connection");
-    let _ = stream.set_nodelay(true);
     let mut rng = StdRng::from_os_rng();
     let mut splitter = FrameSplitter::new();
     let mut buf = vec![0u8; 8192];

@@ -1,6 +1,6 @@
 //! The SIA DC-09 alarm receiver: frames, encryption, the SIA DC-03 and
 //! Contact ID payloads, the receiver's decision per frame, and the TCP and
-//! UDP listeners in front of it.
+//! UDP listeners in front of it (TCP optionally over TLS).
 
 pub mod codes;
 pub mod config;
@@ -14,9 +14,9 @@ mod source;
 
 pub use crypto::{CryptoError, PanelKey};
 pub use frame::{FrameError, FrameSplitter, Header, Piece};
-pub use listener::{Dc09Listener, serve_tcp, serve_udp};
+pub use listener::{Dc09Listener, serve_tcp, serve_tls, serve_udp};
 pub use receiver::{
     Accepted, Dc09Receiver, PanelAccount, Rejected, ResponseKind, TimeWindow, Verdict,
 };
 pub use sender::Dc09Sender;
-pub use source::Dc09Source;
+pub use source::{Dc09Settings, Dc09Source};

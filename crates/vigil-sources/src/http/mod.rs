@@ -116,8 +116,8 @@ pub(crate) struct NdjsonEndpoint {
     post,
     path = "/api/v1/ingest",
     tag = "ingest",
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "One JSON object per line"),
+    request_body(content = Option<String>, content_type = "application/x-ndjson",
+        description = "One JSON object per line (an empty or absent body is a batch of none, answered with zero counts)"),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Durable: accepted lines stored, rejected lines in dead letters; \

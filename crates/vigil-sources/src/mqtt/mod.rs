@@ -11,6 +11,10 @@
 //!
 //! [`MqttDecoder`] is the pure part: topic and payload in, records and
 //! device-state changes out.
+//!
+//! An `mqtts://` broker is reached over TLS (rustls), its certificate
+//! checked against `[sources.tls] ca` (else the platform's authorities),
+//! with the client certificate `[sources.tls]` names, if any.
 
 pub mod config;
 pub mod sensors;
@@ -22,7 +26,9 @@ pub use source::{MqttSetup, MqttSource};
 use std::collections::BTreeMap;
 
 use chrono::Duration;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
+use std::sync::Arc;
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS, TlsConfiguration, Transport};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -37,7 +43,9 @@ use vigil_estate::supervision::{Heard, SupervisionHandle};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqttSettings {
-    /// The broker: `mqtt://host:port` (port 1883 by default).
+    /// The broker: `mqtt://host:port` (port 1883 by default), or
+    /// `mqtts://host:port` over TLS (port 8883 by default; see
+    /// `[sources.tls]`).
     pub url: String,
     /// Topic filters to subscribe to (`spBv1.0/lon1/#`, `sensors/lon1/#`).
     pub topics: Vec<String>,
@@ -229,26 +237,56 @@ impl MqttDecoder {
 /// Errors that stop the subscriber from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum MqttError {
-    /// The broker URL is not `mqtt://host[:port]`.
-    #[error("broker URL `{0}` is not mqtt://host[:port]")]
+    /// The broker URL is not `mqtt://host[:port]` or `mqtts://host[:port]`.
+    #[error("broker URL `{0}` is not mqtt://host[:port] or mqtts://host[:port]")]
     Url(String),
+    /// TLS to the broker could not be set up.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
-/// Host and port of `mqtt://host[:port]`.
+/// Where the broker is, and whether it is reached over TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broker {
+    /// Its host name or address.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// `mqtts://`: over TLS.
+    pub tls: bool,
+}
+
+/// The broker of `mqtt://host[:port]` (also `tcp://`) or
+/// `mqtts://host[:port]` (also `ssl://`).
+pub fn broker(url: &str) -> Result<Broker, MqttError> {
+    let (rest, tls) = [
+        ("mqtt://", false),
+        ("tcp://", false),
+        ("mqtts://", true),
+        ("ssl://", true),
+    ]
+    .into_iter()
+    .find_map(|(scheme, tls)| url.strip_prefix(scheme).map(|rest| (rest, tls)))
+    .ok_or_else(|| MqttError::Url(url.into()))?;
+    let rest = rest.trim_end_matches('/');
+    let default_port = if tls { 8883 } else { 1883 };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() => {
+            (host, port.parse().map_err(|_| MqttError::Url(url.into()))?)
+        }
+        None if !rest.is_empty() => (rest, default_port),
+        _ => return Err(MqttError::Url(url.into())),
+    };
+    Ok(Broker {
+        host: host.to_owned(),
+        port,
+        tls,
+    })
+}
+
+/// Host and port of the broker's URL.
 pub fn broker_address(url: &str) -> Result<(String, u16), MqttError> {
-    let rest = url
-        .strip_prefix("mqtt://")
-        .or_else(|| url.strip_prefix("tcp://"))
-        .ok_or_else(|| MqttError::Url(url.into()))?
-        .trim_end_matches('/');
-    match rest.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() => Ok((
-            host.to_owned(),
-            port.parse().map_err(|_| MqttError::Url(url.into()))?,
-        )),
-        None if !rest.is_empty() => Ok((rest.to_owned(), 1883)),
-        _ => Err(MqttError::Url(url.into())),
-    }
+    broker(url).map(|b| (b.host, b.port))
 }
 
 /// Publishes waiting to be processed at most.
@@ -265,7 +303,24 @@ pub async fn run(
     pipeline: Pipeline,
     supervision: Option<SupervisionHandle>,
 ) -> Result<(), MqttError> {
-    let (host, port) = broker_address(&settings.url)?;
+    run_with_tls(binding, settings, password, None, pipeline, supervision).await
+}
+
+/// [`run`], with the TLS an `mqtts://` broker is reached with (`None`: the
+/// platform's authorities, no client certificate).
+pub async fn run_with_tls(
+    binding: SourceBinding,
+    settings: MqttSettings,
+    password: Option<String>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    pipeline: Pipeline,
+    supervision: Option<SupervisionHandle>,
+) -> Result<(), MqttError> {
+    let Broker {
+        host,
+        port,
+        tls: over_tls,
+    } = broker(&settings.url)?;
     let client_id = settings
         .client_id
         .clone()
@@ -278,6 +333,13 @@ pub async fn run(
         .set_max_packet_size(1 << 20, 1 << 20);
     if let Some(user) = &settings.username {
         options.set_credentials(user.clone(), password.unwrap_or_default());
+    }
+    if over_tls {
+        let config = match tls {
+            Some(config) => config,
+            None => crate::tls::TlsSettings::default().client()?,
+        };
+        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(config)));
     }
     let (client, mut eventloop) = AsyncClient::new(options, 1024);
     let (tx, rx) = mpsc::channel::<Publish>(QUEUE);
@@ -426,6 +488,16 @@ mod tests {
             broker_address("mqtt://broker").unwrap(),
             ("broker".into(), 1883)
         );
+        assert_eq!(
+            broker("mqtts://broker").unwrap(),
+            Broker {
+                host: "broker".into(),
+                port: 8883,
+                tls: true
+            }
+        );
+        assert!(broker("ssl://b:8884").unwrap().tls);
+        assert!(!broker("mqtt://b").unwrap().tls);
         assert!(broker_address("http://x").is_err());
         assert!(broker_address("mqtt://h:port").is_err());
     }

@@ -1,4 +1,7 @@
-//! `mqtt` sources: one subscriber per source on its broker.
+//! `mqtt` sources: one subscriber per source on its broker (over TLS for
+//! an `mqtts://` broker, with `[sources.tls]`).
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use vigil_model::SourceKind;
@@ -6,6 +9,7 @@ use vigil_model::SourceKind;
 use super::{MqttSettings, config::mqtt_password};
 use crate::config::{Env, SourceSection};
 use crate::source::{Configured, Needs, Source, SourceContext, Started};
+use crate::tls::TlsSettings;
 
 /// Sources of kind `mqtt`.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +22,9 @@ pub struct MqttSetup {
     pub settings: MqttSettings,
     /// The password the settings name.
     pub password: Option<String>,
+    /// TLS to an `mqtts://` broker, from `[sources.tls]` (`None`: the
+    /// platform's authorities, no client certificate).
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl std::fmt::Debug for MqttSetup {
@@ -26,6 +33,7 @@ impl std::fmt::Debug for MqttSetup {
         f.debug_struct("MqttSetup")
             .field("settings", &self.settings)
             .field("password", &self.password.as_ref().map(|_| "…"))
+            .field("tls", &self.tls.is_some())
             .finish()
     }
 }
@@ -38,7 +46,7 @@ impl Source for MqttSource {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["mqtt"]
+        &["mqtt", crate::tls::TABLE]
     }
 
     fn needs(&self, _kind: SourceKind) -> Needs {
@@ -49,9 +57,18 @@ impl Source for MqttSource {
         let settings = section
             .table::<MqttSettings>("mqtt")?
             .context("needs a `[sources.mqtt]` table")?;
+        let password = mqtt_password(&settings, env)?;
+        let tls = match TlsSettings::of(section)? {
+            None => None,
+            Some(_) if !super::broker(&settings.url)?.tls => anyhow::bail!(
+                "`[sources.tls]` is for a broker reached over TLS: make the URL mqtts://"
+            ),
+            Some(tls) => Some(tls.client()?),
+        };
         Ok(MqttSetup {
-            password: mqtt_password(&settings, env)?,
+            password,
             settings,
+            tls,
         })
     }
 
@@ -66,10 +83,11 @@ impl Source for MqttSource {
             let (pipeline, supervision) = (context.pipeline.clone(), context.supervision.clone());
             started.tasks.push(tokio::spawn(async move {
                 let id = binding.id.clone();
-                if let Err(e) = super::run(
+                if let Err(e) = super::run_with_tls(
                     binding,
                     setup.settings,
                     setup.password,
+                    setup.tls,
                     pipeline,
                     Some(supervision),
                 )

@@ -6,16 +6,22 @@
 //! a sender whose window fills up knows we are behind, and nothing sits in a
 //! volatile queue of ours. UDP is fire-and-forget by nature; datagrams are
 //! committed in small batches as they come.
+//!
+//! Over TLS (RFC 5425) the same loop reads the decrypted stream once the
+//! handshake is done; RFC 5425 frames by octet counting, which the framing
+//! decoder reads (it also tolerates the line ends some senders use).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::Semaphore;
 use vigil_codecs::FrameDecoder;
 use vigil_ingest::{Payload, Pipeline};
 use vigil_model::SourceBinding;
+
+use crate::tls::TlsListener;
 
 /// Connections one TCP listener serves at once; more wait in the backlog.
 pub const MAX_TCP_CONNECTIONS: usize = 1024;
@@ -26,13 +32,14 @@ const MAX_DATAGRAM: usize = 65_535;
 /// Datagrams gathered into one commit at most.
 const UDP_BATCH: usize = 512;
 
-/// Serves syslog over TCP on `listener` for `binding`, until the task is
-/// dropped.
+/// Serves syslog over TCP on `listener` for `binding` — over TLS when
+/// `tls` is given — until the task is dropped.
 pub async fn serve_tcp(
     listener: TcpListener,
     binding: SourceBinding,
     pipeline: Pipeline,
     max_frame: usize,
+    tls: Option<TlsListener>,
 ) {
     let binding = Arc::new(binding);
     let slots = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
@@ -49,8 +56,23 @@ pub async fn serve_tcp(
         };
         let binding = binding.clone();
         let pipeline = pipeline.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = serve_connection(stream, peer, &binding, &pipeline, max_frame).await {
+            let served = match tls {
+                None => serve_connection(stream, peer, &binding, &pipeline, max_frame).await,
+                Some(tls) => match tls.accept(stream).await {
+                    Ok(stream) => {
+                        serve_connection(stream, peer, &binding, &pipeline, max_frame).await
+                    }
+                    Err(e) => {
+                        // Plaintext, no acceptable client certificate, or
+                        // too slow: refused before any byte is read.
+                        tracing::warn!(source = %binding.id, %peer, error = %e, "syslog TLS handshake refused");
+                        Ok(())
+                    }
+                },
+            };
+            if let Err(e) = served {
                 tracing::warn!(source = %binding.id, %peer, error = %e, "syslog connection ended");
             }
             drop(permit);
@@ -59,7 +81,7 @@ pub async fn serve_tcp(
 }
 
 async fn serve_connection(
-    mut stream: TcpStream,
+    mut stream: impl AsyncRead + Unpin,
     peer: SocketAddr,
     binding: &SourceBinding,
     pipeline: &Pipeline,

@@ -1,7 +1,9 @@
 //! `syslog_tcp` and `syslog_udp` sources: RFC 5424 and RFC 3164 messages
 //! (with CEF and LEEF payloads), one listener per source. The messages are
 //! decoded on the ingest path by `vigil_codecs` (the same decoding serves
-//! `vigil ingest` of syslog files).
+//! `vigil ingest` of syslog files). A `syslog_tcp` source with a
+//! `[sources.tls]` table speaks TLS (RFC 5425), optionally requiring client
+//! certificates (see [`crate::tls`]).
 
 mod listener;
 
@@ -13,16 +15,22 @@ use vigil_model::SourceKind;
 
 use crate::config::{Env, SourceSection};
 use crate::source::{Configured, Needs, Source, SourceContext, Started};
+use crate::tls::{TlsListener, TlsSettings};
 
 /// Sources of kinds `syslog_tcp` and `syslog_udp`.
 #[derive(Debug, Clone, Copy)]
 pub struct SyslogSource;
 
 impl Source for SyslogSource {
-    type Settings = ();
+    /// TLS, for a `syslog_tcp` source with `[sources.tls]`.
+    type Settings = Option<TlsListener>;
 
     fn kinds(&self) -> &'static [&'static str] {
         &["syslog_udp", "syslog_tcp"]
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[crate::tls::TABLE]
     }
 
     fn needs(&self, _kind: SourceKind) -> Needs {
@@ -32,13 +40,25 @@ impl Source for SyslogSource {
         }
     }
 
-    fn configure(&self, _section: &SourceSection, _env: Env<'_>) -> anyhow::Result<()> {
-        Ok(())
+    fn configure(
+        &self,
+        section: &SourceSection,
+        _env: Env<'_>,
+    ) -> anyhow::Result<Option<TlsListener>> {
+        let Some(tls) = TlsSettings::of(section)? else {
+            return Ok(None);
+        };
+        if section.kind != SourceKind::SyslogTcp.as_str() {
+            anyhow::bail!(
+                "`[sources.tls]` is for `syslog_tcp` sources (RFC 5425); syslog over UDP has no TLS"
+            );
+        }
+        Ok(Some(tls.listener()?))
     }
 
     async fn start(
         &self,
-        sources: Vec<Configured<()>>,
+        sources: Vec<Configured<Option<TlsListener>>>,
         context: &SourceContext,
     ) -> anyhow::Result<Started> {
         let mut started = Started::default();
@@ -68,10 +88,18 @@ impl Source for SyslogSource {
                     binding.clone(),
                     context.pipeline.clone(),
                     context.limits.max_syslog_frame,
+                    source.settings.clone(),
                 )));
                 bound
             };
-            tracing::info!(source = %binding.id, kind = binding.kind.as_str(), %bound, "syslog listener");
+            tracing::info!(
+                source = %binding.id,
+                kind = binding.kind.as_str(),
+                %bound,
+                tls = source.settings.is_some(),
+                client_certificates = source.settings.as_ref().is_some_and(TlsListener::requires_client_certificates),
+                "syslog listener"
+            );
             started
                 .addrs
                 .push((binding.id.clone(), binding.kind, bound));

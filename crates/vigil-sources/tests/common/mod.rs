@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod pki;
+pub mod running;
+
 use std::sync::Arc;
 
 use vigil_detect::{LoadOptions, RuleSet};

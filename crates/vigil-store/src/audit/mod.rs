@@ -20,6 +20,7 @@
 //!   against the signed root without seeing other clients' entries.
 
 mod export;
+mod keys;
 mod merkle;
 pub mod note;
 mod signing;
@@ -35,13 +36,14 @@ pub use export::{
     ExportError, ExportSummary, ExportedCheckpoint, ExportedEntry, TenantExport, build_export,
     verify_export,
 };
+pub use keys::{SigningKeySource, parse_public_keys, read_public_keys};
 pub use merkle::{
     Hash, MerkleTree, empty_root, leaf_hash, node_hash, verify_consistency, verify_inclusion,
 };
 pub use signing::{
     AuditKeyError, AuditSigner, Checkpoint, public_key_path, verify_checkpoint, verify_document,
 };
-pub use verify::{Tamper, VerifyReport, verify_log};
+pub use verify::{CheckpointKey, Tamper, VerifyReport, verify_log};
 
 /// The hash the first entry links to.
 pub const GENESIS: Hash = [0; 32];

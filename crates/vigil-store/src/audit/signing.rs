@@ -6,11 +6,9 @@
 //! forge a checkpoint. The public key is written beside it
 //! (`audit-signing.pub`) for clients and auditors.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use vigil_model::Timestamp;
@@ -95,6 +93,23 @@ pub enum AuditKeyError {
         /// Its permission bits.
         mode: u32,
     },
+    /// The environment variable named for the key is unset or not a key.
+    #[error("audit signing key from environment variable {var}: {reason}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A public key given on the command line or in the configuration is
+    /// neither a file nor 64 hexadecimal characters.
+    #[error("`{given}` is neither a file nor a public key (64 hexadecimal characters): {reason}")]
+    NotAPublicKey {
+        /// What was given.
+        given: String,
+        /// What was wrong.
+        reason: String,
+    },
 }
 
 /// The checkpoint signer.
@@ -129,7 +144,8 @@ impl AuditSigner {
     }
 
     /// Reads the key at `path`, or creates it (mode 0600, and its public
-    /// key beside it as `<path>.pub`) when there is none.
+    /// key beside it as `<path>.pub`) when there is none. A key file others
+    /// may read is refused.
     pub fn load_or_create(path: &Path) -> Result<Self, AuditKeyError> {
         let io = |e: std::io::Error| AuditKeyError::Io {
             path: path.to_owned(),
@@ -141,35 +157,7 @@ impl AuditSigner {
                 let signer = Self::parse(path, &text)?;
                 Ok(signer)
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Some(parent) = path.parent()
-                    && !parent.as_os_str().is_empty()
-                {
-                    std::fs::create_dir_all(parent).map_err(io)?;
-                }
-                let mut secret = [0u8; 32];
-                rand::rng().fill_bytes(&mut secret);
-                let signer = Self::from_secret(secret);
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                let mut file = options.open(path).map_err(io)?;
-                file.write_all(hex::encode(secret).as_bytes())
-                    .and_then(|()| file.write_all(b"\n"))
-                    .and_then(|()| file.sync_all())
-                    .map_err(io)?;
-                let public = public_key_path(path);
-                std::fs::write(&public, format!("{}\n", hex::encode(signer.public_key())))
-                    .map_err(|e| AuditKeyError::Io {
-                        path: public.clone(),
-                        reason: e.to_string(),
-                    })?;
-                Ok(signer)
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create(path),
             Err(e) => Err(io(e)),
         }
     }

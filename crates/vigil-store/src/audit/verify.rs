@@ -58,13 +58,25 @@ pub enum Tamper {
         /// The first entry missing.
         first_missing: u64,
     },
-    /// A checkpoint's signature is not valid (or not by the trusted key).
-    #[error(
-        "checkpoint {checkpoint} has an invalid signature or was not signed by the trusted key"
-    )]
+    /// A checkpoint's signature is not valid under the key it names.
+    #[error("checkpoint {checkpoint} has an invalid signature")]
     BadSignature {
         /// The checkpoint.
         checkpoint: u64,
+    },
+    /// A checkpoint was signed by a key that is not among the trusted ones:
+    /// an earlier key left out of the list after a rotation, or a history
+    /// re-signed by someone else.
+    #[error(
+        "checkpoint {checkpoint} was signed by key {key}, which is not a trusted key (trusted: {trusted}); if it is one of the provider's earlier keys, trust it too (`--public-key`, `[desk] trusted_keys`)"
+    )]
+    UnknownKey {
+        /// The checkpoint.
+        checkpoint: u64,
+        /// The key it names (hex).
+        key: String,
+        /// The trusted keys (hex prefixes, comma-separated).
+        trusted: String,
     },
     /// The entries a checkpoint covers no longer give its root: they were
     /// rewritten consistently (every hash recomputed) after it was signed.
@@ -88,6 +100,18 @@ pub enum Tamper {
     },
 }
 
+/// Which key signed a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointKey {
+    /// The checkpoint.
+    pub checkpoint: u64,
+    /// How many entries it covers.
+    pub tree_size: u64,
+    /// The public key it names.
+    #[serde(with = "super::hex_hash")]
+    pub key: [u8; 32],
+}
+
 /// What `verify` found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VerifyReport {
@@ -97,6 +121,8 @@ pub struct VerifyReport {
     pub checkpoints: u64,
     /// Entries after the newest checkpoint: chained, but not yet signed.
     pub unsigned_tail: u64,
+    /// Every checkpoint with the key that signed it, in order.
+    pub keys: Vec<CheckpointKey>,
     /// The first problem, if any.
     pub problem: Option<Tamper>,
 }
@@ -109,12 +135,13 @@ impl VerifyReport {
 }
 
 /// Checks a log: `entries` in stored order (by sequence number) and its
-/// `checkpoints` in order. With `trusted`, every checkpoint must be signed
-/// by that key.
+/// `checkpoints` in order. With `trusted` keys (the current one and those
+/// it replaced), every checkpoint must be signed by one of them; with none,
+/// each checkpoint's own key is taken.
 pub fn verify_log<E>(
     entries: impl IntoIterator<Item = Result<AuditEntry, E>>,
     checkpoints: &[Checkpoint],
-    trusted: Option<&[u8; 32]>,
+    trusted: &[[u8; 32]],
 ) -> Result<VerifyReport, E> {
     struct Seen {
         seq: u64,
@@ -178,7 +205,19 @@ pub fn verify_log<E>(
         if problem.is_some() {
             break;
         }
-        if !verify_checkpoint(cp, trusted) {
+        if !trusted.is_empty() && !trusted.contains(&cp.key) {
+            problem = Some(Tamper::UnknownKey {
+                checkpoint: cp.seq,
+                key: hex::encode(cp.key),
+                trusted: trusted
+                    .iter()
+                    .map(|k| format!("{}…", &hex::encode(k)[..16]))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+            break;
+        }
+        if !verify_checkpoint(cp, None) {
             problem = Some(Tamper::BadSignature { checkpoint: cp.seq });
             break;
         }
@@ -210,6 +249,14 @@ pub fn verify_log<E>(
         entries: count,
         checkpoints: checkpoints.len() as u64,
         unsigned_tail: count.saturating_sub(last_size),
+        keys: checkpoints
+            .iter()
+            .map(|cp| CheckpointKey {
+                checkpoint: cp.seq,
+                tree_size: cp.tree_size,
+                key: cp.key,
+            })
+            .collect(),
         problem,
     })
 }
@@ -241,7 +288,7 @@ mod tests {
     }
 
     fn check(entries: &[AuditEntry], cps: &[Checkpoint]) -> VerifyReport {
-        verify_log::<()>(entries.iter().cloned().map(Ok), cps, None).unwrap()
+        verify_log::<()>(entries.iter().cloned().map(Ok), cps, &[]).unwrap()
     }
 
     fn checkpoint(entries: &[AuditEntry], size: u64, seq: u64) -> Checkpoint {
@@ -356,7 +403,44 @@ mod tests {
             Some(Tamper::BadSignature { checkpoint: 2 })
         );
         let other_key = [9u8; 32];
-        let report = verify_log::<()>(log.iter().cloned().map(Ok), &cps, Some(&other_key)).unwrap();
-        assert_eq!(report.problem, Some(Tamper::BadSignature { checkpoint: 1 }));
+        let report = verify_log::<()>(log.iter().cloned().map(Ok), &cps, &[other_key]).unwrap();
+        assert!(
+            matches!(&report.problem, Some(Tamper::UnknownKey { checkpoint: 1, key, .. }) if key == &hex::encode(cps[0].key)),
+            "{report:?}"
+        );
+    }
+
+    #[test]
+    fn after_a_rotation_both_keys_verify_their_own_checkpoints() {
+        let log = chain(12);
+        let tree = MerkleTree::new(log.iter().map(|e| e.hash).collect());
+        let at = chrono::DateTime::from_timestamp(1_764_100_000, 0).unwrap();
+        let (old, new) = (
+            AuditSigner::from_secret([1; 32]),
+            AuditSigner::from_secret([2; 32]),
+        );
+        let cps = [
+            old.sign(1, 4, tree.root(4).unwrap(), at),
+            old.sign(2, 8, tree.root(8).unwrap(), at),
+            new.sign(3, 12, tree.root(12).unwrap(), at),
+        ];
+        let both = [new.public_key(), old.public_key()];
+        let report = verify_log::<()>(log.iter().cloned().map(Ok), &cps, &both).unwrap();
+        assert!(report.is_ok(), "{report:?}");
+        let signers: Vec<[u8; 32]> = report.keys.iter().map(|k| k.key).collect();
+        assert_eq!(
+            signers,
+            [old.public_key(), old.public_key(), new.public_key()]
+        );
+        // The new key alone does not vouch for what the old one signed.
+        let report =
+            verify_log::<()>(log.iter().cloned().map(Ok), &cps, &[new.public_key()]).unwrap();
+        assert!(
+            matches!(
+                report.problem,
+                Some(Tamper::UnknownKey { checkpoint: 1, .. })
+            ),
+            "{report:?}"
+        );
     }
 }

@@ -282,10 +282,7 @@ pub(crate) async fn export(client: &mut Client, tenant: &TenantId) -> PgResult<T
 }
 
 /// Verifies the whole log and every checkpoint, from one snapshot.
-pub(crate) async fn verify(
-    client: &mut Client,
-    trusted: Option<&[u8; 32]>,
-) -> PgResult<VerifyReport> {
+pub(crate) async fn verify(client: &mut Client, trusted: &[[u8; 32]]) -> PgResult<VerifyReport> {
     let tx = snapshot(client).await?;
     let cps = checkpoints(&tx).await?;
     let rows = tx

@@ -364,12 +364,10 @@ impl PgStore {
     }
 
     /// Verifies the audit chain and every checkpoint, reading one snapshot
-    /// (nodes may keep appending). With `trusted`, checkpoints must be
-    /// signed by that public key.
-    pub async fn verify_audit(
-        &self,
-        trusted: Option<&[u8; 32]>,
-    ) -> Result<VerifyReport, StoreError> {
+    /// (nodes may keep appending). With `trusted` keys (after a rotation,
+    /// the current one and those before it), every checkpoint must be
+    /// signed by one of them.
+    pub async fn verify_audit(&self, trusted: &[[u8; 32]]) -> Result<VerifyReport, StoreError> {
         let mut client = self.client().await?;
         Ok(audit_log::verify(&mut client, trusted).await?)
     }

@@ -273,10 +273,7 @@ pub(crate) fn tree_file(path: &Path) -> Result<(Vec<Hash>, Vec<Checkpoint>), Sto
     Ok((all_hashes(&tx)?, checkpoints(&tx)?))
 }
 
-pub(crate) fn verify_file(
-    path: &Path,
-    trusted: Option<&[u8; 32]>,
-) -> Result<VerifyReport, StoreError> {
+pub(crate) fn verify_file(path: &Path, trusted: &[[u8; 32]]) -> Result<VerifyReport, StoreError> {
     let conn =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| {
             StoreError::Open {

@@ -19,11 +19,9 @@ use crate::{
 impl SqliteStore {
     /// Verifies the audit chain and every checkpoint of the database file at
     /// `path`, opened read-only (a running server may keep writing). With
-    /// `trusted`, checkpoints must be signed by that public key.
-    pub fn verify_audit(
-        path: &Path,
-        trusted: Option<&[u8; 32]>,
-    ) -> Result<VerifyReport, StoreError> {
+    /// `trusted` keys (after a rotation, the current one and those before
+    /// it), every checkpoint must be signed by one of them.
+    pub fn verify_audit(path: &Path, trusted: &[[u8; 32]]) -> Result<VerifyReport, StoreError> {
         audit_log::verify_file(path, trusted)
     }
 

@@ -153,7 +153,7 @@ impl Backend {
     }
 
     /// `vigil audit verify` for this engine.
-    pub async fn verify_audit(&self, trusted: Option<&[u8; 32]>) -> VerifyReport {
+    pub async fn verify_audit(&self, trusted: &[[u8; 32]]) -> VerifyReport {
         match self.engine() {
             Engine::Sqlite { path, .. } => SqliteStore::verify_audit(path, trusted).unwrap(),
             Engine::Postgres { store, .. } => store.verify_audit(trusted).await.unwrap(),

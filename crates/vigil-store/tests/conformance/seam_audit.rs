@@ -56,7 +56,7 @@ async fn log_in(b: &Backend) -> AuditSigner {
 
 pub async fn an_untouched_log_verifies_with_its_checkpoints(b: &mut Backend) {
     let signer = log_in(b).await;
-    let report = b.verify_audit(Some(&signer.public_key())).await;
+    let report = b.verify_audit(&[signer.public_key()]).await;
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(
         (report.entries, report.checkpoints, report.unsigned_tail),
@@ -64,10 +64,51 @@ pub async fn an_untouched_log_verifies_with_its_checkpoints(b: &mut Backend) {
     );
     // Under another key the checkpoints do not verify.
     let other = AuditSigner::from_secret([7; 32]);
+    assert!(matches!(
+        b.verify_audit(&[other.public_key()]).await.problem,
+        Some(Tamper::UnknownKey { checkpoint: 1, .. })
+    ));
+}
+
+/// A key rotation: the checkpoints of the old key and of the new one both
+/// verify while both are trusted; each is reported with its key; the new
+/// key alone does not vouch for the old checkpoints.
+pub async fn after_a_key_rotation_old_and_new_checkpoints_verify(b: &mut Backend) {
+    let old = log_in(b).await;
+    let store = b.store();
+    let new = AuditSigner::from_secret(rand::random());
+    store
+        .audit_append((21..=30).map(record).collect())
+        .await
+        .unwrap();
+    store.audit_checkpoint(&new, t(300)).await.unwrap();
+    let report = b.verify_audit(&[new.public_key(), old.public_key()]).await;
+    assert!(report.is_ok(), "{report:?}");
+    let keys: Vec<(u64, u64, [u8; 32])> = report
+        .keys
+        .iter()
+        .map(|k| (k.checkpoint, k.tree_size, k.key))
+        .collect();
     assert_eq!(
-        b.verify_audit(Some(&other.public_key())).await.problem,
-        Some(Tamper::BadSignature { checkpoint: 1 })
+        keys,
+        [
+            (1, 10, old.public_key()),
+            (2, 20, old.public_key()),
+            (3, 30, new.public_key())
+        ]
     );
+    match b.verify_audit(&[new.public_key()]).await.problem {
+        Some(Tamper::UnknownKey {
+            checkpoint, key, ..
+        }) => {
+            assert_eq!((checkpoint, key), (1, hex::encode(old.public_key())));
+        }
+        other => panic!("expected the old key to be unknown, got {other:?}"),
+    }
+    // The export proves a client's entries across the rotation.
+    let export = store.audit_export(&tenant(A)).await.unwrap();
+    let summary = verify_export(&export, Some(&new.public_key())).unwrap();
+    assert_eq!(summary.tree_size, 30);
 }
 
 pub async fn a_tenant_export_verifies_alone_and_holds_only_its_entries(b: &mut Backend) {
@@ -157,7 +198,7 @@ pub async fn concurrent_appenders_make_one_linear_chain(b: &mut Backend) {
     let signer = AuditSigner::from_secret([3; 32]);
     let cp = store.audit_checkpoint(&signer, t(1_000)).await.unwrap();
     assert_eq!(cp.map(|c| c.tree_size), Some(n));
-    let report = b.verify_audit(Some(&signer.public_key())).await;
+    let report = b.verify_audit(&[signer.public_key()]).await;
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.entries, n);
 }

@@ -117,7 +117,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
                 None,
                 Some("127.0.0.1:0".parse()?),
             )
-            .with_settings(receiver),
+            .with_settings(vigil_sources::dc09::Dc09Settings::from(receiver)),
         ],
         tokens: Vec::new(),
         plans: Default::default(),
@@ -125,6 +125,8 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         nis2: Default::default(),
         retention: Default::default(),
         residency: Default::default(),
+        response_plans: Default::default(),
+        site_images: Vec::new(),
     };
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),

@@ -357,7 +357,14 @@ impl Desk {
             Err(StoreError::NotFound { .. }) => Vec::new(),
             Err(e) => return Err(e.into()),
         };
-        let trusted = self.signer().map(|s| s.public_key());
+        // The current key and those it replaced; with no signer, each
+        // checkpoint's own key.
+        let trusted: Vec<[u8; 32]> = match self.signer() {
+            Some(s) => std::iter::once(s.public_key())
+                .chain(self.config().earlier_keys.iter().copied())
+                .collect(),
+            None => Vec::new(),
+        };
         let mut facts = AuditFacts {
             entries: entries.len() as u64,
             checkpoints: checkpoints.len() as u64,
@@ -373,7 +380,7 @@ impl Desk {
         };
         if complete {
             let ascending = entries.iter().rev().cloned().map(Ok::<_, Infallible>);
-            let report = match verify_log(ascending, &checkpoints, trusted.as_ref()) {
+            let report = match verify_log(ascending, &checkpoints, &trusted) {
                 Ok(r) => r,
                 Err(never) => match never {},
             };

@@ -1,7 +1,8 @@
 //! `/api/v1/alarms`: the queue and the commands on it.
 
+use crate::api::params::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vigil_desk::alarm::{Alarm, AlarmCommand, AlarmStatus, Verdict};
@@ -38,7 +39,6 @@ pub(crate) struct AlarmBody {
 #[into_params(parameter_in = Query)]
 pub(crate) struct AlarmParams {
     /// Only this tenant (client users: their own, always).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
     /// Only these statuses, comma-separated (`new,acknowledged`); default:
     /// everything but `closed`.
@@ -96,7 +96,7 @@ pub(crate) async fn list(
 }
 
 /// One alarm.
-#[utoipa::path(get, path = "/api/v1/alarms/{id}", tag = "desk", params(("id" = String, Path, description = "The alarm (alert) id")), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/alarms/{id}", tag = "desk", params(("id" = vigil_model::AlertId, Path, description = "The alarm (alert) id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The alarm", body = AlarmBody),
         (status = 404, description = "No such alarm in the caller's scope", body = ErrorBody),
@@ -128,7 +128,7 @@ async fn run(
 }
 
 /// Acknowledges an alarm: the caller takes it.
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/acknowledge", tag = "desk", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/acknowledge", tag = "desk", params(("id" = vigil_model::AlertId, Path)), security(("bearer" = [])),
     responses(
         (status = 200, description = "Acknowledged; the caller owns it", body = AlarmBody),
         (status = 403, description = "The caller's role may not", body = ErrorBody),
@@ -146,12 +146,14 @@ pub(crate) async fn acknowledge(
 /// A reason, where one is required.
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct ReasonBody {
-    /// Why (recorded in the alarm's transitions and the audit log).
+    /// Why (recorded in the alarm's transitions and the audit log): at
+    /// least 3 characters besides surrounding blanks.
+    #[schema(min_length = 3, max_length = 2000)]
     pub reason: String,
 }
 
 /// Takes over an alarm someone else holds (a reason is required and recorded).
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/take-over", tag = "desk", params(("id" = String, Path)), request_body = ReasonBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/take-over", tag = "desk", params(("id" = vigil_model::AlertId, Path)), request_body = ReasonBody, security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller owns it now", body = AlarmBody),
         (status = 400, description = "No reason given", body = ErrorBody),
@@ -176,7 +178,7 @@ pub(crate) async fn take_over(
 }
 
 /// Starts work on an alarm the caller holds.
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/start", tag = "desk", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/start", tag = "desk", params(("id" = vigil_model::AlertId, Path)), security(("bearer" = [])),
     responses(
         (status = 200, description = "In progress", body = AlarmBody),
         (status = 404, description = "No such alarm in the caller's scope", body = ErrorBody),
@@ -194,7 +196,6 @@ pub(crate) async fn start(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct CloseBody {
     /// `true_positive`, `false_positive`, `benign` or `duplicate`.
-    #[schema(value_type = String)]
     pub verdict: Verdict,
     /// A note for the record.
     #[serde(default)]
@@ -202,7 +203,7 @@ pub(crate) struct CloseBody {
 }
 
 /// Closes an alarm the caller holds, with a verdict (the model learns from it).
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/close", tag = "desk", params(("id" = String, Path)), request_body = CloseBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/close", tag = "desk", params(("id" = vigil_model::AlertId, Path)), request_body = CloseBody, security(("bearer" = [])),
     responses(
         (status = 200, description = "Closed", body = AlarmBody),
         (status = 404, description = "No such alarm in the caller's scope", body = ErrorBody),
@@ -228,7 +229,7 @@ pub(crate) async fn close(
 
 /// Reopens a closed alarm (a reason is required); an alarm closed by the
 /// desk's automation goes back into the queue.
-#[utoipa::path(post, path = "/api/v1/alarms/{id}/reopen", tag = "desk", params(("id" = String, Path)), request_body = ReasonBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/reopen", tag = "desk", params(("id" = vigil_model::AlertId, Path)), request_body = ReasonBody, security(("bearer" = [])),
     responses(
         (status = 200, description = "Reopened", body = AlarmBody),
         (status = 404, description = "No such alarm in the caller's scope", body = ErrorBody),
@@ -260,7 +261,7 @@ pub(crate) struct SopRunList {
 }
 
 /// The SOP runs of an alarm (one starts when it is acknowledged).
-#[utoipa::path(get, path = "/api/v1/alarms/{id}/sop", tag = "desk", params(("id" = String, Path)), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/alarms/{id}/sop", tag = "desk", params(("id" = vigil_model::AlertId, Path)), security(("bearer" = [])),
     responses(
         (status = 200, description = "SOP runs", body = SopRunList),
         (status = 404, description = "No such alarm in the caller's scope", body = ErrorBody),
@@ -278,7 +279,6 @@ pub(crate) async fn sop_runs(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct StepBody {
     /// `done`, `skipped` or `failed`.
-    #[schema(value_type = String)]
     pub outcome: StepOutcome,
     /// Required when a required step is skipped or failed.
     #[serde(default)]

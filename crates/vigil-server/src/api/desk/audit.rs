@@ -17,7 +17,8 @@ use crate::error::{ApiError, ErrorBody};
 #[into_params(parameter_in = Query)]
 pub(crate) struct EntryParams {
     /// Entries before this sequence number (for paging back).
-    before: Option<u64>,
+    #[param(minimum = 0)]
+    before: Option<i64>,
     /// Page size (default 100, at most 1000).
     limit: Option<usize>,
 }
@@ -39,9 +40,19 @@ pub(crate) async fn entries(
     caller: Caller,
     Params(p): Params<EntryParams>,
 ) -> Result<Json<EntryList>, ApiError> {
+    let before = p
+        .before
+        .map(|b| {
+            u64::try_from(b).map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "before is {b}; expected a sequence number, 0 or more"
+                ))
+            })
+        })
+        .transpose()?;
     let items = state
         .desk
-        .audit_entries(&actor(&caller), p.before, page_limit(p.limit))
+        .audit_entries(&actor(&caller), before, page_limit(p.limit))
         .await?;
     Ok(Json(EntryList { items }))
 }
@@ -50,7 +61,6 @@ pub(crate) async fn entries(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ExportParams {
     /// Whose entries (client administrators: their own).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
 }
 

@@ -1,7 +1,8 @@
 //! `/api/v1/incidents`, response actions, deliveries and escalations.
 
+use crate::api::params::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vigil_desk::escalation::Escalation;
@@ -21,7 +22,6 @@ use crate::error::{ApiError, ErrorBody};
 #[into_params(parameter_in = Query)]
 pub(crate) struct IncidentParams {
     /// Only this tenant (client users: their own, always).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
     /// Include closed incidents.
     closed: Option<bool>,
@@ -136,7 +136,8 @@ pub(crate) struct CommandBody {
     /// `{"command": "reopen", "reason": …}`, `{"command": "note", "text": …}`, `{"command": "observe", "observable": {kind, value, tlp}}`,
     /// `{"command": "add_task", "title": …}`, `{"command": "complete_task", "task": 1}`, `{"command": "link_alarm", "alarm": …}`,
     /// `{"command": "set_severity", "severity": …, "reason": …}`, `{"command": "notify_client", "how": …}`,
-    /// `{"command": "pause_sla", "state": "awaiting_client" | "awaiting_third_party", "reason": …}`, `{"command": "resume_sla"}`.
+    /// `{"command": "pause_sla", "state": "awaiting_client" | "awaiting_third_party", "reason": …}`, `{"command": "resume_sla"}`,
+    /// `{"command": "assign", "assignee": "name" | null}`.
     #[schema(value_type = Object)]
     #[serde(flatten)]
     pub command: IncidentCommand,

@@ -5,8 +5,9 @@
 //! `vigil_compliance::nis2`; the desk records every step on the incident
 //! and in the audit chain; this scopes, parses and serves.
 
+use crate::api::params::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -109,7 +110,6 @@ fn kind_of(text: &str) -> Result<ReportKind, ApiError> {
 pub(crate) struct DraftBody {
     /// `early_warning`, `incident_notification`, `intermediate_report`,
     /// `final_report` or `progress_report`.
-    #[schema(value_type = String)]
     pub kind: ReportKind,
     /// The incident's impact, in words.
     #[serde(default)]
@@ -185,7 +185,7 @@ pub(crate) struct DraftParams {
 /// One drafted version of a report, as drafted: JSON (the draft with its
 /// digest) or a PDF of the same content.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/nis2/drafts/{kind}/{version}", tag = "desk",
-    params(("id" = String, Path), ("kind" = String, Path, description = "The report kind"), ("version" = u32, Path), DraftParams),
+    params(("id" = String, Path), ("kind" = vigil_compliance::nis2::ReportKind, Path, description = "The report kind"), ("version" = u32, Path, description = "The draft version, from 1"), DraftParams),
     security(("bearer" = [])),
     responses((status = 200, description = "The draft", content((Object = "application/json"), (Vec<u8> = "application/pdf"))),
               (status = 400, description = "Unknown kind or format", body = ErrorBody),
@@ -236,7 +236,6 @@ pub(crate) async fn draft_version(
 #[serde(deny_unknown_fields)]
 pub(crate) struct SubmissionBody {
     /// The report kind.
-    #[schema(value_type = String)]
     pub kind: ReportKind,
     /// The version sent.
     pub version: u32,

@@ -1,7 +1,8 @@
 //! `/api/v1/suppressions` and `/api/v1/maintenance`.
 
+use crate::api::params::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +19,6 @@ use crate::error::{ApiError, ErrorBody};
 #[into_params(parameter_in = Query)]
 pub(crate) struct TenantParam {
     /// Only this tenant (client users: their own, always).
-    #[param(value_type = Option<String>)]
     tenant: Option<TenantId>,
 }
 
@@ -52,7 +52,6 @@ pub(crate) async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct NewSuppression {
     /// Whose alarms.
-    #[schema(value_type = String)]
     pub tenant: TenantId,
     /// Only this rule's alarms.
     #[serde(default)]
@@ -62,11 +61,11 @@ pub(crate) struct NewSuppression {
     pub entity: Option<String>,
     /// Only alarms at this site.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     pub site: Option<SiteId>,
     /// Until (at most 30 days ahead).
     pub expires_at: DateTime<Utc>,
-    /// Why.
+    /// Why: at least 3 characters besides surrounding blanks.
+    #[schema(min_length = 3)]
     pub reason: String,
 }
 
@@ -147,7 +146,6 @@ pub(crate) async fn list_maintenance(
 #[derive(Debug, Deserialize, ToSchema)]
 pub(crate) struct NewMaintenance {
     /// Whose estate.
-    #[schema(value_type = String)]
     pub tenant: TenantId,
     /// `{"kind": "device" | "zone" | "site", "id": "…"}`.
     #[schema(value_type = Object)]
@@ -156,7 +154,8 @@ pub(crate) struct NewMaintenance {
     pub starts_at: DateTime<Utc>,
     /// Until (at most 14 days after the start).
     pub ends_at: DateTime<Utc>,
-    /// Why.
+    /// Why: at least 3 characters besides surrounding blanks.
+    #[schema(min_length = 3)]
     pub reason: String,
 }
 
