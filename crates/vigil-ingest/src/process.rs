@@ -635,6 +635,9 @@ detection:
             broken: vec![(b"x".to_vec(), "broken".into())],
         };
         assert_eq!(syslog.records(), 3);
-        assert_eq!(Payload::Records(vec![(Err("x".into()), Vec::new())]).records(), 1);
+        assert_eq!(
+            Payload::Records(vec![(Err("x".into()), Vec::new())]).records(),
+            1
+        );
     }
 }
