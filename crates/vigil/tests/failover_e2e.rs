@@ -10,6 +10,10 @@
 //! and the surviving nodes still serve the console and the live stream.
 //!
 //! `VIGIL_FAILOVER_TRIALS` trials (default 2); each prints its figures.
+//! When the log does not drain, the failure names the stream and its
+//! consumers, the leases, PostgreSQL's busy sessions and each node's
+//! health; `VIGIL_FAILOVER_HOLD_SECS` keeps everything running that long
+//! first, for a look at the live processes.
 //! Runs when `VIGIL_TEST_POSTGRES_URL` and `VIGIL_TEST_NATS_URL` are set
 //! (the second says NATS is installed: the test starts `nats-server`
 //! itself, from the path or `VIGIL_TEST_NATS_SERVER`).
@@ -83,6 +87,10 @@ struct Figures {
     nats_killed_at: Duration,
     partitions_moved: Duration,
     drained: Duration,
+    /// Batches the survivors applied, and how many of them they had been
+    /// delivered before (by the dead node's fetches, or their own).
+    applied: u64,
+    redelivered: u64,
 }
 
 impl std::fmt::Display for Figures {
@@ -92,7 +100,8 @@ impl std::fmt::Display for Figures {
             "events sent {} acked {} (answers 503 {}, no answer {}) stored {} duplicates {}; \
              frames sent {} acked {} (NAK {}, no answer {}) stored {} duplicates {}; \
              alerts {} alarms {}; node killed at {:.1}s, NATS server at {:.1}s; \
-             partitions moved in {:.1}s; log drained {:.1}s after sending stopped",
+             partitions moved in {:.1}s; log drained {:.1}s after sending stopped; \
+             survivors applied {} batches, {} of them redelivered",
             self.events_sent,
             self.events_acked,
             self.events_refused,
@@ -111,6 +120,8 @@ impl std::fmt::Display for Figures {
             self.nats_killed_at.as_secs_f64(),
             self.partitions_moved.as_secs_f64(),
             self.drained.as_secs_f64(),
+            self.applied,
+            self.redelivered,
         )
     }
 }
@@ -120,13 +131,15 @@ fn summary(all: &[Figures]) {
         .iter()
         .map(|f| f.partitions_moved.as_secs_f64())
         .collect();
+    let drained: Vec<f64> = all.iter().map(|f| f.drained.as_secs_f64()).collect();
     let (min, max) = moved
         .iter()
         .fold((f64::MAX, 0f64), |(lo, hi), m| (lo.min(*m), hi.max(*m)));
     println!(
         "{} trials: events acked {} (503 {}, no answer {}, each sent again), frames acked {} \
          (NAK {}, no answer {}, each sent again), duplicates {}, acknowledged but lost 0; \
-         partitions moved in {:.1}–{:.1}s (mean {:.1}s)",
+         partitions moved in {:.1}–{:.1}s (mean {:.1}s); log drained {:.1}–{:.1}s after \
+         sending stopped; batches redelivered {} of {} applied",
         all.len(),
         all.iter().map(|f| f.events_acked).sum::<usize>(),
         all.iter().map(|f| f.events_refused).sum::<u64>(),
@@ -140,6 +153,10 @@ fn summary(all: &[Figures]) {
         min,
         max,
         moved.iter().sum::<f64>() / moved.len().max(1) as f64,
+        drained.iter().copied().fold(f64::MAX, f64::min),
+        drained.iter().copied().fold(0f64, f64::max),
+        all.iter().map(|f| f.redelivered).sum::<u64>(),
+        all.iter().map(|f| f.applied).sum::<u64>(),
     );
 }
 
@@ -221,6 +238,12 @@ fn trial(pg: &str) -> Figures {
         .iter()
         .position(|n| *n == victim_name)
         .expect("the holder is one of the nodes");
+    let stream = vigil_nats::stream_of(&name);
+    let detail = nats.stream_detail(&stream).unwrap_or_default();
+    assert_eq!(
+        detail["config"]["num_replicas"], 3,
+        "the ingest log is on every NATS server: {detail:#}"
+    );
     let observed = chrono::Utc::now() - chrono::Duration::minutes(5);
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -283,7 +306,6 @@ fn trial(pg: &str) -> Figures {
     }
 
     // Everything logged is applied: the work queue empties.
-    let stream = vigil_nats::stream_of(&name);
     let stopped = Instant::now();
     let drain_limit = Duration::from_secs(180);
     while nats.stream_messages(&stream) != Some(0) {
@@ -302,22 +324,93 @@ fn trial(pg: &str) -> Figures {
                         })
                         .collect::<Vec<_>>()
                 });
+            let pids: Vec<u32> = nodes.iter().flatten().map(|(v, _)| v.child.id()).collect();
+            eprintln!("the ingest log is not draining; surviving node processes: {pids:?}");
+            if let Some(hold) = std::env::var("VIGIL_FAILOVER_HOLD_SECS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+            {
+                std::thread::sleep(Duration::from_secs(hold));
+            }
             panic!(
-                "the ingest log did not drain within {drain_limit:?}: {:#}\nleases: {holders:?}",
-                nats.stream_detail(&stream).unwrap_or_default()
+                "the ingest log did not drain within {drain_limit:?}: {:#}\nleases: {holders:?}\n\
+                 PostgreSQL sessions: {:#?}\nnodes: {:#?}",
+                nats.stream_detail(&stream).unwrap_or_default(),
+                sessions(&db),
+                nodes_answer(&bases),
             );
         }
         std::thread::sleep(Duration::from_millis(200));
     }
     figures.drained = stopped.elapsed();
+    let survivors: Vec<usize> = (0..3).filter(|i| *i != victim).collect();
+    (figures.applied, figures.redelivered) = log_counters(&http, &bases, &survivors);
 
     check_events(&db, &sent_events, &mut figures);
     check_frames(&db, &sent_frames, &mut figures);
     check_alarms(&db, &mut figures);
-    let survivors: Vec<usize> = (0..3).filter(|i| *i != victim).collect();
     check_survivors(&http, &db, &bases, &live, &survivors, observed);
     drop(nodes);
     figures
+}
+
+/// The database's busy sessions, for a failure.
+fn sessions(db: &Pg) -> Vec<String> {
+    db.query(
+        "SELECT pid::text, coalesce(state, ''), coalesce(wait_event_type, ''), \
+         coalesce(wait_event, ''), coalesce((now() - xact_start)::text, ''), left(query, 160) \
+         FROM pg_stat_activity WHERE datname = current_database() \
+         AND pid <> pg_backend_pid() AND state <> 'idle'",
+    )
+    .map(|rows| {
+        rows.iter()
+            .map(|r| {
+                (0..6)
+                    .map(|i| r.get::<_, String>(i))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .collect()
+    })
+    .unwrap_or_else(|e| vec![e.to_string()])
+}
+
+/// What each node's `/healthz` answers within five seconds, for a failure.
+fn nodes_answer(bases: &[String]) -> Vec<String> {
+    let http = Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    bases
+        .iter()
+        .map(|b| match http.get(format!("{b}/healthz")).send() {
+            Ok(r) => format!("{b}: {} {}", r.status(), r.text().unwrap_or_default()),
+            Err(e) => format!("{b}: {e}"),
+        })
+        .collect()
+}
+
+/// The survivors' `/metrics` sums of batches applied and redelivered.
+fn log_counters(http: &Client, bases: &[String], survivors: &[usize]) -> (u64, u64) {
+    let (mut applied, mut redelivered) = (0, 0);
+    for &i in survivors {
+        let text = http
+            .get(format!("{}/metrics", bases[i]))
+            .bearer_auth(ADMIN)
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.text())
+            .expect("a survivor's metrics");
+        let sum = |name: &str| -> u64 {
+            text.lines()
+                .filter(|l| l.starts_with(name))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>() as u64
+        };
+        applied += sum("vigil_ingest_log_applied_total");
+        redelivered += sum("vigil_ingest_log_redeliveries_total");
+    }
+    (applied, redelivered)
 }
 
 fn random_between(from: Duration, to: Duration) -> Duration {
@@ -358,7 +451,7 @@ struct SentEvents {
 
 /// Event `n`: every fifth one dumps credentials on one of three hosts.
 fn event(n: u64, observed: chrono::DateTime<chrono::Utc>) -> String {
-    let command = if n % 5 == 0 {
+    let command = if n.is_multiple_of(5) {
         "m.exe sekurlsa::logonpasswords exit".to_owned()
     } else {
         format!("cmd.exe /c echo {n}")

@@ -437,7 +437,7 @@ impl NatsCluster {
     pub fn stream_detail(&self, stream: &str) -> Option<serde_json::Value> {
         let server = self.servers.iter().find(|s| s.alive())?;
         let jsz: serde_json::Value = reqwest::blocking::get(format!(
-            "http://127.0.0.1:{}/jsz?accounts=true&streams=true&consumers=true",
+            "http://127.0.0.1:{}/jsz?accounts=true&streams=true&consumers=true&config=true",
             server.monitor
         ))
         .ok()?
