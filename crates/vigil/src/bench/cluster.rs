@@ -44,7 +44,7 @@ pub struct ClusterArgs {
     #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2, 3])]
     nodes: Vec<usize>,
     /// Events sent for each node count.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 100_000)]
     events: usize,
     /// Events per HTTP request.
     #[arg(long, default_value_t = 100)]
