@@ -72,19 +72,25 @@ pub enum IngestError {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct IngestOutcome {
-    /// Records accepted as events.
+    /// Records accepted as events (0 when `logged`: see `logged_records`).
     pub accepted: usize,
-    /// Records that went to dead letters, with where and why.
+    /// Records that went to dead letters, with where and why (none listed
+    /// when `logged`).
     pub rejected: Vec<LineRejection>,
-    /// Alerts raised for the first time.
+    /// Alerts raised for the first time (0 when `logged`).
     pub alerts_created: usize,
-    /// Existing alerts that gained evidence.
+    /// Existing alerts that gained evidence (0 when `logged`).
     pub alerts_updated: usize,
     /// The batch went to the cluster's ingest log: it is durable there and
     /// is processed by the node that consumes its partition, so the counts
     /// above are not known yet (they are zero).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub logged: bool,
+    /// With `logged`: the records (non-blank lines, frames) the log took.
+    /// Each becomes an event or a dead letter when the batch is applied;
+    /// both are searchable then (`/api/v1/events`, `/api/v1/dead-letters`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logged_records: Option<usize>,
 }
 
 /// The ingest pipeline. Cheap to clone; clones share everything.
@@ -237,6 +243,7 @@ impl Pipeline {
     ) -> Result<IngestOutcome, IngestError> {
         let received_at = self.inner.clock.now();
         if let Some(log) = self.log() {
+            let records = payload.records();
             log.append(LoggedBatch {
                 // From the content: a client's resend of the same batch is
                 // logged under the same key and applies as nothing new.
@@ -248,6 +255,7 @@ impl Pipeline {
             .await?;
             return Ok(IngestOutcome {
                 logged: true,
+                logged_records: Some(records),
                 ..IngestOutcome::default()
             });
         }
@@ -335,6 +343,7 @@ impl Pipeline {
             alerts_created: receipt.alerts_created.len(),
             alerts_updated: receipt.alerts_updated.len(),
             logged: false,
+            logged_records: None,
         })
     }
 }

@@ -43,6 +43,24 @@ pub enum Payload {
     Records(Vec<(Result<Fields, String>, Vec<u8>)>),
 }
 
+impl Payload {
+    /// How many records it holds: the non-blank lines of an NDJSON body,
+    /// the frames of a syslog batch (broken ones too), the decoded records.
+    /// Each becomes an event or a dead letter when the payload is processed.
+    pub fn records(&self) -> usize {
+        match self {
+            Payload::Ndjson { body, .. } => {
+                let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+                body.split(|b| *b == b'\n')
+                    .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+                    .count()
+            }
+            Payload::Syslog { frames, broken } => frames.len() + broken.len(),
+            Payload::Records(records) => records.len(),
+        }
+    }
+}
+
 /// A record that went to dead letters.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -599,5 +617,27 @@ detection:
         let b = binding();
         assert_eq!(fingerprint(&b, b"abc"), fingerprint(&b, b"abc \r"));
         assert_ne!(fingerprint(&b, b"abc"), fingerprint(&b, b"abd"));
+    }
+
+    #[test]
+    fn a_payload_counts_the_records_processing_will_see() {
+        let ndjson = |body: &str| Payload::Ndjson {
+            body: body.as_bytes().to_vec(),
+            first_line: 1,
+            origin: None,
+        };
+        let body = "\u{feff}{\"a\":1}\r\n\n  \n{\"b\":2}\nnot json\n";
+        let lines = vigil_codecs::ndjson_lines(body.as_bytes(), 1 << 20).count();
+        assert_eq!((ndjson(body).records(), lines), (3, 3));
+        assert_eq!(ndjson("").records(), 0);
+        let syslog = Payload::Syslog {
+            frames: vec![b"<13>a".to_vec(), b"<13>b".to_vec()],
+            broken: vec![(b"x".to_vec(), "broken".into())],
+        };
+        assert_eq!(syslog.records(), 3);
+        assert_eq!(
+            Payload::Records(vec![(Err("x".into()), Vec::new())]).records(),
+            1
+        );
     }
 }

@@ -39,7 +39,11 @@ pub struct ConsumerSettings {
     /// How long a fetch waits for batches when the partition is idle.
     pub fetch_wait: Duration,
     /// How long JetStream waits for an acknowledgement before delivering a
-    /// batch again.
+    /// batch again. Batches a node had fetched when it died come back after
+    /// this long, so it is no longer than the lease: they are applied by
+    /// the node taking the partition over, not a minute later. A batch
+    /// still being applied is kept from redelivery by progress
+    /// acknowledgements.
     pub ack_wait: Duration,
     /// How often a held partition's correlation state is saved.
     pub snapshot_every: Duration,
@@ -51,7 +55,7 @@ impl Default for ConsumerSettings {
             lease_ttl: Duration::from_secs(15),
             fetch_batch: 16,
             fetch_wait: Duration::from_secs(1),
-            ack_wait: Duration::from_secs(60),
+            ack_wait: Duration::from_secs(15),
             snapshot_every: Duration::from_secs(60),
         }
     }
@@ -263,6 +267,7 @@ impl Worker {
     /// One fetch: applies each batch and acknowledges it after the commit.
     async fn pass(&mut self) -> Result<(), String> {
         let stage = self.stage.clone().flatten();
+        let fetched = Instant::now();
         let mut messages = self
             .consumer
             .fetch()
@@ -273,6 +278,13 @@ impl Worker {
             .map_err(|e| e.to_string())?;
         while let Some(message) = messages.next().await {
             let message = message.map_err(|e| e.to_string())?;
+            if fetched.elapsed() > self.settings.ack_wait / 2 {
+                // Slow applies (a loaded store): the batches still waiting
+                // here would soon be delivered again while held, and the
+                // lease wants renewing. Hand them back at once, in order.
+                let _ = message.ack_with(AckKind::Nak(None)).await;
+                continue;
+            }
             if message.info().is_ok_and(|i| i.delivered > 1) {
                 self.metrics.redelivered(self.partition);
             }
@@ -287,7 +299,7 @@ impl Worker {
                     continue;
                 }
             };
-            match self.context.pipeline.apply(batch, stage.clone()).await {
+            match self.apply(&message, batch, stage.clone()).await {
                 Ok(_) => {
                     self.metrics.applied(self.partition);
                     if let Err(e) = message.double_ack().await {
@@ -306,6 +318,31 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// Applies `batch`, telling JetStream every third of the ack wait that
+    /// `message` is still being worked on: a slow commit (a loaded store)
+    /// must not have the batch delivered again meanwhile.
+    async fn apply(
+        &self,
+        message: &async_nats::jetstream::Message,
+        batch: vigil_ingest::LoggedBatch,
+        stage: Option<Arc<CorrelationStage>>,
+    ) -> Result<vigil_ingest::IngestOutcome, vigil_ingest::IngestError> {
+        let apply = self.context.pipeline.apply(batch, stage);
+        tokio::pin!(apply);
+        let every = (self.settings.ack_wait / 3).max(Duration::from_millis(100));
+        let mut progress = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            tokio::select! {
+                outcome = &mut apply => return outcome,
+                _ = progress.tick() => {
+                    if let Err(e) = message.ack_with(AckKind::Progress).await {
+                        tracing::debug!(partition = self.partition, error = %e, "progress acknowledgement not sent");
+                    }
+                }
+            }
+        }
     }
 
     async fn report_lag(&mut self) {

@@ -361,6 +361,11 @@ async fn a_body_larger_than_a_nats_message_is_logged_in_parts_and_every_line_app
         .await
         .expect("logged in parts");
     assert!(outcome.logged);
+    assert_eq!(
+        outcome.logged_records,
+        Some(lines),
+        "the answer counts every line the log took"
+    );
     metric(
         &pipeline,
         &format!(r#"vigil_events_in_total{{tenant="acme",source="acme-video"}} {lines}"#),

@@ -8,6 +8,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+// The path is spelled out: this file is also a test target of its own
+// (tests/common.rs), and as a crate root it would look for tests/cluster.rs.
+#[path = "common/cluster.rs"]
+pub mod cluster;
+
 /// A `vigil` process that is killed when dropped.
 pub struct Vigil {
     pub child: Child,

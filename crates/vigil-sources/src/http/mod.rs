@@ -107,7 +107,11 @@ pub(crate) struct NdjsonEndpoint {
 /// The source's token decides the tenant and site of every event; what the
 /// events say about their tenant is kept as data only. The answer comes
 /// after the batch is durable: a `200` means every accepted line is stored
-/// and every rejected line is in dead letters with its reason.
+/// and every rejected line is in dead letters with its reason. On a node
+/// sharing its ingest with others (`[bus] url`), durable means held by the
+/// cluster's ingest log: the answer says `logged` and how many records the
+/// log took (`logged_records`); the node that consumes the tenant's
+/// partition turns each into an event or a dead letter moments later.
 #[utoipa::path(
     post,
     path = "/api/v1/ingest",
@@ -116,12 +120,13 @@ pub(crate) struct NdjsonEndpoint {
         description = "One JSON object per line (an empty or absent body is a batch of none, answered with zero counts)"),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Durable: accepted lines stored, rejected lines in dead letters",
+        (status = 200, description = "Durable: accepted lines stored, rejected lines in dead letters; \
+            or, with a shared ingest log, every line held by the log (`logged`, `logged_records`)",
             body = IngestOutcome),
         (status = 401, description = "No or unknown ingest token", body = ErrorBody),
         (status = 403, description = "The token belongs to a source of another kind", body = ErrorBody),
         (status = 413, description = "Body larger than the configured limit"),
-        (status = 503, description = "Store unavailable; nothing was accepted, retry", body = ErrorBody),
+        (status = 503, description = "Store or ingest log unavailable; nothing was accepted, retry (any node)", body = ErrorBody),
     )
 )]
 pub(crate) async fn ingest(

@@ -1,5 +1,7 @@
 //! `vigil bench`: throughput figures, printed (never asserted by tests).
 
+mod cluster;
+mod cluster_procs;
 mod dc09;
 mod sla;
 mod triage;
@@ -48,6 +50,11 @@ pub enum BenchCommand {
     /// A simulated month of three clients through detection, triage and
     /// simulated analysts: alarm reduction and attacks found, against ground truth.
     Triage(triage::TriageArgs),
+    /// Several nodes on this machine (NATS started here, a PostgreSQL
+    /// schema of its own): events/s through 1, 2 and 3 nodes, ingest to
+    /// alarm on another node's live stream, and partition takeover after a
+    /// node is killed.
+    Cluster(cluster::ClusterArgs),
     /// Service-level clocks: every open alarm's clocks read again, as the
     /// desk's service-level job does on each pass (100,000 by default).
     Sla(sla::SlaArgs),
@@ -102,6 +109,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Triage(args) => triage::run(args).await,
         BenchCommand::Sla(args) => sla::run(args),
+        BenchCommand::Cluster(args) => cluster::run(args).await,
     }
 }
 
