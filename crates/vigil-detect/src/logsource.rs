@@ -236,6 +236,14 @@ fn windows_view<D: Document>(doc: &D) -> Option<LogSourceView<'static>> {
     })
 }
 
+/// The built-in pipelines that map the fields of events routed to a
+/// category by the table in [`windows_view`] whose own field names differ
+/// from the category's (Security 4688 is `process_creation`, but names its
+/// image `NewProcessName`). The load path applies them to every rule set,
+/// so that routing an event to a rule and reading the rule's fields on it
+/// always go together.
+pub(crate) const ROUTED_PIPELINES: &[&str] = &["windows-4688"];
+
 /// Categories of Sysmon event ids (Sigma taxonomy, Windows folder).
 fn sysmon_categories(id: i64) -> &'static [&'static str] {
     match id {

@@ -31,6 +31,9 @@ pub struct LoadOptions {
     /// Processing pipelines applied to every document before it is
     /// compiled (see [`crate::pipeline`]).
     pub pipelines: Vec<crate::pipeline::Pipeline>,
+    /// Leaves out the field mappings that go with routing (see
+    /// [`LoadOptions::routed_pipelines`]); only for showing what they change.
+    pub without_routed_mappings: bool,
 }
 
 impl LoadOptions {
@@ -45,6 +48,26 @@ impl LoadOptions {
             values.into_iter().map(Into::into).collect(),
         );
         self
+    }
+
+    /// The pipelines applied at load: those given, and the built-in
+    /// pipelines that map the fields of events routed to a category by
+    /// their event id (`windows-4688`), unless given already or
+    /// [`Self::without_routed_mappings`]. An event is only tested against a
+    /// rule through such a route, so the rule must read the event's names.
+    pub fn routed_pipelines(&self) -> Vec<crate::pipeline::Pipeline> {
+        let mut all = self.pipelines.clone();
+        if !self.without_routed_mappings {
+            for name in crate::logsource::ROUTED_PIPELINES {
+                if all.iter().any(|p| p.name() == *name) {
+                    continue;
+                }
+                if let Some(p) = crate::pipeline::Pipeline::builtin(name) {
+                    all.push(p);
+                }
+            }
+        }
+        all
     }
 
     /// The options with `pipeline` added.
@@ -309,6 +332,7 @@ struct Pending {
 }
 
 fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
+    let pipelines = options.routed_pipelines();
     let mut pending: Vec<Pending> = Vec::new();
     let mut correlations = Vec::new();
     for source in sources {
@@ -332,7 +356,7 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
         };
         for mut parsed in parse_documents(&text) {
             if let Ok(doc) = &mut parsed.result
-                && let Err(e) = crate::pipeline::apply_pipelines(&options.pipelines, doc)
+                && let Err(e) = crate::pipeline::apply_pipelines(&pipelines, doc)
             {
                 parsed.result = Err(e);
             }
