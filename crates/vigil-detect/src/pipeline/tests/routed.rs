@@ -65,7 +65,10 @@ fn security_4688_fields_are_mapped_without_naming_a_pipeline() {
         },
     )
     .ruleset;
-    assert_eq!(matches(&unmapped, &genuine, "windows", EventClass::Other).len(), 1);
+    assert_eq!(
+        matches(&unmapped, &genuine, "windows", EventClass::Other).len(),
+        1
+    );
 }
 
 #[test]
@@ -77,6 +80,9 @@ fn naming_the_pipeline_as_well_does_not_apply_it_twice() {
     let set = RuleSet::load_sources([("procdump.yml".to_owned(), rule_text())], &options).ruleset;
     let renamed = security_4688("C:\\tools\\dump.exe");
     let genuine = security_4688("C:\\tools\\procdump64.exe");
-    assert_eq!(matches(&set, &renamed, "windows", EventClass::Other).len(), 1);
+    assert_eq!(
+        matches(&set, &renamed, "windows", EventClass::Other).len(),
+        1
+    );
     assert!(matches(&set, &genuine, "windows", EventClass::Other).is_empty());
 }
