@@ -40,6 +40,7 @@
 mod automaton;
 mod document;
 mod error;
+mod explain;
 mod logsource;
 mod meta;
 pub mod pipeline;
@@ -55,6 +56,9 @@ pub use document::{
     lookup_nested_windows,
 };
 pub use error::{LoadError, RuleError};
+pub use explain::{
+    EventValue, Explanation, ItemExplanation, MatchDetail, MatchedField, Part, SelectionExplanation,
+};
 pub use logsource::{EventLogSource, LogSourceView, Services};
 pub use meta::{LogSource, RuleMeta, RuleStatus, derive_rule_id};
 pub use prefilter::EngineSummary;
@@ -73,4 +77,17 @@ pub trait Detector: Send + Sync + std::fmt::Debug {
 pub struct Detection {
     /// The rule that matched.
     pub rule: Arc<RuleMeta>,
+    /// The selections and the event's values that made it match (empty for
+    /// detectors that are not Sigma rules).
+    pub matched: MatchDetail,
+}
+
+impl Detection {
+    /// A detection of `rule` with nothing to say about why.
+    pub fn of_rule(rule: Arc<RuleMeta>) -> Self {
+        Detection {
+            rule,
+            matched: MatchDetail::default(),
+        }
+    }
 }

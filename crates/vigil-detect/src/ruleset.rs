@@ -293,9 +293,15 @@ impl RuleSet {
                 }
             }
             ws.candidates = candidates;
+            // Only for the rules that matched: what made them match.
             out.extend(ws.matched.iter().filter_map(|&i| {
                 inner.rules.get(i as usize).map(|r| Detection {
                     rule: Arc::clone(&r.meta),
+                    matched: crate::sigma::explain::match_detail(
+                        &r.detection,
+                        &inner.engine.atoms,
+                        doc,
+                    ),
                 })
             }));
         };
@@ -304,6 +310,90 @@ impl RuleSet {
             // Only reachable if a document's own code re-enters detection.
             Err(_) => run(&mut Workspace::default()),
         });
+    }
+
+    /// The rules `key` names: by id, name or title (exactly, or else
+    /// ignoring case), or by the file they came from (its path, or the end
+    /// of it).
+    pub fn find_rules(&self, key: &str) -> Vec<&Arc<RuleMeta>> {
+        let exact: Vec<&Arc<RuleMeta>> = self
+            .rules()
+            .filter(|r| r.id == key || r.title == key || r.name.as_deref() == Some(key))
+            .collect();
+        if !exact.is_empty() {
+            return exact;
+        }
+        let by_title: Vec<&Arc<RuleMeta>> = self
+            .rules()
+            .filter(|r| r.title.eq_ignore_ascii_case(key))
+            .collect();
+        if !by_title.is_empty() {
+            return by_title;
+        }
+        let path = key.replace('\\', "/");
+        self.rules()
+            .filter(|r| {
+                let origin = r.origin.replace('\\', "/");
+                origin == path || origin.ends_with(&format!("/{path}"))
+            })
+            .collect()
+    }
+
+    /// Why the rule with id `rule_id` matches `doc` seen as `source`, or
+    /// does not, selection by selection; `None` when no such rule is loaded.
+    /// Slow and thorough: for one rule and one event at a time.
+    pub fn explain<D: Document>(
+        &self,
+        rule_id: &str,
+        doc: &D,
+        source: &EventLogSource<'_>,
+    ) -> Option<crate::Explanation> {
+        let inner = &*self.inner;
+        let rule = inner.rules.iter().find(|r| r.meta.id == rule_id)?;
+        let explained =
+            crate::sigma::explain::explain(&rule.detection, &inner.engine.atoms, doc, true);
+        let routed = source.admits(&rule.meta.logsource);
+        Some(crate::Explanation {
+            rule_id: rule.meta.id.clone(),
+            rule_title: rule.meta.title.clone(),
+            rule_origin: rule.meta.origin.clone(),
+            rule_logsource: crate::logsource::describe_rule_source(&rule.meta.logsource),
+            // A binding's view without a product (a hunt not told one)
+            // admits nothing; it is left out.
+            event_logsource: source
+                .views()
+                .iter()
+                .filter(|v| !v.product.is_empty())
+                .map(crate::logsource::describe_view)
+                .collect(),
+            routed,
+            condition: crate::sigma::explain::condition_text(&rule.detection),
+            condition_holds: explained.holds,
+            matched: routed && explained.holds,
+            selections: explained.selections,
+        })
+    }
+
+    /// For every rule `source` is routed to that `which` picks: its id, and
+    /// whether its condition holds on `doc` by the explanation's evaluation.
+    #[cfg(test)]
+    pub(crate) fn explained_conditions<D: Document>(
+        &self,
+        doc: &D,
+        source: &EventLogSource<'_>,
+        which: impl Fn(&RuleMeta) -> bool,
+    ) -> Vec<(String, bool)> {
+        let inner = &*self.inner;
+        inner
+            .rules
+            .iter()
+            .filter(|r| source.admits(&r.meta.logsource) && which(&r.meta))
+            .map(|r| {
+                let explained =
+                    crate::sigma::explain::explain(&r.detection, &inner.engine.atoms, doc, false);
+                (r.meta.id.clone(), explained.holds)
+            })
+            .collect()
     }
 
     /// Figures about how the set is compiled: atoms, automata, and how many
@@ -550,7 +640,9 @@ fn compile_rule(
         detection
             .searches
             .extend(filter.ast.detection.searches.iter().map(|s| Search {
-                name: format!("_filter{n}:{}", s.name),
+                // Never a name the rule's own condition could refer to
+                // (those were bound already); read in explanations.
+                name: format!("filter {n} ({}): {}", filter.ast.title, s.name),
                 body: s.body.clone(),
             }));
         let filter_condition = filter.condition.shifted(offset);

@@ -340,6 +340,7 @@ impl<'r> Hunter<'r> {
                 host: HOST_FIELDS.iter().find_map(|f| text_of(doc, f)),
                 fields,
                 rule: detection.rule,
+                matched: detection.matched,
             });
         }
         if self.stats.events.is_multiple_of(4096) {

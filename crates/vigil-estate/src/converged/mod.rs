@@ -92,7 +92,7 @@ impl Detector for ConvergedDetector {
             .unwrap_or_else(|p| p.into_inner())
             .observe(event)
         {
-            out.push(Detection { rule });
+            out.push(Detection::of_rule(rule));
         }
         if let Some(rule) = self
             .tailgating
@@ -100,7 +100,7 @@ impl Detector for ConvergedDetector {
             .unwrap_or_else(|p| p.into_inner())
             .observe(event)
         {
-            out.push(Detection { rule });
+            out.push(Detection::of_rule(rule));
         }
     }
 
