@@ -70,6 +70,13 @@ pub trait Detector: Send + Sync + std::fmt::Debug {
     fn detect(&self, event: &vigil_model::Event, out: &mut Vec<Detection>);
     /// How many rules are loaded.
     fn rule_count(&self) -> usize;
+    /// What made the rule with id `rule_id` match `event`, worked out
+    /// again on demand (for an alert's evidence); `None` when the rule is
+    /// not one of this detector's Sigma rules or does not match `event`.
+    fn matched(&self, rule_id: &str, event: &vigil_model::Event) -> Option<MatchDetail> {
+        let _ = (rule_id, event);
+        None
+    }
 }
 
 /// One rule matched one event.

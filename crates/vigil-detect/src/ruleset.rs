@@ -412,6 +412,21 @@ impl Detector for RuleSet {
     fn rule_count(&self) -> usize {
         self.inner.rules.len()
     }
+
+    fn matched(&self, rule_id: &str, event: &Event) -> Option<crate::MatchDetail> {
+        let inner = &*self.inner;
+        let rule = inner.rules.iter().find(|r| r.meta.id == rule_id)?;
+        let source = EventLogSource::of_event(event);
+        if !source.admits(&rule.meta.logsource) {
+            return None;
+        }
+        let detection = &rule.detection;
+        let explained =
+            crate::sigma::explain::explain(detection, &inner.engine.atoms, &event.fields, false);
+        explained.holds.then(|| {
+            crate::sigma::explain::match_detail(detection, &inner.engine.atoms, &event.fields)
+        })
+    }
 }
 
 /// A document on its way through loading.

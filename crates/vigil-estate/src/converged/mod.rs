@@ -107,4 +107,8 @@ impl Detector for ConvergedDetector {
     fn rule_count(&self) -> usize {
         self.inner.rule_count() + 3
     }
+
+    fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
+        self.inner.matched(rule_id, event)
+    }
 }
