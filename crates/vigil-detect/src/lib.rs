@@ -40,6 +40,7 @@
 mod automaton;
 mod document;
 mod error;
+mod explain;
 mod logsource;
 mod meta;
 pub mod pipeline;
@@ -55,6 +56,9 @@ pub use document::{
     lookup_nested_windows,
 };
 pub use error::{LoadError, RuleError};
+pub use explain::{
+    EventValue, Explanation, ItemExplanation, MatchDetail, MatchedField, Part, SelectionExplanation,
+};
 pub use logsource::{EventLogSource, LogSourceView, Services};
 pub use meta::{LogSource, RuleMeta, RuleStatus, derive_rule_id};
 pub use prefilter::EngineSummary;
@@ -66,6 +70,13 @@ pub trait Detector: Send + Sync + std::fmt::Debug {
     fn detect(&self, event: &vigil_model::Event, out: &mut Vec<Detection>);
     /// How many rules are loaded.
     fn rule_count(&self) -> usize;
+    /// What made the rule with id `rule_id` match `event`, worked out
+    /// again on demand (for an alert's evidence); `None` when the rule is
+    /// not one of this detector's Sigma rules or does not match `event`.
+    fn matched(&self, rule_id: &str, event: &vigil_model::Event) -> Option<MatchDetail> {
+        let _ = (rule_id, event);
+        None
+    }
 }
 
 /// One rule matched one event.
@@ -73,4 +84,17 @@ pub trait Detector: Send + Sync + std::fmt::Debug {
 pub struct Detection {
     /// The rule that matched.
     pub rule: Arc<RuleMeta>,
+    /// The selections and the event's values that made it match (empty for
+    /// detectors that are not Sigma rules).
+    pub matched: MatchDetail,
+}
+
+impl Detection {
+    /// A detection of `rule` with nothing to say about why.
+    pub fn of_rule(rule: Arc<RuleMeta>) -> Self {
+        Detection {
+            rule,
+            matched: MatchDetail::default(),
+        }
+    }
 }

@@ -124,6 +124,37 @@ impl<'a> EventLogSource<'a> {
     }
 }
 
+/// A rule's log source as `product windows, category process_creation`,
+/// for explanations.
+pub(crate) fn describe_rule_source(rule: &LogSource) -> String {
+    let parts: Vec<String> = [
+        ("product", &rule.product),
+        ("service", &rule.service),
+        ("category", &rule.category),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name} {v}")))
+    .collect();
+    if parts.is_empty() {
+        "any".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// One view of an event's log source, as a rule's would be written.
+pub(crate) fn describe_view(view: &LogSourceView<'_>) -> String {
+    let mut text = format!("product {}", view.product);
+    let services: Vec<&str> = view.services.iter().filter(|s| !s.is_empty()).collect();
+    if !services.is_empty() {
+        text.push_str(&format!(", service {}", services.join(" or ")));
+    }
+    if !view.categories.is_empty() {
+        text.push_str(&format!(", category {}", view.categories.join(" or ")));
+    }
+    text
+}
+
 fn lowercase(text: &str) -> Cow<'_, str> {
     if text.bytes().any(|b| b.is_ascii_uppercase()) || !text.is_ascii() {
         Cow::Owned(text.to_lowercase())
@@ -235,6 +266,14 @@ fn windows_view<D: Document>(doc: &D) -> Option<LogSourceView<'static>> {
         categories,
     })
 }
+
+/// The built-in pipelines that map the fields of events routed to a
+/// category by the table in [`windows_view`] whose own field names differ
+/// from the category's (Security 4688 is `process_creation`, but names its
+/// image `NewProcessName`). The load path applies them to every rule set,
+/// so that routing an event to a rule and reading the rule's fields on it
+/// always go together.
+pub(crate) const ROUTED_PIPELINES: &[&str] = &["windows-4688"];
 
 /// Categories of Sysmon event ids (Sigma taxonomy, Windows folder).
 fn sysmon_categories(id: i64) -> &'static [&'static str] {

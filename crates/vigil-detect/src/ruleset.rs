@@ -31,6 +31,9 @@ pub struct LoadOptions {
     /// Processing pipelines applied to every document before it is
     /// compiled (see [`crate::pipeline`]).
     pub pipelines: Vec<crate::pipeline::Pipeline>,
+    /// Leaves out the field mappings that go with routing (see
+    /// [`LoadOptions::routed_pipelines`]); only for showing what they change.
+    pub without_routed_mappings: bool,
 }
 
 impl LoadOptions {
@@ -45,6 +48,26 @@ impl LoadOptions {
             values.into_iter().map(Into::into).collect(),
         );
         self
+    }
+
+    /// The pipelines applied at load: those given, and the built-in
+    /// pipelines that map the fields of events routed to a category by
+    /// their event id (`windows-4688`), unless given already or
+    /// [`Self::without_routed_mappings`]. An event is only tested against a
+    /// rule through such a route, so the rule must read the event's names.
+    pub fn routed_pipelines(&self) -> Vec<crate::pipeline::Pipeline> {
+        let mut all = self.pipelines.clone();
+        if !self.without_routed_mappings {
+            for name in crate::logsource::ROUTED_PIPELINES {
+                if all.iter().any(|p| p.name() == *name) {
+                    continue;
+                }
+                if let Some(p) = crate::pipeline::Pipeline::builtin(name) {
+                    all.push(p);
+                }
+            }
+        }
+        all
     }
 
     /// The options with `pipeline` added.
@@ -270,9 +293,15 @@ impl RuleSet {
                 }
             }
             ws.candidates = candidates;
+            // Only for the rules that matched: what made them match.
             out.extend(ws.matched.iter().filter_map(|&i| {
                 inner.rules.get(i as usize).map(|r| Detection {
                     rule: Arc::clone(&r.meta),
+                    matched: crate::sigma::explain::match_detail(
+                        &r.detection,
+                        &inner.engine.atoms,
+                        doc,
+                    ),
                 })
             }));
         };
@@ -281,6 +310,90 @@ impl RuleSet {
             // Only reachable if a document's own code re-enters detection.
             Err(_) => run(&mut Workspace::default()),
         });
+    }
+
+    /// The rules `key` names: by id, name or title (exactly, or else
+    /// ignoring case), or by the file they came from (its path, or the end
+    /// of it).
+    pub fn find_rules(&self, key: &str) -> Vec<&Arc<RuleMeta>> {
+        let exact: Vec<&Arc<RuleMeta>> = self
+            .rules()
+            .filter(|r| r.id == key || r.title == key || r.name.as_deref() == Some(key))
+            .collect();
+        if !exact.is_empty() {
+            return exact;
+        }
+        let by_title: Vec<&Arc<RuleMeta>> = self
+            .rules()
+            .filter(|r| r.title.eq_ignore_ascii_case(key))
+            .collect();
+        if !by_title.is_empty() {
+            return by_title;
+        }
+        let path = key.replace('\\', "/");
+        self.rules()
+            .filter(|r| {
+                let origin = r.origin.replace('\\', "/");
+                origin == path || origin.ends_with(&format!("/{path}"))
+            })
+            .collect()
+    }
+
+    /// Why the rule with id `rule_id` matches `doc` seen as `source`, or
+    /// does not, selection by selection; `None` when no such rule is loaded.
+    /// Slow and thorough: for one rule and one event at a time.
+    pub fn explain<D: Document>(
+        &self,
+        rule_id: &str,
+        doc: &D,
+        source: &EventLogSource<'_>,
+    ) -> Option<crate::Explanation> {
+        let inner = &*self.inner;
+        let rule = inner.rules.iter().find(|r| r.meta.id == rule_id)?;
+        let explained =
+            crate::sigma::explain::explain(&rule.detection, &inner.engine.atoms, doc, true);
+        let routed = source.admits(&rule.meta.logsource);
+        Some(crate::Explanation {
+            rule_id: rule.meta.id.clone(),
+            rule_title: rule.meta.title.clone(),
+            rule_origin: rule.meta.origin.clone(),
+            rule_logsource: crate::logsource::describe_rule_source(&rule.meta.logsource),
+            // A binding's view without a product (a hunt not told one)
+            // admits nothing; it is left out.
+            event_logsource: source
+                .views()
+                .iter()
+                .filter(|v| !v.product.is_empty())
+                .map(crate::logsource::describe_view)
+                .collect(),
+            routed,
+            condition: crate::sigma::explain::condition_text(&rule.detection),
+            condition_holds: explained.holds,
+            matched: routed && explained.holds,
+            selections: explained.selections,
+        })
+    }
+
+    /// For every rule `source` is routed to that `which` picks: its id, and
+    /// whether its condition holds on `doc` by the explanation's evaluation.
+    #[cfg(test)]
+    pub(crate) fn explained_conditions<D: Document>(
+        &self,
+        doc: &D,
+        source: &EventLogSource<'_>,
+        which: impl Fn(&RuleMeta) -> bool,
+    ) -> Vec<(String, bool)> {
+        let inner = &*self.inner;
+        inner
+            .rules
+            .iter()
+            .filter(|r| source.admits(&r.meta.logsource) && which(&r.meta))
+            .map(|r| {
+                let explained =
+                    crate::sigma::explain::explain(&r.detection, &inner.engine.atoms, doc, false);
+                (r.meta.id.clone(), explained.holds)
+            })
+            .collect()
     }
 
     /// Figures about how the set is compiled: atoms, automata, and how many
@@ -299,6 +412,21 @@ impl Detector for RuleSet {
     fn rule_count(&self) -> usize {
         self.inner.rules.len()
     }
+
+    fn matched(&self, rule_id: &str, event: &Event) -> Option<crate::MatchDetail> {
+        let inner = &*self.inner;
+        let rule = inner.rules.iter().find(|r| r.meta.id == rule_id)?;
+        let source = EventLogSource::of_event(event);
+        if !source.admits(&rule.meta.logsource) {
+            return None;
+        }
+        let detection = &rule.detection;
+        let explained =
+            crate::sigma::explain::explain(detection, &inner.engine.atoms, &event.fields, false);
+        explained.holds.then(|| {
+            crate::sigma::explain::match_detail(detection, &inner.engine.atoms, &event.fields)
+        })
+    }
 }
 
 /// A document on its way through loading.
@@ -309,6 +437,7 @@ struct Pending {
 }
 
 fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
+    let pipelines = options.routed_pipelines();
     let mut pending: Vec<Pending> = Vec::new();
     let mut correlations = Vec::new();
     for source in sources {
@@ -332,7 +461,7 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
         };
         for mut parsed in parse_documents(&text) {
             if let Ok(doc) = &mut parsed.result
-                && let Err(e) = crate::pipeline::apply_pipelines(&options.pipelines, doc)
+                && let Err(e) = crate::pipeline::apply_pipelines(&pipelines, doc)
             {
                 parsed.result = Err(e);
             }
@@ -526,7 +655,9 @@ fn compile_rule(
         detection
             .searches
             .extend(filter.ast.detection.searches.iter().map(|s| Search {
-                name: format!("_filter{n}:{}", s.name),
+                // Never a name the rule's own condition could refer to
+                // (those were bound already); read in explanations.
+                name: format!("filter {n} ({}): {}", filter.ast.title, s.name),
                 body: s.body.clone(),
             }));
         let filter_condition = filter.condition.shifted(offset);

@@ -565,3 +565,31 @@ fn a_suffix_or_prefix_of_one_rule_inside_another_rules_does_not_match_for_it() {
         ["cmd", "windows"]
     );
 }
+
+#[test]
+fn detector_works_out_what_matched_an_alerts_evidence() {
+    let rules = "title: sysmon proc\nid: p\nlogsource: {product: windows, category: process_creation}\ndetection:\n  s: {Image|endswith: '\\cmd.exe'}\n  condition: s\n---\ntitle: dns\nid: d\nlogsource: {product: windows, category: dns_query}\ndetection:\n  s: {Image|endswith: '\\cmd.exe'}\n  condition: s\n";
+    let set: Arc<dyn Detector> = Arc::new(load(rules, &LoadOptions::default()).ruleset);
+    let sysmon = |image: &str| {
+        event(
+            "windows",
+            EventClass::ProcessActivity,
+            fields(
+                json!({"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Image": image}),
+            ),
+        )
+    };
+    let cmd = sysmon("C:\\Windows\\cmd.exe");
+    let detail = set.matched("p", &cmd).expect("the rule matches");
+    assert_eq!(detail.selections, ["s"]);
+    assert_eq!(detail.fields.len(), 1);
+    assert_eq!(detail.fields[0].field.as_deref(), Some("Image"));
+    assert_eq!(detail.fields[0].value, "C:\\Windows\\cmd.exe");
+    // A rule the event is not routed to, one that does not match, one not loaded.
+    assert!(set.matched("d", &cmd).is_none());
+    assert!(
+        set.matched("p", &sysmon("C:\\Windows\\notepad.exe"))
+            .is_none()
+    );
+    assert!(set.matched("nope", &cmd).is_none());
+}

@@ -4,6 +4,8 @@ use std::cell::Cell;
 use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::rc::Rc;
 
+use vigil_detect::JsonParser;
+
 /// The kinds of input a hunt reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
@@ -53,6 +55,33 @@ impl InputKind {
 
 /// How many leading bytes are enough to tell the kind.
 pub(crate) const SNIFF_BYTES: usize = 64;
+
+/// Inputs are read through buffers this large, so that a stream whose
+/// first line is not JSON shows this much of what follows it (see
+/// [`json_lines_after_junk`]).
+pub(crate) const READ_BUFFER: usize = 64 * 1024;
+
+/// Whether `head`, the start of a stream that does not open with JSON,
+/// still holds JSON lines: a line after the first is a whole JSON object.
+/// Such a stream is a JSON-lines file with something else at its start (a
+/// resource-fork file concatenated in, a truncated first record), read
+/// line by line; a text or binary file of another kind has no such line
+/// and is skipped as before.
+pub(crate) fn json_lines_after_junk(head: &[u8], parser: &mut JsonParser) -> bool {
+    let mut rest = head;
+    while let Some(newline) = memchr::memchr(b'\n', rest) {
+        rest = rest.get(newline + 1..).unwrap_or(&[]);
+        let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+        let opens_object = line
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\r' | b'\t'))
+            .is_some_and(|b| *b == b'{');
+        if opens_object && parser.parse(line).is_ok() {
+            return true;
+        }
+    }
+    false
+}
 
 /// The first bytes of a buffered stream, without consuming them.
 pub(crate) fn peek<R: BufRead + ?Sized>(reader: &mut R) -> io::Result<Vec<u8>> {
@@ -104,5 +133,25 @@ mod tests {
         assert_eq!(InputKind::sniff(b"\x00\x05\x16\x07Mac OS X"), None);
         assert_eq!(InputKind::sniff(b"<Event>"), None);
         assert_eq!(InputKind::sniff(b""), None);
+    }
+
+    #[test]
+    fn json_lines_are_found_behind_a_first_line_that_is_not_json() {
+        let mut parser = JsonParser::new();
+        let junk_then_lines = b"\x00\x05\x16\x07Mac OS X\n{\"a\":1}\n{\"a\":2}\n";
+        assert!(json_lines_after_junk(junk_then_lines, &mut parser));
+        let truncated_first = b"\"a\":1,\"b\":2}\r\n{\"a\":3}";
+        assert!(json_lines_after_junk(truncated_first, &mut parser));
+        // Source code, a README, a log of another kind: no line is a JSON object.
+        let code = b"int main() {\n{\n  return 0;\n}\n";
+        assert!(!json_lines_after_junk(code, &mut parser));
+        assert!(!json_lines_after_junk(
+            b"plain text\nmore text\n",
+            &mut parser
+        ));
+        assert!(!json_lines_after_junk(
+            b"{\"only\": \"the first line\"}",
+            &mut parser
+        ));
     }
 }

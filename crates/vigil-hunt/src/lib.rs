@@ -82,6 +82,8 @@ pub struct Hit {
     /// The fields worth showing: the rule's own `fields`, else the common
     /// ones the event has (image, command line, target …), as text.
     pub fields: Vec<(String, String)>,
+    /// The selections and the event's values that made the rule match.
+    pub matched: vigil_detect::MatchDetail,
 }
 
 /// Where an event is within its origin.

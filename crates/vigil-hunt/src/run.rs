@@ -10,8 +10,8 @@ use std::sync::Arc;
 use vigil_detect::{Detection, Document, EventLogSource, JsonParser, RuleMeta, RuleSet};
 use vigil_model::EventClass;
 
-use crate::input::{Counting, InputKind, peek};
-use crate::json_stream::{StreamProblem, for_each_object};
+use crate::input::{Counting, InputKind, READ_BUFFER, json_lines_after_junk, peek};
+use crate::json_stream::{At, StreamProblem, for_each_object};
 use crate::{Hit, HuntError, HuntObserver, HuntOptions, HuntStats, Position, Problem};
 
 /// Where an event's time is written, in order of preference.
@@ -27,6 +27,9 @@ const TIME_FIELDS: &[&str] = &[
 
 /// Where an event's host is written, in order of preference.
 const HOST_FIELDS: &[&str] = &["Computer", "Hostname", "ComputerName", "hostname", "host"];
+
+/// A stream's unreadable lines are reported once, naming this many.
+const UNREADABLE_LINES_NAMED: usize = 5;
 
 /// Fields shown with a detection when its rule names none.
 const KEY_FIELDS: &[&str] = &[
@@ -103,7 +106,8 @@ impl<'r> Hunter<'r> {
             Ok(file) => file,
             Err(e) => return self.problem(observer, &origin, None, e.to_string()),
         };
-        let mut reader = BufReader::new(Counting::new(file, Rc::clone(&self.read)));
+        let mut reader =
+            BufReader::with_capacity(READ_BUFFER, Counting::new(file, Rc::clone(&self.read)));
         let result = match peek(&mut reader).map(|head| InputKind::sniff(&head)) {
             Err(e) => Err(e),
             Ok(Some(kind @ (InputKind::Evtx | InputKind::Zip))) => {
@@ -125,7 +129,12 @@ impl<'r> Hunter<'r> {
         reader: impl Read,
         observer: &mut impl HuntObserver,
     ) -> io::Result<()> {
-        self.stream(origin, &mut BufReader::new(reader), 0, observer)
+        self.stream(
+            origin,
+            &mut BufReader::with_capacity(READ_BUFFER, reader),
+            0,
+            observer,
+        )
     }
 
     /// Reads a stream of any kind; dynamic, since archives nest.
@@ -140,7 +149,10 @@ impl<'r> Hunter<'r> {
         match InputKind::sniff(&head) {
             Some(InputKind::Json) => self.json(origin, reader, observer),
             Some(InputKind::Gzip) if depth < self.options.max_archive_depth => {
-                let mut inner = BufReader::new(flate2::bufread::MultiGzDecoder::new(reader));
+                let mut inner = BufReader::with_capacity(
+                    READ_BUFFER,
+                    flate2::bufread::MultiGzDecoder::new(reader),
+                );
                 self.stream(origin, &mut inner, depth + 1, observer)
             }
             Some(kind @ (InputKind::Evtx | InputKind::Zip))
@@ -164,6 +176,13 @@ impl<'r> Hunter<'r> {
                     ),
                 );
                 Ok(())
+            }
+            None if {
+                let head = reader.fill_buf()?;
+                json_lines_after_junk(head, &mut self.parser)
+            } =>
+            {
+                self.json(origin, reader, observer)
             }
             None => {
                 self.stats.skipped_inputs += 1;
@@ -216,7 +235,7 @@ impl<'r> Hunter<'r> {
                 .map_or_else(|_| format!("member {i}"), |n| n.into_owned());
             let member = format!("{origin}!{name}");
             self.stats.members += 1;
-            let mut entry = BufReader::new(entry);
+            let mut entry = BufReader::with_capacity(READ_BUFFER, entry);
             if let Err(e) = self.stream(&member, &mut entry, depth + 1, observer) {
                 self.problem(observer, &member, None, e.to_string());
             }
@@ -272,7 +291,9 @@ impl<'r> Hunter<'r> {
     ) -> io::Result<()> {
         let origin: Arc<str> = origin.into();
         let mut parser = std::mem::take(&mut self.parser);
-        let mut problems = Vec::new();
+        // The first few problems, and how many there were.
+        let mut problems: Vec<(At, StreamProblem)> = Vec::new();
+        let mut unreadable: u64 = 0;
         let result = for_each_object(
             reader,
             &mut parser,
@@ -281,19 +302,18 @@ impl<'r> Hunter<'r> {
                 self.stats.event_bytes += doc.text_len() as u64;
                 self.on_event(doc, &origin, Position::Offset(offset), observer);
             },
-            |offset, problem| problems.push((offset, problem)),
+            |at, problem| {
+                unreadable += 1;
+                if problems.len() < UNREADABLE_LINES_NAMED {
+                    problems.push((at, problem));
+                }
+            },
         );
         self.parser = parser;
-        for (offset, problem) in problems {
-            self.stats.unreadable_events += 1;
-            let message = match problem {
-                StreamProblem::Invalid(e) => format!("not JSON: {e} of the object"),
-                StreamProblem::TooLarge => format!(
-                    "object larger than {} bytes, skipped",
-                    self.options.max_event_bytes
-                ),
-            };
-            self.problem(observer, &origin, Some(Position::Offset(offset)), message);
+        self.stats.unreadable_events += unreadable;
+        if unreadable > 0 {
+            let message = unreadable_message(unreadable, &problems, self.options.max_event_bytes);
+            self.problem(observer, &origin, None, message);
         }
         result
     }
@@ -320,6 +340,7 @@ impl<'r> Hunter<'r> {
                 host: HOST_FIELDS.iter().find_map(|f| text_of(doc, f)),
                 fields,
                 rule: detection.rule,
+                matched: detection.matched,
             });
         }
         if self.stats.events.is_multiple_of(4096) {
@@ -348,6 +369,33 @@ impl<'r> Hunter<'r> {
             message,
         });
     }
+}
+
+/// One report for a stream's unreadable lines: how many, and the first
+/// few by line number with what was wrong.
+fn unreadable_message(count: u64, first: &[(At, StreamProblem)], max_event_bytes: usize) -> String {
+    let named: Vec<String> = first
+        .iter()
+        .map(|(at, problem)| {
+            let what = match problem {
+                StreamProblem::Invalid(e) => format!("not JSON: {e} of the line"),
+                StreamProblem::TooLarge => {
+                    format!("an object larger than {max_event_bytes} bytes")
+                }
+            };
+            format!("line {} ({what})", at.line)
+        })
+        .collect();
+    let more = if count > first.len() as u64 {
+        format!(", and {} more", count - first.len() as u64)
+    } else {
+        String::new()
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!(
+        "{count} unreadable line{plural}, the rest read: {}{more}",
+        named.join(", ")
+    )
 }
 
 /// The text of a field: its scalars, joined by `, `.

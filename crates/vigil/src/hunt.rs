@@ -42,8 +42,14 @@ pub struct HuntArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Instead of hunting, say why a rule (its id, title or file) matches
+    /// one JSON event (a file, or `-` for standard input), or does not:
+    /// the log sources, the condition, each selection and each field test
+    /// with the values it compared.
+    #[arg(long, num_args = 2, value_names = ["RULE", "EVENT"])]
+    explain: Option<Vec<String>>,
     /// Files and folders to hunt through.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "explain")]
     paths: Vec<PathBuf>,
 }
 
@@ -62,6 +68,9 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
     options.placeholders = crate::rules::parse_placeholders(&args.placeholder)?;
     let started = Instant::now();
     let report = RuleSet::load_dirs(&args.rules, &options).context("reading the rule folders")?;
+    if let Some([rule, event]) = args.explain.as_deref() {
+        return crate::hunt_explain::run(&report, rule, event, &args.product, args.json);
+    }
     let rejected = report.rejected().count();
     for outcome in report.rejected() {
         eprintln!("rule not loaded: {outcome}");
@@ -255,8 +264,20 @@ impl<W: Write> HuntObserver for Printer<W> {
 }
 
 fn table_line(hit: &Hit) -> String {
-    let fields: Vec<String> = hit
+    // What made the match first, then the fields worth showing that it
+    // did not name already.
+    let mut shown: Vec<(&str, &str)> = hit
+        .matched
         .fields
+        .iter()
+        .map(|f| (f.field.as_deref().unwrap_or("<keyword>"), f.value.as_str()))
+        .collect();
+    for (name, value) in &hit.fields {
+        if !shown.iter().any(|(n, _)| n == name) {
+            shown.push((name, value));
+        }
+    }
+    let fields: Vec<String> = shown
         .iter()
         .map(|(name, value)| format!("{name}={}", cut(value, TABLE_FIELD_CHARS)))
         .collect();
@@ -292,6 +313,8 @@ fn json_line(hit: &Hit) -> String {
         "origin": &*hit.origin,
         "position": position,
         "fields": fields,
+        "matched_selections": hit.matched.selections,
+        "matched_fields": hit.matched.fields,
     })
     .to_string()
 }

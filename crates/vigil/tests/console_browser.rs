@@ -73,11 +73,16 @@ async fn an_operator_sees_a_new_alarm_live_acknowledges_it_and_works_the_sop() {
     assert_eq!(alarm["alarm"]["owner"], "admin");
     f.screenshot("3-acknowledged").await;
 
-    // The detail page names the rule and highlights the matched host.
+    // The detail page names the rule and highlights the field it matched.
     f.goto(&format!("/alarms/{id}")).await;
     let title = f.wait_for("#alarm-title", Duration::from_secs(5)).await;
     assert!(title.text().await.unwrap().contains(RULE_TITLE));
-    f.wait_for(".event .hit", Duration::from_secs(5)).await;
+    // The field the rule matched, as the API names it.
+    f.wait_for(
+        ".event .hit[data-field='CommandLine']",
+        Duration::from_secs(5),
+    )
+    .await;
     f.screenshot("4-alarm-detail").await;
 
     // Open an incident from it and complete the first SOP step.

@@ -189,7 +189,10 @@ fn hunt_reads_zip_gzip_and_evtx_and_reports_detections() {
 
     // Problems, the summary and the figures go to standard error.
     assert!(stderr.contains("notes.txt: not an event file"), "{stderr}");
-    assert!(stderr.contains("lines.json at byte"), "{stderr}");
+    assert!(
+        stderr.contains("lines.json: 1 unreadable line, the rest read: line 3 (not JSON"),
+        "{stderr}"
+    );
     assert!(stderr.contains("Whoami From A Test"), "{stderr}");
     assert!(stderr.contains("events/s"), "{stderr}");
     assert!(stderr.contains("MB peak resident"), "{stderr}");
@@ -355,4 +358,52 @@ fn hunt_says_correlations_are_not_evaluated() {
         stderr.contains("1 correlation rules are not evaluated by a hunt"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_file_whose_first_line_is_not_json_is_read_line_by_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("r.yml"), RULES).expect("rules");
+    let whoami = r#"{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Image":"C:\\Windows\\System32\\whoami.exe","CommandLine":"whoami"}"#;
+    // An AppleDouble resource fork concatenated in front, then the events,
+    // a truncated record among them.
+    let mut text: Vec<u8> = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02\n".to_vec();
+    for line in [whoami, r#"{"Channel":"Microsoft-Windows-Sysmon/Op"#, whoami] {
+        text.extend_from_slice(line.as_bytes());
+        text.push(b'\n');
+    }
+    std::fs::write(dir.path().join("events.jsonl"), &text).expect("events");
+    // A text file with no JSON line is still not read as events.
+    std::fs::write(
+        dir.path().join("notes.txt"),
+        "collected on site\n{ by hand }\n",
+    )
+    .expect("note");
+
+    let (ok, stdout, stderr) = vigil(
+        &[
+            "hunt",
+            "--json",
+            "--stats",
+            "--no-progress",
+            "--rules",
+            "r.yml",
+            "events.jsonl",
+            "notes.txt",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{stderr}");
+    let hits: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(hits.len(), 2, "both whoami events are detected: {stdout}");
+    assert!(
+        stderr.contains("events.jsonl: 2 unreadable lines, the rest read: line 1 (not JSON"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 3 (not JSON"), "{stderr}");
+    assert!(stderr.contains("notes.txt: not an event file"), "{stderr}");
+    assert!(stderr.contains("events:  2 (2 unreadable)"), "{stderr}");
 }

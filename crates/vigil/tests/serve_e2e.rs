@@ -206,6 +206,17 @@ fn serve_ingests_syslog_and_http_detects_and_scopes_by_tenant() {
             .to_string()
             .contains("vigil-e2e-marker")
     );
+    // What made the keyword rule match: the message, found anywhere.
+    assert_eq!(detail["matched"][0]["event"], evidence[0]["id"], "{detail}");
+    assert_eq!(detail["matched"][0]["selections"][0], "keywords");
+    let keyword = &detail["matched"][0]["fields"][0];
+    assert!(keyword["field"].is_null(), "{detail}");
+    assert!(
+        keyword["value"]
+            .as_str()
+            .unwrap()
+            .contains("vigil-e2e-marker")
+    );
 
     // 2. Syslog over UDP, RFC 3164.
     let (host, port) = udp.rsplit_once(':').unwrap();
@@ -250,6 +261,21 @@ fn serve_ingests_syslog_and_http_detects_and_scopes_by_tenant() {
         "the binding decides the tenant"
     );
     assert_eq!(dumping[0]["site"], "plant");
+    // The alert's evidence says which field matched, for the alarm page.
+    let (status, detail) = api.get(
+        Some(ADMIN),
+        &format!("/api/v1/alerts/{}", dumping[0]["id"].as_str().unwrap()),
+    );
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(
+        detail["matched"][0]["fields"],
+        serde_json::json!([{"field": "CommandLine", "value": "m.exe sekurlsa::logonpasswords exit"}]),
+        "{detail}"
+    );
+    assert_eq!(
+        detail["matched"][0]["selections"],
+        serde_json::json!(["selection"])
+    );
 
     // Re-sending the same batch raises no second alert and no new evidence.
     let again: Value = api

@@ -12,17 +12,26 @@ import { siteZone } from "./zones.js";
 const DEVICE_KINDS = ["device", "door", "camera", "sensor"];
 
 /**
- * Which fields of an event to highlight. The API does not say which fields
- * the rule matched, so we highlight the fields whose value is one of the
- * alarm's entities (what the detection grouped and named) and the fields
- * the console knows carry the verdict-relevant facts (action, reason, HR
- * status).
+ * Which fields of an event to highlight. Where the API says which fields
+ * the alarm's Sigma rule matched on this event (`matched`, worked out by
+ * the server's rules), those are highlighted. Otherwise (correlations,
+ * the estate's own detectors) we fall back to the fields whose value is
+ * one of the alarm's entities (what the detection grouped and named). The
+ * fields the console knows carry the verdict-relevant facts (action,
+ * reason, HR status) are highlighted either way.
  */
-export function matchedFields(event, alarm) {
-  const values = new Set((alarm.entities || []).map((e) => String(e.value).toLowerCase()));
+export function matchedFields(event, alarm, matched) {
   const hits = new Set();
-  for (const [k, v] of Object.entries(event.fields || {})) {
-    if (v !== null && typeof v !== "object" && values.has(String(v).toLowerCase())) hits.add(k);
+  const byRule = (matched || []).find((m) => m.event === event.id);
+  const named = (byRule?.fields || []).filter((f) => f.field);
+  if (named.length) {
+    for (const f of named) if (f.field in (event.fields || {})) hits.add(f.field);
+  }
+  if (!hits.size) {
+    const values = new Set((alarm.entities || []).map((e) => String(e.value).toLowerCase()));
+    for (const [k, v] of Object.entries(event.fields || {})) {
+      if (v !== null && typeof v !== "object" && values.has(String(v).toLowerCase())) hits.add(k);
+    }
   }
   for (const k of ["action", "reason", "hr_status", "person_status"]) if (k in (event.fields || {})) hits.add(k);
   return hits;
@@ -131,8 +140,10 @@ export default async function alarmPage(root) {
         h("h2", {}, "Service levels"),
         h("div", { id: "alarm-sla" }, slaTable(alarm.sla)),
         h("h2", {}, `Evidence (${evidence.length})`),
-        h("p", { class: "muted" }, "Highlighted: fields whose value is one of the alarm's entities, and the action, reason and HR status."),
-        evidence.length ? evidence.map((e) => eventCard(e, matchedFields(e, alarm))) : h("p", { class: "muted" }, "No evidence left in the archive."),
+        h("p", { class: "muted" }, (detail.matched || []).length
+          ? "Highlighted: the fields the rule matched, and the action, reason and HR status."
+          : "Highlighted: fields whose value is one of the alarm's entities, and the action, reason and HR status."),
+        evidence.length ? evidence.map((e) => eventCard(e, matchedFields(e, alarm, detail.matched))) : h("p", { class: "muted" }, "No evidence left in the archive."),
         deviceEvents.map(([d, items]) => [
           h("h2", {}, `${d.kind} ${d.value}: recent events`),
           items.length ? h("table", { class: "grid" }, h("tbody", {}, items.map((e) => h("tr", {}, h("td", {}, when(e.observed_at)), h("td", {}, e.fields?.action || e.class), h("td", { class: "muted" }, e.fields?.person_name || e.fields?.badge || ""))))) : h("p", { class: "muted" }, "No events found for it."),

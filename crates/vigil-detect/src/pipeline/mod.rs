@@ -22,6 +22,9 @@
 //!   fields under `Event.System`, data under `Event.EventData`.
 //! - `windows-4688`: process-creation rules also match Security 4688
 //!   (`Image` as `NewProcessName`, `ParentImage` as `ParentProcessName` …).
+//!   Applied to every rule set whether named or not, because 4688 events
+//!   are routed to `process_creation` rules by their event id (see
+//!   [`crate::LoadOptions::routed_pipelines`]).
 //! - `linux-auditd`: auditd records as `key=value` fields, bound as
 //!   product `linux`.
 //! - `vigil`: Sigma's generic taxonomy (firewall, DNS) onto Vigil's

@@ -16,8 +16,12 @@ fn fields(v: Value) -> Fields {
     }
 }
 
+/// Loads `rules` with `pipelines` only (not the mappings of routed events).
 fn load(rules: &str, pipelines: &[&str]) -> crate::LoadReport {
-    let mut options = LoadOptions::default();
+    let mut options = LoadOptions {
+        without_routed_mappings: true,
+        ..LoadOptions::default()
+    };
     for p in pipelines {
         options = options.with_pipeline(Pipeline::resolve(p).expect("pipeline"));
     }
@@ -196,3 +200,4 @@ fn too_many_alternatives_is_a_precise_error() {
 }
 
 mod corpus;
+mod routed;

@@ -29,6 +29,11 @@ pub(crate) fn compile_detection(
     let root = simplify(Node::Or(conditions.iter().map(condition_node).collect()));
     Ok(CompiledDetection {
         searches: searches.into_boxed_slice(),
+        names: detection
+            .searches
+            .iter()
+            .map(|s| s.name.as_str().into())
+            .collect(),
         root,
     })
 }

@@ -225,9 +225,9 @@ impl Slot {
 pub(crate) struct Prepared {
     kind: Kind,
     /// The value's text.
-    text: String,
+    pub(crate) text: String,
     /// The text case-folded, once [`Self::fold`] has run for this value.
-    folded: String,
+    pub(crate) folded: String,
     folded_ready: bool,
 }
 
@@ -241,7 +241,7 @@ enum Kind {
 }
 
 impl Prepared {
-    fn fill(&mut self, scalar: Scalar<'_>) {
+    pub(crate) fn fill(&mut self, scalar: Scalar<'_>) {
         self.kind = match scalar {
             Scalar::Str(_) => Kind::Str,
             Scalar::Int(i) => Kind::Int(i128::from(i)),
@@ -264,7 +264,7 @@ impl Prepared {
     /// Folds the text's case into `folded`, once per value: most values
     /// never need it (their scan result is remembered, or no rule reads
     /// them case-insensitively).
-    fn fold(&mut self) {
+    pub(crate) fn fold(&mut self) {
         if !self.folded_ready {
             fold_into(&self.text, &mut self.folded);
             self.folded_ready = true;
@@ -293,6 +293,8 @@ impl Prepared {
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledDetection {
     pub(crate) searches: Box<[Node]>,
+    /// The searches' identifiers, for explaining a match.
+    pub(crate) names: Box<[Box<str>]>,
     pub(crate) root: Node,
 }
 
@@ -486,7 +488,8 @@ impl ValueSet {
         })
     }
 
-    fn residual_matches<D: Document>(
+    /// Whether `value` satisfies an operand that is not a text pattern.
+    pub(crate) fn residual_matches<D: Document>(
         &self,
         value: &Prepared,
         doc: &D,

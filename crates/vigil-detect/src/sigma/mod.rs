@@ -9,6 +9,7 @@ pub mod ast;
 pub(crate) mod compile;
 pub mod condition;
 pub mod correlation;
+pub(crate) mod explain;
 pub(crate) mod matcher;
 pub(crate) mod modifiers;
 pub mod parse;

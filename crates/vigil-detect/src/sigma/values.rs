@@ -60,6 +60,16 @@ pub(crate) enum CmpOp {
 }
 
 impl CmpOp {
+    /// The operator as a symbol (`<`, `<=` …), for explanations.
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "<",
+            CmpOp::Lte => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Gte => ">=",
+        }
+    }
+
     /// Whether `value <op> bound` holds.
     pub(crate) fn holds(self, value: Number, bound: Number) -> bool {
         use std::cmp::Ordering::{Equal, Greater, Less};
@@ -85,6 +95,18 @@ pub(crate) enum TimePart {
 }
 
 impl TimePart {
+    /// The modifier's name (`hour`, `day` …), for explanations.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TimePart::Minute => "minute",
+            TimePart::Hour => "hour",
+            TimePart::Day => "day",
+            TimePart::Week => "week",
+            TimePart::Month => "month",
+            TimePart::Year => "year",
+        }
+    }
+
     /// The part of `at`.
     pub(crate) fn of(self, at: DateTime<Utc>) -> i64 {
         i64::from(match self {
@@ -126,6 +148,12 @@ pub(crate) fn timestamp_from_epoch(seconds: i128) -> Option<DateTime<Utc>> {
 pub(crate) struct Cidr {
     network: IpAddr,
     prefix: u8,
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
 }
 
 impl Cidr {

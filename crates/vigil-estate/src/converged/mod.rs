@@ -92,7 +92,7 @@ impl Detector for ConvergedDetector {
             .unwrap_or_else(|p| p.into_inner())
             .observe(event)
         {
-            out.push(Detection { rule });
+            out.push(Detection::of_rule(rule));
         }
         if let Some(rule) = self
             .tailgating
@@ -100,11 +100,15 @@ impl Detector for ConvergedDetector {
             .unwrap_or_else(|p| p.into_inner())
             .observe(event)
         {
-            out.push(Detection { rule });
+            out.push(Detection::of_rule(rule));
         }
     }
 
     fn rule_count(&self) -> usize {
         self.inner.rule_count() + 3
+    }
+
+    fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
+        self.inner.matched(rule_id, event)
     }
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vigil_model::{Alert, AlertId, AlertStatus, Event, Severity, TenantId};
+use vigil_model::{Alert, AlertId, AlertStatus, Event, EventId, Severity, TenantId};
 use vigil_store::AlertQuery;
 
 use super::params::{Params, cursor, page_limit};
@@ -101,6 +101,30 @@ pub(crate) struct AlertDetail {
     alert: Alert,
     /// Its evidence events still in the archive (retention may have removed some).
     evidence: Vec<Event>,
+    /// For each evidence event the alert's Sigma rule matches, what made it
+    /// match, worked out again with the rules loaded now. Empty for
+    /// correlations and detectors that are not Sigma rules.
+    matched: Vec<EvidenceMatch>,
+}
+
+/// What made an alert's rule match one of its evidence events.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct EvidenceMatch {
+    /// The evidence event.
+    event: EventId,
+    /// The rule's selections that held (not those under a `not`).
+    selections: Vec<String>,
+    /// The event's fields and values that made them hold.
+    fields: Vec<MatchedField>,
+}
+
+/// One field of an event and the value of it that matched.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MatchedField {
+    /// The field; null for a keyword, which may match any value.
+    field: Option<String>,
+    /// The value, as text.
+    value: String,
 }
 
 /// One alert and its evidence.
@@ -129,5 +153,30 @@ pub(crate) async fn detail(
     let not_found = || ApiError::NotFound(format!("alert `{id}` not found"));
     let alert = state.store.alert(id, &scope).await?.ok_or_else(not_found)?;
     let evidence = state.store.events_by_id(&alert.evidence, &scope).await?;
-    Ok(Json(AlertDetail { alert, evidence }))
+    // Only the few evidence events shown, one rule each: cheap enough to
+    // work out per request rather than store with every detection.
+    let detector = state.pipeline.detector();
+    let matched = evidence
+        .iter()
+        .filter_map(|event| {
+            let detail = detector.matched(&alert.rule_id, event)?;
+            Some(EvidenceMatch {
+                event: event.id,
+                selections: detail.selections,
+                fields: detail
+                    .fields
+                    .into_iter()
+                    .map(|f| MatchedField {
+                        field: f.field,
+                        value: f.value,
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    Ok(Json(AlertDetail {
+        alert,
+        evidence,
+        matched,
+    }))
 }

@@ -91,6 +91,13 @@ impl vigil_detect::Detector for CountingDetector {
     fn rule_count(&self) -> usize {
         self.inner.rule_count()
     }
+    fn matched(
+        &self,
+        rule_id: &str,
+        event: &vigil_model::Event,
+    ) -> Option<vigil_detect::MatchDetail> {
+        self.inner.matched(rule_id, event)
+    }
 }
 
 /// Slack around an attack's time when matching alarms to it.

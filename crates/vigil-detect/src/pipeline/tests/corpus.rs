@@ -56,7 +56,12 @@ fn dataset(path: &str) -> Option<Vec<Fields>> {
 
 fn load(dir: &str, pipelines: &[&str]) -> Option<RuleSet> {
     let dir = corpus(dir)?;
-    let mut options = LoadOptions::default();
+    // Each pipeline is measured by itself, without the mappings that go
+    // with routing.
+    let mut options = LoadOptions {
+        without_routed_mappings: true,
+        ..LoadOptions::default()
+    };
     for p in pipelines {
         options = options.with_pipeline(Pipeline::resolve(p).expect("built-in"));
     }
