@@ -1,0 +1,26 @@
+//! Visitor management as a domain: pure logic, `now` passed in.
+//!
+//! - [`visit`]: a host pre-registers a visitor; the client's approver
+//!   approves or refuses; the front desk checks identity, issues a badge
+//!   bound to the approved zones and window, and signs the visitor out.
+//!   Every step is a checked transition returning an identifiers-only
+//!   [`visit::VisitAudit`] record.
+//! - [`watchlist`]: a list per client, and one across clients kept as keyed
+//!   hashes so that a match yields only a signal.
+//! - [`rules`]: visitor badge events judged against the visit (zone not
+//!   granted, outside the window, after sign-out, escort missing).
+//! - [`roll_call`]: who is on a site now, for an evacuation.
+//! - [`retention`]: which visits' personal data is due for erasure.
+//!
+//! Nothing here reads the clock, the store or the network: the desk and the
+//! server wire it in (see `docs/visitors.md`).
+
+pub mod access;
+pub mod ids;
+pub mod normalise;
+pub mod visit;
+
+pub use access::AccessObservation;
+pub use ids::{ActorId, IdError, KeyedHash, TenantSecret, VisitId};
+pub use normalise::{name_key, normalise_name};
+pub use visit::{Visit, VisitAudit, VisitError, VisitSettings, VisitState};
