@@ -19,6 +19,7 @@ pub mod access;
 pub mod ids;
 pub mod normalise;
 pub mod visit;
+pub mod watchlist;
 
 pub use access::AccessObservation;
 pub use ids::{ActorId, IdError, KeyedHash, TenantSecret, VisitId};

@@ -16,7 +16,7 @@ mod registration;
 mod transitions;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeSet;
 
