@@ -18,6 +18,7 @@
 pub mod access;
 pub mod ids;
 pub mod normalise;
+pub mod retention;
 pub mod roll_call;
 pub mod rules;
 pub mod visit;
