@@ -15,6 +15,8 @@
 //! Nothing here reads the clock, the store or the network: the desk and the
 //! server wire it in (see `docs/visitors.md`).
 
+#![warn(missing_docs)]
+
 pub mod access;
 pub mod ids;
 pub mod normalise;

@@ -259,6 +259,7 @@ enum Step {
     Arrive(i64),
     Issue(bool),
     SignOut,
+    Erase,
 }
 
 fn step() -> impl Strategy<Value = (Step, i64)> {
@@ -268,6 +269,7 @@ fn step() -> impl Strategy<Value = (Step, i64)> {
         (-600i64..600).prop_map(Step::Arrive),
         any::<bool>().prop_map(Step::Issue),
         Just(Step::SignOut),
+        Just(Step::Erase),
     ];
     (s, -3600i64..36_000)
 }
@@ -295,8 +297,19 @@ proptest! {
                 }
                 Step::Issue(blank) => v.issue_badge(actor("d"), if blank { " " } else { "V-1" }, at),
                 Step::SignOut => v.sign_out(actor("d"), at),
+                Step::Erase => v.erase(actor("retention"), at),
             };
+            if before.erased_at.is_some() {
+                prop_assert_eq!(result, Err(VisitError::Erased));
+                prop_assert_eq!(&v, &before);
+                continue;
+            }
             match result {
+                Ok(audit) if audit.action == VisitAction::Erase => {
+                    prop_assert!(!before.state.on_site());
+                    prop_assert_eq!(v.state, before.state);
+                    prop_assert!(v.visitor.name.is_empty());
+                }
                 Ok(audit) => {
                     prop_assert!(Visit::legal(before.state, v.state), "{} -> {}", before.state, v.state);
                     prop_assert_eq!(audit.from, Some(before.state));
@@ -308,6 +321,80 @@ proptest! {
                 let badge = v.badge.as_ref().unwrap();
                 prop_assert!(badge.zones.is_subset(&v.zones_requested));
                 prop_assert_eq!(badge.valid_until, v.window.end);
+            }
+        }
+    }
+}
+
+/// One step tried on a visit at a time.
+type Attempt = fn(&mut Visit, Timestamp) -> Result<VisitAudit, VisitError>;
+
+/// Every action from every state: accepted exactly when the machine allows it.
+#[test]
+fn every_action_from_every_state_is_accepted_exactly_when_legal() {
+    use VisitState::*;
+    let now = Utc::now();
+    let settings = VisitSettings::default();
+    let in_state = |state: VisitState| {
+        let mut v = registered(now);
+        let start = v.window.start;
+        match state {
+            PreRegistered => {}
+            Refused => {
+                v.refuse(actor("a"), "no", now).unwrap();
+            }
+            _ => {
+                v.approve(actor("a"), None, now).unwrap();
+                if state != Approved {
+                    v.arrive(actor("d"), &passport(), &settings, &secret(), start)
+                        .unwrap();
+                }
+                if matches!(state, BadgeIssued | SignedOut) {
+                    v.issue_badge(actor("d"), "V-1", start).unwrap();
+                }
+                if state == SignedOut {
+                    v.sign_out(actor("d"), start).unwrap();
+                }
+            }
+        }
+        assert_eq!(v.state, state);
+        v
+    };
+    let states = [
+        PreRegistered,
+        Approved,
+        Refused,
+        Arrived,
+        BadgeIssued,
+        SignedOut,
+    ];
+    for from in states {
+        let at = in_state(from).window.start;
+        let attempts: [(VisitState, Attempt); 5] = [
+            (Approved, |v, at| v.approve(actor("a"), None, at)),
+            (Refused, |v, at| v.refuse(actor("a"), "no", at)),
+            (Arrived, |v, at| {
+                v.arrive(
+                    actor("d"),
+                    &passport(),
+                    &VisitSettings::default(),
+                    &secret(),
+                    at,
+                )
+            }),
+            (BadgeIssued, |v, at| v.issue_badge(actor("d"), "V-1", at)),
+            (SignedOut, |v, at| v.sign_out(actor("d"), at)),
+        ];
+        for (to, attempt) in attempts {
+            let mut v = in_state(from);
+            let result = attempt(&mut v, at);
+            assert_eq!(
+                result.is_ok(),
+                Visit::legal(from, to),
+                "{from} -> {to}: {result:?}"
+            );
+            if let Err(e) = result {
+                assert!(matches!(e, VisitError::IllegalTransition { from: f, .. } if f == from));
             }
         }
     }
