@@ -263,7 +263,7 @@ mod tests {
         let mut desk_only = registered(now - Duration::hours(2));
         desk_only.id = VisitId::new_at(now, [3; 10]);
         desk_only.visitor.name = "Bob Visitor".into();
-        desk_only.approve(actor("a"), None, now).unwrap();
+        desk_only.approve(actor("a"), None, None, now).unwrap();
         let arrived = desk_only.window.start;
         desk_only
             .arrive(

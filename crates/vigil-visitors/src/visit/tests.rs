@@ -50,7 +50,7 @@ pub(crate) fn registered(now: Timestamp) -> Visit {
 pub(crate) fn badged(now: Timestamp, badge: &str) -> Visit {
     let mut v = registered(now);
     let start = v.window.start;
-    v.approve(actor("approver-1"), None, now).unwrap();
+    v.approve(actor("approver-1"), None, None, now).unwrap();
     v.arrive(
         actor("desk-1"),
         &passport(),
@@ -80,8 +80,13 @@ fn a_visit_runs_from_registration_to_sign_out() {
     assert_eq!(audit.from, None);
     let mut audits = vec![audit];
     audits.push(
-        v.approve(actor("approver-1"), Some(&["lobby".to_owned()]), now)
-            .unwrap(),
+        v.approve(
+            actor("approver-1"),
+            Some(&["lobby".to_owned()]),
+            Some("lobby only: the plant room is closed"),
+            now,
+        )
+        .unwrap(),
     );
     assert_eq!(v.zones_approved.len(), 1);
     let at = v.window.start - Duration::minutes(10);
@@ -190,7 +195,7 @@ fn illegal_steps_are_typed_errors_and_change_nothing() {
     );
     assert!(v.sign_out(actor("desk-1"), now).is_err());
     assert_eq!(
-        v.approve(actor("approver-1"), Some(&["roof".to_owned()]), now),
+        v.approve(actor("approver-1"), Some(&["roof".to_owned()]), None, now),
         Err(VisitError::ZoneNotRequested {
             zone: "roof".into()
         })
@@ -200,7 +205,7 @@ fn illegal_steps_are_typed_errors_and_change_nothing() {
     v.refuse(actor("approver-1"), "no escort available", now)
         .unwrap();
     assert!(v.state.is_final());
-    assert!(v.approve(actor("approver-1"), None, now).is_err());
+    assert!(v.approve(actor("approver-1"), None, None, now).is_err());
 }
 
 #[test]
@@ -208,7 +213,7 @@ fn arrival_must_fall_in_the_window() {
     let now = Utc::now();
     let settings = VisitSettings::default();
     let mut v = registered(now);
-    v.approve(actor("approver-1"), None, now).unwrap();
+    v.approve(actor("approver-1"), None, None, now).unwrap();
     let too_early = v.window.start - settings.early_arrival - Duration::seconds(1);
     assert!(matches!(
         v.arrive(actor("d"), &passport(), &settings, &secret(), too_early),
@@ -230,7 +235,7 @@ fn arrival_must_fall_in_the_window() {
 fn the_document_is_kept_as_the_policy_says() {
     let now = Utc::now();
     let mut v = registered(now);
-    v.approve(actor("a"), None, now).unwrap();
+    v.approve(actor("a"), None, None, now).unwrap();
     let settings = VisitSettings {
         document_policy: DocumentPolicy::NotRecorded,
         ..VisitSettings::default()
@@ -288,7 +293,7 @@ proptest! {
             let result = match step {
                 Step::Approve(narrow) => {
                     let zones = ["lobby".to_owned()];
-                    v.approve(actor("a"), narrow.then_some(&zones[..]), at)
+                    v.approve(actor("a"), narrow.then_some(&zones[..]), None, at)
                 }
                 Step::Refuse(blank) => v.refuse(actor("a"), if blank { "" } else { "no" }, at),
                 Step::Arrive(minutes) => {
@@ -344,7 +349,7 @@ fn every_action_from_every_state_is_accepted_exactly_when_legal() {
                 v.refuse(actor("a"), "no", now).unwrap();
             }
             _ => {
-                v.approve(actor("a"), None, now).unwrap();
+                v.approve(actor("a"), None, None, now).unwrap();
                 if state != Approved {
                     v.arrive(actor("d"), &passport(), &settings, &secret(), start)
                         .unwrap();
@@ -371,7 +376,7 @@ fn every_action_from_every_state_is_accepted_exactly_when_legal() {
     for from in states {
         let at = in_state(from).window.start;
         let attempts: [(VisitState, Attempt); 5] = [
-            (Approved, |v, at| v.approve(actor("a"), None, at)),
+            (Approved, |v, at| v.approve(actor("a"), None, None, at)),
             (Refused, |v, at| v.refuse(actor("a"), "no", at)),
             (Arrived, |v, at| {
                 v.arrive(

@@ -75,6 +75,18 @@ pub struct VisitAudit {
     pub badge: Option<String>,
 }
 
+/// A decision's reason: at most 500 characters, no control characters
+/// but line breaks.
+fn checked_reason(reason: &str) -> Result<String, VisitError> {
+    if reason.chars().count() > 500 {
+        return Err(VisitError::invalid("reason", "at most 500 characters"));
+    }
+    if reason.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(VisitError::invalid("reason", "holds a control character"));
+    }
+    Ok(reason.to_owned())
+}
+
 impl Visit {
     pub(super) fn audit(
         &self,
@@ -128,14 +140,20 @@ impl Visit {
         self.audit(action, Some(from), by, now)
     }
 
-    /// The approver approves, for all requested zones or (`zones`) fewer.
+    /// The approver approves, for all requested zones or (`zones`) fewer,
+    /// optionally saying why.
     pub fn approve(
         &mut self,
         by: ActorId,
         zones: Option<&[String]>,
+        reason: Option<&str>,
         now: Timestamp,
     ) -> Result<VisitAudit, VisitError> {
         let from = self.expect(VisitAction::Approve, &[VisitState::PreRegistered])?;
+        let reason = match reason.map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => Some(checked_reason(r)?),
+            None => None,
+        };
         let approved = match zones {
             None => self.zones_requested.clone(),
             Some(zones) => {
@@ -154,7 +172,7 @@ impl Visit {
         self.decision = Some(Decision {
             by: by.clone(),
             at: now,
-            reason: None,
+            reason,
         });
         Ok(self.moved(VisitAction::Approve, from, VisitState::Approved, by, now))
     }
@@ -171,13 +189,10 @@ impl Visit {
         if reason.is_empty() {
             return Err(VisitError::invalid("reason", "a refusal needs a reason"));
         }
-        if reason.chars().count() > 500 {
-            return Err(VisitError::invalid("reason", "at most 500 characters"));
-        }
         self.decision = Some(Decision {
             by: by.clone(),
             at: now,
-            reason: Some(reason.to_owned()),
+            reason: Some(checked_reason(reason)?),
         });
         Ok(self.moved(VisitAction::Refuse, from, VisitState::Refused, by, now))
     }
