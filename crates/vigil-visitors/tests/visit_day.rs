@@ -87,7 +87,7 @@ fn a_visitors_day() {
         number: "ID-555-000".into(),
     };
     let mut provider = ProviderWatchlist::default();
-    provider.add(ProviderEntry::new(&provider_key, "Unknown", None, Some(&stolen)).unwrap());
+    provider.add(ProviderEntry::new(&provider_key, None, None, Some(&stolen)).unwrap());
 
     // Two pre-registrations: one clean, one on the client's list.
     let request = |name: &str| PreRegistration {

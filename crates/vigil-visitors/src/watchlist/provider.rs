@@ -16,8 +16,8 @@ const DOCUMENT: &str = "vigil-watchlist-document";
 /// document, when known. Nothing here can be read back.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ProviderEntry {
-    /// The name key's hash.
-    pub name: KeyedHash,
+    /// The name key's hash (none: listed by document only).
+    pub name: Option<KeyedHash>,
     /// The name key and birth date's hash.
     pub name_birth: Option<KeyedHash>,
     /// The document's hash.
@@ -35,17 +35,29 @@ fn name_birth(key: &TenantSecret, name_key: &str, birth: NaiveDate) -> KeyedHash
 
 impl ProviderEntry {
     /// Hashes a person under the provider's `key`; the inputs are not kept.
+    /// A name, a document or both: a document alone (a stolen card) lists
+    /// whoever shows it.
     pub fn new(
         key: &TenantSecret,
-        name: &str,
+        name: Option<&str>,
         birth_date: Option<NaiveDate>,
         document: Option<&IdentityDocument>,
     ) -> Result<Self, WatchlistError> {
-        let name_key = checked_key(name)?;
+        let name_key = name.map(checked_key).transpose()?;
+        let document = document.map(|d| document_hash(key, d)).transpose()?;
+        if name_key.is_none() && document.is_none() {
+            return Err(WatchlistError::Invalid {
+                field: "name",
+                reason: "an entry needs a name or a document".into(),
+            });
+        }
         Ok(Self {
-            name: key.keyed_hash(NAME, &name_key),
-            name_birth: birth_date.map(|b| name_birth(key, &name_key, b)),
-            document: document.map(|d| document_hash(key, d)).transpose()?,
+            name: name_key.as_ref().map(|n| key.keyed_hash(NAME, n)),
+            name_birth: name_key
+                .as_ref()
+                .zip(birth_date)
+                .map(|(n, b)| name_birth(key, n, b)),
+            document,
         })
     }
 }
@@ -80,7 +92,7 @@ impl ProviderWatchlist {
         for entry in &self.entries {
             let basis = if doc.is_some() && entry.document == doc {
                 Some(MatchBasis::Document)
-            } else if name.as_ref() == Some(&entry.name) {
+            } else if name.is_some() && entry.name == name {
                 match (&entry.name_birth, &with_birth) {
                     (Some(e), Some(s)) if e == s => Some(MatchBasis::NameAndBirthDate),
                     (Some(_), Some(_)) => None,

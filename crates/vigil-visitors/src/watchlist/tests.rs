@@ -143,9 +143,9 @@ fn entries_need_a_name_and_a_reason() {
 fn the_provider_list_yields_a_signal_and_nothing_else() {
     let key = provider_key();
     let mut provider = ProviderWatchlist::default();
-    provider.add(ProviderEntry::new(&key, "Mallory Quinn", date(1975, 1, 2), None).unwrap());
-    provider.add(ProviderEntry::new(&key, "Eve Adams", None, Some(&passport())).unwrap());
-    provider.add(ProviderEntry::new(&key, "eve  ADAMS", None, Some(&passport())).unwrap());
+    provider.add(ProviderEntry::new(&key, Some("Mallory Quinn"), date(1975, 1, 2), None).unwrap());
+    provider.add(ProviderEntry::new(&key, Some("Eve Adams"), None, Some(&passport())).unwrap());
+    provider.add(ProviderEntry::new(&key, Some("eve  ADAMS"), None, Some(&passport())).unwrap());
     assert_eq!(provider.entries.len(), 2, "the same person is listed once");
     let stored = serde_json::to_string(&provider).unwrap();
     for personal in ["Mallory", "mallory", "Quinn", "1975", "Eve", "1234567"] {
@@ -186,6 +186,7 @@ fn the_provider_list_yields_a_signal_and_nothing_else() {
             .basis,
         MatchBasis::Document
     );
+    assert!(ProviderEntry::new(&key, None, None, None).is_err());
     // Under another key the hashes mean nothing.
     let other = TenantSecret::new(*b"another-provider-key").unwrap();
     assert!(
@@ -200,7 +201,7 @@ fn screening_reports_both_lists() {
     let key = provider_key();
     let client = listed("Zoë Kowalski", None, None);
     let mut provider = ProviderWatchlist::default();
-    provider.add(ProviderEntry::new(&key, "Zoe Kowalski", None, None).unwrap());
+    provider.add(ProviderEntry::new(&key, Some("Zoe Kowalski"), None, None).unwrap());
     let r = request(Utc::now());
     let hits = screen(
         &Subject::pre_registration(&r),
@@ -211,4 +212,22 @@ fn screening_reports_both_lists() {
     );
     assert_eq!(hits.len(), 2);
     assert_eq!(hits[1].list, MatchedList::Provider);
+}
+
+proptest::proptest! {
+    /// Across clients the hashes match whatever the spelling, and a letter
+    /// more is another person.
+    #[test]
+    fn provider_hashes_match_spellings_not_near_misses(
+        parts in proptest::collection::vec("[a-zéüø]{2,8}", 2..4),
+    ) {
+        let key = provider_key();
+        let name = parts.join(" ");
+        let mut provider = ProviderWatchlist::default();
+        provider.add(ProviderEntry::new(&key, Some(&name), None, None).unwrap());
+        let respelled = parts.iter().rev().map(|p| p.to_uppercase()).collect::<Vec<_>>().join(",  ");
+        proptest::prop_assert!(provider.matches(&subject(&respelled, None), &key).is_some());
+        let longer = format!("{name}x");
+        proptest::prop_assert!(provider.matches(&subject(&longer, None), &key).is_none());
+    }
 }
