@@ -74,7 +74,7 @@ enum Holder {
 }
 
 /// The last sighting per site and holder, fed by access events.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RollCall {
     exit_zones: BTreeSet<String>,
     forget_after: Duration,

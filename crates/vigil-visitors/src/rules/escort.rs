@@ -114,12 +114,19 @@ impl Escorts {
         None
     }
 
-    /// The checks whose window closed before `now`, as alarms.
-    pub(super) fn expire(&mut self, now: Timestamp) -> Vec<AlarmCandidate> {
+    /// The checks (of `tenant`, or all) whose window closed before `now`,
+    /// as alarms.
+    pub(super) fn expire(
+        &mut self,
+        tenant: Option<&TenantId>,
+        now: Timestamp,
+    ) -> Vec<AlarmCandidate> {
         let window = self.window;
         let (due, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiting)
             .into_iter()
-            .partition(|w| w.place.at + window < now);
+            .partition(|w| {
+                tenant.is_none_or(|t| *t == w.place.tenant) && w.place.at + window < now
+            });
         self.waiting = keep;
         due.into_iter().map(|w| w.alarm).collect()
     }

@@ -216,8 +216,8 @@ impl VisitorRules {
     }
 
     /// Judges one access event against `visits` (the tenant's visits with
-    /// badges; others are ignored). Also decides escort checks whose window
-    /// closed before the event.
+    /// badges; others are ignored). Also decides the tenant's escort checks
+    /// whose window closed before the event.
     pub fn observe<'a>(
         &mut self,
         obs: &AccessObservation,
@@ -236,14 +236,16 @@ impl VisitorRules {
                 }
             }
         }
-        out.extend(self.escorts.expire(obs.at));
+        // An event's time moves only its own tenant's clock: tenants are
+        // partitioned apart and their devices' clocks differ.
+        out.extend(self.escorts.expire(Some(&obs.tenant), obs.at));
         out
     }
 
     /// Decides the escort checks whose window closed before `now` (call it
     /// on the desk's clock when no events come).
     pub fn expire(&mut self, now: Timestamp) -> Vec<AlarmCandidate> {
-        self.escorts.expire(now)
+        self.escorts.expire(None, now)
     }
 
     fn judge(

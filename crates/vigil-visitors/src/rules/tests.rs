@@ -246,3 +246,23 @@ fn watchlist_hits_become_alarms_without_personal_data() {
     assert!(!json.contains("Kowalski"), "{json}");
     assert!(json.contains(&v.id.to_string()));
 }
+
+#[test]
+fn another_tenants_event_time_does_not_decide_an_escort_check() {
+    let v = badged(Utc::now(), "V-1");
+    let t = v.window.start + Duration::minutes(5);
+    let mut r = rules(&["plant-room"]);
+    r.observe(&obs(t, "V-1", None, "d-plant", "plant-room"), [&v]);
+    let mut elsewhere = obs(t + Duration::hours(1), "X-1", Some("zed"), "d-1", "hall");
+    elsewhere.tenant = TenantId::new("riverside").unwrap();
+    assert!(r.observe(&elsewhere, [&v]).is_empty());
+    let host = obs(
+        t + Duration::seconds(20),
+        "E-42",
+        Some("emp-042"),
+        "d-plant",
+        "plant-room",
+    );
+    assert!(r.observe(&host, [&v]).is_empty(), "the host came in time");
+    assert!(r.expire(t + Duration::hours(2)).is_empty());
+}
