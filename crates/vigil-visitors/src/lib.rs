@@ -11,14 +11,18 @@
 //!   granted, outside the window, after sign-out, escort missing).
 //! - [`roll_call`]: who is on a site now, for an evacuation.
 //! - [`retention`]: which visits' personal data is due for erasure.
+//! - [`live`] and [`detector`]: the state the desk and the pipeline share,
+//!   and the visitor rules behind the pipeline's detector seam.
 //!
-//! Nothing here reads the clock, the store or the network: the desk and the
-//! server wire it in (see `docs/visitors.md`).
+//! Nothing here reads the clock, the store or the network: the desk, the
+//! node and the server wire it in (see `docs/visitors.md`).
 
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod detector;
 pub mod ids;
+pub mod live;
 pub mod normalise;
 pub mod retention;
 pub mod roll_call;

@@ -159,6 +159,7 @@ async fn ingest(
             residency: Default::default(),
             response_plans: Default::default(),
             site_images: Vec::new(),
+            visitors: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),
