@@ -4,34 +4,34 @@ use super::*;
 use vigil_store::token::hash_token;
 
 const GOOD: &str = r#"
-    listen = "127.0.0.1:9090"
-    [[tenants]]
-    id = "northgate"
-    name = "Northgate Colocation"
-    [[tenants.sites]]
-    id = "lon1"
-    name = "London 1"
+        listen = "127.0.0.1:9090"
+        [[tenants]]
+        id = "northgate"
+        name = "Northgate Colocation"
+        [[tenants.sites]]
+        id = "lon1"
+        name = "London 1"
 
-    [[sources]]
-    id = "northgate-windows"
-    tenant = "northgate"
-    site = "lon1"
-    kind = "http"
-    product = "windows"
-    token_env = "NG_WIN"
+        [[sources]]
+        id = "northgate-windows"
+        tenant = "northgate"
+        site = "lon1"
+        kind = "http"
+        product = "windows"
+        token_env = "NG_WIN"
 
-    [[sources]]
-    id = "northgate-fw"
-    tenant = "northgate"
-    kind = "syslog_tcp"
-    product = "fortigate"
-    listen = "127.0.0.1:5514"
+        [[sources]]
+        id = "northgate-fw"
+        tenant = "northgate"
+        kind = "syslog_tcp"
+        product = "fortigate"
+        listen = "127.0.0.1:5514"
 
-    [[tokens]]
-    name = "admin"
-    role = "provider_admin"
-    token_sha256 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
-"#;
+        [[tokens]]
+        name = "admin"
+        role = "provider_admin"
+        token_sha256 = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+    "#;
 
 fn env(var: &str) -> Option<String> {
     (var == "NG_WIN").then(|| "secret-token".to_string())
@@ -77,28 +77,28 @@ fn estate_sources_resolve_with_their_settings() {
     let text = format!(
         "{GOOD}{}",
         r#"
-    [[sources]]
-    id = "northgate-arc"
-    tenant = "northgate"
-    kind = "dc09_udp"
-    product = "sia-dc09"
-    listen = "127.0.0.1:9000"
-    [sources.dc09]
-    [[sources.dc09.accounts]]
-    account = "1234"
-    site = "lon1"
-    category = "SP4"
-    key_env = "NG_WIN"
+        [[sources]]
+        id = "northgate-arc"
+        tenant = "northgate"
+        kind = "dc09_udp"
+        product = "sia-dc09"
+        listen = "127.0.0.1:9000"
+        [sources.dc09]
+        [[sources.dc09.accounts]]
+        account = "1234"
+        site = "lon1"
+        category = "SP4"
+        key_env = "NG_WIN"
 
-    [[sources]]
-    id = "northgate-cams"
-    tenant = "northgate"
-    kind = "onvif_push"
-    product = "onvif"
-    token_env = "NG_WIN"
-    [sources.onvif]
-    cameras = [{ id = "cam-1", covers_door = "d-1" }]
-    "#
+        [[sources]]
+        id = "northgate-cams"
+        tenant = "northgate"
+        kind = "onvif_push"
+        product = "onvif"
+        token_env = "NG_WIN"
+        [sources.onvif]
+        cameras = [{ id = "cam-1", covers_door = "d-1" }]
+        "#
     );
     let config: Config = toml::from_str(&text).unwrap();
     let err = format!("{:#}", config.resolve(&env).unwrap_err());
@@ -140,9 +140,9 @@ fn estate_sources_resolve_with_their_settings() {
 #[test]
 fn a_client_contract_resolves_and_a_bad_one_is_refused_naming_the_client() {
     let text = GOOD.replace(
-        "name = \"Northgate Colocation\"\n",
-        "name = \"Northgate Colocation\"\n        contract = { classes = { P1 = { acknowledge = \"2m\", resolve = \"1h\" } }, rules = [{ min_score = 0, class = \"P1\" }] }\n",
-    );
+            "name = \"Northgate Colocation\"\n",
+            "name = \"Northgate Colocation\"\n        contract = { classes = { P1 = { acknowledge = \"2m\", resolve = \"1h\" } }, rules = [{ min_score = 0, class = \"P1\" }] }\n",
+        );
     let r = toml::from_str::<Config>(&text)
         .unwrap()
         .resolve(&env)
@@ -197,9 +197,9 @@ fn syntax_errors_name_the_line() {
 #[test]
 fn a_site_floor_plan_resolves_and_a_bad_one_is_refused_naming_the_site() {
     let text = GOOD.replace(
-        "name = \"London 1\"\n",
-        "name = \"London 1\"\n        floor_plan = { width = 1200, height = 800, areas = [{ id = \"hall\", name = \"Hall\", x = 0, y = 0, w = 600, h = 800 }], devices = [{ id = \"d1\", kind = \"door\", zone = \"hall\", x = 100, y = 400 }, { id = \"cam1\", zone = \"hall\" }] }\n",
-    );
+            "name = \"London 1\"\n",
+            "name = \"London 1\"\n        floor_plan = { width = 1200, height = 800, areas = [{ id = \"hall\", name = \"Hall\", x = 0, y = 0, w = 600, h = 800 }], devices = [{ id = \"d1\", kind = \"door\", zone = \"hall\", x = 100, y = 400 }, { id = \"cam1\", zone = \"hall\" }] }\n",
+        );
     let r = toml::from_str::<Config>(&text)
         .unwrap()
         .resolve(&env)
