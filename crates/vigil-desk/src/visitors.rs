@@ -34,8 +34,14 @@ impl DeskObject for Visit {
     fn tenant(&self) -> Option<TenantId> {
         Some(self.tenant.clone())
     }
+    /// The state, or `erased` once retention erased the personal data (so
+    /// that retention never reads an erased visit again).
     fn status(&self) -> String {
-        self.state.as_str().to_owned()
+        if self.erased_at.is_some() {
+            "erased".into()
+        } else {
+            self.state.as_str().to_owned()
+        }
     }
     /// The site: visits are listed per site.
     fn owner(&self) -> Option<String> {

@@ -368,6 +368,14 @@ async fn retention_task(desk: vigil_desk::service::Desk, clock: Arc<dyn Clock>) 
             ),
             Err(e) => tracing::warn!(error = %e, "retention failed; retrying next hour"),
         }
+        match desk.erase_due_visits().await {
+            Ok(done) if done.is_empty() => {}
+            Ok(done) => tracing::info!(
+                erased = done.iter().map(|d| d.1).sum::<u64>(),
+                "visitors' personal data past retention erased"
+            ),
+            Err(e) => tracing::warn!(error = %e, "visitor retention failed; retrying next hour"),
+        }
     }
 }
 

@@ -43,6 +43,7 @@ mod suppressions;
 mod triage;
 mod triaged;
 mod video;
+mod visitor_retention;
 mod visitors;
 mod workers;
 
