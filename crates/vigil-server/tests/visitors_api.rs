@@ -331,6 +331,52 @@ async fn a_watchlisted_visitor_raises_an_alarm_and_the_host_is_not_told() {
         vec!["Visitor Matches the Client's Watchlist".to_owned()]
     );
 
+    // At arrival, a document listed under another name is a hit too.
+    let (st, r) = s
+        .post(
+            "admin",
+            "/api/v1/watchlist",
+            json!({"tenant": A, "name": "Someone Else", "reason": "stolen passport",
+                   "document": {"kind": "passport", "number": "ZX 998877"}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert!(
+        !r.to_string().contains("998877"),
+        "the number is hashed: {r}"
+    );
+    let (_, r) = s
+        .post(
+            "a-host",
+            "/api/v1/visits",
+            visit_body("Jon Smith", start, start + Duration::hours(2)),
+        )
+        .await;
+    let id = r["visit"]["id"].as_str().unwrap().to_owned();
+    let (st, _) = s
+        .post(
+            "a-admin",
+            &format!("/api/v1/visits/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    s.clock.set(start);
+    let doc = json!({"document": {"kind": "passport", "number": "zx998877"}});
+    let (st, r) = s
+        .post("op", &format!("/api/v1/visits/{id}/arrive"), doc)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let titles = s.alarm_titles().await;
+    assert_eq!(
+        titles
+            .iter()
+            .filter(|t| *t == "Visitor Matches the Client's Watchlist")
+            .count(),
+        2,
+        "{titles:?}"
+    );
+
     // The provider's list: leads and administrators only; hashes only.
     let (st, _) = s.get("op", "/api/v1/watchlist/provider").await;
     assert_eq!(st, StatusCode::FORBIDDEN);
