@@ -55,6 +55,8 @@ pub const ASSETS: &[Asset] = &[
     asset!("js/shift.js", JS),
     asset!("js/names.js", JS),
     asset!("js/zones.js", JS),
+    asset!("js/visitors.js", JS),
+    asset!("js/rollcall.js", JS),
 ];
 
 /// The asset at `path`, if there is one.

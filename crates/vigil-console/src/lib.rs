@@ -35,5 +35,7 @@ pub fn router() -> Router {
         .route("/sites/{tenant}/{site}", get(pages::site))
         .route("/dashboards", get(pages::dashboards))
         .route("/shift", get(pages::shift))
+        .route("/visitors", get(pages::visitors))
+        .route("/sites/{tenant}/{site}/roll-call", get(pages::roll_call))
         .route("/assets/{version}/{*path}", get(assets::serve))
 }

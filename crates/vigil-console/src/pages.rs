@@ -39,6 +39,10 @@ pub enum Page {
     Dashboards,
     /// The shift log and handover.
     Shift,
+    /// Today's visits per site.
+    Visitors,
+    /// A site's printable roll call.
+    RollCall,
 }
 
 impl Page {
@@ -53,6 +57,8 @@ impl Page {
             Page::Site => "site",
             Page::Dashboards => "dashboards",
             Page::Shift => "shift",
+            Page::Visitors => "visitors",
+            Page::RollCall => "rollcall",
         }
     }
 
@@ -66,6 +72,8 @@ impl Page {
             Page::Site => "Site",
             Page::Dashboards => "Dashboards",
             Page::Shift => "Shift log",
+            Page::Visitors => "Visitors",
+            Page::RollCall => "Roll call",
         }
     }
 
@@ -138,6 +146,12 @@ pub(crate) async fn dashboards() -> Response {
 pub(crate) async fn shift() -> Response {
     html(Page::Shift.html())
 }
+pub(crate) async fn visitors() -> Response {
+    html(Page::Visitors.html())
+}
+pub(crate) async fn roll_call() -> Response {
+    html(Page::RollCall.html())
+}
 
 #[cfg(test)]
 mod tests {
@@ -184,6 +198,8 @@ mod tests {
             ("/sites/northgate/lon1", "site"),
             ("/dashboards", "dashboards"),
             ("/shift", "shift"),
+            ("/visitors", "visitors"),
+            ("/sites/northgate/lon1/roll-call", "rollcall"),
             ("/login", "login"),
         ] {
             let r = get(path, None).await;

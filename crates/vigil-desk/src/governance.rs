@@ -59,9 +59,26 @@ pub struct RetentionConfig {
     pub incidents: Option<String>,
     /// Dead letters.
     pub dead_letters: Option<String>,
+    /// Visitors' personal data, from the end of a visit: erased, not
+    /// deleted (the visit stays as a record of identifiers).
+    pub visitors: Option<String>,
 }
 
 impl RetentionConfig {
+    /// The period for visitors' personal data, if this section sets one
+    /// (`Some(None)`: kept forever), checked; an error names `place`.
+    pub fn visitors_period(&self, place: &str) -> Result<Option<Option<Duration>>, DeskError> {
+        self.visitors
+            .as_deref()
+            .map(|text| {
+                parse_period(text).map_err(|reason| DeskError::Config {
+                    source_name: format!("{place} visitors"),
+                    reason,
+                })
+            })
+            .transpose()
+    }
+
     /// The periods this section sets (`None` inside: kept forever), checked;
     /// an error names `place` and the class.
     pub fn periods(&self, place: &str) -> Result<BTreeMap<DataClass, Option<Duration>>, DeskError> {
@@ -94,6 +111,11 @@ pub struct RetentionPolicy {
     pub tenants: BTreeMap<TenantId, BTreeMap<DataClass, Option<Duration>>>,
     /// Clients under a legal hold set in configuration, with its reason.
     pub config_holds: BTreeMap<TenantId, String>,
+    /// Visitors' personal data, for every client without an override
+    /// (absent: kept).
+    pub visitors: Option<Duration>,
+    /// Per client, its own period for visitors' data (`None`: kept).
+    pub visitor_tenants: BTreeMap<TenantId, Option<Duration>>,
 }
 
 impl RetentionPolicy {
@@ -116,9 +138,20 @@ impl RetentionPolicy {
         }
     }
 
-    /// Whether anything is ever deleted under this policy.
+    /// How long `tenant`'s visitors' personal data is kept after a visit
+    /// (`None`: kept).
+    pub fn visitors_period(&self, tenant: &TenantId) -> Option<Duration> {
+        match self.visitor_tenants.get(tenant) {
+            Some(over) => *over,
+            None => self.visitors,
+        }
+    }
+
+    /// Whether anything is ever deleted (or erased) under this policy.
     pub fn deletes_anything(&self) -> bool {
-        !self.defaults.is_empty()
+        self.visitors.is_some()
+            || self.visitor_tenants.values().any(Option::is_some)
+            || !self.defaults.is_empty()
             || self
                 .tenants
                 .values()

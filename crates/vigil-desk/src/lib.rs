@@ -33,6 +33,8 @@
 //!   its digest, or why there is none.
 //! - [`shift`]: the shift log — notes, open items carried over until
 //!   done, handovers.
+//! - [`visitors`]: visits and watchlist entries as desk records, and who
+//!   may take which step (the domain is `vigil_visitors`).
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -62,6 +64,7 @@ pub mod sop;
 pub mod suppression;
 pub mod timeline;
 pub mod video;
+pub mod visitors;
 
 pub use config::DeskConfig;
 pub use error::DeskError;

@@ -232,6 +232,7 @@ fn demo_setup(
         residency: Default::default(),
         response_plans: crate::demo_response::response_plans(world),
         site_images: Vec::new(),
+        visitors: Default::default(),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();

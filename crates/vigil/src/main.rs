@@ -23,6 +23,7 @@ mod rules;
 mod site_images;
 mod store;
 mod video;
+mod visitors;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

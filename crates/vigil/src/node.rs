@@ -140,16 +140,27 @@ impl Node {
         desk.set_response_plans(spec.resolved.response_plans.clone());
         desk.set_rule_notes(crate::rules::rule_notes());
         crate::site_images::store(&desk, &spec.resolved.site_images).await?;
+        // Visitors: the desk writes visits into the live state the
+        // pipeline's visitor rules read.
+        let visitors = Arc::new(vigil_visitors::live::VisitorsLive::new(
+            spec.resolved.visitors.live.clone(),
+        ));
+        desk.set_visitor_setup(spec.resolved.visitors.setup.clone());
+        desk.set_visitors_live(visitors.clone()).await?;
         let cluster = crate::cluster::Cluster::open(&spec.bus).await?;
         let bus: Arc<dyn Bus> = cluster.bus.clone();
         let pipeline = Pipeline::new(
             store.clone(),
             bus.clone(),
             spec.clock.clone(),
-            // The estate's converged rules that need state run after Sigma.
-            Arc::new(vigil_estate::converged::ConvergedDetector::new(
-                spec.detector,
-                Default::default(),
+            // The estate's converged rules that need state run after Sigma,
+            // then the visitor rules.
+            Arc::new(vigil_visitors::detector::VisitorDetector::new(
+                Arc::new(vigil_estate::converged::ConvergedDetector::new(
+                    spec.detector,
+                    Default::default(),
+                )),
+                visitors.clone(),
             )),
             PipelineConfig {
                 alert_window: spec.alert_window,
@@ -233,6 +244,7 @@ impl Node {
         if !cameras.is_empty() {
             tasks.push(tokio::spawn(crate::video::run(desk.clone(), cameras)));
         }
+        tasks.push(tokio::spawn(prune_visitors(visitors, spec.clock.clone())));
         if spec.retention.deletes_anything() {
             tasks.push(tokio::spawn(retention_task(
                 desk.clone(),
@@ -356,6 +368,14 @@ async fn retention_task(desk: vigil_desk::service::Desk, clock: Arc<dyn Clock>) 
             ),
             Err(e) => tracing::warn!(error = %e, "retention failed; retrying next hour"),
         }
+        match desk.erase_due_visits().await {
+            Ok(done) if done.is_empty() => {}
+            Ok(done) => tracing::info!(
+                erased = done.iter().map(|d| d.1).sum::<u64>(),
+                "visitors' personal data past retention erased"
+            ),
+            Err(e) => tracing::warn!(error = %e, "visitor retention failed; retrying next hour"),
+        }
     }
 }
 
@@ -410,5 +430,17 @@ impl CorrelationRun {
             Ok(()) => tracing::info!("correlation state saved"),
             Err(e) => tracing::warn!(error = %e, "correlation state not saved"),
         }
+    }
+}
+
+/// Drops visits the visitor rules no longer need, every ten minutes.
+async fn prune_visitors(
+    live: Arc<vigil_visitors::live::VisitorsLive>,
+    clock: Arc<dyn vigil_model::Clock>,
+) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        live.prune(clock.now());
     }
 }

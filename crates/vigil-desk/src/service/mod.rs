@@ -43,6 +43,8 @@ mod suppressions;
 mod triage;
 mod triaged;
 mod video;
+mod visitor_retention;
+mod visitors;
 mod workers;
 
 use std::sync::{Arc, Mutex};
@@ -74,6 +76,7 @@ pub use send::{Mailer, WebhookOutcome, send_webhook};
 pub use shift::ShiftLog;
 pub use sla::{ServiceLevels, SlaCrossingRecord};
 pub use triage::TriageReport;
+pub use visitors::{RollCallView, VisitStep, VisitorOutcome};
 pub use workers::Workers;
 
 /// Verdicts learned between saves of the model.
@@ -119,6 +122,8 @@ struct Inner {
     /// When this desk started: the placement time shown for holds set in
     /// configuration.
     started_at: Timestamp,
+    /// Visitors' secrets, settings and live state (`visitors.rs`).
+    visitors: visitors::VisitorState,
 }
 
 struct ModelState {
@@ -196,6 +201,7 @@ impl Desk {
                 retention: Default::default(),
                 residency: Default::default(),
                 procedures: Default::default(),
+                visitors: Default::default(),
             }),
         })
     }

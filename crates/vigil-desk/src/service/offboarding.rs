@@ -28,6 +28,8 @@ pub const CLIENT_RECORD_KINDS: &[&str] = &[
     "sla_crossing",
     "nis2_reminder",
     "legal_hold",
+    "visit",
+    "watchlist_entry",
 ];
 
 /// What deleting a client did.

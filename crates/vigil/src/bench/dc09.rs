@@ -127,6 +127,7 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         residency: Default::default(),
         response_plans: Default::default(),
         site_images: Vec::new(),
+        visitors: Default::default(),
     };
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),

@@ -167,6 +167,7 @@ async fn ingest(
             residency: Default::default(),
             response_plans: Default::default(),
             site_images: Vec::new(),
+            visitors: Default::default(),
         },
         detector,
         clock: Arc::new(SystemClock),

@@ -1,6 +1,7 @@
 //! The desk's HTTP API: the alarm queue, suppressions and maintenance,
 //! incidents with SOP runs and response actions, deliveries, escalations,
-//! the audit log, and the live stream.
+//! the audit log, the live stream, and visitors (visits, the roll call,
+//! the watchlists).
 //!
 //! Every handler turns the bearer token into a desk [`Actor`] (its name,
 //! role and tenant) and lets the desk check the role (see
@@ -18,6 +19,8 @@ pub(crate) mod shift;
 pub(crate) mod stream;
 pub(crate) mod suppressions;
 pub(crate) mod video;
+pub(crate) mod visits;
+pub(crate) mod watchlist;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -96,6 +99,25 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/shift-log/entries", post(shift::write))
         .route("/api/v1/shift-log/entries/{id}/done", post(shift::done))
         .route("/api/v1/shift-log/handovers", post(shift::hand_over))
+        .route("/api/v1/visits", get(visits::list).post(visits::create))
+        .route("/api/v1/visits/{id}", get(visits::detail))
+        .route("/api/v1/visits/{id}/approve", post(visits::approve))
+        .route("/api/v1/visits/{id}/refuse", post(visits::refuse))
+        .route("/api/v1/visits/{id}/arrive", post(visits::arrive))
+        .route("/api/v1/visits/{id}/badge", post(visits::badge))
+        .route("/api/v1/visits/{id}/sign-out", post(visits::sign_out))
+        .route(
+            "/api/v1/sites/{tenant}/{site}/roll-call",
+            get(visits::roll_call),
+        )
+        .route(
+            "/api/v1/watchlist",
+            get(watchlist::list).post(watchlist::add),
+        )
+        .route(
+            "/api/v1/watchlist/provider",
+            get(watchlist::provider_list).post(watchlist::provider_add),
+        )
 }
 
 /// The desk's view of the caller.

@@ -1,0 +1,475 @@
+//! Visitors at the desk: visits through their steps, the watchlists, the
+//! roll call. Each step is one write — the visit at its new version and an
+//! audit entry whose body is the step's identifiers-only `VisitAudit` — and
+//! every visit written is handed to the live state the pipeline's visitor
+//! rules read.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::Serialize;
+use vigil_model::{SiteId, TenantId, Timestamp};
+use vigil_store::{RecordOrder, RecordQuery, TenantScope};
+use vigil_visitors::live::VisitorsLive;
+use vigil_visitors::roll_call::OnSite;
+use vigil_visitors::rules::{AlarmCandidate, watchlist_alarm};
+use vigil_visitors::visit::{IdentityDocument, PreRegistration};
+use vigil_visitors::watchlist::{
+    ClientWatchlist, NewEntry, ProviderEntry, ProviderWatchlist, Subject, screen,
+};
+use vigil_visitors::{Visit, VisitAudit, VisitId, VisitState};
+
+use super::Desk;
+use crate::record::{DeskObject, Stored};
+use crate::visitors::{
+    ClientWatchlistEntry, ProviderWatchlistEntry, VisitorSetup, VisitorStep, actor_id, may,
+    visit_error, watchlist_error,
+};
+use crate::{Actor, DeskError};
+
+/// Most visits or entries one read returns.
+const MAX_READ: usize = 500;
+
+/// The desk's visitor state: secrets and settings, and the live state.
+#[derive(Default)]
+pub(crate) struct VisitorState {
+    setup: Mutex<VisitorSetup>,
+    live: RwLock<Arc<VisitorsLive>>,
+}
+
+/// The key used where a client has no secret: only for steps that keep no
+/// document (the `not_recorded` policy is forced on such a client, and its
+/// watchlist holds no documents), so nothing is ever hashed under it that
+/// is kept.
+fn placeholder_secret() -> vigil_visitors::TenantSecret {
+    vigil_visitors::TenantSecret::new(*b"no-visitors-secret-configured")
+        .expect("a literal longer than the minimum")
+}
+
+/// A step of a visit after pre-registration.
+#[derive(Debug, Clone)]
+pub enum VisitStep {
+    /// Approve, for all requested zones or fewer, with an optional reason.
+    Approve {
+        /// The zones approved (none: all requested).
+        zones: Option<Vec<String>>,
+        /// Why.
+        reason: Option<String>,
+    },
+    /// Refuse, with a reason.
+    Refuse {
+        /// Why.
+        reason: String,
+    },
+    /// The visitor is at the desk with a document.
+    Arrive {
+        /// The document shown.
+        document: IdentityDocument,
+    },
+    /// Issue a temporary badge.
+    IssueBadge {
+        /// The badge id.
+        badge: String,
+    },
+    /// The visitor leaves.
+    SignOut,
+}
+
+/// A visit after a step, and the watchlist alarms the step raised.
+#[derive(Debug, Clone)]
+pub struct VisitorOutcome {
+    /// The visit.
+    pub visit: Visit,
+    /// Watchlist hits, as alarm candidates (no names).
+    pub alarms: Vec<AlarmCandidate>,
+}
+
+/// A site's roll call.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RollCallView {
+    /// The client.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub tenant: TenantId,
+    /// The site.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub site: SiteId,
+    /// When it was taken.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    /// Everyone on site: `kind` (`employee`, `visitor`, `unknown_badge`),
+    /// `id`, `name`, `visit`, `host`, `badge`, `last_seen` (`at`, `door`,
+    /// `zone`, `exit`); sorted by zone, then kind, then name.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub on_site: Vec<OnSite>,
+}
+
+impl Desk {
+    /// Sets the secrets and each client's visit settings.
+    pub fn set_visitor_setup(&self, setup: VisitorSetup) {
+        *self
+            .inner
+            .visitors
+            .setup
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = setup;
+    }
+
+    /// Sets the live state the pipeline's visitor rules share, and fills it
+    /// with the visits stored (those with a badge or on site).
+    pub async fn set_visitors_live(&self, live: Arc<VisitorsLive>) -> Result<(), DeskError> {
+        *self
+            .inner
+            .visitors
+            .live
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = live.clone();
+        let mut q = RecordQuery::new(Visit::KIND, TenantScope::All);
+        q.statuses = vec!["badge_issued".into(), "arrived".into(), "signed_out".into()];
+        q.at_from = Some(self.now() - chrono::Duration::days(8));
+        q.order = RecordOrder::Newest;
+        q.limit = vigil_store::MAX_PAGE_SIZE;
+        for v in self.list::<Visit>(&q).await? {
+            live.put_visit(v.value);
+        }
+        live.prune(self.now());
+        Ok(())
+    }
+
+    /// The live state (for the roll call and the node's detector).
+    pub fn visitors_live(&self) -> Arc<VisitorsLive> {
+        self.inner
+            .visitors
+            .live
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn visitor_setup(&self) -> VisitorSetup {
+        self.inner
+            .visitors
+            .setup
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn new_visit_id(&self) -> VisitId {
+        let mut random = [0u8; 10];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
+        VisitId::new_at(self.now(), random)
+    }
+
+    async fn commit_visit(
+        &self,
+        actor: &Actor,
+        before: Option<&Stored<Visit>>,
+        visit: &Visit,
+        audit: &VisitAudit,
+        now: Timestamp,
+    ) -> Result<(), DeskError> {
+        let detail = serde_json::to_value(audit).unwrap_or_default();
+        self.commit_one(actor, audit.action.as_str(), before, visit, detail, now)
+            .await?;
+        self.visitors_live().put_visit(visit.clone());
+        Ok(())
+    }
+
+    async fn screen(
+        &self,
+        visit: &Visit,
+        subject: &Subject<'_>,
+        now: Timestamp,
+    ) -> Vec<AlarmCandidate> {
+        let setup = self.visitor_setup();
+        let client = match self.client_watchlist_of(&visit.tenant).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "the client's watchlist could not be read; screening skipped");
+                return Vec::new();
+            }
+        };
+        // Without the client's secret no document was kept on its list, so
+        // names alone compare; without the provider's key its list is empty.
+        let tenant_secret = setup
+            .secrets
+            .tenants
+            .get(&visit.tenant)
+            .cloned()
+            .unwrap_or_else(placeholder_secret);
+        let (provider, provider_key) = match setup.secrets.provider {
+            Some(key) => match self.provider_watchlist_all().await {
+                Ok(list) => (list, key),
+                Err(e) => {
+                    tracing::error!(error = %e, "the provider's watchlist could not be read");
+                    (ProviderWatchlist::default(), key)
+                }
+            },
+            None => (ProviderWatchlist::default(), placeholder_secret()),
+        };
+        screen(subject, &client, &tenant_secret, &provider, &provider_key)
+            .iter()
+            .map(|hit| watchlist_alarm(visit, hit, now))
+            .collect()
+    }
+
+    /// A host pre-registers a visit; it is screened against the watchlists
+    /// by name.
+    pub async fn pre_register_visit(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        request: &PreRegistration,
+    ) -> Result<VisitorOutcome, DeskError> {
+        may(actor, VisitorStep::Register, Some(tenant))?;
+        let now = self.now();
+        let settings = self.visitor_setup().settings(tenant);
+        let id = self.new_visit_id();
+        let (visit, audit) = Visit::pre_register(
+            id,
+            tenant.clone(),
+            request,
+            actor_id(actor)?,
+            &settings,
+            now,
+        )
+        .map_err(|e| visit_error(&id.to_string(), e))?;
+        self.commit_visit(actor, None, &visit, &audit, now).await?;
+        let alarms = self
+            .screen(&visit, &Subject::pre_registration(request), now)
+            .await;
+        Ok(VisitorOutcome { visit, alarms })
+    }
+
+    /// Takes `step` on visit `id`.
+    pub async fn visit_step(
+        &self,
+        actor: &Actor,
+        id: &str,
+        step: VisitStep,
+    ) -> Result<VisitorOutcome, DeskError> {
+        let stored = self.read::<Visit>(id, &actor.scope()).await?;
+        let tenant = stored.value.tenant.clone();
+        let needs = match step {
+            VisitStep::Approve { .. } | VisitStep::Refuse { .. } => VisitorStep::Decide,
+            _ => VisitorStep::FrontDesk,
+        };
+        may(actor, needs, Some(&tenant))?;
+        let now = self.now();
+        let by = actor_id(actor)?;
+        let setup = self.visitor_setup();
+        let mut visit = stored.value.clone();
+        let result = match &step {
+            VisitStep::Approve { zones, reason } => {
+                visit.approve(by, zones.as_deref(), reason.as_deref(), now)
+            }
+            VisitStep::Refuse { reason } => visit.refuse(by, reason, now),
+            VisitStep::Arrive { document } => {
+                let settings = setup.settings(&tenant);
+                // Under `not_recorded` the secret is never used; any key does.
+                let secret = setup
+                    .secrets
+                    .tenants
+                    .get(&tenant)
+                    .cloned()
+                    .unwrap_or_else(placeholder_secret);
+                visit.arrive(by, document, &settings, &secret, now)
+            }
+            VisitStep::IssueBadge { badge } => visit.issue_badge(by, badge, now),
+            VisitStep::SignOut => visit.sign_out(by, now),
+        };
+        let audit = result.map_err(|e| visit_error(id, e))?;
+        self.commit_visit(actor, Some(&stored), &visit, &audit, now)
+            .await?;
+        let alarms = match &step {
+            VisitStep::Arrive { document } => {
+                self.screen(&visit, &Subject::arrival(&visit, document), now)
+                    .await
+            }
+            _ => Vec::new(),
+        };
+        Ok(VisitorOutcome { visit, alarms })
+    }
+
+    /// One visit, if the caller may see it.
+    pub async fn visit(&self, actor: &Actor, id: &str) -> Result<Visit, DeskError> {
+        let stored = self.read::<Visit>(id, &actor.scope()).await?;
+        may(actor, VisitorStep::Read, Some(&stored.value.tenant))?;
+        Ok(stored.value)
+    }
+
+    /// Visits the caller may see: of `site` when given, in `state` when
+    /// given, whose window starts in `[from, to)`, earliest first.
+    pub async fn visits(
+        &self,
+        actor: &Actor,
+        site: Option<&SiteId>,
+        state: Option<VisitState>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<Vec<Visit>, DeskError> {
+        may(actor, VisitorStep::Read, actor.tenant.as_ref())?;
+        let mut q = RecordQuery::new(Visit::KIND, actor.scope());
+        q.owner = site.map(ToString::to_string);
+        q.statuses = state.map(|s| s.as_str().to_owned()).into_iter().collect();
+        q.at_from = from;
+        q.at_to = to;
+        q.order = RecordOrder::RankThenAge;
+        q.limit = MAX_READ;
+        Ok(self
+            .list::<Visit>(&q)
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect())
+    }
+
+    /// Who is on `tenant`'s `site` now, for an evacuation.
+    pub async fn roll_call(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        site: &SiteId,
+    ) -> Result<RollCallView, DeskError> {
+        may(actor, VisitorStep::Read, Some(tenant))?;
+        let now = self.now();
+        let on_site = self
+            .visitors_live()
+            .roll_call(tenant, site, &BTreeMap::new(), now);
+        Ok(RollCallView {
+            tenant: tenant.clone(),
+            site: site.clone(),
+            at: now,
+            on_site,
+        })
+    }
+
+    async fn client_watchlist_of(&self, tenant: &TenantId) -> Result<ClientWatchlist, DeskError> {
+        let mut q = RecordQuery::new(ClientWatchlistEntry::KIND, TenantScope::One(tenant.clone()));
+        q.order = RecordOrder::Newest;
+        q.limit = vigil_store::MAX_PAGE_SIZE;
+        Ok(ClientWatchlist {
+            entries: self
+                .list::<ClientWatchlistEntry>(&q)
+                .await?
+                .into_iter()
+                .map(|s| s.value.entry)
+                .collect(),
+        })
+    }
+
+    async fn provider_watchlist_all(&self) -> Result<ProviderWatchlist, DeskError> {
+        let mut q = RecordQuery::new(ProviderWatchlistEntry::KIND, TenantScope::All);
+        q.order = RecordOrder::Newest;
+        q.limit = vigil_store::MAX_PAGE_SIZE;
+        let mut list = ProviderWatchlist::default();
+        for s in self.list::<ProviderWatchlistEntry>(&q).await? {
+            list.add(s.value.entry);
+        }
+        Ok(list)
+    }
+
+    /// The client's watchlist.
+    pub async fn client_watchlist(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+    ) -> Result<Vec<ClientWatchlistEntry>, DeskError> {
+        may(actor, VisitorStep::ClientWatchlist, Some(tenant))?;
+        Ok(self
+            .client_watchlist_of(tenant)
+            .await?
+            .entries
+            .into_iter()
+            .map(|entry| ClientWatchlistEntry {
+                tenant: tenant.clone(),
+                entry,
+            })
+            .collect())
+    }
+
+    /// Lists someone on the client's watchlist (a document only as its
+    /// keyed hash under the client's secret).
+    pub async fn add_client_watchlist_entry(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        entry: &NewEntry,
+    ) -> Result<ClientWatchlistEntry, DeskError> {
+        may(actor, VisitorStep::ClientWatchlist, Some(tenant))?;
+        let setup = self.visitor_setup();
+        let secret = match (setup.secrets.tenants.get(tenant), &entry.document) {
+            (Some(s), _) => s.clone(),
+            (None, Some(_)) => {
+                return Err(DeskError::invalid(
+                    "document",
+                    "this client has no visitors secret configured, so no document can be kept",
+                ));
+            }
+            (None, None) => placeholder_secret(),
+        };
+        let now = self.now();
+        let mut list = ClientWatchlist::default();
+        let added = list
+            .add(self.new_id("watch"), entry, &secret, actor_id(actor)?, now)
+            .map_err(watchlist_error)?
+            .clone();
+        let record = ClientWatchlistEntry {
+            tenant: tenant.clone(),
+            entry: added,
+        };
+        // Identifiers only: the name and reason stay on the record.
+        let detail = serde_json::json!({ "tenant": tenant, "entry": record.entry.id });
+        self.commit_one(actor, "add", None, &record, detail, now)
+            .await?;
+        Ok(record)
+    }
+
+    /// The provider's watchlist: hashes only.
+    pub async fn provider_watchlist(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<ProviderWatchlistEntry>, DeskError> {
+        may(actor, VisitorStep::ProviderWatchlist, None)?;
+        let mut q = RecordQuery::new(ProviderWatchlistEntry::KIND, TenantScope::All);
+        q.order = RecordOrder::Newest;
+        q.limit = MAX_READ;
+        Ok(self
+            .list::<ProviderWatchlistEntry>(&q)
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect())
+    }
+
+    /// Lists someone on the provider's watchlist, as hashes under the
+    /// provider's key (the name, birth date and document are not kept).
+    pub async fn add_provider_watchlist_entry(
+        &self,
+        actor: &Actor,
+        entry: &NewEntry,
+    ) -> Result<ProviderWatchlistEntry, DeskError> {
+        may(actor, VisitorStep::ProviderWatchlist, None)?;
+        let Some(key) = self.visitor_setup().secrets.provider else {
+            return Err(DeskError::invalid(
+                "name",
+                "no provider watchlist key is configured ([visitors] provider_key_env)",
+            ));
+        };
+        let name = Some(entry.name.trim()).filter(|n| !n.is_empty());
+        let hashes = ProviderEntry::new(&key, name, entry.birth_date, entry.document.as_ref())
+            .map_err(watchlist_error)?;
+        let now = self.now();
+        let record = ProviderWatchlistEntry {
+            id: self.new_id("pwatch"),
+            entry: hashes,
+            added_by: actor.name.clone(),
+            added_at: now,
+        };
+        let detail = serde_json::json!({ "entry": record.id });
+        self.commit_one(actor, "add", None, &record, detail, now)
+            .await?;
+        Ok(record)
+    }
+}

@@ -1,0 +1,307 @@
+//! Visitors at the desk: how visits and watchlist entries are stored, who
+//! may do which step, and the secrets and settings each client runs with.
+//!
+//! The domain is `vigil_visitors`; this module makes its objects desk
+//! records (tenant-scoped, versioned, each change one write with its audit
+//! entry) and maps its errors to the desk's.
+//!
+//! | step | who |
+//! |---|---|
+//! | pre-register a visit | anyone who sees the client: its users (hosts), provider staff |
+//! | approve or refuse | the client's administrator (its approver) |
+//! | arrive, issue a badge, sign out (the front desk) | provider staff who work alarms |
+//! | read visits and the roll call | anyone who sees the client |
+//! | the client's watchlist: read, add | its administrator; provider leads and administrators |
+//! | the provider's watchlist: read, add | provider leads and administrators only |
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use vigil_model::{TenantId, Timestamp};
+use vigil_store::Role;
+use vigil_visitors::visit::VisitSettings;
+use vigil_visitors::watchlist::{ProviderEntry, WatchlistEntry, WatchlistError};
+use vigil_visitors::{ActorId, TenantSecret, Visit, VisitError};
+
+use crate::record::DeskObject;
+use crate::{Actor, DeskError, Permission};
+
+impl DeskObject for Visit {
+    const KIND: &'static str = "visit";
+    fn id(&self) -> String {
+        self.id.to_string()
+    }
+    fn tenant(&self) -> Option<TenantId> {
+        Some(self.tenant.clone())
+    }
+    /// The state, or `erased` once retention erased the personal data (so
+    /// that retention never reads an erased visit again).
+    fn status(&self) -> String {
+        if self.erased_at.is_some() {
+            "erased".into()
+        } else {
+            self.state.as_str().to_owned()
+        }
+    }
+    /// The site: visits are listed per site.
+    fn owner(&self) -> Option<String> {
+        Some(self.site.to_string())
+    }
+    /// The badge, once issued.
+    fn link(&self) -> Option<String> {
+        self.badge.as_ref().map(|b| b.badge.clone())
+    }
+    /// The window's start: "today's visits" are those starting today.
+    fn at(&self) -> Timestamp {
+        self.window.start
+    }
+    fn due_at(&self) -> Option<Timestamp> {
+        Some(self.window.end)
+    }
+    fn updated_at(&self) -> Timestamp {
+        [
+            Some(self.registered_at),
+            self.decision.as_ref().map(|d| d.at),
+            self.arrival.as_ref().map(|a| a.at),
+            self.badge.as_ref().map(|b| b.issued_at),
+            self.signed_out.as_ref().map(|s| s.at),
+            self.erased_at,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(self.registered_at)
+    }
+}
+
+/// An entry of a client's watchlist, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientWatchlistEntry {
+    /// The client.
+    pub tenant: TenantId,
+    /// The entry.
+    pub entry: WatchlistEntry,
+}
+
+impl DeskObject for ClientWatchlistEntry {
+    const KIND: &'static str = "watchlist_entry";
+    fn id(&self) -> String {
+        self.entry.id.clone()
+    }
+    fn tenant(&self) -> Option<TenantId> {
+        Some(self.tenant.clone())
+    }
+    fn status(&self) -> String {
+        "listed".into()
+    }
+    fn at(&self) -> Timestamp {
+        self.entry.added_at
+    }
+    fn updated_at(&self) -> Timestamp {
+        self.entry.added_at
+    }
+}
+
+/// An entry of the provider's watchlist, as stored: keyed hashes only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderWatchlistEntry {
+    /// Its id.
+    pub id: String,
+    /// The hashes.
+    pub entry: ProviderEntry,
+    /// Who listed it (no client's scope reaches this record).
+    pub added_by: String,
+    /// When.
+    pub added_at: Timestamp,
+}
+
+impl DeskObject for ProviderWatchlistEntry {
+    const KIND: &'static str = "provider_watchlist_entry";
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+    /// None: the list is the provider's own, across clients.
+    fn tenant(&self) -> Option<TenantId> {
+        None
+    }
+    fn status(&self) -> String {
+        "listed".into()
+    }
+    fn at(&self) -> Timestamp {
+        self.added_at
+    }
+    fn updated_at(&self) -> Timestamp {
+        self.added_at
+    }
+}
+
+/// The secrets visitor data is hashed under, resolved from configuration
+/// at start (never written to the store or printed).
+#[derive(Debug, Clone, Default)]
+pub struct VisitorSecrets {
+    /// Each client's secret for its visitors' documents and its watchlist.
+    pub tenants: BTreeMap<TenantId, TenantSecret>,
+    /// The provider's key for its list across clients.
+    pub provider: Option<TenantSecret>,
+}
+
+/// How the desk runs visitors: secrets and each client's visit settings.
+#[derive(Debug, Clone, Default)]
+pub struct VisitorSetup {
+    /// The secrets.
+    pub secrets: VisitorSecrets,
+    /// Each client's settings (the default for a client not named).
+    pub settings: BTreeMap<TenantId, VisitSettings>,
+}
+
+impl VisitorSetup {
+    /// `tenant`'s visit settings. A client without a secret keeps no
+    /// document at all, whatever its policy says: a document cannot be
+    /// hashed without the key.
+    pub fn settings(&self, tenant: &TenantId) -> VisitSettings {
+        let mut s = self.settings.get(tenant).cloned().unwrap_or_default();
+        if !self.secrets.tenants.contains_key(tenant) {
+            s.document_policy = vigil_visitors::visit::DocumentPolicy::NotRecorded;
+        }
+        s
+    }
+}
+
+/// The actor as the visit records it (its token name).
+pub fn actor_id(actor: &Actor) -> Result<ActorId, DeskError> {
+    ActorId::new(&actor.name).map_err(|e| DeskError::invalid("actor", e.to_string()))
+}
+
+/// A step of the visit or the watchlists, for [`may`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitorStep {
+    /// Pre-register a visit.
+    Register,
+    /// Approve or refuse.
+    Decide,
+    /// Arrive, issue a badge, sign out.
+    FrontDesk,
+    /// Read visits and the roll call.
+    Read,
+    /// Read or add to the client's watchlist.
+    ClientWatchlist,
+    /// Read or add to the provider's watchlist.
+    ProviderWatchlist,
+}
+
+/// Refuses unless `actor` may take `step` for `tenant` (the table in the
+/// module documentation).
+pub fn may(actor: &Actor, step: VisitorStep, tenant: Option<&TenantId>) -> Result<(), DeskError> {
+    // Scope first: no one acts on a client they cannot see.
+    actor.require(Permission::View, tenant)?;
+    let allowed = match actor.role {
+        None => true,
+        Some(role) => match step {
+            VisitorStep::Register | VisitorStep::Read => true,
+            VisitorStep::Decide => role == Role::ClientAdmin,
+            VisitorStep::FrontDesk => crate::permissions::allows(role, Permission::WorkAlarms),
+            VisitorStep::ClientWatchlist => matches!(
+                role,
+                Role::ClientAdmin | Role::ProviderLead | Role::ProviderAdmin
+            ),
+            VisitorStep::ProviderWatchlist => {
+                matches!(role, Role::ProviderLead | Role::ProviderAdmin)
+            }
+        },
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(DeskError::Forbidden {
+            actor: actor.name.clone(),
+            role: actor.role.map_or("system", Role::as_str).to_owned(),
+            action: match step {
+                VisitorStep::Register => "pre-register visits",
+                VisitorStep::Decide => "approve or refuse visits",
+                VisitorStep::FrontDesk => "check visitors in and out",
+                VisitorStep::Read => "read visits",
+                VisitorStep::ClientWatchlist => "keep the client's watchlist",
+                VisitorStep::ProviderWatchlist => "keep the provider's watchlist",
+            }
+            .to_owned(),
+        })
+    }
+}
+
+/// The desk's error for a refused visit step: a field error is `Invalid`
+/// (400), a step the visit's state or window does not allow is a
+/// `Transition` (409).
+pub fn visit_error(id: &str, e: VisitError) -> DeskError {
+    match e {
+        VisitError::Invalid { field, reason } => DeskError::Invalid { field, reason },
+        VisitError::ZoneNotRequested { .. } => DeskError::invalid("zones", e.to_string()),
+        VisitError::IllegalTransition { from, action } => DeskError::Transition {
+            what: "visit",
+            id: id.to_owned(),
+            command: action.as_str(),
+            state: from.as_str().to_owned(),
+            hint: hint(from).to_owned(),
+        },
+        VisitError::OutsideWindow { .. } => DeskError::Transition {
+            what: "visit",
+            id: id.to_owned(),
+            command: "arrive",
+            state: "outside its window".into(),
+            hint: e.to_string(),
+        },
+        VisitError::Erased => DeskError::Transition {
+            what: "visit",
+            id: id.to_owned(),
+            command: "change",
+            state: "erased".into(),
+            hint: "its personal data was erased; it is a record only".into(),
+        },
+    }
+}
+
+fn hint(from: vigil_visitors::VisitState) -> &'static str {
+    use vigil_visitors::VisitState::*;
+    match from {
+        PreRegistered => "approve or refuse it first",
+        Approved => "the visitor arrives next",
+        Arrived => "issue a badge or sign the visitor out",
+        BadgeIssued => "sign the visitor out",
+        Refused | SignedOut => "nothing more can happen to it",
+    }
+}
+
+/// The desk's error for a refused watchlist entry.
+pub fn watchlist_error(e: WatchlistError) -> DeskError {
+    let WatchlistError::Invalid { field, reason } = e;
+    DeskError::Invalid { field, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(id: &str) -> TenantId {
+        TenantId::new(id).unwrap()
+    }
+
+    #[test]
+    fn roles_follow_the_table() {
+        let a = t("a");
+        let host = Actor::person("h", Role::ClientViewer, Some(a.clone()));
+        let approver = Actor::person("ap", Role::ClientAdmin, Some(a.clone()));
+        let op = Actor::person("op", Role::ProviderOperator, None);
+        let lead = Actor::person("lead", Role::ProviderLead, None);
+        assert!(may(&host, VisitorStep::Register, Some(&a)).is_ok());
+        assert!(may(&host, VisitorStep::Register, Some(&t("b"))).is_err());
+        assert!(may(&host, VisitorStep::Decide, Some(&a)).is_err());
+        assert!(may(&approver, VisitorStep::Decide, Some(&a)).is_ok());
+        assert!(may(&approver, VisitorStep::FrontDesk, Some(&a)).is_err());
+        assert!(may(&op, VisitorStep::FrontDesk, Some(&a)).is_ok());
+        assert!(may(&op, VisitorStep::Decide, Some(&a)).is_err());
+        assert!(may(&op, VisitorStep::ProviderWatchlist, None).is_err());
+        assert!(may(&lead, VisitorStep::ProviderWatchlist, None).is_ok());
+        assert!(may(&approver, VisitorStep::ProviderWatchlist, None).is_err());
+        assert!(may(&approver, VisitorStep::ClientWatchlist, Some(&a)).is_ok());
+        assert!(may(&host, VisitorStep::ClientWatchlist, Some(&a)).is_err());
+    }
+}

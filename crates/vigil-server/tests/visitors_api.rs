@@ -1,0 +1,451 @@
+//! Visitors over a real server, store and pipeline (with the visitor rules
+//! behind the detector seam, as `vigil serve` runs them): a visit from
+//! pre-registration to sign-out, each role's steps, illegal steps `409`,
+//! bad fields `400` naming them, a badge into a zone not granted and a
+//! watchlist hit each raising an alarm, the roll call before and after
+//! sign-out — and another client's users getting `404` on every endpoint.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use vigil_desk::DeskConfig;
+use vigil_desk::service::Desk;
+use vigil_desk::visitors::{VisitorSecrets, VisitorSetup};
+use vigil_detect::{LoadOptions, RuleSet};
+use vigil_ingest::{Payload, Pipeline, PipelineConfig};
+use vigil_model::{ManualClock, SourceBinding, SourceId, SourceKind, Tenant, Timestamp};
+use vigil_server::AppState;
+use vigil_server::auth::hash_token;
+use vigil_store::sqlite::{SqliteOptions, SqliteStore};
+use vigil_store::{ApiToken, LocalBus, Role, Store};
+use vigil_visitors::TenantSecret;
+use vigil_visitors::detector::VisitorDetector;
+use vigil_visitors::live::VisitorsLive;
+
+mod common;
+
+use common::{A, B, site, t0, tenant};
+
+struct Server {
+    base: String,
+    desk: Desk,
+    pipeline: Pipeline,
+    clock: Arc<ManualClock>,
+    client: reqwest::Client,
+}
+
+impl Server {
+    async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        common::call(&self.client, &self.base, token, method, path, body).await
+    }
+
+    async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(token, Method::POST, path, Some(body)).await
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        self.call(token, Method::GET, path, None).await
+    }
+
+    /// A badge read at tenant A's site `lon1`, as the access source sends it.
+    async fn badge(&self, badge: &str, zone: &str, at: Timestamp) {
+        let line = json!({
+            "class": "physical_access", "action": "access_granted",
+            "time": at.to_rfc3339(), "badge": badge, "door": format!("{zone}-door"), "zone": zone,
+        });
+        let binding = SourceBinding {
+            id: SourceId::new("a-acs").unwrap(),
+            tenant: tenant(A),
+            site: Some(site("lon1")),
+            kind: SourceKind::Http,
+            product: "vigil".into(),
+        };
+        let body = format!("{line}\n").into_bytes();
+        let payload = Payload::Ndjson {
+            body,
+            first_line: 1,
+            origin: None,
+        };
+        self.pipeline.ingest(&binding, payload).await.unwrap();
+    }
+
+    /// The titles of the open alarms the operator sees, after triage.
+    async fn alarm_titles(&self) -> Vec<String> {
+        self.desk.triage_once().await.unwrap();
+        let (st, r) = self.get("op", "/api/v1/alarms").await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["rule_title"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
+
+async fn server() -> Server {
+    let store = Arc::new(SqliteStore::open_temporary(SqliteOptions::default()).unwrap());
+    for id in [A, B] {
+        store
+            .upsert_tenant(&Tenant {
+                id: tenant(id),
+                name: id.into(),
+            })
+            .await
+            .unwrap();
+    }
+    for (name, role, t) in [
+        ("admin", Role::ProviderAdmin, None),
+        ("op", Role::ProviderOperator, None),
+        ("a-admin", Role::ClientAdmin, Some(A)),
+        ("a-host", Role::ClientViewer, Some(A)),
+        ("b-admin", Role::ClientAdmin, Some(B)),
+        ("b-host", Role::ClientViewer, Some(B)),
+    ] {
+        store
+            .upsert_api_token(&ApiToken {
+                name: name.into(),
+                role,
+                tenant: t.map(tenant),
+                hash: hash_token(name),
+            })
+            .await
+            .unwrap();
+    }
+    let clock = Arc::new(ManualClock::new(t0()));
+    let desk = Desk::new(store.clone(), clock.clone(), DeskConfig::default(), None)
+        .await
+        .unwrap();
+    let mut secrets = VisitorSecrets {
+        provider: Some(TenantSecret::new(*b"the-provider-watchlist-key").unwrap()),
+        ..Default::default()
+    };
+    secrets.tenants.insert(
+        tenant(A),
+        TenantSecret::new(*b"northgate-visitors-secret").unwrap(),
+    );
+    desk.set_visitor_setup(VisitorSetup {
+        secrets,
+        settings: Default::default(),
+    });
+    let live = Arc::new(VisitorsLive::default());
+    desk.set_visitors_live(live.clone()).await.unwrap();
+    let bus = Arc::new(LocalBus::new(64));
+    let rules = RuleSet::load_sources(Vec::<(String, String)>::new(), &LoadOptions::default());
+    let pipeline = Pipeline::new(
+        store.clone(),
+        bus.clone(),
+        clock.clone(),
+        Arc::new(VisitorDetector::new(Arc::new(rules.ruleset), live)),
+        PipelineConfig::default(),
+    );
+    let app = vigil_server::router(AppState {
+        pipeline: pipeline.clone(),
+        store: store.clone(),
+        bus,
+        desk: desk.clone(),
+        sessions: Default::default(),
+        estate: Default::default(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server {
+        base: format!("http://{addr}"),
+        desk,
+        pipeline,
+        clock,
+        client: reqwest::Client::new(),
+    }
+}
+
+fn visit_body(name: &str, start: Timestamp, end: Timestamp) -> Value {
+    json!({
+        "visitor_name": name, "company": "Acme Lifts", "purpose": "Lift maintenance",
+        "host": "emp-042", "site": "lon1",
+        "window_start": start.to_rfc3339(), "window_end": end.to_rfc3339(),
+        "zones": ["lobby", "plant-room"],
+    })
+}
+
+fn on_site(r: &Value) -> Vec<String> {
+    r["on_site"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_visit_from_pre_registration_to_sign_out_raises_an_alarm_for_a_zone_not_granted() {
+    let s = server().await;
+    let start = t0() + Duration::hours(1);
+    let end = t0() + Duration::hours(5);
+
+    // A window that ends before it starts: 400 naming the field.
+    let (st, r) = s
+        .post(
+            "a-host",
+            "/api/v1/visits",
+            visit_body("Zoë Kowalski", end, start),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{r}");
+    assert!(r["message"].as_str().unwrap().contains("window_end"), "{r}");
+
+    let (st, r) = s
+        .post(
+            "a-host",
+            "/api/v1/visits",
+            visit_body("Zoë Kowalski", start, end),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["visit"]["state"], "pre_registered");
+    let id = r["visit"]["id"].as_str().unwrap().to_owned();
+    let path = |step: &str| format!("/api/v1/visits/{id}/{step}");
+
+    // Roles: a host does not approve, nor the front desk; the approver does.
+    let (st, _) = s.post("a-host", &path("approve"), json!({})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = s.post("op", &path("approve"), json!({})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, r) = s
+        .post("a-admin", &path("approve"), json!({"zones": ["vault"]}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a zone not requested: {r}");
+    assert!(r["message"].as_str().unwrap().contains("zones"), "{r}");
+    let (st, r) = s
+        .post("a-admin", &path("approve"), json!({"zones": ["lobby"]}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let (st, r) = s.post("a-admin", &path("approve"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "approved twice: {r}");
+    // A badge before arrival is an illegal step.
+    let (st, _) = s.post("op", &path("badge"), json!({"badge": "V-1"})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+
+    // The front desk, at the window's start.
+    s.clock.set(start);
+    let doc = json!({"document": {"kind": "passport", "number": "PA1234567"}});
+    let (st, _) = s.post("a-admin", &path("arrive"), doc.clone()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "the approver is not the desk");
+    let (st, r) = s.post("op", &path("arrive"), doc).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["visit"]["arrival"]["document"]["recorded"], "keyed_hash");
+    assert!(
+        !r.to_string().contains("PA1234567"),
+        "the number is not kept"
+    );
+    let (st, r) = s.post("op", &path("badge"), json!({"badge": "V-1"})).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["visit"]["state"], "badge_issued");
+
+    let (st, r) = s
+        .get("a-host", "/api/v1/sites/northgate/lon1/roll-call")
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(on_site(&r), vec![id.clone()]);
+
+    // The approved zone is no alarm; the vault is.
+    s.badge("V-1", "lobby", start + Duration::minutes(5)).await;
+    assert!(s.alarm_titles().await.is_empty());
+    s.badge("V-1", "vault", start + Duration::minutes(6)).await;
+    let titles = s.alarm_titles().await;
+    assert_eq!(
+        titles,
+        vec!["Visitor Badge Granted Into a Zone Not Approved".to_owned()]
+    );
+
+    s.clock.set(start + Duration::minutes(30));
+    let (st, r) = s.post("op", &path("sign-out"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let (st, _) = s.post("op", &path("sign-out"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let (_, r) = s.get("op", "/api/v1/sites/northgate/lon1/roll-call").await;
+    assert!(on_site(&r).is_empty(), "{r}");
+
+    // Every step is in the audit chain with identifiers only.
+    let (st, r) = s.get("admin", "/api/v1/audit?limit=100").await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let steps: Vec<&str> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["object"] == format!("visit/{id}"))
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "visit.pre_register",
+        "visit.approve",
+        "visit.arrive",
+        "visit.issue_badge",
+        "visit.sign_out",
+    ] {
+        assert!(steps.contains(&action), "{action} in {steps:?}");
+    }
+    let text = r.to_string();
+    for personal in ["Zoë", "Kowalski", "Acme", "Lift maintenance"] {
+        assert!(!text.contains(personal), "{personal} in the audit chain");
+    }
+}
+
+#[tokio::test]
+async fn a_watchlisted_visitor_raises_an_alarm_and_the_host_is_not_told() {
+    let s = server().await;
+    let (st, r) = s
+        .post(
+            "a-admin",
+            "/api/v1/watchlist",
+            json!({"name": "Mallory Crane", "reason": "banned after an incident"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let (st, _) = s.get("a-host", "/api/v1/watchlist").await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a host does not read the list");
+    let (st, r) = s.get("a-admin", "/api/v1/watchlist").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(r["entries"].as_array().unwrap().len(), 1);
+
+    let start = t0() + Duration::hours(1);
+    let (st, r) = s
+        .post(
+            "a-host",
+            "/api/v1/visits",
+            visit_body("crane, MALLORY", start, start + Duration::hours(2)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert!(!r.to_string().contains("watchlist"), "{r}");
+    assert_eq!(
+        s.alarm_titles().await,
+        vec!["Visitor Matches the Client's Watchlist".to_owned()]
+    );
+
+    // At arrival, a document listed under another name is a hit too.
+    let (st, r) = s
+        .post(
+            "admin",
+            "/api/v1/watchlist",
+            json!({"tenant": A, "name": "Someone Else", "reason": "stolen passport",
+                   "document": {"kind": "passport", "number": "ZX 998877"}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert!(
+        !r.to_string().contains("998877"),
+        "the number is hashed: {r}"
+    );
+    let (_, r) = s
+        .post(
+            "a-host",
+            "/api/v1/visits",
+            visit_body("Jon Smith", start, start + Duration::hours(2)),
+        )
+        .await;
+    let id = r["visit"]["id"].as_str().unwrap().to_owned();
+    let (st, _) = s
+        .post(
+            "a-admin",
+            &format!("/api/v1/visits/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    s.clock.set(start);
+    let doc = json!({"document": {"kind": "passport", "number": "zx998877"}});
+    let (st, r) = s
+        .post("op", &format!("/api/v1/visits/{id}/arrive"), doc)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let titles = s.alarm_titles().await;
+    assert_eq!(
+        titles
+            .iter()
+            .filter(|t| *t == "Visitor Matches the Client's Watchlist")
+            .count(),
+        2,
+        "{titles:?}"
+    );
+
+    // The provider's list: leads and administrators only; hashes only.
+    let (st, _) = s.get("op", "/api/v1/watchlist/provider").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, r) = s
+        .post(
+            "admin",
+            "/api/v1/watchlist/provider",
+            json!({"name": "Eve Tanaka"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert!(!r.to_string().contains("Tanaka"), "{r}");
+}
+
+#[tokio::test]
+async fn another_clients_users_get_404_on_every_visitor_endpoint() {
+    let s = server().await;
+    let start = t0() + Duration::hours(1);
+    let (_, r) = s
+        .post(
+            "a-host",
+            "/api/v1/visits",
+            visit_body("Zoë Kowalski", start, start + Duration::hours(2)),
+        )
+        .await;
+    let id = r["visit"]["id"].as_str().unwrap().to_owned();
+    let doc = json!({"document": {"kind": "passport", "number": "PA1234567"}});
+    for token in ["b-admin", "b-host"] {
+        let (st, r) = s.get(token, &format!("/api/v1/visits/{id}")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{token}: {r}");
+        for (step, body) in [
+            ("approve", json!({})),
+            ("refuse", json!({"reason": "no"})),
+            ("arrive", doc.clone()),
+            ("badge", json!({"badge": "V-1"})),
+            ("sign-out", json!({})),
+        ] {
+            let (st, r) = s
+                .post(token, &format!("/api/v1/visits/{id}/{step}"), body)
+                .await;
+            assert_eq!(st, StatusCode::NOT_FOUND, "{token} {step}: {r}");
+        }
+        let (st, r) = s.get(token, "/api/v1/visits").await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(r["visits"].as_array().unwrap().is_empty(), "{r}");
+        let (st, _) = s.get(token, "/api/v1/sites/northgate/lon1/roll-call").await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{token} roll call");
+        let (st, _) = s.get(token, "/api/v1/watchlist?tenant=northgate").await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{token} watchlist");
+        let mut body = visit_body("X Y", start, start + Duration::hours(1));
+        body["tenant"] = json!(A);
+        let (st, _) = s.post(token, "/api/v1/visits", body).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{token} pre-register at A");
+        let (st, _) = s
+            .post(
+                token,
+                "/api/v1/watchlist",
+                json!({"tenant": A, "name": "X", "reason": "y"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{token} watchlist add at A");
+        let (st, _) = s.get(token, "/api/v1/watchlist/provider").await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{token} provider list");
+        let (st, _) = s
+            .post(token, "/api/v1/watchlist/provider", json!({"name": "X"}))
+            .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{token} provider add");
+    }
+    // A's own users see it.
+    let (st, _) = s.get("a-host", &format!("/api/v1/visits/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+}

@@ -1,0 +1,186 @@
+//! The visitor rules in the live pipeline, behind the same
+//! [`Detector`] seam as the Sigma rules and the converged rules.
+//!
+//! [`VisitorDetector`] runs another detector first, then:
+//! - a `physical_access` grant or denial goes through
+//!   [`VisitorsLive::observe_event`]; every alarm candidate becomes a
+//!   detection of its visitor rule at the candidate's severity;
+//! - a `visitor` event with `action = watchlist_match` (the desk's record of
+//!   a hit at pre-registration or arrival, ingested like any event, see
+//!   [`watchlist_event`]) becomes a detection of the watchlist rule.
+//!
+//! The detection carries only the rule: the alert groups by the event's
+//! entities (the badge for a badge rule; the visit for a watchlist hit).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use vigil_detect::{Detection, Detector};
+use vigil_detect::{LogSource, RuleMeta};
+use vigil_model::{Event, EventClass, Fields, Severity};
+
+use crate::live::VisitorsLive;
+use crate::rules::{AlarmCandidate, VisitorRule};
+use crate::watchlist::{MatchBasis, MatchedList};
+
+/// The `action` of a watchlist hit's event.
+pub const WATCHLIST_MATCH: &str = "watchlist_match";
+
+/// The fields of the event recording a watchlist hit: class `visitor`,
+/// the visit (as the event's `user` entity, `visit:<id>`, so that each
+/// visit's hits group on one alert), the list and the basis — no names, no
+/// entry of the provider's list.
+pub fn watchlist_event(candidate: &AlarmCandidate) -> Fields {
+    let mut f = Fields::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        f.insert(k.to_owned(), v);
+    };
+    put(
+        "time",
+        candidate
+            .at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            .into(),
+    );
+    put("class", "visitor".into());
+    put("action", WATCHLIST_MATCH.into());
+    put("severity", candidate.severity.as_str().into());
+    put("user", format!("visit:{}", candidate.visit).into());
+    put("visit_id", candidate.visit.to_string().into());
+    put("site", candidate.site.as_str().into());
+    if let Some(hit) = &candidate.watchlist {
+        let list = match &hit.list {
+            MatchedList::Client { .. } => "client",
+            MatchedList::Provider => "provider",
+        };
+        put("watchlist", list.into());
+        let basis = match hit.basis {
+            MatchBasis::Document => "document",
+            MatchBasis::NameAndBirthDate => "name_and_birth_date",
+            MatchBasis::Name => "name",
+        };
+        put("basis", basis.into());
+    }
+    f
+}
+
+/// Another detector, then the visitor rules.
+#[derive(Debug)]
+pub struct VisitorDetector {
+    inner: Arc<dyn Detector>,
+    live: Arc<VisitorsLive>,
+    metas: Mutex<HashMap<(VisitorRule, Severity), Arc<RuleMeta>>>,
+}
+
+impl VisitorDetector {
+    /// `inner`'s rules, then the visitor rules over `live`.
+    pub fn new(inner: Arc<dyn Detector>, live: Arc<VisitorsLive>) -> Self {
+        Self {
+            inner,
+            live,
+            metas: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The rule's metadata at `severity` (one per pair, made once: every
+    /// detection of it shares it).
+    fn meta(&self, rule: VisitorRule, severity: Severity) -> Arc<RuleMeta> {
+        let mut metas = self.metas.lock().unwrap_or_else(|p| p.into_inner());
+        metas
+            .entry((rule, severity))
+            .or_insert_with(|| Arc::new(rule_meta(rule, severity)))
+            .clone()
+    }
+
+    fn watchlist(&self, event: &Event) -> Option<Arc<RuleMeta>> {
+        let text = |k: &str| event.fields.get(k).and_then(|v| v.as_str());
+        if text("action") != Some(WATCHLIST_MATCH) {
+            return None;
+        }
+        let rule = match text("watchlist")? {
+            "client" => VisitorRule::ClientWatchlist,
+            "provider" => VisitorRule::ProviderWatchlist,
+            _ => return None,
+        };
+        let severity = match text("basis")? {
+            "document" | "name_and_birth_date" => Severity::High,
+            _ => Severity::Medium,
+        };
+        Some(self.meta(rule, severity))
+    }
+}
+
+/// What a visitor rule says about itself.
+pub fn rule_meta(rule: VisitorRule, severity: Severity) -> RuleMeta {
+    let description = match rule {
+        VisitorRule::ZoneNotGranted => {
+            "A visitor's temporary badge was granted into a zone the visit was not approved for."
+        }
+        VisitorRule::OutsideWindow => {
+            "A visitor's temporary badge was used before it became valid or after the visit's window."
+        }
+        VisitorRule::AfterSignOut => {
+            "A visitor's temporary badge was used after the visitor signed out (a badge not handed back, or passed on)."
+        }
+        VisitorRule::EscortMissing => {
+            "A visitor entered a zone that requires an escort and their host was not seen at the same door or zone within the escort window."
+        }
+        VisitorRule::ClientWatchlist => {
+            "A visitor's pre-registration or arrival matched the client's watchlist."
+        }
+        VisitorRule::ProviderWatchlist => {
+            "A visitor's pre-registration or arrival matched the provider's watchlist across clients (a signal only)."
+        }
+    };
+    RuleMeta {
+        id: rule.id().to_owned(),
+        id_derived: false,
+        name: None,
+        title: rule.title().to_owned(),
+        description: description.to_owned(),
+        level: severity,
+        status: None,
+        tags: vec!["attack.initial_access".into(), "visitor".into()],
+        author: Some("Vigil".into()),
+        date: Some("2026-12-06".into()),
+        modified: None,
+        references: Vec::new(),
+        falsepositives: Vec::new(),
+        fields: Vec::new(),
+        logsource: LogSource {
+            product: Some("vigil".into()),
+            category: Some(match rule {
+                VisitorRule::ClientWatchlist | VisitorRule::ProviderWatchlist => "visitor".into(),
+                _ => "physical_access".into(),
+            }),
+            service: None,
+            definition: None,
+        },
+        origin: format!("builtin:visitors (code) {}", rule.title()),
+    }
+}
+
+impl Detector for VisitorDetector {
+    fn detect(&self, event: &Event, out: &mut Vec<Detection>) {
+        self.inner.detect(event, out);
+        match event.class {
+            EventClass::PhysicalAccess => {
+                for c in self.live.observe_event(event) {
+                    out.push(Detection {
+                        rule: self.meta(c.rule, c.severity),
+                    });
+                }
+            }
+            EventClass::Visitor => {
+                if let Some(rule) = self.watchlist(event) {
+                    out.push(Detection { rule });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn rule_count(&self) -> usize {
+        self.inner.rule_count() + 6
+    }
+}

@@ -1,0 +1,233 @@
+use chrono::{NaiveDate, Utc};
+
+use super::*;
+use crate::visit::DocumentKind;
+use crate::visit::tests::{actor, badged, passport, request, secret};
+
+fn provider_key() -> TenantSecret {
+    TenantSecret::new(*b"provider-watchlist-key").unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+fn listed(name: &str, birth: Option<NaiveDate>, doc: Option<IdentityDocument>) -> ClientWatchlist {
+    let mut list = ClientWatchlist::default();
+    list.add(
+        "wl-1".into(),
+        &NewEntry {
+            name: name.into(),
+            birth_date: birth,
+            document: doc,
+            reason: "banned after the 2024 incident".into(),
+        },
+        &secret(),
+        actor("security-lead"),
+        Utc::now(),
+    )
+    .unwrap();
+    list
+}
+
+fn subject(name: &str, birth: Option<NaiveDate>) -> Subject<'_> {
+    Subject {
+        name,
+        birth_date: birth,
+        document: None,
+        document_hash: None,
+    }
+}
+
+#[test]
+fn a_pre_registration_matches_a_client_entry_whatever_the_spelling() {
+    let list = listed("ZOE KOWALSKI", None, None);
+    let now = Utc::now();
+    let r = request(now);
+    let hits = list.matches(&Subject::pre_registration(&r), &secret());
+    assert_eq!(
+        hits,
+        [WatchlistMatch {
+            list: MatchedList::Client {
+                entry: "wl-1".into()
+            },
+            basis: MatchBasis::Name
+        }]
+    );
+    // Near misses: one letter more, one part more.
+    assert!(
+        list.matches(&subject("Zoe Kowalsky", None), &secret())
+            .is_empty()
+    );
+    assert!(
+        list.matches(&subject("Zoe Anna Kowalski", None), &secret())
+            .is_empty()
+    );
+}
+
+#[test]
+fn birth_dates_confirm_or_rule_out_a_name() {
+    let list = listed("Jean Dupont", date(1980, 5, 17), None);
+    assert_eq!(
+        list.matches(&subject("dupont, jean", date(1980, 5, 17)), &secret())[0].basis,
+        MatchBasis::NameAndBirthDate
+    );
+    assert!(
+        list.matches(&subject("Jean Dupont", date(1980, 5, 18)), &secret())
+            .is_empty(),
+        "a day apart is another person"
+    );
+    assert_eq!(
+        list.matches(&subject("Jean Dupont", None), &secret())[0].basis,
+        MatchBasis::Name,
+        "without a date to compare, the name alone signals"
+    );
+}
+
+#[test]
+fn an_arrival_matches_on_the_document_under_any_name() {
+    let list = listed("Someone Else", None, Some(passport()));
+    let now = Utc::now();
+    let v = badged(now, "V-1");
+    let hits = list.matches(&Subject::arrival(&v, &passport()), &secret());
+    assert_eq!(hits[0].basis, MatchBasis::Document);
+    // The stored visit keeps the same hash, so it is found again later.
+    assert_eq!(
+        list.matches(&Subject::visit(&v), &secret())[0].basis,
+        MatchBasis::Document
+    );
+    let other = IdentityDocument {
+        kind: DocumentKind::Passport,
+        number: "PA1234568".into(),
+    };
+    assert!(
+        list.matches(&Subject::arrival(&v, &other), &secret())
+            .is_empty()
+    );
+    let card = IdentityDocument {
+        kind: DocumentKind::IdentityCard,
+        number: "PA1234567".into(),
+    };
+    assert!(
+        list.matches(&Subject::arrival(&v, &card), &secret())
+            .is_empty()
+    );
+    // The entry holds no document number.
+    let json = serde_json::to_string(&list).unwrap();
+    assert!(!json.contains("1234567"), "{json}");
+}
+
+#[test]
+fn entries_need_a_name_and_a_reason() {
+    let mut list = ClientWatchlist::default();
+    let mut e = NewEntry {
+        name: " -- ".into(),
+        birth_date: None,
+        document: None,
+        reason: "r".into(),
+    };
+    let err = list
+        .add("x".into(), &e, &secret(), actor("a"), Utc::now())
+        .unwrap_err();
+    assert!(matches!(err, WatchlistError::Invalid { field: "name", .. }));
+    e.name = "Ann".into();
+    e.reason = " ".into();
+    assert!(
+        list.add("x".into(), &e, &secret(), actor("a"), Utc::now())
+            .is_err()
+    );
+    assert!(list.entries.is_empty());
+}
+
+#[test]
+fn the_provider_list_yields_a_signal_and_nothing_else() {
+    let key = provider_key();
+    let mut provider = ProviderWatchlist::default();
+    provider.add(ProviderEntry::new(&key, Some("Mallory Quinn"), date(1975, 1, 2), None).unwrap());
+    provider.add(ProviderEntry::new(&key, Some("Eve Adams"), None, Some(&passport())).unwrap());
+    provider.add(ProviderEntry::new(&key, Some("eve  ADAMS"), None, Some(&passport())).unwrap());
+    assert_eq!(provider.entries.len(), 2, "the same person is listed once");
+    let stored = serde_json::to_string(&provider).unwrap();
+    for personal in ["Mallory", "mallory", "Quinn", "1975", "Eve", "1234567"] {
+        assert!(!stored.contains(personal), "{personal} in {stored}");
+    }
+
+    let hit = provider
+        .matches(&subject("Quinn Mallory", date(1975, 1, 2)), &key)
+        .unwrap();
+    assert_eq!(
+        hit,
+        WatchlistMatch {
+            list: MatchedList::Provider,
+            basis: MatchBasis::NameAndBirthDate
+        }
+    );
+    let json = serde_json::to_value(&hit).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"list": "provider", "basis": "name_and_birth_date"})
+    );
+    assert!(
+        provider
+            .matches(&subject("Mallory Quinn", date(1975, 1, 3)), &key)
+            .is_none()
+    );
+    assert!(
+        provider
+            .matches(&subject("Mallory Quin", None), &key)
+            .is_none()
+    );
+    let now = Utc::now();
+    let v = badged(now, "V-2");
+    assert_eq!(
+        provider
+            .matches(&Subject::arrival(&v, &passport()), &key)
+            .unwrap()
+            .basis,
+        MatchBasis::Document
+    );
+    assert!(ProviderEntry::new(&key, None, None, None).is_err());
+    // Under another key the hashes mean nothing.
+    let other = TenantSecret::new(*b"another-provider-key").unwrap();
+    assert!(
+        provider
+            .matches(&subject("Mallory Quinn", None), &other)
+            .is_none()
+    );
+}
+
+#[test]
+fn screening_reports_both_lists() {
+    let key = provider_key();
+    let client = listed("Zoë Kowalski", None, None);
+    let mut provider = ProviderWatchlist::default();
+    provider.add(ProviderEntry::new(&key, Some("Zoe Kowalski"), None, None).unwrap());
+    let r = request(Utc::now());
+    let hits = screen(
+        &Subject::pre_registration(&r),
+        &client,
+        &secret(),
+        &provider,
+        &key,
+    );
+    assert_eq!(hits.len(), 2);
+    assert_eq!(hits[1].list, MatchedList::Provider);
+}
+
+proptest::proptest! {
+    /// Across clients the hashes match whatever the spelling, and a letter
+    /// more is another person.
+    #[test]
+    fn provider_hashes_match_spellings_not_near_misses(
+        parts in proptest::collection::vec("[a-zéüø]{2,8}", 2..4),
+    ) {
+        let key = provider_key();
+        let name = parts.join(" ");
+        let mut provider = ProviderWatchlist::default();
+        provider.add(ProviderEntry::new(&key, Some(&name), None, None).unwrap());
+        let respelled = parts.iter().rev().map(|p| p.to_uppercase()).collect::<Vec<_>>().join(",  ");
+        proptest::prop_assert!(provider.matches(&subject(&respelled, None), &key).is_some());
+        let longer = format!("{name}x");
+        proptest::prop_assert!(provider.matches(&subject(&longer, None), &key).is_none());
+    }
+}
