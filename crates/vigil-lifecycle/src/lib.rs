@@ -8,5 +8,6 @@
 
 #![warn(missing_docs)]
 
+pub mod advisory;
 pub mod range;
 pub mod version;

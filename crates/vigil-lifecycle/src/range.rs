@@ -104,6 +104,9 @@ const VERSION_WORDS: &[&str] = &[
     "fp", "release", "rev", "r", "u", "p", "service",
 ];
 
+/// Words naming what follows (`SW 4.1.1.10`, `Firmware 20.011`).
+const LABELS: &[&str] = &["sw", "fw", "firmware", "software", "version", "ver"];
+
 fn is_op_char(c: char) -> bool {
     matches!(c, '<' | '>' | '!' | '=')
 }
@@ -262,7 +265,11 @@ fn constraints(s: &str) -> (RangeKind, Option<String>) {
             break;
         }
         let (mut op, after) = read_op(rest);
-        let (first, after) = next_word(after.trim_start());
+        let (mut first, mut after) = next_word(after.trim_start());
+        // `SW_4.1.1.10`, `FW_1.2.10.9`, `Firmware__20.011`: a label first.
+        if LABELS.contains(&first.to_ascii_lowercase().as_str()) {
+            (first, after) = next_word(after.trim_start_matches(' '));
+        }
         if !first.chars().any(|c| c.is_ascii_digit()) {
             return (RangeKind::Unreadable, None);
         }

@@ -49,6 +49,15 @@ fn cisa_free_forms() {
     assert_eq!(inside("9.90 SP10 and prior", "9.90 SP11"), Outside);
     assert_eq!(inside("versions 2.0 and later", "2.1"), Inside);
     assert_eq!(inside("prior to 4.1", "4.0.9"), Inside);
+    assert_eq!(inside("SW_4.1.1.10", "4.1.1.10"), Inside);
+    assert_eq!(inside("Firmware__20.011", "V20.011"), Inside);
+    assert_eq!(
+        inside(
+            "<=firmware_FullImg-1023-1007-1011-1009",
+            "FullImg-1023-1007-1011-1008"
+        ),
+        Inside
+    );
 }
 
 #[test]
