@@ -9,5 +9,6 @@
 #![warn(missing_docs)]
 
 pub mod advisory;
+pub mod inventory;
 pub mod range;
 pub mod version;
