@@ -10,5 +10,6 @@
 
 pub mod advisory;
 pub mod inventory;
+pub mod matching;
 pub mod range;
 pub mod version;

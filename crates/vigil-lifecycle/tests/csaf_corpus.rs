@@ -2,34 +2,19 @@
 //! error, and every range in them is either understood or reported as
 //! unreadable (never a panic).
 
-use std::path::Path;
+mod common;
+
 use std::time::Instant;
 
 use vigil_lifecycle::advisory::{self, Product};
 use vigil_lifecycle::range::RangeKind;
 
-const CORPUS: &str = "../../../shared/corpora/csaf/cisa-ot-2024";
-
 #[test]
 fn all_344_cisa_ot_advisories_of_2024_import() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
-    if !dir.is_dir() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the CSAF corpus is missing at {} (CI needs shared/ beside the clone)",
-            dir.display()
-        );
-        eprintln!("skipped: no CSAF corpus at {}", dir.display());
+    let Some(files) = common::corpus_files() else {
         return;
-    }
+    };
     let started = Instant::now();
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("corpus directory reads")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
     assert_eq!(files.len(), 344, "the corpus holds 344 advisories");
     let (mut products, mut ranges, mut unreadable, mut vulnerabilities) = (0, 0, 0, 0);
     for file in &files {
