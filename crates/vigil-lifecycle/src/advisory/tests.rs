@@ -78,7 +78,12 @@ fn a_valid_advisory_reads_with_its_products() {
 fn a_wrong_type_is_named_by_its_path() {
     let mut v = sample();
     v["product_tree"]["branches"][0]["branches"][0]["category"] = json!("product");
-    let path = path_of(parse_value(&v).unwrap_err());
+    let err = parse_value(&v).unwrap_err();
+    assert!(
+        err.to_string().contains("unknown variant `product`"),
+        "{err}"
+    );
+    let path = path_of(err);
     assert_eq!(path, "product_tree.branches[0].branches[0].category");
 
     let mut v = sample();
