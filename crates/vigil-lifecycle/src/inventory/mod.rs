@@ -127,8 +127,9 @@ pub enum InventoryError {
     },
 }
 
-/// One tenant's devices and their history.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One tenant's devices and their history. Not serialised as a whole (a
+/// store keeps devices and changes as rows): see [`Inventory::from_parts`].
+#[derive(Debug, Clone)]
 pub struct Inventory {
     tenant: TenantId,
     devices: BTreeMap<(SiteId, String), Device>,
@@ -142,6 +143,26 @@ impl Inventory {
             tenant,
             devices: BTreeMap::new(),
             history: Vec::new(),
+        }
+    }
+
+    /// An inventory rebuilt from what a store kept: the devices as they are
+    /// and the history that led there. Devices of another tenant are left
+    /// out; a later device with the same site and id replaces an earlier.
+    pub fn from_parts(
+        tenant: TenantId,
+        devices: impl IntoIterator<Item = Device>,
+        history: Vec<Change>,
+    ) -> Self {
+        let devices = devices
+            .into_iter()
+            .filter(|d| d.tenant == tenant)
+            .map(|d| ((d.site.clone(), d.id.clone()), d))
+            .collect();
+        Self {
+            tenant,
+            devices,
+            history,
         }
     }
 

@@ -39,6 +39,34 @@ fn a_csv_imports_every_column() {
 }
 
 #[test]
+fn a_byte_order_mark_and_spreadsheet_headers_are_accepted() {
+    let text = "\u{feff}Site,Device,Type,Manufacturer,Product,Serial Number,Firmware Version\r\n\
+                lon1,a,Sensor Gateway,Acme,G1,Z-1,1.0\r\n";
+    let devices = parse_csv(&tenant(), text).expect("valid");
+    assert_eq!(devices[0].kind, DeviceKind::SensorGateway);
+    assert_eq!(devices[0].serial.as_deref(), Some("Z-1"));
+}
+
+#[test]
+fn an_inventory_is_rebuilt_from_its_parts() {
+    let devices = parse_csv(&tenant(), GOOD).expect("valid");
+    let mut inv = Inventory::new(tenant());
+    let history = inv
+        .import(
+            devices.clone(),
+            Origin::Import { file: None },
+            "ops",
+            Utc::now(),
+        )
+        .expect("imports");
+    let rebuilt = Inventory::from_parts(tenant(), devices, history);
+    assert_eq!(rebuilt.devices().count(), 3);
+    assert_eq!(rebuilt.history(), inv.history());
+    let json = serde_json::to_string(&rebuilt.history()[0]).expect("a change serialises");
+    assert!(json.contains("\"origin\":\"import\""), "{json}");
+}
+
+#[test]
 fn an_unknown_column_is_named() {
     let text = "site,device_id,kind,vendor,model,end_of_suport\nlon1,a,camera,Axis,P1,2030-01-01\n";
     let err = parse_csv(&tenant(), text).unwrap_err();

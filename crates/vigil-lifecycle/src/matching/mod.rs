@@ -146,15 +146,19 @@ impl Catalogue {
         catalogue
     }
 
-    /// Adds one advisory; one with the same id replaces it (a newer
-    /// revision).
-    pub fn add(&mut self, advisory: Advisory) {
+    /// Adds one advisory. One with the same id is a revision: the one
+    /// released last is kept. Returns whether `advisory` was kept.
+    pub fn add(&mut self, advisory: Advisory) -> bool {
         let id = advisory.document.tracking.id.clone();
         if let Some(i) = self
             .entries
             .iter()
             .position(|(a, _)| a.document.tracking.id == id)
         {
+            let held = self.entries[i].0.document.tracking.current_release_date;
+            if held > advisory.document.tracking.current_release_date {
+                return false;
+            }
             self.entries.remove(i);
             self.reindex();
         }
@@ -168,6 +172,7 @@ impl Catalogue {
             self.by_vendor.entry(key).or_default().insert(index);
         }
         self.entries.push((advisory, products));
+        true
     }
 
     fn reindex(&mut self) {

@@ -204,12 +204,20 @@ fn a_newer_revision_replaces_the_older() {
         "Door Controller X",
         vec![leaf("product_version_range", "<V2.0", "P1")],
     );
-    c.add(doc(
+    let mut revision = doc(
         "EX-1",
         branches,
         json!([]),
         json!([vuln("CVE-2024-0001", &["P1"], &[], 7.5)]),
-    ));
+    );
+    // An older revision arriving late is not kept.
+    let mut older = revision.clone();
+    older.document.tracking.current_release_date -= Duration::days(1);
+    assert!(!c.add(older));
+    let still = c.match_device(&device("Example", "X", Some("2.3")), Utc::now());
+    assert_eq!(still.advisories.len(), 1);
+    revision.document.tracking.current_release_date += Duration::days(1);
+    assert!(c.add(revision));
     assert_eq!(c.len(), 1);
     assert!(
         c.match_device(&device("Example", "X", Some("2.3")), Utc::now())
