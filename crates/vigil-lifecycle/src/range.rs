@@ -128,7 +128,9 @@ impl Range {
     /// [`RangeKind::Unreadable`].
     pub fn parse(text: &str) -> Self {
         let raw = text.trim().to_owned();
-        let mut s = raw.replace('_', " ");
+        // CISA writes blanks as `_`; parentheses only group words
+        // (`1.4.0_(Build_6221)`).
+        let mut s = raw.replace(['_', '(', ')'], " ");
         if s.to_ascii_lowercase().starts_with("vers:") {
             s = s
                 .split_once('/')

@@ -50,6 +50,8 @@ fn cisa_free_forms() {
     assert_eq!(inside("versions 2.0 and later", "2.1"), Inside);
     assert_eq!(inside("prior to 4.1", "4.0.9"), Inside);
     assert_eq!(inside("SW_4.1.1.10", "4.1.1.10"), Inside);
+    assert_eq!(inside("1.4.0_(Build_6221)", "1.4.0 Build 6221"), Inside);
+    assert_eq!(inside("1.4.0_(Build_6221)", "1.4.0 Build 6222"), Outside);
     assert_eq!(inside("Firmware__20.011", "V20.011"), Inside);
     assert_eq!(
         inside(
