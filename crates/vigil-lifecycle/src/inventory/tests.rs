@@ -313,3 +313,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_panel_or_gateway_first_heard_is_recorded_as_such() {
+    let mut inv = Inventory::new(tenant());
+    for (device, protocol, kind) in [
+        ("panel-9000", ReportProtocol::Dc09, DeviceKind::Panel),
+        (
+            "edge-1",
+            ReportProtocol::Sparkplug,
+            DeviceKind::SensorGateway,
+        ),
+    ] {
+        let r = DeviceReport {
+            site: site("lon1"),
+            device: device.into(),
+            protocol,
+            vendor: None,
+            model: None,
+            serial: None,
+            firmware: Some("2.1".into()),
+        };
+        let reported = inv.reported(&r, "source", Utc::now()).expect("recorded");
+        assert!(!reported.known);
+        assert_eq!(
+            inv.device(&site("lon1"), device).map(|d| d.kind),
+            Some(kind)
+        );
+    }
+}

@@ -129,3 +129,47 @@ proptest::proptest! {
         }
     }
 }
+
+fn dotted() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    (
+        proptest::collection::vec(0u32..20, 1..4),
+        proptest::option::of("(SP|Update|rc)[1-3]"),
+    )
+        .prop_map(|(nums, suffix)| {
+            let mut s = nums
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(".");
+            if let Some(suffix) = suffix {
+                s.push('_');
+                s.push_str(&suffix);
+            }
+            s
+        })
+}
+
+proptest::proptest! {
+    /// A one-sided range agrees with the comparator, and a two-sided one is
+    /// the intersection of its sides.
+    #[test]
+    fn ranges_agree_with_the_comparator(a in dotted(), b in dotted(), c in dotted()) {
+        let (va, vb, vc) = (
+            Version::parse(&a).expect("a version"),
+            Version::parse(&b).expect("a version"),
+            Version::parse(&c).expect("a version"),
+        );
+        let order = va.compare(&vb).expect("numbers first: comparable");
+        let expect = |yes: bool| if yes { Inside } else { Outside };
+        proptest::prop_assert_eq!(Range::parse(&format!("<V{b}")).contains(&va), expect(order.is_lt()));
+        proptest::prop_assert_eq!(Range::parse(&format!("vers:all/<={b}")).contains(&va), expect(order.is_le()));
+        proptest::prop_assert_eq!(Range::parse(&format!(">{b}")).contains(&va), expect(order.is_gt()));
+        proptest::prop_assert_eq!(Range::parse(&format!(">={b}")).contains(&va), expect(order.is_ge()));
+        proptest::prop_assert_eq!(Range::parse(&b).contains(&va), expect(order.is_eq()));
+        if vb.compare(&vc).is_some_and(|o| o.is_lt()) {
+            let inside = va.compare(&vb).is_some_and(|o| o.is_ge()) && va.compare(&vc).is_some_and(|o| o.is_lt());
+            proptest::prop_assert_eq!(Range::parse(&format!(">={b}|<{c}")).contains(&va), expect(inside));
+        }
+    }
+}
