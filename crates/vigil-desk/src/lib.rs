@@ -33,6 +33,8 @@
 //!   its digest, or why there is none.
 //! - [`shift`]: the shift log — notes, open items carried over until
 //!   done, handovers.
+//! - [`lifecycle`]: the client's security systems kept as desk records
+//!   (inventory, advisories, work orders; the domain is `vigil-lifecycle`).
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -46,6 +48,7 @@ pub mod governance;
 pub mod grouping;
 pub mod incident;
 pub mod learner;
+pub mod lifecycle;
 pub mod offboarding;
 pub mod permissions;
 pub mod procedure;

@@ -28,6 +28,9 @@ pub const CLIENT_RECORD_KINDS: &[&str] = &[
     "sla_crossing",
     "nis2_reminder",
     "legal_hold",
+    "inventory_device",
+    "inventory_change",
+    "work_order",
 ];
 
 /// What deleting a client did.
