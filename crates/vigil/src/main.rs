@@ -15,6 +15,7 @@ mod estate_import;
 mod governance;
 mod hunt;
 mod import;
+mod lifecycle_cli;
 mod node;
 mod offboard;
 mod report;
@@ -98,7 +99,7 @@ enum Command {
         command: desk::AuditCommand,
     },
     /// The physical estate: import the people register (HR export) or an
-    /// access-control export.
+    /// access-control export; the device inventory and vendor advisories.
     Estate {
         #[command(subcommand)]
         command: estate_import::EstateCommand,
