@@ -106,6 +106,11 @@ pub(crate) async fn import_advisories(
         serde_json::Value::Array(items) => items,
         one => vec![one],
     };
+    if documents.is_empty() {
+        return Err(ApiError::BadRequest(
+            "no documents: the array is empty".into(),
+        ));
+    }
     let mut advisories = Vec::with_capacity(documents.len());
     for (i, doc) in documents.iter().enumerate() {
         let bytes = serde_json::to_vec(doc).map_err(|e| ApiError::Internal(e.to_string()))?;
