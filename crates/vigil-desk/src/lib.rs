@@ -35,6 +35,8 @@
 //!   done, handovers.
 //! - [`visitors`]: visits and watchlist entries as desk records, and who
 //!   may take which step (the domain is `vigil_visitors`).
+//! - [`lifecycle`]: the client's security systems kept as desk records
+//!   (inventory, advisories, work orders; the domain is `vigil-lifecycle`).
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -48,6 +50,7 @@ pub mod governance;
 pub mod grouping;
 pub mod incident;
 pub mod learner;
+pub mod lifecycle;
 pub mod offboarding;
 pub mod permissions;
 pub mod procedure;

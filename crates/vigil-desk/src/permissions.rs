@@ -13,12 +13,19 @@
 //! | close and reopen incidents | | ✓ | ✓ | | |
 //! | run response actions (badge, door, address, host) | ✓ | ✓ | ✓ | | |
 //! | read the audit log and export it | | ✓ | ✓ | ✓ (own tenant) | |
+//! | keep the device inventory (import, edit) | ✓ | ✓ | ✓ | | |
+//! | import vendor advisories (provider-wide) | ✓ | ✓ | ✓ | | |
+//! | plan work orders | ✓ | ✓ | ✓ | ✓ (own tenant) | |
+//! | approve work orders (the client's approver) | | | | ✓ (own tenant) | |
+//! | record a work order's outcome | ✓ | ✓ | ✓ | | |
 //!
 //! Operators do the work; shift leads also close incidents (a second pair of
 //! eyes on the resolution), lift suppressions others set, and schedule
 //! maintenance; client administrators may tell the provider about their own
 //! maintenance (a camera under service) and add to their own incidents'
-//! record, and read their own audit trail. Client users never see another
+//! record, and read their own audit trail. Work on a client's security
+//! systems is approved on the client's side only: no provider role may
+//! approve it, so change control stays with the client. Client users never see another
 //! tenant: that is enforced by scope in every query, not by this table.
 
 use serde::{Deserialize, Serialize};
@@ -133,6 +140,16 @@ pub enum Permission {
     Offboard,
     /// Review who has access to a client.
     ReviewAccess,
+    /// Keep a client's device inventory (import, edit).
+    ManageInventory,
+    /// Import vendor security advisories (provider-wide).
+    ImportAdvisories,
+    /// Plan a work order on a client's devices.
+    PlanWork,
+    /// Approve a work order (the client's approver).
+    ApproveWork,
+    /// Record how a work order ended.
+    RecordWork,
 }
 
 impl Permission {
@@ -153,6 +170,11 @@ impl Permission {
             Permission::LegalHold => "place or lift legal holds",
             Permission::Offboard => "off-board clients",
             Permission::ReviewAccess => "review access to a client",
+            Permission::ManageInventory => "keep the device inventory",
+            Permission::ImportAdvisories => "import security advisories",
+            Permission::PlanWork => "plan work orders",
+            Permission::ApproveWork => "approve work orders",
+            Permission::RecordWork => "record work order outcomes",
         }
     }
 }
@@ -161,8 +183,8 @@ impl Permission {
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
-        Role::ProviderAdmin => true,
-        Role::ProviderLead => !matches!(permission, Offboard),
+        Role::ProviderAdmin => !matches!(permission, ApproveWork),
+        Role::ProviderLead => !matches!(permission, Offboard | ApproveWork),
         Role::ProviderOperator => !matches!(
             permission,
             LiftSuppression
@@ -172,10 +194,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | LegalHold
                 | Offboard
                 | ReviewAccess
+                | ApproveWork
         ),
         Role::ClientAdmin => matches!(
             permission,
-            View | Maintenance | NoteIncidents | Audit | ReviewAccess
+            View | Maintenance | NoteIncidents | Audit | ReviewAccess | PlanWork | ApproveWork
         ),
         Role::ClientViewer => matches!(permission, View),
     }
@@ -203,12 +226,18 @@ mod tests {
             LegalHold,
             Offboard,
             ReviewAccess,
+            ManageInventory,
+            ImportAdvisories,
+            PlanWork,
+            ApproveWork,
+            RecordWork,
         ];
         let count = |role| all.iter().filter(|p| allows(role, **p)).count();
-        assert_eq!(count(Role::ProviderAdmin), 14);
-        assert_eq!(count(Role::ProviderLead), 13);
-        assert_eq!(count(Role::ProviderOperator), 7);
-        assert_eq!(count(Role::ClientAdmin), 5);
+        assert_eq!(count(Role::ProviderAdmin), 18);
+        assert_eq!(count(Role::ProviderLead), 17);
+        assert_eq!(count(Role::ProviderOperator), 11);
+        assert_eq!(count(Role::ClientAdmin), 7);
+        assert!(!allows(Role::ProviderAdmin, ApproveWork));
         assert_eq!(count(Role::ClientViewer), 1);
         assert!(!allows(Role::ProviderOperator, CloseIncidents));
         assert!(!allows(Role::ClientAdmin, WorkAlarms));

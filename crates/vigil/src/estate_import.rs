@@ -1,6 +1,7 @@
 //! `vigil estate import-people` and `vigil estate import-access`: an HR
 //! export into the people register, and an access-control system's CSV
-//! export into events.
+//! export into events; `vigil estate inventory …` and `vigil estate
+//! advisories …` are in `lifecycle_cli.rs`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,11 +45,24 @@ pub enum EstateCommand {
         #[arg(long, default_value = "./vigil-data")]
         data: PathBuf,
     },
+    /// The device inventory of a client (issue 21): import a CSV, list the
+    /// devices with the advisories affecting them.
+    Inventory {
+        #[command(subcommand)]
+        command: crate::lifecycle_cli::InventoryCommand,
+    },
+    /// Vendor security advisories (CSAF 2.0), provider-wide.
+    Advisories {
+        #[command(subcommand)]
+        command: crate::lifecycle_cli::AdvisoriesCommand,
+    },
 }
 
 /// Runs `vigil estate …`.
 pub async fn run(command: EstateCommand) -> anyhow::Result<()> {
     match command {
+        EstateCommand::Inventory { command } => crate::lifecycle_cli::inventory(command).await,
+        EstateCommand::Advisories { command } => crate::lifecycle_cli::advisories(command).await,
         EstateCommand::ImportPeople { file, tenant, data } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
@@ -131,7 +145,8 @@ fn chunk_reasons(rows: &[vigil_sources::access::ImportedRow]) -> Vec<String> {
         .collect()
 }
 
-async fn ensure_tenant(store: &dyn Store, tenant: &TenantId) -> anyhow::Result<()> {
+/// Creates `tenant` (named after its id) when the store does not know it.
+pub(crate) async fn ensure_tenant(store: &dyn Store, tenant: &TenantId) -> anyhow::Result<()> {
     if store
         .tenants(&vigil_store::TenantScope::One(tenant.clone()))
         .await?

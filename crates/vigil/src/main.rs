@@ -16,6 +16,7 @@ mod governance;
 mod hunt;
 mod hunt_explain;
 mod import;
+mod lifecycle_cli;
 mod node;
 mod offboard;
 mod report;
@@ -100,7 +101,7 @@ enum Command {
         command: desk::AuditCommand,
     },
     /// The physical estate: import the people register (HR export) or an
-    /// access-control export.
+    /// access-control export; the device inventory and vendor advisories.
     Estate {
         #[command(subcommand)]
         command: estate_import::EstateCommand,

@@ -26,6 +26,7 @@ mod compliance;
 mod escalations;
 mod governance;
 mod incidents;
+mod lifecycle;
 mod maintenance;
 mod notices;
 mod offboarding;
@@ -68,6 +69,7 @@ pub use compliance::{
 };
 pub use governance::{RETENTION_BATCH, RetentionOutcome};
 pub use incidents::IncidentView;
+pub use lifecycle::{DeviceReportOutcome, UNPLANNED_FIRMWARE_RULE, WorkOrderPlan};
 pub use offboarding::{CLIENT_RECORD_KINDS, OffboardDeletion};
 pub use procedures::AlarmProcedure;
 pub use regulation_reminders::Nis2ReminderRecord;
@@ -119,6 +121,8 @@ struct Inner {
     procedures: procedures::ProcedureState,
     /// Where each client's data must stay (`governance.rs`).
     residency: Mutex<std::collections::BTreeMap<TenantId, crate::governance::Residency>>,
+    /// The advisory catalogue cached on this node (`lifecycle/`).
+    lifecycle: lifecycle::LifecycleState,
     /// When this desk started: the placement time shown for holds set in
     /// configuration.
     started_at: Timestamp,
@@ -202,6 +206,7 @@ impl Desk {
                 residency: Default::default(),
                 procedures: Default::default(),
                 visitors: Default::default(),
+                lifecycle: Default::default(),
             }),
         })
     }

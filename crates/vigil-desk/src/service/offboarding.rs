@@ -30,6 +30,9 @@ pub const CLIENT_RECORD_KINDS: &[&str] = &[
     "legal_hold",
     "visit",
     "watchlist_entry",
+    "inventory_device",
+    "inventory_change",
+    "work_order",
 ];
 
 /// What deleting a client did.

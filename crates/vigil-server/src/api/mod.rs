@@ -7,6 +7,7 @@ mod desk;
 mod estate_view;
 mod events;
 mod governance;
+mod lifecycle;
 mod openapi;
 mod ops;
 pub(crate) mod params;
@@ -60,6 +61,23 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route(
             "/api/v1/compliance/{framework}/report",
             get(compliance::report),
+        )
+        .route(
+            "/api/v1/estate/{tenant}/inventory",
+            get(lifecycle::inventory).post(lifecycle::import_inventory),
+        )
+        .route("/api/v1/advisories", post(lifecycle::import_advisories))
+        .route(
+            "/api/v1/estate/{tenant}/work-orders",
+            get(lifecycle::work_orders).post(lifecycle::plan),
+        )
+        .route(
+            "/api/v1/estate/{tenant}/work-orders/{id}/approve",
+            post(lifecycle::approve),
+        )
+        .route(
+            "/api/v1/estate/{tenant}/work-orders/{id}/outcome",
+            post(lifecycle::outcome),
         )
         .merge(desk::routes())
         .layer(axum::middleware::map_response(no_store))
@@ -145,6 +163,13 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         governance::place,
         governance::lift,
         governance::access_review,
+        lifecycle::inventory,
+        lifecycle::import_inventory,
+        lifecycle::import_advisories,
+        lifecycle::work_orders,
+        lifecycle::plan,
+        lifecycle::approve,
+        lifecycle::outcome,
         crate::session_auth::login,
         crate::session_auth::current,
         crate::session_auth::logout,
@@ -167,6 +192,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         (name = "desk", description = "The operator's desk: alarm queue, suppressions, incidents, SOPs, response actions, escalation, audit"),
         (name = "governance", description = "Data governance: legal holds on a client or an incident (retention skips what they hold) and access reviews, recorded in the audit chain"),
         (name = "visitors", description = "Visitors: pre-registration, the client's approval, the front desk (arrival with identity checked, a temporary badge, sign-out), the evacuation roll call per site, and the watchlists (the client's, and the provider's across clients as keyed hashes)"),
+        (name = "lifecycle", description = "The client's security systems over their life: the device inventory with the CSAF advisories affecting each device and end of support, inventory and advisory import, work orders approved on the client's side"),
         (name = "compliance", description = "Evidence packs for ISO/IEC 27001:2022 Annex A and NIS-2 Art. 21(2), recorded in the audit chain"),
     )
 )]
