@@ -9,6 +9,7 @@
 //! | [`dc09`] | `dc09_tcp`, `dc09_udp` (SIA DC-09 alarm panels) | DC-09 `ACK` |
 //! | [`mqtt`] | `mqtt` (JSON and Sparkplug B sensors) | MQTT `PUBACK` |
 //! | [`onvif`] | `onvif_push`, `onvif_pull` (cameras) | HTTP 200 / the next pull |
+//! | [`otlp`] | `otlp` (OpenTelemetry logs at `POST /v1/logs`, protobuf or JSON) | `ExportLogsServiceResponse` |
 //!
 //! Every source sits behind one trait, [`Source`]: from its configuration
 //! section to running tasks that hand accepted batches to the ingest path
@@ -30,11 +31,13 @@ pub mod dc09;
 pub mod http;
 pub mod mqtt;
 pub mod onvif;
+pub mod otlp;
 mod registry;
 mod source;
 pub mod syslog;
 pub mod tls;
 pub mod token;
+mod wire;
 
 pub use config::{ConfigError, Env, SourceSection, token_secret};
 pub use registry::{ConfiguredSource, Registry, Running};
@@ -46,7 +49,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
     #[derive(OpenApi)]
     #[openapi(
-        paths(http::ingest, access::endpoint::events, onvif::push::notify),
+        paths(
+            http::ingest,
+            access::endpoint::events,
+            onvif::push::notify,
+            otlp::logs,
+        ),
         tags(
             (name = "ingest", description = "Sending events"),
         )

@@ -159,6 +159,7 @@ impl Registry {
             .with(crate::dc09::Dc09Source)
             .with(crate::mqtt::MqttSource)
             .with(crate::onvif::OnvifSource)
+            .with(crate::otlp::OtlpSource)
     }
 
     /// Adds a source type, making its kinds known.
