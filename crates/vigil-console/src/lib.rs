@@ -34,5 +34,6 @@ pub fn router() -> Router {
         .route("/sites", get(pages::sites))
         .route("/sites/{tenant}/{site}", get(pages::site))
         .route("/dashboards", get(pages::dashboards))
+        .route("/shift", get(pages::shift))
         .route("/assets/{version}/{*path}", get(assets::serve))
 }

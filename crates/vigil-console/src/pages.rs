@@ -37,6 +37,8 @@ pub enum Page {
     Site,
     /// Charts.
     Dashboards,
+    /// The shift log and handover.
+    Shift,
 }
 
 impl Page {
@@ -50,6 +52,7 @@ impl Page {
             Page::Sites => "sites",
             Page::Site => "site",
             Page::Dashboards => "dashboards",
+            Page::Shift => "shift",
         }
     }
 
@@ -62,6 +65,7 @@ impl Page {
             Page::Sites => "Sites",
             Page::Site => "Site",
             Page::Dashboards => "Dashboards",
+            Page::Shift => "Shift log",
         }
     }
 
@@ -131,6 +135,9 @@ pub(crate) async fn site() -> Response {
 pub(crate) async fn dashboards() -> Response {
     html(Page::Dashboards.html())
 }
+pub(crate) async fn shift() -> Response {
+    html(Page::Shift.html())
+}
 
 #[cfg(test)]
 mod tests {
@@ -176,6 +183,7 @@ mod tests {
             ("/sites", "sites"),
             ("/sites/northgate/lon1", "site"),
             ("/dashboards", "dashboards"),
+            ("/shift", "shift"),
             ("/login", "login"),
         ] {
             let r = get(path, None).await;

@@ -202,6 +202,9 @@ pub struct Incident {
     pub tasks: Vec<Task>,
     /// Who opened it.
     pub opened_by: String,
+    /// Who is working it now (the queue's owner filter reads it).
+    #[serde(default)]
+    pub assignee: Option<String>,
     /// When.
     pub opened_at: Timestamp,
     /// How it ended.
@@ -317,6 +320,12 @@ pub enum IncidentCommand {
     },
     /// Start the service-level clocks again.
     ResumeSla,
+    /// Give it to someone (or to nobody: `null`).
+    Assign {
+        /// Who (a person's name as they log in).
+        #[serde(default)]
+        assignee: Option<String>,
+    },
 }
 
 impl IncidentCommand {
@@ -335,6 +344,7 @@ impl IncidentCommand {
             IncidentCommand::NotifyClient { .. } => "notify_client",
             IncidentCommand::PauseSla { .. } => "pause_sla",
             IncidentCommand::ResumeSla => "resume_sla",
+            IncidentCommand::Assign { .. } => "assign",
         }
     }
 }
@@ -378,6 +388,7 @@ impl Incident {
             observables: Vec::new(),
             tasks: Vec::new(),
             opened_by: actor.name.clone(),
+            assignee: None,
             opened_at: now,
             resolution: None,
             lessons_learned: None,
@@ -583,6 +594,20 @@ impl Incident {
                     kind: SlaMarkKind::Resumed,
                 });
                 "clocks resumed".to_owned()
+            }
+            IncidentCommand::Assign { assignee } => {
+                let to = match assignee.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+                    Some(a) => Some(text_field("assignee", a, 200)?),
+                    None => None,
+                };
+                if to == self.assignee {
+                    return Err(DeskError::invalid("assignee", "it is assigned so already"));
+                }
+                next.assignee = to.clone();
+                match to {
+                    Some(a) => format!("assigned to {a}"),
+                    None => "unassigned".to_owned(),
+                }
             }
         };
         if next.state != self.state {

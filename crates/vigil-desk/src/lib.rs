@@ -14,7 +14,9 @@
 //! - [`grouping`], [`scoring`], [`learner`]: related alarms, priority, and
 //!   the false-alarm model trained on verdicts.
 //! - [`incident`], [`timeline`], [`sop`]: incidents, their merged timeline,
-//!   and the checklists operators follow.
+//!   and the checklists operators follow; [`procedure`]: an SOP made
+//!   concrete for one alarm under the client's response plan (whom to call,
+//!   what must be done before closing).
 //! - [`response`], [`escalation`]: signed response-action webhooks and
 //!   escalation levels.
 //! - [`permissions`]: which role may do what.
@@ -25,6 +27,12 @@
 //!   the retention plan (the job and the holds' commands in `service`).
 //! - [`offboarding`]: a departing client's export manifest and signed
 //!   deletion certificate.
+//! - [`site_image`]: a site's floor-plan image (SVG or PNG), kept in the
+//!   store with its digest.
+//! - [`video`]: a camera's picture at alarm time, kept on the alarm with
+//!   its digest, or why there is none.
+//! - [`shift`]: the shift log — notes, open items carried over until
+//!   done, handovers.
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -40,16 +48,20 @@ pub mod incident;
 pub mod learner;
 pub mod offboarding;
 pub mod permissions;
+pub mod procedure;
 pub mod record;
 pub mod regulation;
 pub mod reporting;
 pub mod response;
 pub mod scoring;
 pub mod service;
+pub mod shift;
+pub mod site_image;
 pub mod sla;
 pub mod sop;
 pub mod suppression;
 pub mod timeline;
+pub mod video;
 
 pub use config::DeskConfig;
 pub use error::DeskError;

@@ -179,6 +179,9 @@ impl DeskObject for Incident {
     fn rank(&self) -> f64 {
         f64::from(self.severity.rank())
     }
+    fn owner(&self) -> Option<String> {
+        self.assignee.clone()
+    }
     fn at(&self) -> Timestamp {
         self.opened_at
     }

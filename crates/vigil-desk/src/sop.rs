@@ -16,8 +16,15 @@
 //! [[sop.steps]]
 //! id = "guard"
 //! title = "Call the site guard"
+//! call = "guard"                # whom, from the client's response plan
 //! required = true
 //! ```
+//!
+//! An SOP may apply to alarm categories instead of (or besides) named rules
+//! (`categories = ["cyber"]`); a named rule wins over a category, a category
+//! over `*`. A step with `call` lists whom to call from the client's response
+//! plan ([`crate::procedure`]); a `police` or `fire` step is shown only where
+//! the plan calls that service in the procedure.
 //!
 //! Versions are kept side by side: a run pins the version it started with,
 //! so changing an SOP never rewrites what an operator was shown. The same
@@ -30,9 +37,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use vigil_model::{AlertId, Severity, TenantId, Timestamp};
+use vigil_model::{AlertId, Category, Severity, TenantId, Timestamp};
 
 use crate::alarm::Alarm;
+use crate::procedure::{CallList, Callee, Procedure};
 use crate::{Actor, DeskError, Permission};
 
 /// One step of a procedure.
@@ -46,6 +54,9 @@ pub struct SopStep {
     /// Whether it may be skipped only with a note.
     #[serde(default = "yes")]
     pub required: bool,
+    /// Whom it calls, from the client's response plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallList>,
 }
 
 fn yes() -> bool {
@@ -63,7 +74,11 @@ pub struct Sop {
     /// Its title.
     pub title: String,
     /// Rule ids it applies to (`*`: any).
+    #[serde(default)]
     pub rules: Vec<String>,
+    /// Alarm categories it applies to (a named rule is more specific).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<Category>,
     /// Clients it applies to (empty: all).
     #[serde(default)]
     pub tenants: Vec<TenantId>,
@@ -101,8 +116,10 @@ impl Sop {
         if self.steps.is_empty() {
             return Err(bad("has no steps".into()));
         }
-        if self.rules.is_empty() {
-            return Err(bad("applies to no rules (use \"*\" for any)".into()));
+        if self.rules.is_empty() && self.categories.is_empty() {
+            return Err(bad(
+                "applies to no rules or categories (use \"*\" for any)".into()
+            ));
         }
         let mut ids = std::collections::HashSet::new();
         for s in &self.steps {
@@ -118,7 +135,9 @@ impl Sop {
         hex::encode(Sha256::digest(serde_json::to_vec(self).unwrap_or_default()))
     }
 
-    fn applies(&self, alarm: &Alarm) -> Option<(bool, bool)> {
+    /// Whether it applies to `alarm` (of `category`), and how specifically:
+    /// (client named, 2 for a named rule, 1 for a category, 0 for `*`).
+    fn applies(&self, alarm: &Alarm, category: Option<Category>) -> Option<(bool, u8)> {
         let tenant_specific = !self.tenants.is_empty();
         if tenant_specific && !self.tenants.contains(&alarm.tenant) {
             return None;
@@ -126,11 +145,16 @@ impl Sop {
         if self.min_severity.is_some_and(|m| alarm.severity < m) {
             return None;
         }
-        let rule_specific = self.rules.iter().any(|r| r == &alarm.rule_id);
-        if !rule_specific && !self.rules.iter().any(|r| r == "*") {
+        let fit = if self.rules.iter().any(|r| r == &alarm.rule_id) {
+            2
+        } else if category.is_some_and(|c| self.categories.contains(&c)) {
+            1
+        } else if self.rules.iter().any(|r| r == "*") {
+            0
+        } else {
             return None;
-        }
-        Some((tenant_specific, rule_specific))
+        };
+        Some((tenant_specific, fit))
     }
 }
 
@@ -224,9 +248,18 @@ impl SopLibrary {
     /// The SOP for `alarm`: client-specific over generic, named rule over
     /// `*`, then the highest version.
     pub fn select(&self, alarm: &Alarm) -> Option<&Sop> {
+        self.select_for(alarm, None)
+    }
+
+    /// As [`SopLibrary::select`], with the alarm's category known: an SOP
+    /// for the category is chosen over one for `*`.
+    pub fn select_for(&self, alarm: &Alarm, category: Option<Category>) -> Option<&Sop> {
         self.sops
             .values()
-            .filter_map(|s| s.applies(alarm).map(|(t, r)| ((t, r, s.version), s)))
+            .filter_map(|s| {
+                s.applies(alarm, category)
+                    .map(|(t, r)| ((t, r, s.version), s))
+            })
             .max_by(|a, b| a.0.cmp(&b.0))
             .map(|(_, s)| s)
     }
@@ -254,6 +287,16 @@ pub struct StepRecord {
     pub title: String,
     /// Whether it was required.
     pub required: bool,
+    /// Whether the client's contract requires it before the alarm is
+    /// closed (it cannot be skipped).
+    #[serde(default)]
+    pub before_close: bool,
+    /// Whom it calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallList>,
+    /// The people to call, in order, from the client's response plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<Callee>,
     /// What became of it.
     pub outcome: Option<StepOutcome>,
     /// The operator's note.
@@ -292,36 +335,24 @@ pub struct SopRun {
 }
 
 impl SopRun {
-    /// Starts a run of `sop` for `alarm`.
+    /// Starts a run of `procedure` (an SOP resolved for `alarm`).
     pub fn start(
         actor: &Actor,
         id: String,
-        sop: &Sop,
+        procedure: &Procedure,
         alarm: &Alarm,
         now: Timestamp,
     ) -> Result<Self, DeskError> {
         actor.require(Permission::WorkIncidents, Some(&alarm.tenant))?;
         Ok(Self {
             id,
-            sop_id: sop.id.clone(),
-            sop_version: sop.version,
-            title: sop.title.clone(),
+            sop_id: procedure.sop_id.clone(),
+            sop_version: procedure.sop_version,
+            title: procedure.title.clone(),
             tenant: alarm.tenant.clone(),
             alarm: Some(alarm.id),
             incident: alarm.incident.clone(),
-            steps: sop
-                .steps
-                .iter()
-                .map(|s| StepRecord {
-                    id: s.id.clone(),
-                    title: s.title.clone(),
-                    required: s.required,
-                    outcome: None,
-                    note: None,
-                    by: None,
-                    at: None,
-                })
-                .collect(),
+            steps: procedure.steps.clone(),
             started_by: actor.name.clone(),
             started_at: now,
             completed_at: None,
@@ -370,6 +401,15 @@ impl SopRun {
             ));
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if current.before_close && outcome == StepOutcome::Skipped {
+            return Err(DeskError::invalid(
+                "outcome",
+                format!(
+                    "step `{step}` is required by the client's contract before the alarm is closed: \
+                     it cannot be skipped; record it as done, or as failed with a note"
+                ),
+            ));
+        }
         if current.required && outcome != StepOutcome::Done && note.is_none() {
             return Err(DeskError::invalid(
                 "note",
@@ -552,7 +592,7 @@ sop:
         let run = SopRun::start(
             &op,
             "run-1".into(),
-            sop,
+            &Procedure::resolve(sop, &alarm("riverside", "door-rule"), None),
             &alarm("riverside", "door-rule"),
             t(1),
         )
@@ -606,7 +646,7 @@ sop:
             SopRun::start(
                 &viewer,
                 "r".into(),
-                sop,
+                &Procedure::resolve(sop, &alarm("riverside", "door-rule"), None),
                 &alarm("riverside", "door-rule"),
                 t(1)
             )

@@ -38,6 +38,11 @@ pub enum ApiError {
 pub use vigil_sources::token::ErrorBody;
 
 impl ApiError {
+    /// The HTTP status it is answered with.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status_and_kind().0
+    }
+
     fn status_and_kind(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),

@@ -189,6 +189,10 @@ pub struct TenantConfig {
     /// must lie within it.
     #[serde(default)]
     pub residency: Option<String>,
+    /// The response schedule of its contract (`[tenants.response]`): whom
+    /// to call, in order; steps required before an alarm is closed.
+    #[serde(default)]
+    pub response: Option<vigil_desk::procedure::ResponsePlan>,
 }
 
 /// A legal hold set in configuration.
@@ -215,6 +219,10 @@ pub struct SiteConfig {
     /// areas = [...], devices = [...] }`).
     #[serde(default)]
     pub floor_plan: Option<vigil_server::site_plan::FloorPlan>,
+    /// A drawing of the site (SVG or PNG, at most 2 MiB, relative to this
+    /// file's folder) under the plan's devices.
+    #[serde(default)]
+    pub floor_plan_image: Option<PathBuf>,
 }
 
 /// An API token.
@@ -273,6 +281,10 @@ pub struct Resolved {
     /// Where each client with a residency must keep its data (the store
     /// admits every one of them: checked here).
     pub residency: std::collections::BTreeMap<TenantId, Residency>,
+    /// The clients' response plans (`[tenants.response]`).
+    pub response_plans: vigil_desk::procedure::ResponsePlans,
+    /// The sites' floor-plan images.
+    pub site_images: Vec<crate::site_images::SiteImageFile>,
 }
 
 impl Config {
@@ -316,6 +328,8 @@ impl Config {
         let mut plans = vigil_server::site_plan::SitePlans::new();
         let mut contracts = vigil_contract::ContractSet::default();
         let mut nis2 = std::collections::HashMap::new();
+        let mut response_plans = vigil_desk::procedure::ResponsePlans::new();
+        let mut site_images = Vec::new();
         for t in &self.tenants {
             if !tenant_ids.insert(t.id.clone()) {
                 bail!("tenant `{}` is defined twice", t.id);
@@ -328,6 +342,10 @@ impl Config {
             }
             if let Some(profile) = &t.nis2 {
                 nis2.insert(t.id.clone(), profile.validate(&t.id)?);
+            }
+            if let Some(plan) = &t.response {
+                plan.validate(&t.id)?;
+                response_plans.insert(t.id.clone(), plan.clone());
             }
             if let Some(own) = &t.retention {
                 let place = format!("[tenants.retention] of tenant `{}`:", t.id);
@@ -352,6 +370,10 @@ impl Config {
                     plan.check()
                         .with_context(|| format!("site `{}` of tenant `{}`", s.id, t.id))?;
                     plans.insert((t.id.clone(), s.id.clone()), plan.clone());
+                }
+                if let Some(file) = &s.floor_plan_image {
+                    let base = self.base_dir.as_deref();
+                    site_images.push(crate::site_images::read(base, &t.id, &s.id, file)?);
                 }
                 sites.push(Site {
                     tenant: t.id.clone(),
@@ -446,6 +468,8 @@ impl Config {
             nis2,
             retention,
             residency,
+            response_plans,
+            site_images,
         })
     }
 }

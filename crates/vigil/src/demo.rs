@@ -230,6 +230,8 @@ fn demo_setup(
         nis2: Default::default(),
         retention: Default::default(),
         residency: Default::default(),
+        response_plans: crate::demo_response::response_plans(world),
+        site_images: Vec::new(),
     };
     let mut ingest_tokens = IngestTokens::new();
     let mut viewer_tokens = BTreeMap::new();

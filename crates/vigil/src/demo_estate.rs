@@ -95,11 +95,14 @@ fn camera_config(tw: &TenantWorld, binding: &SourceBinding) -> OnvifConfig {
                 url: None,
                 username: None,
                 password_env: None,
+                media_url: None,
+                recording_url: None,
             })
             .collect(),
         heartbeat_secs: None,
         termination_secs: 60,
         pull_timeout_secs: 5,
+        media: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@ mod config;
 mod demo;
 mod demo_analyst;
 mod demo_estate;
+mod demo_response;
 mod desk;
 mod estate_import;
 mod governance;
@@ -18,7 +19,9 @@ mod node;
 mod offboard;
 mod report;
 mod rules;
+mod site_images;
 mod store;
+mod video;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -185,7 +188,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (config, resolved) = config::Config::load(&args.config)?;
-    let (detector, correlations) = rules::load_engine_with(
+    let ((detector, correlations), notes) = rules::load_engine_with_notes(
         config.builtin_rules,
         &config.rules,
         &config.pipelines,
@@ -212,6 +215,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         desk: config.desk.clone().resolve()?,
     };
     let node = node::Node::start_with(spec, correlations).await?;
+    // The configured folders' rules too, not only the built-in ones.
+    node.desk.set_rule_notes(notes);
     desk::record_start(
         &node.desk,
         &args.config,

@@ -137,6 +137,9 @@ impl Node {
         ));
         desk.set_retention_policy(spec.retention.clone());
         desk.set_residency(spec.resolved.residency.clone());
+        desk.set_response_plans(spec.resolved.response_plans.clone());
+        desk.set_rule_notes(crate::rules::rule_notes());
+        crate::site_images::store(&desk, &spec.resolved.site_images).await?;
         let cluster = crate::cluster::Cluster::open(&spec.bus).await?;
         let bus: Arc<dyn Bus> = cluster.bus.clone();
         let pipeline = Pipeline::new(
@@ -226,6 +229,10 @@ impl Node {
             .map(|(id, kind, addr)| (id, (kind, addr)))
             .collect();
 
+        let cameras = crate::video::media_cameras(&spec.resolved.sources);
+        if !cameras.is_empty() {
+            tasks.push(tokio::spawn(crate::video::run(desk.clone(), cameras)));
+        }
         if spec.retention.deletes_anything() {
             tasks.push(tokio::spawn(retention_task(
                 desk.clone(),

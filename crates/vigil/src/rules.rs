@@ -136,6 +136,17 @@ pub fn load_engine_with(
     pipelines: &[String],
     placeholders: &BTreeMap<String, Vec<String>>,
 ) -> anyhow::Result<Engine> {
+    Ok(load_engine_with_notes(builtin, dirs, pipelines, placeholders)?.0)
+}
+
+/// As [`load_engine_with`], with what every loaded rule and correlation
+/// says about itself, by id (shown on their alarms).
+pub fn load_engine_with_notes(
+    builtin: bool,
+    dirs: &[PathBuf],
+    pipelines: &[String],
+    placeholders: &BTreeMap<String, Vec<String>>,
+) -> anyhow::Result<(Engine, RuleNotesById)> {
     let mut options = options_with_pipelines(pipelines)?;
     options.placeholders.extend(
         placeholders
@@ -157,8 +168,9 @@ pub fn load_engine_with(
         rejected,
         "detection rules ready"
     );
+    let notes = notes_of(&report);
     let correlations = (!correlations.is_empty()).then(|| Arc::new(correlations));
-    Ok((Arc::new(report.ruleset), correlations))
+    Ok(((Arc::new(report.ruleset), correlations), notes))
 }
 
 /// The correlation stage for a node running `correlations` with
@@ -374,6 +386,46 @@ pub fn rule_facts() -> std::collections::HashMap<String, vigil_server::site_plan
             RuleFacts {
                 tags: vec!["vigil.physical".into(), "vigil.converged".into()],
                 logsource_category: Some("physical_access".into()),
+            },
+        );
+    }
+    out
+}
+
+/// Rule notes by rule id.
+pub type RuleNotesById = std::collections::HashMap<String, vigil_desk::procedure::RuleNotes>;
+
+/// What the built-in rules and correlations say about themselves (Sigma's
+/// `description` and `falsepositives`), by rule id, shown on their alarms.
+pub fn rule_notes() -> RuleNotesById {
+    notes_of(&RuleSet::load_sources(
+        builtin_sources(),
+        &LoadOptions::default(),
+    ))
+}
+
+/// What the rules and correlations of `report` say about themselves.
+fn notes_of(report: &LoadReport) -> RuleNotesById {
+    use vigil_desk::procedure::RuleNotes;
+    let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let mut out: std::collections::HashMap<String, RuleNotes> = report
+        .ruleset
+        .rules()
+        .map(|r| {
+            let notes = RuleNotes {
+                description: text(&r.description),
+                falsepositives: r.falsepositives.clone(),
+            };
+            (r.id.clone(), notes)
+        })
+        .collect();
+    for c in &report.correlations {
+        let header = &c.ast.header;
+        out.insert(
+            c.id.clone(),
+            RuleNotes {
+                description: header.description.as_deref().and_then(text),
+                falsepositives: header.falsepositives.clone(),
             },
         );
     }

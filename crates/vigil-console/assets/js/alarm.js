@@ -2,9 +2,12 @@
 // highlighted, related alarms, the device and its recent events, and the
 // person behind a badge or account.
 
-import { ApiError, api, canOperate, query } from "./api.js";
-import { ago, ask, fill, h, noteServerTime, sev, slaTable, toast, when } from "./dom.js";
+import { ApiError, api, canOperate, me, query } from "./api.js";
+import { ago, ask, fill, h, noteServerTime, sev, slaTable, timeEl, toast, useZone, when } from "./dom.js";
 import { category } from "./queue.js";
+import { procedureCard, ruleCard } from "./procedure.js";
+import { videoCard } from "./video.js";
+import { siteZone } from "./zones.js";
 
 const DEVICE_KINDS = ["device", "door", "camera", "sensor"];
 
@@ -59,10 +62,12 @@ export default async function alarmPage(root) {
     throw e;
   }
   noteServerTime(alarm.updated_at);
-  const [detail, related, sops] = await Promise.all([
+  // The alarm's times in its site's zone.
+  useZone(await siteZone(alarm.tenant, alarm.site));
+  const [detail, related, procedure] = await Promise.all([
     api(`/api/v1/alerts/${alarm.id}`).catch(() => ({ evidence: [] })),
     api(`/api/v1/alarms${query({ group: alarm.group, status: "new,acknowledged,in_progress,closed", limit: 50 })}`).catch(() => ({ items: [] })),
-    api(`/api/v1/alarms/${alarm.id}/sop`).catch(() => ({ items: [] })),
+    api(`/api/v1/alarms/${alarm.id}/procedure`).catch(() => ({})),
   ]);
   const evidence = detail.evidence || [];
   const devices = (alarm.entities || []).filter((e) => DEVICE_KINDS.includes(e.kind));
@@ -81,11 +86,11 @@ export default async function alarmPage(root) {
   const buttons = canOperate() ? h("div", { class: "actions" },
     h("button", { type: "button", class: "primary", id: "ack", disabled: alarm.status !== "new", onclick: () => command("acknowledge") }, "Acknowledge"),
     h("button", { type: "button", disabled: alarm.status !== "acknowledged", onclick: () => command("start") }, "Start"),
-    h("button", { type: "button", disabled: alarm.status === "closed", onclick: async () => {
+    h("button", { type: "button", id: "take-over", title: "Take over an alarm someone else holds", disabled: alarm.status === "closed" || !alarm.owner || alarm.owner === me().name, onclick: async () => {
       const v = await ask("Take over", [{ name: "reason", label: "Reason (recorded)", required: true }]);
       if (v) command("take-over", { reason: v.reason });
     } }, "Take over"),
-    h("button", { type: "button", disabled: alarm.status === "new" || alarm.status === "closed", onclick: async () => {
+    h("button", { type: "button", id: "close", disabled: alarm.status === "new" || alarm.status === "closed", onclick: async () => {
       const v = await ask("Close with a verdict", [
         { name: "verdict", label: "Verdict", type: "select", value: "true_positive", options: [["true_positive", "true positive"], ["false_positive", "false positive"], ["benign", "benign"], ["duplicate", "duplicate"]] },
         { name: "note", label: "Note", type: "textarea" }]);
@@ -108,7 +113,11 @@ export default async function alarmPage(root) {
   const others = (related.items || []).filter((a) => a.id !== alarm.id);
   fill(root,
     h("h1", { id: "alarm-title" }, sev(alarm.severity), " ", alarm.rule_title),
-    h("p", { class: "muted" }, `${alarm.tenant}${alarm.site ? ` · ${alarm.site}` : ""} · first seen ${when(alarm.first_seen)} (${ago(alarm.first_seen)}) · ${alarm.event_count} events`),
+    h("p", { class: "muted", id: "alarm-seen" }, `${alarm.tenant}${alarm.site ? ` · ${alarm.site}` : ""} · first seen `, timeEl(alarm.first_seen), ` (${ago(alarm.first_seen)}) · ${alarm.event_count} events`),
+    alarm.site ? h("p", {}, h("a", {
+      id: "on-plan",
+      href: `/sites/${encodeURIComponent(alarm.tenant)}/${encodeURIComponent(alarm.site)}${devices.length ? `?device=${encodeURIComponent(devices[0].value)}` : ""}`,
+    }, devices.length ? `Show ${devices[0].kind} ${devices[0].value} on the site plan` : "Show the site plan")) : null,
     buttons,
     h("div", { class: "cols" },
       h("div", {},
@@ -145,10 +154,10 @@ export default async function alarmPage(root) {
         h("div", { class: "card" },
           h("h3", {}, `Related alarms (${others.length})`),
           others.length ? h("ul", { class: "plain" }, others.map((a) => h("li", {}, sev(a.severity), " ", h("a", { href: `/alarms/${a.id}` }, a.rule_title), h("span", { class: "muted" }, ` ${a.status} · ${ago(a.first_seen)}`)))) : h("p", { class: "muted" }, "None.")),
-        h("div", { class: "card" },
-          h("h3", {}, "SOP"),
-          (sops.items || []).length ? sops.items.map((r) => h("div", {}, h("strong", {}, r.title), h("ol", { class: "sop" }, r.steps.map((s) => h("li", { class: s.outcome ? "done" : "" }, s.title, s.outcome ? h("span", { class: `outcome outcome-${s.outcome}` }, s.outcome) : null))))) : h("p", { class: "muted" }, "Starts when the alarm is acknowledged.")),
+        videoCard(alarm),
+        procedureCard(procedure, { operate: canOperate() && alarm.status !== "closed", reload: () => location.reload() }),
+        ruleCard(procedure.rule),
         h("div", { class: "card" },
           h("h3", {}, "History"),
-          h("ol", { class: "timeline" }, (alarm.transitions || []).map((t) => h("li", {}, h("div", { class: "at" }, when(t.at)), `${t.actor}: ${t.command} (${t.from} → ${t.to})`, t.reason ? h("div", { class: "muted" }, t.reason) : null)))))));
+          h("ol", { class: "timeline" }, (alarm.transitions || []).map((t) => h("li", {}, h("div", { class: "at" }, timeEl(t.at)), `${t.actor}: ${t.command} (${t.from} → ${t.to})`, t.reason ? h("div", { class: "muted" }, t.reason) : null)))))));
 }

@@ -93,38 +93,89 @@ export function query(params) {
 }
 
 const listeners = new Set();
+const KINDS = ["alarm", "incident", "sop_run", "suppression", "maintenance", "escalation", "delivery", "shift_entry"];
 let stream = null;
 
-function setLive(on) {
+function setLive(state) {
   const el = document.getElementById("live");
   if (!el) return;
-  el.textContent = on ? "● live" : "○ reconnecting";
-  el.className = on ? "live on" : "live";
+  el.textContent = { on: "● live", off: "○ reconnecting", paused: "○ paused" }[state];
+  el.className = state === "on" ? "live on" : "live";
 }
+
+function tell(kind, change) {
+  for (const l of listeners) l(kind, change);
+}
+
+function openStream() {
+  stream = new EventSource("/api/v1/stream");
+  stream.onopen = () => setLive("on");
+  stream.onerror = () => {
+    setLive("off");
+    // A stream the browser gave up on (an expired session answers 401)
+    // is not retried by the browser: find out whether the session ended.
+    if (stream && stream.readyState === EventSource.CLOSED) {
+      stream = null;
+      loadSession().then(
+        (who) => { if (who && listeners.size && !stream) openStream(); },
+        // The node is unreachable: try again as the browser would have.
+        () => setTimeout(() => { if (listeners.size && !stream) openStream(); }, 3000));
+    }
+  };
+  for (const kind of KINDS) {
+    stream.addEventListener(kind, (ev) => {
+      let change = null;
+      try {
+        change = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      tell(kind, change);
+    });
+  }
+}
+
+function closeStream() {
+  if (!stream) return;
+  stream.close();
+  stream = null;
+  setLive("paused");
+}
+
+// A page kept in the back-forward cache would otherwise keep its stream:
+// every open connection counts against the browser's six per host over
+// HTTP/1.1, so after a few pages back and forth the next page's requests
+// queue behind streams nobody looks at and it sits on "Loading…". The
+// stream is closed whenever the page is hidden and opened again when it is
+// shown; what changed meanwhile is read afresh ("resync").
+addEventListener("pagehide", closeStream);
+addEventListener("pageshow", async (ev) => {
+  if (!ev.persisted) return;
+  // Restored from the cache: the session may have ended meanwhile
+  // (logged out in this or another tab), and then the page must not
+  // show what it held.
+  let who = null;
+  try {
+    who = await loadSession();
+  } catch {
+    // Unreachable now; the stream's own retries take over.
+    who = session;
+  }
+  if (!who || !listeners.size || stream) return;
+  openStream();
+  tell("resync", null);
+});
 
 /**
  * Subscribes to the desk's live stream (server-sent events of alarm,
  * incident and SOP changes in the caller's scope); `fn(kind, change)` is
- * called for each. One EventSource serves every subscriber; the browser
- * reconnects by itself and resumes with Last-Event-ID.
+ * called for each, and with `"resync"` when changes may have been missed
+ * (the page came back from the back-forward cache), so read afresh. One
+ * EventSource serves every subscriber; the browser reconnects by itself
+ * and resumes with Last-Event-ID.
  */
 export function onLive(fn) {
   listeners.add(fn);
-  if (!stream) {
-    stream = new EventSource("/api/v1/stream");
-    stream.onopen = () => setLive(true);
-    stream.onerror = () => setLive(false);
-    for (const kind of ["alarm", "incident", "sop_run", "suppression", "maintenance", "escalation", "delivery"]) {
-      stream.addEventListener(kind, (ev) => {
-        let change = null;
-        try {
-          change = JSON.parse(ev.data);
-        } catch {
-          return;
-        }
-        for (const l of listeners) l(kind, change);
-      });
-    }
-  }
+  if (!stream) openStream();
   return () => listeners.delete(fn);
 }

@@ -1,7 +1,8 @@
 // The page frame: who is logged in, navigation, logout, the shortcut help,
 // then the page's own module (named by <body data-page>).
 
-import { loadSession, logout, me, onLive } from "./api.js";
+import { startAlerting } from "./alerting.js";
+import { canOperate, loadSession, logout, me, onLive } from "./api.js";
 import { fill, h, main, typing } from "./dom.js";
 
 async function start() {
@@ -21,11 +22,13 @@ async function start() {
 
   const who = await loadSession();
   if (!who) return;
-  document.getElementById("who").textContent =
+  document.getElementById("who").title = document.getElementById("who").textContent =
     `${who.name} · ${who.role.replace(/_/g, " ")}${who.tenant ? ` · ${who.tenant}` : ""}`;
   document.body.classList.add(who.tenant ? "role-client" : "role-provider");
   // Every page shows whether the live stream is connected.
   onLive(() => {});
+  // Whoever works alarms is alerted on every page, not only the queue.
+  if (canOperate()) startAlerting();
 
   try {
     const module = await import(`./${page}.js`);

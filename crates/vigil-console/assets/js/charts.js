@@ -57,18 +57,25 @@ export function stackedBars(rows, series, title) {
   return s("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title }, axes(max, rows.map((r) => r.label)), bars);
 }
 
-/** A line of `points` ({label, value}) between 0 and `max` (fixed, e.g. 1 for rates). */
+/**
+ * A line of `points` ({label, value}) between 0 and `max` (fixed, e.g. 1
+ * for rates). A point whose value is null has no data (a rate of nothing):
+ * it is not drawn, and the line breaks there rather than dropping to 0.
+ */
 export function line(points, title, { max = null, fmt = (v) => String(v) } = {}) {
   const top = max ?? niceMax(Math.max(0, ...points.map((p) => p.value ?? 0)));
   const y0 = H - PAD.b;
   const plotH = y0 - PAD.t;
   const bw = (W - PAD.l - PAD.r) / Math.max(1, points.length);
-  const xy = points.map((p, i) => [PAD.l + bw * (i + 0.5), y0 - ((p.value ?? 0) / top) * plotH]);
-  const d = xy.map(([x, y], i) => `${i ? "L" : "M"}${x.toFixed(1)},${y.toFixed(1)}`).join(" ");
+  const xy = points.map((p, i) => (p.value === null || p.value === undefined ? null : [PAD.l + bw * (i + 0.5), y0 - (p.value / top) * plotH]));
+  let d = "";
+  xy.forEach((pt, i) => {
+    if (pt) d += `${i && xy[i - 1] ? "L" : "M"}${pt[0].toFixed(1)},${pt[1].toFixed(1)} `;
+  });
   return s("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title },
     axes(top, points.map((p) => p.label), fmt),
-    xy.length ? s("path", { class: "line", d }) : null,
-    xy.map(([x, y], i) => s("circle", { class: "dot", cx: x, cy: y, r: 4 }, s("title", {}, `${points[i].label}: ${fmt(points[i].value ?? 0)}`))));
+    d ? s("path", { class: "line", d: d.trim() }) : null,
+    xy.map((pt, i) => (pt ? s("circle", { class: "dot", cx: pt[0], cy: pt[1], r: 4, "data-label": points[i].label }, s("title", {}, `${points[i].label}: ${fmt(points[i].value)}`)) : null)));
 }
 
 /** Horizontal bars of {label, value}, longest first. */

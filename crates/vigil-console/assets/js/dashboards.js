@@ -108,7 +108,8 @@ export default async function dashboardsPage(root) {
     return;
   }
   const perHour = (stats.alarms_per_hour || []).map((r) => ({ label: hourLabel(r.hour), values: r }));
-  const far = (stats.false_alarm_rate || []).map((r) => ({ label: hourLabel(r.hour), value: r.rate }));
+  // An hour without verdicts has no rate (not 0 %): the line breaks there.
+  const far = (stats.false_alarm_rate || []).map((r) => ({ label: hourLabel(r.hour), value: r.closed ? r.rate : null }));
   const top = (stats.top_rules || []).slice(0, 10).map((r) => ({ label: r.title || r.rule_id, value: r.count }));
   const byTenant = (stats.by_tenant || []).map((r) => ({ label: r.tenant, value: r.open }));
   const offline = stats.devices_offline || [];
@@ -125,7 +126,7 @@ export default async function dashboardsPage(root) {
       card("Alarms per hour by category",
         h("div", { class: "legend" }, CATS.map((c) => h("span", {}, swatch(`cat-${c}`), ` ${c}`))),
         perHour.length ? stackedBars(perHour, CATS, "Alarms per hour by category") : h("p", { class: "muted" }, "No alarms in the period.")),
-      card("False-alarm rate", far.length ? line(far, "False-alarm rate per hour", { max: 1, fmt: (v) => `${Math.round(v * 100)}%` }) : h("p", { class: "muted" }, "No verdicts in the period.")),
+      card("False-alarm rate", far.some((p) => p.value !== null) ? line(far, "False-alarm rate per hour", { max: 1, fmt: (v) => `${Math.round(v * 100)}%` }) : h("p", { class: "muted" }, "No verdicts in the period.")),
       card("Top rules", top.length ? hbars(top, "Top rules by alarms") : h("p", { class: "muted" }, "No alarms in the period.")),
       isProvider() ? card("Open alarms per client", byTenant.length ? hbars(byTenant, "Open alarms per client", "cat-physical") : h("p", { class: "muted" }, "None.")) : null,
       card("Devices offline",

@@ -62,11 +62,46 @@ export function ago(iso, now = serverNow()) {
   return `${Math.floor(secs / 86400)} d ago`;
 }
 
-/** A local date and time. */
-export function when(iso) {
+let pageZone;
+
+/**
+ * The time zone this page's times are shown in: the site's (IANA name,
+ * from the site's configuration) when the page is about one site, else
+ * the browser's.
+ */
+export function useZone(zone) {
+  pageZone = zone || undefined;
+}
+
+function format(d, zone) {
+  const f = new Intl.DateTimeFormat("en-GB", {
+    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+  });
+  const p = Object.fromEntries(f.formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${p.timeZoneName}`;
+}
+
+/**
+ * A date and time, year first, 24-hour, with its zone ("2026-03-01
+ * 14:05:09 CET"): in `zone`, else the page's zone, else the browser's.
+ */
+export function when(iso, zone = pageZone) {
   if (!iso) return "—";
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
+  if (Number.isNaN(d.getTime())) return String(iso);
+  try {
+    return format(d, zone);
+  } catch {
+    // An unknown zone name in a site's configuration: the browser's.
+    return format(d, undefined);
+  }
+}
+
+/** A <time> showing `when(iso)`, with the exact ISO time on hover. */
+export function timeEl(iso, zone) {
+  if (!iso) return "—";
+  return h("time", { datetime: iso, title: iso }, when(iso, zone));
 }
 
 /** A duration in seconds, as "4 min 10 s". */

@@ -3,8 +3,11 @@
 // reporting deadlines and drafts.
 
 import { ApiError, api, canOperate, isProvider, me, onLive } from "./api.js";
-import { ask, fill, h, sev, slaTable, toast, when } from "./dom.js";
+import { ask, fill, h, sev, slaTable, toast, useZone, when } from "./dom.js";
+import { alarmLink } from "./names.js";
 import { nis2Card } from "./nis2.js";
+import { calls } from "./procedure.js";
+import { siteZone } from "./zones.js";
 
 const NEXT = { new: "triaged", triaged: "contained", contained: "eradicated", eradicated: "recovered" };
 
@@ -23,6 +26,8 @@ export default async function incidentPage(root) {
       throw e;
     }
     const inc = view.incident;
+    // Its times in its (first) site's zone.
+    useZone(await siteZone(inc.tenant, (inc.sites || [])[0]));
     const [runs, escalations] = await Promise.all([
       Promise.all((inc.alarms || []).map((a) => api(`/api/v1/alarms/${a}/sop`).then((r) => r.items || []).catch(() => []))).then((x) => x.flat()),
       api("/api/v1/escalations").then((r) => (r.items || []).filter((e) => (inc.alarms || []).includes(e.alarm))).catch(() => []),
@@ -66,11 +71,12 @@ export default async function incidentPage(root) {
         return h("div", { class: "sop-run", "data-run": run.id },
           h("h3", {}, run.title, h("span", { class: "muted" }, ` v${run.sop_version}${run.completed_at ? " · complete" : ""}`)),
           h("ol", { class: "sop" }, run.steps.map((s, i) => h("li", { class: s.outcome ? "done" : "", "data-step": s.id },
-            s.title, s.required ? "" : h("span", { class: "muted" }, " (optional)"),
+            s.title, s.before_close ? h("span", { class: "pill required" }, "required before closing") : s.required ? "" : h("span", { class: "muted" }, " (optional)"),
+            calls(s),
             s.outcome ? [h("span", { class: `outcome outcome-${s.outcome}` }, s.outcome), h("span", { class: "muted" }, ` ${s.by || ""} ${when(s.at)}${s.note ? ` — ${s.note}` : ""}`)]
               : operate && i === firstOpen ? h("div", { class: "actions" },
                 h("button", { type: "button", class: "primary", "data-outcome": "done", onclick: () => step(run, s, "done") }, "Done"),
-                h("button", { type: "button", "data-outcome": "skipped", onclick: () => step(run, s, "skipped") }, "Skip"),
+                s.before_close ? null : h("button", { type: "button", "data-outcome": "skipped", onclick: () => step(run, s, "skipped") }, "Skip"),
                 h("button", { type: "button", class: "danger", "data-outcome": "failed", onclick: () => step(run, s, "failed") }, "Failed")) : null))));
       });
     const notes = (inc.activity || []).filter((a) => a.action === "note");
@@ -79,6 +85,11 @@ export default async function incidentPage(root) {
       h("p", { class: "muted" }, `${inc.id} · ${inc.tenant} · ${inc.category} · opened ${when(inc.opened_at)} by ${inc.opened_by}${inc.reopened ? ` · reopened ${inc.reopened}×` : ""}`),
       h("div", { class: "actions" },
         h("span", { class: "status", id: "incident-state" }, `State: ${inc.state}`),
+        h("span", { id: "incident-assignee" }, `Assignee: ${inc.assignee || "nobody"}`),
+        operate && inc.state !== "closed" ? h("button", { type: "button", id: "assign", onclick: async () => {
+          const v = await ask("Assign the incident", [{ name: "assignee", label: "To (empty: nobody)", value: inc.assignee || me().name }]);
+          if (v) command({ command: "assign", assignee: v.assignee.trim() || null });
+        } }, "Assign…") : null,
         operate && next ? h("button", { type: "button", class: "primary", onclick: () => command({ command: "advance", to: next }) }, `Advance to ${next}`) : null,
         lead && inc.state !== "closed" ? h("button", { type: "button", onclick: async () => {
           const v = await ask("Close the incident", [
@@ -127,7 +138,7 @@ export default async function incidentPage(root) {
               h("dt", {}, "next"), h("dd", {}, e.stopped ? `stopped (${e.stopped[0]})` : when(e.next_due)))) : h("p", { class: "muted" }, "No escalation running.")),
           h("div", { class: "card" },
             h("h3", {}, "Alarms"),
-            h("ul", { class: "plain" }, (inc.alarms || []).map((a) => h("li", {}, h("a", { href: `/alarms/${a}` }, a))))),
+            h("ul", { class: "plain", id: "incident-alarms" }, (inc.alarms || []).map((a) => h("li", {}, alarmLink(a))))),
           h("div", { class: "card" },
             h("h3", {}, "Observables"),
             (inc.observables || []).length ? h("ul", { class: "plain" }, inc.observables.map((o) => h("li", {}, h("span", { class: "pill" }, o.kind), " ", h("code", {}, o.value), h("span", { class: "muted" }, ` TLP:${String(o.tlp).toUpperCase()}`)))) : h("p", { class: "muted" }, "None."),
@@ -158,7 +169,7 @@ export default async function incidentPage(root) {
 
   let timer = null;
   onLive((kind) => {
-    if (kind !== "incident" && kind !== "sop_run") return;
+    if (kind !== "incident" && kind !== "sop_run" && kind !== "resync") return;
     clearTimeout(timer);
     timer = setTimeout(load, 200);
   });

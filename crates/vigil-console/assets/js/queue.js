@@ -2,7 +2,8 @@
 // by client, site, category and state; worked from the keyboard.
 
 import { api, canOperate, isProvider, onLive, query } from "./api.js";
-import { ago, ask, fill, h, noteServerTime, serverNow, sev, toast, typing } from "./dom.js";
+import { askVerdict, bulkBar, openInGroup, runBulk } from "./bulk.js";
+import { ago, ask, fill, h, noteServerTime, serverNow, sev, toast, typing, when } from "./dom.js";
 
 const PHYSICAL = new Set(["device", "door", "camera", "sensor", "badge", "zone"]);
 const CYBER = new Set(["user", "host", "ip", "process", "hash", "domain"]);
@@ -83,11 +84,15 @@ export default async function queuePage(root, who) {
     category: url.searchParams.get("category") || "",
     state: url.searchParams.get("state") || "open",
     group: url.searchParams.get("group") || "",
+    // "me", "none" (nobody holds it) or a person's name.
+    owner: url.searchParams.get("owner") || "",
     text: "",
   };
   let alarms = [];
   let seen = null;
   let selected = null;
+  // The alarms ticked for bulk work (`selected` is the keyboard's row).
+  const chosen = new Set();
   let tenants = [];
   try {
     tenants = await api("/api/v1/tenants");
@@ -112,6 +117,8 @@ export default async function queuePage(root, who) {
     return el;
   };
   const siteSelect = select("site", [["", "all sites"]]);
+  const OWNERS = [["", "anyone"], ["me", "my alarms"], ["none", "nobody"]];
+  const ownerSelect = select("owner", OWNERS);
   textInput.addEventListener("input", () => {
     filter.text = textInput.value.toLowerCase();
     render();
@@ -121,20 +128,35 @@ export default async function queuePage(root, who) {
     textInput,
     isProvider() ? h("label", {}, "client", select("tenant", [["", "all clients"], ...tenants.map((t) => [t.id, t.name || t.id])])) : null,
     h("label", {}, "site", siteSelect),
+    h("label", {}, "held by", ownerSelect),
     h("label", {}, "category", select("category", [["", "all"], ["cyber", "cyber"], ["physical", "physical"], ["converged", "converged"], ["environmental", "environmental"]])),
     h("label", {}, "state", select("state", STATES)),
     filter.group ? h("span", { class: "pill" }, `group ${filter.group.slice(0, 8)} `, h("a", { href: "/queue" }, "×")) : null,
     count);
+  const bulk = canOperate() ? bulkBar(chosen, () => alarms, async () => { render(); await refresh(); }) : null;
+  const all = h("input", { type: "checkbox", id: "pick-all", "aria-label": "Select every alarm shown", onchange: () => {
+    for (const a of visible()) {
+      if (all.checked) chosen.add(a.id);
+      else chosen.delete(a.id);
+    }
+    render();
+  } });
   const table = h("table", { class: "grid", id: "queue" },
-    h("thead", {}, h("tr", {}, ["Priority", "Severity", "Alarm", "Client · site", "Category", "State", "Age", "SLA", ""].map((t) => h("th", {}, t)))),
+    h("thead", {}, h("tr", {}, canOperate() ? h("th", { class: "pick" }, all) : null, ["Priority", "Severity", "Alarm", "Client · site", "Category", "State", "Age", "SLA", ""].map((t) => h("th", {}, t)))),
     body);
-  fill(root, h("h1", {}, "Alarm queue"), toolbar, table);
+  fill(root, h("h1", {}, "Alarm queue"), toolbar, bulk ? bulk.element : null, table);
 
   function visible() {
     const now = serverNow();
     return alarms
       .filter((a) => !filter.site || a.site === filter.site)
       .filter((a) => !filter.category || category(a) === filter.category)
+      .filter((a) => {
+        if (!filter.owner) return true;
+        if (filter.owner === "me") return a.owner === who.name;
+        if (filter.owner === "none") return !a.owner;
+        return a.owner === filter.owner;
+      })
       .filter((a) => {
         if (!filter.text) return true;
         const hay = [a.rule_title, a.rule_id, a.tenant, a.site, a.owner, ...(a.entities || []).map((e) => e.value)].join(" ").toLowerCase();
@@ -154,19 +176,25 @@ export default async function queuePage(root, who) {
         await api(`/api/v1/alarms/${alarm.id}/take-over`, { method: "POST", body: { reason: v.reason } });
         toast("Taken over");
       } else if (what === "close") {
-        const v = await ask("Close with a verdict", [
-          { name: "verdict", label: "Verdict", type: "select", value: "true_positive", options: [["true_positive", "true positive"], ["false_positive", "false positive"], ["benign", "benign"], ["duplicate", "duplicate"]] },
-          { name: "note", label: "Note", type: "textarea" },
-        ]);
+        // The head of a group offers to close the group with it.
+        const others = alarm.group === alarm.id ? (await openInGroup(alarm.group)).filter((id) => id !== alarm.id) : [];
+        const v = await askVerdict("Close with a verdict", others.length ? [
+          { name: "scope", label: "Which", type: "select", value: "group", options: [["group", `this alarm and the ${others.length} other open alarms of its group`], ["one", "this alarm only"]] },
+        ] : []);
         if (!v) return;
-        await api(`/api/v1/alarms/${alarm.id}/close`, { method: "POST", body: { verdict: v.verdict, note: v.note || null } });
-        toast("Closed");
+        if (v.scope === "group") {
+          const names = new Map(alarms.map((a) => [a.id, a.rule_title]));
+          await runBulk({ action: "close", ids: [alarm.id, ...others], verdict: v.verdict, note: v.note || null }, names, document.getElementById("bulk-report"));
+        } else {
+          await api(`/api/v1/alarms/${alarm.id}/close`, { method: "POST", body: { verdict: v.verdict, note: v.note || null } });
+          toast("Closed");
+        }
       } else if (what === "suppress") {
         const tomorrow = new Date(serverNow() + 86400000);
         const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
         const entity = (alarm.entities || [])[0];
         const v = await ask("Suppress this rule", [
-          { name: "scope", label: "For", type: "select", value: entity ? "entity" : "rule", options: [["rule", `rule ${alarm.rule_id} at this client`], ...(entity ? [["entity", `rule on ${entity.kind} ${entity.value}`]] : [])] },
+          { name: "scope", label: "For", type: "select", value: entity ? "entity" : "rule", options: [["rule", `“${alarm.rule_title}” at ${alarm.tenant}`], ...(entity ? [["entity", `“${alarm.rule_title}” on ${entity.kind} ${entity.value} only`]] : [])] },
           { name: "expires", label: "Until", type: "datetime-local", value: local, required: true },
           { name: "reason", label: "Reason", required: true },
         ]);
@@ -216,11 +244,16 @@ export default async function queuePage(root, who) {
     const sites = [...new Set(alarms.map((a) => a.site).filter(Boolean))].sort();
     const current = siteSelect.value;
     fill(siteSelect, h("option", { value: "" }, "all sites"), sites.map((s) => h("option", { value: s, selected: s === current }, s)));
+    const owners = [...new Set([...alarms.map((a) => a.owner), filter.owner].filter((o) => o && o !== "me" && o !== "none"))].sort();
+    fill(ownerSelect, [...OWNERS, ...owners.map((o) => [o, o])].map(([v, l]) => h("option", { value: v, selected: v === filter.owner }, l)));
     count.textContent = `${rows.length} of ${alarms.length} alarms`;
+    for (const id of [...chosen]) if (!alarms.some((a) => a.id === id && a.status !== "closed")) chosen.delete(id);
+    all.checked = rows.length > 0 && rows.every((a) => chosen.has(a.id));
+    if (bulk) bulk.update();
     if (selected && !rows.some((a) => a.id === selected)) selected = null;
     if (!selected && rows.length) selected = rows[0].id;
     fill(body, rows.length === 0
-      ? h("tr", {}, h("td", { colspan: 9 }, h("div", { class: "empty" }, "No alarms match. The queue updates live.")))
+      ? h("tr", {}, h("td", { colspan: canOperate() ? 10 : 9 }, h("div", { class: "empty" }, "No alarms match. The queue updates live.")))
       : rows.map((a) => {
         const use = slaUse(a, now);
         const fresh = seen && !seen.has(a.id);
@@ -230,13 +263,18 @@ export default async function queuePage(root, who) {
           onclick: () => { selected = a.id; render(); },
           ondblclick: () => location.assign(`/alarms/${a.id}`),
         },
+        canOperate() ? h("td", { class: "pick" }, h("input", { type: "checkbox", class: "pick", "aria-label": `Select ${a.rule_title}`, checked: chosen.has(a.id), onclick: (ev) => ev.stopPropagation(), onchange: (ev) => {
+          if (ev.target.checked) chosen.add(a.id);
+          else chosen.delete(a.id);
+          render();
+        } })) : null,
         h("td", { class: "prio" }, Math.round(a.priority?.score || 0)),
         h("td", {}, sev(a.severity)),
-        h("td", {}, h("a", { href: `/alarms/${a.id}`, class: "rule" }, a.rule_title), h("div", { class: "muted" }, (a.entities || []).slice(0, 4).map((e) => h("span", { class: "pill" }, `${e.kind} ${e.value}`)))),
+        h("td", { class: "alarm" }, h("a", { href: `/alarms/${a.id}`, class: "rule" }, a.rule_title), h("div", { class: "muted" }, (a.entities || []).slice(0, 4).map((e) => h("span", { class: "pill" }, `${e.kind} ${e.value}`)))),
         h("td", {}, a.tenant, a.site ? ` · ${a.site}` : ""),
         h("td", {}, category(a)),
         h("td", { class: `status status-${a.status}` }, a.status.replace("_", " "), a.owner ? h("div", { class: "muted" }, a.owner) : null),
-        h("td", {}, ago(a.first_seen, now)),
+        h("td", { title: `first seen ${when(a.first_seen)} (${a.first_seen})` }, ago(a.first_seen, now)),
         h("td", { class: use >= 1 ? "urgent" : use >= 0.75 ? "warn" : "muted", title: ackClock(a)?.due ? `due ${ackClock(a).due}` : "" }, slaText(a, use, now)),
         h("td", {}, actions(a)));
         return tr;
@@ -311,12 +349,16 @@ export default async function queuePage(root, who) {
       act(cur, "acknowledge");
     } else if (ev.key === "i" && cur && canOperate()) {
       act(cur, "incident");
+    } else if (ev.key === "x" && cur && canOperate()) {
+      if (chosen.has(cur.id)) chosen.delete(cur.id);
+      else chosen.add(cur.id);
+      render();
     }
   });
 
   let timer = null;
   onLive((kind) => {
-    if (kind !== "alarm") return;
+    if (kind !== "alarm" && kind !== "resync") return;
     clearTimeout(timer);
     timer = setTimeout(refresh, 50);
   });

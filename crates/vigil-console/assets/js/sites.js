@@ -1,4 +1,5 @@
-// Every site in scope, with its devices, offline count and open alarms.
+// Every site in scope, with its devices, how many are offline and how many
+// in no known state (the plan shows the same), and its open alarms.
 
 import { ApiError, api } from "./api.js";
 import { fill, h } from "./dom.js";
@@ -21,6 +22,7 @@ export default async function sitesPage(root) {
         h("p", { class: "muted" }, `${site.tenant} · ${site.site}`),
         h("dl", { class: "kv" },
           h("dt", {}, "devices"), h("dd", {}, site.devices ?? "—"),
-          h("dt", {}, "offline"), h("dd", { class: site.offline ? "warn" : "" }, site.offline ?? "—"),
+          h("dt", {}, "offline"), h("dd", { class: site.offline ? "warn" : "", "data-count": "offline" }, site.offline ?? "—"),
+          h("dt", {}, "state unknown"), h("dd", { class: site.unknown ? "muted" : "", "data-count": "unknown" }, site.unknown ?? "—"),
           h("dt", {}, "open alarms"), h("dd", { class: site.alarms ? "urgent" : "" }, site.alarms ?? "—"))))));
 }

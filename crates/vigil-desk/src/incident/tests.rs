@@ -239,3 +239,24 @@ fn notes_tasks_observables_and_who_may_add_them() {
     assert!(seen.apply(&op(), &obs, t(6)).is_err(), "no duplicates");
     assert_eq!(seen.observables[0].tlp, Tlp::Amber);
 }
+
+#[test]
+fn an_incident_is_assigned_and_unassigned_on_its_record() {
+    let i = incident();
+    assert_eq!(i.assignee, None);
+    let assign = |who: Option<&str>| IncidentCommand::Assign {
+        assignee: who.map(str::to_owned),
+    };
+    let a = i.apply(&op(), &assign(Some(" petra ")), t(1)).unwrap();
+    assert_eq!(a.assignee.as_deref(), Some("petra"));
+    assert_eq!(a.activity.last().unwrap().text, "assigned to petra");
+    assert!(matches!(
+        a.apply(&op(), &assign(Some("petra")), t(2)),
+        Err(DeskError::Invalid { .. })
+    ));
+    let b = a.apply(&op(), &assign(None), t(3)).unwrap();
+    assert_eq!(b.assignee, None);
+    assert_eq!(b.activity.last().unwrap().text, "unassigned");
+    let viewer = Actor::person("v", Role::ClientViewer, Some(tenant()));
+    assert!(i.apply(&viewer, &assign(Some("v")), t(1)).is_err());
+}

@@ -74,6 +74,9 @@ impl Desk {
         let now = self.now();
         let stored = self.read::<Alarm>(&id.to_string(), &actor.scope()).await?;
         let after = stored.value.apply(actor, &command, now)?;
+        if matches!(command, AlarmCommand::Close { .. }) {
+            self.check_close(&stored.value).await?;
+        }
         let mut write = DeskWrite::default();
         write.records.push(to_record(&after, stored.version)?);
         let detail = serde_json::to_value(&command).unwrap_or_default();
@@ -109,30 +112,26 @@ impl Desk {
                 now,
             ));
         }
-        // Acknowledging starts the SOP the alarm's type and client call for.
+        // Acknowledging starts the procedure the alarm's type and client
+        // call for (starting work does, for an alarm taken before it had one).
         if matches!(
             command,
-            AlarmCommand::Acknowledge | AlarmCommand::TakeOver { .. }
-        ) && let Some(sop) = self.inner.sops.select(&after)
+            AlarmCommand::Acknowledge | AlarmCommand::TakeOver { .. } | AlarmCommand::Start
+        ) && let Some(procedure) = self.resolve_procedure(&after)
+            && self.alarm_run(&after).await?.is_none()
         {
-            let mut q = RecordQuery::new(
-                SopRun::KIND,
-                vigil_store::TenantScope::One(after.tenant.clone()),
-            );
-            q.link = Some(after.id.to_string());
-            if self.list::<SopRun>(&q).await?.is_empty() {
-                let run = SopRun::start(actor, self.new_id("sop"), sop, &after, now)?;
-                write.records.push(to_record(&run, 0)?);
-                let detail = serde_json::json!({"sop": sop.id, "version": sop.version});
-                write.audit.push(audit::<SopRun>(
-                    actor,
-                    "start",
-                    None,
-                    Some(&run),
-                    detail,
-                    now,
-                ));
-            }
+            let run = SopRun::start(actor, self.new_id("sop"), &procedure, &after, now)?;
+            write.records.push(to_record(&run, 0)?);
+            let detail =
+                serde_json::json!({"sop": procedure.sop_id, "version": procedure.sop_version});
+            write.audit.push(audit::<SopRun>(
+                actor,
+                "start",
+                None,
+                Some(&run),
+                detail,
+                now,
+            ));
         }
         let mut saved_model = false;
         if let AlarmCommand::Close { verdict, .. } = &command

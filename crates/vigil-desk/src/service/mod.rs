@@ -29,16 +29,20 @@ mod incidents;
 mod maintenance;
 mod notices;
 mod offboarding;
+mod procedures;
 mod regulation;
 mod regulation_reminders;
 mod reporting;
 mod responses;
 mod send;
+mod shift;
+mod site_images;
 mod sla;
 mod sops;
 mod suppressions;
 mod triage;
 mod triaged;
+mod video;
 mod workers;
 
 use std::sync::{Arc, Mutex};
@@ -63,9 +67,11 @@ pub use compliance::{
 pub use governance::{RETENTION_BATCH, RetentionOutcome};
 pub use incidents::IncidentView;
 pub use offboarding::{CLIENT_RECORD_KINDS, OffboardDeletion};
+pub use procedures::AlarmProcedure;
 pub use regulation_reminders::Nis2ReminderRecord;
 pub use reporting::ServiceReportRequest;
 pub use send::{Mailer, WebhookOutcome, send_webhook};
+pub use shift::ShiftLog;
 pub use sla::{ServiceLevels, SlaCrossingRecord};
 pub use triage::TriageReport;
 pub use workers::Workers;
@@ -106,6 +112,8 @@ struct Inner {
     evidence: compliance::EvidenceState,
     /// The retention policy and configured legal holds (`governance.rs`).
     retention: Mutex<crate::governance::RetentionPolicy>,
+    /// Response plans and rule notes (`procedures.rs`).
+    procedures: procedures::ProcedureState,
     /// Where each client's data must stay (`governance.rs`).
     residency: Mutex<std::collections::BTreeMap<TenantId, crate::governance::Residency>>,
     /// When this desk started: the placement time shown for holds set in
@@ -120,8 +128,13 @@ struct ModelState {
 }
 
 /// The SOPs built into Vigil, for its own rules.
-const BUILTIN_SOPS: &[(&str, &str)] =
-    &[("builtin/sops.toml", include_str!("../../sops/builtin.toml"))];
+const BUILTIN_SOPS: &[(&str, &str)] = &[
+    ("builtin/sops.toml", include_str!("../../sops/builtin.toml")),
+    (
+        "builtin/procedures.toml",
+        include_str!("../../sops/procedures.toml"),
+    ),
+];
 
 impl Desk {
     /// A desk over `store`, reading time from `clock`. Loads SOPs and the
@@ -182,6 +195,7 @@ impl Desk {
                 evidence: Default::default(),
                 retention: Default::default(),
                 residency: Default::default(),
+                procedures: Default::default(),
             }),
         })
     }

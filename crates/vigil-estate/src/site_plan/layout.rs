@@ -1,6 +1,8 @@
 //! Where areas and devices go when the configuration does not say: one area
 //! per zone in a grid filling the plan, devices on a grid inside their
-//! zone's area, and the rest along the plan's bottom edge.
+//! zone's area, and the rest along the plan's bottom edge. A configured
+//! position outside the device's zone is moved to the nearest point inside
+//! it: a device drawn in the wrong room sends a guard to the wrong room.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -8,6 +10,9 @@ use super::PlanArea;
 
 /// Space around and between laid-out areas, in plan units.
 const MARGIN: f64 = 20.0;
+
+/// How far inside its area's edge a device is kept, in plan units.
+const INSET: f64 = 8.0;
 
 /// The area of devices with no zone, when areas are laid out.
 pub const UNZONED: &str = "unzoned";
@@ -60,7 +65,12 @@ pub(super) fn place<'a>(
     let mut by_area: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
     let mut homeless = Vec::new();
     for (id, zone, pos) in devices {
-        if let Some(p) = pos {
+        if let Some((x, y)) = pos {
+            let area = zone.and_then(|z| areas.iter().find(|a| a.id == z));
+            let p = match area {
+                Some(a) => (clamp_into(x, a.x, a.w), clamp_into(y, a.y, a.h)),
+                None => (x, y),
+            };
             out.insert(id.to_owned(), p);
             continue;
         }
@@ -86,4 +96,11 @@ pub(super) fn place<'a>(
         out.insert(id.to_owned(), (x, (height - MARGIN / 2.0).max(0.0)));
     }
     out
+}
+
+/// `v` moved into `[start + INSET, start + len - INSET]` (the middle when
+/// the area is narrower than two insets).
+fn clamp_into(v: f64, start: f64, len: f64) -> f64 {
+    let inset = INSET.min(len / 2.0);
+    v.clamp(start + inset, start + len - inset)
 }

@@ -59,6 +59,8 @@ fn configured_positions_are_kept_and_the_rest_placed_inside_their_zone() {
             planned("cam1", "camera", "server-room", None),
             planned("t1", "temperature_sensor", "server-room", None),
             planned("x", "sensor", "roof", None),
+            // Configured in the hall, but its zone is the server room.
+            planned("d2", "door", "server-room", Some((100.0, 500.0))),
         ],
         ..Default::default()
     };
@@ -74,6 +76,7 @@ fn configured_positions_are_kept_and_the_rest_placed_inside_their_zone() {
         (d.x, d.y)
     };
     assert_eq!(at("d1"), (10.0, 20.0));
+    assert_eq!(at("d2"), (508.0, 292.0), "moved into its zone");
     for id in ["cam1", "t1"] {
         let (x, y) = at(id);
         assert!(

@@ -36,6 +36,9 @@ pub(crate) struct SiteSummary {
     devices: usize,
     /// Of which offline.
     offline: usize,
+    /// Of which in no known state (never heard, no event): counted apart
+    /// from offline, so that the two figures agree with the plan.
+    unknown: usize,
     /// Open alarms at the site.
     alarms: usize,
 }
@@ -57,6 +60,10 @@ pub(crate) struct SitePlanView {
     areas: Vec<AreaView>,
     /// Its devices.
     devices: Vec<DeviceView>,
+    /// The site's floor-plan image to draw under the devices, stretched to
+    /// the plan's width and height, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<String>,
 }
 
 /// A rectangle of a plan.
@@ -201,6 +208,7 @@ pub(crate) async fn sites(
             name: site.name.clone(),
             devices: plan.devices.len(),
             offline: plan.devices.iter().filter(|d| d.state == "offline").count(),
+            unknown: plan.devices.iter().filter(|d| d.state == "unknown").count(),
             alarms: alarms
                 .iter()
                 .filter(|a| a.tenant == site.tenant && a.site.as_ref() == Some(&site.id))
@@ -251,7 +259,9 @@ pub(crate) async fn plan(
     let alarms = state.desk.open_alarms(&one).await?;
     let records = read_records(&state, &one).await?;
     let drawn = draw_site(&state, &found, &records, &alarms).await?;
+    let image = super::site_image::image_url(&state, &caller, &tenant_id, &site_id).await?;
     Ok(Json(SitePlanView {
+        image,
         tenant: found.tenant.to_string(),
         site: found.id.to_string(),
         name: found.name,

@@ -11,6 +11,7 @@ mod openapi;
 mod ops;
 pub(crate) mod params;
 mod reports;
+mod site_image;
 mod stats;
 
 use axum::Router;
@@ -50,6 +51,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         )
         .route("/api/v1/sites", get(estate_view::sites))
         .route("/api/v1/sites/{tenant}/{site}/plan", get(estate_view::plan))
+        .route(
+            "/api/v1/sites/{tenant}/{site}/plan/image",
+            get(site_image::image),
+        )
         .route("/api/v1/stats", get(stats::stats))
         .route("/api/v1/reports/service", get(reports::service))
         .route(
@@ -86,8 +91,12 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::alarms::start,
         desk::alarms::close,
         desk::alarms::reopen,
+        desk::bulk::bulk,
         desk::alarms::sop_runs,
         desk::alarms::sop_step,
+        desk::procedures::procedure,
+        desk::video::list,
+        desk::video::picture,
         desk::suppressions::list,
         desk::suppressions::create,
         desk::suppressions::lift,
@@ -109,8 +118,13 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         desk::audit::entries,
         desk::audit::export,
         desk::stream::stream,
+        desk::shift::log,
+        desk::shift::write,
+        desk::shift::done,
+        desk::shift::hand_over,
         estate_view::sites,
         estate_view::plan,
+        site_image::image,
         stats::stats,
         reports::service,
         compliance::report,

@@ -101,9 +101,24 @@ pub(crate) struct TenantView {
     /// Where its data must stay (`EU/DE`), when configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub residency: Option<String>,
+    /// Its sites, with the time zone their times are shown in.
+    pub sites: Vec<SiteZone>,
 }
 
-/// The tenants the caller may see, with where each one's data must stay.
+/// A site's name and time zone.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SiteZone {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// IANA time zone (`Europe/Berlin`): the console shows the site's
+    /// times in it, with the zone named.
+    pub timezone: String,
+}
+
+/// The tenants the caller may see, with where each one's data must stay and
+/// their sites' time zones.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "operations",
     security(("bearer" = [])),
     responses(
@@ -114,12 +129,23 @@ pub(crate) async fn tenants(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<TenantView>>, ApiError> {
-    let tenants = state.store.tenants(&caller.scope(None)?).await?;
+    let scope = caller.scope(None)?;
+    let tenants = state.store.tenants(&scope).await?;
+    let sites = state.store.sites(&scope).await?;
     Ok(Json(
         tenants
             .into_iter()
             .map(|t| TenantView {
                 residency: state.desk.residency(&t.id).map(String::from),
+                sites: sites
+                    .iter()
+                    .filter(|s| s.tenant == t.id)
+                    .map(|s| SiteZone {
+                        id: s.id.to_string(),
+                        name: s.name.clone(),
+                        timezone: s.timezone.clone(),
+                    })
+                    .collect(),
                 id: t.id.to_string(),
                 name: t.name,
             })

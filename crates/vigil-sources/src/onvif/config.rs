@@ -25,6 +25,10 @@ pub struct OnvifConfig {
     /// How long one pull waits (seconds).
     #[serde(default = "default_pull_timeout")]
     pub pull_timeout_secs: u32,
+    /// The cameras with a media service, credentials resolved (filled in
+    /// when the source is configured).
+    #[serde(skip)]
+    pub media: Vec<super::media::MediaCamera>,
 }
 
 fn default_termination() -> u32 {
@@ -55,9 +59,44 @@ pub struct CameraConfig {
     /// For pull: environment variable holding the password.
     #[serde(default)]
     pub password_env: Option<String>,
+    /// Its media service URL: a snapshot is taken through it when an alarm
+    /// names the camera or the door it covers (with `username` and
+    /// `password_env`).
+    #[serde(default)]
+    pub media_url: Option<String>,
+    /// The VMS's recording of the camera at a time, `{camera}` and `{time}`
+    /// filled in (`https://vms.example/play?camera={camera}&at={time}`).
+    #[serde(default)]
+    pub recording_url: Option<String>,
 }
 
 impl CameraConfig {
+    /// Its credentials, the password read from the environment.
+    pub fn credentials(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Credentials>, ConfigError> {
+        let what = format!("camera `{}`", self.id);
+        Ok(match (&self.username, &self.password_env) {
+            (Some(u), Some(var)) => Some(Credentials {
+                username: u.clone(),
+                password: env(var).ok_or_else(|| {
+                    ConfigError(format!("{what}: environment variable `{var}` is not set"))
+                })?,
+            }),
+            (Some(u), None) => Some(Credentials {
+                username: u.clone(),
+                password: String::new(),
+            }),
+            (None, Some(_)) => {
+                return Err(ConfigError(format!(
+                    "{what} gives `password_env` without `username`"
+                )));
+            }
+            (None, None) => None,
+        })
+    }
+
     /// Where the camera is.
     pub fn place(&self) -> CameraPlace {
         CameraPlace {
@@ -75,6 +114,32 @@ impl OnvifConfig {
             .iter()
             .map(|c| (c.id.clone(), c.place()))
             .collect()
+    }
+
+    /// Resolves the cameras with a media service into [`OnvifConfig::media`].
+    pub fn resolve_media(
+        &mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let mut media = Vec::new();
+        for c in &self.cameras {
+            if let Some(url) = &c.media_url {
+                media.push(super::media::MediaCamera {
+                    id: c.id.clone(),
+                    media_url: url.clone(),
+                    credentials: c.credentials(env)?,
+                    covers_door: c.covers_door.clone(),
+                    recording_url: c.recording_url.clone(),
+                });
+            } else if c.recording_url.is_some() && c.url.is_none() {
+                return Err(ConfigError(format!(
+                    "camera `{}` gives `recording_url` without `media_url`",
+                    c.id
+                )));
+            }
+        }
+        self.media = media;
+        Ok(())
     }
 
     /// The heartbeat interval, when cameras are supervised.
@@ -97,24 +162,7 @@ impl OnvifConfig {
                         "{what} needs `url` (its event service) to be pulled from"
                     ))
                 })?;
-                let credentials = match (&c.username, &c.password_env) {
-                    (Some(u), Some(var)) => Some(Credentials {
-                        username: u.clone(),
-                        password: env(var).ok_or_else(|| {
-                            ConfigError(format!("{what}: environment variable `{var}` is not set"))
-                        })?,
-                    }),
-                    (Some(u), None) => Some(Credentials {
-                        username: u.clone(),
-                        password: String::new(),
-                    }),
-                    (None, Some(_)) => {
-                        return Err(ConfigError(format!(
-                            "{what} gives `password_env` without `username`"
-                        )));
-                    }
-                    (None, None) => None,
-                };
+                let credentials = c.credentials(env)?;
                 Ok(PullCamera {
                     place: c.place(),
                     url,
@@ -141,6 +189,43 @@ mod tests {
 
     fn env(var: &str) -> Option<String> {
         (var == "KEY_1234").then(|| "000102030405060708090A0B0C0D0E0F".to_string())
+    }
+
+    #[test]
+    fn media_cameras_are_resolved_with_their_credentials() {
+        let mut config: OnvifConfig = toml::from_str(
+            r#"
+            [[cameras]]
+            id = "cam-1"
+            covers_door = "D-1"
+            media_url = "http://192.0.2.10/onvif/media_service"
+            username = "vigil"
+            password_env = "KEY_1234"
+            recording_url = "https://vms.example/play?c={camera}&t={time}"
+            [[cameras]]
+            id = "cam-2"
+            "#,
+        )
+        .unwrap();
+        config.resolve_media(&env).unwrap();
+        assert_eq!(config.media.len(), 1);
+        let cam = &config.media[0];
+        assert_eq!(cam.covers_door.as_deref(), Some("D-1"));
+        assert_eq!(cam.credentials.as_ref().unwrap().password.len(), 32);
+        let mut orphan: OnvifConfig =
+            toml::from_str("[[cameras]]\nid = \"c\"\nrecording_url = \"https://x\"").unwrap();
+        assert!(
+            orphan
+                .resolve_media(&env)
+                .unwrap_err()
+                .0
+                .contains("without `media_url`")
+        );
+        let mut no_env: OnvifConfig = toml::from_str(
+            "[[cameras]]\nid = \"c\"\nmedia_url = \"http://x\"\nusername = \"u\"\npassword_env = \"NOPE\"",
+        )
+        .unwrap();
+        assert!(no_env.resolve_media(&env).unwrap_err().0.contains("NOPE"));
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! `Notify`, [`push`]) or pulled from them ([`pullpoint`]), parsed with a
 //! bounded namespace-aware reader ([`xml`], [`notify`]) and turned into
 //! events with each camera's property state kept for resynchronisation
-//! ([`events`]).
+//! ([`events`]). [`media`] takes a camera's picture at alarm time through
+//! its media service ([`digest`]: the HTTP Digest answer cameras ask for).
 
 pub mod config;
+pub mod digest;
 pub mod events;
+pub mod media;
 pub mod notify;
 pub mod pullpoint;
 pub mod push;

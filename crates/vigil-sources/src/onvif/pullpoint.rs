@@ -166,7 +166,7 @@ fn time_of(el: Option<&super::xml::Element>) -> Option<Timestamp> {
         .map(|t| t.with_timezone(&chrono::Utc))
 }
 
-fn body_or_fault(xml: &str) -> Result<super::xml::Element, NotifyError> {
+pub(crate) fn body_or_fault(xml: &str) -> Result<super::xml::Element, NotifyError> {
     let root = parse(xml)?;
     let body = soap_body(&root)?.clone();
     if let Some(fault) = [NS_SOAP12, NS_SOAP11]

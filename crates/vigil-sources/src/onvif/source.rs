@@ -36,6 +36,15 @@ pub enum OnvifSettings {
     },
 }
 
+impl OnvifSettings {
+    /// The cameras with a media service, for snapshots at alarm time.
+    pub fn media_cameras(&self) -> &[super::media::MediaCamera] {
+        match self {
+            OnvifSettings::Push(config) | OnvifSettings::Pull { config, .. } => &config.media,
+        }
+    }
+}
+
 impl Source for OnvifSource {
     type Settings = OnvifSettings;
 
@@ -55,13 +64,17 @@ impl Source for OnvifSource {
     }
 
     fn configure(&self, section: &SourceSection, env: Env<'_>) -> anyhow::Result<OnvifSettings> {
-        let config = section.table::<OnvifConfig>("onvif")?;
+        let mut config = section.table::<OnvifConfig>("onvif")?;
+        if let Some(c) = config.as_mut() {
+            c.resolve_media(env)?;
+        }
         if section.kind == SourceKind::OnvifPush.as_str() {
             return Ok(OnvifSettings::Push(config.unwrap_or(OnvifConfig {
                 cameras: Vec::new(),
                 heartbeat_secs: None,
                 termination_secs: 60,
                 pull_timeout_secs: 5,
+                media: Vec::new(),
             })));
         }
         let config = config.context("needs a `[sources.onvif]` table")?;

@@ -19,6 +19,7 @@ mod seam_fields;
 mod seam_governance;
 mod seam_ingest;
 mod seam_scope;
+mod seam_shift;
 
 backend::conformance! {
     seam_config::configuration_round_trips,
@@ -52,6 +53,8 @@ backend::conformance! {
     seam_desk::a_lease_has_one_holder_until_it_expires,
     seam_desk::of_concurrent_writers_of_one_version_exactly_one_wins,
     seam_desk::of_nodes_racing_for_a_lease_exactly_one_holds_it,
+    seam_desk::a_record_of_several_mebibytes_round_trips_unchanged,
+    seam_shift::provider_wide_records_list_by_status_and_time_in_the_providers_scope_only,
     seam_audit::an_untouched_log_verifies_with_its_checkpoints,
     seam_audit::after_a_key_rotation_old_and_new_checkpoints_verify,
     seam_audit::a_tenant_export_verifies_alone_and_holds_only_its_entries,

@@ -365,3 +365,42 @@ pub async fn of_nodes_racing_for_a_lease_exactly_one_holds_it(b: &mut Backend) {
     }
     assert_eq!(holders, 1);
 }
+
+/// Evidence kept as desk records (a camera's picture at alarm time, a
+/// site's floor-plan image) is a few MiB of JSON: it comes back byte for
+/// byte, found by its alarm link, and only in its tenant's scope.
+pub async fn a_record_of_several_mebibytes_round_trips_unchanged(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
+    // 5.5 MB of base64-like text (a 4 MiB picture), every byte position varied.
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let data: String = (0..5_600_000usize)
+        .map(|i| alphabet[(i * 7 + i / 64) % 64] as char)
+        .collect();
+    let mut big = record("snapshot", "alarm-1:cam-1", Some(A), 0, "taken", 0.0);
+    big.link = Some("alarm-1".into());
+    big.body = json!({"camera": "cam-1", "data": data});
+    store
+        .desk_commit(DeskWrite {
+            records: vec![big.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let read = store
+        .desk_record("snapshot", "alarm-1:cam-1", &TenantScope::One(tenant(A)))
+        .await
+        .unwrap()
+        .expect("the record");
+    assert_eq!(read.body, big.body);
+    let mut q = RecordQuery::new("snapshot", TenantScope::One(tenant(A)));
+    q.link = Some("alarm-1".into());
+    assert_eq!(store.desk_records(&q).await.unwrap().len(), 1);
+    assert!(
+        store
+            .desk_record("snapshot", "alarm-1:cam-1", &TenantScope::One(tenant(B)))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

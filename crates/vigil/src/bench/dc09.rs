@@ -125,6 +125,8 @@ pub async fn run(bench: Dc09Bench) -> anyhow::Result<()> {
         nis2: Default::default(),
         retention: Default::default(),
         residency: Default::default(),
+        response_plans: Default::default(),
+        site_images: Vec::new(),
     };
     let node = Node::start(NodeSpec {
         data_dir: data.path().to_path_buf(),

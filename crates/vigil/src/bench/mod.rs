@@ -157,6 +157,8 @@ async fn ingest(
             nis2: Default::default(),
             retention: Default::default(),
             residency: Default::default(),
+            response_plans: Default::default(),
+            site_images: Vec::new(),
         },
         detector,
         clock: Arc::new(SystemClock),

@@ -3,6 +3,8 @@
 //! whatever the outcome, and the helpers the tests share.
 #![allow(dead_code)]
 
+pub mod wait;
+
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,9 @@ pub const DUMPING_RULE: &str = r#"
 title: Console test credential dumping
 id: 5e0f8a43-1a7e-4f52-9a43-2c1d6f0b7e21
 status: test
+description: Mimikatz asked for the logon passwords held in LSASS memory.
+falsepositives:
+    - Red-team exercises announced to the provider
 level: critical
 logsource:
   product: windows
@@ -38,11 +43,25 @@ detection:
 "#;
 pub const RULE_TITLE: &str = "Console test credential dumping";
 
+/// The treatment plant's drawing, under its plan's devices.
+pub const PLANT_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 800 400" width="800" height="400">
+<rect x="10" y="10" width="780" height="380" fill="none" stroke="#8aa" stroke-width="6"/>
+<line x1="390" y1="10" x2="390" y2="390" stroke="#8aa" stroke-width="4"/>
+<rect x="360" y="180" width="60" height="40" fill="#345"/>
+</svg>"##;
+
 /// One browser test at a time: each starts a node and a browser, and the
 /// machine has two cores.
 pub static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
 pub fn write_config(dir: &Path) {
+    write_config_with(dir, "");
+}
+
+/// As [`write_config`], with `alpha_extra` (TOML tables of the tenant
+/// `alpha`, such as `[tenants.response]`) added to alpha's tables.
+pub fn write_config_with(dir: &Path, alpha_extra: &str) {
+    std::fs::write(dir.join("plant.svg"), PLANT_SVG).unwrap();
     let rules = dir.join("rules");
     std::fs::create_dir_all(&rules).unwrap();
     std::fs::write(rules.join("dumping.yml"), DUMPING_RULE).unwrap();
@@ -59,6 +78,8 @@ name = "Alpha Water"
 [[tenants.sites]]
 id = "plant"
 name = "Treatment plant"
+floor_plan_image = "plant.svg"
+timezone = "Europe/Berlin"
 [tenants.sites.floor_plan]
 width = 800
 height = 400
@@ -118,6 +139,11 @@ token_sha256 = "{viewer}"
         access_a = sha256_hex(ACCESS_A),
         admin = sha256_hex(ADMIN),
         viewer = sha256_hex(VIEWER_B),
+    );
+    let config = config.replacen(
+        "\n[[tenants]]\nid = \"beta\"",
+        &format!("\n{alpha_extra}\n[[tenants]]\nid = \"beta\""),
+        1,
     );
     std::fs::write(dir.join("vigil.toml"), config).unwrap();
 }
@@ -205,8 +231,13 @@ pub fn browser_present() -> bool {
 
 impl Fixture {
     pub async fn start(name: &'static str) -> Fixture {
+        Self::start_with(name, "").await
+    }
+
+    /// As [`Fixture::start`], with `alpha_extra` in the tenant alpha's tables.
+    pub async fn start_with(name: &'static str, alpha_extra: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        write_config(dir.path());
+        write_config_with(dir.path(), alpha_extra);
         let mut vigil = Vigil::start(dir.path(), &["serve", "--config", "vigil.toml"]);
         let line = vigil.wait_for_line("vigil serving on", Duration::from_secs(60));
         let base = line

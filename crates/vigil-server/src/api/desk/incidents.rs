@@ -136,7 +136,8 @@ pub(crate) struct CommandBody {
     /// `{"command": "reopen", "reason": …}`, `{"command": "note", "text": …}`, `{"command": "observe", "observable": {kind, value, tlp}}`,
     /// `{"command": "add_task", "title": …}`, `{"command": "complete_task", "task": 1}`, `{"command": "link_alarm", "alarm": …}`,
     /// `{"command": "set_severity", "severity": …, "reason": …}`, `{"command": "notify_client", "how": …}`,
-    /// `{"command": "pause_sla", "state": "awaiting_client" | "awaiting_third_party", "reason": …}`, `{"command": "resume_sla"}`.
+    /// `{"command": "pause_sla", "state": "awaiting_client" | "awaiting_third_party", "reason": …}`, `{"command": "resume_sla"}`,
+    /// `{"command": "assign", "assignee": "name" | null}`.
     #[schema(value_type = Object)]
     #[serde(flatten)]
     pub command: IncidentCommand,

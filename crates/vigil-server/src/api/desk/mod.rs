@@ -10,10 +10,14 @@
 
 pub(crate) mod alarms;
 pub(crate) mod audit;
+pub(crate) mod bulk;
 pub(crate) mod incidents;
 pub(crate) mod nis2;
+pub(crate) mod procedures;
+pub(crate) mod shift;
 pub(crate) mod stream;
 pub(crate) mod suppressions;
+pub(crate) mod video;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -28,6 +32,7 @@ use crate::error::ApiError;
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/alarms", get(alarms::list))
+        .route("/api/v1/alarms/bulk", post(bulk::bulk))
         .route("/api/v1/alarms/{id}", get(alarms::detail))
         .route("/api/v1/alarms/{id}/acknowledge", post(alarms::acknowledge))
         .route("/api/v1/alarms/{id}/take-over", post(alarms::take_over))
@@ -35,6 +40,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/alarms/{id}/close", post(alarms::close))
         .route("/api/v1/alarms/{id}/reopen", post(alarms::reopen))
         .route("/api/v1/alarms/{id}/sop", get(alarms::sop_runs))
+        .route("/api/v1/alarms/{id}/procedure", get(procedures::procedure))
+        .route("/api/v1/alarms/{id}/snapshots", get(video::list))
+        .route(
+            "/api/v1/alarms/{id}/snapshots/{camera}",
+            get(video::picture),
+        )
         .route(
             "/api/v1/sop-runs/{run}/steps/{step}",
             post(alarms::sop_step),
@@ -81,6 +92,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/audit", get(audit::entries))
         .route("/api/v1/audit/export", get(audit::export))
         .route("/api/v1/stream", get(stream::stream))
+        .route("/api/v1/shift-log", get(shift::log))
+        .route("/api/v1/shift-log/entries", post(shift::write))
+        .route("/api/v1/shift-log/entries/{id}/done", post(shift::done))
+        .route("/api/v1/shift-log/handovers", post(shift::hand_over))
 }
 
 /// The desk's view of the caller.
