@@ -46,10 +46,16 @@ impl IntoResponse for BodyError {
 /// The body as sent, inflated when its `Content-Encoding` is gzip (the
 /// OpenTelemetry Collector's and Beats' default), to at most `limit` bytes:
 /// the limit on the wire would otherwise let a small bomb through.
-pub(crate) fn inflated(headers: &HeaderMap, body: &[u8], limit: usize) -> Result<Vec<u8>, BodyError> {
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_ascii_lowercase());
+pub(crate) fn inflated(
+    headers: &HeaderMap,
+    body: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    let encoding = headers.get(header::CONTENT_ENCODING).map(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .trim()
+            .to_ascii_lowercase()
+    });
     match encoding.as_deref() {
         None | Some("") | Some("identity") => Ok(body.to_vec()),
         Some("gzip") | Some("x-gzip") => {
@@ -69,6 +75,7 @@ pub(crate) fn inflated(headers: &HeaderMap, body: &[u8], limit: usize) -> Result
 
 /// How a shipper may present its source's token in `Authorization`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // Splunk, Basic and ApiKey: for the HEC and bulk endpoints.
 pub(crate) enum Scheme {
     /// `Bearer <token>`.
     Bearer,
@@ -106,7 +113,10 @@ pub(crate) enum CredentialError {
 }
 
 /// The token an `Authorization` header carries in one of `schemes`.
-pub(crate) fn credential(headers: &HeaderMap, schemes: &[Scheme]) -> Result<String, CredentialError> {
+pub(crate) fn credential(
+    headers: &HeaderMap,
+    schemes: &[Scheme],
+) -> Result<String, CredentialError> {
     let forms = || {
         schemes
             .iter()
@@ -143,10 +153,12 @@ pub(crate) fn credential(headers: &HeaderMap, schemes: &[Scheme]) -> Result<Stri
         }
         // An encoded `id:key` pair carries the token as its key; anything
         // else is taken as the token itself.
-        Scheme::ApiKey => match decoded().and_then(|p| p.split_once(':').map(|(_, k)| k.to_owned())) {
-            Some(key) => key,
-            None => rest.to_owned(),
-        },
+        Scheme::ApiKey => {
+            match decoded().and_then(|p| p.split_once(':').map(|(_, k)| k.to_owned())) {
+                Some(key) => key,
+                None => rest.to_owned(),
+            }
+        }
     };
     if token.is_empty() {
         return Err(malformed());
@@ -227,7 +239,12 @@ mod tests {
             headers.insert(header::AUTHORIZATION, value.parse().unwrap());
             headers
         };
-        let all = [Scheme::Bearer, Scheme::Splunk, Scheme::Basic, Scheme::ApiKey];
+        let all = [
+            Scheme::Bearer,
+            Scheme::Splunk,
+            Scheme::Basic,
+            Scheme::ApiKey,
+        ];
         for (value, token) in [
             ("Bearer tok1".to_owned(), "tok1"),
             ("Splunk  tok2 ".to_owned(), "tok2"),
@@ -241,9 +258,17 @@ mod tests {
             credential(&HeaderMap::new(), &all),
             Err(CredentialError::Missing(_))
         ));
-        for bad in ["Splunk", "Digest x", "Basic !!!", &format!("Basic {}", b64("nocolon"))] {
+        for bad in [
+            "Splunk",
+            "Digest x",
+            "Basic !!!",
+            &format!("Basic {}", b64("nocolon")),
+        ] {
             assert!(
-                matches!(credential(&with(bad), &all), Err(CredentialError::Malformed(_))),
+                matches!(
+                    credential(&with(bad), &all),
+                    Err(CredentialError::Malformed(_))
+                ),
                 "{bad}"
             );
         }

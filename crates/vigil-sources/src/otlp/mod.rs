@@ -26,13 +26,13 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
 };
 use prost::Message;
 use vigil_ingest::{Payload, Pipeline};
-use vigil_model::SourceKind;
+use vigil_model::{SourceBinding, SourceKind};
 use vigil_store::Store;
 
 use crate::config::{Env, SourceSection};
 use crate::source::{Configured, Needs, Source, SourceContext, Started};
-use crate::token::{ErrorBody, Refusal, source_of_bearer};
-use crate::wire::{inflated, media_type, refuse};
+use crate::token::{ErrorBody, Refusal, source_of_token};
+use crate::wire::{CredentialError, Scheme, credential, inflated, media_type, refuse};
 
 /// The endpoint's path (OTLP/HTTP's default for logs).
 pub const LOGS_PATH: &str = "/v1/logs";
@@ -157,7 +157,7 @@ pub(crate) async fn logs(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let binding = match source_of_bearer(endpoint.store.as_ref(), &headers, &[*OTLP]).await {
+    let binding = match binding(&endpoint, &headers).await {
         Ok(binding) => binding,
         Err(refusal) => return refusal.into_response(),
     };
@@ -201,6 +201,17 @@ pub(crate) async fn logs(
         error_message: refusals_message(&reasons),
     });
     answer(encoding, &ExportLogsServiceResponse { partial_success })
+}
+
+/// The `otlp` source of the request's bearer token.
+async fn binding(endpoint: &OtlpEndpoint, headers: &HeaderMap) -> Result<SourceBinding, Refusal> {
+    let token = credential(headers, &[Scheme::Bearer]).map_err(|e| {
+        Refusal::Unauthorized(match e {
+            CredentialError::Missing(_) => "missing `Authorization: Bearer <token>` header",
+            CredentialError::Malformed(_) => "the Authorization header must be `Bearer <token>`",
+        })
+    })?;
+    source_of_token(endpoint.store.as_ref(), &token, &[*OTLP]).await
 }
 
 fn decode_request(encoding: Encoding, body: &[u8]) -> Result<ExportLogsServiceRequest, String> {
