@@ -9,6 +9,7 @@
 //! | [`dc09`] | `dc09_tcp`, `dc09_udp` (SIA DC-09 alarm panels) | DC-09 `ACK` |
 //! | [`mqtt`] | `mqtt` (JSON and Sparkplug B sensors) | MQTT `PUBACK` |
 //! | [`onvif`] | `onvif_push`, `onvif_pull` (cameras) | HTTP 200 / the next pull |
+//! | [`hec`] | `hec` (Splunk HEC: `/services/collector/event`, `/raw`, `/ack`) | HEC `Success`, ack ids |
 //! | [`otlp`] | `otlp` (OpenTelemetry logs at `POST /v1/logs`, protobuf or JSON) | `ExportLogsServiceResponse` |
 //!
 //! Every source sits behind one trait, [`Source`]: from its configuration
@@ -28,6 +29,7 @@
 pub mod access;
 mod config;
 pub mod dc09;
+pub mod hec;
 pub mod http;
 pub mod mqtt;
 pub mod onvif;
@@ -54,6 +56,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             access::endpoint::events,
             onvif::push::notify,
             otlp::logs,
+            hec::event,
+            hec::collector,
+            hec::raw,
+            hec::ack_status,
         ),
         tags(
             (name = "ingest", description = "Sending events"),

@@ -160,6 +160,7 @@ impl Registry {
             .with(crate::mqtt::MqttSource)
             .with(crate::onvif::OnvifSource)
             .with(crate::otlp::OtlpSource)
+            .with(crate::hec::HecSource)
     }
 
     /// Adds a source type, making its kinds known.

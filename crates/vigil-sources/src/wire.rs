@@ -75,7 +75,7 @@ pub(crate) fn inflated(
 
 /// How a shipper may present its source's token in `Authorization`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // Splunk, Basic and ApiKey: for the HEC and bulk endpoints.
+#[allow(dead_code)] // ApiKey: for the bulk endpoint.
 pub(crate) enum Scheme {
     /// `Bearer <token>`.
     Bearer,
