@@ -9,6 +9,7 @@
 //! | [`dc09`] | `dc09_tcp`, `dc09_udp` (SIA DC-09 alarm panels) | DC-09 `ACK` |
 //! | [`mqtt`] | `mqtt` (JSON and Sparkplug B sensors) | MQTT `PUBACK` |
 //! | [`onvif`] | `onvif_push`, `onvif_pull` (cameras) | HTTP 200 / the next pull |
+//! | [`bulk`] | `bulk` (Elasticsearch `_bulk`, and `GET /` for API clients) | per-item results |
 //! | [`hec`] | `hec` (Splunk HEC: `/services/collector/event`, `/raw`, `/ack`) | HEC `Success`, ack ids |
 //! | [`otlp`] | `otlp` (OpenTelemetry logs at `POST /v1/logs`, protobuf or JSON) | `ExportLogsServiceResponse` |
 //!
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod bulk;
 mod config;
 pub mod dc09;
 pub mod hec;
@@ -60,6 +62,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             hec::collector,
             hec::raw,
             hec::ack_status,
+            bulk::bulk,
+            bulk::bulk_into,
+            bulk::info,
         ),
         tags(
             (name = "ingest", description = "Sending events"),

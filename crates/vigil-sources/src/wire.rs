@@ -75,7 +75,6 @@ pub(crate) fn inflated(
 
 /// How a shipper may present its source's token in `Authorization`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // ApiKey: for the bulk endpoint.
 pub(crate) enum Scheme {
     /// `Bearer <token>`.
     Bearer,
