@@ -39,6 +39,11 @@ fn the_elasticsearch_client_bulk_helper_stores_every_document() {
     assert_eq!(events[0]["source"]["kind"], "bulk");
     assert_eq!(node.events_in("alpha-bulk"), 150);
     assert_eq!(node.dead_letters_of("alpha-bulk").len(), 2);
+
+    // Acknowledged means durable: killed with SIGKILL, the node has them all.
+    let node = node.killed_and_restarted();
+    assert_eq!(node.events_of("alpha-bulk").len(), 150);
+    assert_eq!(node.dead_letters_of("alpha-bulk").len(), 2);
 }
 
 fn post(node: &Node, path: &str, token: Option<&str>, body: &str) -> (StatusCode, Value) {

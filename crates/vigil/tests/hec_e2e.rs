@@ -45,6 +45,10 @@ fn a_hec_client_library_sends_events_and_every_ack_id_is_durable() {
     assert_eq!(fields["sourcetype"], "generic_single_line");
     assert_eq!(events[0]["source"]["kind"], "hec");
     assert_eq!(node.events_in("alpha-hec"), 95);
+
+    // Acknowledged means durable: killed with SIGKILL, the node has them all.
+    let node = node.killed_and_restarted();
+    assert_eq!(node.events_of("alpha-hec").len(), 95);
 }
 
 fn post(node: &Node, path: &str, auth: Option<&str>, body: &str) -> (StatusCode, Value) {

@@ -59,6 +59,10 @@ fn the_opentelemetry_sdk_exporter_delivers_every_record_once() {
     let refused = shippers::run_python("otlp_logs.py", &[&endpoint, NDJSON, "1"]);
     assert_eq!(refused, json!({"succeeded": 0, "failed": 1}), "{refused}");
     assert_eq!(node.events_of("alpha-otel").len(), RECORDS);
+
+    // Acknowledged means durable: killed with SIGKILL, the node has them all.
+    let node = node.killed_and_restarted();
+    assert_eq!(node.events_of("alpha-otel").len(), RECORDS);
 }
 
 /// A request as OTLP/JSON: two records, the second without body or

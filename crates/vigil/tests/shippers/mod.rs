@@ -72,6 +72,19 @@ token_sha256 = "{admin}"
             admin = sha256_hex(ADMIN),
         );
         std::fs::write(dir.path().join("vigil.toml"), config).expect("write vigil.toml");
+        Node::start_in(dir)
+    }
+
+    /// Kills the node with SIGKILL (no shutdown: nothing is flushed on the
+    /// way out) and starts it again on the same data: what it acknowledged
+    /// must still be there.
+    pub fn killed_and_restarted(self) -> Node {
+        let Node { vigil, dir, .. } = self;
+        drop(vigil);
+        Node::start_in(dir)
+    }
+
+    fn start_in(dir: tempfile::TempDir) -> Node {
         let mut vigil = Vigil::start(dir.path(), &["serve", "--config", "vigil.toml"]);
         let line = vigil.wait_for_line("vigil serving on", Duration::from_secs(60));
         let base = line.split_whitespace().last().expect("address").to_owned();
