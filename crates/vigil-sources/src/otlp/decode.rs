@@ -23,6 +23,18 @@ use crate::wire::time_of_unix_nanos;
 /// One record, decoded, with the bytes it is kept as (its OTLP/JSON).
 pub type Record = (Result<Fields, String>, Vec<u8>);
 
+/// The records of a request body, OTLP/JSON when `json`, else protobuf;
+/// the error says why the body is not an `ExportLogsServiceRequest`.
+pub fn records_of_body(json: bool, body: &[u8]) -> Result<Vec<Record>, String> {
+    use prost::Message;
+    let request = if json {
+        serde_json::from_slice(body).map_err(|e| e.to_string())?
+    } else {
+        ExportLogsServiceRequest::decode(body).map_err(|e| e.to_string())?
+    };
+    Ok(records(&request))
+}
+
 /// Every log record of a request, in order.
 pub fn records(request: &ExportLogsServiceRequest) -> Vec<Record> {
     let mut out = Vec::new();
