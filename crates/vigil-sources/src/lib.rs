@@ -9,6 +9,9 @@
 //! | [`dc09`] | `dc09_tcp`, `dc09_udp` (SIA DC-09 alarm panels) | DC-09 `ACK` |
 //! | [`mqtt`] | `mqtt` (JSON and Sparkplug B sensors) | MQTT `PUBACK` |
 //! | [`onvif`] | `onvif_push`, `onvif_pull` (cameras) | HTTP 200 / the next pull |
+//! | [`bulk`] | `bulk` (Elasticsearch `_bulk`, and `GET /` for API clients) | per-item results |
+//! | [`hec`] | `hec` (Splunk HEC: `/services/collector/event`, `/raw`, `/ack`) | HEC `Success`, ack ids |
+//! | [`otlp`] | `otlp` (OpenTelemetry logs at `POST /v1/logs`, protobuf or JSON) | `ExportLogsServiceResponse` |
 //!
 //! Every source sits behind one trait, [`Source`]: from its configuration
 //! section to running tasks that hand accepted batches to the ingest path
@@ -25,16 +28,20 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod bulk;
 mod config;
 pub mod dc09;
+pub mod hec;
 pub mod http;
 pub mod mqtt;
 pub mod onvif;
+pub mod otlp;
 mod registry;
 mod source;
 pub mod syslog;
 pub mod tls;
 pub mod token;
+mod wire;
 
 pub use config::{ConfigError, Env, SourceSection, token_secret};
 pub use registry::{ConfiguredSource, Registry, Running};
@@ -46,7 +53,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi;
     #[derive(OpenApi)]
     #[openapi(
-        paths(http::ingest, access::endpoint::events, onvif::push::notify),
+        paths(
+            http::ingest,
+            access::endpoint::events,
+            onvif::push::notify,
+            otlp::logs,
+            hec::event,
+            hec::collector,
+            hec::raw,
+            hec::ack_status,
+            bulk::bulk,
+            bulk::bulk_into,
+            bulk::info,
+        ),
         tags(
             (name = "ingest", description = "Sending events"),
         )

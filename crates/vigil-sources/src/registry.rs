@@ -138,6 +138,9 @@ pub struct Running {
     pub devices: Vec<DeviceRecord>,
     /// The alarm-panel accounts they serve.
     pub panels: Vec<PanelAccountRecord>,
+    /// What answers `GET /` to API clients (Elasticsearch's shippers ask
+    /// there first), to put around the node's whole router.
+    pub api_root: Option<crate::bulk::ApiRoot>,
 }
 
 /// The source types a node knows.
@@ -159,6 +162,9 @@ impl Registry {
             .with(crate::dc09::Dc09Source)
             .with(crate::mqtt::MqttSource)
             .with(crate::onvif::OnvifSource)
+            .with(crate::otlp::OtlpSource)
+            .with(crate::hec::HecSource)
+            .with(crate::bulk::BulkSource)
     }
 
     /// Adds a source type, making its kinds known.
@@ -280,6 +286,7 @@ impl Registry {
             running.router = running.router.merge(started.router);
             running.devices.extend(started.devices);
             running.panels.extend(started.panels);
+            running.api_root = running.api_root.or(started.api_root);
         }
         Ok(running)
     }

@@ -94,6 +94,8 @@ pub struct Started {
     pub devices: Vec<DeviceRecord>,
     /// The alarm-panel accounts it serves, for the register.
     pub panels: Vec<PanelAccountRecord>,
+    /// What answers `GET /` to API clients, when it serves that path.
+    pub api_root: Option<crate::bulk::ApiRoot>,
 }
 
 /// A type of source: how its `[[sources]]` entries are checked, and how

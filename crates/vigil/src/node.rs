@@ -279,6 +279,12 @@ impl Node {
         })
         .merge(sources.router)
         .merge(vigil_console::router());
+        // `GET /` is the console's for browsers and Elasticsearch's version
+        // object for shippers (`bulk` sources).
+        let app = match sources.api_root {
+            Some(root) => root.around(app),
+            None => app,
+        };
         let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
         let https = tls.is_some();
         let http = tokio::spawn(async move {

@@ -119,6 +119,11 @@ mod tests {
             "/api/v1/ingest",
             "/api/v1/access/events",
             "/onvif/notify/{token}/{camera}",
+            "/v1/logs",
+            "/services/collector/event",
+            "/services/collector/raw",
+            "/services/collector/ack",
+            "/_bulk",
             "/api/v1/alerts",
         ] {
             assert!(
