@@ -166,14 +166,12 @@ impl Detector for VisitorDetector {
         match event.class {
             EventClass::PhysicalAccess => {
                 for c in self.live.observe_event(event) {
-                    out.push(Detection {
-                        rule: self.meta(c.rule, c.severity),
-                    });
+                    out.push(Detection::of_rule(self.meta(c.rule, c.severity)));
                 }
             }
             EventClass::Visitor => {
                 if let Some(rule) = self.watchlist(event) {
-                    out.push(Detection { rule });
+                    out.push(Detection::of_rule(rule));
                 }
             }
             _ => {}
