@@ -73,10 +73,11 @@ pub trait Detector: Send + Sync + std::fmt::Debug {
     /// What made the rule with id `rule_id` match `event`, worked out
     /// again on demand (for an alert's evidence); `None` when the rule is
     /// not one of this detector's Sigma rules or does not match `event`.
-    fn matched(&self, rule_id: &str, event: &vigil_model::Event) -> Option<MatchDetail> {
-        let _ = (rule_id, event);
-        None
-    }
+    ///
+    /// Required, not defaulted: a detector wrapping another must pass the
+    /// question on, and a default answering `None` let a wrapper forget to
+    /// (the alarm page then showed no matched fields).
+    fn matched(&self, rule_id: &str, event: &vigil_model::Event) -> Option<MatchDetail>;
 }
 
 /// One rule matched one event.

@@ -181,4 +181,8 @@ impl Detector for VisitorDetector {
     fn rule_count(&self) -> usize {
         self.inner.rule_count() + 6
     }
+
+    fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
+        self.inner.matched(rule_id, event)
+    }
 }
