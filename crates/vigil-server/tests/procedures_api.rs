@@ -10,13 +10,10 @@ use serde_json::{Value, json};
 use vigil_desk::DeskConfig;
 use vigil_desk::procedure::{Callee, ResponsePlan, RuleNotes};
 use vigil_desk::service::Desk;
-use vigil_detect::{LoadOptions, RuleSet};
-use vigil_ingest::{Pipeline, PipelineConfig};
 use vigil_model::{Entity, EntityKind, ManualClock, Severity, SourceId, SourceKind, Tenant};
-use vigil_server::AppState;
 use vigil_server::auth::hash_token;
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
-use vigil_store::{ApiToken, LocalBus, Role, Store};
+use vigil_store::{ApiToken, Role, Store};
 
 mod common;
 
@@ -109,28 +106,15 @@ async fn server() -> Server {
         .into_iter()
         .collect(),
     );
-    let bus = Arc::new(LocalBus::new(64));
-    let rules = RuleSet::load_sources(Vec::<(String, String)>::new(), &LoadOptions::default());
-    let pipeline = Pipeline::new(
+    let (base, _) = common::serve(
         store.clone(),
-        bus.clone(),
+        desk.clone(),
         clock.clone(),
-        Arc::new(rules.ruleset),
-        PipelineConfig::default(),
-    );
-    let app = vigil_server::router(AppState {
-        pipeline,
-        store: store.clone(),
-        bus,
-        desk: desk.clone(),
-        sessions: Default::default(),
-        estate: Default::default(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        common::no_rules(),
+    )
+    .await;
     Server {
-        base: format!("http://{addr}"),
+        base,
         store,
         desk,
         client: reqwest::Client::new(),

@@ -13,13 +13,11 @@ use serde_json::{Value, json};
 use vigil_desk::DeskConfig;
 use vigil_desk::service::Desk;
 use vigil_desk::visitors::{VisitorSecrets, VisitorSetup};
-use vigil_detect::{LoadOptions, RuleSet};
-use vigil_ingest::{Payload, Pipeline, PipelineConfig};
+use vigil_ingest::{Payload, Pipeline};
 use vigil_model::{ManualClock, SourceBinding, SourceId, SourceKind, Tenant, Timestamp};
-use vigil_server::AppState;
 use vigil_server::auth::hash_token;
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
-use vigil_store::{ApiToken, LocalBus, Role, Store};
+use vigil_store::{ApiToken, Role, Store};
 use vigil_visitors::TenantSecret;
 use vigil_visitors::detector::VisitorDetector;
 use vigil_visitors::live::VisitorsLive;
@@ -138,28 +136,11 @@ async fn server() -> Server {
     });
     let live = Arc::new(VisitorsLive::default());
     desk.set_visitors_live(live.clone()).await.unwrap();
-    let bus = Arc::new(LocalBus::new(64));
-    let rules = RuleSet::load_sources(Vec::<(String, String)>::new(), &LoadOptions::default());
-    let pipeline = Pipeline::new(
-        store.clone(),
-        bus.clone(),
-        clock.clone(),
-        Arc::new(VisitorDetector::new(Arc::new(rules.ruleset), live)),
-        PipelineConfig::default(),
-    );
-    let app = vigil_server::router(AppState {
-        pipeline: pipeline.clone(),
-        store: store.clone(),
-        bus,
-        desk: desk.clone(),
-        sessions: Default::default(),
-        estate: Default::default(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let detector = Arc::new(VisitorDetector::new(common::no_rules(), live));
+    let (base, pipeline) =
+        common::serve(store.clone(), desk.clone(), clock.clone(), detector).await;
     Server {
-        base: format!("http://{addr}"),
+        base,
         desk,
         pipeline,
         clock,

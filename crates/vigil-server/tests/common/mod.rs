@@ -1,11 +1,12 @@
 //! What the API tests share: the instant they start from, tenant and site
-//! ids, one authenticated HTTP call, and an alert committed straight into
-//! the store with its evidence event.
+//! ids, the server on a free port, one authenticated HTTP call, and an
+//! alert committed straight into the store with its evidence event.
 
 // Each test file uses a part of this module.
 #![allow(dead_code)]
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use chrono::Duration;
 use reqwest::{Method, StatusCode};
@@ -16,6 +17,46 @@ use vigil_model::{
 };
 use vigil_store::sqlite::SqliteStore;
 use vigil_store::{AlertDetection, IngestBatch, Store};
+
+/// No Sigma rules: the API tests commit their alerts themselves.
+pub fn no_rules() -> Arc<dyn vigil_detect::Detector> {
+    let report = vigil_detect::RuleSet::load_sources(
+        Vec::<(String, String)>::new(),
+        &vigil_detect::LoadOptions::default(),
+    );
+    Arc::new(report.ruleset)
+}
+
+/// Serves the API over `store` and `desk` (no sessions, no estate view) on
+/// a free port, with a pipeline detecting with `detector` on `clock`: the
+/// base URL and the pipeline.
+pub async fn serve(
+    store: Arc<SqliteStore>,
+    desk: vigil_desk::service::Desk,
+    clock: Arc<vigil_model::ManualClock>,
+    detector: Arc<dyn vigil_detect::Detector>,
+) -> (String, vigil_ingest::Pipeline) {
+    let bus = Arc::new(vigil_store::LocalBus::new(64));
+    let pipeline = vigil_ingest::Pipeline::new(
+        store.clone(),
+        bus.clone(),
+        clock,
+        detector,
+        vigil_ingest::PipelineConfig::default(),
+    );
+    let app = vigil_server::router(vigil_server::AppState {
+        pipeline: pipeline.clone(),
+        store,
+        bus,
+        desk,
+        sessions: Default::default(),
+        estate: Default::default(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), pipeline)
+}
 
 /// Two client organisations.
 pub const A: &str = "northgate";
