@@ -12,6 +12,7 @@
 //! | [`bulk`] | `bulk` (Elasticsearch `_bulk`, and `GET /` for API clients) | per-item results |
 //! | [`hec`] | `hec` (Splunk HEC: `/services/collector/event`, `/raw`, `/ack`) | HEC `Success`, ack ids |
 //! | [`otlp`] | `otlp` (OpenTelemetry logs at `POST /v1/logs`, protobuf or JSON) | `ExportLogsServiceResponse` |
+//! | [`relp`] | `relp` (rsyslog's RELP, `omrelp`) | RELP `rsp 200 OK` per message |
 //!
 //! Every source sits behind one trait, [`Source`]: from its configuration
 //! section to running tasks that hand accepted batches to the ingest path
@@ -37,6 +38,7 @@ pub mod mqtt;
 pub mod onvif;
 pub mod otlp;
 mod registry;
+pub mod relp;
 mod source;
 pub mod syslog;
 pub mod tls;

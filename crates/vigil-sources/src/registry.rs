@@ -165,6 +165,7 @@ impl Registry {
             .with(crate::otlp::OtlpSource)
             .with(crate::hec::HecSource)
             .with(crate::bulk::BulkSource)
+            .with(crate::relp::RelpSource)
     }
 
     /// Adds a source type, making its kinds known.

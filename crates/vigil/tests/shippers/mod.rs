@@ -84,7 +84,8 @@ token_sha256 = "{admin}"
         Node::start_in(dir)
     }
 
-    fn start_in(dir: tempfile::TempDir) -> Node {
+    /// Starts `vigil serve` on the `vigil.toml` already in `dir`.
+    pub fn start_in(dir: tempfile::TempDir) -> Node {
         let mut vigil = Vigil::start(dir.path(), &["serve", "--config", "vigil.toml"]);
         let line = vigil.wait_for_line("vigil serving on", Duration::from_secs(60));
         let base = line.split_whitespace().last().expect("address").to_owned();
