@@ -31,6 +31,6 @@ pub use ndjson::{
     DEFAULT_MAX_LINE_BYTES, JsonLinesReader, LineError, LineErrorKind, NdjsonLines, RAW_KEEP_BYTES,
     ndjson_lines, parse_object,
 };
-pub use normalize::normalize;
+pub use normalize::{event_time, normalize};
 pub use payload::{MessageError, cef_fields, decode_message, leef_fields, syslog_fields};
 pub use syslog::{Found, SdElement, SyslogError, SyslogFormat, SyslogMessage, parse_syslog};

@@ -81,12 +81,7 @@ pub fn normalize(
     for (key, value) in &fields {
         seen.observe(key, value);
     }
-    let observed_at = seen
-        .times
-        .iter()
-        .flatten()
-        .find_map(|v| time_of(v, received_at))
-        .unwrap_or(received_at);
+    let observed_at = seen.time(received_at).unwrap_or(received_at);
     let class = seen.class(&binding.product);
     let severity = seen.severity();
     let device = seen
@@ -126,6 +121,18 @@ pub fn normalize(
     }
 }
 
+/// The time `fields` say their event happened (what [`normalize`] makes
+/// its `observed_at`), or `None` when no field says; `reference` places
+/// times written without a year (syslog). For a hunt over files, where
+/// there is no receive time to fall back on.
+pub fn event_time(fields: &Fields, reference: Timestamp) -> Option<Timestamp> {
+    let mut seen = Seen::default();
+    for (key, value) in fields {
+        seen.observe(key, value);
+    }
+    seen.time(reference)
+}
+
 const TIME_SLOTS: usize = 9;
 const DEVICE_SLOTS: usize = 9;
 
@@ -155,16 +162,16 @@ impl<'a> Seen<'a> {
     fn observe(&mut self, key: &'a str, value: &'a Value) {
         use EntityKind as K;
         match key {
-            "@timestamp" => self.time(0, value),
-            "TimeCreated" => self.time(1, value),
-            "TimeCreated_attributes" => self.time(1, value),
-            "UtcTime" => self.time(2, value),
-            "EventTime" => self.time(3, value),
-            "time" => self.time(4, value),
-            "rt" => self.time(5, value),
-            "end" => self.time(6, value),
-            "devTime" => self.time(7, value),
-            "timestamp" => self.time(8, value),
+            "@timestamp" => self.set_time(0, value),
+            "TimeCreated" => self.set_time(1, value),
+            "TimeCreated_attributes" => self.set_time(1, value),
+            "UtcTime" => self.set_time(2, value),
+            "EventTime" => self.set_time(3, value),
+            "time" => self.set_time(4, value),
+            "rt" => self.set_time(5, value),
+            "end" => self.set_time(6, value),
+            "devTime" => self.set_time(7, value),
+            "timestamp" => self.set_time(8, value),
 
             "class" => self.class = value.as_str(),
             "EventID" => self.event_id = self.event_id.or_else(|| event_id_of(value)),
@@ -242,7 +249,15 @@ impl<'a> Seen<'a> {
         }
     }
 
-    fn time(&mut self, slot: usize, value: &'a Value) {
+    /// The first usable time, in the order of preference.
+    fn time(&self, reference: Timestamp) -> Option<Timestamp> {
+        self.times
+            .iter()
+            .flatten()
+            .find_map(|v| time_of(v, reference))
+    }
+
+    fn set_time(&mut self, slot: usize, value: &'a Value) {
         self.times[slot] = self.times[slot].or(Some(value));
     }
 

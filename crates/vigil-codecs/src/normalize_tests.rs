@@ -372,6 +372,25 @@ fn syslog_severity_and_time_fallbacks() {
 }
 
 #[test]
+fn event_time_is_what_normalize_observes_and_none_without_a_time() {
+    let reference = utc("2030-01-01T00:00:00Z");
+    for value in [
+        json!({"@timestamp": "garbage", "time": "2024-01-01 10:00:00"}),
+        json!({"Event": {"System": {"TimeCreated": {"#attributes": {"SystemTime": "2024-03-01T10:00:00.5Z"}}}}}),
+        json!({"UtcTime": "2024-05-01 10:00:00.000", "time": 1}),
+    ] {
+        let fields = value.as_object().unwrap().clone();
+        let found = event_time(&fields, reference);
+        assert!(found.is_some(), "{value}");
+        assert_eq!(found, Some(event("x", value).observed_at));
+    }
+    for value in [json!({}), json!({"@timestamp": null, "time": "never"})] {
+        let fields = value.as_object().unwrap().clone();
+        assert_eq!(event_time(&fields, reference), None, "{value}");
+    }
+}
+
+#[test]
 fn entities_skip_empty_dash_and_non_addresses_and_dedupe() {
     let e = event(
         "x",

@@ -3,8 +3,8 @@
 //! before the engine's lock is taken.
 
 use serde::{Deserialize, Serialize};
-use vigil_detect::{Document, Scalar};
-use vigil_model::{EventId, Timestamp};
+use vigil_detect::{Detection, Document, Scalar};
+use vigil_model::{Event, EventId, Timestamp};
 
 use crate::compile::{CorrelationSet, Source};
 use vigil_detect::sigma::correlation::CorrelationType;
@@ -59,6 +59,16 @@ impl Prepared {
     pub fn is_empty(&self) -> bool {
         self.hits.is_empty() && self.missing_group_field == 0 && self.missing_value == 0
     }
+
+    /// The event time it is fed at (what windows are measured in).
+    pub fn time(&self) -> Timestamp {
+        self.time
+    }
+
+    /// The event it came from.
+    pub fn evidence(&self) -> Evidence {
+        self.evidence
+    }
 }
 
 /// Separates the parts of a distinct-value tuple (`value_count` over
@@ -95,6 +105,36 @@ fn field_number<D: Document>(doc: &D, field: &str) -> Option<f64> {
 }
 
 impl CorrelationSet {
+    /// What `event` (whose content has `fingerprint`) feeds the
+    /// correlations through its `detections`, at its own time
+    /// (`observed_at`); `None` when it feeds none. The live pipeline and
+    /// `vigil hunt` both read their events' contributions here, so that a
+    /// hunt over a file correlates exactly as the pipeline does on the
+    /// same events.
+    pub fn prepare_detections(
+        &self,
+        event: &Event,
+        fingerprint: u64,
+        detections: &[Detection],
+    ) -> Option<Prepared> {
+        if !detections.iter().any(|d| self.refers_to(&d.rule.id)) {
+            return None;
+        }
+        let evidence = Evidence {
+            event: event.id,
+            fingerprint,
+            time: event.observed_at,
+        };
+        let prepared = self.prepare(
+            event.tenant.as_str(),
+            event.observed_at,
+            evidence,
+            event,
+            detections.iter().map(|d| d.rule.id.as_str()),
+        );
+        (!prepared.is_empty()).then_some(prepared)
+    }
+
     /// Reads what `doc` (an event of `tenant` at `time`) contributes to the
     /// correlations that refer to the rules it matched (`rule_ids`). An
     /// event lacking a group-by field (or the aggregated field) feeds

@@ -598,3 +598,46 @@ fn snapshot_and_restore_continue_where_it_left_off() {
     assert!(Snapshot::from_bytes(b"{}").is_err());
     assert!(Snapshot::from_bytes(&bytes[..bytes.len() / 2]).is_err());
 }
+
+#[test]
+fn prepare_detections_reads_an_event_at_its_own_time_only_when_it_feeds() {
+    let text = format!(
+        "{RULES}---\ntitle: Bursts\ncorrelation: {{type: event_count, rules: [fail], group-by: [user], timespan: 5m, condition: {{gte: 2}}}}\n"
+    );
+    let report = RuleSet::load_sources([("t.yml".to_owned(), text)], &LoadOptions::default());
+    let (set, _) = CorrelationSet::compile(&report);
+    let event = |v: Value| vigil_model::Event {
+        id: EventId(uuid::Uuid::from_u128(7)),
+        tenant: vigil_model::TenantId::new("acme").unwrap_or_else(|e| panic!("{e}")),
+        site: None,
+        observed_at: at(10),
+        received_at: at(99),
+        source: vigil_model::SourceRef {
+            id: vigil_model::SourceId::new("s").unwrap_or_else(|e| panic!("{e}")),
+            kind: vigil_model::SourceKind::Http,
+            product: "test".into(),
+            device: None,
+        },
+        class: vigil_model::EventClass::Other,
+        severity: vigil_model::Severity::Info,
+        entities: Vec::new(),
+        fields: fields(v),
+    };
+    let detect = |e: &vigil_model::Event| {
+        let mut out = Vec::new();
+        vigil_detect::Detector::detect(&report.ruleset, e, &mut out);
+        out
+    };
+    let failed = event(json!({"action": "fail", "user": "jdoe"}));
+    let prepared = set
+        .prepare_detections(&failed, 42, &detect(&failed))
+        .unwrap_or_else(|| panic!("a failure feeds the burst"));
+    assert_eq!(
+        (prepared.time(), prepared.evidence().time),
+        (at(10), at(10))
+    );
+    assert_eq!(prepared.evidence().fingerprint, 42);
+    let recon = event(json!({"cmd": "a", "user": "jdoe"}));
+    assert_eq!(recon.observed_at, at(10));
+    assert!(set.prepare_detections(&recon, 1, &detect(&recon)).is_none());
+}

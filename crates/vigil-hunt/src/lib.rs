@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub mod correlate;
 mod input;
 mod json_stream;
 mod run;
@@ -35,6 +36,7 @@ mod run;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use correlate::{AlertEvent, CorrelationAlert, CorrelationOptions, CorrelationStats};
 pub use input::InputKind;
 pub use run::{Hunter, files_under};
 use vigil_detect::RuleMeta;
@@ -119,6 +121,11 @@ pub trait HuntObserver {
     fn problem(&mut self, problem: Problem) {
         let _ = problem;
     }
+    /// A correlation rule held (reported once every file is read, by
+    /// [`Hunter::finish_correlations`]).
+    fn correlation(&mut self, alert: CorrelationAlert) {
+        let _ = alert;
+    }
 }
 
 /// Counts of a hunt so far.
@@ -153,4 +160,7 @@ pub enum HuntError {
         /// Why.
         source: std::io::Error,
     },
+    /// The binding a hunt's events are correlated under is not valid.
+    #[error("cannot correlate: {0}")]
+    Correlation(#[from] vigil_model::IdError),
 }

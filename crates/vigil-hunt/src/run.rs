@@ -7,12 +7,16 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use vigil_correlate::CorrelationSet;
 use vigil_detect::{Detection, Document, EventLogSource, JsonParser, RuleMeta, RuleSet};
 use vigil_model::EventClass;
 
+use crate::correlate::{CorrelationAlert, CorrelationStats, EventFields, HuntCorrelation};
 use crate::input::{Counting, InputKind, READ_BUFFER, json_lines_after_junk, peek};
 use crate::json_stream::{At, StreamProblem, for_each_object};
-use crate::{Hit, HuntError, HuntObserver, HuntOptions, HuntStats, Position, Problem};
+use crate::{
+    CorrelationOptions, Hit, HuntError, HuntObserver, HuntOptions, HuntStats, Position, Problem,
+};
 
 /// Where an event's time is written, in order of preference.
 const TIME_FIELDS: &[&str] = &[
@@ -60,6 +64,8 @@ pub struct Hunter<'r> {
     /// Bytes read from files on disk so far.
     read: Rc<Cell<u64>>,
     reported: u64,
+    /// Correlation rules, when the hunt runs some.
+    correlation: Option<HuntCorrelation>,
 }
 
 impl<'r> Hunter<'r> {
@@ -73,6 +79,7 @@ impl<'r> Hunter<'r> {
             detections: Vec::new(),
             read: Rc::new(Cell::new(0)),
             reported: 0,
+            correlation: None,
         }
     }
 
@@ -82,6 +89,40 @@ impl<'r> Hunter<'r> {
             input_bytes: self.read.get(),
             ..self.stats
         }
+    }
+
+    /// Evaluates the correlation rules of `set` too (see
+    /// [`crate::correlate`]): detections of the rules they keep silent are
+    /// no longer reported, and [`Self::finish_correlations`] reports their
+    /// alerts once every file is read.
+    pub fn correlate(
+        &mut self,
+        set: Arc<CorrelationSet>,
+        options: CorrelationOptions,
+    ) -> Result<(), HuntError> {
+        self.correlation = Some(HuntCorrelation::new(set, &self.options.product, options)?);
+        Ok(())
+    }
+
+    /// Evaluates the correlations over every event read, in time order, and
+    /// reports their alerts to `observer`, oldest window first.
+    pub fn finish_correlations(&mut self, observer: &mut impl HuntObserver) {
+        let alerts: Vec<CorrelationAlert> = self
+            .correlation
+            .as_mut()
+            .map(HuntCorrelation::finish)
+            .unwrap_or_default();
+        for alert in alerts {
+            observer.correlation(alert);
+        }
+    }
+
+    /// What correlating has counted (all zero without correlations).
+    pub fn correlation_stats(&self) -> CorrelationStats {
+        self.correlation
+            .as_ref()
+            .map(HuntCorrelation::stats)
+            .unwrap_or_default()
     }
 
     /// Hunts through a file, or every file under a folder in path order.
@@ -318,7 +359,7 @@ impl<'r> Hunter<'r> {
         result
     }
 
-    fn on_event<D: Document>(
+    fn on_event<D: Document + EventFields>(
         &mut self,
         doc: &D,
         origin: &Arc<str>,
@@ -330,6 +371,9 @@ impl<'r> Hunter<'r> {
         self.detections.clear();
         self.rules
             .detect_document(doc, &source, &mut self.detections);
+        if let Some(correlation) = self.correlation.as_mut() {
+            correlation.observe(doc, &mut self.detections, origin, position);
+        }
         for detection in self.detections.drain(..) {
             self.stats.hits += 1;
             let fields = key_fields(doc, &detection.rule);

@@ -20,7 +20,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use vigil_correlate::{
-    CorrelationEngine, CorrelationSet, EngineConfig, EngineMetrics, Evidence, Firing, Prepared,
+    CorrelationEngine, CorrelationSet, EngineConfig, EngineMetrics, Firing, Prepared,
     RestoreReport, Snapshot, SnapshotError,
 };
 use vigil_detect::Detection;
@@ -243,22 +243,8 @@ pub(crate) fn route(
         return;
     };
     let set = &batch.stage.set;
-    if detections.iter().any(|d| set.refers_to(&d.rule.id)) {
-        let evidence = Evidence {
-            event: event.id,
-            fingerprint,
-            time: event.observed_at,
-        };
-        let prepared = set.prepare(
-            event.tenant.as_str(),
-            event.observed_at,
-            evidence,
-            event,
-            detections.iter().map(|d| d.rule.id.as_str()),
-        );
-        if !prepared.is_empty() {
-            batch.prepared.push(prepared);
-        }
+    if let Some(prepared) = set.prepare_detections(event, fingerprint, detections) {
+        batch.prepared.push(prepared);
     }
     alerts.add_all(
         event,

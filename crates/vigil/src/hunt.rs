@@ -1,6 +1,8 @@
 //! `vigil hunt`: Sigma rules over files and folders (EVTX, JSON, JSON
 //! lines, gzip and zip of them), with a progress bar, detections as a table
-//! or JSON lines, and a summary per rule.
+//! or JSON lines, and a summary per rule. Correlation rules are evaluated
+//! over the detections, in event time (see `vigil_hunt::correlate`), and
+//! their alerts shown after the detections.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -11,9 +13,16 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use vigil_correlate::CorrelationSet;
 use vigil_detect::pipeline::Pipeline;
 use vigil_detect::{Detector as _, LoadOptions, RuleMeta, RuleSet};
-use vigil_hunt::{Hit, HuntObserver, HuntOptions, Hunter, Position, Problem, files_under};
+use vigil_hunt::{
+    CorrelationAlert, CorrelationOptions, Hit, HuntObserver, HuntOptions, Hunter, Position,
+    Problem, files_under,
+};
+use vigil_model::{Clock as _, SystemClock};
+
+use crate::hunt_correlation::{self, CorrelationCounts};
 
 /// `vigil hunt --rules DIR [--pipeline P] PATH...`
 #[derive(Debug, Args)]
@@ -71,17 +80,14 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
     if let Some([rule, event]) = args.explain.as_deref() {
         return crate::hunt_explain::run(&report, rule, event, &args.product, args.json);
     }
-    let rejected = report.rejected().count();
+    let (correlations, correlation_outcomes) = CorrelationSet::compile(&report);
+    let mut rejected = report.rejected().count();
     for outcome in report.rejected() {
         eprintln!("rule not loaded: {outcome}");
     }
-    if !report.correlations.is_empty() {
-        // Said out loud, so that a hunt without a correlation's alerts is
-        // not read as the correlation not holding.
-        eprintln!(
-            "note: {} correlation rules are not evaluated by a hunt (they run in `vigil serve`)",
-            report.correlations.len()
-        );
+    for outcome in correlation_outcomes.iter().filter(|o| o.result.is_err()) {
+        rejected += 1;
+        eprintln!("correlation rule not loaded: {outcome}");
     }
     let rules = report.ruleset;
     if rules.rule_count() == 0 {
@@ -108,6 +114,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
         json: args.json,
         bar: bar.clone(),
         per_rule: BTreeMap::new(),
+        correlations: CorrelationCounts::default(),
         problems: 0,
         error: None,
     };
@@ -118,11 +125,20 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
     let hunting = Instant::now();
     let cpu_before = thread_cpu_nanos();
     let mut hunter = Hunter::new(&rules, options);
+    let correlation_count = correlations.len();
+    if correlation_count > 0 {
+        let options = CorrelationOptions::at(SystemClock.now());
+        hunter.correlate(Arc::new(correlations), options)?;
+    }
     for (file, _) in &files {
         hunter.hunt_file(file, &mut observer);
         if let Some(e) = observer.error.take() {
             return Err(e).context("writing detections");
         }
+    }
+    hunter.finish_correlations(&mut observer);
+    if let Some(e) = observer.error.take() {
+        return Err(e).context("writing correlation alerts");
     }
     bar.finish_and_clear();
     let elapsed = hunting.elapsed();
@@ -130,9 +146,11 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before) as f64 / 1e9);
     let stats = hunter.stats();
+    let correlation_stats = hunter.correlation_stats();
     let Printer {
         mut out,
         per_rule,
+        correlations,
         problems,
         json,
         ..
@@ -154,6 +172,16 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
         );
     }
     write_summary(&mut summary, &per_rule, stats.hits)?;
+    correlations.write(&mut summary, correlation_count)?;
+    if correlation_stats.untimed > 0 || correlation_stats.late_dropped > 0 {
+        // Said out loud: an alert that did not fire for these reasons is
+        // not a correlation that did not hold.
+        writeln!(
+            summary,
+            "correlation: {} events without a time of their own fed no window; {} detections were too late to count",
+            correlation_stats.untimed, correlation_stats.late_dropped
+        )?;
+    }
     if args.stats {
         let secs = elapsed.as_secs_f64().max(1e-9);
         writeln!(summary)?;
@@ -184,6 +212,13 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
             stats.event_bytes as f64 / secs / 1e6,
             stats.input_bytes as f64 / secs / 1e6
         )?;
+        if correlation_count > 0 {
+            writeln!(
+                summary,
+                "correlation: {} events fed {correlation_count} correlation rules, {} detections of silent rules not shown, {} early feeds",
+                correlation_stats.fed, correlation_stats.silenced, correlation_stats.early_feeds
+            )?;
+        }
         if let Some(cpu) = cpu.filter(|c| *c > 0.0) {
             writeln!(
                 summary,
@@ -215,6 +250,7 @@ struct Printer<W: Write> {
     json: bool,
     bar: ProgressBar,
     per_rule: BTreeMap<String, RuleCount>,
+    correlations: CorrelationCounts,
     problems: usize,
     /// The first error writing to standard output.
     error: Option<io::Error>,
@@ -240,6 +276,22 @@ impl<W: Write> HuntObserver for Printer<W> {
         let out = &mut self.out;
         let written = self.bar.suspend(|| writeln!(out, "{line}"));
         if let Err(e) = written {
+            self.error = Some(e);
+        }
+    }
+
+    fn correlation(&mut self, alert: CorrelationAlert) {
+        self.correlations.add(&alert);
+        if self.error.is_some() {
+            return;
+        }
+        let text = if self.json {
+            hunt_correlation::json_line(&alert)
+        } else {
+            hunt_correlation::table_lines(&alert)
+        };
+        let out = &mut self.out;
+        if let Err(e) = self.bar.suspend(|| writeln!(out, "{text}")) {
             self.error = Some(e);
         }
     }
@@ -351,7 +403,7 @@ fn write_summary(
 }
 
 /// At most `chars` characters of `text`, on one line.
-fn cut(text: &str, chars: usize) -> String {
+pub(crate) fn cut(text: &str, chars: usize) -> String {
     let one_line: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

@@ -14,6 +14,7 @@ mod desk;
 mod estate_import;
 mod governance;
 mod hunt;
+mod hunt_correlation;
 mod hunt_explain;
 mod import;
 mod lifecycle_cli;

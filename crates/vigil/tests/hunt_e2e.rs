@@ -342,22 +342,47 @@ fn placeholders_come_from_the_command_line() {
 }
 
 #[test]
-fn hunt_says_correlations_are_not_evaluated() {
+fn hunt_evaluates_correlation_rules_and_shows_their_alerts() {
     let dir = tempfile::tempdir().expect("temp dir");
     let rules = format!(
         "{RULES}---\ntitle: Many Whoami\ncorrelation:\n    type: event_count\n    rules: [6b0c4e0e-93a1-4c1e-9a57-0d1f3a6b1c01]\n    group-by: [Computer]\n    timespan: 5m\n    condition: {{gte: 3}}\n"
     );
     std::fs::write(dir.path().join("r.yml"), rules).expect("rules");
-    std::fs::write(dir.path().join("e.json"), "{}\n").expect("events");
-    let (ok, _, stderr) = vigil(
+    let day = (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let events: Vec<String> = [("ws1", "10:00:00"), ("ws1", "10:01:00"), ("ws9", "10:01:30"), ("ws1", "10:02:00")]
+        .iter()
+        .map(|(computer, time)| {
+            format!(
+                r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"UtcTime":"{day} {time}.000","Computer":"{computer}","Image":"C:\\Windows\\System32\\whoami.exe"}}"#
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("e.json"), events.join("\n")).expect("events");
+    let (ok, stdout, stderr) = vigil(
         &["hunt", "--no-progress", "--rules", "r.yml", "e.json"],
         dir.path(),
     );
     assert!(ok, "{stderr}");
+    assert!(!stderr.contains("not evaluated"), "{stderr}");
+    let alert = stdout
+        .lines()
+        .find(|l| l.contains("Many Whoami"))
+        .unwrap_or_else(|| panic!("no correlation alert: {stdout}"));
+    assert!(alert.starts_with(&format!("{day}T10:00:00Z")), "{alert}");
+    assert!(alert.contains("Computer=ws1"), "{alert}");
     assert!(
-        stderr.contains("1 correlation rules are not evaluated by a hunt"),
-        "{stderr}"
+        alert.contains("correlation=event_count value=3 events=3"),
+        "{alert}"
     );
+    assert!(stdout.contains("e.json at byte 0"), "{stdout}");
+    assert!(
+        stdout.contains("1 correlation alerts by 1 of 1 correlation rules"),
+        "{stdout}"
+    );
+    // The whoami rule is silent (the correlation refers to it).
+    assert!(stdout.contains("0 detections by 0 rules"), "{stdout}");
 }
 
 #[test]
