@@ -51,6 +51,14 @@ impl Body {
         }
     }
 
+    /// Whether any item of the body satisfies `test`.
+    pub(crate) fn any_item(&self, test: &dyn Fn(&SearchItem) -> bool) -> bool {
+        match self {
+            Body::AllOf(items) => items.iter().any(|t| test(&t.item)),
+            Body::AnyOf(bodies) => bodies.iter().any(|b| b.any_item(test)),
+        }
+    }
+
     /// Back to the syntax tree.
     pub(crate) fn into_search(self) -> SearchBody {
         match self {
@@ -247,6 +255,12 @@ impl DetectionCondition {
             DetectionCondition::ProcessingState(condition) => condition.holds(state),
         }
     }
+}
+
+/// Whether `item` has a value equal to `value` (as pySigma compares the
+/// typed values, wildcards of the string modifiers included).
+pub(crate) fn has_value(item: &SearchItem, value: &SigmaValue) -> bool {
+    view(item).iter().any(|v| equal(v, value))
 }
 
 fn equal(a: &SigmaValue, b: &SigmaValue) -> bool {

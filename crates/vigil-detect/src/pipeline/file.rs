@@ -94,6 +94,7 @@ struct ConditionFile {
     category: Option<String>,
     service: Option<String>,
     tag: Option<String>,
+    field: Option<String>,
     fields: Option<OneOrMany>,
     match_type: Option<String>,
     pattern: Option<String>,
@@ -119,6 +120,7 @@ impl ConditionFile {
         add("category", self.category.is_some());
         add("service", self.service.is_some());
         add("tag", self.tag.is_some());
+        add("field", self.field.is_some());
         add("fields", self.fields.is_some());
         add("match_type", self.match_type.is_some());
         add("pattern", self.pattern.is_some());
@@ -351,8 +353,28 @@ fn rule_condition(raw: ConditionFile) -> Result<RuleCondition, String> {
         }
         "processing_item_applied" => Ok(RuleCondition::ProcessingItemApplied(applied_id(&raw)?)),
         "processing_state" => Ok(RuleCondition::ProcessingState(state_condition(raw)?)),
+        "contains_field" => {
+            raw.only(&["field"])?;
+            Ok(RuleCondition::ContainsField(
+                raw.field
+                    .ok_or("a contains_field condition needs `field`")?,
+            ))
+        }
+        "contains_detection_item" => {
+            raw.only(&["field", "value"])?;
+            let field = raw
+                .field
+                .ok_or("a contains_detection_item condition needs `field`")?;
+            let value = scalar(
+                raw.value
+                    .as_ref()
+                    .ok_or("a contains_detection_item condition needs `value`")?,
+            )
+            .map_err(|e| format!("`value` {e}"))?;
+            Ok(RuleCondition::ContainsDetectionItem { field, value })
+        }
         other => Err(format!(
-            "rule condition type `{other}` is not supported; supported: logsource, tag, is_sigma_rule, is_sigma_correlation_rule, processing_item_applied, processing_state"
+            "rule condition type `{other}` is not supported; supported: logsource, tag, is_sigma_rule, is_sigma_correlation_rule, processing_item_applied, processing_state, contains_field, contains_detection_item"
         )),
     }
 }

@@ -19,8 +19,9 @@
 //!   `remove_field`, `set_field`, `set_state`, `rule_failure`.
 //!
 //! Each with optional `rule_conditions` (`logsource`, `tag`,
-//! `is_sigma_rule`, `is_sigma_correlation_rule`, `processing_item_applied`,
-//! `processing_state`), `detection_item_conditions` (`match_string`,
+//! `is_sigma_rule`, `is_sigma_correlation_rule`, `contains_field`,
+//! `contains_detection_item`, `processing_item_applied`,
+//! `processing_state`; not `rule_attribute`), `detection_item_conditions` (`match_string`,
 //! `match_value`, `contains_wildcard`, `is_null`, `processing_item_applied`,
 //! `processing_state`) and `field_name_conditions` (`include_fields`,
 //! `exclude_fields`, plain or regex, `processing_item_applied`,

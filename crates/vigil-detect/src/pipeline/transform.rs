@@ -8,9 +8,9 @@ use regex::Regex;
 
 use super::detection::{
     Body, DetectionCondition, HashesFields, MAX_ALTERNATIVES, Outcome, RewriteError,
-    StateCondition, StateValue, Tracked, rewrite,
+    StateCondition, StateValue, Tracked, has_value, rewrite,
 };
-use super::value::{CaseMethod, Placeholders, ValueTransformation, write_back};
+use super::value::{CaseMethod, Placeholders, SigmaValue, ValueTransformation, write_back};
 use crate::error::RuleError;
 use crate::sigma::ast::{
     DetectionAst, LogSource, Modifier, RawValue, RuleHeader, Search, SearchBody, SearchItem,
@@ -116,6 +116,16 @@ pub(crate) enum RuleCondition {
     ProcessingItemApplied(String),
     /// `processing_state`.
     ProcessingState(StateCondition),
+    /// `contains_field`: a detection item of the rule is on this field.
+    ContainsField(String),
+    /// `contains_detection_item`: a detection item of the rule is on this
+    /// field and has this value.
+    ContainsDetectionItem {
+        /// The field.
+        field: String,
+        /// The value.
+        value: SigmaValue,
+    },
 }
 
 /// A field name condition.
@@ -201,6 +211,14 @@ impl ProcessingItem {
             RuleCondition::IsCorrelation => view.correlation,
             RuleCondition::ProcessingItemApplied(id) => run.applied.contains(id),
             RuleCondition::ProcessingState(c) => c.holds(&run.state),
+            RuleCondition::ContainsField(field) => run
+                .bodies
+                .iter()
+                .any(|b| b.any_item(&|i| i.field.as_deref() == Some(field))),
+            RuleCondition::ContainsDetectionItem { field, value } => run
+                .bodies
+                .iter()
+                .any(|b| b.any_item(&|i| i.field.as_deref() == Some(field) && has_value(i, value))),
         };
         combine(
             self.rule_conditions.iter().map(holds),

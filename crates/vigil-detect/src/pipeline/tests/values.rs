@@ -426,6 +426,29 @@ fn set_state_is_read_by_processing_state_conditions() {
 }
 
 #[test]
+fn rules_chosen_by_the_fields_and_items_they_contain() {
+    // conditions/rule.py RuleContainsFieldCondition and
+    // RuleContainsDetectionItemCondition.
+    let pipeline = "name: p\ntransformations:\n  - type: field_name_prefix\n    prefix: 'sysmon.'\n    rule_conditions:\n      - type: contains_detection_item\n        field: EventID\n        value: 1\n  - type: add_condition\n    conditions:\n      Channel: Security\n    rule_conditions:\n      - type: contains_field\n        field: SubjectUserName\n";
+    let set = load(&rule("    EventID: 1\n    Image: x.exe"), pipeline);
+    assert!(hit(
+        &set,
+        json!({"sysmon": {"EventID": 1, "Image": "x.exe"}})
+    ));
+    let set = load(&rule("    EventID: 2\n    Image: x.exe"), pipeline);
+    assert!(hit(&set, json!({"EventID": 2, "Image": "x.exe"})));
+    let set = load(&rule("    SubjectUserName: ann"), pipeline);
+    assert!(hit(
+        &set,
+        json!({"SubjectUserName": "ann", "Channel": "Security"})
+    ));
+    assert!(!hit(
+        &set,
+        json!({"SubjectUserName": "ann", "Channel": "System"})
+    ));
+}
+
+#[test]
 fn an_unsupported_transformation_rejects_the_rules_it_applies_to() {
     let pipeline = "name: p\ntransformations:\n  - id: q\n    type: query_expression_placeholders\n    expression: '{field} in list'\n    rule_conditions:\n      - type: tag\n        tag: lookup\n";
     let parsed = Pipeline::from_yaml(pipeline, "p.yml").unwrap();
