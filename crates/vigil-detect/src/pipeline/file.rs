@@ -31,6 +31,7 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_yaml_ng::{Mapping, Value};
 
+use super::attribute::RuleAttribute;
 use super::detection::{DetectionCondition, StateCondition, StateValue};
 use super::file_params::{scalar, transformation};
 use super::transform::{FieldCondition, FieldNames, ProcessingItem, RuleCondition};
@@ -94,6 +95,7 @@ struct ConditionFile {
     category: Option<String>,
     service: Option<String>,
     tag: Option<String>,
+    attribute: Option<String>,
     field: Option<String>,
     fields: Option<OneOrMany>,
     match_type: Option<String>,
@@ -120,6 +122,7 @@ impl ConditionFile {
         add("category", self.category.is_some());
         add("service", self.service.is_some());
         add("tag", self.tag.is_some());
+        add("attribute", self.attribute.is_some());
         add("field", self.field.is_some());
         add("fields", self.fields.is_some());
         add("match_type", self.match_type.is_some());
@@ -353,6 +356,24 @@ fn rule_condition(raw: ConditionFile) -> Result<RuleCondition, String> {
         }
         "processing_item_applied" => Ok(RuleCondition::ProcessingItemApplied(applied_id(&raw)?)),
         "processing_state" => Ok(RuleCondition::ProcessingState(state_condition(raw)?)),
+        "rule_attribute" => {
+            raw.only(&["attribute", "value", "op"])?;
+            let attribute = raw
+                .attribute
+                .as_deref()
+                .ok_or("a rule_attribute condition needs `attribute`")?;
+            let value = match raw.value.as_ref() {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                Some(_) => return Err("`value` must be a string or a number".into()),
+                None => return Err("a rule_attribute condition needs `value`".into()),
+            };
+            Ok(RuleCondition::Attribute(RuleAttribute::new(
+                attribute,
+                &value,
+                raw.op.as_deref(),
+            )?))
+        }
         "contains_field" => {
             raw.only(&["field"])?;
             Ok(RuleCondition::ContainsField(
@@ -374,7 +395,7 @@ fn rule_condition(raw: ConditionFile) -> Result<RuleCondition, String> {
             Ok(RuleCondition::ContainsDetectionItem { field, value })
         }
         other => Err(format!(
-            "rule condition type `{other}` is not supported; supported: logsource, tag, is_sigma_rule, is_sigma_correlation_rule, processing_item_applied, processing_state, contains_field, contains_detection_item"
+            "rule condition type `{other}` is not supported; supported: logsource, tag, is_sigma_rule, is_sigma_correlation_rule, processing_item_applied, processing_state, contains_field, contains_detection_item, rule_attribute"
         )),
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use regex::Regex;
 
+use super::attribute::RuleAttribute;
 use super::detection::{
     Body, DetectionCondition, HashesFields, MAX_ALTERNATIVES, Outcome, RewriteError,
     StateCondition, StateValue, Tracked, has_value, rewrite,
@@ -116,6 +117,8 @@ pub(crate) enum RuleCondition {
     ProcessingItemApplied(String),
     /// `processing_state`.
     ProcessingState(StateCondition),
+    /// `rule_attribute`.
+    Attribute(RuleAttribute),
     /// `contains_field`: a detection item of the rule is on this field.
     ContainsField(String),
     /// `contains_detection_item`: a detection item of the rule is on this
@@ -182,6 +185,7 @@ pub(crate) struct Run<'a> {
 
 /// What a document looks like to rule conditions.
 struct RuleView<'a> {
+    header: Option<&'a RuleHeader>,
     logsource: Option<&'a LogSource>,
     tags: &'a [String],
     correlation: bool,
@@ -211,6 +215,7 @@ impl ProcessingItem {
             RuleCondition::IsCorrelation => view.correlation,
             RuleCondition::ProcessingItemApplied(id) => run.applied.contains(id),
             RuleCondition::ProcessingState(c) => c.holds(&run.state),
+            RuleCondition::Attribute(a) => a.holds(view.header),
             RuleCondition::ContainsField(field) => run
                 .bodies
                 .iter()
@@ -327,16 +332,19 @@ impl ProcessingItem {
     ) -> Result<(), RuleError> {
         let view = match &*doc {
             SigmaDocument::Rule(rule) => RuleView {
+                header: Some(&rule.header),
                 logsource: Some(&rule.logsource),
                 tags: &rule.header.tags,
                 correlation: false,
             },
             SigmaDocument::Filter(filter) => RuleView {
+                header: None,
                 logsource: Some(&filter.logsource),
                 tags: &[],
                 correlation: false,
             },
             SigmaDocument::Correlation(c) => RuleView {
+                header: Some(&c.header),
                 logsource: None,
                 tags: &c.header.tags,
                 correlation: true,

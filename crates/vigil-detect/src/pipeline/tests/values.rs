@@ -449,6 +449,31 @@ fn rules_chosen_by_the_fields_and_items_they_contain() {
 }
 
 #[test]
+fn rules_chosen_by_their_attributes() {
+    // conditions/rule.py RuleAttributeCondition: levels ordered, lists by
+    // membership, strings by equality.
+    let pipeline = "name: p\ntransformations:\n  - type: add_condition\n    conditions:\n      Important: true\n    rule_conditions:\n      - type: rule_attribute\n        attribute: level\n        value: high\n        op: gte\n      - type: rule_attribute\n        attribute: fields\n        value: User\n        op: in\n";
+    let with_level =
+        |level: &str| rule("    A: 1").replace("fields:", &format!("level: {level}\nfields:"));
+    let set = load(&with_level("critical"), pipeline);
+    assert!(!hit(&set, json!({"A": 1})));
+    assert!(hit(&set, json!({"A": 1, "Important": true})));
+    let set = load(&with_level("medium"), pipeline);
+    assert!(hit(&set, json!({"A": 1})));
+    let e = Pipeline::from_yaml(
+        "name: p\ntransformations:\n  - type: set_state\n    key: k\n    val: v\n    rule_conditions:\n      - type: rule_attribute\n        attribute: custom_owner\n        value: soc\n",
+        "p.yml",
+    )
+    .unwrap_err();
+    assert!(
+        e.message.contains(
+            "rule attribute `custom_owner` is not supported: Vigil keeps no custom rule attributes"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
 fn an_unsupported_transformation_rejects_the_rules_it_applies_to() {
     let pipeline = "name: p\ntransformations:\n  - id: q\n    type: query_expression_placeholders\n    expression: '{field} in list'\n    rule_conditions:\n      - type: tag\n        tag: lookup\n";
     let parsed = Pipeline::from_yaml(pipeline, "p.yml").unwrap();
