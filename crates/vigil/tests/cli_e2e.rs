@@ -129,11 +129,12 @@ fn rules_check_names_a_pipeline_item_it_does_not_perform() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     std::fs::write(dir.path().join("rules/good.yml"), RULE).unwrap();
-    // `nest` is a pySigma transformation Vigil does not perform; the
+    // `set_custom_attribute` is a pySigma transformation Vigil does not
+    // perform; the
     // `value_placeholders` item and its `vars` are performed.
     std::fs::write(
         dir.path().join("p.yml"),
-        "name: client\nvars:\n  Admins: [admin]\ntransformations:\n  - type: value_placeholders\n  - id: nested\n    type: nest\n    items: []\n    rule_conditions:\n      - type: logsource\n        category: process_creation\n",
+        "name: client\nvars:\n  Admins: [admin]\ntransformations:\n  - type: value_placeholders\n  - id: owner\n    type: set_custom_attribute\n    attribute: owner\n    value: soc\n    rule_conditions:\n      - type: logsource\n        category: process_creation\n",
     )
     .unwrap();
     let (ok, stdout, _) = vigil(
@@ -144,12 +145,12 @@ fn rules_check_names_a_pipeline_item_it_does_not_perform() {
     assert!(
         stdout.contains("REJECTED  Credential dumping command line")
             && stdout.contains(
-                "pipeline `client`, item `nested`: transformation `nest` is not supported"
+                "pipeline `client`, item `owner`: transformation `set_custom_attribute` is not supported"
             ),
         "{stdout}"
     );
     assert!(
-        stdout.contains("UNSUPPORTED  p.yml, line 6: pipeline `client`, item `nested`"),
+        stdout.contains("UNSUPPORTED  p.yml, line 6: pipeline `client`, item `owner`"),
         "the item is named with where it is: {stdout}"
     );
 
@@ -157,7 +158,7 @@ fn rules_check_names_a_pipeline_item_it_does_not_perform() {
     // still named.
     std::fs::write(
         dir.path().join("p.yml"),
-        "name: client\ntransformations:\n  - id: nested\n    type: nest\n    rule_conditions:\n      - type: logsource\n        product: linux\n",
+        "name: client\ntransformations:\n  - id: owner\n    type: set_custom_attribute\n    rule_conditions:\n      - type: logsource\n        product: linux\n",
     )
     .unwrap();
     let (ok, stdout, _) = vigil(
@@ -168,7 +169,7 @@ fn rules_check_names_a_pipeline_item_it_does_not_perform() {
     assert!(stdout.contains("1 rules loaded, 0 rejected"), "{stdout}");
     assert!(
         stdout.contains(
-            "UNSUPPORTED  p.yml, line 3: pipeline `client`, item `nested`: transformation `nest`"
+            "UNSUPPORTED  p.yml, line 3: pipeline `client`, item `owner`: transformation `set_custom_attribute`"
         ),
         "{stdout}"
     );

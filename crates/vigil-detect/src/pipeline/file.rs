@@ -34,7 +34,7 @@ use serde_yaml_ng::{Mapping, Value};
 use super::attribute::RuleAttribute;
 use super::detection::{DetectionCondition, StateCondition, StateValue};
 use super::file_params::{scalar, transformation};
-use super::transform::{FieldCondition, FieldNames, ProcessingItem, RuleCondition};
+use super::transform::{FieldCondition, FieldNames, ProcessingItem, RuleCondition, Transformation};
 use super::value::SigmaValue;
 use super::{Pipeline, PipelineError};
 use crate::sigma::ast::LogSource;
@@ -258,13 +258,27 @@ pub(super) fn strip_location(message: &str) -> String {
     }
 }
 
+/// Items nested in `nest` items, at most this deep.
+const MAX_NESTING: usize = 8;
+
 fn item(raw: ItemFile, index: usize, line: Option<usize>) -> Result<ProcessingItem, String> {
+    nested_item(raw, &format!("#{index}"), line, 0)
+}
+
+/// An item; `position` names it when it has no id (`#3`, `#3.1` inside a
+/// `nest`).
+fn nested_item(
+    raw: ItemFile,
+    position: &str,
+    line: Option<usize>,
+    depth: usize,
+) -> Result<ProcessingItem, String> {
     let named = raw.id.as_ref().is_some_and(|id| !id.is_empty());
     let id = raw
         .id
         .clone()
         .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| format!("#{index}"));
+        .unwrap_or_else(|| position.to_owned());
     for (key, present) in [
         ("rule_cond_expr", raw.rule_cond_expr.is_some()),
         (
@@ -279,7 +293,11 @@ fn item(raw: ItemFile, index: usize, line: Option<usize>) -> Result<ProcessingIt
             ));
         }
     }
-    let transformation = transformation(&raw.kind, raw.params)?;
+    let transformation = if raw.kind == "nest" {
+        nest(raw.params, position, line, depth)?
+    } else {
+        transformation(&raw.kind, raw.params)?
+    };
     let rule_conditions = raw
         .rule_conditions
         .unwrap_or_default()
@@ -313,6 +331,36 @@ fn item(raw: ItemFile, index: usize, line: Option<usize>) -> Result<ProcessingIt
         field_cond_any: operator("field_name_cond_op", raw.field_name_cond_op)?,
         field_cond_not: raw.field_name_cond_not.unwrap_or(false),
     })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NestFile {
+    items: Vec<ItemFile>,
+}
+
+/// `nest`: the items run as one when the enclosing item's conditions hold.
+fn nest(
+    params: Mapping,
+    position: &str,
+    line: Option<usize>,
+    depth: usize,
+) -> Result<Transformation, String> {
+    if depth >= MAX_NESTING {
+        return Err(format!("`nest` items nest more than {MAX_NESTING} deep"));
+    }
+    let file: NestFile = serde_yaml_ng::from_value(Value::Mapping(params))
+        .map_err(|e| format!("nest: {}", strip_location(&e.to_string())))?;
+    let items = file
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(j, raw)| {
+            let inner = format!("{position}.{j}");
+            nested_item(raw, &inner, line, depth + 1).map_err(|e| format!("items[{j}]: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Transformation::Nest(items))
 }
 
 /// `and` (the default) or `or`; true for `or`.

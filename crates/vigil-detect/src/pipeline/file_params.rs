@@ -20,7 +20,7 @@ use crate::sigma::parse::parse_search_body;
 use crate::sigma::pattern::SigmaString;
 
 /// The transformation types this engine performs.
-pub(super) const SUPPORTED: &str = "field_name_mapping, field_name_prefix_mapping, field_name_transform, field_name_prefix, field_name_suffix, add_condition, change_logsource, replace_string, map_string, case, set_value, convert_type, value_placeholders, wildcard_placeholders, drop_detection_item, hashes_fields, add_field, remove_field, set_field, set_state, rule_failure, detection_item_failure";
+pub(super) const SUPPORTED: &str = "field_name_mapping, field_name_prefix_mapping, field_name_transform, field_name_prefix, field_name_suffix, add_condition, change_logsource, replace_string, map_string, case, set_value, convert_type, value_placeholders, wildcard_placeholders, drop_detection_item, hashes_fields, add_field, remove_field, set_field, set_state, rule_failure, detection_item_failure, nest";
 
 /// pySigma's transformations that a matching engine does not perform, and
 /// why; a pipeline may name them, and each rule they apply to is rejected.
@@ -41,7 +41,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
         "strict_field_mapping_failure",
         "field-mapping tracking across the pipeline is not implemented",
     ),
-    ("nest", "nested processing items are not implemented"),
 ];
 
 #[derive(Deserialize)]

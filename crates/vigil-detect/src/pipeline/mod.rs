@@ -16,7 +16,7 @@
 //! - detection items: `drop_detection_item`, `hashes_fields`,
 //!   `detection_item_failure`;
 //! - rules: `add_condition`, `change_logsource`, `add_field`,
-//!   `remove_field`, `set_field`, `set_state`, `rule_failure`.
+//!   `remove_field`, `set_field`, `set_state`, `rule_failure`, `nest`.
 //!
 //! Each with optional `rule_conditions` (`logsource`, `tag`,
 //! `is_sigma_rule`, `is_sigma_correlation_rule`, `contains_field`,
@@ -260,19 +260,25 @@ impl Pipeline {
 
     /// The items whose transformation this engine does not perform.
     pub fn unsupported(&self) -> Vec<UnsupportedItem> {
-        self.items
-            .iter()
-            .filter_map(|item| match &item.transformation {
-                Transformation::Unsupported { kind, why } => Some(UnsupportedItem {
+        let mut out = Vec::new();
+        self.collect_unsupported(&self.items, &mut out);
+        out
+    }
+
+    fn collect_unsupported(&self, items: &[ProcessingItem], out: &mut Vec<UnsupportedItem>) {
+        for item in items {
+            match &item.transformation {
+                Transformation::Unsupported { kind, why } => out.push(UnsupportedItem {
                     pipeline: self.name.clone(),
                     origin: self.origin.clone(),
                     item: item.id.clone(),
                     line: item.line,
                     feature: format!("transformation `{kind}` is not supported: {why}"),
                 }),
-                _ => None,
-            })
-            .collect()
+                Transformation::Nest(inner) => self.collect_unsupported(inner, out),
+                _ => {}
+            }
+        }
     }
 
     /// Applies every item, in order, to one document (placeholders from

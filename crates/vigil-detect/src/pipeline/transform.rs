@@ -96,6 +96,9 @@ pub(crate) enum Transformation {
     SetField(Vec<String>),
     /// `set_state`: the pipeline state's `key` becomes `val`.
     SetState { key: String, val: StateValue },
+    /// `nest`: these items, run in order as a pipeline of their own (their
+    /// state and applied ids joining the enclosing run's afterwards).
+    Nest(Vec<ProcessingItem>),
     /// A pySigma transformation this engine does not perform: any rule it
     /// would apply to is rejected, naming it.
     Unsupported { kind: String, why: &'static str },
@@ -366,6 +369,24 @@ impl ProcessingItem {
             }
             Transformation::SetState { key, val } => {
                 run.state.insert(key.clone(), val.clone());
+            }
+            Transformation::Nest(items) => {
+                // pySigma runs them as a fresh pipeline whose state and
+                // applied ids are merged into the enclosing one's.
+                let state = std::mem::take(&mut run.state);
+                let applied = std::mem::take(&mut run.applied);
+                let mut result = Ok(());
+                for item in items {
+                    result = item.apply(doc, run);
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                let nested_state = std::mem::replace(&mut run.state, state);
+                run.state.extend(nested_state);
+                let nested_applied = std::mem::replace(&mut run.applied, applied);
+                run.applied.extend(nested_applied);
+                result?;
             }
             Transformation::AddField(_)
             | Transformation::RemoveField(_)

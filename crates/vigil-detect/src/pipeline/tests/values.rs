@@ -474,6 +474,20 @@ fn rules_chosen_by_their_attributes() {
 }
 
 #[test]
+fn nest_runs_its_items_when_the_enclosing_conditions_hold() {
+    // meta.py NestedProcessingTransformation and the docs' `nest` example:
+    // the items run as a pipeline of their own; its state joins the
+    // enclosing one's.
+    let pipeline = "name: p\ntransformations:\n  - type: nest\n    rule_conditions:\n      - type: tag\n        tag: edr\n    items:\n      - type: field_name_mapping\n        mapping:\n          CommandLine: cmd\n      - type: set_state\n        key: done\n        val: true\n  - type: add_condition\n    conditions:\n      Nested: yes\n    rule_conditions:\n      - type: processing_state\n        key: done\n        val: true\n";
+    let tagged = rule("    CommandLine: x").replace("fields:", "tags: [edr]\nfields:");
+    let set = load(&tagged, pipeline);
+    assert!(hit(&set, json!({"cmd": "x", "Nested": "yes"})));
+    assert!(!hit(&set, json!({"cmd": "x"})));
+    let set = load(&rule("    CommandLine: x"), pipeline);
+    assert!(hit(&set, json!({"CommandLine": "x"})));
+}
+
+#[test]
 fn an_unsupported_transformation_rejects_the_rules_it_applies_to() {
     let pipeline = "name: p\ntransformations:\n  - id: q\n    type: query_expression_placeholders\n    expression: '{field} in list'\n    rule_conditions:\n      - type: tag\n        tag: lookup\n";
     let parsed = Pipeline::from_yaml(pipeline, "p.yml").unwrap();
