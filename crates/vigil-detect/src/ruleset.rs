@@ -461,7 +461,8 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
         };
         for mut parsed in parse_documents(&text) {
             if let Ok(doc) = &mut parsed.result
-                && let Err(e) = crate::pipeline::apply_pipelines(&pipelines, doc)
+                && let Err(e) =
+                    crate::pipeline::apply_pipelines(&pipelines, &options.placeholders, doc)
             {
                 parsed.result = Err(e);
             }

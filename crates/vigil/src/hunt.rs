@@ -72,6 +72,9 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
     let mut options = LoadOptions::default();
     for spec in &args.pipeline {
         let pipeline = Pipeline::resolve(spec).with_context(|| format!("pipeline `{spec}`"))?;
+        for unsupported in pipeline.unsupported() {
+            eprintln!("pipeline item not supported: {unsupported}");
+        }
         options = options.with_pipeline(pipeline);
     }
     options.placeholders = crate::rules::parse_placeholders(&args.placeholder)?;

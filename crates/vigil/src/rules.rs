@@ -109,6 +109,11 @@ pub fn options_with_pipelines(pipelines: &[String]) -> anyhow::Result<LoadOption
     for spec in pipelines {
         let pipeline = vigil_detect::pipeline::Pipeline::resolve(spec)
             .map_err(|e| anyhow::anyhow!("pipeline {e}"))?;
+        // The rules such an item applies to are rejected, naming it; the
+        // item itself is named once here, whether or not it applies.
+        for unsupported in pipeline.unsupported() {
+            tracing::warn!(%unsupported, "pipeline item not supported");
+        }
         options = options.with_pipeline(pipeline);
     }
     Ok(options)
@@ -286,6 +291,11 @@ fn check(
 ) -> anyhow::Result<()> {
     let mut options = options_with_pipelines(pipelines)?;
     options.placeholders = parse_placeholders(placeholders)?;
+    let unsupported: Vec<_> = options
+        .pipelines
+        .iter()
+        .flat_map(|p| p.unsupported())
+        .collect();
     let report = load_with(false, paths, &options)?;
     let (_, correlation_outcomes) = CorrelationSet::compile(&report);
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
@@ -342,6 +352,15 @@ fn check(
     );
     for (reason, count) in &reasons {
         println!("  {count:>5}  {reason}");
+    }
+    if !unsupported.is_empty() {
+        // Named whether or not a rule met them: a pipeline item this
+        // engine does not perform is never passed over in silence.
+        println!();
+        println!("pipeline items not supported (the rules they apply to are rejected):");
+        for item in &unsupported {
+            println!("UNSUPPORTED  {item}");
+        }
     }
     if rejected > 0 {
         std::process::exit(1);

@@ -125,6 +125,57 @@ fn rules_check_reports_each_rule_and_why_it_was_rejected() {
 }
 
 #[test]
+fn rules_check_names_a_pipeline_item_it_does_not_perform() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("rules/good.yml"), RULE).unwrap();
+    // `set_custom_attribute` is a pySigma transformation Vigil does not
+    // perform; the
+    // `value_placeholders` item and its `vars` are performed.
+    std::fs::write(
+        dir.path().join("p.yml"),
+        "name: client\nvars:\n  Admins: [admin]\ntransformations:\n  - type: value_placeholders\n  - id: owner\n    type: set_custom_attribute\n    attribute: owner\n    value: soc\n    rule_conditions:\n      - type: logsource\n        category: process_creation\n",
+    )
+    .unwrap();
+    let (ok, stdout, _) = vigil(
+        &["rules", "check", "rules", "--pipeline", "p.yml"],
+        dir.path(),
+    );
+    assert!(!ok, "a rule the item applies to is rejected: {stdout}");
+    assert!(
+        stdout.contains("REJECTED  Credential dumping command line")
+            && stdout.contains(
+                "pipeline `client`, item `owner`: transformation `set_custom_attribute` is not supported"
+            ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("UNSUPPORTED  p.yml, line 6: pipeline `client`, item `owner`"),
+        "the item is named with where it is: {stdout}"
+    );
+
+    // Where the item applies to no rule, the rules load and the item is
+    // still named.
+    std::fs::write(
+        dir.path().join("p.yml"),
+        "name: client\ntransformations:\n  - id: owner\n    type: set_custom_attribute\n    rule_conditions:\n      - type: logsource\n        product: linux\n",
+    )
+    .unwrap();
+    let (ok, stdout, _) = vigil(
+        &["rules", "check", "rules", "--pipeline", "p.yml"],
+        dir.path(),
+    );
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("1 rules loaded, 0 rejected"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "UNSUPPORTED  p.yml, line 3: pipeline `client`, item `owner`: transformation `set_custom_attribute`"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn report_service_writes_a_client_s_month_from_a_data_folder() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, _, stderr) = vigil(

@@ -4,6 +4,8 @@
 //! ```yaml
 //! name: Security 4688 as process creation
 //! priority: 10
+//! vars:
+//!   Admins: [admin, adm_*]
 //! transformations:
 //!   - id: image
 //!     type: field_name_mapping
@@ -15,10 +17,13 @@
 //!         product: windows
 //! ```
 //!
-//! Structural mistakes (an unknown key, a list where a string belongs) are
-//! reported by the YAML reader at their own line. Mistakes of meaning (a
-//! transformation without its parameter, an unknown transformation type)
-//! are reported at the line where the item starts.
+//! Structural mistakes (a list where a string belongs) are reported by the
+//! YAML reader at their own line; an unknown parameter at the line that
+//! names it. Mistakes of meaning (a transformation without its parameter,
+//! an unknown transformation type) are reported at the line where the item
+//! starts. A transformation pySigma has and this engine does not perform
+//! loads as unsupported (see [`super::UnsupportedItem`]); an unknown
+//! condition type, or a condition expression, is an error.
 
 use std::collections::BTreeMap;
 
@@ -26,10 +31,14 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_yaml_ng::{Mapping, Value};
 
+use super::attribute::RuleAttribute;
+use super::detection::{DetectionCondition, StateCondition, StateValue};
+use super::file_params::{scalar, transformation};
 use super::transform::{FieldCondition, FieldNames, ProcessingItem, RuleCondition, Transformation};
+use super::value::SigmaValue;
 use super::{Pipeline, PipelineError};
 use crate::sigma::ast::LogSource;
-use crate::sigma::parse::parse_search_body;
+use crate::sigma::pattern::SigmaString;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,69 +61,109 @@ struct PipelineFile {
     allowed_backends: Option<Value>,
 }
 
+/// An item: the keys every item may have, and its transformation's own
+/// parameters (read per type in [`transformation`]).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ItemFile {
     id: Option<String>,
     #[serde(rename = "type")]
     kind: String,
-    mapping: Option<BTreeMap<String, OneOrMany>>,
-    prefix: Option<String>,
-    suffix: Option<String>,
-    conditions: Option<Mapping>,
-    negated: Option<bool>,
-    template: Option<bool>,
-    product: Option<String>,
-    category: Option<String>,
-    service: Option<String>,
-    rule_conditions: Option<Vec<RuleConditionFile>>,
+    rule_conditions: Option<Vec<ConditionFile>>,
     rule_cond_op: Option<String>,
     rule_cond_not: Option<bool>,
-    rule_cond_expr: Option<String>,
-    field_name_conditions: Option<Vec<FieldConditionFile>>,
+    rule_cond_expr: Option<Value>,
+    detection_item_conditions: Option<Vec<ConditionFile>>,
+    detection_item_cond_op: Option<String>,
+    detection_item_cond_not: Option<bool>,
+    detection_item_cond_expr: Option<Value>,
+    field_name_conditions: Option<Vec<ConditionFile>>,
     field_name_cond_op: Option<String>,
     field_name_cond_not: Option<bool>,
-    detection_item_conditions: Option<Value>,
+    field_name_cond_expr: Option<Value>,
+    #[serde(flatten)]
+    params: Mapping,
 }
 
+/// Any condition: its type and its parameters (which belong to which type
+/// is checked when it is built).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleConditionFile {
+struct ConditionFile {
     #[serde(rename = "type")]
     kind: String,
     product: Option<String>,
     category: Option<String>,
     service: Option<String>,
     tag: Option<String>,
+    attribute: Option<String>,
+    field: Option<String>,
+    fields: Option<OneOrMany>,
+    match_type: Option<String>,
+    pattern: Option<String>,
+    cond: Option<String>,
+    negate: Option<bool>,
+    value: Option<Value>,
+    processing_item_id: Option<String>,
+    key: Option<String>,
+    val: Option<Value>,
+    op: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FieldConditionFile {
-    #[serde(rename = "type")]
-    kind: String,
-    fields: OneOrMany,
-    match_type: Option<String>,
+impl ConditionFile {
+    /// The parameters given, by name.
+    fn given(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut add = |name, present: bool| {
+            if present {
+                out.push(name);
+            }
+        };
+        add("product", self.product.is_some());
+        add("category", self.category.is_some());
+        add("service", self.service.is_some());
+        add("tag", self.tag.is_some());
+        add("attribute", self.attribute.is_some());
+        add("field", self.field.is_some());
+        add("fields", self.fields.is_some());
+        add("match_type", self.match_type.is_some());
+        add("pattern", self.pattern.is_some());
+        add("cond", self.cond.is_some());
+        add("negate", self.negate.is_some());
+        add("value", self.value.is_some());
+        add("processing_item_id", self.processing_item_id.is_some());
+        add("key", self.key.is_some());
+        add("val", self.val.is_some());
+        add("op", self.op.is_some());
+        out
+    }
+
+    /// Fails naming a parameter that is not among `allowed`.
+    fn only(&self, allowed: &[&str]) -> Result<(), String> {
+        match self.given().into_iter().find(|g| !allowed.contains(g)) {
+            Some(stray) => Err(format!(
+                "`{stray}` does not belong to a {} condition",
+                self.kind
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum OneOrMany {
+pub(super) enum OneOrMany {
     One(String),
     Many(Vec<String>),
 }
 
 impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
+    pub(super) fn into_vec(self) -> Vec<String> {
         match self {
             OneOrMany::One(s) => vec![s],
             OneOrMany::Many(v) => v,
         }
     }
 }
-
-const TRANSFORMATIONS: &str =
-    "field_name_mapping, field_name_prefix, field_name_suffix, add_condition, change_logsource";
 
 /// Reads a pipeline from its YAML text; `origin` names it in errors.
 pub(crate) fn parse(text: &str, origin: &str) -> Result<Pipeline, PipelineError> {
@@ -132,14 +181,12 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Pipeline, PipelineError>
         &file.finalizers,
         &file.allowed_backends,
     );
-    if file.vars.as_ref().is_some_and(|v| !v.is_null()) {
-        return Err(PipelineError {
-            origin: origin.to_owned(),
-            line: top_level_key_line(text, "vars"),
-            column: Some(1),
-            message: "`vars` is not supported: placeholder values come from the configuration (`placeholders`)".into(),
-        });
-    }
+    let vars = vars(file.vars).map_err(|message| PipelineError {
+        origin: origin.to_owned(),
+        line: top_level_key_line(text, "vars"),
+        column: Some(1),
+        message,
+    })?;
     let starts = item_lines(text);
     let mut items = Vec::with_capacity(file.transformations.len());
     for (index, raw) in file.transformations.into_iter().enumerate() {
@@ -147,11 +194,18 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Pipeline, PipelineError>
             Some(id) => format!("transformations[{index}] (`{id}`)"),
             None => format!("transformations[{index}]"),
         };
-        let item = item(raw, index).map_err(|reason| PipelineError {
-            origin: origin.to_owned(),
-            line: starts.get(index).copied(),
-            column: None,
-            message: format!("{label}: {reason}"),
+        let start = starts.get(index).copied();
+        let item = item(raw, index, start).map_err(|reason| {
+            // An unknown parameter is reported where it is written.
+            let line = unknown_field(&reason)
+                .and_then(|key| key_line(text, start?, starts.get(index + 1).copied(), key))
+                .or(start);
+            PipelineError {
+                origin: origin.to_owned(),
+                line,
+                column: None,
+                message: format!("{label}: {reason}"),
+            }
         })?;
         items.push(item);
     }
@@ -160,108 +214,101 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Pipeline, PipelineError>
         priority: file.priority,
         origin: origin.to_owned(),
         items,
+        vars,
     })
 }
 
-fn strip_location(message: &str) -> String {
+/// `vars`: names to a value or a list of values (strings or numbers, as
+/// pySigma accepts).
+fn vars(value: Option<Value>) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let mut out = BTreeMap::new();
+    let map = match value {
+        None | Some(Value::Null) => return Ok(out),
+        Some(Value::Mapping(map)) => map,
+        Some(_) => return Err("`vars` must be a map of names to values or lists of values".into()),
+    };
+    for (name, values) in map {
+        let Some(name) = name.as_str().map(str::to_owned) else {
+            return Err("`vars` names must be strings".into());
+        };
+        let values = match values {
+            Value::Sequence(items) => items,
+            one => vec![one],
+        };
+        let texts = values
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                format!("`vars.{name}` holds a value that is not a string or a number")
+            })?;
+        out.insert(name, texts);
+    }
+    Ok(out)
+}
+
+pub(super) fn strip_location(message: &str) -> String {
     match message.find(" at line ") {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),
     }
 }
 
-fn item(raw: ItemFile, index: usize) -> Result<ProcessingItem, String> {
-    let id = raw.id.clone().unwrap_or_else(|| format!("#{index}"));
-    if raw.rule_cond_expr.is_some() {
-        return Err(
-            "`rule_cond_expr` is not supported; use `rule_cond_op` and `rule_cond_not`".into(),
-        );
-    }
-    if raw.detection_item_conditions.is_some() {
-        return Err("`detection_item_conditions` are not supported".into());
-    }
-    let kind = raw.kind.as_str();
-    let stray = |key: &str, present: bool| -> Result<(), String> {
-        if present {
-            Err(format!("`{key}` does not belong to a {kind} item"))
-        } else {
-            Ok(())
-        }
-    };
-    let is = |k: &str| kind == k;
-    stray(
-        "mapping",
-        raw.mapping.is_some() && !is("field_name_mapping"),
-    )?;
-    stray("prefix", raw.prefix.is_some() && !is("field_name_prefix"))?;
-    stray("suffix", raw.suffix.is_some() && !is("field_name_suffix"))?;
-    stray(
-        "conditions",
-        raw.conditions.is_some() && !is("add_condition"),
-    )?;
-    stray("negated", raw.negated.is_some() && !is("add_condition"))?;
-    stray("template", raw.template.is_some() && !is("add_condition"))?;
-    let logsource_given = raw.product.is_some() || raw.category.is_some() || raw.service.is_some();
-    stray(
-        "product/category/service",
-        logsource_given && !is("change_logsource"),
-    )?;
+/// Items nested in `nest` items, at most this deep.
+const MAX_NESTING: usize = 8;
 
-    let transformation = match kind {
-        "field_name_mapping" => {
-            let mapping = raw.mapping.ok_or("a field_name_mapping needs `mapping`")?;
-            let mut out = BTreeMap::new();
-            for (from, to) in mapping {
-                let to = to.into_vec();
-                if to.is_empty() || to.iter().any(String::is_empty) {
-                    return Err(format!("`mapping.{from}` must name at least one field"));
-                }
-                out.insert(from, to);
-            }
-            Transformation::FieldNameMapping(out)
-        }
-        "field_name_prefix" => {
-            Transformation::FieldNamePrefix(raw.prefix.ok_or("a field_name_prefix needs `prefix`")?)
-        }
-        "field_name_suffix" => {
-            Transformation::FieldNameSuffix(raw.suffix.ok_or("a field_name_suffix needs `suffix`")?)
-        }
-        "add_condition" => {
-            if raw.template == Some(true) {
-                return Err("`template: true` is not supported".into());
-            }
-            let conditions = raw
-                .conditions
-                .ok_or("an add_condition needs `conditions`")?;
-            let search = parse_search_body("conditions", &Value::Mapping(conditions))
-                .map_err(|e| e.to_string())?;
-            Transformation::AddCondition {
-                search,
-                negated: raw.negated.unwrap_or(false),
-            }
-        }
-        "change_logsource" => {
-            if !logsource_given {
-                return Err("a change_logsource needs `product`, `category` or `service`".into());
-            }
-            Transformation::ChangeLogsource(LogSource {
-                product: raw.product.map(|s| s.to_lowercase()),
-                category: raw.category.map(|s| s.to_lowercase()),
-                service: raw.service.map(|s| s.to_lowercase()),
-                definition: None,
-            })
-        }
-        other => {
+fn item(raw: ItemFile, index: usize, line: Option<usize>) -> Result<ProcessingItem, String> {
+    nested_item(raw, &format!("#{index}"), line, 0)
+}
+
+/// An item; `position` names it when it has no id (`#3`, `#3.1` inside a
+/// `nest`).
+fn nested_item(
+    raw: ItemFile,
+    position: &str,
+    line: Option<usize>,
+    depth: usize,
+) -> Result<ProcessingItem, String> {
+    let named = raw.id.as_ref().is_some_and(|id| !id.is_empty());
+    let id = raw
+        .id
+        .clone()
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| position.to_owned());
+    for (key, present) in [
+        ("rule_cond_expr", raw.rule_cond_expr.is_some()),
+        (
+            "detection_item_cond_expr",
+            raw.detection_item_cond_expr.is_some(),
+        ),
+        ("field_name_cond_expr", raw.field_name_cond_expr.is_some()),
+    ] {
+        if present {
             return Err(format!(
-                "transformation type `{other}` is not supported; supported: {TRANSFORMATIONS}"
+                "`{key}` is not supported; use the `_cond_op` and `_cond_not` keys"
             ));
         }
+    }
+    let transformation = if raw.kind == "nest" {
+        nest(raw.params, position, line, depth)?
+    } else {
+        transformation(&raw.kind, raw.params)?
     };
     let rule_conditions = raw
         .rule_conditions
         .unwrap_or_default()
         .into_iter()
         .map(rule_condition)
+        .collect::<Result<Vec<_>, _>>()?;
+    let detection_conditions = raw
+        .detection_item_conditions
+        .unwrap_or_default()
+        .into_iter()
+        .map(detection_condition)
         .collect::<Result<Vec<_>, _>>()?;
     let field_conditions = raw
         .field_name_conditions
@@ -271,14 +318,49 @@ fn item(raw: ItemFile, index: usize) -> Result<ProcessingItem, String> {
         .collect::<Result<Vec<_>, _>>()?;
     Ok(ProcessingItem {
         id,
+        named,
+        line,
         transformation,
         rule_conditions,
         rule_cond_any: operator("rule_cond_op", raw.rule_cond_op)?,
         rule_cond_not: raw.rule_cond_not.unwrap_or(false),
+        detection_conditions,
+        detection_cond_any: operator("detection_item_cond_op", raw.detection_item_cond_op)?,
+        detection_cond_not: raw.detection_item_cond_not.unwrap_or(false),
         field_conditions,
         field_cond_any: operator("field_name_cond_op", raw.field_name_cond_op)?,
         field_cond_not: raw.field_name_cond_not.unwrap_or(false),
     })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NestFile {
+    items: Vec<ItemFile>,
+}
+
+/// `nest`: the items run as one when the enclosing item's conditions hold.
+fn nest(
+    params: Mapping,
+    position: &str,
+    line: Option<usize>,
+    depth: usize,
+) -> Result<Transformation, String> {
+    if depth >= MAX_NESTING {
+        return Err(format!("`nest` items nest more than {MAX_NESTING} deep"));
+    }
+    let file: NestFile = serde_yaml_ng::from_value(Value::Mapping(params))
+        .map_err(|e| format!("nest: {}", strip_location(&e.to_string())))?;
+    let items = file
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(j, raw)| {
+            let inner = format!("{position}.{j}");
+            nested_item(raw, &inner, line, depth + 1).map_err(|e| format!("items[{j}]: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Transformation::Nest(items))
 }
 
 /// `and` (the default) or `or`; true for `or`.
@@ -290,17 +372,14 @@ fn operator(key: &str, value: Option<String>) -> Result<bool, String> {
     }
 }
 
-fn rule_condition(raw: RuleConditionFile) -> Result<RuleCondition, String> {
-    let logsource_given = raw.product.is_some() || raw.category.is_some() || raw.service.is_some();
+fn rule_condition(raw: ConditionFile) -> Result<RuleCondition, String> {
     match raw.kind.as_str() {
         "logsource" => {
-            if !logsource_given {
+            raw.only(&["product", "category", "service"])?;
+            if raw.product.is_none() && raw.category.is_none() && raw.service.is_none() {
                 return Err(
                     "a logsource rule condition needs `product`, `category` or `service`".into(),
                 );
-            }
-            if raw.tag.is_some() {
-                return Err("`tag` does not belong to a logsource rule condition".into());
             }
             Ok(RuleCondition::Logsource(LogSource {
                 product: raw.product.map(|s| s.to_lowercase()),
@@ -310,42 +389,195 @@ fn rule_condition(raw: RuleConditionFile) -> Result<RuleCondition, String> {
             }))
         }
         "tag" => {
-            if logsource_given {
-                return Err(
-                    "`product`/`category`/`service` do not belong to a tag rule condition".into(),
-                );
-            }
+            raw.only(&["tag"])?;
             Ok(RuleCondition::Tag(
                 raw.tag.ok_or("a tag rule condition needs `tag`")?,
             ))
         }
         "is_sigma_rule" | "is_sigma_correlation_rule" => {
-            if logsource_given || raw.tag.is_some() {
-                return Err(format!("a {} rule condition takes no parameters", raw.kind));
-            }
+            raw.only(&[])?;
             Ok(if raw.kind == "is_sigma_rule" {
                 RuleCondition::IsSigmaRule
             } else {
                 RuleCondition::IsCorrelation
             })
         }
+        "processing_item_applied" => Ok(RuleCondition::ProcessingItemApplied(applied_id(&raw)?)),
+        "processing_state" => Ok(RuleCondition::ProcessingState(state_condition(raw)?)),
+        "rule_attribute" => {
+            raw.only(&["attribute", "value", "op"])?;
+            let attribute = raw
+                .attribute
+                .as_deref()
+                .ok_or("a rule_attribute condition needs `attribute`")?;
+            let value = match raw.value.as_ref() {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                Some(_) => return Err("`value` must be a string or a number".into()),
+                None => return Err("a rule_attribute condition needs `value`".into()),
+            };
+            Ok(RuleCondition::Attribute(RuleAttribute::new(
+                attribute,
+                &value,
+                raw.op.as_deref(),
+            )?))
+        }
+        "contains_field" => {
+            raw.only(&["field"])?;
+            Ok(RuleCondition::ContainsField(
+                raw.field
+                    .ok_or("a contains_field condition needs `field`")?,
+            ))
+        }
+        "contains_detection_item" => {
+            raw.only(&["field", "value"])?;
+            let field = raw
+                .field
+                .ok_or("a contains_detection_item condition needs `field`")?;
+            let value = scalar(
+                raw.value
+                    .as_ref()
+                    .ok_or("a contains_detection_item condition needs `value`")?,
+            )
+            .map_err(|e| format!("`value` {e}"))?;
+            Ok(RuleCondition::ContainsDetectionItem { field, value })
+        }
         other => Err(format!(
-            "rule condition type `{other}` is not supported; supported: logsource, tag, is_sigma_rule, is_sigma_correlation_rule"
+            "rule condition type `{other}` is not supported; supported: logsource, tag, is_sigma_rule, is_sigma_correlation_rule, processing_item_applied, processing_state, contains_field, contains_detection_item, rule_attribute"
         )),
     }
 }
 
-fn field_condition(raw: FieldConditionFile) -> Result<FieldCondition, String> {
-    let include = match raw.kind.as_str() {
-        "include_fields" => true,
-        "exclude_fields" => false,
+fn applied_id(raw: &ConditionFile) -> Result<String, String> {
+    raw.only(&["processing_item_id"])?;
+    raw.processing_item_id
+        .clone()
+        .ok_or_else(|| "a processing_item_applied condition needs `processing_item_id`".into())
+}
+
+fn state_condition(raw: ConditionFile) -> Result<StateCondition, String> {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    raw.only(&["key", "val", "op"])?;
+    let key = raw.key.ok_or("a processing_state condition needs `key`")?;
+    let val = state_value(&raw.val.ok_or("a processing_state condition needs `val`")?)?;
+    let (op, negate, or_equal) = match raw.op.as_deref().unwrap_or("eq") {
+        "eq" => (Equal, false, false),
+        "ne" => (Equal, true, false),
+        "gt" => (Greater, false, false),
+        "gte" => (Greater, false, true),
+        "lt" => (Less, false, false),
+        "lte" => (Less, false, true),
         other => {
             return Err(format!(
-                "field name condition type `{other}` is not supported; supported: include_fields, exclude_fields"
+                "`op` must be eq, ne, gt, gte, lt or lte, not `{other}`"
             ));
         }
     };
-    let names = raw.fields.into_vec();
+    Ok(StateCondition {
+        key,
+        val,
+        op,
+        negate,
+        or_equal,
+    })
+}
+
+/// A state value (`set_state`'s and `processing_state`'s `val`).
+pub(super) fn state_value(value: &Value) -> Result<StateValue, String> {
+    match value {
+        Value::String(s) => Ok(StateValue::Str(s.clone())),
+        Value::Bool(b) => Ok(StateValue::Bool(*b)),
+        Value::Number(n) => n
+            .as_f64()
+            .map(StateValue::Num)
+            .ok_or_else(|| "`val` is not a usable number".to_owned()),
+        _ => Err("`val` must be a string, a number or a boolean".into()),
+    }
+}
+
+/// `cond: any` (the default) or `all`; true for `all`.
+fn any_or_all(raw: &ConditionFile) -> Result<bool, String> {
+    match raw.cond.as_deref() {
+        None | Some("any") => Ok(false),
+        Some("all") => Ok(true),
+        Some(other) => Err(format!("`cond` must be `any` or `all`, not `{other}`")),
+    }
+}
+
+fn detection_condition(raw: ConditionFile) -> Result<DetectionCondition, String> {
+    match raw.kind.as_str() {
+        "match_string" => {
+            raw.only(&["pattern", "cond", "negate"])?;
+            let pattern = raw
+                .pattern
+                .as_deref()
+                .ok_or("a match_string condition needs `pattern`")?;
+            // Python's `re.match` anchors at the start only.
+            let regex = Regex::new(&format!("^(?:{pattern})")).map_err(|e| {
+                format!("pattern `{pattern}` is not a valid regular expression: {e}")
+            })?;
+            Ok(DetectionCondition::MatchString {
+                regex,
+                all: any_or_all(&raw)?,
+                negate: raw.negate.unwrap_or(false),
+            })
+        }
+        "match_value" => {
+            raw.only(&["value", "cond"])?;
+            let value = match raw
+                .value
+                .as_ref()
+                .ok_or("a match_value condition needs `value`")?
+            {
+                Value::String(s) => SigmaValue::Str(SigmaString::parse(s, false)),
+                other => scalar(other).map_err(|e| format!("`value`: {e}"))?,
+            };
+            Ok(DetectionCondition::MatchValue {
+                value,
+                all: any_or_all(&raw)?,
+            })
+        }
+        "contains_wildcard" => {
+            raw.only(&["cond"])?;
+            Ok(DetectionCondition::ContainsWildcard {
+                all: any_or_all(&raw)?,
+            })
+        }
+        "is_null" => {
+            raw.only(&["cond"])?;
+            Ok(DetectionCondition::IsNull {
+                all: any_or_all(&raw)?,
+            })
+        }
+        "processing_item_applied" => {
+            Ok(DetectionCondition::ProcessingItemApplied(applied_id(&raw)?))
+        }
+        "processing_state" => Ok(DetectionCondition::ProcessingState(state_condition(raw)?)),
+        other => Err(format!(
+            "detection item condition type `{other}` is not supported; supported: match_string, match_value, contains_wildcard, is_null, processing_item_applied, processing_state"
+        )),
+    }
+}
+
+fn field_condition(raw: ConditionFile) -> Result<FieldCondition, String> {
+    let include = match raw.kind.as_str() {
+        "include_fields" => true,
+        "exclude_fields" => false,
+        "processing_item_applied" => {
+            return Ok(FieldCondition::ProcessingItemApplied(applied_id(&raw)?));
+        }
+        "processing_state" => return Ok(FieldCondition::ProcessingState(state_condition(raw)?)),
+        other => {
+            return Err(format!(
+                "field name condition type `{other}` is not supported; supported: include_fields, exclude_fields, processing_item_applied, processing_state"
+            ));
+        }
+    };
+    raw.only(&["fields", "match_type"])?;
+    let names = raw
+        .fields
+        .ok_or_else(|| format!("a {} condition needs `fields`", raw.kind))?
+        .into_vec();
     let fields = match raw.match_type.as_deref() {
         None | Some("plain") => FieldNames::Plain(names),
         Some("regex") => FieldNames::Regex(
@@ -364,7 +596,29 @@ fn field_condition(raw: FieldConditionFile) -> Result<FieldCondition, String> {
             ));
         }
     };
-    Ok(FieldCondition { include, fields })
+    Ok(FieldCondition::Fields { include, fields })
+}
+
+/// The key of an "unknown field `key`" message.
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = &message[message.find("unknown field `")? + "unknown field `".len()..];
+    Some(&rest[..rest.find('`')?])
+}
+
+/// The 1-based line, between `start` and `end` (exclusive), where `key:`
+/// is written.
+fn key_line(text: &str, start: usize, end: Option<usize>, key: &str) -> Option<usize> {
+    text.lines()
+        .enumerate()
+        .skip(start - 1)
+        .take_while(|(i, _)| end.is_none_or(|e| i + 1 < e))
+        .find(|(_, l)| {
+            l.trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|(i, _)| i + 1)
 }
 
 /// The 1-based line of a top-level `key:`.
@@ -409,111 +663,5 @@ fn item_lines(text: &str) -> Vec<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn error(text: &str) -> PipelineError {
-        match parse(text, "p.yml") {
-            Ok(p) => panic!("expected an error, got {} items", p.items.len()),
-            Err(e) => e,
-        }
-    }
-
-    #[test]
-    fn a_pipeline_with_every_transformation_reads() {
-        let text = "name: all\npriority: 30\ntransformations:\n  - id: map\n    type: field_name_mapping\n    mapping:\n      Image: [Image, NewProcessName]\n      User: SubjectUserName\n    rule_conditions:\n      - type: logsource\n        product: Windows\n  - type: field_name_prefix\n    prefix: 'Event.EventData.'\n    field_name_conditions:\n      - type: exclude_fields\n        fields: ['Event\\..*']\n        match_type: regex\n  - type: field_name_suffix\n    suffix: .keyword\n    rule_cond_not: true\n    rule_conditions:\n      - type: tag\n        tag: attack.t1059\n  - type: add_condition\n    conditions:\n      EventID: 4688\n    negated: false\n  - type: change_logsource\n    product: windows\n    service: security\nfinalizers:\n  - type: concat\n";
-        let p = parse(text, "p.yml").unwrap();
-        assert_eq!((p.name.as_str(), p.priority, p.items.len()), ("all", 30, 5));
-        assert_eq!(p.items[0].id, "map");
-        assert_eq!(p.items[1].id, "#1");
-    }
-
-    #[test]
-    fn errors_name_the_file_line_and_what() {
-        let e = error(
-            "name: x\ntransformations:\n  - id: a\n    type: field_name_prefix\n    prefx: p\n",
-        );
-        assert_eq!((e.origin.as_str(), e.line), ("p.yml", Some(5)));
-        assert!(e.message.contains("unknown field `prefx`"), "{e}");
-        assert!(e.to_string().starts_with("p.yml, line 5"), "{e}");
-
-        let e = error(
-            "name: x\ntransformations:\n  - id: a\n    type: field_name_prefix\n    prefix: p\n\n  - id: b\n    type: field_name_mapping\n",
-        );
-        assert_eq!(e.line, Some(7));
-        assert!(
-            e.message
-                .contains("transformations[1] (`b`): a field_name_mapping needs `mapping`"),
-            "{e}"
-        );
-
-        let e = error("name: x\ntransformations:\n  - type: value_placeholders\n");
-        assert_eq!(e.line, Some(3));
-        assert!(
-            e.message.contains("`value_placeholders` is not supported"),
-            "{e}"
-        );
-
-        let e = error(
-            "name: x\ntransformations:\n  - type: add_condition\n    conditions:\n      EventID|bogus: 1\n",
-        );
-        assert!(e.message.contains("unknown modifier `bogus`"), "{e}");
-
-        let e = error(
-            "name: x\ntransformations:\n  - type: field_name_prefix\n    prefix: p\n    rule_conditions:\n      - type: logsource\n",
-        );
-        assert!(
-            e.message
-                .contains("needs `product`, `category` or `service`"),
-            "{e}"
-        );
-
-        let e = error(
-            "name: x\ntransformations:\n  - type: field_name_prefix\n    prefix: p\n    field_name_conditions:\n      - type: include_fields\n        fields: ['(']\n        match_type: regex\n",
-        );
-        assert!(e.message.contains("not a valid regular expression"), "{e}");
-
-        let e = error("transformations: []\n");
-        assert!(e.message.contains("missing field `name`"), "{e}");
-
-        let e = error("name: x\nvars:\n  a: [1]\n");
-        assert_eq!(e.line, Some(2));
-
-        let e = error(
-            "name: x\ntransformations:\n  - type: field_name_mapping\n    mapping: {A: B}\n    prefix: p\n",
-        );
-        assert!(
-            e.message
-                .contains("`prefix` does not belong to a field_name_mapping item"),
-            "{e}"
-        );
-
-        let e = error("name: x\n  bad: indentation\n");
-        assert!(e.line.is_some(), "{e}");
-    }
-
-    const VALID: &str = "name: p\npriority: 5\ntransformations:\n  - id: m\n    type: field_name_mapping\n    mapping:\n      A: [B, C]\n    rule_conditions:\n      - type: logsource\n        product: windows\n  - type: add_condition\n    conditions:\n      X|startswith: y\n";
-
-    proptest::proptest! {
-        #[test]
-        fn any_text_is_read_or_refused_with_a_location_inside_it(text in "\\PC{0,200}") {
-            if let Err(e) = parse(&text, "f.yml") {
-                proptest::prop_assert!(e.line.is_none_or(|l| l <= text.lines().count() + 1), "{e}");
-            }
-        }
-
-        #[test]
-        fn damaged_pipelines_never_panic(cut in 0usize..200, insert in "[ :\\-\\[\\]{}a-z|\n]{0,12}") {
-            let cut = cut.min(VALID.len());
-            let text = format!("{}{insert}{}", &VALID[..cut], &VALID[cut..]);
-            let _ = parse(&text, "f.yml");
-        }
-    }
-
-    #[test]
-    fn item_lines_follow_block_lists() {
-        let text = "name: x\ntransformations:\n- type: a\n  x: 1\n# note\n- type: b\npriority: 3\n";
-        assert_eq!(item_lines(text), vec![3, 6]);
-        assert!(item_lines("name: x\ntransformations: []\n").is_empty());
-    }
-}
+#[path = "file_tests.rs"]
+mod tests;

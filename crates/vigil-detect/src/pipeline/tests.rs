@@ -201,3 +201,4 @@ fn too_many_alternatives_is_a_precise_error() {
 
 mod corpus;
 mod routed;
+mod values;
