@@ -94,6 +94,11 @@ impl FakeCamera {
         format!("http://{}/onvif/media_service", self.addr)
     }
 
+    /// The serial number `GetDeviceInformation` answers.
+    pub fn serial(&self) -> String {
+        serial_of(self.addr)
+    }
+
     /// Its device service URL.
     pub fn device_url(&self) -> String {
         format!("http://{}/onvif/device_service", self.addr)
@@ -181,13 +186,20 @@ async fn device(State(camera): State<Camera>, body: Bytes) -> Response {
                 r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl">"#,
                 r#"<s:Body><tds:GetDeviceInformationResponse><tds:Manufacturer>AXIS</tds:Manufacturer>"#,
                 r#"<tds:Model>P3245-V</tds:Model><tds:FirmwareVersion>{}</tds:FirmwareVersion>"#,
-                r#"<tds:SerialNumber>ACCC8E000007</tds:SerialNumber><tds:HardwareId>7F1</tds:HardwareId>"#,
+                r#"<tds:SerialNumber>{}</tds:SerialNumber><tds:HardwareId>7F1</tds:HardwareId>"#,
                 r#"</tds:GetDeviceInformationResponse></s:Body></s:Envelope>"#
             ),
-            firmware
+            firmware,
+            serial_of(camera.addr)
         ),
     )
         .into_response()
+}
+
+/// Each camera's own serial number (the inventory refuses one serial on
+/// two devices).
+fn serial_of(addr: SocketAddr) -> String {
+    format!("ACCC8E{:06}", addr.port())
 }
 
 async fn snapshot(State(camera): State<Camera>, headers: HeaderMap) -> Response {
