@@ -51,6 +51,9 @@ pub enum PauseState {
     AwaitingClient,
     /// The desk waits for someone else (a vendor, the police, a carrier).
     AwaitingThirdParty,
+    /// Work the client approved is under way on the devices concerned (a
+    /// work order's window): time inside it is not the provider's.
+    PlannedMaintenance,
 }
 
 /// What happened to a clock.

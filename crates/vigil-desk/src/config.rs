@@ -169,6 +169,8 @@ pub struct DeskConfig {
     pub assets: Vec<Criticality>,
     /// Retries of webhooks and e-mail.
     pub delivery_backoff: Backoff,
+    /// When a supervised device counts as flapping in the service report.
+    pub flapping: crate::reporting::service::FlapRule,
 }
 
 impl Default for DeskConfig {
@@ -194,6 +196,7 @@ impl Default for DeskConfig {
             clients: Vec::new(),
             assets: Vec::new(),
             delivery_backoff: Backoff::default(),
+            flapping: Default::default(),
         }
     }
 }
@@ -214,6 +217,9 @@ impl DeskConfig {
                 "auto_close_threshold {} must be between 0.5 and 1",
                 self.auto_close_threshold
             )));
+        }
+        if let Some(problem) = self.flapping.problem() {
+            return Err(bad(problem));
         }
         for client in &mut self.clients {
             if !self.tiers.contains_key(&client.tier) {

@@ -582,6 +582,7 @@ impl Incident {
                 let whom = match state {
                     PauseState::AwaitingClient => "the client",
                     PauseState::AwaitingThirdParty => "a third party",
+                    PauseState::PlannedMaintenance => "the end of planned maintenance",
                 };
                 format!("clocks paused, awaiting {whom}: {reason}")
             }

@@ -37,6 +37,8 @@
 //!   may take which step (the domain is `vigil_visitors`).
 //! - [`lifecycle`]: the client's security systems kept as desk records
 //!   (inventory, advisories, work orders; the domain is `vigil-lifecycle`).
+//! - [`planned_maintenance`]: approved work orders' windows per device,
+//!   the SLA calendar's and availability's planned maintenance.
 //! - [`sla`]: the service-level clocks of alarms and incidents under each
 //!   client's contract, as a function of their recorded transitions.
 
@@ -53,6 +55,7 @@ pub mod learner;
 pub mod lifecycle;
 pub mod offboarding;
 pub mod permissions;
+pub mod planned_maintenance;
 pub mod procedure;
 pub mod record;
 pub mod regulation;

@@ -12,8 +12,10 @@
 //! | incident `resolve` | opened | closed (while it stays closed) |
 //!
 //! An incident's clocks stop counting while it is paused (awaiting the
-//! client or a third party); alarms are not paused — they are handed over
-//! to an incident for that. Which targets apply, and on which calendar,
+//! client or a third party); alarms are not paused by people — they are
+//! handed over to an incident for that — but an alarm about a device in
+//! approved planned maintenance ([`crate::planned_maintenance`]) does not
+//! run its clocks while the work order's window is open. Which targets apply, and on which calendar,
 //! comes from the client's contract: the class is chosen from the alarm's
 //! category and priority score, or the incident's category and severity.
 
@@ -26,6 +28,7 @@ use vigil_model::{Category, Timestamp};
 
 use crate::alarm::{Alarm, AlarmStatus};
 use crate::incident::{Incident, IncidentState};
+use crate::planned_maintenance::{MaintenanceSpan, merged};
 
 /// Something that happened to an incident that its clocks read, recorded
 /// when it happened (the incident's activity says the same for people).
@@ -74,6 +77,51 @@ pub struct SlaClocks {
 
 /// The transitions of an alarm's clocks: (measure, transitions), in time order.
 pub fn alarm_transitions(alarm: &Alarm) -> Vec<(Measure, Vec<SlaTransition>)> {
+    alarm_transitions_planned(alarm, &[], None)
+}
+
+/// The pauses planned maintenance puts on a clock started at `from` and
+/// stopped at `stop`, known up to `now`: one per stretch of the merged
+/// spans that overlaps the running clock, resumed where the stretch ends.
+fn maintenance_pauses(
+    spans: &[&MaintenanceSpan],
+    from: Timestamp,
+    stop: Option<Timestamp>,
+    now: Option<Timestamp>,
+) -> Vec<SlaTransition> {
+    let mut out = Vec::new();
+    let orders: Vec<&str> = spans.iter().map(|s| s.work_order.as_str()).collect();
+    let reason = format!("planned maintenance (work order {})", orders.join(", "));
+    for (start, end) in merged(spans.iter().copied()) {
+        let start = start.max(from);
+        let known = |at: Timestamp| now.is_none_or(|n| at <= n);
+        if end <= start || stop.is_some_and(|s| start >= s) || !known(start) {
+            continue;
+        }
+        out.push(SlaTransition {
+            at: start,
+            kind: TransitionKind::Pause {
+                reason: reason.clone(),
+                state: PauseState::PlannedMaintenance,
+            },
+        });
+        if stop.is_none_or(|s| end < s) && known(end) {
+            out.push(SlaTransition {
+                at: end,
+                kind: TransitionKind::Resume,
+            });
+        }
+    }
+    out
+}
+
+/// The transitions of an alarm's clocks with the planned maintenance of the
+/// devices it names (`spans`), known up to `now` (`None`: all of it).
+pub fn alarm_transitions_planned(
+    alarm: &Alarm,
+    spans: &[&MaintenanceSpan],
+    now: Option<Timestamp>,
+) -> Vec<(Measure, Vec<SlaTransition>)> {
     let start = SlaTransition {
         at: alarm.raised_at,
         kind: TransitionKind::Start,
@@ -106,6 +154,7 @@ pub fn alarm_transitions(alarm: &Alarm) -> Vec<(Measure, Vec<SlaTransition>)> {
         (
             m,
             std::iter::once(start.clone())
+                .chain(maintenance_pauses(spans, alarm.raised_at, stopped, now))
                 .chain(stopped.map(stop))
                 .collect(),
         )
@@ -199,11 +248,28 @@ pub fn alarm_clocks(
     category: Category,
     now: Timestamp,
 ) -> SlaClocks {
+    alarm_clocks_planned(contract, alarm, category, &[], now)
+}
+
+/// An alarm's clocks at `now`, paused while the devices it names are in
+/// the planned maintenance `spans`.
+pub fn alarm_clocks_planned(
+    contract: &Contract,
+    alarm: &Alarm,
+    category: Category,
+    spans: &[&MaintenanceSpan],
+    now: Timestamp,
+) -> SlaClocks {
     let class = contract.classify(&Subject::Alarm {
         category,
         score: alarm.priority.score,
     });
-    read(contract, class, alarm_transitions(alarm), now)
+    read(
+        contract,
+        class,
+        alarm_transitions_planned(alarm, spans, Some(now)),
+        now,
+    )
 }
 
 /// An incident's clocks at `now`, under `contract`.

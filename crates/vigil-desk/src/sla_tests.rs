@@ -258,3 +258,74 @@ fn an_incident_closed_early_stops_containment_and_resolution() {
         ClockState::Breached
     );
 }
+
+#[test]
+fn approved_maintenance_of_the_alarms_device_pauses_its_clocks() {
+    use crate::planned_maintenance::PlannedMaintenance;
+    use vigil_lifecycle::work_order::{DeviceRef, WorkKind, WorkOrder};
+    use vigil_model::{Entity, EntityKind, SiteId};
+
+    let c = contract();
+    let mut a = alarm(90.0);
+    a.entities = vec![Entity::new(EntityKind::Camera, "cam-7")];
+    let mut order = WorkOrder::plan(
+        "wo-1",
+        TenantId::new("northgate").unwrap(),
+        WorkKind::FirmwareUpgrade,
+        "cam-7 to 11.0",
+        t(2),
+        t(12),
+        vec![DeviceRef {
+            site: SiteId::new("hq").unwrap(),
+            device: "cam-7".into(),
+        }],
+        "facilities",
+    )
+    .unwrap();
+    let unapproved = PlannedMaintenance::of([&order]);
+    assert!(unapproved.of_alarm(&a).is_empty(), "nobody approved it yet");
+    order.approve("facilities", t(1)).unwrap();
+    let calendar = PlannedMaintenance::of([&order]);
+    let spans = calendar.of_alarm(&a);
+    assert_eq!(spans.len(), 1);
+    let at = |min: i64| {
+        reading(
+            &alarm_clocks_planned(&c, &a, Category::Physical, &spans, t(min)),
+            Measure::Acknowledge,
+        )
+        .clone()
+    };
+    assert_eq!(at(1).state, ClockState::Running);
+    // Paused from t(2) to t(12): two minutes counted, ten not.
+    assert_eq!(at(10).state, ClockState::Paused);
+    let resumed = at(14);
+    assert_eq!(resumed.state, ClockState::Warned, "4 of 5 minutes counted");
+    assert_eq!(resumed.due, Some(t(15)));
+    assert_eq!(at(16).state, ClockState::Breached);
+    // Without the calendar (or for another device) the clock ran through.
+    assert_eq!(
+        reading(
+            &alarm_clocks(&c, &a, Category::Physical, t(10)),
+            Measure::Acknowledge
+        )
+        .state,
+        ClockState::Breached
+    );
+    let mut other = a.clone();
+    other.entities = vec![Entity::new(EntityKind::Camera, "cam-8")];
+    assert!(calendar.of_alarm(&other).is_empty());
+    // Acknowledged during the window: met, the pause closed by the stop.
+    let acked = a.apply(&op(), &AlarmCommand::Acknowledge, t(9)).unwrap();
+    let done = reading(
+        &alarm_clocks_planned(
+            &c,
+            &acked,
+            Category::Physical,
+            &calendar.of_alarm(&acked),
+            t(30),
+        ),
+        Measure::Acknowledge,
+    )
+    .clone();
+    assert_eq!((done.state, done.stopped_at), (ClockState::Met, Some(t(9))));
+}

@@ -251,6 +251,22 @@ impl WorkOrder {
         self.status != WorkStatus::Planned
     }
 
+    /// The stretch this order counts as planned maintenance of its devices
+    /// (for the SLA calendar and availability): approved work, from the
+    /// window's start to its end or the recorded outcome, whichever comes
+    /// first — the same stretch [`WorkOrder::suppresses`] holds alarms back.
+    /// `None` for an order nobody approved, or one ended before its window.
+    pub fn planned_maintenance(&self) -> Option<Window> {
+        if !self.approved() {
+            return None;
+        }
+        let end = self
+            .outcome
+            .as_ref()
+            .map_or(self.window.end, |o| o.at.min(self.window.end));
+        Window::new(self.window.start, end).ok()
+    }
+
     /// Whether a firmware change of `device` seen at `at` was planned: an
     /// approved firmware upgrade of that device whose window holds `at`,
     /// or closed at most [`REPORT_GRACE`] before.

@@ -202,6 +202,7 @@ async fn server() -> Server {
         pipeline: pipeline.clone(),
         store: store.clone(),
         supervision: vigil_estate::supervision::SupervisionHandle::new(),
+        device_reports: None,
         limits: Default::default(),
     };
     let ndjson = vigil_sources::Registry::empty()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 use vigil_estate::supervision::SupervisionHandle;
 use vigil_ingest::Pipeline;
+use vigil_lifecycle::inventory::DeviceReports;
 use vigil_model::{SourceBinding, SourceId, SourceKind};
 use vigil_store::{DeviceRecord, PanelAccountRecord, Store};
 
@@ -47,7 +48,7 @@ pub struct Needs {
 
 /// What a node gives its sources: the ingest path every accepted batch is
 /// handed to, the store (for token look-ups), supervision (for the devices
-/// they hear from) and the limits on input.
+/// they hear from), where device reports go and the limits on input.
 #[derive(Clone)]
 pub struct SourceContext {
     /// The ingest path: [`Pipeline::ingest`] returns once a batch is
@@ -57,6 +58,10 @@ pub struct SourceContext {
     pub store: Arc<dyn Store>,
     /// Supervision of the devices sources hear from.
     pub supervision: SupervisionHandle,
+    /// Where what devices say about themselves goes (ONVIF
+    /// `GetDeviceInformation`, Sparkplug births, DC-09 panel identity);
+    /// `None` where nothing keeps an inventory.
+    pub device_reports: Option<Arc<dyn DeviceReports>>,
     /// Limits on input.
     pub limits: Limits,
 }

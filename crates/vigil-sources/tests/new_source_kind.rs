@@ -142,6 +142,7 @@ async fn a_new_kind_is_one_module_and_one_line_of_registration() {
         pipeline,
         store: store.clone(),
         supervision: SupervisionHandle::new(),
+        device_reports: None,
         limits: Default::default(),
     };
     let running = registry.start(&[configured], &context).await.unwrap();

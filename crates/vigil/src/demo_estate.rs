@@ -97,12 +97,15 @@ fn camera_config(tw: &TenantWorld, binding: &SourceBinding) -> OnvifConfig {
                 password_env: None,
                 media_url: None,
                 recording_url: None,
+                device_url: None,
             })
             .collect(),
         heartbeat_secs: None,
         termination_secs: 60,
         pull_timeout_secs: 5,
+        device_info_secs: None,
         media: Vec::new(),
+        device_info: Vec::new(),
     }
 }
 

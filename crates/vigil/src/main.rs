@@ -11,6 +11,7 @@ mod demo_analyst;
 mod demo_estate;
 mod demo_response;
 mod desk;
+mod device_reports;
 mod estate_import;
 mod governance;
 mod hunt;

@@ -200,10 +200,14 @@ impl Node {
             None => None,
         };
         let supervision = vigil_estate::supervision::SupervisionHandle::new();
+        // What devices say about themselves goes to the desk's inventory.
+        let (device_reports, reports_task) = crate::device_reports::start(desk.clone());
+        tasks.push(reports_task);
         let context = SourceContext {
             pipeline: pipeline.clone(),
             store: store.clone(),
             supervision: supervision.clone(),
+            device_reports: Some(device_reports),
             limits: spec.limits.clone(),
         };
         let sources = Registry::built_in()

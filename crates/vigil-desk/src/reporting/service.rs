@@ -31,7 +31,9 @@
 //!   model's and suppressions' closes are counted beside it.
 //! - **Categories**: alarms and incidents per category.
 //! - **Availability** of the supervised devices and of the platform: see
-//!   [`uptime`] for how each is estimated.
+//!   [`uptime`] for how each is estimated; the devices' health over time
+//!   (availability per device and per client, failures, MTBF, flapping)
+//!   leaves the client's approved planned maintenance out ([`health`]).
 //! - **Operators**: per person, the month's alarms they acknowledged first,
 //!   their median time to do so, and the alarms they closed.
 //! - **Trends**: the key figures per ISO week (weeks cut by the client's
@@ -39,6 +41,7 @@
 //!   before it.
 
 pub mod figures;
+pub mod health;
 pub mod period;
 pub mod rows;
 pub mod uptime;
@@ -52,15 +55,18 @@ use vigil_store::{DeviceRecord, SupervisionRecord};
 
 use crate::alarm::Alarm;
 use crate::incident::Incident;
+use crate::planned_maintenance::PlannedMaintenance;
 use crate::reporting::category::RuleFacts;
 
 pub use figures::{
     CategoryCount, KeyFigures, OperatorFigures, SlaCell, Timing, Verdicts, WithinShare, percentile,
 };
+pub use health::{ClientHealth, DeviceHealth, FlapRule};
 pub use period::{Month, MonthError, Period, Week, local_midnight, report_time_zone};
 pub use rows::{AlarmRow, ClockRow, ClosedBy, IncidentRow, Outcome};
 pub use uptime::{
-    DeviceAvailability, DeviceMark, DeviceRow, PlatformAvailability, PlatformGap, PlatformMark,
+    DeviceAvailability, DeviceMark, DeviceRow, HealthInput, PlatformAvailability, PlatformGap,
+    PlatformMark,
 };
 
 /// Whom a report is about.
@@ -100,6 +106,11 @@ pub struct ServiceInput<'a> {
     pub devices: &'a [DeviceRecord],
     /// Supervision transitions from the month's `device_status` events.
     pub device_marks: &'a [DeviceMark],
+    /// The approved work orders' windows (planned maintenance): alarms'
+    /// clocks pause in them, availability leaves them out.
+    pub maintenance: &'a PlannedMaintenance,
+    /// When a device counts as flapping.
+    pub flapping: &'a FlapRule,
     /// The audit log's entries up to the month's end, back to the last one
     /// before it began.
     pub platform_marks: &'a [PlatformMark],
@@ -186,9 +197,14 @@ pub fn service_report(input: &ServiceInput<'_>) -> ServiceReport {
     alarms.sort_by(|a, b| a.raised_at.cmp(&b.raised_at).then(a.id.cmp(&b.id)));
     alarms.dedup_by(|a, b| a.id == b.id);
     for a in alarms {
-        if let Some((row, clocks)) =
-            rows::alarm_rows(a, period, input.contracts, input.rules, input.as_of)
-        {
+        if let Some((row, clocks)) = rows::alarm_rows(
+            a,
+            period,
+            input.contracts,
+            input.rules,
+            input.maintenance,
+            input.as_of,
+        ) {
             rows.alarms.push(row);
             rows.clocks.extend(clocks);
         }
@@ -207,6 +223,10 @@ pub fn service_report(input: &ServiceInput<'_>) -> ServiceReport {
         input.supervision,
         input.devices,
         input.device_marks,
+        HealthInput {
+            maintenance: input.maintenance,
+            flapping: input.flapping,
+        },
         period.from,
         measured_to,
     );
@@ -257,8 +277,16 @@ pub fn service_report(input: &ServiceInput<'_>) -> ServiceReport {
         ),
         "Device availability: losses run from the transmission-path-lost event (declared \
          once a device has been silent for its whole supervision interval, so up to one \
-         interval late) to the restore; devices count for the whole month."
+         interval late) to the restore; devices count for the whole month. Time in \
+         maintenance the client approved (a work order's window) is neither measured \
+         nor down, and alarms' clocks pause in it."
             .to_owned(),
+        format!(
+            "Failures are losses that began in the month outside planned maintenance; \
+             MTBF is the time up divided by them; a device flaps with {} or more \
+             losses and restores within {} minutes.",
+            input.flapping.transitions, input.flapping.window_minutes
+        ),
         "Platform availability: down from the last audit entry before each node start to \
          that start; an idle node's silence before a restart counts as down."
             .to_owned(),

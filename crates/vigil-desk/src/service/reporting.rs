@@ -143,6 +143,8 @@ impl Desk {
             .platform_marks(period.from, measured_to, &mut notes)
             .await?;
         let levels = self.service_levels();
+        self.refresh_planned_maintenance().await?;
+        let maintenance = self.planned_maintenance();
         Ok(service_report(&ServiceInput {
             client: &client,
             period: &period,
@@ -154,6 +156,8 @@ impl Desk {
             supervision: &supervision,
             devices: &devices,
             device_marks: &device_marks,
+            maintenance: &maintenance,
+            flapping: &self.config().flapping,
             platform_marks: &platform_marks,
             notes: &notes,
         }))

@@ -20,11 +20,12 @@ use super::notices::Notice;
 use crate::alarm::Alarm;
 use crate::escalation::Recipient;
 use crate::incident::Incident;
+use crate::planned_maintenance::PlannedMaintenance;
 use crate::record::{DeskObject, audit, from_record, to_record};
 use crate::reporting::RuleFacts;
 use crate::reporting::category::category;
 use crate::response::Purpose;
-use crate::sla::{SlaClocks, alarm_clocks, incident_clocks};
+use crate::sla::{SlaClocks, alarm_clocks_planned, incident_clocks};
 use crate::{Actor, DeskError};
 
 /// What the desk needs to run service-level clocks: the clients'
@@ -47,6 +48,9 @@ const NOTICED_MAX: usize = 200_000;
 pub(crate) struct SlaState {
     levels: RwLock<Arc<ServiceLevels>>,
     noticed: Mutex<HashSet<String>>,
+    /// The approved work orders' windows, read again by every
+    /// service-level pass and after each approval or outcome.
+    maintenance: RwLock<Arc<PlannedMaintenance>>,
 }
 
 /// A service-level clock that passed its warning point or its due time.
@@ -129,10 +133,41 @@ impl Desk {
             .clone()
     }
 
+    /// The SLA calendar's planned maintenance as last read.
+    pub(crate) fn planned_maintenance(&self) -> Arc<PlannedMaintenance> {
+        self.inner
+            .sla
+            .maintenance
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reads the approved work orders' windows again (every client's).
+    pub(crate) async fn refresh_planned_maintenance(&self) -> Result<(), DeskError> {
+        let q = RecordQuery::new(
+            vigil_lifecycle::work_order::WorkOrder::KIND,
+            TenantScope::All,
+        );
+        let orders: Vec<vigil_lifecycle::work_order::WorkOrder> = self
+            .list_all(q)
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        *self
+            .inner
+            .sla
+            .maintenance
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(PlannedMaintenance::of(&orders));
+        Ok(())
+    }
+
     /// An alarm's service-level clocks now.
     pub fn alarm_sla(&self, alarm: &Alarm) -> SlaClocks {
         let levels = self.service_levels();
-        clocks_of_alarm(&levels, alarm, self.now())
+        clocks_of_alarm(&levels, &self.planned_maintenance(), alarm, self.now())
     }
 
     /// An incident's service-level clocks now.
@@ -152,9 +187,11 @@ impl Desk {
     pub async fn check_service_levels(&self) -> Result<usize, DeskError> {
         let now = self.now();
         let levels = self.service_levels();
+        self.refresh_planned_maintenance().await?;
+        let maintenance = self.planned_maintenance();
         let mut recorded = 0;
         for alarm in self.open_alarms(&TenantScope::All).await? {
-            let clocks = clocks_of_alarm(&levels, &alarm, now);
+            let clocks = clocks_of_alarm(&levels, &maintenance, &alarm, now);
             let subject = Subject {
                 kind: "alarm",
                 id: alarm.id.to_string(),
@@ -341,11 +378,17 @@ struct Subject<'a> {
     title: &'a str,
 }
 
-fn clocks_of_alarm(levels: &ServiceLevels, alarm: &Alarm, now: Timestamp) -> SlaClocks {
-    alarm_clocks(
+fn clocks_of_alarm(
+    levels: &ServiceLevels,
+    maintenance: &PlannedMaintenance,
+    alarm: &Alarm,
+    now: Timestamp,
+) -> SlaClocks {
+    alarm_clocks_planned(
         levels.contracts.contract_for(&alarm.tenant),
         alarm,
         category(levels.rules.get(&alarm.rule_id), &alarm.entities),
+        &maintenance.of_alarm(alarm),
         now,
     )
 }

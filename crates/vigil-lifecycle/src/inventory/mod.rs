@@ -19,7 +19,7 @@ use vigil_model::{SiteId, TenantId, Timestamp};
 
 pub use csv_import::{CsvError, parse_csv};
 pub use device::{Device, DeviceKind, Position};
-pub use reported::{DeviceReport, FirmwareChange, ReportProtocol, Reported};
+pub use reported::{DeviceReport, DeviceReports, FirmwareChange, ReportProtocol, Reported};
 
 /// Where a change came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

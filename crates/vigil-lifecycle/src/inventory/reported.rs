@@ -6,7 +6,7 @@
 //! work order covered it, and if not raises the unplanned-change alarm.
 
 use serde::{Deserialize, Serialize};
-use vigil_model::{SiteId, Timestamp};
+use vigil_model::{SiteId, SourceBinding, Timestamp};
 
 use super::{Change, Device, DeviceKind, Inventory, InventoryError, Origin};
 use crate::version::Version;
@@ -52,6 +52,19 @@ pub struct DeviceReport {
     pub serial: Option<String>,
     /// Firmware or software version.
     pub firmware: Option<String>,
+}
+
+/// Where sources hand what devices report about themselves. The sources
+/// know no desk: the node implements this with the desk, which updates the
+/// inventory and raises the unplanned-firmware-change alarm.
+///
+/// `reported` is called on a source's receive path, so it must not block:
+/// an implementation queues the report (and may drop it, logged, when its
+/// queue is full — the device reports again on its next birth, connection
+/// or daily call).
+pub trait DeviceReports: Send + Sync + 'static {
+    /// `report` was heard through the source of `binding` (whose tenant it is).
+    fn reported(&self, binding: &SourceBinding, report: DeviceReport);
 }
 
 /// A firmware version that changed.

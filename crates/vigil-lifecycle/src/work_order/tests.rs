@@ -147,3 +147,43 @@ fn suppresses_alarms_in_the_window_until_the_outcome() {
     assert!(wo.covers(&site(), "cam-1", done_at + Duration::minutes(5)));
     assert!(suppressing(std::slice::from_ref(&wo), &site(), "cam-1", inside).is_some());
 }
+
+#[test]
+fn planned_maintenance_is_the_approved_window_up_to_the_outcome() {
+    let start = Utc::now();
+    let mut wo = upgrade(start, 2);
+    assert_eq!(wo.planned_maintenance(), None, "nobody approved it");
+    wo.approve("facilities@northgate", start).expect("approves");
+    let whole = wo.planned_maintenance().expect("approved");
+    assert_eq!(
+        (whole.start(), whole.end()),
+        (start, start + Duration::hours(2))
+    );
+    let mut early = wo.clone();
+    let done_at = start + Duration::minutes(40);
+    early
+        .record(
+            WorkStatus::Done,
+            Outcome {
+                at: done_at,
+                by: "tech".into(),
+                note: "upgraded".into(),
+                new_firmware: None,
+            },
+        )
+        .expect("records");
+    assert_eq!(early.planned_maintenance().map(|w| w.end()), Some(done_at));
+    let mut before = wo.clone();
+    before
+        .record(
+            WorkStatus::Failed,
+            Outcome {
+                at: start - Duration::minutes(1),
+                by: "tech".into(),
+                note: "called off".into(),
+                new_firmware: None,
+            },
+        )
+        .expect("records");
+    assert_eq!(before.planned_maintenance(), None, "ended before it began");
+}

@@ -20,6 +20,7 @@ use vigil_ingest::{Payload, Pipeline};
 use vigil_model::{Clock, Fields, SiteId, SourceBinding};
 
 use super::frame::{FrameSplitter, Piece};
+use super::identity::PanelIdentities;
 use super::receiver::{Dc09Receiver, Rejected, ResponseKind, Verdict, nak_frame};
 use crate::tls::TlsListener;
 use vigil_estate::supervision::{Heard, SupervisionHandle};
@@ -55,6 +56,8 @@ pub struct Dc09Listener {
     supervision: Option<SupervisionHandle>,
     /// Frames recently made durable, to recognise a panel's repeat.
     recent: Arc<std::sync::Mutex<RecentFrames>>,
+    /// Where each account's panel is reported to the inventory.
+    identities: Option<PanelIdentities>,
 }
 
 /// How long a frame made durable is remembered: a panel that missed its
@@ -167,7 +170,18 @@ impl Dc09Listener {
             commits,
             supervision,
             recent: Default::default(),
+            identities: None,
         }
+    }
+
+    /// The same listener, reporting each account's panel to `reports` on
+    /// its first accepted frame (see [`super::identity`]).
+    pub fn with_device_reports(
+        mut self,
+        reports: Arc<dyn vigil_lifecycle::inventory::DeviceReports>,
+    ) -> Self {
+        self.identities = Some(PanelIdentities::new(reports));
+        self
     }
 
     /// Decides on one frame and, for accepted frames with events, waits
@@ -176,6 +190,12 @@ impl Dc09Listener {
         let now = self.frame_clock.now();
         match self.receiver.receive(frame, now, rng) {
             Verdict::Accept(accepted) => {
+                if let Some(identities) = &self.identities {
+                    identities.heard(
+                        &site_binding(&self.binding, accepted.site.as_ref()),
+                        &accepted,
+                    );
+                }
                 if let (Some(s), Some(account)) =
                     (&self.supervision, self.receiver.account(&accepted.account))
                     && let Some(interval) = account.supervision

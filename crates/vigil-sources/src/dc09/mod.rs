@@ -6,6 +6,7 @@ pub mod codes;
 pub mod config;
 pub mod crypto;
 pub mod frame;
+pub mod identity;
 pub mod listener;
 pub mod payload;
 pub mod receiver;

@@ -90,12 +90,15 @@ impl Source for Dc09Source {
                     encrypted: a.key.is_some(),
                 });
             }
-            let listener = Dc09Listener::new(
+            let mut listener = Dc09Listener::new(
                 receiver,
                 binding.clone(),
                 context.pipeline.clone(),
                 Some(context.supervision.clone()),
             );
+            if let Some(reports) = &context.device_reports {
+                listener = listener.with_device_reports(reports.clone());
+            }
             let bound = if binding.kind == SourceKind::Dc09Udp {
                 let socket = UdpSocket::bind(addr).await.with_context(|| {
                     format!("source `{}` cannot listen on udp {addr}", binding.id)

@@ -36,8 +36,10 @@ use vigil_ingest::{Payload, Pipeline};
 use vigil_model::{Fields, SourceBinding, Timestamp};
 
 use crate::mqtt::sensors::{Reading, ThresholdRule, Thresholds, decode_json};
+use crate::mqtt::sparkplug::identity::BirthIdentity;
 use crate::mqtt::sparkplug::{SparkplugState, metric_of, parse_topic};
 use vigil_estate::supervision::{Heard, SupervisionHandle};
+use vigil_lifecycle::inventory::{DeviceReport, DeviceReports, ReportProtocol};
 
 /// An `mqtt` source's settings in `vigil.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -86,6 +88,8 @@ pub struct DecodedMessage {
     pub records: Vec<(Result<Fields, String>, Vec<u8>)>,
     /// Gateway state changes, for supervision.
     pub gateways: Vec<DeviceChange>,
+    /// What births said the nodes and devices are, for the inventory.
+    pub identities: Vec<BirthIdentity>,
 }
 
 /// Decodes messages of one source: Sparkplug state and thresholds.
@@ -161,6 +165,7 @@ impl MqttDecoder {
             }
         };
         let gateway = t.node.clone();
+        out.identities.extend(d.identity.clone());
         let mut index = 0;
         let mut status = |device: &str,
                           device_type: &str,
@@ -303,11 +308,21 @@ pub async fn run(
     pipeline: Pipeline,
     supervision: Option<SupervisionHandle>,
 ) -> Result<(), MqttError> {
-    run_with_tls(binding, settings, password, None, pipeline, supervision).await
+    run_with_tls(
+        binding,
+        settings,
+        password,
+        None,
+        pipeline,
+        supervision,
+        None,
+    )
+    .await
 }
 
 /// [`run`], with the TLS an `mqtts://` broker is reached with (`None`: the
-/// platform's authorities, no client certificate).
+/// platform's authorities, no client certificate) and where the births'
+/// identities are reported.
 pub async fn run_with_tls(
     binding: SourceBinding,
     settings: MqttSettings,
@@ -315,6 +330,7 @@ pub async fn run_with_tls(
     tls: Option<Arc<rustls::ClientConfig>>,
     pipeline: Pipeline,
     supervision: Option<SupervisionHandle>,
+    reports: Option<Arc<dyn DeviceReports>>,
 ) -> Result<(), MqttError> {
     let Broker {
         host,
@@ -355,6 +371,7 @@ pub async fn run_with_tls(
         binding.clone(),
         supervision,
         heartbeat,
+        reports,
     ));
     loop {
         match eventloop.poll().await {
@@ -380,6 +397,8 @@ pub async fn run_with_tls(
     }
 }
 
+// One task's whole context, passed once when it is spawned.
+#[allow(clippy::too_many_arguments)]
 async fn worker(
     mut rx: mpsc::Receiver<Publish>,
     client: AsyncClient,
@@ -388,6 +407,7 @@ async fn worker(
     binding: SourceBinding,
     supervision: Option<SupervisionHandle>,
     heartbeat: Option<Duration>,
+    reports: Option<Arc<dyn DeviceReports>>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -399,9 +419,11 @@ async fn worker(
         }
         let now = pipeline.clock().now();
         let mut records = Vec::new();
+        let mut identities = Vec::new();
         for p in &batch {
             let decoded = decoder.decode(&p.topic, &p.payload, now);
             records.extend(decoded.records);
+            identities.extend(decoded.identities);
             if let (Some(s), Some(interval)) = (&supervision, heartbeat) {
                 for change in decoded.gateways {
                     let (device, offline) = match change {
@@ -440,6 +462,9 @@ async fn worker(
                 }
             }
         }
+        if let Some(reports) = &reports {
+            report_identities(reports.as_ref(), &binding, identities);
+        }
         for p in &batch {
             if p.qos != QoS::AtMostOnce
                 && let Err(e) = client.ack(p).await
@@ -447,6 +472,33 @@ async fn worker(
                 tracing::warn!(source = %binding.id, error = %e, "mqtt acknowledgement failed");
             }
         }
+    }
+}
+
+/// Hands what births said to the inventory. The inventory keys devices by
+/// site, so a source bound to no site reports nothing (logged).
+fn report_identities(
+    reports: &dyn DeviceReports,
+    binding: &SourceBinding,
+    identities: Vec<BirthIdentity>,
+) {
+    for identity in identities {
+        let Some(site) = binding.site.clone() else {
+            tracing::debug!(source = %binding.id, device = %identity.device, "sparkplug birth identity not reported: the source names no site");
+            continue;
+        };
+        reports.reported(
+            binding,
+            DeviceReport {
+                site,
+                device: identity.device,
+                protocol: ReportProtocol::Sparkplug,
+                vendor: identity.vendor,
+                model: identity.model,
+                serial: identity.serial,
+                firmware: identity.firmware,
+            },
+        );
     }
 }
 
@@ -576,5 +628,113 @@ mod tests {
         assert_eq!(death.records[0].0.as_ref().unwrap()["status"], "offline");
         let broken = d.decode("spBv1.0/lon1/DDATA/gw-1/t1", b"\xff\x01", now());
         assert!(broken.records[0].0.is_err());
+    }
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+    use crate::mqtt::sparkplug::proto::{DataType, Metric, MetricValue};
+    use prost::Message;
+    use std::sync::Mutex;
+    use vigil_model::{SiteId, SourceId, SourceKind, TenantId};
+
+    #[derive(Default)]
+    struct Collected(Mutex<Vec<DeviceReport>>);
+
+    impl DeviceReports for Collected {
+        fn reported(&self, _binding: &SourceBinding, report: DeviceReport) {
+            self.0.lock().unwrap().push(report);
+        }
+    }
+
+    fn birth(metrics: &[(&str, &str)]) -> Vec<u8> {
+        crate::mqtt::sparkplug::Payload {
+            timestamp: Some(1),
+            seq: Some(0),
+            metrics: metrics
+                .iter()
+                .map(|(name, value)| Metric {
+                    name: Some((*name).into()),
+                    datatype: Some(DataType::String as u32),
+                    value: Some(MetricValue::StringValue((*value).into())),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn births_report_what_the_node_and_its_devices_are() {
+        let mut d = MqttDecoder::new(Vec::new(), BTreeMap::new());
+        let now = chrono::Utc::now();
+        let node = d.decode(
+            "spBv1.0/lon1/NBIRTH/gw-1",
+            &birth(&[
+                ("Properties/Hardware Make", "Moxa"),
+                ("Properties/Hardware Model", "ioLogik E1212"),
+                ("Properties/FW", "3.2"),
+            ]),
+            now,
+        );
+        let device = d.decode(
+            "spBv1.0/lon1/DBIRTH/gw-1/t1",
+            &birth(&[("Properties/Serial", "T1-0007")]),
+            now,
+        );
+        let data = d.decode(
+            "spBv1.0/lon1/NDATA/gw-1",
+            &birth(&[("Properties/FW", "3.3")]),
+            now,
+        );
+        assert!(
+            data.identities.is_empty(),
+            "only births say what a device is"
+        );
+        let mut binding = SourceBinding {
+            id: SourceId::new("lon1-mqtt").unwrap(),
+            tenant: TenantId::new("acme").unwrap(),
+            site: None,
+            kind: SourceKind::Mqtt,
+            product: "sparkplug".into(),
+        };
+        let collected = Collected::default();
+        let identities: Vec<BirthIdentity> = node
+            .identities
+            .into_iter()
+            .chain(device.identities)
+            .collect();
+        report_identities(&collected, &binding, identities.clone());
+        assert!(collected.0.lock().unwrap().is_empty(), "no site, no report");
+        binding.site = Some(SiteId::new("lon1").unwrap());
+        report_identities(&collected, &binding, identities);
+        let reports = collected.0.lock().unwrap().clone();
+        assert_eq!(reports.len(), 2);
+        assert_eq!(
+            (
+                reports[0].device.as_str(),
+                reports[0].vendor.as_deref(),
+                reports[0].model.as_deref(),
+                reports[0].firmware.as_deref(),
+                reports[0].protocol
+            ),
+            (
+                "gw-1",
+                Some("Moxa"),
+                Some("ioLogik E1212"),
+                Some("3.2"),
+                ReportProtocol::Sparkplug
+            )
+        );
+        assert_eq!(
+            (
+                reports[1].device.as_str(),
+                reports[1].serial.as_deref(),
+                reports[1].firmware.as_deref()
+            ),
+            ("t1", Some("T1-0007"), None)
+        );
     }
 }

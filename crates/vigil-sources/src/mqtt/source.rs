@@ -81,6 +81,7 @@ impl Source for MqttSource {
         for source in sources {
             let (binding, setup) = (source.binding, source.settings);
             let (pipeline, supervision) = (context.pipeline.clone(), context.supervision.clone());
+            let reports = context.device_reports.clone();
             started.tasks.push(tokio::spawn(async move {
                 let id = binding.id.clone();
                 if let Err(e) = super::run_with_tls(
@@ -90,6 +91,7 @@ impl Source for MqttSource {
                     setup.tls,
                     pipeline,
                     Some(supervision),
+                    reports,
                 )
                 .await
                 {

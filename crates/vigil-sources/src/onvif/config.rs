@@ -6,6 +6,7 @@ use chrono::Duration;
 use serde::Deserialize;
 
 use super::CameraPlace;
+use super::device_info::{DeviceInfoCamera, device_service_of};
 use super::pullpoint::{Credentials, PullCamera, PullSettings};
 use crate::ConfigError;
 
@@ -25,10 +26,18 @@ pub struct OnvifConfig {
     /// How long one pull waits (seconds).
     #[serde(default = "default_pull_timeout")]
     pub pull_timeout_secs: u32,
+    /// How often each camera with a device service is asked what it is
+    /// (`GetDeviceInformation`, seconds; daily by default, `0`: never).
+    #[serde(default)]
+    pub device_info_secs: Option<u32>,
     /// The cameras with a media service, credentials resolved (filled in
     /// when the source is configured).
     #[serde(skip)]
     pub media: Vec<super::media::MediaCamera>,
+    /// The cameras with a device service, credentials resolved (filled in
+    /// when the source is configured).
+    #[serde(skip)]
+    pub device_info: Vec<DeviceInfoCamera>,
 }
 
 fn default_termination() -> u32 {
@@ -37,6 +46,9 @@ fn default_termination() -> u32 {
 fn default_pull_timeout() -> u32 {
     5
 }
+
+/// A day: how often a camera is asked what it is, unless configured.
+const DEFAULT_DEVICE_INFO_SECS: u32 = 86_400;
 
 /// One camera.
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +80,10 @@ pub struct CameraConfig {
     /// filled in (`https://vms.example/play?camera={camera}&at={time}`).
     #[serde(default)]
     pub recording_url: Option<String>,
+    /// Its device service URL, asked `GetDeviceInformation` (by default
+    /// `/onvif/device_service` on the host of `url` or `media_url`).
+    #[serde(default)]
+    pub device_url: Option<String>,
 }
 
 impl CameraConfig {
@@ -172,6 +188,55 @@ impl OnvifConfig {
             .collect()
     }
 
+    /// How often cameras are asked what they are; `None`: never.
+    pub fn device_info_every(&self) -> Option<std::time::Duration> {
+        match self.device_info_secs.unwrap_or(DEFAULT_DEVICE_INFO_SECS) {
+            0 => None,
+            s => Some(std::time::Duration::from_secs(u64::from(s))),
+        }
+    }
+
+    /// Resolves the cameras whose device service is known (given, or on
+    /// the host of their event or media service) into
+    /// [`OnvifConfig::device_info`].
+    pub fn resolve_device_info(
+        &mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        self.device_info = self.device_info_cameras(env)?;
+        Ok(())
+    }
+
+    fn device_info_cameras(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<DeviceInfoCamera>, ConfigError> {
+        let mut out = Vec::new();
+        for c in &self.cameras {
+            let url = match &c.device_url {
+                Some(u) => Some(device_service_of(u).map(|_| u.clone()).ok_or_else(|| {
+                    ConfigError(format!(
+                        "camera `{}`: `device_url` `{u}` is not an http(s) URL",
+                        c.id
+                    ))
+                })?),
+                None => c
+                    .url
+                    .as_deref()
+                    .or(c.media_url.as_deref())
+                    .and_then(device_service_of),
+            };
+            if let Some(url) = url {
+                out.push(DeviceInfoCamera {
+                    id: c.id.clone(),
+                    url,
+                    credentials: c.credentials(env)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The pull loop's settings.
     pub fn pull_settings(&self) -> PullSettings {
         PullSettings {
@@ -226,6 +291,62 @@ mod tests {
         )
         .unwrap();
         assert!(no_env.resolve_media(&env).unwrap_err().0.contains("NOPE"));
+    }
+
+    #[test]
+    fn cameras_are_asked_what_they_are_on_their_device_service() {
+        let config: OnvifConfig = toml::from_str(
+            r#"
+            device_info_secs = 3600
+            [[cameras]]
+            id = "cam-1"
+            url = "http://192.0.2.10/onvif/event_service"
+            username = "vigil"
+            password_env = "KEY_1234"
+            [[cameras]]
+            id = "cam-2"
+            media_url = "http://192.0.2.11:8000/onvif/media_service"
+            [[cameras]]
+            id = "cam-3"
+            device_url = "http://192.0.2.12/dev"
+            [[cameras]]
+            id = "cam-4"
+            "#,
+        )
+        .unwrap();
+        let cams = config.device_info_cameras(&env).unwrap();
+        let urls: Vec<(&str, &str)> = cams
+            .iter()
+            .map(|c| (c.id.as_str(), c.url.as_str()))
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                ("cam-1", "http://192.0.2.10/onvif/device_service"),
+                ("cam-2", "http://192.0.2.11:8000/onvif/device_service"),
+                ("cam-3", "http://192.0.2.12/dev"),
+            ]
+        );
+        assert!(cams[0].credentials.is_some());
+        assert_eq!(
+            config.device_info_every(),
+            Some(std::time::Duration::from_secs(3600))
+        );
+        let never: OnvifConfig = toml::from_str("device_info_secs = 0").unwrap();
+        assert_eq!(never.device_info_every(), None);
+        let daily: OnvifConfig = toml::from_str("").unwrap();
+        assert_eq!(
+            daily.device_info_every(),
+            Some(std::time::Duration::from_secs(86_400))
+        );
+        let bad: OnvifConfig =
+            toml::from_str("[[cameras]]\nid = \"c\"\ndevice_url = \"ftp://x\"").unwrap();
+        assert!(
+            bad.device_info_cameras(&env)
+                .unwrap_err()
+                .0
+                .contains("device_url")
+        );
     }
 
     #[test]

@@ -188,7 +188,7 @@ pub enum MediaError {
     NotAPicture(String),
 }
 
-fn nonce() -> [u8; 16] {
+pub(crate) fn nonce() -> [u8; 16] {
     let mut n = [0u8; 16];
     rand::rng().fill_bytes(&mut n);
     n
@@ -196,7 +196,7 @@ fn nonce() -> [u8; 16] {
 
 /// Sends `request` (built again for a retry), answering one Digest
 /// challenge with `credentials`.
-async fn send(
+pub(crate) async fn send(
     http: &reqwest::Client,
     credentials: Option<&Credentials>,
     method: reqwest::Method,

@@ -3,9 +3,11 @@
 //! bounded namespace-aware reader ([`xml`], [`notify`]) and turned into
 //! events with each camera's property state kept for resynchronisation
 //! ([`events`]). [`media`] takes a camera's picture at alarm time through
-//! its media service ([`digest`]: the HTTP Digest answer cameras ask for).
+//! its media service ([`digest`]: the HTTP Digest answer cameras ask for);
+//! [`device_info`] asks each camera what it is, for the inventory.
 
 pub mod config;
+pub mod device_info;
 pub mod digest;
 pub mod events;
 pub mod media;

@@ -37,11 +37,16 @@ pub enum OnvifSettings {
 }
 
 impl OnvifSettings {
+    /// Its cameras and their places.
+    pub fn config(&self) -> &OnvifConfig {
+        match self {
+            OnvifSettings::Push(config) | OnvifSettings::Pull { config, .. } => config,
+        }
+    }
+
     /// The cameras with a media service, for snapshots at alarm time.
     pub fn media_cameras(&self) -> &[super::media::MediaCamera] {
-        match self {
-            OnvifSettings::Push(config) | OnvifSettings::Pull { config, .. } => &config.media,
-        }
+        &self.config().media
     }
 }
 
@@ -67,6 +72,7 @@ impl Source for OnvifSource {
         let mut config = section.table::<OnvifConfig>("onvif")?;
         if let Some(c) = config.as_mut() {
             c.resolve_media(env)?;
+            c.resolve_device_info(env)?;
         }
         if section.kind == SourceKind::OnvifPush.as_str() {
             return Ok(OnvifSettings::Push(config.unwrap_or(OnvifConfig {
@@ -74,7 +80,9 @@ impl Source for OnvifSource {
                 heartbeat_secs: None,
                 termination_secs: 60,
                 pull_timeout_secs: 5,
+                device_info_secs: None,
                 media: Vec::new(),
+                device_info: Vec::new(),
             })));
         }
         let config = config.context("needs a `[sources.onvif]` table")?;
@@ -103,6 +111,20 @@ impl Source for OnvifSource {
         let now = context.pipeline.clock().now();
         for source in sources {
             let binding = source.binding;
+            let config = source.settings.config();
+            if let (Some(reports), Some(every)) =
+                (&context.device_reports, config.device_info_every())
+            {
+                for camera in &config.device_info {
+                    started.tasks.push(tokio::spawn(super::device_info::run(
+                        binding.clone(),
+                        camera.clone(),
+                        context.pipeline.clock().clone(),
+                        reports.clone(),
+                        every,
+                    )));
+                }
+            }
             match source.settings {
                 OnvifSettings::Push(config) => {
                     started.devices.extend(camera_records(&binding, &config));

@@ -66,6 +66,7 @@ pub async fn start_with(clock: Arc<dyn Clock>, sections: &[SourceSection]) -> Ru
         pipeline,
         store: store.clone(),
         supervision: SupervisionHandle::new(),
+        device_reports: None,
         limits: Default::default(),
     };
     let running = registry.start(&configured, &context).await.unwrap();

@@ -1,8 +1,9 @@
 //! A fake ONVIF camera for the tests: a real HTTP server on a free port
 //! answering the media service's `GetProfiles`, `GetSnapshotUri` and
 //! `GetStreamUri` (refusing requests without the expected WS-Security user)
-//! and serving its picture only to an HTTP Digest answer, as cameras do.
-//! Ended when dropped.
+//! and serving its picture only to an HTTP Digest answer, as cameras do;
+//! its device service answers `GetDeviceInformation` with the firmware the
+//! test sets (same user check). Ended when dropped.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -24,6 +25,8 @@ pub const USER: &str = "vigil";
 struct Camera {
     addr: SocketAddr,
     picture: Arc<Mutex<Vec<u8>>>,
+    firmware: Arc<Mutex<String>>,
+    device_asked: Arc<Mutex<u32>>,
     requests: Arc<Mutex<Vec<String>>>,
     challenge: Challenge,
 }
@@ -34,6 +37,10 @@ pub struct FakeCamera {
     pub addr: SocketAddr,
     /// The JPEG it serves.
     pub picture: Arc<Mutex<Vec<u8>>>,
+    /// The firmware version `GetDeviceInformation` answers.
+    pub firmware: Arc<Mutex<String>>,
+    /// How often its device service was asked.
+    pub device_asked: Arc<Mutex<u32>>,
     /// What it was asked, in order (`GetProfiles`, `snapshot 401`, …).
     pub requests: Arc<Mutex<Vec<String>>>,
     task: tokio::task::JoinHandle<()>,
@@ -53,6 +60,8 @@ impl FakeCamera {
         let camera = Camera {
             addr,
             picture: Arc::default(),
+            firmware: Arc::new(Mutex::new("10.12.1".into())),
+            device_asked: Arc::default(),
             requests: Arc::default(),
             challenge: Challenge {
                 realm: "fake-camera".into(),
@@ -65,6 +74,7 @@ impl FakeCamera {
         let app = Router::new()
             .route("/onvif/media_service", post(media))
             .route("/snapshot.jpg", get(snapshot))
+            .route("/onvif/device_service", post(device))
             .with_state(camera.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -72,6 +82,8 @@ impl FakeCamera {
         FakeCamera {
             addr,
             picture: camera.picture,
+            firmware: camera.firmware,
+            device_asked: camera.device_asked,
             requests: camera.requests,
             task,
         }
@@ -80,6 +92,16 @@ impl FakeCamera {
     /// Its media service URL.
     pub fn media_url(&self) -> String {
         format!("http://{}/onvif/media_service", self.addr)
+    }
+
+    /// The serial number `GetDeviceInformation` answers.
+    pub fn serial(&self) -> String {
+        serial_of(self.addr)
+    }
+
+    /// Its device service URL.
+    pub fn device_url(&self) -> String {
+        format!("http://{}/onvif/device_service", self.addr)
     }
 
     /// Its stream URI, as `GetStreamUri` gives it.
@@ -142,6 +164,42 @@ async fn media(State(camera): State<Camera>, body: Bytes) -> Response {
             r
         }
     }
+}
+
+async fn device(State(camera): State<Camera>, body: Bytes) -> Response {
+    let text = String::from_utf8_lossy(&body);
+    *camera.device_asked.lock().unwrap() += 1;
+    if !text.contains("<tds:GetDeviceInformation")
+        || !text.contains(&format!("<wsse:Username>{USER}</wsse:Username>"))
+    {
+        let mut r =
+            soap("<s:Fault><s:Reason><s:Text>Sender not authorized</s:Text></s:Reason></s:Fault>");
+        *r.status_mut() = StatusCode::BAD_REQUEST;
+        return r;
+    }
+    let firmware = camera.firmware.lock().unwrap().clone();
+    (
+        [(header::CONTENT_TYPE, "application/soap+xml; charset=utf-8")],
+        format!(
+            concat!(
+                r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+                r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl">"#,
+                r#"<s:Body><tds:GetDeviceInformationResponse><tds:Manufacturer>AXIS</tds:Manufacturer>"#,
+                r#"<tds:Model>P3245-V</tds:Model><tds:FirmwareVersion>{}</tds:FirmwareVersion>"#,
+                r#"<tds:SerialNumber>{}</tds:SerialNumber><tds:HardwareId>7F1</tds:HardwareId>"#,
+                r#"</tds:GetDeviceInformationResponse></s:Body></s:Envelope>"#
+            ),
+            firmware,
+            serial_of(camera.addr)
+        ),
+    )
+        .into_response()
+}
+
+/// Each camera's own serial number (the inventory refuses one serial on
+/// two devices).
+fn serial_of(addr: SocketAddr) -> String {
+    format!("ACCC8E{:06}", addr.port())
 }
 
 async fn snapshot(State(camera): State<Camera>, headers: HeaderMap) -> Response {

@@ -240,6 +240,14 @@ pub fn summary_figures(report: &ServiceReport) -> Vec<(String, String, String, S
         String::new(),
         on(d.availability),
     );
+    for (f, v) in [
+        ("device_maintenance_seconds", n(d.maintenance_seconds)),
+        ("device_failures", d.failures.to_string()),
+        ("device_mtbf_s", on(d.mtbf_s)),
+        ("device_flapping", d.flapping.to_string()),
+    ] {
+        put(f, String::new(), String::new(), v);
+    }
     let p = &s.platform;
     put(
         "platform_measured_seconds",
@@ -403,6 +411,50 @@ pub fn csv_rows(report: &ServiceReport) -> Vec<CsvRow> {
             value: d.losses.to_string(),
             ..Default::default()
         });
+    }
+    for d in &report.rows.devices {
+        for (figure, value) in [
+            ("availability", on(d.availability)),
+            ("maintenance_s", n(d.maintenance_s)),
+            ("failures", d.failures.to_string()),
+            ("mtbf_s", on(d.mtbf_s)),
+            ("most_transitions", d.most_transitions.to_string()),
+            ("flapping", d.flapping.to_string()),
+        ] {
+            out.push(CsvRow {
+                record: "device_health".into(),
+                id: d.device.clone(),
+                tenant: d.tenant.clone(),
+                site: d.site.clone().unwrap_or_default(),
+                in_month: "true".into(),
+                measured_s: n(d.measured_s),
+                down_s: n(d.down_s),
+                figure: figure.into(),
+                value,
+                ..Default::default()
+            });
+        }
+    }
+    for c in &report.summary.devices.clients {
+        for (figure, value) in [
+            ("devices", c.devices.to_string()),
+            ("availability", on(c.availability)),
+            ("maintenance_s", n(c.maintenance_s)),
+            ("failures", c.failures.to_string()),
+            ("mtbf_s", on(c.mtbf_s)),
+            ("flapping", c.flapping.to_string()),
+        ] {
+            out.push(CsvRow {
+                record: "client_health".into(),
+                tenant: c.tenant.clone(),
+                in_month: "true".into(),
+                measured_s: n(c.measured_s),
+                down_s: n(c.down_s),
+                figure: figure.into(),
+                value,
+                ..Default::default()
+            });
+        }
     }
     for g in &report.rows.platform {
         out.push(CsvRow {

@@ -218,6 +218,15 @@ pub(super) fn page(r: &ServiceReport) -> String {
         ),
     ]);
     rows.push(vec![
+        "Device failures / MTBF / flapping devices".into(),
+        format!(
+            "{} / {} / {}",
+            s.devices.failures,
+            duration(s.devices.mtbf_s),
+            s.devices.flapping
+        ),
+    ]);
+    rows.push(vec![
         "Platform availability".into(),
         format!(
             "{} ({} starts, {} down)",
@@ -292,27 +301,35 @@ pub(super) fn page(r: &ServiceReport) -> String {
         &rows,
     );
 
-    let worst: Vec<Vec<String>> = {
-        let mut d: Vec<_> = r.rows.devices.iter().filter(|d| d.down_s > 0.0).collect();
-        d.sort_by(|a, b| b.down_s.total_cmp(&a.down_s));
-        d.iter()
-            .take(15)
-            .map(|d| {
-                vec![
-                    d.name.clone(),
-                    d.kind.clone(),
-                    count(u64::from(d.losses)),
-                    duration(Some(d.down_s)),
-                    percent(d.availability),
-                ]
-            })
-            .collect()
-    };
+    o.push_str("<h2>Health over time</h2>");
+    let rows = tables::client_health(s);
+    table(
+        &mut o,
+        &[
+            "Client",
+            "Devices",
+            "Availability",
+            "Failures",
+            "MTBF",
+            "Flapping",
+            "Planned maintenance",
+        ],
+        &rows,
+    );
+    let worst = tables::device_health(r, 15);
     if !worst.is_empty() {
         o.push_str("<h2>Devices with lost paths</h2>");
         table(
             &mut o,
-            &["Device", "Kind", "Losses", "Down", "Availability"],
+            &[
+                "Device",
+                "Kind",
+                "Failures",
+                "Down",
+                "Availability",
+                "MTBF",
+                "Flapping",
+            ],
             &worst,
         );
     }

@@ -14,7 +14,7 @@ use pdf_writer::{Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use self::layout::{BOLD, Doc, MARGIN, PAGE_H, PAGE_W, REGULAR, fill, width, win_ansi};
 use super::chart::{self, Anchor, GREY, INK};
 use super::tables;
-use super::text::{count, local, month_name, percent};
+use super::text::{count, duration, local, month_name, percent};
 use crate::reporting::service::ServiceReport;
 
 /// The PDF's bytes.
@@ -129,6 +129,15 @@ pub(super) fn document(r: &ServiceReport) -> Vec<u8> {
             ),
         ],
         vec![
+            "Device failures / MTBF / flapping devices".into(),
+            format!(
+                "{} / {} / {}",
+                s.devices.failures,
+                duration(s.devices.mtbf_s),
+                s.devices.flapping
+            ),
+        ],
+        vec![
             "Platform availability".into(),
             format!(
                 "{} ({} starts)",
@@ -197,6 +206,25 @@ pub(super) fn document(r: &ServiceReport) -> Vec<u8> {
         &[195.0, 100.0, 110.0, 90.0],
         &rows,
     );
+    doc.heading("Health over time");
+    let rows = tables::client_health(s);
+    doc.table(
+        &[
+            "Client", "Devices", "Avail.", "Failures", "MTBF", "Flapping", "Maint.",
+        ],
+        &[105.0, 55.0, 65.0, 60.0, 75.0, 60.0, 75.0],
+        &rows,
+    );
+    let worst = tables::device_health(r, 15);
+    if !worst.is_empty() {
+        doc.table(
+            &[
+                "Device", "Kind", "Failures", "Down", "Avail.", "MTBF", "Flapping",
+            ],
+            &[105.0, 75.0, 55.0, 65.0, 60.0, 70.0, 65.0],
+            &worst,
+        );
+    }
     doc.heading("How these were counted");
     for n in &r.notes {
         doc.para(&format!("• {n}"), 8.5, GREY);

@@ -92,3 +92,57 @@ pub(super) fn operators(s: &Summary) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// Health over time per client: devices, availability, failures, MTBF,
+/// flapping devices, planned maintenance.
+pub(super) fn client_health(s: &Summary) -> Vec<Vec<String>> {
+    s.devices
+        .clients
+        .iter()
+        .map(|c| {
+            vec![
+                c.tenant.clone(),
+                count(c.devices),
+                percent(c.availability),
+                count(c.failures),
+                duration(c.mtbf_s),
+                count(c.flapping),
+                duration(Some(c.maintenance_s)),
+            ]
+        })
+        .collect()
+}
+
+/// The devices that lost their path or flapped, most down first (at most
+/// `limit`): name, kind, failures, down, availability, MTBF, flapping.
+pub(super) fn device_health(r: &ServiceReport, limit: usize) -> Vec<Vec<String>> {
+    let mut d: Vec<_> = r
+        .rows
+        .devices
+        .iter()
+        .filter(|d| d.down_s > 0.0 || d.flapping)
+        .collect();
+    d.sort_by(|a, b| {
+        b.down_s
+            .total_cmp(&a.down_s)
+            .then(b.flapping.cmp(&a.flapping))
+    });
+    d.iter()
+        .take(limit)
+        .map(|d| {
+            vec![
+                d.name.clone(),
+                d.kind.clone(),
+                count(u64::from(d.failures)),
+                duration(Some(d.down_s)),
+                percent(d.availability),
+                duration(d.mtbf_s),
+                if d.flapping {
+                    format!("yes ({})", d.most_transitions)
+                } else {
+                    "no".into()
+                },
+            ]
+        })
+        .collect()
+}

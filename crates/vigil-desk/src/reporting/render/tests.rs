@@ -56,6 +56,32 @@ fn the_csv_parses_back_and_its_rows_recount_the_figures() {
         .count();
     assert_eq!(weeks, report.weeks.len());
     assert_eq!(rows.iter().filter(|r| r.record == "device").count(), 1);
+    // Health over time: the device's failures and MTBF, recounted from its
+    // measured and down seconds; the client's the same with one device.
+    let health = |record: &str, name: &str| {
+        rows.iter()
+            .find(|r| r.record == record && r.figure == name)
+            .unwrap_or_else(|| panic!("{record} {name}"))
+            .clone()
+    };
+    let failures = health("device_health", "failures");
+    assert_eq!(
+        (failures.id.as_str(), failures.value.as_str()),
+        ("panel-1", "1")
+    );
+    let mtbf = health("device_health", "mtbf_s");
+    let up = mtbf.measured_s.parse::<f64>().unwrap() - mtbf.down_s.parse::<f64>().unwrap();
+    assert_eq!(mtbf.value.parse::<f64>().unwrap(), up);
+    assert_eq!(mtbf.down_s, "21600", "six hours down");
+    assert_eq!(health("device_health", "flapping").value, "false");
+    let client = health("client_health", "mtbf_s");
+    assert_eq!(
+        (client.tenant.as_str(), client.value.as_str()),
+        ("northgate", mtbf.value.as_str())
+    );
+    assert_eq!(health("client_health", "failures").value, "1");
+    assert_eq!(figure("device_failures"), "1");
+    assert_eq!(figure("device_flapping"), "0");
 }
 
 #[test]
@@ -69,6 +95,7 @@ fn the_html_is_one_page_with_the_figures_and_inline_charts() {
     assert!(html.contains("33.3 %"), "the false-alarm rate");
     assert_eq!(html.matches("<svg").count(), 3);
     assert!(html.contains("<polyline"), "the weekly trend is drawn");
+    assert!(html.contains("Health over time") && html.contains("MTBF"));
     assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("href="));
 }
 
@@ -112,6 +139,7 @@ fn the_pdf_carries_the_client_and_the_figures() {
     assert!(text.contains("Monthly service report"));
     assert!(text.contains("50.0 % (2 of 4)"), "{text}");
     assert!(text.contains("page 1 of"));
+    assert!(text.contains("Health over time"), "{text}");
 }
 
 #[test]

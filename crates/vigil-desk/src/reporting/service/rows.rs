@@ -11,8 +11,9 @@ use vigil_model::{Category, Severity, Timestamp};
 use super::period::Period;
 use crate::alarm::{Alarm, AlarmStatus, Closure, Transition, Verdict};
 use crate::incident::{Incident, IncidentState, ResolutionKind};
+use crate::planned_maintenance::PlannedMaintenance;
 use crate::reporting::category::{RuleFacts, category};
-use crate::sla::{alarm_clocks, incident_clocks, incident_transitions};
+use crate::sla::{alarm_clocks_planned, incident_clocks, incident_transitions};
 
 /// Seconds between two instants (fractions kept).
 pub(crate) fn seconds(from: Timestamp, to: Timestamp) -> f64 {
@@ -262,14 +263,16 @@ pub(crate) fn alarm_rows(
     period: &Period,
     contracts: &ContractSet,
     rules: &HashMap<String, RuleFacts>,
+    maintenance: &PlannedMaintenance,
     as_of: Timestamp,
 ) -> Option<(AlarmRow, Vec<ClockRow>)> {
     let week = period.week_of(alarm.raised_at)?.label.clone();
     let category = category(rules.get(&alarm.rule_id), &alarm.entities);
-    let clocks = alarm_clocks(
+    let clocks = alarm_clocks_planned(
         contracts.contract_for(&alarm.tenant),
         alarm,
         category,
+        &maintenance.of_alarm(alarm),
         as_of,
     );
     let ack = alarm

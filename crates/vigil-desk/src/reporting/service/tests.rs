@@ -106,6 +106,8 @@ fn report_of(
         supervision,
         devices: &[],
         device_marks,
+        maintenance: &crate::planned_maintenance::PlannedMaintenance::default(),
+        flapping: &FlapRule::default(),
         platform_marks,
         notes: &[],
     })

@@ -8,11 +8,13 @@
 //! the month that is a restore means it was lost when the month began; a
 //! loss still open at the end counts to the end, and a device whose record
 //! says it is lost with no event in the month (events past retention) is
-//! down from `lost_since`. Approximations: a path is declared lost only
-//! once the device has been silent for its whole interval, so each loss
-//! starts up to one interval late (availability is an upper bound by that
-//! much); devices added or removed during the month count for all of it
-//! (removed ones not at all).
+//! down from `lost_since`. Time in the client's approved planned
+//! maintenance is neither measured nor down, and failures, MTBF and
+//! flapping follow from the same intervals ([`super::health`]).
+//! Approximations: a path is declared lost only once the device has been
+//! silent for its whole interval, so each loss starts up to one interval
+//! late (availability is an upper bound by that much); devices added or
+//! removed during the month count for all of it (removed ones not at all).
 //!
 //! **The platform.** Each node start writes `config.load` (`config/desk`)
 //! to the audit chain, and a running node writes entries as the desk works.
@@ -32,7 +34,9 @@ use vigil_model::{Event, Timestamp};
 use vigil_store::audit::AuditEntry;
 use vigil_store::{DeviceRecord, SupervisionRecord};
 
+use super::health::{ClientHealth, FlapRule, device_health};
 use super::rows::seconds;
+use crate::planned_maintenance::{PlannedMaintenance, merged};
 
 /// A supervision transition read from a `device_status` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,14 +107,24 @@ pub struct DeviceRow {
     pub name: String,
     /// What it is.
     pub kind: String,
-    /// Seconds measured (the month so far).
+    /// Seconds measured (the month so far, less planned maintenance).
     pub measured_s: f64,
-    /// Seconds its path was lost within them.
+    /// Seconds of approved planned maintenance in the month.
+    pub maintenance_s: f64,
+    /// Seconds its path was lost within them (outside planned maintenance).
     pub down_s: f64,
     /// How many losses overlapped the month.
     pub losses: u32,
+    /// Losses that began in the month outside planned maintenance.
+    pub failures: u32,
     /// 1 − down / measured.
     pub availability: Option<f64>,
+    /// Mean time between failures (seconds up per failure).
+    pub mtbf_s: Option<f64>,
+    /// The most transitions within one flapping window.
+    pub most_transitions: u32,
+    /// Whether it flapped.
+    pub flapping: bool,
 }
 
 /// The devices' availability.
@@ -118,14 +132,34 @@ pub struct DeviceRow {
 pub struct DeviceAvailability {
     /// Supervised devices.
     pub devices: u64,
-    /// Device-seconds measured.
+    /// Device-seconds measured (planned maintenance left out).
     pub device_seconds: f64,
+    /// Device-seconds of planned maintenance.
+    pub maintenance_seconds: f64,
     /// Device-seconds lost.
     pub down_seconds: f64,
     /// Losses overlapping the month.
     pub losses: u64,
+    /// Losses that began in the month outside planned maintenance.
+    pub failures: u64,
     /// 1 − down / measured (none without devices).
     pub availability: Option<f64>,
+    /// Device-seconds up per failure (none without a failure).
+    pub mtbf_s: Option<f64>,
+    /// Devices that flapped.
+    pub flapping: u64,
+    /// Per client.
+    pub clients: Vec<ClientHealth>,
+}
+
+/// What device availability reads besides supervision: the client's
+/// approved planned maintenance and when a device flaps.
+#[derive(Debug, Clone, Copy)]
+pub struct HealthInput<'a> {
+    /// Approved work orders' windows.
+    pub maintenance: &'a PlannedMaintenance,
+    /// When a device counts as flapping.
+    pub flapping: &'a FlapRule,
 }
 
 /// The devices' rows and figure over `[from, to)`.
@@ -133,6 +167,7 @@ pub(crate) fn device_availability(
     supervision: &[SupervisionRecord],
     devices: &[DeviceRecord],
     marks: &[DeviceMark],
+    health: HealthInput<'_>,
     from: Timestamp,
     to: Timestamp,
 ) -> (Vec<DeviceRow>, DeviceAvailability) {
@@ -147,7 +182,6 @@ pub(crate) fn device_availability(
             .or_default()
             .push(m);
     }
-    let measured = seconds(from, to).max(0.0);
     // One row per (tenant, device): a device may report through two sources.
     let mut unique: BTreeMap<(String, String), &SupervisionRecord> = BTreeMap::new();
     for s in supervision {
@@ -157,51 +191,77 @@ pub(crate) fn device_availability(
     }
     let mut rows = Vec::new();
     let mut total = DeviceAvailability::default();
+    let mut clients: BTreeMap<String, ClientHealth> = BTreeMap::new();
     for ((tenant, device), record) in unique {
         let mut own = by_device
             .remove(&(tenant.clone(), device.clone()))
             .unwrap_or_default();
         own.sort_by_key(|m| m.at);
-        let (down, losses) = down_time(&own, record.lost_since, from, to);
+        let (down, losses) = down_intervals(&own, record.lost_since, from, to);
+        let transitions: Vec<Timestamp> = own.iter().map(|m| m.at).collect();
+        let planned = merged(health.maintenance.of_device(
+            &record.tenant,
+            record.site.as_ref(),
+            &device,
+        ));
+        let h = device_health(&down, &transitions, &planned, from, to, health.flapping);
+        clients
+            .entry(tenant.clone())
+            .or_insert_with(|| ClientHealth::new(&tenant))
+            .add(&h);
         let named = names.get(&(tenant.clone(), device.clone()));
+        total.devices += 1;
+        total.device_seconds += h.measured_s;
+        total.maintenance_seconds += h.maintenance_s;
+        total.down_seconds += h.down_s;
+        total.losses += u64::from(losses);
+        total.failures += u64::from(h.failures);
+        total.flapping += u64::from(h.flapping);
         rows.push(DeviceRow {
             site: record.site.as_ref().map(|s| s.to_string()),
             name: named
                 .and_then(|d| d.name.clone())
                 .unwrap_or_else(|| device.clone()),
             kind: record.device_type.clone(),
-            measured_s: measured,
-            down_s: down,
+            measured_s: h.measured_s,
+            maintenance_s: h.maintenance_s,
+            down_s: h.down_s,
             losses,
-            availability: (measured > 0.0).then(|| 1.0 - down / measured),
+            failures: h.failures,
+            availability: h.availability,
+            mtbf_s: h.mtbf_s,
+            most_transitions: h.most_transitions,
+            flapping: h.flapping,
             tenant,
             device,
         });
-        total.devices += 1;
-        total.device_seconds += measured;
-        total.down_seconds += down;
-        total.losses += u64::from(losses);
     }
     total.availability =
         (total.device_seconds > 0.0).then(|| 1.0 - total.down_seconds / total.device_seconds);
+    total.mtbf_s = (total.failures > 0)
+        .then(|| (total.device_seconds - total.down_seconds).max(0.0) / total.failures as f64);
+    total.clients = clients.into_values().collect();
     (rows, total)
 }
 
-/// Seconds down within `[from, to)` and the losses overlapping it, from one
-/// device's marks in time order and its record's `lost_since`.
-fn down_time(
+/// The lost intervals (clipped to `[from, to)`, in order) and the losses
+/// overlapping it, from one device's marks in time order and its record's
+/// `lost_since`. A loss already running at `from` whose start is not known
+/// (its first mark in the period is a restore) starts just before `from`:
+/// it began in an earlier period, so it is not one of this one's failures.
+fn down_intervals(
     marks: &[&DeviceMark],
     lost_since: Option<Timestamp>,
     from: Timestamp,
     to: Timestamp,
-) -> (f64, u32) {
+) -> (Vec<(Timestamp, Timestamp)>, u32) {
     let mut intervals = Vec::new();
     let before = marks.iter().rev().find(|m| m.at < from);
     let first_inside = marks.iter().find(|m| m.at >= from);
     // Where the device stood when the month began.
     let mut down_since: Option<Timestamp> = match (before, first_inside) {
         (Some(m), _) => m.lost.then_some(m.at),
-        (None, Some(m)) => (!m.lost).then_some(from),
+        (None, Some(m)) => (!m.lost).then(|| from - chrono::Duration::milliseconds(1)),
         (None, None) => lost_since.filter(|l| *l < to),
     };
     for m in marks.iter().filter(|m| m.at >= from) {
@@ -217,16 +277,15 @@ fn down_time(
     if let Some(since) = down_since {
         intervals.push((since, to));
     }
-    let mut down = 0.0;
-    let mut losses = 0;
-    for (a, b) in intervals {
-        let (a, b) = (a.max(from), b.min(to));
-        if a < b {
-            down += seconds(a, b);
-            losses += 1;
-        }
-    }
-    (down, losses)
+    // A loss begun before the month keeps its start (it is not one of the
+    // month's failures); its time is clipped by the health figures.
+    let kept: Vec<(Timestamp, Timestamp)> = intervals
+        .into_iter()
+        .filter(|(a, b)| (*a).max(from) < (*b).min(to))
+        .map(|(a, b)| (a, b.min(to)))
+        .collect();
+    let losses = kept.len() as u32;
+    (kept, losses)
 }
 
 /// A stretch the platform is counted down.

@@ -27,7 +27,7 @@ use super::EvidenceSettings;
 use crate::DeskError;
 use crate::incident::Incident;
 use crate::record::DeskObject;
-use crate::reporting::service::uptime::device_availability;
+use crate::reporting::service::uptime::{HealthInput, device_availability};
 use crate::service::Desk;
 use crate::sla::SlaMarkKind;
 
@@ -247,7 +247,19 @@ impl Desk {
         let records = estate.supervision(scope).await?;
         let register = estate.devices(scope).await?;
         let marks = self.device_marks(scope, from, to, notes).await?;
-        let (rows, _) = device_availability(&records, &register, &marks, from, to);
+        // Evidence says what happened: no planned maintenance is left out
+        // (that is the contract's reckoning, for the service report).
+        let (rows, _) = device_availability(
+            &records,
+            &register,
+            &marks,
+            HealthInput {
+                maintenance: &Default::default(),
+                flapping: &Default::default(),
+            },
+            from,
+            to,
+        );
         let devices = rows
             .iter()
             .map(|r| {

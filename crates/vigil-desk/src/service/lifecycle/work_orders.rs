@@ -197,6 +197,7 @@ impl Desk {
             ));
         }
         self.commit(write).await?;
+        self.planned_maintenance_changed().await;
         Ok(order)
     }
 
@@ -263,7 +264,18 @@ impl Desk {
             ));
         }
         self.commit(write).await?;
+        self.planned_maintenance_changed().await;
         Ok(order)
+    }
+}
+
+impl Desk {
+    /// The SLA calendar reads the approved windows again; a failure leaves
+    /// the last reading (the next service-level pass reads them anyway).
+    async fn planned_maintenance_changed(&self) {
+        if let Err(e) = self.refresh_planned_maintenance().await {
+            tracing::warn!(error = %e, "planned maintenance could not be read again");
+        }
     }
 }
 

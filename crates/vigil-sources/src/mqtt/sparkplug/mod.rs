@@ -8,7 +8,10 @@
 //!   its `bdSeq` differs from the current birth's, which makes it the stale
 //!   will of an earlier session, ignored.
 //! - DDEATH means one device behind the gateway is offline.
+//! - A BIRTH's `Properties/…` metrics say what the node or device is
+//!   ([`identity`]): make, model, serial, firmware.
 
+pub mod identity;
 pub mod proto;
 
 use std::collections::HashMap;
@@ -145,6 +148,8 @@ pub struct Decoded {
     pub seq: Option<u64>,
     /// The NDEATH was the stale will of an earlier session.
     pub stale_death: bool,
+    /// What a BIRTH says the node or device is, when it says anything.
+    pub identity: Option<identity::BirthIdentity>,
 }
 
 #[derive(Debug, Default)]
@@ -220,6 +225,7 @@ impl SparkplugState {
                 } else {
                     out.device_online = Some(source.clone());
                 }
+                out.identity = identity::identity_of(&source, &payload.metrics);
                 for m in &payload.metrics {
                     let Some(name) = m.name.clone() else { continue };
                     if let Some(alias) = m.alias
