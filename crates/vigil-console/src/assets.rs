@@ -57,6 +57,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("js/zones.js", JS),
     asset!("js/visitors.js", JS),
     asset!("js/rollcall.js", JS),
+    asset!("js/estate.js", JS),
 ];
 
 /// The asset at `path`, if there is one.

@@ -37,5 +37,6 @@ pub fn router() -> Router {
         .route("/shift", get(pages::shift))
         .route("/visitors", get(pages::visitors))
         .route("/sites/{tenant}/{site}/roll-call", get(pages::roll_call))
+        .route("/sites/{tenant}/{site}/estate", get(pages::estate))
         .route("/assets/{version}/{*path}", get(assets::serve))
 }

@@ -43,6 +43,8 @@ pub enum Page {
     Visitors,
     /// A site's printable roll call.
     RollCall,
+    /// A site's estate: inventory, advisories, maintenance calendar.
+    Estate,
 }
 
 impl Page {
@@ -59,6 +61,7 @@ impl Page {
             Page::Shift => "shift",
             Page::Visitors => "visitors",
             Page::RollCall => "rollcall",
+            Page::Estate => "estate",
         }
     }
 
@@ -74,6 +77,7 @@ impl Page {
             Page::Shift => "Shift log",
             Page::Visitors => "Visitors",
             Page::RollCall => "Roll call",
+            Page::Estate => "Estate",
         }
     }
 
@@ -152,6 +156,9 @@ pub(crate) async fn visitors() -> Response {
 pub(crate) async fn roll_call() -> Response {
     html(Page::RollCall.html())
 }
+pub(crate) async fn estate() -> Response {
+    html(Page::Estate.html())
+}
 
 #[cfg(test)]
 mod tests {
@@ -200,6 +207,7 @@ mod tests {
             ("/shift", "shift"),
             ("/visitors", "visitors"),
             ("/sites/northgate/lon1/roll-call", "rollcall"),
+            ("/sites/northgate/lon1/estate", "estate"),
             ("/login", "login"),
         ] {
             let r = get(path, None).await;

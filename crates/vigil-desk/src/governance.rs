@@ -65,20 +65,6 @@ pub struct RetentionConfig {
 }
 
 impl RetentionConfig {
-    /// The period for visitors' personal data, if this section sets one
-    /// (`Some(None)`: kept forever), checked; an error names `place`.
-    pub fn visitors_period(&self, place: &str) -> Result<Option<Option<Duration>>, DeskError> {
-        self.visitors
-            .as_deref()
-            .map(|text| {
-                parse_period(text).map_err(|reason| DeskError::Config {
-                    source_name: format!("{place} visitors"),
-                    reason,
-                })
-            })
-            .transpose()
-    }
-
     /// The periods this section sets (`None` inside: kept forever), checked;
     /// an error names `place` and the class.
     pub fn periods(&self, place: &str) -> Result<BTreeMap<DataClass, Option<Duration>>, DeskError> {
@@ -88,6 +74,7 @@ impl RetentionConfig {
             (DataClass::Alerts, &self.alerts),
             (DataClass::Incidents, &self.incidents),
             (DataClass::DeadLetters, &self.dead_letters),
+            (DataClass::Visitors, &self.visitors),
         ] {
             if let Some(text) = text {
                 let period = parse_period(text).map_err(|reason| DeskError::Config {
@@ -111,11 +98,6 @@ pub struct RetentionPolicy {
     pub tenants: BTreeMap<TenantId, BTreeMap<DataClass, Option<Duration>>>,
     /// Clients under a legal hold set in configuration, with its reason.
     pub config_holds: BTreeMap<TenantId, String>,
-    /// Visitors' personal data, for every client without an override
-    /// (absent: kept).
-    pub visitors: Option<Duration>,
-    /// Per client, its own period for visitors' data (`None`: kept).
-    pub visitor_tenants: BTreeMap<TenantId, Option<Duration>>,
 }
 
 impl RetentionPolicy {
@@ -138,20 +120,9 @@ impl RetentionPolicy {
         }
     }
 
-    /// How long `tenant`'s visitors' personal data is kept after a visit
-    /// (`None`: kept).
-    pub fn visitors_period(&self, tenant: &TenantId) -> Option<Duration> {
-        match self.visitor_tenants.get(tenant) {
-            Some(over) => *over,
-            None => self.visitors,
-        }
-    }
-
     /// Whether anything is ever deleted (or erased) under this policy.
     pub fn deletes_anything(&self) -> bool {
-        self.visitors.is_some()
-            || self.visitor_tenants.values().any(Option::is_some)
-            || !self.defaults.is_empty()
+        !self.defaults.is_empty()
             || self
                 .tenants
                 .values()
@@ -361,7 +332,9 @@ pub fn plan(
             .get(tenant)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        for class in DataClass::ALL {
+        // Visitors' data is erased by the desk's visitor retention, not
+        // deleted by the store.
+        for class in DataClass::ALL.into_iter().filter(|c| c.deleted_by_store()) {
             let Some(period) = policy.period(tenant, class) else {
                 continue;
             };
@@ -466,6 +439,11 @@ mod tests {
             .defaults
             .insert(DataClass::Incidents, Duration::days(365));
         policy.config_holds.insert(c.clone(), "litigation".into());
+        // Visitors' data has a period but is erased by the desk, not
+        // planned for the store's deletion.
+        policy
+            .defaults
+            .insert(DataClass::Visitors, Duration::days(30));
         let alarm = AlertId(uuid::Uuid::from_u128(7));
         let holds = Holds {
             tenants: BTreeSet::from([b.clone()]),

@@ -9,7 +9,7 @@ mod common;
 use chrono::Duration;
 use common::{A, B, tenant, world};
 use vigil_desk::DeskConfig;
-use vigil_desk::governance::{HoldScope, RetentionPolicy};
+use vigil_desk::governance::{DataClass, HoldScope, RetentionPolicy};
 use vigil_desk::service::VisitStep;
 use vigil_desk::{Actor, service::Desk};
 use vigil_model::{Clock, SiteId};
@@ -66,7 +66,7 @@ async fn visitor_data_is_erased_after_the_clients_period_and_the_count_is_audite
     let w = world(DeskConfig::default()).await;
     let d = &w.desk;
     d.set_retention_policy(RetentionPolicy {
-        visitors: Some(Duration::days(30)),
+        defaults: [(DataClass::Visitors, Duration::days(30))].into(),
         ..Default::default()
     });
     let start = w.clock.now();

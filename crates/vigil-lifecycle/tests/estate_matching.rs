@@ -144,6 +144,11 @@ fn a_simulated_estate_against_cisas_2024_ot_advisories() {
     assert_eq!(m.since.to_rfc3339(), "2024-05-30T06:00:00+00:00");
     assert_eq!(m.advice[0].category, "vendor_fix");
     assert!(m.remediation_text().contains("NetBox release 5.6.2"));
+    // The link is CISA's web page, not the JSON file listed before it.
+    assert_eq!(
+        m.link.as_deref(),
+        Some("https://www.cisa.gov/news-events/ics-advisories/icsa-24-151-01")
+    );
 
     // End of support: the iStar Pro's has passed, the Edge's has not.
     let eos = |device: &str| {

@@ -26,6 +26,7 @@
 mod activity;
 mod calendar;
 mod emission;
+mod estate;
 mod format;
 mod rng;
 pub mod rules;
@@ -35,6 +36,7 @@ mod tenant_sim;
 mod world;
 
 pub use emission::{Emission, Payload};
+pub use estate::{InstalledDevice, PlannedVisit, PlannedWork, VisitFate, WatchlistName, WorkFate};
 pub use simulator::Simulator;
 pub use stories::{GroundTruth, STORIES, StoryKind};
 // A person's status is the model's word, re-exported beside `Person` for

@@ -38,17 +38,29 @@ pub enum DataClass {
     Incidents,
     /// Input that could not be accepted, by receipt time.
     DeadLetters,
+    /// Visitors' personal data, from the end of each visit. It is erased,
+    /// not deleted: the desk blanks it on the visit record (which stays, as
+    /// identifiers) and records the count and a digest of the visit ids in
+    /// the audit chain; the store deletes nothing of this class.
+    Visitors,
 }
 
 impl DataClass {
     /// Every class, in the order the retention job visits them (incidents
     /// before the alerts they hold, alerts before the events they cite).
-    pub const ALL: [DataClass; 4] = [
+    pub const ALL: [DataClass; 5] = [
         DataClass::Incidents,
         DataClass::Alerts,
         DataClass::Events,
         DataClass::DeadLetters,
+        DataClass::Visitors,
     ];
+
+    /// Whether the store deletes records of this class (every class but
+    /// visitors' data, which the desk erases in place).
+    pub fn deleted_by_store(self) -> bool {
+        self != DataClass::Visitors
+    }
 
     /// Its name in configuration, the API and the audit chain.
     pub fn as_str(self) -> &'static str {
@@ -57,6 +69,7 @@ impl DataClass {
             DataClass::Alerts => "alerts",
             DataClass::Incidents => "incidents",
             DataClass::DeadLetters => "dead_letters",
+            DataClass::Visitors => "visitors",
         }
     }
 }
@@ -69,7 +82,7 @@ impl fmt::Display for DataClass {
 
 /// A name that is not a [`DataClass`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a data class; expected events, alerts, incidents or dead_letters")]
+#[error("`{0}` is not a data class; expected events, alerts, incidents, dead_letters or visitors")]
 pub struct UnknownDataClass(pub String);
 
 impl FromStr for DataClass {

@@ -7,7 +7,9 @@
 //!   detection of its visitor rule at the candidate's severity;
 //! - a `visitor` event with `action = watchlist_match` (the desk's record of
 //!   a hit at pre-registration or arrival, ingested like any event, see
-//!   [`watchlist_event`]) becomes a detection of the watchlist rule.
+//!   [`watchlist_event`]) becomes a detection of the watchlist rule, and
+//!   one with `action = escort_missing` (an escort check decided on the
+//!   desk's clock, [`escort_event`]) a detection of the escort rule.
 //!
 //! The detection carries only the rule: the alert groups by the event's
 //! entities (the badge for a badge rule; the visit for a watchlist hit).
@@ -64,6 +66,56 @@ pub fn watchlist_event(candidate: &AlarmCandidate) -> Fields {
     f
 }
 
+/// The `action` of an escort check the desk's clock decided (no later
+/// event of the client came to decide it).
+pub const ESCORT_MISSING: &str = "escort_missing";
+
+/// The fields of the event recording an escort check decided on the
+/// desk's clock ([`crate::live::VisitorsLive::expire`]): class `visitor`,
+/// the visitor's badge, door and zone at the time they went in, the visit —
+/// no names.
+pub fn escort_event(candidate: &AlarmCandidate) -> Fields {
+    let mut f = Fields::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        f.insert(k.to_owned(), v);
+    };
+    put(
+        "time",
+        candidate
+            .at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            .into(),
+    );
+    put("class", "visitor".into());
+    put("action", ESCORT_MISSING.into());
+    put("severity", candidate.severity.as_str().into());
+    put("user", format!("visit:{}", candidate.visit).into());
+    put("visit_id", candidate.visit.to_string().into());
+    put("site", candidate.site.as_str().into());
+    for (k, v) in [
+        ("badge", &candidate.badge),
+        ("door", &candidate.door),
+        ("zone", &candidate.zone),
+    ] {
+        if let Some(v) = v {
+            put(k, v.as_str().into());
+        }
+    }
+    f
+}
+
+/// The binding a visitor event the desk records is ingested under: the
+/// client and site of `candidate`, Vigil itself as the product.
+pub fn source_binding(candidate: &AlarmCandidate) -> vigil_model::SourceBinding {
+    vigil_model::SourceBinding {
+        id: vigil_model::SourceId::new("visitors").expect("a valid slug literal"),
+        tenant: candidate.tenant.clone(),
+        site: Some(candidate.site.clone()),
+        kind: vigil_model::SourceKind::Http,
+        product: "vigil".into(),
+    }
+}
+
 /// Another detector, then the visitor rules.
 #[derive(Debug)]
 pub struct VisitorDetector {
@@ -92,8 +144,13 @@ impl VisitorDetector {
             .clone()
     }
 
-    fn watchlist(&self, event: &Event) -> Option<Arc<RuleMeta>> {
+    /// The rule of a visitor event the desk recorded: a watchlist hit, or
+    /// an escort check decided on its clock.
+    fn recorded(&self, event: &Event) -> Option<Arc<RuleMeta>> {
         let text = |k: &str| event.fields.get(k).and_then(|v| v.as_str());
+        if text("action") == Some(ESCORT_MISSING) {
+            return Some(self.meta(VisitorRule::EscortMissing, Severity::High));
+        }
         if text("action") != Some(WATCHLIST_MATCH) {
             return None;
         }
@@ -170,7 +227,7 @@ impl Detector for VisitorDetector {
                 }
             }
             EventClass::Visitor => {
-                if let Some(rule) = self.watchlist(event) {
+                if let Some(rule) = self.recorded(event) {
                     out.push(Detection::of_rule(rule));
                 }
             }
@@ -184,5 +241,96 @@ impl Detector for VisitorDetector {
 
     fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
         self.inner.matched(rule_id, event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use vigil_model::{EventId, SourceRef};
+
+    use super::*;
+    use crate::AccessObservation;
+    use crate::live::{LiveSettings, TenantRules};
+    use crate::visit::tests::badged;
+
+    fn no_rules() -> Arc<dyn Detector> {
+        let report = vigil_detect::RuleSet::load_sources(
+            Vec::<(String, String)>::new(),
+            &vigil_detect::LoadOptions::default(),
+        );
+        Arc::new(report.ruleset)
+    }
+
+    /// The pipeline's event for fields the desk recorded.
+    fn recorded(fields: Fields, at: vigil_model::Timestamp, c: &AlarmCandidate) -> Event {
+        let binding = source_binding(c);
+        Event {
+            id: EventId::new_at(at, [3; 10]),
+            tenant: binding.tenant.clone(),
+            site: binding.site.clone(),
+            observed_at: at,
+            received_at: at,
+            source: SourceRef {
+                id: binding.id.clone(),
+                kind: binding.kind,
+                product: binding.product.clone(),
+                device: None,
+            },
+            class: EventClass::Visitor,
+            severity: Severity::High,
+            entities: Vec::new(),
+            fields,
+        }
+    }
+
+    #[test]
+    fn an_escort_check_decided_on_the_clock_is_raised_as_the_escort_rule() {
+        let v = badged(Utc::now(), "V-5");
+        let mut settings = LiveSettings::default();
+        settings.tenants.insert(
+            v.tenant.clone(),
+            TenantRules {
+                escort_zones: ["plant-room".to_owned()].into(),
+                ..TenantRules::default()
+            },
+        );
+        let live = Arc::new(VisitorsLive::new(settings));
+        live.put_visit(v.clone());
+        let at = v.window.start + Duration::minutes(1);
+        let obs = AccessObservation {
+            tenant: v.tenant.clone(),
+            site: Some(v.site.clone()),
+            at,
+            badge: Some("V-5".into()),
+            person: None,
+            door: Some("d-plant".into()),
+            zone: Some("plant-room".into()),
+            granted: true,
+            exit: false,
+        };
+        assert!(live.observe(&obs).is_empty());
+        let due = live.expire(at + Duration::minutes(1));
+        assert_eq!(due.len(), 1);
+        let fields = escort_event(&due[0]);
+        assert_eq!(fields["action"], ESCORT_MISSING);
+        assert_eq!(fields["badge"], "V-5");
+        assert_eq!(fields["zone"], "plant-room");
+        // Identifiers only: the visitor's name is not in the event.
+        assert!(!serde_json::to_string(&fields).unwrap().contains("Kowalski"));
+
+        let detector = VisitorDetector::new(no_rules(), live);
+        let mut out = Vec::new();
+        detector.detect(&recorded(fields, at, &due[0]), &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].rule.id, VisitorRule::EscortMissing.id());
+        assert_eq!(out[0].rule.level, Severity::High);
+
+        // A near miss: another visitor event (a sign-in) raises nothing.
+        let mut other = escort_event(&due[0]);
+        other.insert("action".into(), "signed_in".into());
+        let mut out = Vec::new();
+        detector.detect(&recorded(other, at, &due[0]), &mut out);
+        assert!(out.is_empty());
     }
 }

@@ -169,6 +169,18 @@ impl VisitorsLive {
         })
     }
 
+    /// Decides every client's escort checks whose window closed before
+    /// `now` (the desk's clock): a visitor who went into an escort zone and
+    /// whose host never followed is an alarm even when no later event of
+    /// that client comes to decide it.
+    pub fn expire(&self, now: Timestamp) -> Vec<AlarmCandidate> {
+        let mut all = self.tenants.lock().unwrap_or_else(|p| p.into_inner());
+        all.values_mut()
+            .filter_map(|s| s.rules.as_mut())
+            .flat_map(|rules| rules.expire(now))
+            .collect()
+    }
+
     /// How many visits are kept for `tenant` (for tests and metrics).
     pub fn visits_kept(&self, tenant: &TenantId) -> usize {
         self.with(tenant, |s| s.visits.len())
@@ -221,6 +233,36 @@ mod tests {
         assert_eq!(live.visits_kept(&v.tenant), 1);
         live.prune(out + Duration::days(8));
         assert_eq!(live.visits_kept(&v.tenant), 0);
+    }
+
+    #[test]
+    fn an_escort_check_nobody_settles_is_decided_on_the_desks_clock() {
+        let v = badged(chrono::Utc::now(), "V-4");
+        let mut settings = LiveSettings::default();
+        settings.tenants.insert(
+            v.tenant.clone(),
+            TenantRules {
+                escort_zones: ["plant-room".to_owned()].into(),
+                exit_zones: BTreeSet::new(),
+            },
+        );
+        let live = VisitorsLive::new(settings);
+        live.put_visit(v.clone());
+        let at = v.window.start + Duration::minutes(5);
+        // In without the host: the check waits for the host's 30 seconds.
+        assert!(
+            live.observe(&access(&v, "V-4", "plant-room", at))
+                .is_empty()
+        );
+        // No event comes; the clock decides, not a second early.
+        assert!(live.expire(at + Duration::seconds(30)).is_empty());
+        let due = live.expire(at + Duration::seconds(31));
+        assert_eq!(due.len(), 1, "{due:?}");
+        assert_eq!(due[0].rule, VisitorRule::EscortMissing);
+        assert_eq!(due[0].badge.as_deref(), Some("V-4"));
+        assert_eq!(due[0].at, at);
+        // Decided once.
+        assert!(live.expire(at + Duration::minutes(5)).is_empty());
     }
 
     #[test]

@@ -359,9 +359,6 @@ impl Config {
             if let Some(own) = &t.retention {
                 let place = format!("[tenants.retention] of tenant `{}`:", t.id);
                 retention.tenants.insert(t.id.clone(), own.periods(&place)?);
-                if let Some(period) = own.visitors_period(&place)? {
-                    retention.visitor_tenants.insert(t.id.clone(), period);
-                }
             }
             if let Some(tag) = &t.residency {
                 let tag = Residency::parse(tag)
@@ -518,7 +515,6 @@ pub fn retention_defaults(
         ))),
     };
     let mut policy = vigil_desk::governance::RetentionPolicy::events_only(events);
-    policy.visitors = section.visitors_period("[retention]")?.flatten();
     for (class, period) in periods {
         if let (Some(period), false) = (period, class == vigil_desk::governance::DataClass::Events)
         {

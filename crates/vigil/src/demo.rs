@@ -59,6 +59,11 @@ pub struct DemoArgs {
     /// Further Sigma rule folders to load beside Vigil's own.
     #[arg(long)]
     rules: Vec<PathBuf>,
+    /// CSAF advisories to import (every `.json` file of the folder), so the
+    /// estate pages show which simulated devices they concern; without the
+    /// folder the demo runs and says so.
+    #[arg(long, default_value = "../shared/corpora/csaf/cisa-ot-2024")]
+    advisories: PathBuf,
     /// An MQTT broker (`mqtt://127.0.0.1:1883`) for the simulated sensor
     /// gateways' Sparkplug B traffic; without it they stay silent.
     #[arg(long, env = "VIGIL_DEMO_MQTT_URL")]
@@ -96,6 +101,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let (mut resolved, ingest_tokens, viewer_tokens) =
         demo_setup(&world, &admin_token, args.mqtt.as_deref(), args.dc09_listen);
     resolved.nis2 = crate::demo_analyst::nis2_profiles(&world)?;
+    let approver_tokens = crate::demo_lifecycle::approver_tokens(&world, &mut resolved);
     resolved.tokens.push(ApiToken {
         name: "demo-analyst".into(),
         role: Role::ProviderOperator,
@@ -139,6 +145,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         &ingest_tokens,
         &world,
     );
+    let mut approvers =
+        String::from("Client administrators (approve their client's work orders and visits):\n");
+    for (tenant, token) in &approver_tokens {
+        approvers.push_str(&format!("  {:<14} {token}\n", tenant.as_str()));
+    }
+    println!("{approvers}");
 
     for (tenant, people) in crate::demo_estate::people(&world) {
         node.estate_store.replace_people(&tenant, &people).await?;
@@ -153,6 +165,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .set_people(std::sync::Arc::new(vigil_ingest::PeopleRegister::new(
             people,
         )));
+    // The clients' systems and visitors, through the node's API, while the
+    // simulation starts.
+    let loading = {
+        let world = world.clone();
+        let clock = clock.clone();
+        let advisories = args.advisories.clone();
+        let loader = crate::demo_lifecycle::EstateLoader::new(
+            format!("http://{}", node.http_addr),
+            admin_token.clone(),
+            approver_tokens,
+        );
+        let node_desk = node.desk.clone();
+        tokio::spawn(async move {
+            crate::demo_lifecycle::import_advisories(&node_desk, &advisories).await;
+            for tw in &world.tenants {
+                loader.load(tw, clock.now()).await;
+            }
+            println!("demo estate and visitors loaded");
+        })
+    };
     let estate = crate::demo_estate::EstateDriver::new(
         &world,
         clock.clone(),
@@ -205,6 +237,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
     }
     driving.abort();
+    loading.abort();
     eprintln!("demo stopping; data kept in {}", args.data.display());
     node.stop().await
 }

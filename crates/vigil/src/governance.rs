@@ -114,6 +114,7 @@ mod tests {
             DataClass::Alerts,
             DataClass::Incidents,
             DataClass::DeadLetters,
+            DataClass::Visitors,
         ] {
             assert_eq!(r.retention.period(&ng, class), None, "{class}");
         }
@@ -128,6 +129,7 @@ mod tests {
             [retention]
             events = "30d"
             dead_letters = "7d"
+            visitors = "180d"
             [[tenants]]
             id = "northgate"
             name = "Northgate"
@@ -135,6 +137,7 @@ mod tests {
             [tenants.retention]
             events = "365d"
             dead_letters = "forever"
+            visitors = "30d"
             [[tenants]]
             id = "riverside"
             name = "Riverside"
@@ -150,6 +153,12 @@ mod tests {
         assert_eq!(p.period(&ng, DataClass::Events), Some(Duration::days(365)));
         assert_eq!(p.period(&ng, DataClass::DeadLetters), None);
         assert_eq!(p.period(&rs, DataClass::Events), Some(Duration::days(30)));
+        // Visitors' data is one of the classes, per client like the rest.
+        assert_eq!(p.period(&ng, DataClass::Visitors), Some(Duration::days(30)));
+        assert_eq!(
+            p.period(&rs, DataClass::Visitors),
+            Some(Duration::days(180))
+        );
         assert_eq!(
             p.period(&rs, DataClass::DeadLetters),
             Some(Duration::days(7))

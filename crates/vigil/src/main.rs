@@ -9,6 +9,7 @@ mod config;
 mod demo;
 mod demo_analyst;
 mod demo_estate;
+mod demo_lifecycle;
 mod demo_response;
 mod desk;
 mod device_reports;

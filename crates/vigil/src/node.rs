@@ -248,7 +248,11 @@ impl Node {
         if !cameras.is_empty() {
             tasks.push(tokio::spawn(crate::video::run(desk.clone(), cameras)));
         }
-        tasks.push(tokio::spawn(prune_visitors(visitors, spec.clock.clone())));
+        tasks.push(tokio::spawn(visitor_clock(
+            visitors,
+            pipeline.clone(),
+            spec.clock.clone(),
+        )));
         if spec.retention.deletes_anything() {
             tasks.push(tokio::spawn(retention_task(
                 desk.clone(),
@@ -443,14 +447,39 @@ impl CorrelationRun {
     }
 }
 
-/// Drops visits the visitor rules no longer need, every ten minutes.
-async fn prune_visitors(
+/// The visitor rules on the desk's clock: every five seconds the escort
+/// checks whose window closed with nobody to decide them (no later event of
+/// the client came) are raised, each as a `visitor` event the pipeline's
+/// visitor detector turns into an alarm; every ten minutes visits the rules
+/// no longer need are dropped.
+async fn visitor_clock(
     live: Arc<vigil_visitors::live::VisitorsLive>,
+    pipeline: Pipeline,
     clock: Arc<dyn vigil_model::Clock>,
 ) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    const PRUNE_EVERY: u32 = 120;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut ticks: u32 = 0;
     loop {
         tick.tick().await;
-        live.prune(clock.now());
+        let now = clock.now();
+        for candidate in live.expire(now) {
+            let fields = vigil_visitors::detector::escort_event(&candidate);
+            let raw = serde_json::to_vec(&fields).unwrap_or_default();
+            let binding = vigil_visitors::detector::source_binding(&candidate);
+            if let Err(e) = pipeline
+                .ingest(
+                    &binding,
+                    vigil_ingest::Payload::Records(vec![(Ok(fields), raw)]),
+                )
+                .await
+            {
+                tracing::error!(error = %e, visit = %candidate.visit, "an escort check could not be recorded");
+            }
+        }
+        if ticks.is_multiple_of(PRUNE_EVERY) {
+            live.prune(now);
+        }
+        ticks = ticks.wrapping_add(1);
     }
 }

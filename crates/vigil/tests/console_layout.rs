@@ -17,51 +17,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use thirtyfour::prelude::*;
 
+use browser::layout::{OVERFLOW, viewport};
 use browser::wait::{number, until};
 use browser::*;
-
-/// The elements that reach past the viewport's sides (those inside a box
-/// that clips or scrolls sideways are that box's business), and the
-/// page's own sideways scroll width.
-const OVERFLOW: &str = r##"
-const vw = document.documentElement.clientWidth;
-const bad = [];
-for (const el of document.querySelectorAll("body *")) {
-  const r = el.getBoundingClientRect();
-  if (r.width === 0 && r.height === 0) continue;
-  let clipped = false;
-  for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-    if (getComputedStyle(p).overflowX !== "visible") { clipped = true; break; }
-  }
-  if (clipped) continue;
-  if (r.right > vw + 1 || r.left < -1) {
-    bad.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${el.className && typeof el.className === "string" ? "." + el.className.split(" ").join(".") : ""} ${Math.round(r.left)}..${Math.round(r.right)} of ${vw}`);
-  }
-}
-return { bad: bad.slice(0, 12), scroll: document.documentElement.scrollWidth, vw };
-"##;
-
-/// Resizes the browser so that its viewport is `w`×`h`.
-async fn viewport(f: &Fixture, w: u32, h: u32) {
-    f.driver().set_window_rect(0, 0, w, h).await.unwrap();
-    let inner = f
-        .driver()
-        .execute("return [innerWidth, innerHeight];", vec![])
-        .await
-        .unwrap()
-        .json()
-        .clone();
-    let (iw, ih) = (
-        inner[0].as_i64().unwrap_or(0),
-        inner[1].as_i64().unwrap_or(0),
-    );
-    let ow = i64::from(w) + (i64::from(w) - iw);
-    let oh = i64::from(h) + (i64::from(h) - ih);
-    f.driver()
-        .set_window_rect(0, 0, ow as u32, oh as u32)
-        .await
-        .unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_page_runs_off_the_screen_at_three_sizes_and_the_queue_is_compact() {

@@ -1,7 +1,9 @@
 //! End to end on PostgreSQL: `vigil serve` with `[store] url = …` (in a
 //! schema of its own), fed NDJSON over HTTP, its alert and the desk's alarm
 //! read back through the API, the same data still there after a restart,
-//! and `vigil audit verify --store-url` checking the chain in the database.
+//! and `vigil audit verify --store-url` checking the chain in the database;
+//! the estate's lifecycle (inventory, advisory findings, work orders) and a
+//! visit through every step kept in PostgreSQL across a restart.
 //!
 //! Runs when `VIGIL_TEST_POSTGRES_URL` names a database; without it the
 //! test says it is skipped, and fails under `CI=true`.
@@ -18,6 +20,7 @@ use serde_json::Value;
 
 const ADMIN: &str = "vgl_test_admin_token_0123456789";
 const INGEST: &str = "vgl_test_ingest_a_token_0123456789";
+const ALPHA_ADMIN: &str = "vgl_test_alpha_admin_token_0123456789";
 const RULE_ID: &str = "0d5c3c4e-7d84-4b0e-8a0a-6b9c7b3f2e11";
 
 const RULE: &str = r#"
@@ -115,9 +118,16 @@ token_sha256 = "{ingest}"
 name = "admin"
 role = "provider_admin"
 token_sha256 = "{admin}"
+
+[[tokens]]
+name = "alpha-admin"
+role = "client_admin"
+tenant = "alpha"
+token_sha256 = "{alpha_admin}"
 "#,
         ingest = sha256_hex(INGEST),
         admin = sha256_hex(ADMIN),
+        alpha_admin = sha256_hex(ALPHA_ADMIN),
     );
     std::fs::write(dir.join("vigil.toml"), config).unwrap();
 }
@@ -137,6 +147,26 @@ fn get(http: &Client, base: &str, path: &str) -> Value {
         .expect("request");
     assert_eq!(resp.status(), StatusCode::OK, "{path}");
     resp.json().expect("json")
+}
+
+fn post(
+    http: &Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: reqwest::blocking::Body,
+) -> Value {
+    let resp = http
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .expect("request");
+    let status = resp.status();
+    let value: Value = resp.json().unwrap_or(Value::Null);
+    assert!(status.is_success(), "POST {path}: {status} {value}");
+    value
 }
 
 fn serve(dir: &Path) -> (Vigil, String) {
@@ -241,4 +271,174 @@ fn serve_on_postgres_ingests_detects_raises_an_alarm_and_keeps_it_across_a_resta
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("audit chain intact"), "{stdout}");
+}
+
+/// A made-up vendor's advisory: Door Controller X before V2.4 affected.
+fn advisory() -> Value {
+    serde_json::json!({
+        "document": {
+            "category": "csaf_security_advisory", "csaf_version": "2.0",
+            "title": "Example Door Controller X authentication bypass",
+            "publisher": {"category": "vendor", "name": "Example PSIRT", "namespace": "https://example.invalid"},
+            "tracking": {"id": "EX-2024-07", "initial_release_date": "2024-03-01T10:00:00Z",
+                "current_release_date": "2024-03-01T10:00:00Z", "status": "final", "version": "1"}
+        },
+        "product_tree": {"branches": [{"category": "vendor", "name": "Example Inc.",
+            "branches": [{"category": "product_name", "name": "Door Controller X",
+                "branches": [{"category": "product_version_range", "name": "<V2.4",
+                    "product": {"name": "Example Door Controller X <V2.4", "product_id": "CSAFPID-0001"}}]}]}]},
+        "vulnerabilities": [{"cve": "CVE-2024-99901",
+            "product_status": {"known_affected": ["CSAFPID-0001"]},
+            "remediations": [{"category": "vendor_fix", "details": "Update to V2.4", "product_ids": ["CSAFPID-0001"]}]}]
+    })
+}
+
+#[test]
+fn lifecycle_and_visitor_records_are_kept_in_postgres_across_a_restart() {
+    let Some(url) = postgres_url() else { return };
+    let schema = Schema {
+        url: url.clone(),
+        name: format!("vigil_e2e_{:016x}", rand::random::<u64>()),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), &url, &schema.name);
+    let http = Client::new();
+    let json = |v: Value| reqwest::blocking::Body::from(v.to_string());
+    let now = chrono::Utc::now();
+
+    let (vigil, base) = serve(dir.path());
+    post(&http, &base, ADMIN, "/api/v1/advisories", json(advisory()));
+    let csv = "site,device_id,kind,vendor,model,serial,firmware\n\
+               plant,D-1,controller,Example Inc.,Door Controller X,SN-1,V2.3\n\
+               plant,D-2,controller,Example Inc.,Door Controller X,SN-2,V2.4\n";
+    let imported = post(
+        &http,
+        &base,
+        ADMIN,
+        "/api/v1/estate/alpha/inventory",
+        csv.into(),
+    );
+    assert_eq!(imported["added"], 2, "{imported}");
+    let start = now + chrono::Duration::hours(1);
+    let planned = post(
+        &http,
+        &base,
+        ADMIN,
+        "/api/v1/estate/alpha/work-orders",
+        json(serde_json::json!({
+            "kind": "firmware_upgrade", "description": "D-1 to V2.4",
+            "starts_at": start, "ends_at": start + chrono::Duration::hours(2),
+            "devices": [{"site": "plant", "device": "D-1"}], "approver": "alpha-admin",
+        })),
+    );
+    let order = planned["work_order"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/estate/alpha/work-orders/{order}");
+    post(
+        &http,
+        &base,
+        ALPHA_ADMIN,
+        &format!("{path}/approve"),
+        json(serde_json::json!({})),
+    );
+    post(
+        &http,
+        &base,
+        ADMIN,
+        &format!("{path}/outcome"),
+        json(serde_json::json!({"status": "failed", "note": "no spare"})),
+    );
+
+    let visit = post(
+        &http,
+        &base,
+        ALPHA_ADMIN,
+        "/api/v1/visits",
+        json(serde_json::json!({
+            "site": "plant", "visitor_name": "Jana Novak", "company": "Acme Lifts",
+            "purpose": "Lift inspection", "host": "P-100",
+            "window_start": now - chrono::Duration::minutes(5),
+            "window_end": now + chrono::Duration::hours(2), "zones": ["lobby"],
+        })),
+    );
+    let id = visit["visit"]["id"].as_str().unwrap().to_owned();
+    let v = format!("/api/v1/visits/{id}");
+    post(
+        &http,
+        &base,
+        ALPHA_ADMIN,
+        &format!("{v}/approve"),
+        json(serde_json::json!({})),
+    );
+    post(
+        &http,
+        &base,
+        ADMIN,
+        &format!("{v}/arrive"),
+        json(serde_json::json!({"document": {"kind": "passport", "number": "X1234567"}})),
+    );
+    post(
+        &http,
+        &base,
+        ADMIN,
+        &format!("{v}/badge"),
+        json(serde_json::json!({"badge": "V-17"})),
+    );
+    drop(vigil);
+
+    // A second start against the same database finds all of it.
+    let (vigil, base) = serve(dir.path());
+    let inventory = get(&http, &base, "/api/v1/estate/alpha/inventory");
+    let findings = |device: &str| -> Vec<Value> {
+        inventory["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["device"]["id"] == device)
+            .map(|d| {
+                d["findings"]["advisories"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .unwrap_or_else(|| panic!("{device} kept: {inventory}"))
+    };
+    assert_eq!(findings("D-1")[0]["advisory"], "EX-2024-07");
+    assert!(findings("D-2").is_empty());
+    let orders = get(&http, &base, "/api/v1/estate/alpha/work-orders");
+    assert_eq!(orders["items"][0]["id"], order.as_str());
+    assert_eq!(orders["items"][0]["status"], "failed");
+    let kept = get(&http, &base, &v);
+    assert_eq!(kept["visit"]["state"], "badge_issued", "{kept}");
+    // The live state is filled from the store at start: she is on site.
+    let roll = get(&http, &base, "/api/v1/sites/alpha/plant/roll-call");
+    assert!(
+        roll["on_site"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["kind"] == "visitor"),
+        "{roll}"
+    );
+    post(
+        &http,
+        &base,
+        ADMIN,
+        &format!("{v}/sign-out"),
+        json(serde_json::json!({})),
+    );
+    assert_eq!(get(&http, &base, &v)["visit"]["state"], "signed_out");
+    drop(vigil);
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["audit", "verify", "--data", "data", "--store-url", &url])
+        .args(["--store-schema", &schema.name])
+        .current_dir(dir.path())
+        .output()
+        .expect("run vigil audit verify");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

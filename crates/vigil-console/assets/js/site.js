@@ -102,7 +102,11 @@ export default async function sitePage(root) {
 
   const svgBox = h("div", { id: "plan-box" });
   const title = h("h1", {}, `${tenant} · ${site}`);
+  const here = `/sites/${encodeURIComponent(tenant)}/${encodeURIComponent(site)}`;
   fill(root, title,
+    h("div", { class: "actions site-links" },
+      h("a", { href: `${here}/estate`, id: "estate-link" }, "Estate: inventory, advisories, maintenance"),
+      h("a", { href: `${here}/roll-call` }, "Roll call")),
     h("div", { class: "legend" }, STATES.map((st) => h("span", {}, s("svg", { width: 14, height: 14, viewBox: "0 0 14 14" }, s("circle", { class: `st-${st}`, cx: 7, cy: 7, r: 6 })), ` ${st.replace("_", " ")}`))),
     h("div", { class: "legend", id: "kind-legend" }, KINDS.map((k) => h("span", { "data-kind": k }, s("svg", { width: 16, height: 16, viewBox: "0 0 16 16" }, shape(k, 8, 8, 5.5, { class: "device st-unknown" })), ` ${k}`))),
     h("div", { class: "plan-wrap" }, svgBox, side));

@@ -15,6 +15,9 @@ const STATES = {
   signed_out: "signed out",
 };
 
+const DAY = 24 * 3600 * 1000;
+const ON_SITE = ["arrived", "badge_issued"];
+
 function startOfDay() {
   const d = new Date();
   d.setHours(0, 0, 0, 0);
@@ -92,9 +95,14 @@ export default async function visitorsPage(root, who) {
   }
 
   async function load() {
-    const from = startOfDay();
-    const to = new Date(from.getTime() + 24 * 3600 * 1000);
-    const { visits } = await api(`/api/v1/visits${query({ from: from.toISOString(), to: to.toISOString() })}`);
+    const today = startOfDay();
+    const to = new Date(today.getTime() + DAY);
+    // The list is by window start; a visit that began yesterday evening
+    // and runs past midnight, or a visitor still on site, is today's too.
+    const from = new Date(today.getTime() - DAY);
+    const { visits: all } = await api(`/api/v1/visits${query({ from: from.toISOString(), to: to.toISOString() })}`);
+    const visits = all.filter((v) => Date.parse(v.window.start) >= today.getTime()
+      || Date.parse(v.window.end) > today.getTime() || ON_SITE.includes(v.state));
     const bySite = new Map();
     for (const v of visits) {
       const key = `${v.tenant}/${v.site}`;
@@ -110,7 +118,7 @@ export default async function visitorsPage(root, who) {
           return h("section", { class: "card", "data-site": key },
             h("h2", {}, `${tenant} · ${site}`, " ",
               h("a", { href: `/sites/${encodeURIComponent(tenant)}/${encodeURIComponent(site)}/roll-call`, class: "roll-call-link" }, "Roll call")),
-            h("table", { class: "visits" },
+            h("table", { class: "grid visits" },
               h("thead", {}, h("tr", {}, ["Visitor", "Company", "Host", "Window", "Zones", "State", "Badge", ""].map((c) => h("th", {}, c)))),
               h("tbody", {}, list.map((v) => h("tr", { "data-visit": v.id, "data-state": v.state },
                 h("td", {}, v.visitor.name), h("td", {}, v.visitor.company), h("td", {}, v.host),

@@ -15,6 +15,7 @@ use vigil_visitors::{ActorId, Visit};
 
 use super::Desk;
 use crate::DeskError;
+use crate::governance::DataClass;
 use crate::record::DeskObject;
 
 /// Most visits erased per client and run (the next run takes the rest).
@@ -40,7 +41,7 @@ impl Desk {
             .collect();
         let mut out = Vec::new();
         for tenant in tenants {
-            let Some(period) = policy.visitors_period(&tenant) else {
+            let Some(period) = policy.period(&tenant, DataClass::Visitors) else {
                 continue;
             };
             if self.is_held(&tenant).await? {

@@ -4,7 +4,7 @@
 //! ([`parse`]), and the products an advisory names, flattened from its
 //! product tree ([`Advisory::products`]).
 //!
-//! Fields Vigil does not use (notes, references, acknowledgments, CWE
+//! Fields Vigil does not use (notes, acknowledgments, CWE
 //! details, flags, threats, …) are accepted and ignored, as CSAF allows
 //! many optional properties; the ones modelled here are checked for type
 //! and, where CSAF requires them, for presence.
@@ -44,6 +44,39 @@ pub struct Document {
     pub publisher: Publisher,
     /// Id, dates, status and version.
     pub tracking: Tracking,
+    /// Where to read the advisory and related material.
+    #[serde(default)]
+    pub references: Vec<Reference>,
+}
+
+impl Document {
+    /// Where a person reads the advisory: the first `self` reference that
+    /// is not the machine-readable file (CISA lists its JSON first and the
+    /// web page second), else the first `self` reference.
+    pub fn link(&self) -> Option<&str> {
+        let own = || self.references.iter().filter(|r| r.category == "self");
+        own()
+            .find(|r| !r.url.to_ascii_lowercase().ends_with(".json"))
+            .or_else(|| own().next())
+            .map(|r| r.url.as_str())
+    }
+}
+
+/// One entry of `document.references`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reference {
+    /// `self` (this advisory, in some form) or `external`.
+    #[serde(default = "external")]
+    pub category: String,
+    /// What it is.
+    pub summary: String,
+    /// Where.
+    pub url: String,
+}
+
+/// CSAF's default reference category.
+fn external() -> String {
+    "external".into()
 }
 
 /// `document.publisher`.

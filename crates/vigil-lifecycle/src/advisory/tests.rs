@@ -153,3 +153,34 @@ fn other_versions_of_csaf_scores_out_of_range_and_broken_json_are_refused() {
     ));
     assert!(matches!(parse(b"[]"), Err(AdvisoryError::Invalid { .. })));
 }
+
+#[test]
+fn the_link_is_the_advisorys_own_web_page() {
+    let a = parse_value(&sample()).expect("valid");
+    assert_eq!(a.document.link(), None, "no references, no link");
+    let mut v = sample();
+    v["document"]["references"] = json!([
+        {"category": "external", "summary": "Practices", "url": "https://example.invalid/practices"},
+        {"category": "self", "summary": "JSON", "url": "https://example.invalid/ex-2024-01.json"},
+        {"category": "self", "summary": "Web", "url": "https://example.invalid/ex-2024-01"}
+    ]);
+    let a = parse_value(&v).expect("valid");
+    assert_eq!(
+        a.document.link(),
+        Some("https://example.invalid/ex-2024-01")
+    );
+    // Only the file: the file. Only other pages: none of them.
+    v["document"]["references"] = json!([
+        {"summary": "Practices", "url": "https://example.invalid/practices"},
+        {"category": "self", "summary": "JSON", "url": "https://example.invalid/ex-2024-01.json"}
+    ]);
+    let a = parse_value(&v).expect("valid");
+    assert_eq!(
+        a.document.link(),
+        Some("https://example.invalid/ex-2024-01.json")
+    );
+    v["document"]["references"] = json!([
+        {"category": "external", "summary": "Practices", "url": "https://example.invalid/practices"}
+    ]);
+    assert_eq!(parse_value(&v).expect("valid").document.link(), None);
+}

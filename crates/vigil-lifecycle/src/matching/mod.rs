@@ -90,6 +90,9 @@ pub struct AdvisoryMatch {
     pub products: Vec<String>,
     /// What the advisory says to do, vendor fixes first.
     pub advice: Vec<Advice>,
+    /// Where to read the advisory (its own `self` reference), if it names one.
+    #[serde(default)]
+    pub link: Option<String>,
 }
 
 impl AdvisoryMatch {
@@ -460,6 +463,7 @@ fn match_advisory(
         certainty,
         products: names,
         advice: advice.into_iter().map(|(_, a)| a).collect(),
+        link: advisory.document.link().map(str::to_owned),
     })
 }
 

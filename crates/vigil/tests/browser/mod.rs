@@ -3,6 +3,7 @@
 //! whatever the outcome, and the helpers the tests share.
 #![allow(dead_code)]
 
+pub mod layout;
 pub mod wait;
 
 use std::net::TcpListener;
@@ -344,6 +345,16 @@ impl Fixture {
                 .path()
                 .ends_with("/queue")
         );
+    }
+
+    /// Logs out with the page's button (the session cookie is HttpOnly).
+    pub async fn logout(&self) {
+        self.wait_for("#logout", Duration::from_secs(10))
+            .await
+            .click()
+            .await
+            .unwrap();
+        self.wait_for("#login-form", Duration::from_secs(10)).await;
     }
 
     /// Polls the page for `css` (behaviour, not the test's own timing).

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vigil_desk::service::{RollCallView, VisitStep, VisitorOutcome};
 use vigil_ingest::Payload;
-use vigil_model::{SiteId, SourceBinding, SourceId, SourceKind, TenantId};
+use vigil_model::{SiteId, TenantId};
 use vigil_visitors::visit::{DocumentKind, IdentityDocument, PreRegistration};
 use vigil_visitors::{Visit, VisitState};
 
@@ -98,13 +98,7 @@ async fn raise(state: &AppState, outcome: &VisitorOutcome) {
     for alarm in &outcome.alarms {
         let fields = vigil_visitors::detector::watchlist_event(alarm);
         let raw = serde_json::to_vec(&fields).unwrap_or_default();
-        let binding = SourceBinding {
-            id: SourceId::new("visitors").expect("a valid slug literal"),
-            tenant: alarm.tenant.clone(),
-            site: Some(alarm.site.clone()),
-            kind: SourceKind::Http,
-            product: "vigil".into(),
-        };
+        let binding = vigil_visitors::detector::source_binding(alarm);
         if let Err(e) = state
             .pipeline
             .ingest(&binding, Payload::Records(vec![(Ok(fields), raw)]))
