@@ -30,12 +30,14 @@
 
 mod input;
 mod json_stream;
+mod parallel;
 mod run;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use input::InputKind;
+pub use parallel::{default_threads, hunt_files};
 pub use run::{Hunter, files_under};
 use vigil_detect::RuleMeta;
 
@@ -118,6 +120,11 @@ pub trait HuntObserver {
     /// Something could not be read.
     fn problem(&mut self, problem: Problem) {
         let _ = problem;
+    }
+    /// Whether the hunt should take no further files (say, the output is
+    /// gone); checked after each file.
+    fn stopped(&self) -> bool {
+        false
     }
 }
 
