@@ -356,10 +356,10 @@ fn write_ndjson(corpus: &Path, out: &Path) -> anyhow::Result<u64> {
     );
     let mut events = 0u64;
     for (file, _) in vigil_hunt::files_under(&[corpus.to_path_buf()])? {
-        let reader = BufReader::new(
+        let mut reader = BufReader::new(
             File::open(&file).with_context(|| format!("cannot open {}", file.display()))?,
         );
-        events += copy_events(reader, &mut writer, 0)
+        events += copy_events(&mut reader, &mut writer, 0)
             .with_context(|| format!("reading {}", file.display()))?;
     }
     writer.flush()?;
@@ -370,21 +370,19 @@ fn write_ndjson(corpus: &Path, out: &Path) -> anyhow::Result<u64> {
 /// does by default).
 const MAX_DEPTH: usize = 4;
 
-fn copy_events(
-    mut reader: impl BufRead,
-    out: &mut impl Write,
-    depth: usize,
-) -> anyhow::Result<u64> {
+/// Dynamic, since archives nest (a generic function would be instantiated
+/// without end).
+fn copy_events(reader: &mut dyn BufRead, out: &mut dyn Write, depth: usize) -> anyhow::Result<u64> {
     let head = reader.fill_buf()?.to_vec();
     match vigil_hunt::InputKind::sniff(&head) {
         Some(vigil_hunt::InputKind::Gzip) if depth < MAX_DEPTH => copy_events(
-            BufReader::new(flate2::bufread::MultiGzDecoder::new(reader)),
+            &mut BufReader::new(flate2::bufread::MultiGzDecoder::new(reader)),
             out,
             depth + 1,
         ),
         Some(vigil_hunt::InputKind::Zip) if depth < MAX_DEPTH => {
             let mut spool = tempfile::tempfile()?;
-            std::io::copy(&mut reader, &mut spool)?;
+            std::io::copy(reader, &mut spool)?;
             let mut archive = zip::ZipArchive::new(spool)?;
             let mut events = 0;
             for i in 0..archive.len() {
@@ -392,7 +390,7 @@ fn copy_events(
                 if entry.is_dir() {
                     continue;
                 }
-                events += copy_events(BufReader::new(entry), out, depth + 1)?;
+                events += copy_events(&mut BufReader::new(entry), out, depth + 1)?;
             }
             Ok(events)
         }
@@ -403,7 +401,7 @@ fn copy_events(
     }
 }
 
-fn copy_json_lines(reader: impl BufRead, out: &mut impl Write) -> anyhow::Result<u64> {
+fn copy_json_lines(reader: &mut dyn BufRead, out: &mut dyn Write) -> anyhow::Result<u64> {
     let mut events = 0;
     for line in reader.split(b'\n') {
         let line = line?;
