@@ -438,34 +438,26 @@ struct Pending {
 
 fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
     let pipelines = options.routed_pipelines();
+    let parsed_sources = parse_all(&sources, &pipelines, &options.placeholders);
     let mut pending: Vec<Pending> = Vec::new();
     let mut correlations = Vec::new();
-    for source in sources {
-        let text = match source.text {
-            Ok(text) => text,
-            Err(e) => {
-                pending.push(Pending {
-                    outcome: RuleOutcome {
-                        origin: source.origin,
-                        document: 0,
-                        kind: DocumentKind::Unknown,
-                        id: None,
-                        title: None,
-                        result: Err(e),
-                    },
-                    id_key: source.id_key,
-                    doc: None,
-                });
-                continue;
-            }
-        };
-        for mut parsed in parse_documents(&text) {
-            if let Ok(doc) = &mut parsed.result
-                && let Err(e) =
-                    crate::pipeline::apply_pipelines(&pipelines, &options.placeholders, doc)
-            {
-                parsed.result = Err(e);
-            }
+    for (source, parsed_documents) in sources.into_iter().zip(parsed_sources) {
+        if let Err(e) = source.text {
+            pending.push(Pending {
+                outcome: RuleOutcome {
+                    origin: source.origin,
+                    document: 0,
+                    kind: DocumentKind::Unknown,
+                    id: None,
+                    title: None,
+                    result: Err(e),
+                },
+                id_key: source.id_key,
+                doc: None,
+            });
+            continue;
+        }
+        for parsed in parsed_documents {
             let kind = match &parsed.result {
                 Ok(SigmaDocument::Rule(_)) => DocumentKind::Rule,
                 Ok(SigmaDocument::Filter(_)) => DocumentKind::Filter,
@@ -558,6 +550,58 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
         outcomes: pending.into_iter().map(|p| p.outcome).collect(),
         correlations,
     }
+}
+
+/// Files parsed per thread at least, so that a handful of rules is not
+/// spread over threads that cost more to start than the parsing.
+const FILES_PER_THREAD: usize = 64;
+
+/// Every source's documents, parsed and with the pipelines applied, in the
+/// order of `sources`. Parsing the YAML is most of loading a large rule set
+/// and each file is parsed on its own, so the files are shared out among
+/// threads (one per core); the rest of loading ties rules together and
+/// stays on one.
+fn parse_all(
+    sources: &[SourceText],
+    pipelines: &[crate::pipeline::Pipeline],
+    placeholders: &BTreeMap<String, Vec<String>>,
+) -> Vec<Vec<crate::sigma::parse::ParsedDocument>> {
+    let parse = |source: &SourceText| {
+        let Ok(text) = &source.text else {
+            return Vec::new();
+        };
+        let mut documents = parse_documents(text);
+        for parsed in &mut documents {
+            if let Ok(doc) = &mut parsed.result
+                && let Err(e) = crate::pipeline::apply_pipelines(pipelines, placeholders, doc)
+            {
+                parsed.result = Err(e);
+            }
+        }
+        documents
+    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = cores.min(sources.len() / FILES_PER_THREAD).max(1);
+    if threads == 1 {
+        return sources.iter().map(parse).collect();
+    }
+    let chunk = sources.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parse = &parse;
+        let workers: Vec<_> = sources
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                // A panic while parsing is loading's own, not hidden.
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// A filter ready to be applied: its searches and its bound condition.

@@ -31,6 +31,7 @@
 pub mod correlate;
 mod input;
 mod json_stream;
+mod parallel;
 mod run;
 
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 
 pub use correlate::{AlertEvent, CorrelationAlert, CorrelationOptions, CorrelationStats};
 pub use input::InputKind;
+pub use parallel::{default_threads, hunt_files};
 pub use run::{Hunter, files_under};
 use vigil_detect::RuleMeta;
 
@@ -125,6 +127,11 @@ pub trait HuntObserver {
     /// [`Hunter::finish_correlations`]).
     fn correlation(&mut self, alert: CorrelationAlert) {
         let _ = alert;
+    }
+    /// Whether the hunt should take no further files (say, the output is
+    /// gone); checked after each file.
+    fn stopped(&self) -> bool {
+        false
     }
 }
 

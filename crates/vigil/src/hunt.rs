@@ -17,8 +17,8 @@ use vigil_correlate::CorrelationSet;
 use vigil_detect::pipeline::Pipeline;
 use vigil_detect::{Detector as _, LoadOptions, RuleMeta, RuleSet};
 use vigil_hunt::{
-    CorrelationAlert, CorrelationOptions, Hit, HuntObserver, HuntOptions, Hunter, Position,
-    Problem, files_under,
+    CorrelationAlert, CorrelationOptions, CorrelationStats, Hit, HuntObserver, HuntOptions, Hunter,
+    Position, Problem, files_under,
 };
 use vigil_model::{Clock as _, SystemClock};
 
@@ -51,6 +51,10 @@ pub struct HuntArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     no_progress: bool,
+    /// Files hunted at once (one thread each); 0: one per core. Detections
+    /// come out in the same order whatever the number.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
     /// Instead of hunting, say why a rule (its id, title or file) matches
     /// one JSON event (a file, or `-` for standard input), or does not:
     /// the log sources, the condition, each selection and each field test
@@ -126,30 +130,46 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
         ..HuntOptions::default()
     };
     let hunting = Instant::now();
-    let cpu_before = thread_cpu_nanos();
-    let mut hunter = Hunter::new(&rules, options);
+    let cpu_before = process_cpu_seconds();
+    let paths: Vec<PathBuf> = files.into_iter().map(|(file, _)| file).collect();
     let correlation_count = correlations.len();
-    if correlation_count > 0 {
-        let options = CorrelationOptions::at(SystemClock.now());
-        hunter.correlate(Arc::new(correlations), options)?;
-    }
-    for (file, _) in &files {
-        hunter.hunt_file(file, &mut observer);
+    let threads = match (correlation_count, args.threads) {
+        (1.., _) => 1,
+        (0, 0) => vigil_hunt::default_threads(),
+        (0, n) => n,
+    };
+    let (stats, correlation_stats) = if correlation_count > 0 {
+        // A correlation window spans files: one hunter must see every file's
+        // events to hold them back and feed them in event-time order, so a
+        // hunt with correlation rules goes through its files on one thread.
+        let mut hunter = Hunter::new(&rules, options);
+        hunter.correlate(
+            Arc::new(correlations),
+            CorrelationOptions::at(SystemClock.now()),
+        )?;
+        for file in &paths {
+            hunter.hunt_file(file, &mut observer);
+            if let Some(e) = observer.error.take() {
+                return Err(e).context("writing detections");
+            }
+        }
+        hunter.finish_correlations(&mut observer);
+        if let Some(e) = observer.error.take() {
+            return Err(e).context("writing correlation alerts");
+        }
+        (hunter.stats(), hunter.correlation_stats())
+    } else {
+        let stats = vigil_hunt::hunt_files(&rules, &options, &paths, threads, &mut observer);
         if let Some(e) = observer.error.take() {
             return Err(e).context("writing detections");
         }
-    }
-    hunter.finish_correlations(&mut observer);
-    if let Some(e) = observer.error.take() {
-        return Err(e).context("writing correlation alerts");
-    }
+        (stats, CorrelationStats::default())
+    };
     bar.finish_and_clear();
     let elapsed = hunting.elapsed();
-    let cpu = thread_cpu_nanos()
+    let cpu = process_cpu_seconds()
         .zip(cpu_before)
-        .map(|(after, before)| after.saturating_sub(before) as f64 / 1e9);
-    let stats = hunter.stats();
-    let correlation_stats = hunter.correlation_stats();
+        .map(|(after, before)| after - before);
     let Printer {
         mut out,
         per_rule,
@@ -225,7 +245,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
         if let Some(cpu) = cpu.filter(|c| *c > 0.0) {
             writeln!(
                 summary,
-                "cpu:     {cpu:.2} s on one core: {:.0} events/s, {:.1} MB/s of events per CPU second",
+                "cpu:     {cpu:.2} s in {threads} threads: {:.0} events/s, {:.1} MB/s of events per CPU second",
                 stats.events as f64 / cpu,
                 stats.event_bytes as f64 / cpu / 1e6
             )?;
@@ -302,6 +322,10 @@ impl<W: Write> HuntObserver for Printer<W> {
     fn progress(&mut self, bytes: u64) {
         self.bar
             .set_position(bytes.min(self.bar.length().unwrap_or(bytes)));
+    }
+
+    fn stopped(&self) -> bool {
+        self.error.is_some()
     }
 
     fn problem(&mut self, problem: Problem) {
@@ -417,11 +441,18 @@ pub(crate) fn cut(text: &str, chars: usize) -> String {
     }
 }
 
-/// Time this thread has spent on a CPU, in nanoseconds (Linux): on a busy
-/// machine it says what one core does where wall time cannot.
-fn thread_cpu_nanos() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
+/// CPU time this process has used so far, all threads, user and system,
+/// in seconds: on a busy machine it says what the work costs where wall
+/// time cannot.
+fn process_cpu_seconds() -> Option<f64> {
+    // SAFETY: `rusage` is plain data for which all zeroes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the out-pointer is to a live local of the right type.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return None;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Some(seconds(usage.ru_utime) + seconds(usage.ru_stime))
 }
 
 /// The peak resident set size of this process, in kB (Linux).

@@ -3,6 +3,7 @@
 mod cluster;
 mod cluster_procs;
 mod dc09;
+mod hunt;
 mod sla;
 mod triage;
 
@@ -58,6 +59,10 @@ pub enum BenchCommand {
     /// Service-level clocks: every open alarm's clocks read again, as the
     /// desk's service-level job does on each pass (100,000 by default).
     Sla(sla::SlaArgs),
+    /// `vigil hunt` side by side with a reference engine (rsigma), whole
+    /// process, in alternating rounds: wall time, CPU time, peak memory,
+    /// events/s and detections of each, and the ratio.
+    Hunt(hunt::HuntBenchArgs),
     /// NDJSON over HTTP into the store, with detection on.
     Ingest {
         /// Events to send in all.
@@ -109,6 +114,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Triage(args) => triage::run(args).await,
         BenchCommand::Sla(args) => sla::run(args),
+        // Blocking on purpose: it only spawns processes and waits for them.
+        BenchCommand::Hunt(args) => hunt::run(args),
         BenchCommand::Cluster(args) => cluster::run(args).await,
     }
 }
