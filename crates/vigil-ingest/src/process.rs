@@ -166,6 +166,7 @@ pub(crate) fn process_with(
             origin,
         } => {
             work.origin = origin;
+            work.reserve(body.iter().filter(|b| **b == b'\n').count() + 1);
             let mut lines = vigil_codecs::ndjson_lines(&body, vigil_codecs::DEFAULT_MAX_LINE_BYTES);
             while let Some((number, raw, parsed)) = lines.next_with_raw() {
                 let number = first_line + number as usize - 1;
@@ -238,7 +239,21 @@ struct Work<'a> {
     detect_time: StdDuration,
 }
 
+/// Most events room is made for ahead: a body of tiny lines must not
+/// reserve far more than its own size.
+const MAX_RESERVED_EVENTS: usize = 4096;
+
 impl Work<'_> {
+    /// Makes room for about `records` events at once: grown by doubling, a
+    /// batch's event list (a few hundred bytes an event) was reallocated
+    /// and copied ten times, each time into freshly zeroed pages.
+    fn reserve(&mut self, records: usize) {
+        let n = records.min(MAX_RESERVED_EVENTS);
+        self.batch.events.reserve(n);
+        self.batch.fingerprints.reserve(n);
+        self.batch.fields_json.reserve(n);
+    }
+
     /// Accepts a parsed record; `raw_is_fields_json` says that `raw` is the
     /// JSON text of `fields` (an NDJSON line), which the store then keeps
     /// instead of serialising the fields again.
