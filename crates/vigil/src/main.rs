@@ -46,23 +46,9 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// about a tenth of a hunt's CPU time (measured with `perf` on
 /// `vigil hunt --stats`). Only for batch commands that end soon.
 fn keep_freed_memory() {
-    purge_freed_memory_after(-1);
-}
-
-/// How long freed memory stays in the process before it is handed back to
-/// the OS, for every command but `hunt`: one second. Ingest frees a batch's
-/// events and buffers and allocates the next batch's a few milliseconds
-/// later; with mimalloc's default 10 ms the kernel zeroed those pages again
-/// for every batch — with the allocator's own page handling about a quarter
-/// of `vigil bench ingest`'s CPU (`perf record`, 2,407 rules). An idle
-/// server still returns the memory a second later.
-const SERVER_PURGE_DELAY_MS: std::ffi::c_long = 1000;
-
-/// Sets mimalloc's `purge_delay` (milliseconds; -1: never).
-fn purge_freed_memory_after(ms: std::ffi::c_long) {
     // SAFETY: setting an option is a plain store in mimalloc; any value is
     // valid for this option (-1 means never purge).
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, ms) };
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
 }
 
 /// Vigil: converged cyber-physical security operations for managed security
@@ -170,7 +156,6 @@ enum TokenCommand {
 }
 
 fn main() -> anyhow::Result<()> {
-    purge_freed_memory_after(SERVER_PURGE_DELAY_MS);
     let cli = Cli::parse();
     let filter = std::env::var("RUST_LOG").unwrap_or(cli.log.clone());
     tracing_subscriber::fmt()
