@@ -34,7 +34,7 @@ pub use correlation::{
     CORRELATION_STATE_NAME, CorrelationSettings, CorrelationStage, save_periodically,
 };
 pub use log::{IngestLog, LogError, LoggedBatch};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, PipelineTimings};
 pub use people_register::{PeopleRegister, account_key, status_on};
 pub use process::{LineRejection, MAX_DEAD_LETTER_BYTES, Payload};
 
@@ -295,7 +295,8 @@ impl Pipeline {
         let owned_binding = binding.clone();
         let people = self.people();
         let processed = tokio::task::spawn_blocking(move || {
-            process::process_with(
+            let started = std::time::Instant::now();
+            let processed = process::process_with(
                 &owned_binding,
                 payload,
                 process::Context {
@@ -306,18 +307,34 @@ impl Pipeline {
                     correlation: correlation.as_deref(),
                     seed,
                 },
-            )
+            );
+            (processed, started.elapsed())
         })
         .await
         .map_err(|e| IngestError::Worker(e.to_string()))?;
+        let (processed, processing_time) = processed;
 
         let accepted = processed.batch.events.len();
         let rejected = processed.rejections;
         let detections = processed.batch.detections.len();
+        let committing = std::time::Instant::now();
         let receipt = self.inner.store.commit(processed.batch).await?;
 
         let m = &self.inner.metrics;
-        m.record_ingest(binding, accepted as u64, rejected.len() as u64);
+        m.record_stages(PipelineTimings {
+            parse: processing_time.saturating_sub(processed.detect_time),
+            detect: processed.detect_time,
+            commit: committing.elapsed(),
+        });
+        // Counted once: events already stored (the batch was sent before
+        // and its answer lost, or the log redelivered it) count as resent.
+        let stored = receipt.events_written.min(accepted);
+        m.record_ingest(
+            binding,
+            stored as u64,
+            (accepted - stored) as u64,
+            rejected.len() as u64,
+        );
         m.record_detections(
             binding,
             detections as u64,
@@ -436,8 +453,23 @@ not json
         assert_eq!(alerts[0].event_count, 1, "a replay adds no evidence");
 
         let text = pipeline.metrics().encode();
+        // The resent batch's events were stored once, and counted once;
+        // the resend is counted on its own.
         assert!(
-            text.contains(r#"vigil_events_in_total{tenant="acme",source="acme-video"} 4"#),
+            text.contains(r#"vigil_events_in_total{tenant="acme",source="acme-video"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"vigil_events_resent_total{tenant="acme",source="acme-video"} 2"#),
+            "{text}"
+        );
+        let timings = pipeline.metrics().timings();
+        assert!(
+            timings.parse > std::time::Duration::ZERO && timings.commit > std::time::Duration::ZERO,
+            "{timings:?}"
+        );
+        assert!(
+            text.contains(r#"vigil_ingest_stage_seconds_total{stage="detect"}"#),
             "{text}"
         );
         assert!(text.contains(r#"vigil_dead_letters_total{tenant="acme",source="acme-video"} 2"#));

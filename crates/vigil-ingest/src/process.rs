@@ -1,5 +1,7 @@
 //! The pure part of ingest: payload in, a batch to commit out.
 
+use std::time::{Duration as StdDuration, Instant};
+
 use chrono::Duration;
 use serde::Serialize;
 use vigil_detect::{Detection, Detector};
@@ -77,6 +79,9 @@ pub(crate) struct Processed {
     pub rejections: Vec<LineRejection>,
     /// Id, tenant, severity and title of every alert the batch touches.
     pub alert_heads: Vec<(AlertId, TenantId, Severity, String)>,
+    /// Time spent in detection: rules, correlations, grouping into alerts
+    /// (the rest of processing is parsing).
+    pub detect_time: StdDuration,
 }
 
 /// Parses, normalizes and runs detection over `payload`.
@@ -152,6 +157,7 @@ pub(crate) fn process_with(
         origin: None,
         unit: "line",
         correlation: correlation.map(BatchCorrelation::new),
+        detect_time: StdDuration::ZERO,
     };
     match payload {
         Payload::Ndjson {
@@ -160,6 +166,7 @@ pub(crate) fn process_with(
             origin,
         } => {
             work.origin = origin;
+            work.reserve(body.iter().filter(|b| **b == b'\n').count() + 1);
             let mut lines = vigil_codecs::ndjson_lines(&body, vigil_codecs::DEFAULT_MAX_LINE_BYTES);
             while let Some((number, raw, parsed)) = lines.next_with_raw() {
                 let number = first_line + number as usize - 1;
@@ -192,6 +199,7 @@ pub(crate) fn process_with(
             }
         }
     }
+    let grouping = Instant::now();
     if let Some(batch) = work.correlation.take() {
         let events = &work.batch.events;
         crate::correlation::finish(batch, events, binding, received_at, &mut work.alerts);
@@ -202,6 +210,7 @@ pub(crate) fn process_with(
         batch: work.batch,
         rejections: work.rejections,
         alert_heads,
+        detect_time: work.detect_time + grouping.elapsed(),
     }
 }
 
@@ -224,9 +233,27 @@ struct Work<'a> {
     unit: &'static str,
     /// The batch's part in correlation, when correlations are loaded.
     correlation: Option<BatchCorrelation<'a>>,
+    /// Time spent in detection so far. Two clock reads per event (tens of
+    /// nanoseconds against microseconds of work) buy the share of time
+    /// `vigil bench ingest` prints on every run, without a profiler.
+    detect_time: StdDuration,
 }
 
+/// Most events room is made for ahead: a body of tiny lines must not
+/// reserve far more than its own size.
+const MAX_RESERVED_EVENTS: usize = 4096;
+
 impl Work<'_> {
+    /// Makes room for about `records` events at once: grown by doubling, a
+    /// batch's event list (a few hundred bytes an event) was reallocated
+    /// and copied ten times, each time into freshly zeroed pages.
+    fn reserve(&mut self, records: usize) {
+        let n = records.min(MAX_RESERVED_EVENTS);
+        self.batch.events.reserve(n);
+        self.batch.fingerprints.reserve(n);
+        self.batch.fields_json.reserve(n);
+    }
+
     /// Accepts a parsed record; `raw_is_fields_json` says that `raw` is the
     /// JSON text of `fields` (an NDJSON line), which the store then keeps
     /// instead of serialising the fields again.
@@ -240,6 +267,7 @@ impl Work<'_> {
         // Enriched fields are no longer the source's line.
         let raw_is_fields_json = raw_is_fields_json && !enriched;
         let fingerprint = fingerprint(self.binding, raw);
+        let detecting = Instant::now();
         self.detections.clear();
         self.detector.detect(&event, &mut self.detections);
         crate::correlation::route(
@@ -249,6 +277,7 @@ impl Work<'_> {
             &mut self.detections,
             &mut self.alerts,
         );
+        self.detect_time += detecting.elapsed();
         self.batch.events.push(event);
         self.batch.fingerprints.push(fingerprint);
         self.batch.fields_json.push(

@@ -1,7 +1,8 @@
 //! End to end: a shipper that resends every batch it got no answer for,
 //! against a node killed with SIGKILL at random moments and started again
 //! on the same data, ends with every event stored exactly once — batches
-//! committed whose answer was lost in the crash add nothing when resent.
+//! committed whose answer was lost in the crash add nothing when resent,
+//! and `vigil_events_in_total` does not count a resent batch again.
 
 mod common;
 
@@ -151,6 +152,38 @@ fn every_event_is_stored_once_across_sigkills_and_resends() {
             let twice: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();
             assert!(twice.is_empty(), "stored more than once: {twice:?}");
             assert_eq!(seen.len(), BATCHES * PER_BATCH, "every event stored");
+            // A batch answered before, sent again: nothing stored, and the
+            // event counter does not count it again; the resend counter does.
+            let counter = |name: &str| -> u64 {
+                let text = client
+                    .get(format!("{base}/metrics"))
+                    .bearer_auth(ADMIN)
+                    .send()
+                    .unwrap()
+                    .text()
+                    .unwrap();
+                let prefix = format!(r#"{name}{{tenant="alpha",source="alpha-app"}} "#);
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&prefix))
+                    .map_or(0, |n| n.trim().parse().unwrap())
+            };
+            let (stored, resent) = (
+                counter("vigil_events_in_total"),
+                counter("vigil_events_resent_total"),
+            );
+            let again = client
+                .post(format!("{base}/api/v1/ingest"))
+                .bearer_auth(INGEST)
+                .body(body(0, &day))
+                .send()
+                .unwrap();
+            assert_eq!(again.status(), StatusCode::OK);
+            assert_eq!(counter("vigil_events_in_total"), stored, "counted once");
+            assert_eq!(
+                counter("vigil_events_resent_total"),
+                resent + PER_BATCH as u64,
+                "the resend counted as such"
+            );
             eprintln!(
                 "{} events in {BATCHES} batches, {KILLS} SIGKILLs, {unanswered} sends unanswered and resent: each stored once",
                 BATCHES * PER_BATCH

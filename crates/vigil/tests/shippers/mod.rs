@@ -153,6 +153,16 @@ token_sha256 = "{admin}"
 
     /// `vigil_events_in_total` of `source` (tenant `alpha`), 0 when absent.
     pub fn events_in(&self, source: &str) -> u64 {
+        self.counter("vigil_events_in_total", source)
+    }
+
+    /// `vigil_events_resent_total` of `source` (tenant `alpha`), 0 when absent.
+    pub fn events_resent(&self, source: &str) -> u64 {
+        self.counter("vigil_events_resent_total", source)
+    }
+
+    /// The counter `name` of `source` (tenant `alpha`), 0 when absent.
+    fn counter(&self, name: &str, source: &str) -> u64 {
         let resp = self
             .http
             .get(format!("{}/metrics", self.base))
@@ -161,7 +171,7 @@ token_sha256 = "{admin}"
             .expect("metrics");
         assert_eq!(resp.status(), StatusCode::OK);
         let text = resp.text().expect("metrics text");
-        let prefix = format!(r#"vigil_events_in_total{{tenant="alpha",source="{source}"}} "#);
+        let prefix = format!(r#"{name}{{tenant="alpha",source="{source}"}} "#);
         text.lines()
             .find_map(|l| l.strip_prefix(&prefix))
             .map_or(0, |n| n.trim().parse().expect("a count"))
