@@ -54,12 +54,21 @@ export function serverNow() {
 
 /** "3 min ago" from an RFC 3339 time and now (ms). */
 export function ago(iso, now = serverNow()) {
+  return iso ? `${age(iso, now)} ago` : "—";
+}
+
+/**
+ * "3 min" since an RFC 3339 time, for a column headed Age: without the
+ * "ago", so that the queue's row stays one line on a wall screen however
+ * old an alarm is.
+ */
+export function age(iso, now = serverNow()) {
   if (!iso) return "—";
   const secs = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
-  if (secs < 60) return `${secs} s ago`;
-  if (secs < 3600) return `${Math.floor(secs / 60)} min ago`;
-  if (secs < 86400) return `${Math.floor(secs / 3600)} h ${Math.floor((secs % 3600) / 60)} min ago`;
-  return `${Math.floor(secs / 86400)} d ago`;
+  if (secs < 60) return `${secs} s`;
+  if (secs < 3600) return `${Math.floor(secs / 60)} min`;
+  if (secs < 86400) return `${Math.floor(secs / 3600)} h ${Math.floor((secs % 3600) / 60)} min`;
+  return `${Math.floor(secs / 86400)} d`;
 }
 
 let pageZone;

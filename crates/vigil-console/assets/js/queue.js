@@ -3,7 +3,7 @@
 
 import { api, canOperate, isProvider, onLive, query } from "./api.js";
 import { askVerdict, bulkBar, openInGroup, runBulk } from "./bulk.js";
-import { ago, ask, fill, h, noteServerTime, serverNow, sev, toast, typing, when } from "./dom.js";
+import { age, ask, fill, h, noteServerTime, serverNow, sev, toast, typing, when } from "./dom.js";
 
 const PHYSICAL = new Set(["device", "door", "camera", "sensor", "badge", "zone"]);
 const CYBER = new Set(["user", "host", "ip", "process", "hash", "domain"]);
@@ -274,7 +274,7 @@ export default async function queuePage(root, who) {
         h("td", {}, a.tenant, a.site ? ` · ${a.site}` : ""),
         h("td", {}, category(a)),
         h("td", { class: `status status-${a.status}` }, a.status.replace("_", " "), a.owner ? h("div", { class: "muted" }, a.owner) : null),
-        h("td", { title: `first seen ${when(a.first_seen)} (${a.first_seen})` }, ago(a.first_seen, now)),
+        h("td", { title: `first seen ${when(a.first_seen)} (${a.first_seen})` }, age(a.first_seen, now)),
         h("td", { class: use >= 1 ? "urgent" : use >= 0.75 ? "warn" : "muted", title: ackClock(a)?.due ? `due ${ackClock(a).due}` : "" }, slaText(a, use, now)),
         h("td", {}, actions(a)));
         return tr;
