@@ -33,23 +33,10 @@ pub const WATCHLIST_MATCH: &str = "watchlist_match";
 /// visit's hits group on one alert), the list and the basis — no names, no
 /// entry of the provider's list.
 pub fn watchlist_event(candidate: &AlarmCandidate) -> Fields {
-    let mut f = Fields::new();
+    let mut f = visit_fields(candidate, WATCHLIST_MATCH);
     let mut put = |k: &str, v: serde_json::Value| {
         f.insert(k.to_owned(), v);
     };
-    put(
-        "time",
-        candidate
-            .at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-            .into(),
-    );
-    put("class", "visitor".into());
-    put("action", WATCHLIST_MATCH.into());
-    put("severity", candidate.severity.as_str().into());
-    put("user", format!("visit:{}", candidate.visit).into());
-    put("visit_id", candidate.visit.to_string().into());
-    put("site", candidate.site.as_str().into());
     if let Some(hit) = &candidate.watchlist {
         let list = match &hit.list {
             MatchedList::Client { .. } => "client",
@@ -75,23 +62,10 @@ pub const ESCORT_MISSING: &str = "escort_missing";
 /// the visitor's badge, door and zone at the time they went in, the visit —
 /// no names.
 pub fn escort_event(candidate: &AlarmCandidate) -> Fields {
-    let mut f = Fields::new();
+    let mut f = visit_fields(candidate, ESCORT_MISSING);
     let mut put = |k: &str, v: serde_json::Value| {
         f.insert(k.to_owned(), v);
     };
-    put(
-        "time",
-        candidate
-            .at
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-            .into(),
-    );
-    put("class", "visitor".into());
-    put("action", ESCORT_MISSING.into());
-    put("severity", candidate.severity.as_str().into());
-    put("user", format!("visit:{}", candidate.visit).into());
-    put("visit_id", candidate.visit.to_string().into());
-    put("site", candidate.site.as_str().into());
     for (k, v) in [
         ("badge", &candidate.badge),
         ("door", &candidate.door),
@@ -100,6 +74,28 @@ pub fn escort_event(candidate: &AlarmCandidate) -> Fields {
         if let Some(v) = v {
             put(k, v.as_str().into());
         }
+    }
+    f
+}
+
+/// What every visitor event says: class `visitor`, `action`, severity, the
+/// visit (as the `user` entity, `visit:<id>`, so each visit's events group
+/// on one alert) and the site, at the candidate's time.
+fn visit_fields(candidate: &AlarmCandidate, action: &str) -> Fields {
+    let mut f = Fields::new();
+    let at = candidate
+        .at
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    for (k, v) in [
+        ("time", at),
+        ("class", "visitor".to_owned()),
+        ("action", action.to_owned()),
+        ("severity", candidate.severity.as_str().to_owned()),
+        ("user", format!("visit:{}", candidate.visit)),
+        ("visit_id", candidate.visit.to_string()),
+        ("site", candidate.site.as_str().to_owned()),
+    ] {
+        f.insert(k.to_owned(), v.into());
     }
     f
 }
