@@ -52,7 +52,9 @@ pub struct HuntArgs {
     #[arg(long)]
     no_progress: bool,
     /// Files hunted at once (one thread each); 0: one per core. Detections
-    /// come out in the same order whatever the number.
+    /// come out in the same order whatever the number. With correlation
+    /// rules loaded the hunt takes one file at a time, so that its windows
+    /// see the events of every file.
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Instead of hunting, say why a rule (its id, title or file) matches
