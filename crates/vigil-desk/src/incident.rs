@@ -196,6 +196,11 @@ pub struct Incident {
     pub assets: Vec<String>,
     /// The alarms it was opened from or linked to.
     pub alarms: Vec<AlertId>,
+    /// What each of those alarms named when it was linked (the SLA
+    /// calendar reads it: see [`crate::planned_maintenance`]); kept here so
+    /// that the incident's clocks stay a function of its own record.
+    #[serde(default)]
+    pub linked: Vec<LinkedAlarm>,
     /// Observables with TLP markings.
     pub observables: Vec<Observable>,
     /// Tasks.
@@ -224,6 +229,28 @@ pub struct Incident {
     pub nis2: Option<crate::regulation::Nis2Record>,
     /// When it last changed.
     pub updated_at: Timestamp,
+}
+
+/// What a linked alarm named: its site and its entities' values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkedAlarm {
+    /// The alarm.
+    pub alarm: AlertId,
+    /// Its site, if known.
+    pub site: Option<SiteId>,
+    /// Its entities' values (hosts, doors, cameras, users…).
+    pub entities: Vec<String>,
+}
+
+impl LinkedAlarm {
+    /// What `alarm` names.
+    pub fn of(alarm: &crate::alarm::Alarm) -> Self {
+        Self {
+            alarm: alarm.id,
+            site: alarm.site.clone(),
+            entities: alarm.entities.iter().map(|e| e.value.clone()).collect(),
+        }
+    }
 }
 
 /// What an incident is opened with.
@@ -385,6 +412,7 @@ impl Incident {
             sites: new.sites,
             assets: new.assets,
             alarms,
+            linked: Vec::new(),
             observables: Vec::new(),
             tasks: Vec::new(),
             opened_by: actor.name.clone(),

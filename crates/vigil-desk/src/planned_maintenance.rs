@@ -13,6 +13,15 @@
 //! unplanned-change alarm is for. Maintenance windows an operator declares
 //! without a work order suppress alarms but are not in this calendar — they
 //! are the provider's own decision, not an agreement with the client.
+//!
+//! An incident is paused the same way, by a stricter rule: only while
+//! *every* device it concerns is in approved maintenance — each alarm
+//! linked to it (as the alarm named its devices when it was linked) and each
+//! asset listed on it. An incident that also concerns anything outside
+//! maintenance (a door next to the camera being upgraded, a user, a host no
+//! work order covers) may be a real attack using the maintenance as cover,
+//! so its clocks run; so do those of an incident that concerns nothing the
+//! calendar can place.
 
 use std::collections::HashMap;
 
@@ -21,6 +30,7 @@ use vigil_lifecycle::work_order::WorkOrder;
 use vigil_model::{SiteId, TenantId, Timestamp};
 
 use crate::alarm::Alarm;
+use crate::incident::Incident;
 
 /// One device's planned maintenance under one work order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,27 +97,118 @@ impl PlannedMaintenance {
     /// The spans of the devices an alarm names (any of its entities, as
     /// maintenance suppression matches them), oldest first.
     pub fn of_alarm(&self, alarm: &Alarm) -> Vec<&MaintenanceSpan> {
+        let names: Vec<&str> = alarm.entities.iter().map(|e| e.value.as_str()).collect();
+        self.naming(&alarm.tenant, |site| alarm.site.as_ref().is_none_or(|s| s == site), &names)
+    }
+
+    /// `tenant`'s spans at a site `site_ok` accepts for a device among
+    /// `names`, oldest first.
+    fn naming(
+        &self,
+        tenant: &TenantId,
+        site_ok: impl Fn(&SiteId) -> bool,
+        names: &[&str],
+    ) -> Vec<&MaintenanceSpan> {
         let mut out: Vec<&MaintenanceSpan> = self
             .by_tenant
-            .get(&alarm.tenant)
+            .get(tenant)
             .into_iter()
             .flatten()
-            .filter(|s| alarm.site.as_ref().is_none_or(|site| &s.site == site))
-            .filter(|s| {
-                alarm
-                    .entities
-                    .iter()
-                    .any(|e| e.value.eq_ignore_ascii_case(&s.device))
-            })
+            .filter(|s| site_ok(&s.site))
+            .filter(|s| names.iter().any(|n| n.eq_ignore_ascii_case(&s.device)))
             .collect();
         out.sort_by_key(|s| s.start);
         out
+    }
+
+    /// The stretches in which every device `incident` concerns is in
+    /// planned maintenance (the rule is in the module's documentation),
+    /// oldest first; empty if any alarm or asset of it has none, or if it
+    /// concerns nothing.
+    pub fn of_incident(&self, incident: &Incident) -> Vec<MaintenanceStretch> {
+        if !self.by_tenant.contains_key(&incident.tenant) {
+            return Vec::new();
+        }
+        let mut concerns: Vec<Vec<&MaintenanceSpan>> = Vec::new();
+        for id in &incident.alarms {
+            // An alarm linked before the desk kept what it named cannot be
+            // placed: the incident's clocks run.
+            let Some(linked) = incident.linked.iter().find(|l| l.alarm == *id) else {
+                return Vec::new();
+            };
+            let names: Vec<&str> = linked.entities.iter().map(String::as_str).collect();
+            let site_ok = |site: &SiteId| linked.site.as_ref().is_none_or(|s| s == site);
+            concerns.push(self.naming(&incident.tenant, site_ok, &names));
+        }
+        for asset in &incident.assets {
+            let site_ok = |site: &SiteId| incident.sites.is_empty() || incident.sites.contains(site);
+            concerns.push(self.naming(&incident.tenant, site_ok, &[asset.as_str()]));
+        }
+        let Some((first, rest)) = concerns.split_first() else {
+            return Vec::new();
+        };
+        let mut common = merged(first.iter().copied());
+        for spans in rest {
+            common = intersection(&common, &merged(spans.iter().copied()));
+        }
+        common
+            .into_iter()
+            .map(|(start, end)| {
+                let mut work_orders: Vec<String> = concerns
+                    .iter()
+                    .flatten()
+                    .filter(|s| s.start < end && start < s.end)
+                    .map(|s| s.work_order.clone())
+                    .collect();
+                work_orders.sort();
+                work_orders.dedup();
+                MaintenanceStretch {
+                    start,
+                    end,
+                    work_orders,
+                }
+            })
+            .collect()
     }
 
     /// Whether nothing is planned.
     pub fn is_empty(&self) -> bool {
         self.by_tenant.values().all(Vec::is_empty)
     }
+}
+
+/// A stretch in which everything an incident concerns is in planned
+/// maintenance, and the work orders that put it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MaintenanceStretch {
+    /// From.
+    pub start: Timestamp,
+    /// Until.
+    pub end: Timestamp,
+    /// The work orders whose windows make it up, by id.
+    pub work_orders: Vec<String>,
+}
+
+/// Where two ordered lists of disjoint stretches overlap, in order.
+fn intersection(
+    a: &[(Timestamp, Timestamp)],
+    b: &[(Timestamp, Timestamp)],
+) -> Vec<(Timestamp, Timestamp)> {
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < a.len() && j < b.len() {
+        let start = a[i].0.max(b[j].0);
+        let end = a[i].1.min(b[j].1);
+        if start < end {
+            out.push((start, end));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
 }
 
 /// `spans` merged where they overlap or touch, as (start, end), in order.

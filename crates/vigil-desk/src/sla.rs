@@ -15,7 +15,11 @@
 //! client or a third party); alarms are not paused by people — they are
 //! handed over to an incident for that — but an alarm about a device in
 //! approved planned maintenance ([`crate::planned_maintenance`]) does not
-//! run its clocks while the work order's window is open. Which targets apply, and on which calendar,
+//! run its clocks while the work order's window is open, nor does an
+//! incident while every device it concerns is in such a window (see
+//! [`crate::planned_maintenance`]; a pause by people takes precedence in
+//! what the pause says, the time is left out once either way). Which
+//! targets apply, and on which calendar,
 //! comes from the client's contract: the class is chosen from the alarm's
 //! category and priority score, or the incident's category and severity.
 
@@ -28,7 +32,7 @@ use vigil_model::{Category, Timestamp};
 
 use crate::alarm::{Alarm, AlarmStatus};
 use crate::incident::{Incident, IncidentState};
-use crate::planned_maintenance::{MaintenanceSpan, merged};
+use crate::planned_maintenance::{MaintenanceSpan, MaintenanceStretch, merged};
 
 /// Something that happened to an incident that its clocks read, recorded
 /// when it happened (the incident's activity says the same for people).
@@ -165,6 +169,115 @@ pub fn alarm_transitions_planned(
 /// The transitions of an incident's clocks: (measure, transitions), in
 /// time order, pauses and resumptions included in each.
 pub fn incident_transitions(incident: &Incident) -> Vec<(Measure, Vec<SlaTransition>)> {
+    incident_transitions_planned(incident, &[], None)
+}
+
+/// Why an incident's clocks are not counting over a stretch.
+#[derive(Debug, Clone, PartialEq)]
+struct Hold {
+    start: Timestamp,
+    /// `None`: not over (yet, or as far as is known).
+    end: Option<Timestamp>,
+    state: PauseState,
+    reason: String,
+}
+
+impl Hold {
+    fn covers(&self, at: Timestamp) -> bool {
+        self.start <= at && self.end.is_none_or(|e| at < e)
+    }
+}
+
+/// An incident's pauses and resumptions: its people's pauses and the
+/// planned maintenance `stretches` of everything it concerns, known up to
+/// `now` (`None`: all of it). Where both hold, the people's pause is the
+/// one shown (someone decided it, and someone resumes it); where one ends
+/// and the other goes on, the clock resumes and pauses again at the same
+/// instant, so the reading always says the reason that holds.
+fn incident_pauses(
+    incident: &Incident,
+    stretches: &[MaintenanceStretch],
+    now: Option<Timestamp>,
+) -> Vec<SlaTransition> {
+    let mut people: Vec<Hold> = Vec::new();
+    let mut open: Option<Hold> = None;
+    for m in &incident.sla_marks {
+        match &m.kind {
+            SlaMarkKind::Paused { state, reason } if open.is_none() => {
+                open = Some(Hold {
+                    start: m.at,
+                    end: None,
+                    state: *state,
+                    reason: reason.clone(),
+                });
+            }
+            SlaMarkKind::Resumed => {
+                if let Some(mut hold) = open.take() {
+                    hold.end = Some(m.at);
+                    people.push(hold);
+                }
+            }
+            _ => {}
+        }
+    }
+    people.extend(open);
+    let known = |at: Timestamp| now.is_none_or(|n| at <= n);
+    let planned: Vec<Hold> = stretches
+        .iter()
+        .filter_map(|s| {
+            let start = s.start.max(incident.opened_at);
+            (start < s.end && known(start)).then(|| Hold {
+                start,
+                end: known(s.end).then_some(s.end),
+                state: PauseState::PlannedMaintenance,
+                reason: format!(
+                    "planned maintenance (work order {})",
+                    s.work_orders.join(", ")
+                ),
+            })
+        })
+        .collect();
+    let mut points: Vec<Timestamp> = people
+        .iter()
+        .chain(&planned)
+        .flat_map(|h| std::iter::once(h.start).chain(h.end))
+        .collect();
+    points.sort();
+    points.dedup();
+    let mut out = Vec::new();
+    let mut current: Option<&Hold> = None;
+    for at in points {
+        let next = people
+            .iter()
+            .find(|h| h.covers(at))
+            .or_else(|| planned.iter().find(|h| h.covers(at)));
+        let same = match (current, next) {
+            (Some(a), Some(b)) => a.state == b.state && a.reason == b.reason,
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            continue;
+        }
+        if current.is_some() {
+            out.push(SlaTransition::resume(at));
+        }
+        if let Some(h) = next {
+            out.push(SlaTransition::pause(at, h.reason.clone(), h.state));
+        }
+        current = next;
+    }
+    out
+}
+
+/// The transitions of an incident's clocks with the planned maintenance
+/// `stretches` of everything it concerns, known up to `now` (`None`: all
+/// of it).
+pub fn incident_transitions_planned(
+    incident: &Incident,
+    stretches: &[MaintenanceStretch],
+    now: Option<Timestamp>,
+) -> Vec<(Measure, Vec<SlaTransition>)> {
     let first = |wanted: &dyn Fn(&SlaMarkKind) -> bool| {
         incident
             .sla_marks
@@ -193,24 +306,7 @@ pub fn incident_transitions(incident: &Incident) -> Vec<(Measure, Vec<SlaTransit
                 .map(|m| m.at)
         })
         .flatten();
-    let pauses: Vec<SlaTransition> = incident
-        .sla_marks
-        .iter()
-        .filter_map(|m| match &m.kind {
-            SlaMarkKind::Paused { state, reason } => Some(SlaTransition {
-                at: m.at,
-                kind: TransitionKind::Pause {
-                    reason: reason.clone(),
-                    state: *state,
-                },
-            }),
-            SlaMarkKind::Resumed => Some(SlaTransition {
-                at: m.at,
-                kind: TransitionKind::Resume,
-            }),
-            _ => None,
-        })
-        .collect();
+    let pauses = incident_pauses(incident, stretches, now);
     [
         (Measure::Acknowledge, triaged),
         (Measure::Notify, notified),
@@ -274,11 +370,28 @@ pub fn alarm_clocks_planned(
 
 /// An incident's clocks at `now`, under `contract`.
 pub fn incident_clocks(contract: &Contract, incident: &Incident, now: Timestamp) -> SlaClocks {
+    incident_clocks_planned(contract, incident, &[], now)
+}
+
+/// An incident's clocks at `now`, paused while everything it concerns is
+/// in the planned maintenance `stretches`
+/// ([`crate::planned_maintenance::PlannedMaintenance::of_incident`]).
+pub fn incident_clocks_planned(
+    contract: &Contract,
+    incident: &Incident,
+    stretches: &[MaintenanceStretch],
+    now: Timestamp,
+) -> SlaClocks {
     let class = contract.classify(&Subject::Incident {
         category: incident.category,
         severity: incident.severity,
     });
-    read(contract, class, incident_transitions(incident), now)
+    read(
+        contract,
+        class,
+        incident_transitions_planned(incident, stretches, Some(now)),
+        now,
+    )
 }
 
 fn read(

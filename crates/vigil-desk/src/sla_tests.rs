@@ -329,3 +329,193 @@ fn approved_maintenance_of_the_alarms_device_pauses_its_clocks() {
     .clone();
     assert_eq!((done.state, done.stopped_at), (ClockState::Met, Some(t(9))));
 }
+
+/// An approved work order on `device` at site hq from `from` to `to` minutes.
+fn approved_order(id: &str, device: &str, from: i64, to: i64) -> vigil_lifecycle::work_order::WorkOrder {
+    use vigil_lifecycle::work_order::{DeviceRef, WorkKind, WorkOrder};
+    let mut order = WorkOrder::plan(
+        id,
+        TenantId::new("northgate").unwrap(),
+        WorkKind::FirmwareUpgrade,
+        "upgrade",
+        t(from),
+        t(to),
+        vec![DeviceRef {
+            site: vigil_model::SiteId::new("hq").unwrap(),
+            device: device.into(),
+        }],
+        "facilities",
+    )
+    .unwrap();
+    order.approve("facilities", t(from - 60)).unwrap();
+    order
+}
+
+/// An incident opened at `opened` from one alarm per device in `devices`.
+fn incident_about(devices: &[&str], opened: i64) -> Incident {
+    use crate::incident::LinkedAlarm;
+    use vigil_model::{Entity, EntityKind};
+    let mut i = incident();
+    i.opened_at = t(opened);
+    for d in devices {
+        let mut a = alarm(90.0);
+        a.id = vigil_model::alert_id_for(&i.tenant, "r1", d, t(opened));
+        a.entities = vec![Entity::new(EntityKind::Camera, *d)];
+        i.alarms.push(a.id);
+        i.linked.push(LinkedAlarm::of(&a));
+    }
+    i
+}
+
+fn notify_at(
+    i: &Incident,
+    calendar: &crate::planned_maintenance::PlannedMaintenance,
+    min: i64,
+) -> SlaReading {
+    reading(
+        &incident_clocks_planned(&contract(), i, &calendar.of_incident(i), t(min)),
+        Measure::Notify,
+    )
+    .clone()
+}
+
+#[test]
+fn an_incident_about_a_device_in_approved_maintenance_pauses_for_the_window() {
+    use crate::planned_maintenance::PlannedMaintenance;
+    let i = incident_about(&["cam-7"], 0);
+    let calendar = PlannedMaintenance::of([&approved_order("wo-1", "cam-7", 2, 12)]);
+    assert_eq!(notify_at(&i, &calendar, 1).state, ClockState::Running);
+    // The window starts inside the clock's life: paused from 2, saying why.
+    let paused = notify_at(&i, &calendar, 10);
+    assert_eq!(paused.state, ClockState::Paused);
+    let pause = paused.pause.expect("paused");
+    assert_eq!(pause.state, PauseState::PlannedMaintenance);
+    assert_eq!(pause.since, t(2));
+    assert!(pause.reason.contains("wo-1"), "{}", pause.reason);
+    // The window ends at 12: 2 minutes counted, 13 left, due at 25.
+    let resumed = notify_at(&i, &calendar, 14);
+    assert_eq!(resumed.state, ClockState::Running);
+    assert_eq!(resumed.due, Some(t(25)));
+    assert_eq!(resumed.paused, Duration::minutes(10));
+    assert_eq!(notify_at(&i, &calendar, 26).state, ClockState::Breached);
+    // Without the calendar the same incident breached at 15.
+    let plain = reading(&incident_clocks(&contract(), &i, t(16)), Measure::Notify).clone();
+    assert_eq!(plain.state, ClockState::Breached);
+}
+
+#[test]
+fn a_window_open_before_the_incident_pauses_it_from_its_opening() {
+    use crate::planned_maintenance::PlannedMaintenance;
+    let i = incident_about(&["cam-7"], 10);
+    let calendar = PlannedMaintenance::of([&approved_order("wo-1", "cam-7", 0, 30)]);
+    let paused = notify_at(&i, &calendar, 20);
+    assert_eq!(paused.state, ClockState::Paused);
+    assert_eq!(paused.elapsed, Duration::zero());
+    assert_eq!(paused.pause.map(|p| p.since), Some(t(10)));
+    // Resumed at 30 with nothing counted: due at 45.
+    assert_eq!(notify_at(&i, &calendar, 31).due, Some(t(45)));
+}
+
+#[test]
+fn overlapping_windows_pause_once_and_only_while_every_device_is_in_one() {
+    use crate::planned_maintenance::PlannedMaintenance;
+    // Two orders on cam-7 overlap (2–8, 6–12); cam-8's runs 4–20.
+    let calendar = PlannedMaintenance::of([
+        &approved_order("wo-1", "cam-7", 2, 8),
+        &approved_order("wo-2", "cam-7", 6, 12),
+        &approved_order("wo-3", "cam-8", 4, 20),
+    ]);
+    let one = incident_about(&["cam-7"], 0);
+    let stretches = calendar.of_incident(&one);
+    assert_eq!(stretches.len(), 1, "{stretches:?}");
+    assert_eq!((stretches[0].start, stretches[0].end), (t(2), t(12)));
+    assert_eq!(stretches[0].work_orders, ["wo-1", "wo-2"]);
+    // Both cameras: only from 4 (cam-8's start) to 12 (cam-7's end).
+    let both = incident_about(&["cam-7", "cam-8"], 0);
+    let stretches = calendar.of_incident(&both);
+    assert_eq!(stretches.len(), 1, "{stretches:?}");
+    assert_eq!((stretches[0].start, stretches[0].end), (t(4), t(12)));
+    assert_eq!(stretches[0].work_orders, ["wo-1", "wo-2", "wo-3"]);
+    let resumed = notify_at(&both, &calendar, 13);
+    assert_eq!(resumed.elapsed, Duration::minutes(5), "0–4 and 12–13");
+}
+
+#[test]
+fn an_incident_that_also_concerns_a_device_outside_maintenance_runs_on() {
+    use crate::planned_maintenance::PlannedMaintenance;
+    let calendar = PlannedMaintenance::of([&approved_order("wo-1", "cam-7", 2, 12)]);
+    // A second alarm, about a door no work order covers.
+    let with_door = incident_about(&["cam-7", "d1"], 0);
+    assert!(calendar.of_incident(&with_door).is_empty());
+    assert_eq!(notify_at(&with_door, &calendar, 10).state, ClockState::Running);
+    // An asset listed by hand counts the same way.
+    let mut with_asset = incident_about(&["cam-7"], 0);
+    with_asset.assets = vec!["server-room-door".into()];
+    assert!(calendar.of_incident(&with_asset).is_empty());
+    with_asset.assets = vec!["CAM-7".into()];
+    assert_eq!(calendar.of_incident(&with_asset).len(), 1);
+    // An alarm whose devices the incident did not keep cannot be placed.
+    let mut unplaced = incident_about(&["cam-7"], 0);
+    unplaced.linked.clear();
+    assert!(calendar.of_incident(&unplaced).is_empty());
+    // Nothing concerned, nothing paused.
+    assert!(calendar.of_incident(&incident()).is_empty());
+}
+
+#[test]
+fn an_order_not_approved_pauses_no_incident() {
+    use crate::planned_maintenance::PlannedMaintenance;
+    use vigil_lifecycle::work_order::{DeviceRef, WorkKind, WorkOrder};
+    let planned = WorkOrder::plan(
+        "wo-1",
+        TenantId::new("northgate").unwrap(),
+        WorkKind::FirmwareUpgrade,
+        "upgrade",
+        t(2),
+        t(12),
+        vec![DeviceRef {
+            site: vigil_model::SiteId::new("hq").unwrap(),
+            device: "cam-7".into(),
+        }],
+        "facilities",
+    )
+    .unwrap();
+    let calendar = PlannedMaintenance::of([&planned]);
+    let i = incident_about(&["cam-7"], 0);
+    assert!(calendar.of_incident(&i).is_empty());
+    assert_eq!(notify_at(&i, &calendar, 16).state, ClockState::Breached);
+}
+
+#[test]
+fn a_person_s_pause_inside_maintenance_shows_and_the_time_is_left_out_once() {
+    use crate::planned_maintenance::PlannedMaintenance;
+    let calendar = PlannedMaintenance::of([&approved_order("wo-1", "cam-7", 2, 12)]);
+    let i = incident_about(&["cam-7"], 0)
+        .apply(
+            &op(),
+            &IncidentCommand::PauseSla {
+                state: PauseState::AwaitingClient,
+                reason: "client to confirm the upgrade".into(),
+            },
+            t(10),
+        )
+        .unwrap();
+    let during = notify_at(&i, &calendar, 11).pause.expect("paused");
+    assert_eq!(during.state, PauseState::AwaitingClient);
+    let i = i
+        .apply(&op(), &IncidentCommand::ResumeSla, t(20))
+        .unwrap();
+    let after = notify_at(&i, &calendar, 25);
+    assert_eq!(after.state, ClockState::Running);
+    assert_eq!(after.elapsed, Duration::minutes(7), "0–2 and 20–25");
+    assert_eq!(after.paused, Duration::minutes(18), "2–20, counted once");
+    // Read from the records alone, long after: the same.
+    let transitions = incident_transitions_planned(&i, &calendar.of_incident(&i), None);
+    let notify: Vec<&SlaTransition> = transitions
+        .iter()
+        .find(|(m, _)| *m == Measure::Notify)
+        .map(|(_, ts)| ts.iter().collect())
+        .unwrap();
+    let at: Vec<Timestamp> = notify.iter().map(|t| t.at).collect();
+    assert_eq!(at, [t(0), t(2), t(10), t(10), t(20)]);
+}

@@ -7,7 +7,7 @@ use vigil_store::{DeskWrite, RecordOrder, RecordQuery, TenantScope};
 
 use super::Desk;
 use crate::alarm::Alarm;
-use crate::incident::{Incident, IncidentCommand, NewIncident};
+use crate::incident::{Incident, IncidentCommand, LinkedAlarm, NewIncident};
 use crate::record::{DeskObject, audit, to_record};
 use crate::timeline::{TimelineItem, merge};
 use crate::{Actor, DeskError, Permission};
@@ -33,12 +33,13 @@ impl Desk {
         new: NewIncident,
     ) -> Result<Incident, DeskError> {
         let now = self.now();
-        let incident = Incident::open(actor, self.new_id("inc"), new, now)?;
+        let mut incident = Incident::open(actor, self.new_id("inc"), new, now)?;
         let mut write = DeskWrite::default();
-        for id in &incident.alarms {
+        for id in incident.alarms.clone() {
             let stored = self
                 .read::<Alarm>(&id.to_string(), &TenantScope::One(incident.tenant.clone()))
                 .await?;
+            incident.linked.push(LinkedAlarm::of(&stored.value));
             let mut linked = stored.value.clone();
             linked.incident = Some(incident.id.clone());
             linked.updated_at = now;
@@ -75,12 +76,13 @@ impl Desk {
     ) -> Result<Incident, DeskError> {
         let now = self.now();
         let stored = self.read::<Incident>(id, &actor.scope()).await?;
-        let after = stored.value.apply(actor, &command, now)?;
+        let mut after = stored.value.apply(actor, &command, now)?;
         let mut write = DeskWrite::default();
         if let IncidentCommand::LinkAlarm { alarm } = &command {
             let a = self
                 .read::<Alarm>(&alarm.to_string(), &TenantScope::One(after.tenant.clone()))
                 .await?;
+            after.linked.push(LinkedAlarm::of(&a.value));
             let mut linked = a.value.clone();
             linked.incident = Some(after.id.clone());
             linked.updated_at = now;

@@ -25,7 +25,7 @@ use crate::record::{DeskObject, audit, from_record, to_record};
 use crate::reporting::RuleFacts;
 use crate::reporting::category::category;
 use crate::response::Purpose;
-use crate::sla::{SlaClocks, alarm_clocks_planned, incident_clocks};
+use crate::sla::{SlaClocks, alarm_clocks_planned, incident_clocks_planned};
 use crate::{Actor, DeskError};
 
 /// What the desk needs to run service-level clocks: the clients'
@@ -173,11 +173,7 @@ impl Desk {
     /// An incident's service-level clocks now.
     pub fn incident_sla(&self, incident: &Incident) -> SlaClocks {
         let levels = self.service_levels();
-        incident_clocks(
-            levels.contracts.contract_for(&incident.tenant),
-            incident,
-            self.now(),
-        )
+        clocks_of_incident(&levels, &self.planned_maintenance(), incident, self.now())
     }
 
     /// Records every warning and breach of an open alarm's or incident's
@@ -205,11 +201,7 @@ impl Desk {
         q.limit = MAX_PAGE_SIZE;
         for record in self.inner.store.desk_records(&q).await? {
             let incident = from_record::<Incident>(record)?.value;
-            let clocks = incident_clocks(
-                levels.contracts.contract_for(&incident.tenant),
-                &incident,
-                now,
-            );
+            let clocks = clocks_of_incident(&levels, &maintenance, &incident, now);
             let subject = Subject {
                 kind: "incident",
                 id: incident.id.clone(),
@@ -389,6 +381,20 @@ fn clocks_of_alarm(
         alarm,
         category(levels.rules.get(&alarm.rule_id), &alarm.entities),
         &maintenance.of_alarm(alarm),
+        now,
+    )
+}
+
+fn clocks_of_incident(
+    levels: &ServiceLevels,
+    maintenance: &PlannedMaintenance,
+    incident: &Incident,
+    now: Timestamp,
+) -> SlaClocks {
+    incident_clocks_planned(
+        levels.contracts.contract_for(&incident.tenant),
+        incident,
+        &maintenance.of_incident(incident),
         now,
     )
 }

@@ -13,7 +13,7 @@ use crate::alarm::{Alarm, AlarmStatus, Closure, Transition, Verdict};
 use crate::incident::{Incident, IncidentState, ResolutionKind};
 use crate::planned_maintenance::PlannedMaintenance;
 use crate::reporting::category::{RuleFacts, category};
-use crate::sla::{alarm_clocks_planned, incident_clocks, incident_transitions};
+use crate::sla::{alarm_clocks_planned, incident_clocks_planned, incident_transitions_planned};
 
 /// Seconds between two instants (fractions kept).
 pub(crate) fn seconds(from: Timestamp, to: Timestamp) -> f64 {
@@ -341,13 +341,20 @@ pub(crate) fn incident_rows(
     incident: &Incident,
     period: &Period,
     contracts: &ContractSet,
+    maintenance: &PlannedMaintenance,
     as_of: Timestamp,
 ) -> Option<(IncidentRow, Vec<ClockRow>)> {
     let week = period.week_of(incident.opened_at)?.label.clone();
-    let clocks = incident_clocks(contracts.contract_for(&incident.tenant), incident, as_of);
+    let stretches = maintenance.of_incident(incident);
+    let clocks = incident_clocks_planned(
+        contracts.contract_for(&incident.tenant),
+        incident,
+        &stretches,
+        as_of,
+    );
     let mut times: HashMap<Measure, (Option<Timestamp>, Option<f64>)> = HashMap::new();
     let mut paused_total = 0.0;
-    for (measure, transitions) in incident_transitions(incident) {
+    for (measure, transitions) in incident_transitions_planned(incident, &stretches, Some(as_of)) {
         let (stop, active, paused) = walk(&transitions, as_of);
         if measure == Measure::Resolve {
             paused_total = paused;

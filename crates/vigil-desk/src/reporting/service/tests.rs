@@ -89,6 +89,18 @@ fn report_of(
     device_marks: &[DeviceMark],
     platform_marks: &[PlatformMark],
 ) -> ServiceReport {
+    let none = crate::planned_maintenance::PlannedMaintenance::default();
+    report_planned(alarms, incidents, supervision, device_marks, platform_marks, &none)
+}
+
+fn report_planned(
+    alarms: &[Alarm],
+    incidents: &[Incident],
+    supervision: &[SupervisionRecord],
+    device_marks: &[DeviceMark],
+    platform_marks: &[PlatformMark],
+    maintenance: &crate::planned_maintenance::PlannedMaintenance,
+) -> ServiceReport {
     let client = Client {
         tenant: Some("northgate".into()),
         name: "Northgate Colocation".into(),
@@ -106,7 +118,7 @@ fn report_of(
         supervision,
         devices: &[],
         device_marks,
-        maintenance: &crate::planned_maintenance::PlannedMaintenance::default(),
+        maintenance,
         flapping: &FlapRule::default(),
         platform_marks,
         notes: &[],
@@ -521,6 +533,67 @@ fn a_paused_incident_s_times_leave_out_the_pause() {
         .unwrap();
     assert_eq!(notify.median_s, Some(600.0));
     assert_eq!(r.summary.key.incidents, 1);
+}
+
+#[test]
+fn planned_maintenance_of_everything_an_incident_concerns_is_left_out_of_its_times() {
+    use crate::incident::LinkedAlarm;
+    use crate::planned_maintenance::PlannedMaintenance;
+    use vigil_lifecycle::work_order::{DeviceRef, WorkKind, WorkOrder};
+    use vigil_model::{Entity, EntityKind, SiteId};
+
+    let t0 = at(10, 9, 0, 0);
+    let mins = |m: i64| t0 + Duration::minutes(m);
+    let mut camera = alarm("cam-tamper", t0, 0, 90.0);
+    camera.entities = vec![Entity::new(EntityKind::Camera, "cam-7")];
+    let mut i = Incident::open(
+        &alice(),
+        "inc-1".into(),
+        NewIncident {
+            tenant: tenant(),
+            title: "Camera tampered".into(),
+            severity: Severity::High,
+            category: Category::Physical,
+            sites: vec![],
+            assets: vec![],
+            alarms: vec![camera.id],
+        },
+        t0,
+    )
+    .unwrap();
+    i.linked.push(LinkedAlarm::of(&camera));
+    let i = i
+        .apply(
+            &alice(),
+            &IncidentCommand::NotifyClient {
+                how: "phoned".into(),
+            },
+            mins(40),
+        )
+        .unwrap();
+    let mut order = WorkOrder::plan(
+        "wo-1",
+        tenant(),
+        WorkKind::FirmwareUpgrade,
+        "cam-7 to 11.0",
+        mins(5),
+        mins(35),
+        vec![DeviceRef {
+            site: SiteId::new("hq").unwrap(),
+            device: "cam-7".into(),
+        }],
+        "facilities",
+    )
+    .unwrap();
+    let unapproved = PlannedMaintenance::of([&order]);
+    let r = report_planned(&[], std::slice::from_ref(&i), &[], &[], &[], &unapproved);
+    assert_eq!(r.rows.incidents[0].notify_s, Some(40.0 * 60.0));
+    order.approve("facilities", t0).unwrap();
+    let calendar = PlannedMaintenance::of([&order]);
+    let r = report_planned(&[], &[i], &[], &[], &[], &calendar);
+    let row = &r.rows.incidents[0];
+    assert_eq!(row.notify_s, Some(10.0 * 60.0), "40 minutes less 30 in maintenance");
+    assert!(row.paused_s >= 30.0 * 60.0, "{}", row.paused_s);
 }
 
 fn device(name: &str, lost_since: Option<Timestamp>) -> SupervisionRecord {
