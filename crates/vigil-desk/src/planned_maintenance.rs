@@ -98,7 +98,11 @@ impl PlannedMaintenance {
     /// maintenance suppression matches them), oldest first.
     pub fn of_alarm(&self, alarm: &Alarm) -> Vec<&MaintenanceSpan> {
         let names: Vec<&str> = alarm.entities.iter().map(|e| e.value.as_str()).collect();
-        self.naming(&alarm.tenant, |site| alarm.site.as_ref().is_none_or(|s| s == site), &names)
+        self.naming(
+            &alarm.tenant,
+            |site| alarm.site.as_ref().is_none_or(|s| s == site),
+            &names,
+        )
     }
 
     /// `tenant`'s spans at a site `site_ok` accepts for a device among
@@ -141,7 +145,8 @@ impl PlannedMaintenance {
             concerns.push(self.naming(&incident.tenant, site_ok, &names));
         }
         for asset in &incident.assets {
-            let site_ok = |site: &SiteId| incident.sites.is_empty() || incident.sites.contains(site);
+            let site_ok =
+                |site: &SiteId| incident.sites.is_empty() || incident.sites.contains(site);
             concerns.push(self.naming(&incident.tenant, site_ok, &[asset.as_str()]));
         }
         let Some((first, rest)) = concerns.split_first() else {

@@ -331,7 +331,12 @@ fn approved_maintenance_of_the_alarms_device_pauses_its_clocks() {
 }
 
 /// An approved work order on `device` at site hq from `from` to `to` minutes.
-fn approved_order(id: &str, device: &str, from: i64, to: i64) -> vigil_lifecycle::work_order::WorkOrder {
+fn approved_order(
+    id: &str,
+    device: &str,
+    from: i64,
+    to: i64,
+) -> vigil_lifecycle::work_order::WorkOrder {
     use vigil_lifecycle::work_order::{DeviceRef, WorkKind, WorkOrder};
     let mut order = WorkOrder::plan(
         id,
@@ -447,7 +452,10 @@ fn an_incident_that_also_concerns_a_device_outside_maintenance_runs_on() {
     // A second alarm, about a door no work order covers.
     let with_door = incident_about(&["cam-7", "d1"], 0);
     assert!(calendar.of_incident(&with_door).is_empty());
-    assert_eq!(notify_at(&with_door, &calendar, 10).state, ClockState::Running);
+    assert_eq!(
+        notify_at(&with_door, &calendar, 10).state,
+        ClockState::Running
+    );
     // An asset listed by hand counts the same way.
     let mut with_asset = incident_about(&["cam-7"], 0);
     with_asset.assets = vec!["server-room-door".into()];
@@ -502,9 +510,7 @@ fn a_person_s_pause_inside_maintenance_shows_and_the_time_is_left_out_once() {
         .unwrap();
     let during = notify_at(&i, &calendar, 11).pause.expect("paused");
     assert_eq!(during.state, PauseState::AwaitingClient);
-    let i = i
-        .apply(&op(), &IncidentCommand::ResumeSla, t(20))
-        .unwrap();
+    let i = i.apply(&op(), &IncidentCommand::ResumeSla, t(20)).unwrap();
     let after = notify_at(&i, &calendar, 25);
     assert_eq!(after.state, ClockState::Running);
     assert_eq!(after.elapsed, Duration::minutes(7), "0–2 and 20–25");

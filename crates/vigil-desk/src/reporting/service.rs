@@ -213,13 +213,9 @@ pub fn service_report(input: &ServiceInput<'_>) -> ServiceReport {
     incidents.sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then(a.id.cmp(&b.id)));
     incidents.dedup_by(|a, b| a.id == b.id);
     for i in incidents {
-        if let Some((row, clocks)) = rows::incident_rows(
-            i,
-            period,
-            input.contracts,
-            input.maintenance,
-            input.as_of,
-        ) {
+        if let Some((row, clocks)) =
+            rows::incident_rows(i, period, input.contracts, input.maintenance, input.as_of)
+        {
             rows.incidents.push(row);
             rows.clocks.extend(clocks);
         }

@@ -90,7 +90,14 @@ fn report_of(
     platform_marks: &[PlatformMark],
 ) -> ServiceReport {
     let none = crate::planned_maintenance::PlannedMaintenance::default();
-    report_planned(alarms, incidents, supervision, device_marks, platform_marks, &none)
+    report_planned(
+        alarms,
+        incidents,
+        supervision,
+        device_marks,
+        platform_marks,
+        &none,
+    )
 }
 
 fn report_planned(
@@ -592,7 +599,11 @@ fn planned_maintenance_of_everything_an_incident_concerns_is_left_out_of_its_tim
     let calendar = PlannedMaintenance::of([&order]);
     let r = report_planned(&[], &[i], &[], &[], &[], &calendar);
     let row = &r.rows.incidents[0];
-    assert_eq!(row.notify_s, Some(10.0 * 60.0), "40 minutes less 30 in maintenance");
+    assert_eq!(
+        row.notify_s,
+        Some(10.0 * 60.0),
+        "40 minutes less 30 in maintenance"
+    );
     assert!(row.paused_s >= 30.0 * 60.0, "{}", row.paused_s);
 }
 
