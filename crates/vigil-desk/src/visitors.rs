@@ -21,7 +21,7 @@ use vigil_model::{TenantId, Timestamp};
 use vigil_store::Role;
 use vigil_visitors::visit::VisitSettings;
 use vigil_visitors::watchlist::{ProviderEntry, WatchlistEntry, WatchlistError};
-use vigil_visitors::{ActorId, TenantSecret, Visit, VisitError};
+use vigil_visitors::{ActorId, TenantSecret, Visit, VisitError, VisitId};
 
 use crate::record::DeskObject;
 use crate::{Actor, DeskError, Permission};
@@ -132,6 +132,48 @@ impl DeskObject for ProviderWatchlistEntry {
     }
     fn updated_at(&self) -> Timestamp {
         self.added_at
+    }
+}
+
+/// A watchlist hit the desk raised for a visit: one per visit, list and
+/// person listed (see `vigil_visitors::watchlist` on person keys), created
+/// once — a second screening that finds the same hit (the same person
+/// listed again, the re-screening run again) conflicts and raises nothing.
+/// Identifiers only: no name, no entry of the provider's list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WatchlistHit {
+    /// The visit's client.
+    pub tenant: TenantId,
+    /// The visit.
+    pub visit: VisitId,
+    /// `client` or `provider`.
+    pub list: String,
+    /// The person listed: a keyed hash under the client's secret, or a
+    /// digest of the provider entry's hashes.
+    pub person: String,
+    /// When the desk raised it.
+    pub at: Timestamp,
+}
+
+impl DeskObject for WatchlistHit {
+    const KIND: &'static str = "watchlist_hit";
+    fn id(&self) -> String {
+        format!("{}:{}:{}", self.visit, self.list, self.person)
+    }
+    fn tenant(&self) -> Option<TenantId> {
+        Some(self.tenant.clone())
+    }
+    fn status(&self) -> String {
+        "raised".into()
+    }
+    fn link(&self) -> Option<String> {
+        Some(self.visit.to_string())
+    }
+    fn at(&self) -> Timestamp {
+        self.at
+    }
+    fn updated_at(&self) -> Timestamp {
+        self.at
     }
 }
 

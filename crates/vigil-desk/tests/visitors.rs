@@ -2,7 +2,9 @@
 //! visit's personal data once the client's period for visitor data has
 //! passed after the visit ended — not a second before, never while the
 //! visitor is on site, never under a legal hold — and records the count
-//! (no names) in the audit chain.
+//! (no names) in the audit chain. A watchlist entry added later screens
+//! the visits still relevant again: a hit raises the alarm a screening at
+//! pre-registration raises, once per visit and person listed.
 
 mod common;
 
@@ -11,20 +13,19 @@ use common::{A, B, tenant, world};
 use vigil_desk::DeskConfig;
 use vigil_desk::governance::{DataClass, HoldScope, RetentionPolicy};
 use vigil_desk::service::VisitStep;
+use vigil_desk::visitors::{VisitorSecrets, VisitorSetup};
 use vigil_desk::{Actor, service::Desk};
 use vigil_model::{Clock, SiteId};
 use vigil_store::Role;
+use vigil_visitors::TenantSecret;
+use vigil_visitors::rules::VisitorRule;
 use vigil_visitors::visit::{DocumentKind, IdentityDocument, PreRegistration};
+use vigil_visitors::watchlist::{MatchedList, NewEntry};
 
-async fn visit_through(
-    desk: &Desk,
-    t: &str,
-    now: vigil_model::Timestamp,
-    sign_out: bool,
-) -> String {
+/// A visit of tenant `t` pre-registered and approved, its window from `now`.
+async fn approved_visit(desk: &Desk, t: &str, now: vigil_model::Timestamp) -> String {
     let host = Actor::person(&format!("{t}-host"), Role::ClientViewer, Some(tenant(t)));
     let approver = Actor::person(&format!("{t}-admin"), Role::ClientAdmin, Some(tenant(t)));
-    let desk_op = Actor::person("op", Role::ProviderOperator, None);
     let request = PreRegistration {
         visitor_name: "Zoë Kowalski".into(),
         company: "Acme Lifts".into(),
@@ -46,6 +47,17 @@ async fn visit_through(
         reason: None,
     };
     desk.visit_step(&approver, &id, approve).await.unwrap();
+    id
+}
+
+async fn visit_through(
+    desk: &Desk,
+    t: &str,
+    now: vigil_model::Timestamp,
+    sign_out: bool,
+) -> String {
+    let desk_op = Actor::person("op", Role::ProviderOperator, None);
+    let id = approved_visit(desk, t, now).await;
     let document = IdentityDocument {
         kind: DocumentKind::Passport,
         number: "PA1234567".into(),
@@ -110,4 +122,124 @@ async fn visitor_data_is_erased_after_the_clients_period_and_the_count_is_audite
     for e in &entries {
         assert!(!e.detail.contains("Kowalski"), "{}", e.detail);
     }
+}
+
+fn setup() -> VisitorSetup {
+    let secret = |s: &[u8]| TenantSecret::new(s.to_vec()).unwrap();
+    VisitorSetup {
+        secrets: VisitorSecrets {
+            tenants: [
+                (tenant(A), secret(b"northgate-visitors-secret")),
+                (tenant(B), secret(b"riverside-visitors-secret")),
+            ]
+            .into(),
+            provider: Some(secret(b"provider-watchlist-key-1")),
+        },
+        ..Default::default()
+    }
+}
+
+fn listing(name: &str) -> NewEntry {
+    NewEntry {
+        name: name.into(),
+        birth_date: None,
+        document: None,
+        reason: "threatened the reception staff".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_new_watchlist_entry_screens_the_visits_still_relevant_once() {
+    let w = world(DeskConfig::default()).await;
+    let d = &w.desk;
+    d.set_visitor_setup(setup());
+    let start = w.clock.now();
+    let approved = approved_visit(d, A, start).await;
+    let on_site = visit_through(d, A, start, false).await;
+    let gone = visit_through(d, A, start, true).await;
+    let other_client = approved_visit(d, B, start).await;
+    w.clock.advance(Duration::minutes(30));
+
+    // The client's entry: its own visits not yet over, not the one signed
+    // out, not another client's.
+    let admin = Actor::person("northgate-admin", Role::ClientAdmin, Some(tenant(A)));
+    let added = d
+        .add_client_watchlist_entry(&admin, &tenant(A), &listing("KOWALSKI Zoe"))
+        .await
+        .unwrap();
+    let mut hit: Vec<String> = added.alarms.iter().map(|a| a.visit.to_string()).collect();
+    hit.sort();
+    let mut expected = vec![approved.clone(), on_site.clone()];
+    expected.sort();
+    assert_eq!(hit, expected, "not {gone}, not {other_client}");
+    for a in &added.alarms {
+        assert_eq!(a.rule, VisitorRule::ClientWatchlist);
+        assert_eq!(a.rule_id, VisitorRule::ClientWatchlist.id());
+        assert_eq!(a.tenant, tenant(A));
+        assert_eq!(a.at, w.clock.now());
+    }
+    // The same person listed again, or the same entry saved twice: nothing new.
+    let again = d
+        .add_client_watchlist_entry(&admin, &tenant(A), &listing("Zoë Kowalski"))
+        .await
+        .unwrap();
+    assert!(again.alarms.is_empty(), "{:?}", again.alarms);
+
+    // The provider's entry: every client's relevant visits, a signal only.
+    let lead = Actor::person("lead", Role::ProviderLead, None);
+    let signal = d
+        .add_provider_watchlist_entry(&lead, &listing("Zoe Kowalski"))
+        .await
+        .unwrap();
+    let mut hit: Vec<String> = signal.alarms.iter().map(|a| a.visit.to_string()).collect();
+    hit.sort();
+    let mut expected = vec![approved.clone(), on_site.clone(), other_client.clone()];
+    expected.sort();
+    assert_eq!(hit, expected);
+    for a in &signal.alarms {
+        assert_eq!(a.rule, VisitorRule::ProviderWatchlist);
+        assert_eq!(
+            a.watchlist.as_ref().map(|m| &m.list),
+            Some(&MatchedList::Provider)
+        );
+    }
+
+    // After a restart (a new desk on the same store) nothing is raised twice.
+    let restarted = Desk::new(
+        w.store.clone(),
+        w.clock.clone(),
+        DeskConfig::default(),
+        Some(vigil_store::audit::AuditSigner::from_secret([3; 32])),
+    )
+    .await
+    .unwrap();
+    restarted.set_visitor_setup(setup());
+    let twice = restarted
+        .add_provider_watchlist_entry(&lead, &listing("zoe kowalski"))
+        .await
+        .unwrap();
+    assert!(twice.alarms.is_empty(), "{:?}", twice.alarms);
+    let thrice = restarted
+        .add_client_watchlist_entry(&admin, &tenant(A), &listing("Kowalski, Zoë"))
+        .await
+        .unwrap();
+    assert!(thrice.alarms.is_empty(), "{:?}", thrice.alarms);
+
+    // Someone else listed: no hit. A visit whose window is over: no hit.
+    w.clock.advance(Duration::hours(3));
+    let late = d
+        .add_client_watchlist_entry(&admin, &tenant(A), &listing("Mallory Quinn"))
+        .await
+        .unwrap();
+    assert!(late.alarms.is_empty());
+    let b_admin = Actor::person("riverside-admin", Role::ClientAdmin, Some(tenant(B)));
+    let over = d
+        .add_client_watchlist_entry(&b_admin, &tenant(B), &listing("Zoe Kowalski"))
+        .await
+        .unwrap();
+    assert!(
+        over.alarms.is_empty(),
+        "the window of {other_client} is over: {:?}",
+        over.alarms
+    );
 }

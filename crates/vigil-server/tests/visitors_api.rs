@@ -2,8 +2,9 @@
 //! behind the detector seam, as `vigil serve` runs them): a visit from
 //! pre-registration to sign-out, each role's steps, illegal steps `409`,
 //! bad fields `400` naming them, a badge into a zone not granted and a
-//! watchlist hit each raising an alarm, the roll call before and after
-//! sign-out — and another client's users getting `404` on every endpoint.
+//! watchlist hit each raising an alarm (also when the entry is added after
+//! the visit was approved), the roll call before and after sign-out — and
+//! another client's users getting `404` on every endpoint.
 
 use std::sync::Arc;
 
@@ -370,6 +371,91 @@ async fn a_watchlisted_visitor_raises_an_alarm_and_the_host_is_not_told() {
         .await;
     assert_eq!(st, StatusCode::OK, "{r}");
     assert!(!r.to_string().contains("Tanaka"), "{r}");
+}
+
+/// The watchlist alarms the operator sees, after triage: (tenant, title).
+async fn watchlist_alarms(s: &Server) -> Vec<(String, String)> {
+    s.desk.triage_once().await.unwrap();
+    let (st, r) = s.get("op", "/api/v1/alarms").await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let mut out: Vec<(String, String)> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let field = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+            (field("tenant"), field("rule_title"))
+        })
+        .filter(|(_, title)| title.contains("Watchlist"))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn an_entry_added_after_approval_screens_the_visit_again_within_its_client() {
+    let s = server().await;
+    let start = t0() + Duration::hours(1);
+    for (host, admin) in [("a-host", "a-admin"), ("b-host", "b-admin")] {
+        let (st, r) = s
+            .post(
+                host,
+                "/api/v1/visits",
+                visit_body("Zoë Kowalski", start, start + Duration::hours(2)),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        let id = r["visit"]["id"].as_str().unwrap().to_owned();
+        let (st, r) = s
+            .post(admin, &format!("/api/v1/visits/{id}/approve"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+    }
+    assert!(watchlist_alarms(&s).await.is_empty(), "nobody listed yet");
+
+    // Client B lists her: B's visit is hit, A's is not B's business.
+    let entry = json!({"name": "KOWALSKI Zoe", "reason": "threatened reception"});
+    let (st, r) = s.post("b-admin", "/api/v1/watchlist", entry.clone()).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert!(
+        !r.to_string().contains("visit"),
+        "the caller is not told: {r}"
+    );
+    let client_title = "Visitor Matches the Client's Watchlist".to_owned();
+    assert_eq!(
+        watchlist_alarms(&s).await,
+        vec![(B.to_owned(), client_title.clone())]
+    );
+    // Saved twice: no second alarm.
+    let (st, _) = s.post("b-admin", "/api/v1/watchlist", entry.clone()).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(watchlist_alarms(&s).await.len(), 1);
+
+    // The provider's list reaches every client, as a signal only.
+    let (st, r) = s
+        .post(
+            "admin",
+            "/api/v1/watchlist/provider",
+            json!({"name": "Zoe Kowalski"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let provider_title = "Visitor Matches the Provider's Watchlist".to_owned();
+    assert_eq!(
+        watchlist_alarms(&s).await,
+        vec![
+            (A.to_owned(), provider_title.clone()),
+            (B.to_owned(), client_title.clone()),
+            (B.to_owned(), provider_title.clone()),
+        ]
+    );
+    let (st, r) = s.get("a-admin", "/api/v1/alarms").await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(r["items"].as_array().map(Vec::len), Some(1), "{r}");
+    let seen = r.to_string();
+    for secret in ["Kowalski", "KOWALSKI", "threatened", "pwatch-", "watch-"] {
+        assert!(!seen.contains(secret), "{secret} shown to client A: {seen}");
+    }
 }
 
 #[tokio::test]

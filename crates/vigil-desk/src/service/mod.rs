@@ -78,7 +78,7 @@ pub use send::{Mailer, WebhookOutcome, send_webhook};
 pub use shift::ShiftLog;
 pub use sla::{ServiceLevels, SlaCrossingRecord};
 pub use triage::TriageReport;
-pub use visitors::{RollCallView, VisitStep, VisitorOutcome};
+pub use visitors::{RollCallView, VisitStep, VisitorOutcome, WatchlistAdded};
 pub use workers::Workers;
 
 /// Verdicts learned between saves of the model.

@@ -30,6 +30,7 @@ pub const CLIENT_RECORD_KINDS: &[&str] = &[
     "legal_hold",
     "visit",
     "watchlist_entry",
+    "watchlist_hit",
     "inventory_device",
     "inventory_change",
     "work_order",

@@ -15,17 +15,19 @@ use vigil_visitors::roll_call::OnSite;
 use vigil_visitors::rules::{AlarmCandidate, watchlist_alarm};
 use vigil_visitors::visit::{IdentityDocument, PreRegistration};
 use vigil_visitors::watchlist::{
-    ClientWatchlist, NewEntry, ProviderEntry, ProviderWatchlist, Subject, screen,
+    ClientWatchlist, MatchedList, NewEntry, ProviderEntry, ProviderWatchlist, Rescreened, Subject,
+    rescreen_client, rescreen_provider, screen,
 };
 use vigil_visitors::{Visit, VisitAudit, VisitId, VisitState};
 
 use super::Desk;
 use crate::record::{DeskObject, Stored};
 use crate::visitors::{
-    ClientWatchlistEntry, ProviderWatchlistEntry, VisitorSetup, VisitorStep, actor_id, may,
-    visit_error, watchlist_error,
+    ClientWatchlistEntry, ProviderWatchlistEntry, VisitorSetup, VisitorStep, WatchlistHit,
+    actor_id, may, visit_error, watchlist_error,
 };
 use crate::{Actor, DeskError};
+use vigil_store::StoreError;
 
 /// Most visits or entries one read returns.
 const MAX_READ: usize = 500;
@@ -81,6 +83,17 @@ pub struct VisitorOutcome {
     /// The visit.
     pub visit: Visit,
     /// Watchlist hits, as alarm candidates (no names).
+    pub alarms: Vec<AlarmCandidate>,
+}
+
+/// A watchlist entry just added, and the alarms re-screening the stored
+/// visits raised (for the caller to hand to the pipeline, never to show:
+/// whoever lists someone must not learn from it who is visiting).
+#[derive(Debug, Clone)]
+pub struct WatchlistAdded<T> {
+    /// The entry as stored.
+    pub entry: T,
+    /// Hits on visits still relevant, each raised once.
     pub alarms: Vec<AlarmCandidate>,
 }
 
@@ -208,10 +221,135 @@ impl Desk {
             },
             None => (ProviderWatchlist::default(), placeholder_secret()),
         };
-        screen(subject, &client, &tenant_secret, &provider, &provider_key)
-            .iter()
+        let hits = screen(subject, &client, &tenant_secret, &provider, &provider_key);
+        // Remember whom each hit was for, so that re-screening when the
+        // same person is listed again raises nothing new. A screening at
+        // pre-registration or arrival raises its alarms whatever was
+        // remembered: the visitor asking to come, or standing at the desk,
+        // is news.
+        let mut persons: Vec<(&'static str, String)> = Vec::new();
+        for hit in &hits {
+            if let MatchedList::Client { entry } = &hit.list
+                && let Some(e) = client.entries.iter().find(|e| &e.id == entry)
+            {
+                persons.push(("client", e.person_key(&tenant_secret).as_str().to_owned()));
+            }
+        }
+        for (entry, _) in provider.matching(subject, &provider_key) {
+            persons.push(("provider", entry.person_key()));
+        }
+        for (list, person) in persons {
+            let _ = self.remember_hit(visit, list, person, now).await;
+        }
+        hits.iter()
             .map(|hit| watchlist_alarm(visit, hit, now))
             .collect()
+    }
+
+    /// Records that `visit` hit `person` on `list`; `false` if that was
+    /// recorded before (here or on another node). A store failure is
+    /// logged and counts as not recorded before: an alarm too many beats
+    /// one lost.
+    async fn remember_hit(
+        &self,
+        visit: &Visit,
+        list: &str,
+        person: String,
+        now: Timestamp,
+    ) -> Result<bool, DeskError> {
+        let hit = WatchlistHit {
+            tenant: visit.tenant.clone(),
+            visit: visit.id,
+            list: list.to_owned(),
+            person,
+            at: now,
+        };
+        let actor = Actor::system("watchlist-screening");
+        let detail = serde_json::json!({ "visit": visit.id, "list": list });
+        match self
+            .commit_one(&actor, "hit", None, &hit, detail, now)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(DeskError::Store(StoreError::Conflict { .. })) => Ok(false),
+            Err(e) => {
+                tracing::error!(error = %e, visit = %visit.id, "a watchlist hit could not be recorded");
+                Ok(true)
+            }
+        }
+    }
+
+    /// The visits of `scope` a new watchlist entry may concern: those not
+    /// refused, signed out or erased (the domain decides which of them are
+    /// still relevant, see `vigil_visitors::watchlist::still_relevant`).
+    async fn open_visits(&self, scope: TenantScope) -> Result<Vec<Visit>, DeskError> {
+        let mut q = RecordQuery::new(Visit::KIND, scope);
+        q.statuses = ["pre_registered", "approved", "arrived", "badge_issued"]
+            .map(String::from)
+            .into();
+        q.order = RecordOrder::Newest;
+        q.limit = vigil_store::MAX_PAGE_SIZE;
+        let mut out = Vec::new();
+        loop {
+            let page = self.list::<Visit>(&q).await?;
+            let n = page.len();
+            out.extend(page.into_iter().map(|s| s.value));
+            if n < vigil_store::MAX_PAGE_SIZE {
+                return Ok(out);
+            }
+            q.offset += n;
+        }
+    }
+
+    /// The alarms of `hits` not raised before for the same visit and person.
+    async fn raise_new(
+        &self,
+        hits: Vec<(Rescreened<'_>, &'static str, String)>,
+        now: Timestamp,
+    ) -> Vec<AlarmCandidate> {
+        let mut out = Vec::new();
+        for (Rescreened { visit, hit }, list, person) in hits {
+            if matches!(self.remember_hit(visit, list, person, now).await, Ok(true)) {
+                out.push(watchlist_alarm(visit, &hit, now));
+            }
+        }
+        out
+    }
+
+    /// Screens the client's stored visits still relevant against its new
+    /// `entry`.
+    async fn rescreen_for_client_entry(
+        &self,
+        record: &ClientWatchlistEntry,
+        secret: &vigil_visitors::TenantSecret,
+        now: Timestamp,
+    ) -> Result<Vec<AlarmCandidate>, DeskError> {
+        let visits = self
+            .open_visits(TenantScope::One(record.tenant.clone()))
+            .await?;
+        let person = record.entry.person_key(secret).as_str().to_owned();
+        let hits = rescreen_client(&visits, &record.tenant, &record.entry, secret, now)
+            .into_iter()
+            .map(|r| (r, "client", person.clone()))
+            .collect();
+        Ok(self.raise_new(hits, now).await)
+    }
+
+    /// Screens every client's stored visits still relevant against the
+    /// provider's new `entry`: a signal only.
+    async fn rescreen_for_provider_entry(
+        &self,
+        entry: &ProviderEntry,
+        key: &vigil_visitors::TenantSecret,
+        now: Timestamp,
+    ) -> Result<Vec<AlarmCandidate>, DeskError> {
+        let visits = self.open_visits(TenantScope::All).await?;
+        let person = entry.person_key();
+        let hits = rescreen_provider(&visits, entry, key, now)
+            .into_iter()
+            .map(|r| (r, "provider", person.clone()))
+            .collect();
+        Ok(self.raise_new(hits, now).await)
     }
 
     /// A host pre-registers a visit; it is screened against the watchlists
@@ -396,7 +534,7 @@ impl Desk {
         actor: &Actor,
         tenant: &TenantId,
         entry: &NewEntry,
-    ) -> Result<ClientWatchlistEntry, DeskError> {
+    ) -> Result<WatchlistAdded<ClientWatchlistEntry>, DeskError> {
         may(actor, VisitorStep::ClientWatchlist, Some(tenant))?;
         let setup = self.visitor_setup();
         let secret = match (setup.secrets.tenants.get(tenant), &entry.document) {
@@ -423,7 +561,13 @@ impl Desk {
         let detail = serde_json::json!({ "tenant": tenant, "entry": record.entry.id });
         self.commit_one(actor, "add", None, &record, detail, now)
             .await?;
-        Ok(record)
+        let alarms = self
+            .rescreen_for_client_entry(&record, &secret, now)
+            .await?;
+        Ok(WatchlistAdded {
+            entry: record,
+            alarms,
+        })
     }
 
     /// The provider's watchlist: hashes only.
@@ -449,7 +593,7 @@ impl Desk {
         &self,
         actor: &Actor,
         entry: &NewEntry,
-    ) -> Result<ProviderWatchlistEntry, DeskError> {
+    ) -> Result<WatchlistAdded<ProviderWatchlistEntry>, DeskError> {
         may(actor, VisitorStep::ProviderWatchlist, None)?;
         let Some(key) = self.visitor_setup().secrets.provider else {
             return Err(DeskError::invalid(
@@ -470,6 +614,12 @@ impl Desk {
         let detail = serde_json::json!({ "entry": record.id });
         self.commit_one(actor, "add", None, &record, detail, now)
             .await?;
-        Ok(record)
+        let alarms = self
+            .rescreen_for_provider_entry(&record.entry, &key, now)
+            .await?;
+        Ok(WatchlistAdded {
+            entry: record,
+            alarms,
+        })
     }
 }

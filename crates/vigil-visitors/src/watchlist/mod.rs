@@ -9,12 +9,15 @@
 //!   keyed hashes under the provider's key. A match says that the provider
 //!   list matched and on what basis — never which entry, which client put it
 //!   there, or anything about the person.
+//! - [`rescreen_client`], [`rescreen_provider`]: the stored visits still
+//!   relevant screened again against an entry just added.
 //!
 //! A subject matches on its document, or on its name (the parts compared
 //! without case, accents, punctuation or order, see [`crate::normalise`])
 //! unless both sides know a birth date and the dates differ.
 
 mod provider;
+mod rescreen;
 
 #[cfg(test)]
 mod tests;
@@ -24,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use vigil_model::Timestamp;
 
 pub use provider::{ProviderEntry, ProviderWatchlist};
+pub use rescreen::{Rescreened, rescreen_client, rescreen_provider, still_relevant};
 
 use crate::ids::{ActorId, KeyedHash, TenantSecret};
 use crate::normalise::name_key;

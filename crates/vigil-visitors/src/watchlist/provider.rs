@@ -81,6 +81,25 @@ impl ProviderWatchlist {
     /// A stored visit's document hash is under the tenant's secret, not the
     /// provider's key, so only a document in hand is compared.
     pub fn matches(&self, subject: &Subject<'_>, key: &TenantSecret) -> Option<WatchlistMatch> {
+        // MatchBasis orders strongest first.
+        self.matching(subject, key)
+            .into_iter()
+            .map(|(_, basis)| basis)
+            .min()
+            .map(|basis| WatchlistMatch {
+                list: MatchedList::Provider,
+                basis,
+            })
+    }
+
+    /// Each entry `subject` matches, with its basis: for the desk to
+    /// remember which person a signal was for (see
+    /// [`ProviderEntry::person_key`]), never to show.
+    pub fn matching(
+        &self,
+        subject: &Subject<'_>,
+        key: &TenantSecret,
+    ) -> Vec<(&ProviderEntry, MatchBasis)> {
         let name_key = super::name_key(subject.name);
         let name = (!name_key.is_empty()).then(|| key.keyed_hash(NAME, &name_key));
         let with_birth = subject
@@ -88,7 +107,7 @@ impl ProviderWatchlist {
             .filter(|_| !name_key.is_empty())
             .map(|b| name_birth(key, &name_key, b));
         let doc = subject.document.and_then(|d| document_hash(key, d).ok());
-        let mut best: Option<MatchBasis> = None;
+        let mut out = Vec::new();
         for entry in &self.entries {
             let basis = if doc.is_some() && entry.document == doc {
                 Some(MatchBasis::Document)
@@ -101,15 +120,10 @@ impl ProviderWatchlist {
             } else {
                 None
             };
-            // MatchBasis orders strongest first.
-            best = match (best, basis) {
-                (Some(b), Some(n)) => Some(b.min(n)),
-                (b, n) => b.or(n),
-            };
+            if let Some(basis) = basis {
+                out.push((entry, basis));
+            }
         }
-        best.map(|basis| WatchlistMatch {
-            list: MatchedList::Provider,
-            basis,
-        })
+        out
     }
 }

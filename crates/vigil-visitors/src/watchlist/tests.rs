@@ -231,3 +231,162 @@ proptest::proptest! {
         proptest::prop_assert!(provider.matches(&subject(&longer, None), &key).is_none());
     }
 }
+
+mod rescreening {
+    use chrono::{Duration, Utc};
+    use vigil_model::TenantId;
+
+    use super::*;
+    use crate::ids::VisitId;
+    use crate::visit::tests::registered;
+
+    fn entry(
+        name: &str,
+        birth: Option<NaiveDate>,
+        doc: Option<IdentityDocument>,
+    ) -> WatchlistEntry {
+        listed(name, birth, doc).entries.remove(0)
+    }
+
+    fn of_tenant(mut v: Visit, tenant: &str, n: u8) -> Visit {
+        v.tenant = TenantId::new(tenant).unwrap();
+        v.id = VisitId::new_at(v.registered_at, [n; 10]);
+        v
+    }
+
+    #[test]
+    fn only_visits_not_yet_over_are_screened_again() {
+        let now = Utc::now();
+        let pre = registered(now);
+        assert!(still_relevant(&pre, now));
+        assert!(
+            !still_relevant(&pre, pre.window.end + Duration::seconds(1)),
+            "the window is over"
+        );
+        let mut approved = registered(now);
+        approved
+            .approve(actor("approver-1"), None, None, now)
+            .unwrap();
+        assert!(still_relevant(&approved, approved.window.end));
+        // Signed in and not out: relevant however late it has become.
+        let on_site = badged(now, "V-1");
+        assert!(still_relevant(
+            &on_site,
+            on_site.window.end + Duration::hours(3)
+        ));
+        let mut gone = badged(now, "V-1");
+        gone.sign_out(actor("desk-1"), gone.window.start + Duration::hours(1))
+            .unwrap();
+        assert!(!still_relevant(&gone, now));
+        let mut refused = registered(now);
+        refused
+            .refuse(actor("approver-1"), "not today", now)
+            .unwrap();
+        assert!(!still_relevant(&refused, now));
+        let mut erased = registered(now);
+        erased.erased_at = Some(now);
+        assert!(!still_relevant(&erased, now));
+    }
+
+    #[test]
+    fn a_new_client_entry_hits_the_client_s_relevant_visits_only() {
+        let now = Utc::now();
+        let northgate = TenantId::new("northgate").unwrap();
+        let mut approved = registered(now);
+        approved
+            .approve(actor("approver-1"), None, None, now)
+            .unwrap();
+        let mut gone = of_tenant(badged(now, "V-1"), "northgate", 2);
+        gone.sign_out(actor("desk-1"), gone.window.start).unwrap();
+        let elsewhere = of_tenant(registered(now), "southbank", 3);
+        let visits = [approved.clone(), gone, elsewhere];
+        let listed = entry("KOWALSKI Zoe", None, None);
+        let hits = rescreen_client(&visits, &northgate, &listed, &secret(), now);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].visit.id, approved.id);
+        assert_eq!(
+            hits[0].hit,
+            WatchlistMatch {
+                list: MatchedList::Client {
+                    entry: "wl-1".into()
+                },
+                basis: MatchBasis::Name
+            }
+        );
+        // A near miss hits nothing.
+        let near = entry("Zoe Kowalsky", None, None);
+        assert!(rescreen_client(&visits, &northgate, &near, &secret(), now).is_empty());
+    }
+
+    #[test]
+    fn a_visitor_on_site_is_found_by_the_document_under_another_name() {
+        let now = Utc::now();
+        let northgate = TenantId::new("northgate").unwrap();
+        let on_site = [badged(now, "V-1")];
+        let listed = entry("Someone Else", None, Some(passport()));
+        let hits = rescreen_client(&on_site, &northgate, &listed, &secret(), now);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].hit.basis, MatchBasis::Document);
+    }
+
+    #[test]
+    fn a_new_provider_entry_gives_every_client_only_the_signal() {
+        let now = Utc::now();
+        let key = provider_key();
+        let visits = [registered(now), of_tenant(registered(now), "southbank", 3)];
+        let listed = ProviderEntry::new(&key, Some("Zoe Kowalski"), None, None).unwrap();
+        let hits = rescreen_provider(&visits, &listed, &key, now);
+        assert_eq!(hits.len(), 2);
+        for h in &hits {
+            assert_eq!(
+                h.hit,
+                WatchlistMatch {
+                    list: MatchedList::Provider,
+                    basis: MatchBasis::Name
+                }
+            );
+        }
+        let other = ProviderEntry::new(&key, Some("Mallory Quinn"), None, None).unwrap();
+        assert!(rescreen_provider(&visits, &other, &key, now).is_empty());
+    }
+
+    #[test]
+    fn the_same_person_listed_twice_has_one_person_key() {
+        let a = entry("Zoë Kowalski", date(1980, 5, 1), Some(passport()));
+        let mut b = entry("KOWALSKI, Zoe", date(1980, 5, 1), Some(passport()));
+        b.id = "wl-2".into();
+        b.reason = "seen again".into();
+        assert_eq!(a.person_key(&secret()), b.person_key(&secret()));
+        let other = entry("Zoë Kowalski", date(1980, 5, 2), Some(passport()));
+        assert_ne!(a.person_key(&secret()), other.person_key(&secret()));
+        let key = provider_key();
+        let p = |name: &str| ProviderEntry::new(&key, Some(name), None, None).unwrap();
+        assert_eq!(
+            p("Zoe Kowalski").person_key(),
+            p("kowalski zoë").person_key()
+        );
+        assert_ne!(
+            p("Zoe Kowalski").person_key(),
+            p("Mallory Quinn").person_key()
+        );
+        assert_eq!(p("Zoe Kowalski").person_key().len(), 64);
+    }
+
+    #[test]
+    fn provider_matching_names_each_entry_hit() {
+        let key = provider_key();
+        let mut list = ProviderWatchlist::default();
+        list.add(ProviderEntry::new(&key, Some("Mallory Quinn"), None, None).unwrap());
+        list.add(ProviderEntry::new(&key, Some("Zoe Kowalski"), None, None).unwrap());
+        list.add(ProviderEntry::new(&key, Some("Quinn Mallory"), date(1975, 1, 2), None).unwrap());
+        let hits = list.matching(&subject("mallory quinn", date(1975, 1, 2)), &key);
+        let bases: Vec<MatchBasis> = hits.iter().map(|(_, b)| *b).collect();
+        assert_eq!(bases, [MatchBasis::Name, MatchBasis::NameAndBirthDate]);
+        assert_eq!(
+            list.matches(&subject("mallory quinn", date(1975, 1, 2)), &key)
+                .map(|m| m.basis),
+            Some(MatchBasis::NameAndBirthDate),
+            "the signal is the strongest"
+        );
+    }
+}

@@ -18,9 +18,10 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vigil_desk::service::{RollCallView, VisitStep, VisitorOutcome};
+use vigil_desk::service::{RollCallView, VisitStep};
 use vigil_ingest::Payload;
 use vigil_model::{SiteId, TenantId};
+use vigil_visitors::rules::AlarmCandidate;
 use vigil_visitors::visit::{DocumentKind, IdentityDocument, PreRegistration};
 use vigil_visitors::{Visit, VisitState};
 
@@ -93,9 +94,9 @@ fn tenant_of(caller: &Caller, asked: Option<TenantId>) -> Result<TenantId, ApiEr
 
 /// Records each watchlist hit as a `visitor` event, so that the pipeline
 /// raises it as an alarm. A failure is logged, not returned: the step
-/// itself is done and on the record.
-async fn raise(state: &AppState, outcome: &VisitorOutcome) {
-    for alarm in &outcome.alarms {
+/// (or the watchlist entry) itself is done and on the record.
+pub(crate) async fn raise(state: &AppState, alarms: &[AlarmCandidate]) {
+    for alarm in alarms {
         let fields = vigil_visitors::detector::watchlist_event(alarm);
         let raw = serde_json::to_vec(&fields).unwrap_or_default();
         let binding = vigil_visitors::detector::source_binding(alarm);
@@ -135,7 +136,7 @@ pub(crate) async fn create(
         .desk
         .pre_register_visit(&actor(&caller), &tenant, &request)
         .await?;
-    raise(&state, &outcome).await;
+    raise(&state, &outcome.alarms).await;
     Ok(Json(VisitView {
         visit: outcome.visit,
     }))
@@ -192,7 +193,7 @@ async fn step(
     step: VisitStep,
 ) -> Result<Json<VisitView>, ApiError> {
     let outcome = state.desk.visit_step(&actor(caller), id, step).await?;
-    raise(state, &outcome).await;
+    raise(state, &outcome.alarms).await;
     Ok(Json(VisitView {
         visit: outcome.visit,
     }))

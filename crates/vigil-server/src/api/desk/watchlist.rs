@@ -4,8 +4,11 @@
 //! only; kept as keyed hashes, so reading it shows no one).
 //!
 //! A pre-registration or an arrival matching either list raises an alarm
-//! (see `visits.rs`). Adding an entry is on the audit record by its id
-//! only.
+//! (see `visits.rs`), and so does adding an entry that matches a visit
+//! still relevant (pre-registered or approved and not over, or a visitor
+//! signed in and not out): once per visit and person listed. The response
+//! says nothing of such hits — whoever lists someone does not learn who is
+//! visiting. Adding an entry is on the audit record by its id only.
 
 use axum::Json;
 use axum::extract::State;
@@ -143,11 +146,12 @@ pub(crate) async fn add(
     JsonBody(b): JsonBody<EntryBody>,
 ) -> Result<Json<ClientEntryView>, ApiError> {
     let tenant = tenant_of(&caller, b.tenant.clone())?;
-    let entry = state
+    let added = state
         .desk
         .add_client_watchlist_entry(&actor(&caller), &tenant, &b.entry())
         .await?;
-    Ok(Json(ClientEntryView { entry }))
+    super::visits::raise(&state, &added.alarms).await;
+    Ok(Json(ClientEntryView { entry: added.entry }))
 }
 
 /// The provider's list: hashes only.
@@ -195,9 +199,10 @@ pub(crate) async fn provider_add(
             "tenant: the provider's list is across clients; leave it out".into(),
         ));
     }
-    let entry = state
+    let added = state
         .desk
         .add_provider_watchlist_entry(&actor(&caller), &b.entry())
         .await?;
-    Ok(Json(ProviderEntryView { entry }))
+    super::visits::raise(&state, &added.alarms).await;
+    Ok(Json(ProviderEntryView { entry: added.entry }))
 }

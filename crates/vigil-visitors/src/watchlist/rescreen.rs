@@ -1,0 +1,127 @@
+//! Stored visits screened again when a watchlist gains an entry.
+//!
+//! A visit is screened at pre-registration and at arrival; a person listed
+//! after that would go unnoticed until their next visit. So an entry added
+//! to a client's list screens that client's visits still relevant, and one
+//! added to the provider's list screens every client's — each against the
+//! new entry alone, the provider's yielding only its match signal.
+//!
+//! Which visits are still relevant: pre-registered or approved and whose
+//! window has not ended, and visitors signed in and not out. Visits that
+//! are over (refused, signed out, or whose window has passed) are not
+//! screened again: the watchlist serves to protect the site now, and the
+//! visitor data was collected for this visit alone and is kept only as its
+//! record until retention erases it. Matching past visits against people
+//! listed later would put that record to a new purpose — tracing who came
+//! before — which purpose limitation and the client's retention settings do
+//! not allow (GDPR Art. 5(1)(b) and (e)).
+//!
+//! The same person may be listed twice (by two people, or the same entry
+//! saved again); a hit is therefore named by the visit and the *person*
+//! ([`WatchlistEntry::person_key`], [`ProviderEntry::person_key`]), not by the
+//! entry's id, so the desk raises it once.
+
+use sha2::{Digest, Sha256};
+use vigil_model::Timestamp;
+
+use super::{
+    ClientWatchlist, ProviderEntry, ProviderWatchlist, Subject, WatchlistEntry, WatchlistMatch,
+};
+use crate::ids::{KeyedHash, TenantSecret};
+use crate::visit::{Visit, VisitState};
+
+const PERSON: &str = "vigil-watchlist-person";
+
+/// Whether `visit` is screened again at `now` when a list gains an entry
+/// (see the module's documentation for why visits that are over are not).
+pub fn still_relevant(visit: &Visit, now: Timestamp) -> bool {
+    if visit.erased_at.is_some() {
+        return false;
+    }
+    match visit.state {
+        VisitState::PreRegistered | VisitState::Approved => now <= visit.window.end,
+        VisitState::Arrived | VisitState::BadgeIssued => true,
+        VisitState::Refused | VisitState::SignedOut => false,
+    }
+}
+
+impl WatchlistEntry {
+    /// Who the entry lists, as a keyed hash under the tenant's `secret`:
+    /// the same for two entries of the same name key, birth date and
+    /// document, whatever their ids and reasons.
+    pub fn person_key(&self, secret: &TenantSecret) -> KeyedHash {
+        let birth = self.birth_date.map(|d| d.to_string()).unwrap_or_default();
+        let document = self.document.as_ref().map_or("", KeyedHash::as_str);
+        secret.keyed_hash(PERSON, &format!("{}|{birth}|{document}", self.name_key))
+    }
+}
+
+impl ProviderEntry {
+    /// Who the entry lists: a digest of its hashes (nothing to read back),
+    /// the same for the same person entered twice.
+    pub fn person_key(&self) -> String {
+        let part = |h: &Option<KeyedHash>| h.as_ref().map_or("", KeyedHash::as_str).to_owned();
+        let text = format!(
+            "{}|{}|{}",
+            part(&self.name),
+            part(&self.name_birth),
+            part(&self.document)
+        );
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+}
+
+/// A stored visit that matches a new entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rescreened<'a> {
+    /// The visit.
+    pub visit: &'a Visit,
+    /// The match, as a screening at pre-registration or arrival gives it.
+    pub hit: WatchlistMatch,
+}
+
+/// The visits among `visits` still relevant at `now` that the client's new
+/// `entry` matches (by name, or by the document hash a visit kept under the
+/// same tenant's `secret`). Visits of other clients are never compared.
+pub fn rescreen_client<'a>(
+    visits: impl IntoIterator<Item = &'a Visit>,
+    tenant: &vigil_model::TenantId,
+    entry: &WatchlistEntry,
+    secret: &TenantSecret,
+    now: Timestamp,
+) -> Vec<Rescreened<'a>> {
+    let list = ClientWatchlist {
+        entries: vec![entry.clone()],
+    };
+    visits
+        .into_iter()
+        .filter(|v| &v.tenant == tenant && still_relevant(v, now))
+        .flat_map(|visit| {
+            list.matches(&Subject::visit(visit), secret)
+                .into_iter()
+                .map(move |hit| Rescreened { visit, hit })
+        })
+        .collect()
+}
+
+/// The visits among `visits` (any client's) still relevant at `now` that
+/// the provider's new `entry` matches, each as the provider's signal only.
+/// A stored visit's document hash is under its client's secret, so only
+/// names compare.
+pub fn rescreen_provider<'a>(
+    visits: impl IntoIterator<Item = &'a Visit>,
+    entry: &ProviderEntry,
+    key: &TenantSecret,
+    now: Timestamp,
+) -> Vec<Rescreened<'a>> {
+    let mut list = ProviderWatchlist::default();
+    list.add(entry.clone());
+    visits
+        .into_iter()
+        .filter(|v| still_relevant(v, now))
+        .filter_map(|visit| {
+            list.matches(&Subject::visit(visit), key)
+                .map(|hit| Rescreened { visit, hit })
+        })
+        .collect()
+}
