@@ -19,9 +19,9 @@
 //! incident while every device it concerns is in such a window (see
 //! [`crate::planned_maintenance`]; a pause by people takes precedence in
 //! what the pause says, the time is left out once either way). Which
-//! targets apply, and on which calendar,
-//! comes from the client's contract: the class is chosen from the alarm's
-//! category and priority score, or the incident's category and severity.
+//! targets apply, and on which calendar, comes from the client's contract:
+//! the class is chosen from the alarm's category and priority score, or the
+//! incident's category and severity.
 
 use serde::{Deserialize, Serialize};
 use vigil_contract::{
