@@ -10,7 +10,8 @@
 //!   list matched and on what basis — never which entry, which client put it
 //!   there, or anything about the person.
 //! - [`rescreen_client`], [`rescreen_provider`]: the stored visits still
-//!   relevant screened again against an entry just added.
+//!   relevant screened again against an entry just added; [`hit_alarm`]:
+//!   a hit they find as the event and alert the desk commits for it.
 //!
 //! A subject matches on its document, or on its name (the parts compared
 //! without case, accents, punctuation or order, see [`crate::normalise`])
@@ -27,7 +28,9 @@ use serde::{Deserialize, Serialize};
 use vigil_model::Timestamp;
 
 pub use provider::{ProviderEntry, ProviderWatchlist};
-pub use rescreen::{Rescreened, rescreen_client, rescreen_provider, still_relevant};
+pub use rescreen::{
+    HitAlarm, Rescreened, hit_alarm, rescreen_client, rescreen_provider, still_relevant,
+};
 
 use crate::ids::{ActorId, KeyedHash, TenantSecret};
 use crate::normalise::name_key;

@@ -20,17 +20,29 @@
 //! saved again); a hit is therefore named by the visit and the *person*
 //! ([`WatchlistEntry::person_key`], [`ProviderEntry::person_key`]), not by the
 //! entry's id, so the desk raises it once.
+//!
+//! The desk raises a re-screening hit itself ([`hit_alarm`]): it commits the
+//! event and the alert the pipeline would make of the hit, with ids derived
+//! from the hit alone, so that committing it again after a crash (the entry
+//! still marked for re-screening) adds nothing.
 
+use chrono::Duration;
 use sha2::{Digest, Sha256};
-use vigil_model::Timestamp;
+use vigil_model::{
+    Alert, AlertStatus, Entity, EntityKind, Event, EventClass, EventId, SourceRef, Timestamp,
+    alert_id_for, alert_window_start,
+};
 
 use super::{
     ClientWatchlist, ProviderEntry, ProviderWatchlist, Subject, WatchlistEntry, WatchlistMatch,
 };
+use crate::detector::{source_binding, watchlist_event};
 use crate::ids::{KeyedHash, TenantSecret};
+use crate::rules::AlarmCandidate;
 use crate::visit::{Visit, VisitState};
 
 const PERSON: &str = "vigil-watchlist-person";
+const HIT_ALARM: &str = "vigil-watchlist-hit-alarm";
 
 /// Whether `visit` is screened again at `now` when a list gains an entry
 /// (see the module's documentation for why visits that are over are not).
@@ -124,4 +136,80 @@ pub fn rescreen_provider<'a>(
                 .map(|hit| Rescreened { visit, hit })
         })
         .collect()
+}
+
+/// A hit as the pipeline commits a detection: the `visitor` event recording
+/// it (the fields of [`watchlist_event`]: no names), its fingerprint, and
+/// the alert of its watchlist rule about the visit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HitAlarm {
+    /// The event.
+    pub event: Event,
+    /// The event's fingerprint (its evidence on the alert).
+    pub fingerprint: u64,
+    /// The alert, grouped as the pipeline groups the event (by the visit)
+    /// in alert windows of `window`.
+    pub alert: Alert,
+}
+
+/// The event and alert for `candidate`, a hit named `hit` (the visit, list
+/// and person: the same hit always has the same name), in alert windows of
+/// `window`. The event's id and fingerprint derive from `hit` and the
+/// alert's id from the candidate's rule, visit and time, so the same hit at
+/// the same time always gives the same rows: a second commit of them is
+/// no new alarm (the store keeps an event id and an alert's evidence
+/// fingerprint once).
+pub fn hit_alarm(candidate: &AlarmCandidate, hit: &str, window: Duration) -> HitAlarm {
+    let digest = Sha256::digest(format!("{HIT_ALARM}|{hit}").as_bytes());
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&digest[..10]);
+    let mut tail = [0u8; 8];
+    tail.copy_from_slice(&digest[10..18]);
+    let fingerprint = u64::from_be_bytes(tail);
+    let at = candidate.at;
+    let binding = source_binding(candidate);
+    let entity = Entity::new(EntityKind::User, format!("visit:{}", candidate.visit));
+    // As the pipeline's grouping writes it: kind, then the value lowercased.
+    let group = format!("user:{}", entity.value.to_ascii_lowercase());
+    let event = Event {
+        id: EventId::new_at(at, random),
+        tenant: candidate.tenant.clone(),
+        site: Some(candidate.site.clone()),
+        observed_at: at,
+        received_at: at,
+        source: SourceRef {
+            id: binding.id,
+            kind: binding.kind,
+            product: binding.product,
+            device: None,
+        },
+        class: EventClass::Visitor,
+        severity: candidate.severity,
+        entities: vec![entity.clone()],
+        fields: watchlist_event(candidate),
+    };
+    let window_start = alert_window_start(at, window);
+    let alert = Alert {
+        id: alert_id_for(&candidate.tenant, candidate.rule_id, &group, window_start),
+        tenant: candidate.tenant.clone(),
+        site: Some(candidate.site.clone()),
+        rule_id: candidate.rule_id.to_owned(),
+        rule_title: candidate.title.to_owned(),
+        severity: candidate.severity,
+        status: AlertStatus::New,
+        group_key: group,
+        window_start,
+        first_seen: at,
+        last_seen: at,
+        event_count: 1,
+        entities: vec![entity],
+        evidence: vec![],
+        created_at: at,
+        updated_at: at,
+    };
+    HitAlarm {
+        event,
+        fingerprint,
+        alert,
+    }
 }

@@ -389,4 +389,54 @@ mod rescreening {
             "the signal is the strongest"
         );
     }
+
+    #[test]
+    fn the_same_hit_always_gives_the_same_event_and_alert() {
+        let now = Utc::now();
+        let visit = registered(now);
+        let hit = WatchlistMatch {
+            list: MatchedList::Client {
+                entry: "wl-1".into(),
+            },
+            basis: MatchBasis::Name,
+        };
+        let candidate = crate::rules::watchlist_alarm(&visit, &hit, now);
+        let name = format!("{}:client:person-1", visit.id);
+        let first = hit_alarm(&candidate, &name, Duration::hours(1));
+        assert_eq!(first, hit_alarm(&candidate, &name, Duration::hours(1)));
+        assert_eq!(first.alert.rule_id, candidate.rule_id);
+        assert_eq!(
+            first.alert.group_key,
+            format!("user:visit:{}", visit.id).to_ascii_lowercase()
+        );
+        assert_eq!(first.event.observed_at, now);
+        assert_eq!(first.event.tenant, visit.tenant);
+        assert_eq!(first.event.fields, crate::detector::watchlist_event(&candidate));
+        let text = format!("{first:?}");
+        assert!(!text.contains("Kowalski"), "{text}");
+        // Another person on the same visit: another event, the same alert.
+        let other = hit_alarm(
+            &candidate,
+            &format!("{}:client:person-2", visit.id),
+            Duration::hours(1),
+        );
+        assert_ne!(other.event.id, first.event.id);
+        assert_ne!(other.fingerprint, first.fingerprint);
+        assert_eq!(other.alert.id, first.alert.id);
+        // Another rule (the provider's signal): another alert.
+        let signal = crate::rules::watchlist_alarm(
+            &visit,
+            &WatchlistMatch {
+                list: MatchedList::Provider,
+                basis: MatchBasis::Name,
+            },
+            now,
+        );
+        let provider = hit_alarm(
+            &signal,
+            &format!("{}:provider:person-1", visit.id),
+            Duration::hours(1),
+        );
+        assert_ne!(provider.alert.id, first.alert.id);
+    }
 }
