@@ -81,6 +81,26 @@ pub struct ClientWatchlistEntry {
     pub tenant: TenantId,
     /// The entry.
     pub entry: WatchlistEntry,
+    /// Whether the stored visits are still to be screened against it (see
+    /// [`RESCREENING`]).
+    #[serde(default)]
+    pub rescreening: bool,
+}
+
+/// The status of a watchlist entry saved but whose re-screening of the
+/// stored visits has not finished: the entry is saved with this mark, in
+/// the same write, and the mark is cleared only once every hit is recorded
+/// and its alarm committed; a desk that finds the mark (a node died in
+/// between) screens again. Entries stored before the mark existed have no
+/// such field and read as not pending: they were screened in the request
+/// that saved them, or (before re-screening) were never meant to be, and
+/// screening them all again would raise a second alarm for every hit made
+/// before hits were recorded.
+pub const RESCREENING: &str = "rescreening";
+
+/// An entry's status: [`RESCREENING`] while marked, `listed` after.
+fn entry_status(rescreening: bool) -> String {
+    if rescreening { RESCREENING } else { "listed" }.into()
 }
 
 impl DeskObject for ClientWatchlistEntry {
@@ -92,7 +112,7 @@ impl DeskObject for ClientWatchlistEntry {
         Some(self.tenant.clone())
     }
     fn status(&self) -> String {
-        "listed".into()
+        entry_status(self.rescreening)
     }
     fn at(&self) -> Timestamp {
         self.entry.added_at
@@ -113,6 +133,10 @@ pub struct ProviderWatchlistEntry {
     pub added_by: String,
     /// When.
     pub added_at: Timestamp,
+    /// Whether the stored visits are still to be screened against it (see
+    /// [`RESCREENING`]; absent on entries stored before the mark existed).
+    #[serde(default)]
+    pub rescreening: bool,
 }
 
 impl DeskObject for ProviderWatchlistEntry {
@@ -125,7 +149,7 @@ impl DeskObject for ProviderWatchlistEntry {
         None
     }
     fn status(&self) -> String {
-        "listed".into()
+        entry_status(self.rescreening)
     }
     fn at(&self) -> Timestamp {
         self.added_at
@@ -345,5 +369,37 @@ mod tests {
         assert!(may(&approver, VisitorStep::ProviderWatchlist, None).is_err());
         assert!(may(&approver, VisitorStep::ClientWatchlist, Some(&a)).is_ok());
         assert!(may(&host, VisitorStep::ClientWatchlist, Some(&a)).is_err());
+    }
+
+    #[test]
+    fn entries_stored_before_the_mark_read_as_not_pending() {
+        let client: ClientWatchlistEntry = serde_json::from_value(serde_json::json!({
+            "tenant": "a",
+            "entry": {
+                "id": "watch-1", "name": "Zoë Kowalski", "name_key": "kowalski zoe",
+                "birth_date": null, "document": null, "reason": "threats",
+                "added_by": "admin", "added_at": "2026-01-01T00:00:00Z"
+            }
+        }))
+        .unwrap();
+        assert!(!client.rescreening);
+        assert_eq!(client.status(), "listed");
+        let provider: ProviderWatchlistEntry = serde_json::from_value(serde_json::json!({
+            "id": "pwatch-1",
+            "entry": { "name": null, "name_birth": null, "document": null },
+            "added_by": "lead",
+            "added_at": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        assert!(!provider.rescreening);
+        assert_eq!(provider.status(), "listed");
+        let marked = ClientWatchlistEntry {
+            rescreening: true,
+            ..client
+        };
+        assert_eq!(marked.status(), RESCREENING);
+        let back: ClientWatchlistEntry =
+            serde_json::from_value(serde_json::to_value(&marked).unwrap()).unwrap();
+        assert!(back.rescreening);
     }
 }

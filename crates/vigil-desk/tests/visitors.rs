@@ -4,7 +4,9 @@
 //! visitor is on site, never under a legal hold — and records the count
 //! (no names) in the audit chain. A watchlist entry added later screens
 //! the visits still relevant again: a hit raises the alarm a screening at
-//! pre-registration raises, once per visit and person listed.
+//! pre-registration raises, once per visit and person listed — also when
+//! the node saving the entry died before screening, or halfway: the next
+//! start (on one node or several at once) raises what is missing, once.
 
 mod common;
 
@@ -12,15 +14,26 @@ use chrono::Duration;
 use common::{A, B, tenant, world};
 use vigil_desk::DeskConfig;
 use vigil_desk::governance::{DataClass, HoldScope, RetentionPolicy};
+use vigil_desk::record::to_record;
+use vigil_desk::service::AlarmFilter;
 use vigil_desk::service::VisitStep;
-use vigil_desk::visitors::{VisitorSecrets, VisitorSetup};
+use vigil_desk::visitors::{
+    ClientWatchlistEntry, ProviderWatchlistEntry, VisitorSecrets, VisitorSetup,
+};
 use vigil_desk::{Actor, service::Desk};
 use vigil_model::{Clock, SiteId};
-use vigil_store::Role;
+use vigil_store::sqlite::SqliteStore;
+use vigil_store::{
+    AlertDetection, AlertQuery, DeskStore, DeskWrite, IngestBatch, Role, Store, TenantScope,
+};
+use vigil_visitors::ActorId;
 use vigil_visitors::TenantSecret;
 use vigil_visitors::rules::VisitorRule;
+use vigil_visitors::rules::watchlist_alarm;
 use vigil_visitors::visit::{DocumentKind, IdentityDocument, PreRegistration};
-use vigil_visitors::watchlist::{MatchedList, NewEntry};
+use vigil_visitors::watchlist::{
+    ClientWatchlist, MatchBasis, MatchedList, NewEntry, ProviderEntry, WatchlistMatch, hit_alarm,
+};
 
 /// A visit of tenant `t` pre-registered and approved, its window from `now`.
 async fn approved_visit(desk: &Desk, t: &str, now: vigil_model::Timestamp) -> String {
@@ -241,5 +254,247 @@ async fn a_new_watchlist_entry_screens_the_visits_still_relevant_once() {
         over.alarms.is_empty(),
         "the window of {other_client} is over: {:?}",
         over.alarms
+    );
+}
+
+/// The watchlist alerts in the store: (tenant, rule, evidence count),
+/// sorted.
+async fn watchlist_alerts(store: &SqliteStore) -> Vec<(String, String, u64)> {
+    let page = store
+        .alerts(&AlertQuery::all_in(TenantScope::All, 100))
+        .await
+        .unwrap();
+    let rules = [
+        VisitorRule::ClientWatchlist.id(),
+        VisitorRule::ProviderWatchlist.id(),
+    ];
+    let mut out: Vec<_> = page
+        .items
+        .into_iter()
+        .filter(|a| rules.contains(&a.rule_id.as_str()))
+        .map(|a| (a.tenant.to_string(), a.rule_id, a.event_count))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The watchlist alarms on the desk after triage: (tenant, rule), sorted.
+async fn watchlist_alarms(desk: &Desk) -> Vec<(String, String)> {
+    desk.triage_once().await.unwrap();
+    let admin = Actor::person("admin", Role::ProviderAdmin, None);
+    let every = AlarmFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let mut out: Vec<_> = desk
+        .alarms(&admin, &every)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.rule_title.contains("Watchlist"))
+        .map(|a| (a.tenant.to_string(), a.rule_id))
+        .collect();
+    out.sort();
+    out
+}
+
+/// A desk started on `w`'s store, as a node starting (or another node).
+async fn another_node(w: &common::World, setup: Option<VisitorSetup>) -> Desk {
+    let desk = Desk::new(
+        w.store.clone(),
+        w.clock.clone(),
+        DeskConfig::default(),
+        Some(vigil_store::audit::AuditSigner::from_secret([3; 32])),
+    )
+    .await
+    .unwrap();
+    if let Some(setup) = setup {
+        desk.set_visitor_setup(setup);
+    }
+    desk
+}
+
+/// Saves a client's and the provider's entry as the desk's first write
+/// does — marked for re-screening — and nothing more: the node died
+/// before screening. Returns the client's entry.
+async fn saved_then_crashed(w: &common::World, name: &str) -> ClientWatchlistEntry {
+    let now = w.clock.now();
+    let setup = setup();
+    let secret = &setup.secrets.tenants[&tenant(A)];
+    let entry = ClientWatchlist::default()
+        .add(
+            format!("watch-{name}"),
+            &listing(name),
+            secret,
+            ActorId::new("northgate-admin").unwrap(),
+            now,
+        )
+        .unwrap()
+        .clone();
+    let client = ClientWatchlistEntry {
+        tenant: tenant(A),
+        entry,
+        rescreening: true,
+    };
+    let key = setup.secrets.provider.as_ref().unwrap();
+    let provider = ProviderWatchlistEntry {
+        id: format!("pwatch-{name}"),
+        entry: ProviderEntry::new(key, Some(name), None, None).unwrap(),
+        added_by: "lead".into(),
+        added_at: now,
+        rescreening: true,
+    };
+    w.store
+        .desk_commit(DeskWrite {
+            records: vec![
+                to_record(&client, 0).unwrap(),
+                to_record(&provider, 0).unwrap(),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    client
+}
+
+#[tokio::test]
+async fn a_re_screening_a_node_did_not_finish_raises_its_alarms_once_at_the_next_start() {
+    let w = world(DeskConfig::default()).await;
+    let d = &w.desk;
+    d.set_visitor_setup(setup());
+    let start = w.clock.now();
+    let approved = approved_visit(d, A, start).await;
+    let _other_client = approved_visit(d, B, start).await;
+    w.clock.advance(Duration::minutes(10));
+    let crashed = saved_then_crashed(&w, "Zoe Kowalski").await;
+    assert!(
+        watchlist_alerts(&w.store).await.is_empty(),
+        "nothing raised yet"
+    );
+
+    // A node whose visitor secrets are not set yet leaves it marked.
+    let unset = another_node(&w, None).await;
+    assert!(unset.rescreen_pending().await.unwrap().is_empty());
+    assert!(watchlist_alerts(&w.store).await.is_empty());
+
+    // Two nodes start at once: each finishes what it finds.
+    w.clock.advance(Duration::minutes(5));
+    let (n1, n2) = (
+        another_node(&w, Some(setup())).await,
+        another_node(&w, Some(setup())).await,
+    );
+    let (r1, r2) = tokio::join!(n1.rescreen_pending(), n2.rescreen_pending());
+    let mut hit: Vec<String> = r1
+        .unwrap()
+        .into_iter()
+        .chain(r2.unwrap())
+        .map(|a| format!("{}:{}", a.visit, a.rule_id))
+        .collect();
+    hit.sort();
+    hit.dedup();
+    assert_eq!(hit.len(), 3, "{hit:?}");
+    for a in n1.rescreen_pending().await.unwrap() {
+        panic!("raised again: {a:?}");
+    }
+    // Each alarm once, with one piece of evidence, at the time the entry
+    // was saved.
+    let client_rule = VisitorRule::ClientWatchlist.id().to_owned();
+    let provider_rule = VisitorRule::ProviderWatchlist.id().to_owned();
+    let expected_alerts = vec![
+        (A.to_owned(), client_rule.clone(), 1),
+        (A.to_owned(), provider_rule.clone(), 1),
+        (B.to_owned(), provider_rule.clone(), 1),
+    ];
+    assert_eq!(watchlist_alerts(&w.store).await, expected_alerts);
+    let expected_alarms = vec![
+        (A.to_owned(), client_rule.clone()),
+        (A.to_owned(), provider_rule.clone()),
+        (B.to_owned(), provider_rule.clone()),
+    ];
+    assert_eq!(watchlist_alarms(&n1).await, expected_alarms);
+    let admin = Actor::person("northgate-admin", Role::ClientAdmin, Some(tenant(A)));
+    let listed = n1.client_watchlist(&admin, &tenant(A)).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].entry.id, crashed.entry.id);
+    assert!(!listed[0].rescreening, "the mark is cleared");
+    let alerts = w
+        .store
+        .alerts(&AlertQuery::all_in(TenantScope::All, 100))
+        .await
+        .unwrap();
+    let client_alert = alerts
+        .items
+        .iter()
+        .find(|a| a.rule_id == client_rule)
+        .unwrap();
+    assert_eq!(client_alert.first_seen, crashed.entry.added_at);
+    assert_eq!(
+        client_alert.group_key,
+        format!("user:visit:{approved}").to_ascii_lowercase()
+    );
+
+    // A second start raises nothing.
+    let again = another_node(&w, Some(setup())).await;
+    assert!(again.rescreen_pending().await.unwrap().is_empty());
+    assert_eq!(watchlist_alerts(&w.store).await, expected_alerts);
+    assert_eq!(watchlist_alarms(&again).await, expected_alarms);
+}
+
+#[tokio::test]
+async fn a_node_dying_after_an_alarm_and_before_its_hit_record_leaves_the_same_alarm() {
+    let w = world(DeskConfig::default()).await;
+    let d = &w.desk;
+    d.set_visitor_setup(setup());
+    let start = w.clock.now();
+    let id = approved_visit(d, A, start).await;
+    let crashed = saved_then_crashed(&w, "Zoe Kowalski").await;
+    // The node committed the client hit's alarm, then died.
+    let op = Actor::person("op", Role::ProviderOperator, None);
+    let visit = d.visit(&op, &id).await.unwrap();
+    let secret = &setup().secrets.tenants[&tenant(A)];
+    let hit = WatchlistMatch {
+        list: MatchedList::Client {
+            entry: crashed.entry.id.clone(),
+        },
+        basis: MatchBasis::Name,
+    };
+    let person = crashed.entry.person_key(secret);
+    let name = format!("{}:client:{}", visit.id, person.as_str());
+    let candidate = watchlist_alarm(&visit, &hit, crashed.entry.added_at);
+    let alarm = hit_alarm(&candidate, &name, Duration::hours(1));
+    let evidence = vec![(alarm.event.id, alarm.fingerprint, alarm.event.observed_at)];
+    w.store
+        .commit(IngestBatch {
+            events: vec![alarm.event],
+            fingerprints: vec![alarm.fingerprint],
+            detections: vec![AlertDetection {
+                alert: alarm.alert,
+                evidence,
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let client_rule = VisitorRule::ClientWatchlist.id().to_owned();
+    assert_eq!(
+        watchlist_alerts(&w.store).await,
+        vec![(A.to_owned(), client_rule.clone(), 1)]
+    );
+
+    w.clock.advance(Duration::minutes(3));
+    let next = another_node(&w, Some(setup())).await;
+    assert_eq!(next.rescreen_pending().await.unwrap().len(), 2);
+    let provider_rule = VisitorRule::ProviderWatchlist.id().to_owned();
+    assert_eq!(
+        watchlist_alerts(&w.store).await,
+        vec![
+            (A.to_owned(), client_rule.clone(), 1),
+            (A.to_owned(), provider_rule.clone(), 1),
+        ],
+        "the client hit is the alarm already committed, not a second"
+    );
+    assert_eq!(
+        watchlist_alarms(&next).await,
+        vec![(A.to_owned(), client_rule), (A.to_owned(), provider_rule)]
     );
 }

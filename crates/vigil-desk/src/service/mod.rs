@@ -34,6 +34,7 @@ mod procedures;
 mod regulation;
 mod regulation_reminders;
 mod reporting;
+mod rescreening;
 mod responses;
 mod send;
 mod shift;

@@ -5,6 +5,7 @@
 //! rules read.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
@@ -15,8 +16,7 @@ use vigil_visitors::roll_call::OnSite;
 use vigil_visitors::rules::{AlarmCandidate, watchlist_alarm};
 use vigil_visitors::visit::{IdentityDocument, PreRegistration};
 use vigil_visitors::watchlist::{
-    ClientWatchlist, MatchedList, NewEntry, ProviderEntry, ProviderWatchlist, Rescreened, Subject,
-    rescreen_client, rescreen_provider, screen,
+    ClientWatchlist, MatchedList, NewEntry, ProviderEntry, ProviderWatchlist, Subject, screen,
 };
 use vigil_visitors::{Visit, VisitAudit, VisitId, VisitState};
 
@@ -36,6 +36,8 @@ const MAX_READ: usize = 500;
 #[derive(Default)]
 pub(crate) struct VisitorState {
     setup: Mutex<VisitorSetup>,
+    /// Whether `setup` was set (the node's, not the empty default).
+    setup_set: AtomicBool,
     live: RwLock<Arc<VisitorsLive>>,
 }
 
@@ -43,7 +45,7 @@ pub(crate) struct VisitorState {
 /// document (the `not_recorded` policy is forced on such a client, and its
 /// watchlist holds no documents), so nothing is ever hashed under it that
 /// is kept.
-fn placeholder_secret() -> vigil_visitors::TenantSecret {
+pub(super) fn placeholder_secret() -> vigil_visitors::TenantSecret {
     vigil_visitors::TenantSecret::new(*b"no-visitors-secret-configured")
         .expect("a literal longer than the minimum")
 }
@@ -87,11 +89,12 @@ pub struct VisitorOutcome {
 }
 
 /// A watchlist entry just added, and the alarms re-screening the stored
-/// visits raised (for the caller to hand to the pipeline, never to show:
-/// whoever lists someone must not learn from it who is visiting).
+/// visits raised — already committed by the desk (see `rescreening.rs`);
+/// never to show: whoever lists someone must not learn from it who is
+/// visiting.
 #[derive(Debug, Clone)]
 pub struct WatchlistAdded<T> {
-    /// The entry as stored.
+    /// The entry as stored, its re-screening done.
     pub entry: T,
     /// Hits on visits still relevant, each raised once.
     pub alarms: Vec<AlarmCandidate>,
@@ -126,6 +129,7 @@ impl Desk {
             .setup
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = setup;
+        self.inner.visitors.setup_set.store(true, Ordering::Release);
     }
 
     /// Sets the live state the pipeline's visitor rules share, and fills it
@@ -157,6 +161,15 @@ impl Desk {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// The secrets and settings, once [`Desk::set_visitor_setup`] set them.
+    pub(super) fn visitor_setup_once_set(&self) -> Option<VisitorSetup> {
+        self.inner
+            .visitors
+            .setup_set
+            .load(Ordering::Acquire)
+            .then(|| self.visitor_setup())
     }
 
     fn visitor_setup(&self) -> VisitorSetup {
@@ -277,79 +290,6 @@ impl Desk {
                 Ok(true)
             }
         }
-    }
-
-    /// The visits of `scope` a new watchlist entry may concern: those not
-    /// refused, signed out or erased (the domain decides which of them are
-    /// still relevant, see `vigil_visitors::watchlist::still_relevant`).
-    async fn open_visits(&self, scope: TenantScope) -> Result<Vec<Visit>, DeskError> {
-        let mut q = RecordQuery::new(Visit::KIND, scope);
-        q.statuses = ["pre_registered", "approved", "arrived", "badge_issued"]
-            .map(String::from)
-            .into();
-        q.order = RecordOrder::Newest;
-        q.limit = vigil_store::MAX_PAGE_SIZE;
-        let mut out = Vec::new();
-        loop {
-            let page = self.list::<Visit>(&q).await?;
-            let n = page.len();
-            out.extend(page.into_iter().map(|s| s.value));
-            if n < vigil_store::MAX_PAGE_SIZE {
-                return Ok(out);
-            }
-            q.offset += n;
-        }
-    }
-
-    /// The alarms of `hits` not raised before for the same visit and person.
-    async fn raise_new(
-        &self,
-        hits: Vec<(Rescreened<'_>, &'static str, String)>,
-        now: Timestamp,
-    ) -> Vec<AlarmCandidate> {
-        let mut out = Vec::new();
-        for (Rescreened { visit, hit }, list, person) in hits {
-            if matches!(self.remember_hit(visit, list, person, now).await, Ok(true)) {
-                out.push(watchlist_alarm(visit, &hit, now));
-            }
-        }
-        out
-    }
-
-    /// Screens the client's stored visits still relevant against its new
-    /// `entry`.
-    async fn rescreen_for_client_entry(
-        &self,
-        record: &ClientWatchlistEntry,
-        secret: &vigil_visitors::TenantSecret,
-        now: Timestamp,
-    ) -> Result<Vec<AlarmCandidate>, DeskError> {
-        let visits = self
-            .open_visits(TenantScope::One(record.tenant.clone()))
-            .await?;
-        let person = record.entry.person_key(secret).as_str().to_owned();
-        let hits = rescreen_client(&visits, &record.tenant, &record.entry, secret, now)
-            .into_iter()
-            .map(|r| (r, "client", person.clone()))
-            .collect();
-        Ok(self.raise_new(hits, now).await)
-    }
-
-    /// Screens every client's stored visits still relevant against the
-    /// provider's new `entry`: a signal only.
-    async fn rescreen_for_provider_entry(
-        &self,
-        entry: &ProviderEntry,
-        key: &vigil_visitors::TenantSecret,
-        now: Timestamp,
-    ) -> Result<Vec<AlarmCandidate>, DeskError> {
-        let visits = self.open_visits(TenantScope::All).await?;
-        let person = entry.person_key();
-        let hits = rescreen_provider(&visits, entry, key, now)
-            .into_iter()
-            .map(|r| (r, "provider", person.clone()))
-            .collect();
-        Ok(self.raise_new(hits, now).await)
     }
 
     /// A host pre-registers a visit; it is screened against the watchlists
@@ -483,16 +423,28 @@ impl Desk {
         })
     }
 
-    async fn client_watchlist_of(&self, tenant: &TenantId) -> Result<ClientWatchlist, DeskError> {
+    async fn client_watchlist_entries(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<ClientWatchlistEntry>, DeskError> {
         let mut q = RecordQuery::new(ClientWatchlistEntry::KIND, TenantScope::One(tenant.clone()));
         q.order = RecordOrder::Newest;
         q.limit = vigil_store::MAX_PAGE_SIZE;
+        Ok(self
+            .list::<ClientWatchlistEntry>(&q)
+            .await?
+            .into_iter()
+            .map(|s| s.value)
+            .collect())
+    }
+
+    async fn client_watchlist_of(&self, tenant: &TenantId) -> Result<ClientWatchlist, DeskError> {
         Ok(ClientWatchlist {
             entries: self
-                .list::<ClientWatchlistEntry>(&q)
+                .client_watchlist_entries(tenant)
                 .await?
                 .into_iter()
-                .map(|s| s.value.entry)
+                .map(|e| e.entry)
                 .collect(),
         })
     }
@@ -515,16 +467,7 @@ impl Desk {
         tenant: &TenantId,
     ) -> Result<Vec<ClientWatchlistEntry>, DeskError> {
         may(actor, VisitorStep::ClientWatchlist, Some(tenant))?;
-        Ok(self
-            .client_watchlist_of(tenant)
-            .await?
-            .entries
-            .into_iter()
-            .map(|entry| ClientWatchlistEntry {
-                tenant: tenant.clone(),
-                entry,
-            })
-            .collect())
+        self.client_watchlist_entries(tenant).await
     }
 
     /// Lists someone on the client's watchlist (a document only as its
@@ -553,21 +496,20 @@ impl Desk {
             .add(self.new_id("watch"), entry, &secret, actor_id(actor)?, now)
             .map_err(watchlist_error)?
             .clone();
+        // Saved marked, in the same write: a node dying before the
+        // re-screening is done leaves the mark for `rescreen_pending`.
         let record = ClientWatchlistEntry {
             tenant: tenant.clone(),
             entry: added,
+            rescreening: true,
         };
         // Identifiers only: the name and reason stay on the record.
         let detail = serde_json::json!({ "tenant": tenant, "entry": record.entry.id });
-        self.commit_one(actor, "add", None, &record, detail, now)
-            .await?;
-        let alarms = self
-            .rescreen_for_client_entry(&record, &secret, now)
-            .await?;
-        Ok(WatchlistAdded {
-            entry: record,
-            alarms,
-        })
+        let stored = self.save_new(actor, record, detail, now).await?;
+        let alarms = self.rescreen_client_entry(&stored, secret, now).await?;
+        let mut entry = stored.value;
+        entry.rescreening = false;
+        Ok(WatchlistAdded { entry, alarms })
     }
 
     /// The provider's watchlist: hashes only.
@@ -610,16 +552,14 @@ impl Desk {
             entry: hashes,
             added_by: actor.name.clone(),
             added_at: now,
+            // Saved marked, as a client's entry is.
+            rescreening: true,
         };
         let detail = serde_json::json!({ "entry": record.id });
-        self.commit_one(actor, "add", None, &record, detail, now)
-            .await?;
-        let alarms = self
-            .rescreen_for_provider_entry(&record.entry, &key, now)
-            .await?;
-        Ok(WatchlistAdded {
-            entry: record,
-            alarms,
-        })
+        let stored = self.save_new(actor, record, detail, now).await?;
+        let alarms = self.rescreen_provider_entry(&stored, key, now).await?;
+        let mut entry = stored.value;
+        entry.rescreening = false;
+        Ok(WatchlistAdded { entry, alarms })
     }
 }

@@ -1,6 +1,7 @@
 //! The desk's timers: triage, escalation levels, service-level crossings,
-//! NIS-2 report deadlines, delivery retries and audit checkpoints, each run by one node at a time under a lease in the
-//! store. A lease is renewed on every pass; if its holder dies, another
+//! NIS-2 report deadlines, delivery retries, audit checkpoints and the
+//! watchlist re-screenings a node left unfinished, each run by one node at
+//! a time under a lease in the store. A lease is renewed on every pass; if its holder dies, another
 //! node takes over when it expires. Firing an escalation level or recording
 //! a delivery attempt is a versioned write, so even two nodes that both
 //! believed they held a lease could not both record the same step.
@@ -40,17 +41,18 @@ impl Workers {
 }
 
 impl Desk {
-    /// Starts triage, escalation, delivery and checkpoint timers, polling
-    /// every `poll` of real time.
+    /// Starts triage, escalation, delivery, re-screening and checkpoint
+    /// timers, polling every `poll` of real time.
     pub fn start_workers(&self, poll: StdDuration) -> Workers {
         let (stop, rx) = watch::channel(false);
         let mut tasks = Vec::new();
-        let jobs: [(&'static str, StdDuration); 6] = [
+        let jobs: [(&'static str, StdDuration); 7] = [
             ("triage", poll),
             ("escalation", poll),
             ("service-levels", poll),
             ("nis2-deadlines", poll),
             ("delivery", poll),
+            ("watchlist-rescreening", poll),
             (
                 "checkpoint",
                 StdDuration::from_secs(self.inner.config.checkpoint_interval_secs.max(1)),
@@ -110,6 +112,7 @@ impl Desk {
             "service-levels" => self.check_service_levels().await.map(|_| ()),
             "nis2-deadlines" => self.check_nis2_deadlines().await.map(|_| ()),
             "delivery" => self.attempt_due_deliveries().await.map(|_| ()),
+            "watchlist-rescreening" => self.rescreen_pending().await.map(|_| ()),
             _ => self.checkpoint_now().await.map(|_| ()),
         }
     }

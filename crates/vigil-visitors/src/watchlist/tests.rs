@@ -411,7 +411,10 @@ mod rescreening {
         );
         assert_eq!(first.event.observed_at, now);
         assert_eq!(first.event.tenant, visit.tenant);
-        assert_eq!(first.event.fields, crate::detector::watchlist_event(&candidate));
+        assert_eq!(
+            first.event.fields,
+            crate::detector::watchlist_event(&candidate)
+        );
         let text = format!("{first:?}");
         assert!(!text.contains("Kowalski"), "{text}");
         // Another person on the same visit: another event, the same alert.

@@ -6,9 +6,12 @@
 //! A pre-registration or an arrival matching either list raises an alarm
 //! (see `visits.rs`), and so does adding an entry that matches a visit
 //! still relevant (pre-registered or approved and not over, or a visitor
-//! signed in and not out): once per visit and person listed. The response
-//! says nothing of such hits — whoever lists someone does not learn who is
-//! visiting. Adding an entry is on the audit record by its id only.
+//! signed in and not out): once per visit and person listed. The desk
+//! raises those alarms itself, durably — a node dying before it is done
+//! leaves the entry marked and another pass finishes it — so the handlers
+//! only save. The response says nothing of such hits — whoever lists
+//! someone does not learn who is visiting. Adding an entry is on the audit
+//! record by its id only.
 
 use axum::Json;
 use axum::extract::State;
@@ -150,7 +153,6 @@ pub(crate) async fn add(
         .desk
         .add_client_watchlist_entry(&actor(&caller), &tenant, &b.entry())
         .await?;
-    super::visits::raise(&state, &added.alarms).await;
     Ok(Json(ClientEntryView { entry: added.entry }))
 }
 
@@ -203,6 +205,5 @@ pub(crate) async fn provider_add(
         .desk
         .add_provider_watchlist_entry(&actor(&caller), &b.entry())
         .await?;
-    super::visits::raise(&state, &added.alarms).await;
     Ok(Json(ProviderEntryView { entry: added.entry }))
 }

@@ -1,0 +1,275 @@
+//! Stored visits screened again when a watchlist gains an entry, durably.
+//!
+//! The entry is saved marked [`RESCREENING`] (one write with its audit
+//! entry); the stored visits still relevant are screened against it; each
+//! hit not recorded before is committed as an alarm and then recorded
+//! (`watchlist_hit`); only then is the mark cleared. A node that dies
+//! anywhere in between leaves the mark, and [`Desk::rescreen_pending`] —
+//! run by the desk's timers on every pass, so at a node's start and on the
+//! nodes that live on — finishes the work.
+//!
+//! Every step may run twice, or on two nodes at once, without a second
+//! alarm: a hit already recorded is skipped; the alarm of a hit not yet
+//! recorded is the same event and alert however often it is committed
+//! (ids from the hit and the entry's time, see
+//! `vigil_visitors::watchlist::hit_alarm`), which the store keeps once; the
+//! hit record is created once (a second create conflicts); clearing a mark
+//! already cleared conflicts and is let be.
+//!
+//! The alarm is committed by the desk itself, as it commits an unplanned
+//! firmware change, not handed to the pipeline: the pipeline acknowledges
+//! nothing to its caller that the desk could wait for before clearing the
+//! mark, and a restarted node has no request to hand hits back to.
+
+use chrono::Duration;
+use vigil_model::{TenantId, Timestamp};
+use vigil_store::{AlertDetection, IngestBatch, RecordOrder, RecordQuery, StoreError, TenantScope};
+use vigil_visitors::rules::{AlarmCandidate, watchlist_alarm};
+use vigil_visitors::watchlist::{Rescreened, hit_alarm, rescreen_client, rescreen_provider};
+use vigil_visitors::{TenantSecret, Visit};
+
+use super::Desk;
+use super::visitors::placeholder_secret;
+use crate::record::{DeskObject, Stored};
+use crate::visitors::{ClientWatchlistEntry, ProviderWatchlistEntry, RESCREENING, WatchlistHit};
+use crate::{Actor, DeskError};
+
+/// The alert window the pipeline groups detections in (its default): a
+/// re-screening hit's alert groups with the visit's other watchlist alarms
+/// of the same hour.
+const ALERT_WINDOW: Duration = Duration::hours(1);
+
+impl Desk {
+    /// The visits of `scope` a new watchlist entry may concern: those not
+    /// refused, signed out or erased (the domain decides which of them are
+    /// still relevant, see `vigil_visitors::watchlist::still_relevant`).
+    async fn open_visits(&self, scope: TenantScope) -> Result<Vec<Visit>, DeskError> {
+        let mut q = RecordQuery::new(Visit::KIND, scope);
+        q.statuses = ["pre_registered", "approved", "arrived", "badge_issued"]
+            .map(String::from)
+            .into();
+        q.order = RecordOrder::Newest;
+        q.limit = vigil_store::MAX_PAGE_SIZE;
+        let mut out = Vec::new();
+        loop {
+            let page = self.list::<Visit>(&q).await?;
+            let n = page.len();
+            out.extend(page.into_iter().map(|s| s.value));
+            if n < vigil_store::MAX_PAGE_SIZE {
+                return Ok(out);
+            }
+            q.offset += n;
+        }
+    }
+
+    /// Saves `record`, new, with its audit entry; returns it as stored.
+    pub(super) async fn save_new<T: DeskObject>(
+        &self,
+        actor: &Actor,
+        record: T,
+        detail: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<Stored<T>, DeskError> {
+        let receipt = self
+            .commit(vigil_store::DeskWrite {
+                records: vec![crate::record::to_record(&record, 0)?],
+                audit: vec![crate::record::audit(
+                    actor,
+                    "add",
+                    None,
+                    Some(&record),
+                    detail,
+                    now,
+                )],
+                ..Default::default()
+            })
+            .await?;
+        Ok(Stored {
+            version: receipt.versions.first().copied().unwrap_or(1),
+            value: record,
+        })
+    }
+
+    /// Screens the stored visits still relevant at `now` against the
+    /// client's entry `stored`, raises each hit not raised before, and
+    /// clears the entry's mark; returns the alarms raised.
+    pub(super) async fn rescreen_client_entry(
+        &self,
+        stored: &Stored<ClientWatchlistEntry>,
+        secret: TenantSecret,
+        now: Timestamp,
+    ) -> Result<Vec<AlarmCandidate>, DeskError> {
+        let record = &stored.value;
+        let visits = self
+            .open_visits(TenantScope::One(record.tenant.clone()))
+            .await?;
+        let person = record.entry.person_key(&secret).as_str().to_owned();
+        let hits = rescreen_client(&visits, &record.tenant, &record.entry, &secret, now);
+        let alarms = self
+            .raise_hits(hits, "client", &person, record.entry.added_at)
+            .await?;
+        let mut cleared = record.clone();
+        cleared.rescreening = false;
+        let detail = serde_json::json!({ "tenant": record.tenant, "entry": record.entry.id });
+        self.clear_mark(stored, &cleared, detail, now).await?;
+        Ok(alarms)
+    }
+
+    /// As [`Desk::rescreen_client_entry`], for an entry of the provider's
+    /// list: every client's visits, a signal only.
+    pub(super) async fn rescreen_provider_entry(
+        &self,
+        stored: &Stored<ProviderWatchlistEntry>,
+        key: TenantSecret,
+        now: Timestamp,
+    ) -> Result<Vec<AlarmCandidate>, DeskError> {
+        let record = &stored.value;
+        let visits = self.open_visits(TenantScope::All).await?;
+        let person = record.entry.person_key();
+        let hits = rescreen_provider(&visits, &record.entry, &key, now);
+        let alarms = self
+            .raise_hits(hits, "provider", &person, record.added_at)
+            .await?;
+        let mut cleared = record.clone();
+        cleared.rescreening = false;
+        let detail = serde_json::json!({ "entry": record.id });
+        self.clear_mark(stored, &cleared, detail, now).await?;
+        Ok(alarms)
+    }
+
+    /// Raises each of `hits` (of the person `person` on `list`, listed at
+    /// `at`) not raised before: its alarm committed first, then the hit
+    /// recorded, so that a crash between the two leaves the hit to raise
+    /// again — as the same alarm. Returns the alarms of hits not recorded
+    /// before.
+    async fn raise_hits(
+        &self,
+        hits: Vec<Rescreened<'_>>,
+        list: &str,
+        person: &str,
+        at: Timestamp,
+    ) -> Result<Vec<AlarmCandidate>, DeskError> {
+        let actor = Actor::system("watchlist-screening");
+        let mut out = Vec::new();
+        for Rescreened { visit, hit } in hits {
+            let record = WatchlistHit {
+                tenant: visit.tenant.clone(),
+                visit: visit.id,
+                list: list.to_owned(),
+                person: person.to_owned(),
+                at,
+            };
+            let id = record.id();
+            let scope = TenantScope::One(visit.tenant.clone());
+            if self
+                .store()
+                .desk_record(WatchlistHit::KIND, &id, &scope)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let candidate = watchlist_alarm(visit, &hit, at);
+            let alarm = hit_alarm(&candidate, &id, ALERT_WINDOW);
+            let evidence = vec![(alarm.event.id, alarm.fingerprint, at)];
+            self.store()
+                .commit(IngestBatch {
+                    events: vec![alarm.event],
+                    fingerprints: vec![alarm.fingerprint],
+                    detections: vec![AlertDetection {
+                        alert: alarm.alert,
+                        evidence,
+                    }],
+                    ..Default::default()
+                })
+                .await?;
+            let detail = serde_json::json!({ "visit": visit.id, "list": list });
+            match self
+                .commit_one(&actor, "hit", None, &record, detail, self.now())
+                .await
+            {
+                // Another node raised the same hit meanwhile: the same alarm.
+                Ok(()) | Err(DeskError::Store(StoreError::Conflict { .. })) => {}
+                Err(e) => return Err(e),
+            }
+            out.push(candidate);
+        }
+        Ok(out)
+    }
+
+    /// Writes `cleared` (the entry without its mark) over `stored`; another
+    /// node that cleared it first is as good.
+    async fn clear_mark<T: DeskObject>(
+        &self,
+        stored: &Stored<T>,
+        cleared: &T,
+        detail: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<(), DeskError> {
+        let actor = Actor::system("watchlist-screening");
+        match self
+            .commit_one(&actor, "rescreened", Some(stored), cleared, detail, now)
+            .await
+        {
+            Ok(()) | Err(DeskError::Store(StoreError::Conflict { .. })) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Finishes the re-screening of every watchlist entry still marked
+    /// [`RESCREENING`] (a node died between saving it and clearing the
+    /// mark); returns the alarms raised. Harmless on several nodes at once
+    /// and run again (see the module's documentation). Does nothing until
+    /// the visitor secrets are set: screened under other keys, the same
+    /// person would be another hit. An entry whose key is not configured
+    /// here stays marked, logged, for a node that has it.
+    pub async fn rescreen_pending(&self) -> Result<Vec<AlarmCandidate>, DeskError> {
+        let Some(setup) = self.visitor_setup_once_set() else {
+            return Ok(Vec::new());
+        };
+        let now = self.now();
+        let mut alarms = Vec::new();
+        for stored in self.pending::<ClientWatchlistEntry>().await? {
+            let Some(secret) = client_secret(&setup.secrets.tenants, &stored.value) else {
+                tracing::warn!(tenant = %stored.value.tenant, entry = %stored.value.entry.id,
+                    "a watchlist entry with a document waits for its re-screening: this node has no visitors secret for the client");
+                continue;
+            };
+            alarms.extend(self.rescreen_client_entry(&stored, secret, now).await?);
+        }
+        for stored in self.pending::<ProviderWatchlistEntry>().await? {
+            let Some(key) = setup.secrets.provider.clone() else {
+                tracing::warn!(entry = %stored.value.id,
+                    "a provider watchlist entry waits for its re-screening: this node has no provider watchlist key");
+                continue;
+            };
+            alarms.extend(self.rescreen_provider_entry(&stored, key, now).await?);
+        }
+        Ok(alarms)
+    }
+
+    /// Entries of kind `T` still marked (a page: those past it drop in as
+    /// the ones before are cleared, on the next pass).
+    async fn pending<T: DeskObject>(&self) -> Result<Vec<Stored<T>>, DeskError> {
+        let mut q = RecordQuery::new(T::KIND, TenantScope::All);
+        q.statuses = vec![RESCREENING.into()];
+        q.order = RecordOrder::Newest;
+        q.limit = vigil_store::MAX_PAGE_SIZE;
+        self.list::<T>(&q).await
+    }
+}
+
+/// The key a client's entry was hashed under when it was added: the
+/// client's secret, or, for an entry without a document where the client
+/// has none, the placeholder (see `placeholder_secret`); `None` for an
+/// entry with a document and no secret here.
+fn client_secret(
+    secrets: &std::collections::BTreeMap<TenantId, TenantSecret>,
+    entry: &ClientWatchlistEntry,
+) -> Option<TenantSecret> {
+    match (secrets.get(&entry.tenant), &entry.entry.document) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(_)) => None,
+        (None, None) => Some(placeholder_secret()),
+    }
+}
