@@ -54,9 +54,10 @@ fn tenant_of(caller: &Caller, asked: Option<TenantId>) -> Result<TenantId, ApiEr
 /// A client's watchlist.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ClientList {
-    /// Entries, newest first: `tenant` and `entry` (`id`, `name`,
+    /// Entries, newest first: `tenant`, `entry` (`id`, `name`,
     /// `name_key`, `birth_date`, `document` as a keyed hash, `reason`,
-    /// `added_by`, `added_at`).
+    /// `added_by`, `added_at`), and `rescreening` (true while the stored
+    /// visits are still being screened against it).
     #[schema(value_type = Vec<Object>)]
     entries: Vec<ClientWatchlistEntry>,
 }
@@ -160,7 +161,9 @@ pub(crate) async fn add(
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct ProviderList {
     /// Entries, newest first: `id`, `entry` (`name`, `name_birth`,
-    /// `document` keyed hashes), `added_by`, `added_at`.
+    /// `document` keyed hashes), `added_by`, `added_at`, and
+    /// `rescreening` (true while the stored visits are still being
+    /// screened against it).
     #[schema(value_type = Vec<Object>)]
     entries: Vec<ProviderWatchlistEntry>,
 }
