@@ -497,3 +497,32 @@ async fn a_node_dying_after_an_alarm_and_before_its_hit_record_leaves_the_same_a
         vec![(A.to_owned(), client_rule), (A.to_owned(), provider_rule)]
     );
 }
+
+#[tokio::test]
+async fn the_desk_timers_finish_a_re_screening_left_marked() {
+    let w = world(DeskConfig::default()).await;
+    w.desk.set_visitor_setup(setup());
+    approved_visit(&w.desk, A, w.clock.now()).await;
+    saved_then_crashed(&w, "Zoe Kowalski").await;
+    let node = another_node(&w, Some(setup())).await;
+    let workers = node.start_workers(std::time::Duration::from_millis(50));
+    let limit = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let admin = Actor::person("northgate-admin", Role::ClientAdmin, Some(tenant(A)));
+    while node.client_watchlist(&admin, &tenant(A)).await.unwrap()[0].rescreening {
+        assert!(
+            std::time::Instant::now() < limit,
+            "the mark was not cleared"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    workers.stop().await;
+    let client_rule = VisitorRule::ClientWatchlist.id().to_owned();
+    let provider_rule = VisitorRule::ProviderWatchlist.id().to_owned();
+    assert_eq!(
+        watchlist_alerts(&w.store).await,
+        vec![
+            (A.to_owned(), client_rule, 1),
+            (A.to_owned(), provider_rule, 1)
+        ]
+    );
+}

@@ -62,7 +62,8 @@ impl Desk {
         }
     }
 
-    /// Saves `record`, new, with its audit entry; returns it as stored.
+    /// Saves `record` (a new watchlist entry, marked) with its `add` audit
+    /// entry; returns it as stored.
     pub(super) async fn save_new<T: DeskObject>(
         &self,
         actor: &Actor,

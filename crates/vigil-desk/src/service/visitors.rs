@@ -120,6 +120,45 @@ pub struct RollCallView {
     pub on_site: Vec<OnSite>,
 }
 
+/// The entry just saved, after its re-screening: the entry is listed
+/// whether or not the re-screening finished — one that failed (a store
+/// error) leaves the entry marked for the desk's timer to finish
+/// (`rescreen_pending`), so the caller is not told of an error for an
+/// entry that is on the list.
+fn finished<T: Marked>(
+    mut entry: T,
+    result: Result<Vec<AlarmCandidate>, DeskError>,
+) -> WatchlistAdded<T> {
+    let alarms = match result {
+        Ok(alarms) => {
+            entry.clear_mark();
+            alarms
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "a watchlist entry's re-screening is left to the desk's timer");
+            Vec::new()
+        }
+    };
+    WatchlistAdded { entry, alarms }
+}
+
+/// A watchlist entry with its re-screening mark.
+trait Marked {
+    fn clear_mark(&mut self);
+}
+
+impl Marked for ClientWatchlistEntry {
+    fn clear_mark(&mut self) {
+        self.rescreening = false;
+    }
+}
+
+impl Marked for ProviderWatchlistEntry {
+    fn clear_mark(&mut self) {
+        self.rescreening = false;
+    }
+}
+
 impl Desk {
     /// Sets the secrets and each client's visit settings.
     pub fn set_visitor_setup(&self, setup: VisitorSetup) {
@@ -506,10 +545,8 @@ impl Desk {
         // Identifiers only: the name and reason stay on the record.
         let detail = serde_json::json!({ "tenant": tenant, "entry": record.entry.id });
         let stored = self.save_new(actor, record, detail, now).await?;
-        let alarms = self.rescreen_client_entry(&stored, secret, now).await?;
-        let mut entry = stored.value;
-        entry.rescreening = false;
-        Ok(WatchlistAdded { entry, alarms })
+        let result = self.rescreen_client_entry(&stored, secret, now).await;
+        Ok(finished(stored.value, result))
     }
 
     /// The provider's watchlist: hashes only.
@@ -557,9 +594,7 @@ impl Desk {
         };
         let detail = serde_json::json!({ "entry": record.id });
         let stored = self.save_new(actor, record, detail, now).await?;
-        let alarms = self.rescreen_provider_entry(&stored, key, now).await?;
-        let mut entry = stored.value;
-        entry.rescreening = false;
-        Ok(WatchlistAdded { entry, alarms })
+        let result = self.rescreen_provider_entry(&stored, key, now).await;
+        Ok(finished(stored.value, result))
     }
 }
