@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accept;
 pub mod access;
 pub mod bulk;
 mod config;

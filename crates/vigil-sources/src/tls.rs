@@ -230,6 +230,24 @@ pub fn files_relative_to(section: &mut SourceSection, base: &Path) {
     }
 }
 
+/// A listening source's TLS from its entry's `[sources.tls]`, if it has
+/// one: refused for a kind not in `kinds` (the kinds of the source type
+/// that speak TLS; syslog and DC-09 over UDP do not), else loaded (see
+/// [`TlsSettings::listener`]), so a mistake stops the start.
+pub fn listener_of(section: &SourceSection, kinds: &[&str]) -> anyhow::Result<Option<TlsListener>> {
+    let Some(tls) = TlsSettings::of(section)? else {
+        return Ok(None);
+    };
+    if !kinds.contains(&section.kind.as_str()) {
+        anyhow::bail!(
+            "`[sources.{TABLE}]` is for `{}` sources; `{}` has no TLS",
+            kinds.join("`, `"),
+            section.kind
+        );
+    }
+    Ok(Some(tls.listener()?))
+}
+
 impl TlsSettings {
     /// The entry's `[sources.tls]`, if it has one.
     pub fn of(section: &SourceSection) -> Result<Option<Self>, crate::ConfigError> {

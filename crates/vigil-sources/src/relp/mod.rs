@@ -24,7 +24,7 @@ use vigil_model::SourceKind;
 
 use crate::config::{Env, SourceSection};
 use crate::source::{Configured, Needs, Source, SourceContext, Started};
-use crate::tls::{TlsListener, TlsSettings};
+use crate::tls::TlsListener;
 
 /// The kind's name in `vigil.toml`.
 pub const KIND: &str = "relp";
@@ -57,10 +57,7 @@ impl Source for RelpSource {
         section: &SourceSection,
         _env: Env<'_>,
     ) -> anyhow::Result<Option<TlsListener>> {
-        let Some(tls) = TlsSettings::of(section)? else {
-            return Ok(None);
-        };
-        Ok(Some(tls.listener()?))
+        crate::tls::listener_of(section, &[KIND])
     }
 
     async fn start(
