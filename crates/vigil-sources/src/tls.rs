@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Relative file names are taken from the configuration's folder. For a
-//! listener (syslog, DC-09), `cert` and `key` are required and `ca`,
+//! listener (syslog, RELP, DC-09), `cert` and `key` are required and `ca`,
 //! when given, makes a client certificate signed by it a condition of the
 //! handshake; all three are read again when they change. For a client (MQTT), `ca` is what the broker's certificate
 //! must be signed by and `cert`/`key`, when given, are the client

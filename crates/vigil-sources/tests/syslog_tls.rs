@@ -188,8 +188,16 @@ async fn over_tls_a_frame_not_octet_counted_is_a_dead_letter_unless_the_source_a
     common::pki::closed_by_server(tls).await;
     let dead = wait_for_dead_letters(&node.store, 2).await;
     let events = common::events(&node.store).await;
-    assert_eq!(events.len(), 1, "only the octet-counted frame is stored: {events:?}");
-    assert!(serde_json::to_string(&events[0].fields).unwrap().contains("10.0.0.1"));
+    assert_eq!(
+        events.len(),
+        1,
+        "only the octet-counted frame is stored: {events:?}"
+    );
+    assert!(
+        serde_json::to_string(&events[0].fields)
+            .unwrap()
+            .contains("10.0.0.1")
+    );
     for (letter, n) in dead.iter().zip([2, 3]) {
         assert!(
             letter.reason.contains("not octet-counted")
@@ -199,7 +207,8 @@ async fn over_tls_a_frame_not_octet_counted_is_a_dead_letter_unless_the_source_a
             letter.reason
         );
         assert!(
-            dead.iter().any(|d| String::from_utf8_lossy(&d.raw).contains(&format!("10.0.0.{n}"))),
+            dead.iter()
+                .any(|d| String::from_utf8_lossy(&d.raw).contains(&format!("10.0.0.{n}"))),
             "the refused frame is kept: {dead:?}"
         );
     }
@@ -279,8 +288,15 @@ fn tls_settings_that_cannot_work_are_refused_with_the_reason() {
     assert!(missing.contains("/nonexistent/ca.crt"), "{missing}");
     let stray = error(section("s", "syslog_tcp", "[tls]\ncertificate = \"x\"\n"));
     assert!(stray.contains("certificate"), "{stray}");
-    let framing = error(section("f", "syslog_tcp", "[syslog]\nframing = \"lines\"\n"));
-    assert!(framing.contains("lines") && framing.contains("octet-counting"), "{framing}");
+    let framing = error(section(
+        "f",
+        "syslog_tcp",
+        "[syslog]\nframing = \"lines\"\n",
+    ));
+    assert!(
+        framing.contains("lines") && framing.contains("octet-counting"),
+        "{framing}"
+    );
     let udp_framing = error(section("uf", "syslog_udp", "[syslog]\nframing = \"any\"\n"));
     assert!(udp_framing.contains("syslog_tcp"), "{udp_framing}");
 }

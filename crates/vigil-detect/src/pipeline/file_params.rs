@@ -330,7 +330,10 @@ pub(super) fn transformation(kind: &str, params: Mapping) -> Result<Transformati
         "set_custom_attribute" => {
             let p: CustomAttributeParams = read(kind, params)?;
             let value = serde_json::to_value(&p.value).map_err(|e| {
-                format!("`value` of attribute `{}` is not data a rule can carry: {e}", p.attribute)
+                format!(
+                    "`value` of attribute `{}` is not data a rule can carry: {e}",
+                    p.attribute
+                )
             })?;
             Ok(Transformation::SetCustomAttribute {
                 attribute: p.attribute,

@@ -525,9 +525,7 @@ impl ValueTransformation {
         }
         if changed
             && matches!(self, Self::Regex(_))
-            && out
-                .iter()
-                .any(|v| !matches!(v, SigmaValue::Regex { .. }))
+            && out.iter().any(|v| !matches!(v, SigmaValue::Regex { .. }))
         {
             // pySigma leaves numbers, booleans, null and the empty string as
             // they are beside the expressions; one item of Vigil's holds

@@ -150,10 +150,7 @@ fn regex_writes_strings_as_pysigma_s_regex_transformation_does() {
         RegexMethod::IgnoreCaseBrackets.pattern(&s).unwrap(),
         r".*\\[cC][mM][dD]\.[eE][xX][eE]."
     );
-    assert_eq!(
-        RegexMethod::Plain.pattern(&s).unwrap(),
-        r".*\\cmd\.exe."
-    );
+    assert_eq!(RegexMethod::Plain.pattern(&s).unwrap(), r".*\\cmd\.exe.");
     assert_eq!(
         RegexMethod::IgnoreCaseFlag.pattern(&s).unwrap(),
         r".*\\cmd\.exe."
@@ -193,8 +190,16 @@ fn regex_makes_an_re_item_and_leaves_other_kinds_alone() {
         ]
     );
     // Already an expression, a network …: not a string to pySigma.
-    assert!(t.apply(&item("A", &[Modifier::Re], &["a.*"]), &none).unwrap().is_none());
-    assert!(t.apply(&item("A", &[Modifier::Cidr], &["10.0.0.0/8"]), &none).unwrap().is_none());
+    assert!(
+        t.apply(&item("A", &[Modifier::Re], &["a.*"]), &none)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        t.apply(&item("A", &[Modifier::Cidr], &["10.0.0.0/8"]), &none)
+            .unwrap()
+            .is_none()
+    );
     // The empty string stays as it is (pySigma returns it unchanged) …
     assert!(t.apply(&item("A", &[], &[""]), &none).unwrap().is_none());
     // … which one item cannot hold beside an expression.

@@ -6,7 +6,10 @@
 //! RFC 5424 or RFC 3164 syslog, decoded on the ingest path by
 //! `vigil_codecs` as the syslog sources' are. With `[sources.tls]` the
 //! listener speaks TLS from the first byte, as librelp does (`omrelp`'s
-//! `tls="on"`).
+//! `tls="on"`). librelp over GnuTLS must then be given a certificate of its
+//! own (`tls.myCert`): without one it offers only anonymous cipher suites,
+//! which rustls does not speak; over OpenSSL it needs none (see
+//! `tests/relp_rsyslog_tls.rs`).
 //!
 //! - [`frame`]: the framing (`TXNR SP COMMAND SP DATALEN [SP DATA] LF`);
 //! - [`session`]: the protocol (open, syslog, close) as pure state;

@@ -55,7 +55,8 @@ pub async fn serve_tcp(
     crate::accept::serve(listener, accept, move |stream, peer| {
         let (binding, pipeline) = (binding.clone(), pipeline.clone());
         async move {
-            if let Err(e) = serve_connection(stream, peer, &binding, &pipeline, max_frame, framing).await
+            if let Err(e) =
+                serve_connection(stream, peer, &binding, &pipeline, max_frame, framing).await
             {
                 tracing::warn!(source = %binding.id, %peer, error = %e, "syslog connection ended");
             }

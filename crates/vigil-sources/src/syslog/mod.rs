@@ -88,11 +88,7 @@ impl Source for SyslogSource {
         }
     }
 
-    fn configure(
-        &self,
-        section: &SourceSection,
-        _env: Env<'_>,
-    ) -> anyhow::Result<SyslogSettings> {
+    fn configure(&self, section: &SourceSection, _env: Env<'_>) -> anyhow::Result<SyslogSettings> {
         let tcp = SourceKind::SyslogTcp.as_str();
         let tls = crate::tls::listener_of(section, &[tcp])?;
         let table = section.table::<SyslogTable>(TABLE)?;

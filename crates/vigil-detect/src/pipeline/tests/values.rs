@@ -521,8 +521,14 @@ fn regex_turns_strings_into_expressions_by_each_method() {
         &rule("    Image|endswith: '\\cmd.exe'\n    EventID: 4688"),
         "name: p\ntransformations:\n  - type: regex\n",
     );
-    assert!(hit(&set, json!({"Image": "C:\\Windows\\CMD.EXE", "EventID": 4688})));
-    assert!(hit(&set, json!({"Image": "C:\\x\\cmd.exe.bak", "EventID": 4688})));
+    assert!(hit(
+        &set,
+        json!({"Image": "C:\\Windows\\CMD.EXE", "EventID": 4688})
+    ));
+    assert!(hit(
+        &set,
+        json!({"Image": "C:\\x\\cmd.exe.bak", "EventID": 4688})
+    ));
     assert!(
         !hit(&set, json!({"Image": "C:\\x\\cmdXexe", "EventID": 4688})),
         "the dot is escaped"
@@ -554,14 +560,21 @@ fn regex_turns_strings_into_expressions_by_each_method() {
         &rule("    User|expand: '%admins%'"),
         "name: p\ntransformations:\n  - type: regex\n",
     );
-    assert!(e.contains("placeholder `%admins%` cannot be turned into a regular expression"), "{e}");
+    assert!(
+        e.contains("placeholder `%admins%` cannot be turned into a regular expression"),
+        "{e}"
+    );
     // An unknown method is a pipeline error.
     let e = Pipeline::from_yaml(
         "name: p\ntransformations:\n  - type: regex\n    method: fuzzy\n",
         "p.yml",
     )
     .unwrap_err();
-    assert!(e.to_string().contains("`method` must be plain, ignore_case_flag or ignore_case_brackets"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("`method` must be plain, ignore_case_flag or ignore_case_brackets"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -573,14 +586,22 @@ fn set_custom_attribute_is_in_the_rule_s_metadata() {
     let tagged = rule("    A: 1").replace("fields:", "tags: [edr]\nfields:");
     let set = load(&tagged, pipeline);
     let meta = set.rules().next().expect("a rule");
-    assert_eq!(meta.custom_attributes.get("loki_parser"), Some(&json!("json")));
+    assert_eq!(
+        meta.custom_attributes.get("loki_parser"),
+        Some(&json!("json"))
+    );
     assert_eq!(
         meta.custom_attributes.get("owner"),
         Some(&json!({"team": "soc", "shifts": [1, 2]}))
     );
     let set = load(&rule("    A: 1"), pipeline);
     let meta = set.rules().next().expect("a rule");
-    assert_eq!(meta.custom_attributes.len(), 1, "{:?}", meta.custom_attributes);
+    assert_eq!(
+        meta.custom_attributes.len(),
+        1,
+        "{:?}",
+        meta.custom_attributes
+    );
     assert!(hit(&set, json!({"A": 1})), "matching does not read them");
 }
 
@@ -595,16 +616,25 @@ fn strict_field_mapping_failure_fails_a_rule_with_an_unmapped_field() {
         &rule("    CommandLine|contains: whoami\n    Image|endswith: '\\cmd.exe'"),
         pipeline,
     );
-    assert!(hit(&set, json!({"cmd": "whoami /all", "image_path": "C:\\cmd.exe"})));
+    assert!(hit(
+        &set,
+        json!({"cmd": "whoami /all", "image_path": "C:\\cmd.exe"})
+    ));
     let e = rejection(
         &rule("    CommandLine|contains: whoami\n    User: ann\n    ParentImage: x"),
         pipeline,
     );
-    assert!(e.ends_with("the following fields are not mapped: User, ParentImage"), "{e}");
+    assert!(
+        e.ends_with("the following fields are not mapped: User, ParentImage"),
+        "{e}"
+    );
     // A field already named as a mapping's target counts as mapped only if
     // the mapping applied to this rule (the tracking is per rule).
     let e = rejection(&rule("    cmd: whoami"), pipeline);
-    assert!(e.ends_with("the following fields are not mapped: cmd"), "{e}");
+    assert!(
+        e.ends_with("the following fields are not mapped: cmd"),
+        "{e}"
+    );
     // Keywords have no field; a prefix mapping maps too.
     let pipeline = "name: p\ntransformations:\n  - type: field_name_prefix\n    prefix: 'event.'\n  - type: strict_field_mapping_failure\n";
     let set = load(
