@@ -29,7 +29,8 @@
 //! Each with optional `rule_conditions` (`logsource`, `tag`,
 //! `is_sigma_rule`, `is_sigma_correlation_rule`, `contains_field`,
 //! `contains_detection_item`, `processing_item_applied`,
-//! `processing_state`, `rule_attribute` on the attributes Vigil keeps), `detection_item_conditions` (`match_string`,
+//! `processing_state`, `rule_attribute` on the rule's attributes and the
+//! custom ones pipelines set), `detection_item_conditions` (`match_string`,
 //! `match_value`, `contains_wildcard`, `is_null`, `processing_item_applied`,
 //! `processing_state`) and `field_name_conditions` (`include_fields`,
 //! `exclude_fields`, plain or regex, `processing_item_applied`,

@@ -460,17 +460,16 @@ fn rules_chosen_by_their_attributes() {
     assert!(hit(&set, json!({"A": 1, "Important": true})));
     let set = load(&with_level("medium"), pipeline);
     assert!(hit(&set, json!({"A": 1})));
-    let e = Pipeline::from_yaml(
-        "name: p\ntransformations:\n  - type: set_state\n    key: k\n    val: v\n    rule_conditions:\n      - type: rule_attribute\n        attribute: custom_owner\n        value: soc\n",
-        "p.yml",
-    )
-    .unwrap_err();
-    assert!(
-        e.message.contains(
-            "rule attribute `custom_owner` is not supported: Vigil keeps no custom rule attributes"
-        ),
-        "{e}"
-    );
+    // Any other name is a custom attribute (`rule.custom_attributes`), as
+    // `set_custom_attribute` sets it: absent, the condition does not hold.
+    let pipeline = "name: p\ntransformations:\n  - type: set_custom_attribute\n    attribute: owner\n    value: soc\n    rule_conditions:\n      - type: tag\n        tag: edr\n  - type: add_condition\n    conditions:\n      Owned: true\n    rule_conditions:\n      - type: rule_attribute\n        attribute: owner\n        value: soc\n";
+    let tagged = rule("    A: 1").replace("fields:", "tags: [edr]\nfields:");
+    assert!(!hit(&load(&tagged, pipeline), json!({"A": 1})));
+    assert!(hit(
+        &load(&tagged, pipeline),
+        json!({"A": 1, "Owned": true})
+    ));
+    assert!(hit(&load(&rule("    A: 1"), pipeline), json!({"A": 1})));
 }
 
 #[test]
