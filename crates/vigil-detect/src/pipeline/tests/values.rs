@@ -642,3 +642,15 @@ fn strict_field_mapping_failure_fails_a_rule_with_an_unmapped_field() {
     );
     assert_eq!(set.rules().count(), 1);
 }
+
+#[test]
+fn regex_applies_to_keywords_too() {
+    // pySigma's value transformations see keyword items as values without
+    // a field; the keyword becomes an expression searched in the event.
+    let set = load(
+        "title: k\nlogsource: {product: test}\ndetection:\n  words:\n    - 'mimi?atz'\n  condition: words\n",
+        "name: p\ntransformations:\n  - type: regex\n",
+    );
+    assert!(hit(&set, json!({"CommandLine": "run MIMIKATZ now"})));
+    assert!(!hit(&set, json!({"CommandLine": "run mimiatz now"})));
+}
