@@ -614,9 +614,22 @@ impl ProcessingItem {
             Transformation::Value(v) => Ok(match v.apply(&tracked.item, run.placeholders)? {
                 None => Outcome::Keep,
                 Some((values, keep_only_links)) => {
-                    let mut item = tracked.item.clone();
-                    write_back(&mut item, values, keep_only_links);
-                    replaced(vec![item])
+                    // `regex` may leave numbers (and '') beside the
+                    // expressions it makes: they become an alternative item
+                    // of their own (`apply` refuses it where the values are
+                    // not alternatives, under `all` or `neq`).
+                    let (regexes, rest): (Vec<_>, Vec<_>) = values
+                        .into_iter()
+                        .partition(|v| matches!(v, SigmaValue::Regex { .. }));
+                    let mut items = Vec::with_capacity(2);
+                    for part in [regexes, rest] {
+                        if !part.is_empty() {
+                            let mut item = tracked.item.clone();
+                            write_back(&mut item, part, keep_only_links);
+                            items.push(item);
+                        }
+                    }
+                    replaced(items)
                 }
             }),
             Transformation::DropDetectionItem => Ok(Outcome::Replace(Vec::new())),

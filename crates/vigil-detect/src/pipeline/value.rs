@@ -143,7 +143,7 @@ pub(crate) fn write_back(item: &mut SearchItem, values: Vec<SigmaValue>, keep_on
         return;
     }
     if let Some(SigmaValue::Regex { ignore_case, .. }) = values.first() {
-        // `apply` makes every value of the item a regex, or none.
+        // The caller writes the expressions and other values apart.
         let flag = *ignore_case;
         item.modifiers
             .retain(|m| matches!(m, Modifier::All | Modifier::Neq));
@@ -525,13 +525,19 @@ impl ValueTransformation {
         }
         if changed
             && matches!(self, Self::Regex(_))
+            && item
+                .modifiers
+                .iter()
+                .any(|m| matches!(m, Modifier::All | Modifier::Neq))
             && out.iter().any(|v| !matches!(v, SigmaValue::Regex { .. }))
         {
             // pySigma leaves numbers, booleans, null and the empty string as
-            // they are beside the expressions; one item of Vigil's holds
-            // one kind of value.
+            // they are beside the expressions. One item of Vigil's holds one
+            // kind of value; without `all` or `neq` the item becomes two
+            // alternatives (see `transform.rs`), but under them the values
+            // are not alternatives.
             return Err(
-                "`regex` would leave a value that is not a non-empty string (a number, a boolean, null or '') beside the regular expressions it makes, which one detection item cannot hold; split the item".into(),
+                "`regex` would leave a value that is not a non-empty string (a number, a boolean, null or '') beside the regular expressions it makes, under `all` or `neq`, which one detection item cannot hold; split the item".into(),
             );
         }
         Ok(changed.then_some((out, set_value)))

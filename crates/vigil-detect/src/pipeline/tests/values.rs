@@ -554,6 +554,16 @@ fn regex_turns_strings_into_expressions_by_each_method() {
     assert!(hit(&set, json!({"CommandLine": "x whoXmi y"})));
     assert!(!hit(&set, json!({"CommandLine": "whomi"})));
 
+    // A number beside strings stays a number: the item becomes two
+    // alternatives, the expressions and the rest.
+    let set = load(
+        &rule("    Port:\n      - 22\n      - 'ssh*'"),
+        "name: p\ntransformations:\n  - type: regex\n",
+    );
+    assert!(hit(&set, json!({"Port": 22})));
+    assert!(hit(&set, json!({"Port": "SSH-2.0"})));
+    assert!(!hit(&set, json!({"Port": 23})));
+
     // A placeholder cannot become an expression: the rule fails, saying so.
     let e = rejection(
         &rule("    User|expand: '%admins%'"),
