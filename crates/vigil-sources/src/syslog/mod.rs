@@ -24,9 +24,8 @@ mod listener;
 
 pub use listener::{MAX_TCP_CONNECTIONS, serve_tcp, serve_udp};
 
-use serde::Deserialize;
-
 use anyhow::Context;
+use serde::Deserialize;
 use tokio::net::{TcpListener, UdpSocket};
 use vigil_model::SourceKind;
 
