@@ -66,7 +66,11 @@ impl Daemon {
                 Ok(_) => return,
                 Err(e) => {
                     if let Ok(Some(status)) = self.child.try_wait() {
-                        panic!("{} exited ({status}) before reading: {e}", self.name);
+                        panic!(
+                            "{} exited ({status}) before reading: {e}; its stderr:\n{}",
+                            self.name,
+                            self.stderr()
+                        );
                     }
                     assert!(
                         Instant::now() < deadline,
