@@ -39,6 +39,16 @@ pub enum FramingError {
         /// The decoder's limit.
         limit: usize,
     },
+    /// A frame that is not octet-counted where only octet counting is
+    /// accepted (syslog over TLS, RFC 5425 section 4.3); the frame, up to
+    /// its line end, is skipped.
+    #[error(
+        "frame at stream byte {offset}: not octet-counted (`LEN SP MSG`), as syslog over TLS must be (RFC 5425); skipped to its line end"
+    )]
+    NotOctetCounted {
+        /// Where the frame starts.
+        offset: u64,
+    },
     /// The stream ended inside an octet-counted frame.
     #[error("frame at stream byte {offset}: stream ended after {received} of {declared} octets")]
     Truncated {
@@ -65,6 +75,8 @@ pub struct FrameDecoder {
     at_eof: bool,
     /// The first bytes of the frame last reported as an error.
     skipped: Vec<u8>,
+    /// Whether a line-ended frame is an error ([`Self::octet_counted_only`]).
+    counted_only: bool,
 }
 
 /// How much of a frame that could not be framed is kept for its dead
@@ -108,7 +120,17 @@ impl FrameDecoder {
             offset: 0,
             at_eof: false,
             skipped: Vec::new(),
+            counted_only: false,
         }
+    }
+
+    /// The same decoder refusing frames that are not octet-counted: each is
+    /// skipped to its line end and reported as
+    /// [`FramingError::NotOctetCounted`] (its first bytes kept, as for
+    /// every error), and the frames after it are read as usual.
+    pub fn octet_counted_only(mut self) -> Self {
+        self.counted_only = true;
+        self
     }
 
     /// Adds bytes received from the stream.
@@ -237,6 +259,12 @@ impl FrameDecoder {
                     }
                     if frame.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
                         continue;
+                    }
+                    if self.counted_only {
+                        self.skipped.clear();
+                        self.skipped
+                            .extend_from_slice(&frame[..frame.len().min(SKIPPED_PREFIX_BYTES)]);
+                        return Some(Err(FramingError::NotOctetCounted { offset: start }));
                     }
                     return Some(Ok(frame));
                 }
@@ -379,6 +407,37 @@ mod tests {
                 ok("<15>fourth"),
                 ok("<1>x"),
                 ok("<16>unterminated")
+            ]
+        );
+    }
+
+    #[test]
+    fn octet_counted_only_refuses_line_frames_and_reads_on() {
+        let stream = b"9 <13>first<14>second\n9 <13>third<15>tail";
+        let mut decoder = FrameDecoder::new(1024).octet_counted_only();
+        decoder.push(stream);
+        let mut out = Vec::new();
+        while let Some(frame) = decoder.next_frame() {
+            let kept = decoder.skipped_prefix().to_vec();
+            out.push(frame.map(|b| b.to_vec()).map_err(|e| (e, kept)));
+        }
+        while let Some(frame) = decoder.finish() {
+            let kept = decoder.skipped_prefix().to_vec();
+            out.push(frame.map(|b| b.to_vec()).map_err(|e| (e, kept)));
+        }
+        let refused = |offset: u64, kept: &str| {
+            Err((
+                FramingError::NotOctetCounted { offset },
+                kept.as_bytes().to_vec(),
+            ))
+        };
+        assert_eq!(
+            out,
+            vec![
+                Ok(b"<13>first".to_vec()),
+                refused(11, "<14>second"),
+                Ok(b"<13>third".to_vec()),
+                refused(33, "<15>tail"),
             ]
         );
     }

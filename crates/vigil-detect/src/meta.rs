@@ -1,5 +1,7 @@
 //! What a detection says about the rule that fired.
 
+use std::collections::BTreeMap;
+
 use vigil_model::Severity;
 
 use crate::sigma::ast::RuleHeader;
@@ -38,6 +40,10 @@ pub struct RuleMeta {
     pub falsepositives: Vec<String>,
     /// `fields`: fields worth showing with a detection.
     pub fields: Vec<String>,
+    /// Custom attributes the processing pipelines set on the rule
+    /// (pySigma's `set_custom_attribute`), by name: data for whoever reads
+    /// the rule's detections; matching ignores them.
+    pub custom_attributes: BTreeMap<String, serde_json::Value>,
     /// `logsource`.
     pub logsource: LogSource,
     /// Where the rule came from: the file path (or the origin given to
@@ -74,6 +80,7 @@ impl RuleMeta {
             references: header.references.clone(),
             falsepositives: header.falsepositives.clone(),
             fields: header.fields.clone(),
+            custom_attributes: header.custom_attributes.clone(),
             logsource: logsource.clone(),
             origin,
         }

@@ -22,12 +22,16 @@
 //! Adding a protocol is one folder here and one line in
 //! [`Registry::built_in`].
 //!
+//! Sources that listen on TCP (syslog, RELP, DC-09) take connections in
+//! through one loop, [`accept`], with TLS from one table, [`tls`].
+//!
 //! Sources bound by a token (the HTTP-borne ones) check it in one place,
 //! [`token`], which also holds each token to the kinds of source its
 //! endpoint serves.
 
 #![warn(missing_docs)]
 
+pub mod accept;
 pub mod access;
 pub mod bulk;
 mod config;

@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Relative file names are taken from the configuration's folder. For a
-//! listener (syslog, DC-09), `cert` and `key` are required and `ca`,
+//! listener (syslog, RELP, DC-09), `cert` and `key` are required and `ca`,
 //! when given, makes a client certificate signed by it a condition of the
 //! handshake; all three are read again when they change. For a client (MQTT), `ca` is what the broker's certificate
 //! must be signed by and `cert`/`key`, when given, are the client
@@ -228,6 +228,24 @@ pub fn files_relative_to(section: &mut SourceSection, base: &Path) {
             *path = base.join(path.as_str()).to_string_lossy().into_owned();
         }
     }
+}
+
+/// A listening source's TLS from its entry's `[sources.tls]`, if it has
+/// one: refused for a kind not in `kinds` (the kinds of the source type
+/// that speak TLS; syslog and DC-09 over UDP do not), else loaded (see
+/// [`TlsSettings::listener`]), so a mistake stops the start.
+pub fn listener_of(section: &SourceSection, kinds: &[&str]) -> anyhow::Result<Option<TlsListener>> {
+    let Some(tls) = TlsSettings::of(section)? else {
+        return Ok(None);
+    };
+    if !kinds.contains(&section.kind.as_str()) {
+        anyhow::bail!(
+            "`[sources.{TABLE}]` is for `{}` sources; `{}` has no TLS",
+            kinds.join("`, `"),
+            section.kind
+        );
+    }
+    Ok(Some(tls.listener()?))
 }
 
 impl TlsSettings {

@@ -3,7 +3,8 @@
 //! test time: octet-counted messages over TLS are stored; a plaintext
 //! client is refused; with `ca`, a client without a certificate signed by
 //! it is refused during the handshake and one with such a certificate is
-//! served.
+//! served. Frames not octet-counted (as RFC 5425 requires) are dead letters
+//! saying why, counted, unless the source accepts them by `framing = "any"`.
 
 mod common;
 
@@ -160,6 +161,103 @@ async fn a_replaced_ca_file_decides_from_the_next_handshakes_on() {
     assert!(!served(&pki, addr, &pki.client, &node.store, stored).await);
 }
 
+#[tokio::test]
+async fn over_tls_a_frame_not_octet_counted_is_a_dead_letter_unless_the_source_accepts_any() {
+    let pki = common::pki::Pki::new();
+    let node = start(&[
+        section("acme-strict", "syslog_tcp", &pki.table(false)),
+        section(
+            "acme-legacy",
+            "syslog_tcp",
+            &format!("{}[syslog]\nframing = \"any\"\n", pki.table(false)),
+        ),
+    ])
+    .await;
+    // One octet-counted frame between two line-ended ones (rsyslog's
+    // `omfwd` default framing over TLS).
+    let mut stream = frame(&message(1));
+    stream.splice(0..0, format!("{}\n", message(2)).into_bytes());
+    stream.extend_from_slice(format!("{}\n", message(3)).as_bytes());
+
+    let mut tls = pki
+        .connect(node.addr("acme-strict"), None)
+        .await
+        .expect("a TLS handshake");
+    tls.write_all(&stream).await.unwrap();
+    tls.shutdown().await.unwrap();
+    common::pki::closed_by_server(tls).await;
+    let dead = wait_for_dead_letters(&node.store, 2).await;
+    let events = common::events(&node.store).await;
+    assert_eq!(
+        events.len(),
+        1,
+        "only the octet-counted frame is stored: {events:?}"
+    );
+    assert!(
+        serde_json::to_string(&events[0].fields)
+            .unwrap()
+            .contains("10.0.0.1")
+    );
+    for (letter, n) in dead.iter().zip([2, 3]) {
+        assert!(
+            letter.reason.contains("not octet-counted")
+                && letter.reason.contains("RFC 5425")
+                && letter.reason.contains("framing = \"any\""),
+            "{}",
+            letter.reason
+        );
+        assert!(
+            dead.iter()
+                .any(|d| String::from_utf8_lossy(&d.raw).contains(&format!("10.0.0.{n}"))),
+            "the refused frame is kept: {dead:?}"
+        );
+    }
+    let metrics = node.pipeline.metrics().encode();
+    assert!(
+        metrics.contains(r#"vigil_dead_letters_total{tenant="acme",source="acme-strict"} 2"#),
+        "{metrics}"
+    );
+
+    // The same bytes to a source that accepts line-ended frames.
+    let mut tls = pki
+        .connect(node.addr("acme-legacy"), None)
+        .await
+        .expect("a TLS handshake");
+    tls.write_all(&stream).await.unwrap();
+    tls.shutdown().await.unwrap();
+    common::pki::closed_by_server(tls).await;
+    wait_for_events(&node.store, 4).await;
+    assert_eq!(wait_for_dead_letters(&node.store, 2).await.len(), 2);
+}
+
+/// Waits (30 s at most) until the store holds `n` dead letters; returns
+/// them.
+async fn wait_for_dead_letters(store: &SqliteStore, n: usize) -> Vec<vigil_model::DeadLetter> {
+    use vigil_store::Store;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let dead = store
+            .dead_letters(&vigil_store::DeadLetterQuery {
+                scope: vigil_store::TenantScope::All,
+                source: None,
+                cursor: None,
+                limit: 100,
+            })
+            .await
+            .unwrap()
+            .items;
+        if dead.len() >= n {
+            return dead;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} dead letters never arrived (have {})",
+            dead.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[test]
 fn tls_settings_that_cannot_work_are_refused_with_the_reason() {
     let pki = common::pki::Pki::new();
@@ -190,4 +288,15 @@ fn tls_settings_that_cannot_work_are_refused_with_the_reason() {
     assert!(missing.contains("/nonexistent/ca.crt"), "{missing}");
     let stray = error(section("s", "syslog_tcp", "[tls]\ncertificate = \"x\"\n"));
     assert!(stray.contains("certificate"), "{stray}");
+    let framing = error(section(
+        "f",
+        "syslog_tcp",
+        "[syslog]\nframing = \"lines\"\n",
+    ));
+    assert!(
+        framing.contains("lines") && framing.contains("octet-counting"),
+        "{framing}"
+    );
+    let udp_framing = error(section("uf", "syslog_udp", "[syslog]\nframing = \"any\"\n"));
+    assert!(udp_framing.contains("syslog_tcp"), "{udp_framing}");
 }

@@ -200,6 +200,7 @@ pub fn rule_meta(rule: VisitorRule, severity: Severity) -> RuleMeta {
         references: Vec::new(),
         falsepositives: Vec::new(),
         fields: Vec::new(),
+        custom_attributes: Default::default(),
         logsource: LogSource {
             product: Some("vigil".into()),
             category: Some(match rule {

@@ -129,12 +129,12 @@ fn rules_check_names_a_pipeline_item_it_does_not_perform() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     std::fs::write(dir.path().join("rules/good.yml"), RULE).unwrap();
-    // `set_custom_attribute` is a pySigma transformation Vigil does not
-    // perform; the
+    // `query_expression_placeholders` is a pySigma transformation a
+    // matching engine cannot perform (it writes query text); the
     // `value_placeholders` item and its `vars` are performed.
     std::fs::write(
         dir.path().join("p.yml"),
-        "name: client\nvars:\n  Admins: [admin]\ntransformations:\n  - type: value_placeholders\n  - id: owner\n    type: set_custom_attribute\n    attribute: owner\n    value: soc\n    rule_conditions:\n      - type: logsource\n        category: process_creation\n",
+        "name: client\nvars:\n  Admins: [admin]\ntransformations:\n  - type: value_placeholders\n  - id: lookup\n    type: query_expression_placeholders\n    expression: '{field} in admins'\n    rule_conditions:\n      - type: logsource\n        category: process_creation\n",
     )
     .unwrap();
     let (ok, stdout, _) = vigil(
@@ -145,12 +145,12 @@ fn rules_check_names_a_pipeline_item_it_does_not_perform() {
     assert!(
         stdout.contains("REJECTED  Credential dumping command line")
             && stdout.contains(
-                "pipeline `client`, item `owner`: transformation `set_custom_attribute` is not supported"
+                "pipeline `client`, item `lookup`: transformation `query_expression_placeholders` is not supported"
             ),
         "{stdout}"
     );
     assert!(
-        stdout.contains("UNSUPPORTED  p.yml, line 6: pipeline `client`, item `owner`"),
+        stdout.contains("UNSUPPORTED  p.yml, line 6: pipeline `client`, item `lookup`"),
         "the item is named with where it is: {stdout}"
     );
 
@@ -158,7 +158,7 @@ fn rules_check_names_a_pipeline_item_it_does_not_perform() {
     // still named.
     std::fs::write(
         dir.path().join("p.yml"),
-        "name: client\ntransformations:\n  - id: owner\n    type: set_custom_attribute\n    rule_conditions:\n      - type: logsource\n        product: linux\n",
+        "name: client\ntransformations:\n  - id: lookup\n    type: query_expression_placeholders\n    expression: '{field}'\n    rule_conditions:\n      - type: logsource\n        product: linux\n",
     )
     .unwrap();
     let (ok, stdout, _) = vigil(
@@ -169,10 +169,49 @@ fn rules_check_names_a_pipeline_item_it_does_not_perform() {
     assert!(stdout.contains("1 rules loaded, 0 rejected"), "{stdout}");
     assert!(
         stdout.contains(
-            "UNSUPPORTED  p.yml, line 3: pipeline `client`, item `owner`: transformation `set_custom_attribute`"
+            "UNSUPPORTED  p.yml, line 3: pipeline `client`, item `lookup`: transformation `query_expression_placeholders`"
         ),
         "{stdout}"
     );
+}
+
+#[test]
+fn rules_check_performs_regex_custom_attributes_and_strict_field_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(dir.path().join("rules/good.yml"), RULE).unwrap();
+    // Performed, so not named as unsupported; the strict check fails the
+    // rule, whose `CommandLine` the pipeline does not map.
+    std::fs::write(
+        dir.path().join("p.yml"),
+        "name: client\ntransformations:\n  - type: regex\n  - type: set_custom_attribute\n    attribute: owner\n    value: soc\n  - id: strict\n    type: strict_field_mapping_failure\n",
+    )
+    .unwrap();
+    let (ok, stdout, _) = vigil(
+        &["rules", "check", "rules", "--pipeline", "p.yml"],
+        dir.path(),
+    );
+    assert!(!ok, "{stdout}");
+    assert!(!stdout.contains("UNSUPPORTED"), "{stdout}");
+    assert!(
+        stdout.contains("REJECTED  Credential dumping command line")
+            && stdout.contains(
+                "pipeline `client`, item `strict`: the following fields are not mapped: CommandLine"
+            ),
+        "{stdout}"
+    );
+    // With the field mapped, the rule loads.
+    std::fs::write(
+        dir.path().join("p.yml"),
+        "name: client\ntransformations:\n  - type: field_name_mapping\n    mapping:\n      CommandLine: process.command_line\n  - type: regex\n  - type: strict_field_mapping_failure\n",
+    )
+    .unwrap();
+    let (ok, stdout, _) = vigil(
+        &["rules", "check", "rules", "--pipeline", "p.yml"],
+        dir.path(),
+    );
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("1 rules loaded, 0 rejected"), "{stdout}");
 }
 
 #[test]

@@ -1,5 +1,7 @@
-//! Any byte stream, cut into chunks at sizes the input chooses: frames never
-//! exceed the limit and the buffer stays bounded.
+//! Any byte stream, cut into chunks at sizes the input chooses, read with
+//! either framing (the first byte's high bit chooses octet counting only,
+//! as syslog over TLS reads): frames never exceed the limit and the buffer
+//! stays bounded.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let chunk = usize::from(first % 32) + 1;
-    let mut decoder = FrameDecoder::new(MAX);
+    let mut decoder = if first & 0x80 != 0 {
+        FrameDecoder::new(MAX).octet_counted_only()
+    } else {
+        FrameDecoder::new(MAX)
+    };
     for piece in stream.chunks(chunk) {
         decoder.push(piece);
         while let Some(frame) = decoder.next_frame() {

@@ -1,8 +1,12 @@
 //! `rule_attribute` rule conditions: one of a rule's descriptive attributes
 //! compared with a value, as pySigma's `RuleAttributeCondition` does
 //! (strings `eq`/`ne`; levels, statuses and dates ordered; lists `in` /
-//! `not_in`). Custom attributes are not kept by Vigil, so naming one is a
-//! pipeline error rather than a condition that never holds.
+//! `not_in`). Any other name is a custom attribute, as a pipeline's
+//! `set_custom_attribute` sets it: a rule without it does not satisfy the
+//! condition; strings compare by `eq`/`ne`, numbers (and booleans, as in
+//! Python) by every order, lists by `in`/`not_in`. A comparison pySigma
+//! refuses as a configuration error (a string ordered, a map) does not
+//! hold.
 
 use std::cmp::Ordering;
 
@@ -45,6 +49,8 @@ enum Compared {
     Date(&'static str, NaiveDate),
     /// `tags`, `references`, `falsepositives`, `fields`.
     List(&'static str, String),
+    /// A custom attribute, by name, and the value as written.
+    Custom(String, String),
 }
 
 /// A `rule_attribute` condition.
@@ -118,9 +124,7 @@ impl RuleAttribute {
                 "`{attribute}` is not a list: use eq, ne, gte, gt, lte or lt"
             ));
         } else {
-            return Err(format!(
-                "rule attribute `{attribute}` is not supported: Vigil keeps no custom rule attributes"
-            ));
+            Compared::Custom(attribute.to_owned(), value.to_owned())
         };
         Ok(RuleAttribute { compared, op })
     }
@@ -165,6 +169,10 @@ impl RuleAttribute {
                 .status
                 .and_then(status_rank)
                 .is_some_and(|have| self.compare(have.cmp(wanted))),
+            Compared::Custom(name, wanted) => header
+                .custom_attributes
+                .get(name)
+                .is_some_and(|have| self.holds_custom(have, wanted)),
             Compared::Date(name, wanted) => {
                 let text = if *name == "date" {
                     &header.date
@@ -176,6 +184,43 @@ impl RuleAttribute {
                     .and_then(|t| NaiveDate::parse_from_str(&t.replace('/', "-"), "%Y-%m-%d").ok())
                     .is_some_and(|have| self.compare(have.cmp(wanted)))
             }
+        }
+    }
+
+    /// pySigma's comparison of a custom attribute with the written value.
+    fn holds_custom(&self, have: &serde_json::Value, wanted: &str) -> bool {
+        use serde_json::Value;
+        let number = |v: &Value| match v {
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            Value::Number(n) => n.as_f64(),
+            _ => None,
+        };
+        match have {
+            Value::Array(items) => {
+                let member = items.iter().any(|item| match item {
+                    Value::String(s) => s == wanted,
+                    other => number(other)
+                        .zip(wanted.parse::<f64>().ok())
+                        .is_some_and(|(a, b)| a == b),
+                });
+                match self.op {
+                    AttributeOp::In => member,
+                    AttributeOp::NotIn => !member,
+                    AttributeOp::Ne => true,
+                    _ => false,
+                }
+            }
+            Value::String(s) => match self.op {
+                AttributeOp::Eq => s == wanted,
+                AttributeOp::Ne => s != wanted,
+                _ => false,
+            },
+            other => match (number(other), wanted.parse::<f64>()) {
+                (Some(have), Ok(wanted)) => have
+                    .partial_cmp(&wanted)
+                    .is_some_and(|ordering| self.compare(ordering)),
+                _ => false,
+            },
         }
     }
 
@@ -197,4 +242,49 @@ fn status_rank(status: RuleStatus) -> Option<u8> {
         .iter()
         .position(|s| *s == status.as_str())
         .and_then(|i| u8::try_from(i).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn holds(attribute: &str, value: &str, op: &str, have: serde_json::Value) -> bool {
+        let mut header = RuleHeader::default();
+        header.custom_attributes.insert("x".into(), have);
+        RuleAttribute::new(attribute, value, Some(op))
+            .unwrap()
+            .holds(Some(&header))
+    }
+
+    #[test]
+    fn custom_attributes_compare_by_their_type_as_pysigma_does() {
+        // conditions/rule.py RuleAttributeCondition.match on
+        // `rule.custom_attributes`.
+        assert!(holds("x", "soc", "eq", json!("soc")));
+        assert!(holds("x", "noc", "ne", json!("soc")));
+        assert!(
+            !holds("x", "soc", "gte", json!("soc")),
+            "strings are not ordered"
+        );
+        assert!(holds("x", "2", "gt", json!(3)));
+        assert!(holds("x", "3.0", "eq", json!(3)));
+        assert!(holds("x", "4", "lte", json!(3.5)));
+        assert!(
+            holds("x", "1", "eq", json!(true)),
+            "a bool is a number in Python"
+        );
+        assert!(holds("x", "b", "in", json!(["a", "b"])));
+        assert!(holds("x", "2", "in", json!([1, 2])));
+        assert!(holds("x", "c", "not_in", json!(["a", "b"])));
+        assert!(
+            !holds("x", "a", "eq", json!(["a"])),
+            "a list never equals a value"
+        );
+        assert!(!holds("x", "a", "eq", json!({"a": 1})));
+        assert!(
+            !holds("y", "soc", "eq", json!("soc")),
+            "absent: does not hold"
+        );
+    }
 }

@@ -59,6 +59,14 @@ impl Body {
         }
     }
 
+    /// Visits every item of the body, in order.
+    pub(crate) fn each_item(&self, visit: &mut dyn FnMut(&SearchItem)) {
+        match self {
+            Body::AllOf(items) => items.iter().for_each(|t| visit(&t.item)),
+            Body::AnyOf(bodies) => bodies.iter().for_each(|b| b.each_item(visit)),
+        }
+    }
+
     /// Back to the syntax tree.
     pub(crate) fn into_search(self) -> SearchBody {
         match self {

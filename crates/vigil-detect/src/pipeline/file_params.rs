@@ -12,36 +12,23 @@ use super::detection::HashesFields;
 use super::file::{OneOrMany, state_value, strip_location};
 use super::transform::Transformation;
 use super::value::{
-    CaseMethod, PlaceholderFilter, SigmaValue, TargetType, ValueTransformation, number,
-    python_replacement,
+    CaseMethod, PlaceholderFilter, RegexMethod, SigmaValue, TargetType, ValueTransformation,
+    number, python_replacement,
 };
 use crate::sigma::ast::{LogSource, Number};
 use crate::sigma::parse::parse_search_body;
 use crate::sigma::pattern::SigmaString;
 
 /// The transformation types this engine performs.
-pub(super) const SUPPORTED: &str = "field_name_mapping, field_name_prefix_mapping, field_name_transform, field_name_prefix, field_name_suffix, add_condition, change_logsource, replace_string, map_string, case, set_value, convert_type, value_placeholders, wildcard_placeholders, drop_detection_item, hashes_fields, add_field, remove_field, set_field, set_state, rule_failure, detection_item_failure, nest";
+pub(super) const SUPPORTED: &str = "field_name_mapping, field_name_prefix_mapping, field_name_transform, field_name_prefix, field_name_suffix, add_condition, change_logsource, replace_string, map_string, case, set_value, convert_type, value_placeholders, wildcard_placeholders, regex, drop_detection_item, hashes_fields, add_field, remove_field, set_field, set_state, set_custom_attribute, rule_failure, detection_item_failure, strict_field_mapping_failure, nest";
 
-/// pySigma's transformations that a matching engine does not perform, and
-/// why; a pipeline may name them, and each rule they apply to is rejected.
-const UNSUPPORTED: &[(&str, &str)] = &[
-    (
-        "query_expression_placeholders",
-        "it puts a query-language expression in place of a placeholder, and Vigil matches events instead of writing queries",
-    ),
-    (
-        "regex",
-        "it turns strings into regular expressions to emulate case-insensitive matching in query languages; Vigil matches strings case-insensitively already",
-    ),
-    (
-        "set_custom_attribute",
-        "Vigil keeps no custom rule attributes",
-    ),
-    (
-        "strict_field_mapping_failure",
-        "field-mapping tracking across the pipeline is not implemented",
-    ),
-];
+/// pySigma's transformations that have no meaning for a matching engine,
+/// and why; a pipeline may name them, and each rule they apply to is
+/// rejected, since the rule would not mean what the pipeline meant.
+const UNSUPPORTED: &[(&str, &str)] = &[(
+    "query_expression_placeholders",
+    "it puts a query-language expression (`{field} in list`, a lookup) in place of a placeholder, to be evaluated by the query's database; Vigil matches events itself and has no query to put it in (fill the placeholder with `value_placeholders` instead)",
+)];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,6 +114,19 @@ struct PlaceholderParams {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NoParams {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegexParams {
+    method: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomAttributeParams {
+    attribute: String,
+    value: Value,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -315,6 +315,34 @@ pub(super) fn transformation(kind: &str, params: Mapping) -> Result<Transformati
             } else {
                 ValueTransformation::WildcardPlaceholders(filter)
             })
+        }
+        "regex" => {
+            let p: RegexParams = read(kind, params)?;
+            let method = p.method.as_deref().unwrap_or("ignore_case_brackets");
+            value(ValueTransformation::Regex(RegexMethod::parse(method).ok_or_else(
+                || {
+                    format!(
+                        "`method` must be plain, ignore_case_flag or ignore_case_brackets, not `{method}`"
+                    )
+                },
+            )?))
+        }
+        "set_custom_attribute" => {
+            let p: CustomAttributeParams = read(kind, params)?;
+            let value = serde_json::to_value(&p.value).map_err(|e| {
+                format!(
+                    "`value` of attribute `{}` is not data a rule can carry: {e}",
+                    p.attribute
+                )
+            })?;
+            Ok(Transformation::SetCustomAttribute {
+                attribute: p.attribute,
+                value,
+            })
+        }
+        "strict_field_mapping_failure" => {
+            read::<NoParams>(kind, params)?;
+            Ok(Transformation::StrictFieldMapping)
         }
         "drop_detection_item" => {
             read::<NoParams>(kind, params)?;

@@ -12,16 +12,25 @@
 //! - values (`value.rs`): `replace_string` (Python `re.sub` replacements,
 //!   `\1`, `\g<name>`; `skip_special`, `interpret_special`), `map_string`,
 //!   `case`, `set_value` (`force_type`), `convert_type`,
-//!   `value_placeholders`, `wildcard_placeholders` (`include`/`exclude`);
+//!   `value_placeholders`, `wildcard_placeholders` (`include`/`exclude`),
+//!   `regex` (strings become unanchored regular expressions, `method`
+//!   `ignore_case_brackets`, `ignore_case_flag` or `plain`, as pySigma's
+//!   `RegexTransformation` writes them);
 //! - detection items: `drop_detection_item`, `hashes_fields`,
 //!   `detection_item_failure`;
 //! - rules: `add_condition`, `change_logsource`, `add_field`,
-//!   `remove_field`, `set_field`, `set_state`, `rule_failure`, `nest`.
+//!   `remove_field`, `set_field`, `set_state`, `set_custom_attribute` (kept
+//!   in the rule's [`crate::RuleMeta::custom_attributes`]), `rule_failure`,
+//!   `strict_field_mapping_failure` (a rule with a field no field
+//!   transformation before it mapped, from or to, fails naming the fields;
+//!   the mappings are tracked per rule across all its pipelines, as
+//!   pySigma's `field_mappings`), `nest`.
 //!
 //! Each with optional `rule_conditions` (`logsource`, `tag`,
 //! `is_sigma_rule`, `is_sigma_correlation_rule`, `contains_field`,
 //! `contains_detection_item`, `processing_item_applied`,
-//! `processing_state`, `rule_attribute` on the attributes Vigil keeps), `detection_item_conditions` (`match_string`,
+//! `processing_state`, `rule_attribute` on the rule's attributes and the
+//! custom ones pipelines set), `detection_item_conditions` (`match_string`,
 //! `match_value`, `contains_wildcard`, `is_null`, `processing_item_applied`,
 //! `processing_state`) and `field_name_conditions` (`include_fields`,
 //! `exclude_fields`, plain or regex, `processing_item_applied`,
@@ -34,9 +43,11 @@
 //! configuration's `placeholders`: `value_placeholders` fills from both,
 //! the configuration's list winning over a pipeline's of the same name.
 //!
-//! pySigma transformations this engine does not perform load as
-//! [`UnsupportedItem`]s ([`Pipeline::unsupported`]); every rule such an
-//! item applies to is rejected with an error naming it. An unknown
+//! pySigma transformations that mean nothing to a matching engine
+//! (`query_expression_placeholders`, which writes query-language text in
+//! place of a placeholder) load as [`UnsupportedItem`]s
+//! ([`Pipeline::unsupported`]); every rule such an item applies to is
+//! rejected with an error naming it. An unknown
 //! transformation or condition type, and `*_cond_expr`, are errors.
 //!
 //! Built-in pipelines ([`Pipeline::builtin`]), written in the same format
@@ -323,6 +334,7 @@ pub fn apply_pipelines(
         applied: BTreeSet::new(),
         added: 0,
         bodies: take_bodies(doc),
+        mapped: BTreeSet::new(),
     };
     let mut result = Ok(());
     'pipelines: for pipeline in order {

@@ -96,6 +96,16 @@ pub(crate) enum Transformation {
     SetField(Vec<String>),
     /// `set_state`: the pipeline state's `key` becomes `val`.
     SetState { key: String, val: StateValue },
+    /// `set_custom_attribute`: the rule's (or correlation's) custom
+    /// attribute `attribute` becomes `value`.
+    SetCustomAttribute {
+        attribute: String,
+        value: serde_json::Value,
+    },
+    /// `strict_field_mapping_failure`: a rule with a detection item on a
+    /// field that no field transformation has mapped so far (neither mapped
+    /// from nor to) fails, naming the fields.
+    StrictFieldMapping,
     /// `nest`: these items, run in order as a pipeline of their own (their
     /// state and applied ids joining the enclosing run's afterwards).
     Nest(Vec<ProcessingItem>),
@@ -184,6 +194,9 @@ pub(crate) struct Run<'a> {
     pub added: usize,
     /// The document's searches, tracked (rules and filters).
     pub bodies: Vec<Body>,
+    /// The fields a field transformation mapped, from and to (pySigma's
+    /// `field_mappings`), for `strict_field_mapping_failure`.
+    pub mapped: BTreeSet<String>,
 }
 
 /// What a document looks like to rule conditions.
@@ -370,6 +383,40 @@ impl ProcessingItem {
             Transformation::SetState { key, val } => {
                 run.state.insert(key.clone(), val.clone());
             }
+            Transformation::SetCustomAttribute { attribute, value } => {
+                if let Some(header) = header(doc) {
+                    header
+                        .custom_attributes
+                        .insert(attribute.clone(), value.clone());
+                }
+            }
+            Transformation::StrictFieldMapping => {
+                // pySigma checks detection rules only (not filters, not
+                // correlations), on their fields as the items before it
+                // left them; keywords have no field.
+                if let SigmaDocument::Rule(_) = doc {
+                    let mut unmapped: Vec<String> = Vec::new();
+                    for body in &run.bodies {
+                        body.each_item(&mut |i| {
+                            if let Some(field) = i.field.as_deref()
+                                && !run.mapped.contains(field)
+                                && !unmapped.iter().any(|u| u == field)
+                            {
+                                unmapped.push(field.to_owned());
+                            }
+                        });
+                    }
+                    if !unmapped.is_empty() {
+                        return Err(self.error(
+                            pipeline,
+                            format!(
+                                "the following fields are not mapped: {}",
+                                unmapped.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
             Transformation::Nest(items) => {
                 // pySigma runs them as a fresh pipeline whose state and
                 // applied ids are merged into the enclosing one's.
@@ -460,8 +507,16 @@ impl ProcessingItem {
             _ => {
                 let bodies = std::mem::take(&mut run.bodies);
                 let mut out = Vec::with_capacity(bodies.len());
+                let mut mapped = Vec::new();
+                let field_transformation = self.is_field_transformation();
                 for (body, search) in bodies.into_iter().zip(&detection.searches) {
-                    let rewritten = rewrite(body, &mut |t| self.rewrite_item(t, run)).map_err(|e| {
+                    let rewritten = rewrite(body, &mut |t| {
+                        if field_transformation {
+                            self.note_mapping(t, run, &mut mapped);
+                        }
+                        self.rewrite_item(t, run)
+                    })
+                    .map_err(|e| {
                         self.error(
                             run.pipeline,
                             match e {
@@ -481,6 +536,7 @@ impl ProcessingItem {
                     })?);
                 }
                 run.bodies = out;
+                run.mapped.extend(mapped);
                 Ok(())
             }
         }
@@ -558,9 +614,22 @@ impl ProcessingItem {
             Transformation::Value(v) => Ok(match v.apply(&tracked.item, run.placeholders)? {
                 None => Outcome::Keep,
                 Some((values, keep_only_links)) => {
-                    let mut item = tracked.item.clone();
-                    write_back(&mut item, values, keep_only_links);
-                    replaced(vec![item])
+                    // `regex` may leave numbers (and '') beside the
+                    // expressions it makes: they become an alternative item
+                    // of their own (`apply` refuses it where the values are
+                    // not alternatives, under `all` or `neq`).
+                    let (regexes, rest): (Vec<_>, Vec<_>) = values
+                        .into_iter()
+                        .partition(|v| matches!(v, SigmaValue::Regex { .. }));
+                    let mut items = Vec::with_capacity(2);
+                    for part in [regexes, rest] {
+                        if !part.is_empty() {
+                            let mut item = tracked.item.clone();
+                            write_back(&mut item, part, keep_only_links);
+                            items.push(item);
+                        }
+                    }
+                    replaced(items)
                 }
             }),
             Transformation::DropDetectionItem => Ok(Outcome::Replace(Vec::new())),
@@ -570,6 +639,21 @@ impl ProcessingItem {
             }),
             Transformation::DetectionItemFailure(message) => Err(message.clone()),
             _ => Ok(Outcome::Keep),
+        }
+    }
+
+    /// Notes the field of `tracked` and what it is mapped to, when this
+    /// (field) item maps it, as pySigma's `field_mappings` records it.
+    fn note_mapping(&self, tracked: &Tracked, run: &Run<'_>, mapped: &mut Vec<String>) {
+        let Some(field) = tracked.item.field.as_deref() else {
+            return;
+        };
+        if !self.touches_item(tracked, run, false) {
+            return;
+        }
+        if let Some(targets) = self.map_field(field, Some(tracked), run) {
+            mapped.push(field.to_owned());
+            mapped.extend(targets);
         }
     }
 

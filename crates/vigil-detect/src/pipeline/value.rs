@@ -1,6 +1,7 @@
 //! Values as pySigma's transformations see them, and the value
 //! transformations: `replace_string`, `map_string`, `case`, `set_value`,
-//! `convert_type`, `value_placeholders` and `wildcard_placeholders`.
+//! `convert_type`, `value_placeholders`, `wildcard_placeholders` and
+//! `regex`.
 //!
 //! pySigma applies the string modifiers when it reads a rule, so its value
 //! transformations see `Image|endswith: '\cmd.exe'` as the string
@@ -37,6 +38,14 @@ pub(crate) enum SigmaValue {
     Bool(bool),
     /// `null`.
     Null,
+    /// A regular expression a transformation (`regex`) made of a string,
+    /// written back as an `re` item.
+    Regex {
+        /// The pattern.
+        pattern: String,
+        /// Whether it carries the case-insensitive flag (`re|i`).
+        ignore_case: bool,
+    },
     /// A regular expression, network, comparison, field reference, …:
     /// not a value the string transformations or conditions look at.
     Special,
@@ -133,7 +142,16 @@ pub(crate) fn write_back(item: &mut SearchItem, values: Vec<SigmaValue>, keep_on
     if !keep_only_links && values == view(item) {
         return;
     }
-    if keep_only_links {
+    if let Some(SigmaValue::Regex { ignore_case, .. }) = values.first() {
+        // The caller writes the expressions and other values apart.
+        let flag = *ignore_case;
+        item.modifiers
+            .retain(|m| matches!(m, Modifier::All | Modifier::Neq));
+        item.modifiers.insert(0, Modifier::Re);
+        if flag {
+            item.modifiers.insert(1, Modifier::ReIgnoreCase);
+        }
+    } else if keep_only_links {
         item.modifiers
             .retain(|m| matches!(m, Modifier::All | Modifier::Neq));
     } else {
@@ -153,6 +171,7 @@ pub(crate) fn write_back(item: &mut SearchItem, values: Vec<SigmaValue>, keep_on
             SigmaValue::Str(s) => RawValue::Str(render(&s, expand)),
             SigmaValue::Num(n) => RawValue::Number(n),
             SigmaValue::Bool(b) => RawValue::Bool(b),
+            SigmaValue::Regex { pattern, .. } => RawValue::Str(pattern),
             // `Special` values are never produced by a transformation.
             SigmaValue::Null | SigmaValue::Special => RawValue::Null,
         })
@@ -387,6 +406,67 @@ pub(crate) enum ValueTransformation {
     ValuePlaceholders(PlaceholderFilter),
     /// `wildcard_placeholders`: placeholders become `*`.
     WildcardPlaceholders(PlaceholderFilter),
+    /// `regex`: strings become regular expressions.
+    Regex(RegexMethod),
+}
+
+/// How `regex` makes a string's letters match in either case (pySigma's
+/// `method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RegexMethod {
+    /// `plain`: as written, so the expression matches case-sensitively.
+    Plain,
+    /// `ignore_case_flag`: with the case-insensitive flag (`re|i`).
+    IgnoreCaseFlag,
+    /// `ignore_case_brackets` (the default): each letter as a class of its
+    /// two cases (`[cC]`).
+    IgnoreCaseBrackets,
+}
+
+impl RegexMethod {
+    /// Parses pySigma's method name.
+    pub(crate) fn parse(name: &str) -> Option<Self> {
+        match name {
+            "plain" => Some(Self::Plain),
+            "ignore_case_flag" => Some(Self::IgnoreCaseFlag),
+            "ignore_case_brackets" => Some(Self::IgnoreCaseBrackets),
+            _ => None,
+        }
+    }
+
+    /// The regular expression `s` becomes, as pySigma's
+    /// `RegexTransformation` writes it: literal text escaped (letters as
+    /// `[xX]` with `ignore_case_brackets`), `*` as `.*`, `?` as `.`. The
+    /// expression is not anchored, as pySigma's is not; Sigma's `re`
+    /// searches the field, so an exact string becomes a search for it.
+    fn pattern(self, s: &SigmaString) -> Result<String, String> {
+        let mut out = String::new();
+        for part in s.parts() {
+            match part {
+                Part::Lit(text) if self == Self::IgnoreCaseBrackets => {
+                    for c in text.chars() {
+                        if c.is_alphabetic() {
+                            out.push('[');
+                            out.extend(c.to_lowercase());
+                            out.extend(c.to_uppercase());
+                            out.push(']');
+                        } else {
+                            out.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
+                        }
+                    }
+                }
+                Part::Lit(text) => out.push_str(&regex::escape(text)),
+                Part::AnyRun => out.push_str(".*"),
+                Part::AnyChar => out.push('.'),
+                Part::Placeholder(name) => {
+                    return Err(format!(
+                        "placeholder `%{name}%` cannot be turned into a regular expression; fill it first (`value_placeholders`, `wildcard_placeholders`)"
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl ValueTransformation {
@@ -400,6 +480,7 @@ impl ValueTransformation {
             Self::ConvertType(_) => "convert_type",
             Self::ValuePlaceholders(_) => "value_placeholders",
             Self::WildcardPlaceholders(_) => "wildcard_placeholders",
+            Self::Regex(_) => "regex",
         }
     }
 
@@ -441,6 +522,23 @@ impl ValueTransformation {
                 }
                 None => out.push(value),
             }
+        }
+        if changed
+            && matches!(self, Self::Regex(_))
+            && item
+                .modifiers
+                .iter()
+                .any(|m| matches!(m, Modifier::All | Modifier::Neq))
+            && out.iter().any(|v| !matches!(v, SigmaValue::Regex { .. }))
+        {
+            // pySigma leaves numbers, booleans, null and the empty string as
+            // they are beside the expressions. One item of Vigil's holds one
+            // kind of value; without `all` or `neq` the item becomes two
+            // alternatives (see `transform.rs`), but under them the values
+            // are not alternatives.
+            return Err(
+                "`regex` would leave a value that is not a non-empty string (a number, a boolean, null or '') beside the regular expressions it makes, under `all` or `neq`, which one detection item cannot hold; split the item".into(),
+            );
         }
         Ok(changed.then_some((out, set_value)))
     }
@@ -518,6 +616,12 @@ impl ValueTransformation {
                 "value `{}` cannot be converted to a number",
                 python_bool(*b)
             )),
+            // pySigma returns the empty string as it is.
+            (Self::Regex(_), SigmaValue::Str(s)) if plain(s).is_empty() => Ok(None),
+            (Self::Regex(method), SigmaValue::Str(s)) => one(SigmaValue::Regex {
+                pattern: method.pattern(s)?,
+                ignore_case: *method == RegexMethod::IgnoreCaseFlag,
+            }),
             (Self::ValuePlaceholders(filter), SigmaValue::Str(s))
                 if s.parts()
                     .iter()

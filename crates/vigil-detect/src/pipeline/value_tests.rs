@@ -140,3 +140,73 @@ proptest::proptest! {
         proptest::prop_assert_eq!(reparse_replaced(&plain(&s), false), s);
     }
 }
+
+#[test]
+fn regex_writes_strings_as_pysigma_s_regex_transformation_does() {
+    // values.py RegexTransformation: literal text escaped (letters as
+    // `[xX]` by default), `*` as `.*`, `?` as `.`; no anchors.
+    let s = SigmaString::parse(r"*\cmd.exe?", false);
+    assert_eq!(
+        RegexMethod::IgnoreCaseBrackets.pattern(&s).unwrap(),
+        r".*\\[cC][mM][dD]\.[eE][xX][eE]."
+    );
+    assert_eq!(RegexMethod::Plain.pattern(&s).unwrap(), r".*\\cmd\.exe.");
+    assert_eq!(
+        RegexMethod::IgnoreCaseFlag.pattern(&s).unwrap(),
+        r".*\\cmd\.exe."
+    );
+    // Regex syntax in the text is literal; digits are not letters.
+    let s = SigmaString::parse("a+b(1)", false);
+    assert_eq!(
+        RegexMethod::IgnoreCaseBrackets.pattern(&s).unwrap(),
+        r"[aA]\+[bB]\(1\)"
+    );
+    // A placeholder cannot be written as an expression.
+    let s = SigmaString::parse("%admins%", true);
+    let e = RegexMethod::Plain.pattern(&s).unwrap_err();
+    assert!(e.contains("placeholder `%admins%`"), "{e}");
+}
+
+#[test]
+fn regex_makes_an_re_item_and_leaves_other_kinds_alone() {
+    let t = ValueTransformation::Regex(RegexMethod::IgnoreCaseFlag);
+    let none = Placeholders::new();
+    let mut i = item(
+        "Image",
+        &[Modifier::EndsWith, Modifier::Cased, Modifier::All],
+        &[r"\a.exe", r"\b.exe"],
+    );
+    let (values, links) = t.apply(&i, &none).unwrap().expect("changed");
+    write_back(&mut i, values, links);
+    assert_eq!(
+        i.modifiers,
+        [Modifier::Re, Modifier::ReIgnoreCase, Modifier::All]
+    );
+    assert_eq!(
+        i.values,
+        [
+            RawValue::Str(r".*\\a\.exe".into()),
+            RawValue::Str(r".*\\b\.exe".into())
+        ]
+    );
+    // Already an expression, a network …: not a string to pySigma.
+    assert!(
+        t.apply(&item("A", &[Modifier::Re], &["a.*"]), &none)
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        t.apply(&item("A", &[Modifier::Cidr], &["10.0.0.0/8"]), &none)
+            .unwrap()
+            .is_none()
+    );
+    // The empty string stays as it is (pySigma returns it unchanged) …
+    assert!(t.apply(&item("A", &[], &[""]), &none).unwrap().is_none());
+    // … beside an expression, as an alternative (see transform.rs), which
+    // values under `all` or `neq` are not.
+    assert!(t.apply(&item("A", &[], &["", "x"]), &none).is_ok());
+    for link in [Modifier::All, Modifier::Neq] {
+        let e = t.apply(&item("A", &[link], &["", "x"]), &none).unwrap_err();
+        assert!(e.contains("split the item"), "{e}");
+    }
+}

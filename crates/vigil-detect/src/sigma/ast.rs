@@ -5,6 +5,8 @@
 //! tree in between is the seam for processing pipelines (field mappings,
 //! value rewrites), which will rewrite it before it is compiled.
 
+use std::collections::BTreeMap;
+
 use vigil_model::Severity;
 
 use super::condition::ConditionExpr;
@@ -60,6 +62,9 @@ pub struct RuleHeader {
     pub falsepositives: Vec<String>,
     /// `fields`: fields worth showing to the analyst.
     pub fields: Vec<String>,
+    /// Custom attributes a processing pipeline set (`set_custom_attribute`),
+    /// by name.
+    pub custom_attributes: BTreeMap<String, serde_json::Value>,
 }
 
 /// The maturity a rule declares in `status`.

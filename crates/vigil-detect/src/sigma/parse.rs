@@ -265,6 +265,7 @@ pub(crate) fn parse_header(map: &Mapping) -> Result<RuleHeader, RuleError> {
         references: string_list(map, "references")?,
         falsepositives: string_list(map, "falsepositives")?,
         fields: string_list(map, "fields")?,
+        custom_attributes: Default::default(),
     })
 }
 

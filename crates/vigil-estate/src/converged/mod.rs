@@ -51,6 +51,7 @@ pub fn code_rule(
         references: Vec::new(),
         falsepositives: Vec::new(),
         fields: Vec::new(),
+        custom_attributes: Default::default(),
         logsource: LogSource {
             product: Some("vigil".into()),
             category: Some("physical_access".into()),

@@ -22,6 +22,7 @@ use vigil_model::{Clock, Fields, SiteId, SourceBinding};
 use super::frame::{FrameSplitter, Piece};
 use super::identity::PanelIdentities;
 use super::receiver::{Dc09Receiver, Rejected, ResponseKind, Verdict, nak_frame};
+use crate::accept::Accept;
 use crate::tls::TlsListener;
 use vigil_estate::supervision::{Heard, SupervisionHandle};
 
@@ -381,38 +382,22 @@ pub async fn serve_tls(listener: TcpListener, dc09: Dc09Listener, tls: TlsListen
 }
 
 async fn accept(listener: TcpListener, dc09: Dc09Listener, tls: Option<TlsListener>) {
-    let slots = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!(source = %dc09.binding.id, error = %e, "dc09 accept failed");
-                continue;
-            }
-        };
+    let accept = Accept {
+        protocol: "dc09",
+        source: dc09.binding.id.clone(),
+        max_connections: MAX_TCP_CONNECTIONS,
+        tls,
+    };
+    crate::accept::serve(listener, accept, move |stream, peer| {
         let dc09 = dc09.clone();
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let _ = stream.set_nodelay(true);
-            let served = match tls {
-                None => serve_connection(stream, peer, &dc09).await,
-                Some(tls) => match tls.accept(stream).await {
-                    Ok(stream) => serve_connection(stream, peer, &dc09).await,
-                    Err(e) => {
-                        tracing::warn!(source = %dc09.binding.id, %peer, error = %e, "dc09 TLS handshake refused");
-                        Ok(())
-                    }
-                },
-            };
-            if let Err(e) = served {
+        async move {
+            // Panels drop connections as a matter of course: not a warning.
+            if let Err(e) = serve_connection(stream, peer, &dc09).await {
                 tracing::debug!(source = %dc09.binding.id, %peer, error = %e, "dc09 connection ended");
             }
-            drop(permit);
-        });
-    }
+        }
+    })
+    .await;
 }
 
 async fn serve_connection(

@@ -11,7 +11,7 @@ use vigil_store::PanelAccountRecord;
 use super::{Dc09Listener, Dc09Receiver, config::Dc09Config, serve_tcp, serve_tls, serve_udp};
 use crate::config::{Env, SourceSection};
 use crate::source::{Configured, Needs, Source, SourceContext, Started};
-use crate::tls::{TlsListener, TlsSettings};
+use crate::tls::TlsListener;
 
 /// What a DC-09 source runs with: its receiver and, over TCP, TLS.
 #[derive(Debug, Clone)]
@@ -58,13 +58,7 @@ impl Source for Dc09Source {
             .table::<Dc09Config>("dc09")?
             .context("needs a `[sources.dc09]` table")?;
         let receiver = config.resolve(env)?;
-        let tls = match TlsSettings::of(section)? {
-            None => None,
-            Some(_) if section.kind != SourceKind::Dc09Tcp.as_str() => anyhow::bail!(
-                "`[sources.tls]` is for `dc09_tcp` sources; DC-09 over UDP has no TLS"
-            ),
-            Some(tls) => Some(tls.listener()?),
-        };
+        let tls = crate::tls::listener_of(section, &[SourceKind::Dc09Tcp.as_str()])?;
         Ok(Dc09Settings { receiver, tls })
     }
 

@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use vigil_ingest::{Payload, Pipeline};
 use vigil_model::SourceBinding;
 
 use super::frame::{FrameError, FrameReader};
 use super::session::{Session, Step, accepted, hint_close, refused};
+use crate::accept::Accept;
 use crate::tls::TlsListener;
 
 /// Connections one listener serves at once; more wait in the backlog.
@@ -51,41 +51,22 @@ pub async fn serve_tcp(
     max_message: usize,
     tls: Option<TlsListener>,
 ) {
+    let accept = Accept {
+        protocol: "RELP",
+        source: binding.id.clone(),
+        max_connections: MAX_CONNECTIONS,
+        tls,
+    };
     let binding = Arc::new(binding);
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!(source = %binding.id, error = %e, "RELP accept failed");
-                continue;
-            }
-        };
-        let binding = binding.clone();
-        let pipeline = pipeline.clone();
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let served = match tls {
-                None => serve_connection(stream, peer, &binding, &pipeline, max_message).await,
-                Some(tls) => match tls.accept(stream).await {
-                    Ok(stream) => {
-                        serve_connection(stream, peer, &binding, &pipeline, max_message).await
-                    }
-                    Err(e) => {
-                        tracing::warn!(source = %binding.id, %peer, error = %e, "RELP TLS handshake refused");
-                        Ok(())
-                    }
-                },
-            };
-            if let Err(e) = served {
+    crate::accept::serve(listener, accept, move |stream, peer| {
+        let (binding, pipeline) = (binding.clone(), pipeline.clone());
+        async move {
+            if let Err(e) = serve_connection(stream, peer, &binding, &pipeline, max_message).await {
                 tracing::warn!(source = %binding.id, %peer, error = %e, "RELP connection ended");
             }
-            drop(permit);
-        });
-    }
+        }
+    })
+    .await;
 }
 
 /// Serves one RELP session on `stream` until the client closes it, breaks

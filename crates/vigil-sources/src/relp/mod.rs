@@ -6,7 +6,10 @@
 //! RFC 5424 or RFC 3164 syslog, decoded on the ingest path by
 //! `vigil_codecs` as the syslog sources' are. With `[sources.tls]` the
 //! listener speaks TLS from the first byte, as librelp does (`omrelp`'s
-//! `tls="on"`).
+//! `tls="on"`). librelp over GnuTLS must then be given a certificate of its
+//! own (`tls.myCert`): without one it offers only anonymous cipher suites,
+//! which rustls does not speak; over OpenSSL it needs none (see
+//! `tests/relp_rsyslog_tls.rs`).
 //!
 //! - [`frame`]: the framing (`TXNR SP COMMAND SP DATALEN [SP DATA] LF`);
 //! - [`session`]: the protocol (open, syslog, close) as pure state;
@@ -24,7 +27,7 @@ use vigil_model::SourceKind;
 
 use crate::config::{Env, SourceSection};
 use crate::source::{Configured, Needs, Source, SourceContext, Started};
-use crate::tls::{TlsListener, TlsSettings};
+use crate::tls::TlsListener;
 
 /// The kind's name in `vigil.toml`.
 pub const KIND: &str = "relp";
@@ -57,10 +60,7 @@ impl Source for RelpSource {
         section: &SourceSection,
         _env: Env<'_>,
     ) -> anyhow::Result<Option<TlsListener>> {
-        let Some(tls) = TlsSettings::of(section)? else {
-            return Ok(None);
-        };
-        Ok(Some(tls.listener()?))
+        crate::tls::listener_of(section, &[KIND])
     }
 
     async fn start(

@@ -8,19 +8,21 @@
 //! committed in small batches as they come.
 //!
 //! Over TLS (RFC 5425) the same loop reads the decrypted stream once the
-//! handshake is done; RFC 5425 frames by octet counting, which the framing
-//! decoder reads (it also tolerates the line ends some senders use).
+//! handshake is done; RFC 5425 frames by octet counting, and a frame ended
+//! by a line end instead is a dead letter unless the source accepts
+//! [`Framing::Any`] (see [`super`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, UdpSocket};
-use tokio::sync::Semaphore;
-use vigil_codecs::FrameDecoder;
+use vigil_codecs::{FrameDecoder, FramingError};
 use vigil_ingest::{Payload, Pipeline};
 use vigil_model::SourceBinding;
 
+use super::Framing;
+use crate::accept::Accept;
 use crate::tls::TlsListener;
 
 /// Connections one TCP listener serves at once; more wait in the backlog.
@@ -33,51 +35,34 @@ const MAX_DATAGRAM: usize = 65_535;
 const UDP_BATCH: usize = 512;
 
 /// Serves syslog over TCP on `listener` for `binding` — over TLS when
-/// `tls` is given — until the task is dropped.
+/// `tls` is given — until the task is dropped, accepting the frames
+/// `framing` allows.
 pub async fn serve_tcp(
     listener: TcpListener,
     binding: SourceBinding,
     pipeline: Pipeline,
     max_frame: usize,
+    framing: Framing,
     tls: Option<TlsListener>,
 ) {
+    let accept = Accept {
+        protocol: "syslog",
+        source: binding.id.clone(),
+        max_connections: MAX_TCP_CONNECTIONS,
+        tls,
+    };
     let binding = Arc::new(binding);
-    let slots = Arc::new(Semaphore::new(MAX_TCP_CONNECTIONS));
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                tracing::warn!(source = %binding.id, error = %e, "syslog accept failed");
-                continue;
-            }
-        };
-        let binding = binding.clone();
-        let pipeline = pipeline.clone();
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let served = match tls {
-                None => serve_connection(stream, peer, &binding, &pipeline, max_frame).await,
-                Some(tls) => match tls.accept(stream).await {
-                    Ok(stream) => {
-                        serve_connection(stream, peer, &binding, &pipeline, max_frame).await
-                    }
-                    Err(e) => {
-                        // Plaintext, no acceptable client certificate, or
-                        // too slow: refused before any byte is read.
-                        tracing::warn!(source = %binding.id, %peer, error = %e, "syslog TLS handshake refused");
-                        Ok(())
-                    }
-                },
-            };
-            if let Err(e) = served {
+    crate::accept::serve(listener, accept, move |stream, peer| {
+        let (binding, pipeline) = (binding.clone(), pipeline.clone());
+        async move {
+            if let Err(e) =
+                serve_connection(stream, peer, &binding, &pipeline, max_frame, framing).await
+            {
                 tracing::warn!(source = %binding.id, %peer, error = %e, "syslog connection ended");
             }
-            drop(permit);
-        });
-    }
+        }
+    })
+    .await;
 }
 
 async fn serve_connection(
@@ -86,9 +71,13 @@ async fn serve_connection(
     binding: &SourceBinding,
     pipeline: &Pipeline,
     max_frame: usize,
+    framing: Framing,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tracing::debug!(source = %binding.id, %peer, "syslog connection");
-    let mut decoder = FrameDecoder::new(max_frame);
+    let mut decoder = match framing {
+        Framing::Any => FrameDecoder::new(max_frame),
+        Framing::OctetCounting => FrameDecoder::new(max_frame).octet_counted_only(),
+    };
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = stream.read(&mut buf).await?;
@@ -120,13 +109,20 @@ async fn serve_connection(
 /// keeps the first bytes the decoder saw of it (`skipped`, bounded), and
 /// its reason says where in the stream it was.
 fn sort_frame(
-    frame: Result<bytes::Bytes, vigil_codecs::FramingError>,
+    frame: Result<bytes::Bytes, FramingError>,
     skipped: &[u8],
     frames: &mut Vec<Vec<u8>>,
     broken: &mut Vec<(Vec<u8>, String)>,
 ) {
     match frame {
         Ok(frame) => frames.push(frame.to_vec()),
+        Err(e @ FramingError::NotOctetCounted { .. }) => broken.push((
+            skipped.to_vec(),
+            format!(
+                "{e}; to accept line-ended frames from this sender, set `framing = \"any\"` in the source's `[sources.{}]`",
+                super::TABLE
+            ),
+        )),
         Err(e) => broken.push((skipped.to_vec(), e.to_string())),
     }
 }

@@ -35,6 +35,26 @@ impl Daemon {
         self.dir.path().join("log.sock")
     }
 
+    /// What it wrote to its standard error so far (rsyslogd in the
+    /// foreground reports its actions' errors there).
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    /// Waits (60 s at most) until its standard error holds `needle`.
+    pub fn wait_for_stderr(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.stderr().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "{} never reported `{needle}`; its stderr:\n{}",
+                self.name,
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Sends one message (`<PRI>TAG: text`, as `logger` writes it) to its
     /// socket, waiting (30 s at most) for the daemon to have made it.
     pub fn log(&mut self, line: &str) {
@@ -46,7 +66,11 @@ impl Daemon {
                 Ok(_) => return,
                 Err(e) => {
                     if let Ok(Some(status)) = self.child.try_wait() {
-                        panic!("{} exited ({status}) before reading: {e}", self.name);
+                        panic!(
+                            "{} exited ({status}) before reading: {e}; its stderr:\n{}",
+                            self.name,
+                            self.stderr()
+                        );
                     }
                     assert!(
                         Instant::now() < deadline,
@@ -105,6 +129,7 @@ pub fn start_rsyslogd(binary: &Path, actions: &str) -> Daemon {
     );
     let conf = dir.path().join("rsyslog.conf");
     std::fs::write(&conf, config).expect("write rsyslog.conf");
+    let stderr = std::fs::File::create(dir.path().join("stderr.log")).expect("stderr.log");
     let child = Command::new(binary)
         .arg("-n")
         .arg("-f")
@@ -112,6 +137,7 @@ pub fn start_rsyslogd(binary: &Path, actions: &str) -> Daemon {
         .arg("-i")
         .arg(dir.path().join("rsyslogd.pid"))
         .stdin(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("start rsyslogd");
     Daemon {

@@ -14,6 +14,8 @@ use vigil_store::sqlite::SqliteStore;
 pub struct Running {
     /// The store they write to.
     pub store: Arc<SqliteStore>,
+    /// The ingest path they hand batches to (its metrics).
+    pub pipeline: vigil_ingest::Pipeline,
     addrs: Vec<(String, SocketAddr)>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -63,7 +65,7 @@ pub async fn start_with(clock: Arc<dyn Clock>, sections: &[SourceSection]) -> Ru
         configured.push(c);
     }
     let context = SourceContext {
-        pipeline,
+        pipeline: pipeline.clone(),
         store: store.clone(),
         supervision: SupervisionHandle::new(),
         device_reports: None,
@@ -72,6 +74,7 @@ pub async fn start_with(clock: Arc<dyn Clock>, sections: &[SourceSection]) -> Ru
     let running = registry.start(&configured, &context).await.unwrap();
     Running {
         store,
+        pipeline,
         addrs: running
             .addrs
             .iter()

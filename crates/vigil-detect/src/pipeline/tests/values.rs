@@ -460,17 +460,16 @@ fn rules_chosen_by_their_attributes() {
     assert!(hit(&set, json!({"A": 1, "Important": true})));
     let set = load(&with_level("medium"), pipeline);
     assert!(hit(&set, json!({"A": 1})));
-    let e = Pipeline::from_yaml(
-        "name: p\ntransformations:\n  - type: set_state\n    key: k\n    val: v\n    rule_conditions:\n      - type: rule_attribute\n        attribute: custom_owner\n        value: soc\n",
-        "p.yml",
-    )
-    .unwrap_err();
-    assert!(
-        e.message.contains(
-            "rule attribute `custom_owner` is not supported: Vigil keeps no custom rule attributes"
-        ),
-        "{e}"
-    );
+    // Any other name is a custom attribute (`rule.custom_attributes`), as
+    // `set_custom_attribute` sets it: absent, the condition does not hold.
+    let pipeline = "name: p\ntransformations:\n  - type: set_custom_attribute\n    attribute: owner\n    value: soc\n    rule_conditions:\n      - type: tag\n        tag: edr\n  - type: add_condition\n    conditions:\n      Owned: true\n    rule_conditions:\n      - type: rule_attribute\n        attribute: owner\n        value: soc\n";
+    let tagged = rule("    A: 1").replace("fields:", "tags: [edr]\nfields:");
+    assert!(!hit(&load(&tagged, pipeline), json!({"A": 1})));
+    assert!(hit(
+        &load(&tagged, pipeline),
+        json!({"A": 1, "Owned": true})
+    ));
+    assert!(hit(&load(&rule("    A: 1"), pipeline), json!({"A": 1})));
 }
 
 #[test]
@@ -509,4 +508,159 @@ fn an_unsupported_transformation_rejects_the_rules_it_applies_to() {
         e.starts_with("pipeline `p`, item `q`: transformation `query_expression_placeholders` is not supported"),
         "{e}"
     );
+}
+
+#[test]
+fn regex_turns_strings_into_expressions_by_each_method() {
+    // values.py RegexTransformation. By default each letter becomes a
+    // class of its two cases, so the match stays case-insensitive; the
+    // expression is not anchored, so `endswith` becomes a search for the
+    // text anywhere (as a query backend's regex search would be).
+    let set = load(
+        &rule("    Image|endswith: '\\cmd.exe'\n    EventID: 4688"),
+        "name: p\ntransformations:\n  - type: regex\n",
+    );
+    assert!(hit(
+        &set,
+        json!({"Image": "C:\\Windows\\CMD.EXE", "EventID": 4688})
+    ));
+    assert!(hit(
+        &set,
+        json!({"Image": "C:\\x\\cmd.exe.bak", "EventID": 4688})
+    ));
+    assert!(
+        !hit(&set, json!({"Image": "C:\\x\\cmdXexe", "EventID": 4688})),
+        "the dot is escaped"
+    );
+    assert!(
+        !hit(&set, json!({"Image": "C:\\x\\cmd.exe", "EventID": 4689})),
+        "the number is left as it was"
+    );
+
+    // `plain`: the text as written, so the expression is case-sensitive.
+    let set = load(
+        &rule("    CommandLine|contains: 'whoami /all'"),
+        "name: p\ntransformations:\n  - type: regex\n    method: plain\n",
+    );
+    assert!(hit(&set, json!({"CommandLine": "cmd /c whoami /all"})));
+    assert!(!hit(&set, json!({"CommandLine": "cmd /c WHOAMI /ALL"})));
+
+    // `ignore_case_flag`: the case-insensitive flag; `?` is one character.
+    let set = load(
+        &rule("    CommandLine: 'who?mi'"),
+        "name: p\ntransformations:\n  - type: regex\n    method: ignore_case_flag\n",
+    );
+    assert!(hit(&set, json!({"CommandLine": "WHOAMI"})));
+    assert!(hit(&set, json!({"CommandLine": "x whoXmi y"})));
+    assert!(!hit(&set, json!({"CommandLine": "whomi"})));
+
+    // A number beside strings stays a number: the item becomes two
+    // alternatives, the expressions and the rest.
+    let set = load(
+        &rule("    Port:\n      - 22\n      - 'ssh*'"),
+        "name: p\ntransformations:\n  - type: regex\n",
+    );
+    assert!(hit(&set, json!({"Port": 22})));
+    assert!(hit(&set, json!({"Port": "SSH-2.0"})));
+    assert!(!hit(&set, json!({"Port": 23})));
+
+    // A placeholder cannot become an expression: the rule fails, saying so.
+    let e = rejection(
+        &rule("    User|expand: '%admins%'"),
+        "name: p\ntransformations:\n  - type: regex\n",
+    );
+    assert!(
+        e.contains("placeholder `%admins%` cannot be turned into a regular expression"),
+        "{e}"
+    );
+    // An unknown method is a pipeline error.
+    let e = Pipeline::from_yaml(
+        "name: p\ntransformations:\n  - type: regex\n    method: fuzzy\n",
+        "p.yml",
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("`method` must be plain, ignore_case_flag or ignore_case_brackets"),
+        "{e}"
+    );
+}
+
+#[test]
+fn set_custom_attribute_is_in_the_rule_s_metadata() {
+    // transformations/rule.py SetCustomAttributeTransformation:
+    // `rule.custom_attributes[attribute] = value`, for the rules the item's
+    // conditions select.
+    let pipeline = "name: p\ntransformations:\n  - type: set_custom_attribute\n    attribute: loki_parser\n    value: json\n  - type: set_custom_attribute\n    attribute: owner\n    value:\n      team: soc\n      shifts: [1, 2]\n    rule_conditions:\n      - type: tag\n        tag: edr\n";
+    let tagged = rule("    A: 1").replace("fields:", "tags: [edr]\nfields:");
+    let set = load(&tagged, pipeline);
+    let meta = set.rules().next().expect("a rule");
+    assert_eq!(
+        meta.custom_attributes.get("loki_parser"),
+        Some(&json!("json"))
+    );
+    assert_eq!(
+        meta.custom_attributes.get("owner"),
+        Some(&json!({"team": "soc", "shifts": [1, 2]}))
+    );
+    let set = load(&rule("    A: 1"), pipeline);
+    let meta = set.rules().next().expect("a rule");
+    assert_eq!(
+        meta.custom_attributes.len(),
+        1,
+        "{:?}",
+        meta.custom_attributes
+    );
+    assert!(hit(&set, json!({"A": 1})), "matching does not read them");
+}
+
+#[test]
+fn strict_field_mapping_failure_fails_a_rule_with_an_unmapped_field() {
+    // failure.py StrictFieldMappingFailure: every field of the rule's
+    // detection items must have been mapped, from or to, by the field
+    // transformations before it (pipeline.field_mappings, per rule); the
+    // error names the fields that were not.
+    let pipeline = "name: p\ntransformations:\n  - type: field_name_mapping\n    mapping:\n      CommandLine: cmd\n      Image: [exe, image_path]\n  - type: strict_field_mapping_failure\n";
+    let set = load(
+        &rule("    CommandLine|contains: whoami\n    Image|endswith: '\\cmd.exe'"),
+        pipeline,
+    );
+    assert!(hit(
+        &set,
+        json!({"cmd": "whoami /all", "image_path": "C:\\cmd.exe"})
+    ));
+    let e = rejection(
+        &rule("    CommandLine|contains: whoami\n    User: ann\n    ParentImage: x"),
+        pipeline,
+    );
+    assert!(
+        e.ends_with("the following fields are not mapped: User, ParentImage"),
+        "{e}"
+    );
+    // A field already named as a mapping's target counts as mapped only if
+    // the mapping applied to this rule (the tracking is per rule).
+    let e = rejection(&rule("    cmd: whoami"), pipeline);
+    assert!(
+        e.ends_with("the following fields are not mapped: cmd"),
+        "{e}"
+    );
+    // Keywords have no field; a prefix mapping maps too.
+    let pipeline = "name: p\ntransformations:\n  - type: field_name_prefix\n    prefix: 'event.'\n  - type: strict_field_mapping_failure\n";
+    let set = load(
+        "title: k\nlogsource: {product: test}\ndetection:\n  sel:\n    A: 1\n  words:\n    - evil\n  condition: sel and words\n",
+        pipeline,
+    );
+    assert_eq!(set.rules().count(), 1);
+}
+
+#[test]
+fn regex_applies_to_keywords_too() {
+    // pySigma's value transformations see keyword items as values without
+    // a field; the keyword becomes an expression searched in the event.
+    let set = load(
+        "title: k\nlogsource: {product: test}\ndetection:\n  words:\n    - 'mimi?atz'\n  condition: words\n",
+        "name: p\ntransformations:\n  - type: regex\n",
+    );
+    assert!(hit(&set, json!({"CommandLine": "run MIMIKATZ now"})));
+    assert!(!hit(&set, json!({"CommandLine": "run mimiatz now"})));
 }
