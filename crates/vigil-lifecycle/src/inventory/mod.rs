@@ -3,11 +3,13 @@
 //! with every change on the record ([`Change`]: who, when, from where, what
 //! changed field by field).
 //!
-//! Devices arrive three ways: configuration, CSV import ([`parse_csv`],
-//! then [`Inventory::import`], all or nothing) and what devices report
-//! about themselves ([`Inventory::reported`], which says whether the
-//! firmware changed so that an unplanned change can raise an alarm).
+//! Devices arrive three ways: configuration ([`Inventory::configured`],
+//! at start-up), CSV import ([`parse_csv`], then [`Inventory::import`], all
+//! or nothing) and what devices report about themselves
+//! ([`Inventory::reported`], which says whether the firmware changed so
+//! that an unplanned change can raise an alarm).
 
+mod configured;
 mod csv_import;
 mod device;
 mod reported;
@@ -17,6 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use vigil_model::{SiteId, TenantId, Timestamp};
 
+pub use configured::{CONFIGURATION_FIELD, ConfiguredDevice, merge_mentions};
 pub use csv_import::{CsvError, parse_csv};
 pub use device::{Device, DeviceKind, Position};
 pub use reported::{DeviceReport, DeviceReports, FirmwareChange, ReportProtocol, Reported};
