@@ -281,3 +281,32 @@ fn mentions_merge_in_first_mentioned_order() {
         Some((Some(3.0), Some(4.0)))
     );
 }
+
+#[test]
+fn an_import_without_source_or_place_keeps_the_configured_ones() {
+    let mut inv = Inventory::new(tenant());
+    inv.configured(
+        vec![camera("cam-1", Some("lobby"))],
+        "configuration",
+        Utc::now(),
+    )
+    .expect("written");
+    let imported = Device::new(tenant(), site("lon1"), "cam-1", DeviceKind::Camera, "Axis", "P3245-V")
+        .with_firmware("10.12.1");
+    let changes = inv
+        .import(vec![imported], Origin::Import { file: None }, "ops", Utc::now())
+        .expect("imported");
+    let fields = fields_of(&changes[0]);
+    assert!(
+        fields.iter().all(|(f, _, _)| *f != "source" && *f != "position"),
+        "{fields:?}"
+    );
+    let again = inv
+        .configured(
+            vec![camera("cam-1", Some("lobby"))],
+            "configuration",
+            Utc::now(),
+        )
+        .expect("written");
+    assert!(again.is_empty(), "{again:?}");
+}

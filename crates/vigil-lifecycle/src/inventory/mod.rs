@@ -215,7 +215,8 @@ impl Inventory {
 
     /// Adds or replaces every device, or none: each is checked (tenant,
     /// serials unique among them and against the devices already here)
-    /// before any is written. Returns the changes recorded.
+    /// before any is written. A replaced device's source and place stay
+    /// where the import leaves them empty. Returns the changes recorded.
     pub fn import(
         &mut self,
         devices: Vec<Device>,
@@ -228,8 +229,25 @@ impl Inventory {
         }
         Ok(devices
             .into_iter()
+            .map(|d| self.keep_place(d))
             .filter_map(|d| self.apply(d, origin.clone(), by, at))
             .collect())
+    }
+
+    /// An imported device that leaves its source or place empty keeps the
+    /// recorded ones: a spreadsheet without those columns must not undo
+    /// what the configuration says (and the next start would write them
+    /// back as a change).
+    fn keep_place(&self, mut device: Device) -> Device {
+        if let Some(old) = self.device(&device.site, &device.id) {
+            if device.source.is_none() {
+                device.source.clone_from(&old.source);
+            }
+            if device.position.is_none() {
+                device.position.clone_from(&old.position);
+            }
+        }
+        device
     }
 
     /// Removes a device, recording who and why.
