@@ -229,8 +229,10 @@ impl Inventory {
         }
         Ok(devices
             .into_iter()
-            .map(|d| self.keep_place(d))
-            .filter_map(|d| self.apply(d, origin.clone(), by, at))
+            .filter_map(|d| {
+                let d = self.keep_place(d);
+                self.apply(d, origin.clone(), by, at)
+            })
             .collect())
     }
 
