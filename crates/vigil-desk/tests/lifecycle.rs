@@ -462,7 +462,10 @@ async fn configured_devices_are_written_once_and_keep_what_the_import_set() {
     let cam7 = inventory.device(&hq(), "cam-7").unwrap();
     assert_eq!(cam7.firmware.as_deref(), Some("10.12.1"), "the import's");
     assert_eq!(cam7.serial.as_deref(), Some("S-17"));
-    assert_eq!(cam7.source.as_ref().map(|s| s.as_str()), Some("northgate-cams"));
+    assert_eq!(
+        cam7.source.as_ref().map(|s| s.as_str()),
+        Some("northgate-cams")
+    );
     assert_eq!(inventory.history_of(&hq(), "cam-7").count(), 2);
     // cam-9 taken out of the configuration: kept, marked once.
     let dropped = d

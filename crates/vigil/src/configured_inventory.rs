@@ -59,7 +59,12 @@ pub fn configured_devices(
         }
         if let Some(dc09) = source.settings::<Dc09Settings>() {
             for account in dc09.receiver.accounts() {
-                mention(account.site.as_ref(), &account.panel, DeviceKind::Panel, None);
+                mention(
+                    account.site.as_ref(),
+                    &account.panel,
+                    DeviceKind::Panel,
+                    None,
+                );
             }
         }
         if let Some(Some(access)) = source.settings::<Option<AccessConfig>>() {
@@ -201,7 +206,9 @@ mod tests {
         // Account 4002 names no site and its receiver has none.
         assert_eq!(siteless, 1);
         assert_eq!(
-            devices.get(&TenantId::new("riverside").unwrap()).map(Vec::len),
+            devices
+                .get(&TenantId::new("riverside").unwrap())
+                .map(Vec::len),
             Some(0),
             "listed, with nothing"
         );

@@ -262,10 +262,8 @@ fn sparkplug_births_and_a_dc09_panel_reach_the_inventory() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (host, port) = broker_address(&mqtt).unwrap();
-    let (client, mut eventloop) = AsyncClient::new(
-        MqttOptions::new(format!("gateways-{run}"), host, port),
-        64,
-    );
+    let (client, mut eventloop) =
+        AsyncClient::new(MqttOptions::new(format!("gateways-{run}"), host, port), 64);
     runtime.spawn(async move { while eventloop.poll().await.is_ok() {} });
     let publish = |topic: String, payload: Vec<u8>| {
         runtime
@@ -299,7 +297,11 @@ fn sparkplug_births_and_a_dc09_panel_reach_the_inventory() {
     let meter = api.device("meter-1").unwrap();
     assert_eq!(meter["serial"], "MT-0001", "{meter}");
     let added = api.changes_of("gw-1");
-    assert_eq!(added.len(), 1, "the births sent again changed nothing: {added:?}");
+    assert_eq!(
+        added.len(),
+        1,
+        "the births sent again changed nothing: {added:?}"
+    );
     assert_eq!(added[0]["origin"]["origin"], "device_report", "{added:?}");
     assert_eq!(added[0]["origin"]["protocol"], "sparkplug", "{added:?}");
     assert_eq!(added[0]["by"], "system:source:alpha-sensors", "{added:?}");

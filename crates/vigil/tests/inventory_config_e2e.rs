@@ -91,7 +91,7 @@ tenant = "alpha"
 site = "hq"
 kind = "http"
 product = "access"
-token_sha256 = "{token}"
+token_sha256 = "{access}"
 [[sources.access.readers]]
 id = "r-1"
 zone = "lobby"
@@ -100,6 +100,7 @@ zone = "lobby"
         alpha = sha256_hex(ALPHA),
         beta = sha256_hex(BETA),
         token = "0".repeat(64),
+        access = "1".repeat(64),
     )
 }
 
@@ -231,7 +232,10 @@ fn configured_devices_are_in_the_inventory_once_and_changes_only_as_the_file_cha
     assert_eq!(fields.len(), 1, "{door}");
     assert_eq!(fields[0]["field"], "position");
     let cam2 = new.iter().find(|c| c["device"] == "cam-2").expect("cam-2");
-    assert_eq!(cam2["what"]["fields"][0]["field"], "configuration", "{cam2}");
+    assert_eq!(
+        cam2["what"]["fields"][0]["field"], "configuration",
+        "{cam2}"
+    );
     assert_eq!(cam2["what"]["fields"][0]["from"], "named", "{cam2}");
     assert!(cam2["what"]["fields"][0]["to"].is_null(), "{cam2}");
 

@@ -160,7 +160,10 @@ fn what_a_device_reported_or_an_import_set_is_kept() {
         .expect("written");
     assert_eq!(changes.len(), 1);
     let fields = fields_of(&changes[0]);
-    assert!(fields.contains(&("source", None, Some("lon1-cams"))), "{fields:?}");
+    assert!(
+        fields.contains(&("source", None, Some("lon1-cams"))),
+        "{fields:?}"
+    );
     assert!(
         fields.contains(&(CONFIGURATION_FIELD, None, Some("named"))),
         "{fields:?}"
@@ -186,7 +189,14 @@ fn a_device_named_no_more_is_marked_once_and_kept() {
     .expect("written");
     // An imported device configuration never named is none of its business.
     inv.upsert(
-        Device::new(tenant(), site("lon1"), "nvr-1", DeviceKind::Recorder, "A", "B"),
+        Device::new(
+            tenant(),
+            site("lon1"),
+            "nvr-1",
+            DeviceKind::Recorder,
+            "A",
+            "B",
+        ),
         Origin::Import { file: None },
         "ops",
         Utc::now(),
@@ -247,7 +257,8 @@ fn a_device_report_after_configuration_keeps_it_named() {
         .expect("written");
     assert!(again.is_empty(), "{again:?}");
     assert_eq!(
-        inv.device(&site("lon1"), "cam-1").and_then(|d| d.firmware.clone()),
+        inv.device(&site("lon1"), "cam-1")
+            .and_then(|d| d.firmware.clone()),
         Some("10.12.1".into())
     );
 }
@@ -291,14 +302,28 @@ fn an_import_without_source_or_place_keeps_the_configured_ones() {
         Utc::now(),
     )
     .expect("written");
-    let imported = Device::new(tenant(), site("lon1"), "cam-1", DeviceKind::Camera, "Axis", "P3245-V")
-        .with_firmware("10.12.1");
+    let imported = Device::new(
+        tenant(),
+        site("lon1"),
+        "cam-1",
+        DeviceKind::Camera,
+        "Axis",
+        "P3245-V",
+    )
+    .with_firmware("10.12.1");
     let changes = inv
-        .import(vec![imported], Origin::Import { file: None }, "ops", Utc::now())
+        .import(
+            vec![imported],
+            Origin::Import { file: None },
+            "ops",
+            Utc::now(),
+        )
         .expect("imported");
     let fields = fields_of(&changes[0]);
     assert!(
-        fields.iter().all(|(f, _, _)| *f != "source" && *f != "position"),
+        fields
+            .iter()
+            .all(|(f, _, _)| *f != "source" && *f != "position"),
         "{fields:?}"
     );
     let again = inv

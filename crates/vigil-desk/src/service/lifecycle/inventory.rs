@@ -177,8 +177,7 @@ impl Desk {
         let changes = inventory
             .configured(devices, &actor.name, now)
             .map_err(|e| DeskError::invalid("configuration", e.to_string()))?;
-        let write =
-            self.inventory_write(actor, &inventory, &stored, &changes, "configure", now)?;
+        let write = self.inventory_write(actor, &inventory, &stored, &changes, "configure", now)?;
         if !write.records.is_empty() {
             self.commit(write).await?;
         }
