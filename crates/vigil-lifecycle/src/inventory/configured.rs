@@ -17,7 +17,7 @@
 //! still on the wall (still in the advisories' way, still reporting through
 //! ONVIF), and only an operator who knows it was taken down removes it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use vigil_model::{SiteId, SourceId, Timestamp};
@@ -103,6 +103,18 @@ pub fn merge_mentions(
         .collect()
 }
 
+/// Whether a change from configuration leaves the device named by it.
+fn names(change: &Change) -> bool {
+    match &change.what {
+        ChangeKind::Added => true,
+        ChangeKind::Removed => false,
+        ChangeKind::Updated { fields } => fields
+            .iter()
+            .find(|f| f.field == CONFIGURATION_FIELD)
+            .is_none_or(|f| f.to.is_some()),
+    }
+}
+
 impl Inventory {
     /// Whether configuration names the device now: its last change from
     /// configuration added it or updated it without taking the name away.
@@ -110,14 +122,24 @@ impl Inventory {
         self.history_of(site, id)
             .filter(|c| c.origin == Origin::Configuration)
             .last()
-            .is_some_and(|c| match &c.what {
-                ChangeKind::Added => true,
-                ChangeKind::Removed => false,
-                ChangeKind::Updated { fields } => fields
-                    .iter()
-                    .find(|f| f.field == CONFIGURATION_FIELD)
-                    .is_none_or(|f| f.to.is_some()),
-            })
+            .is_some_and(names)
+    }
+
+    /// The devices configuration names now, read from the history in one
+    /// pass (a start-up meets every device, the history may be long).
+    fn named_devices(&self) -> BTreeSet<(SiteId, String)> {
+        let mut last: BTreeMap<(&SiteId, &str), bool> = BTreeMap::new();
+        for c in self
+            .history
+            .iter()
+            .filter(|c| c.origin == Origin::Configuration)
+        {
+            last.insert((&c.site, c.device.as_str()), names(c));
+        }
+        last.into_iter()
+            .filter(|(_, named)| *named)
+            .map(|((site, id), _)| (site.clone(), id.to_owned()))
+            .collect()
     }
 
     /// Writes what configuration names: devices it names that are not on
@@ -140,20 +162,20 @@ impl Inventory {
                 });
             }
         }
+        let named = self.named_devices();
         let mut changes = Vec::new();
         for configured in &devices {
-            if let Some(change) = self.configure_one(configured, by, at) {
+            let key = (configured.site.clone(), configured.id.clone());
+            if let Some(change) = self.configure_one(configured, named.contains(&key), by, at) {
                 changes.push(change);
             }
         }
-        let dropped: Vec<(SiteId, String)> = self
-            .devices
-            .keys()
-            .filter(|(site, id)| {
-                !devices.iter().any(|d| &d.site == site && &d.id == id)
-                    && self.named_by_configuration(site, id)
-            })
-            .cloned()
+        let still: BTreeSet<(SiteId, String)> =
+            devices.into_iter().map(|d| (d.site, d.id)).collect();
+        // Only devices on record: one an operator removed is not marked.
+        let dropped: Vec<(SiteId, String)> = named
+            .into_iter()
+            .filter(|key| !still.contains(key) && self.devices.contains_key(key))
             .collect();
         for (site, device) in dropped {
             let change = Change {
@@ -180,6 +202,7 @@ impl Inventory {
     fn configure_one(
         &mut self,
         configured: &ConfiguredDevice,
+        named: bool,
         by: &str,
         at: Timestamp,
     ) -> Option<Change> {
@@ -215,7 +238,7 @@ impl Inventory {
                 to,
             })
             .collect();
-        if !self.named_by_configuration(&configured.site, &configured.id) {
+        if !named {
             fields.push(FieldChange {
                 field: CONFIGURATION_FIELD.to_owned(),
                 from: None,

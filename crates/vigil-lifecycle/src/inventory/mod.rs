@@ -28,7 +28,7 @@ pub use reported::{DeviceReport, DeviceReports, FirmwareChange, ReportProtocol, 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "origin", rename_all = "snake_case")]
 pub enum Origin {
-    /// Vigil's configuration or an operator's edit.
+    /// Vigil's configuration (`vigil.toml`, written at every start).
     Configuration,
     /// The device said so itself.
     DeviceReport {
