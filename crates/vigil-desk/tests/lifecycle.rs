@@ -13,7 +13,7 @@ use common::{A, B, raise, t0, tenant, world};
 use vigil_desk::alarm::{AlarmStatus, Closure};
 use vigil_desk::service::{UNPLANNED_FIRMWARE_RULE, WorkOrderPlan};
 use vigil_desk::{Actor, DeskConfig, DeskError};
-use vigil_lifecycle::inventory::{DeviceReport, ReportProtocol};
+use vigil_lifecycle::inventory::{ConfiguredDevice, DeviceKind, DeviceReport, ReportProtocol};
 use vigil_lifecycle::work_order::{DeviceRef, WorkKind, WorkStatus};
 use vigil_model::{EntityKind, Severity, SiteId, SourceId, SourceKind, SourceRef};
 use vigil_store::{DeskStore, Role, TenantScope};
@@ -427,4 +427,63 @@ async fn a_firmware_change_without_a_work_order_raises_an_alarm() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test]
+async fn configured_devices_are_written_once_and_keep_what_the_import_set() {
+    let w = world(DeskConfig::default()).await;
+    let d = &w.desk;
+    d.import_inventory(&provider(), &tenant(A), CSV, None)
+        .await
+        .unwrap();
+    let start = Actor::system("configuration");
+    let configured = |ids: &[&str]| -> Vec<ConfiguredDevice> {
+        ids.iter()
+            .map(|id| {
+                let mut c = ConfiguredDevice::new(hq(), *id, DeviceKind::Camera);
+                c.source = Some(SourceId::new("northgate-cams").unwrap());
+                c
+            })
+            .collect()
+    };
+    let first = d
+        .configure_inventory(&start, &tenant(A), configured(&["cam-7", "cam-9"]))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2, "{first:?}");
+    // A restart with the same configuration writes nothing.
+    w.clock.advance(Duration::minutes(10));
+    let again = d
+        .configure_inventory(&start, &tenant(A), configured(&["cam-7", "cam-9"]))
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+    let inventory = d.inventory(&provider(), &tenant(A)).await.unwrap();
+    let cam7 = inventory.device(&hq(), "cam-7").unwrap();
+    assert_eq!(cam7.firmware.as_deref(), Some("10.12.1"), "the import's");
+    assert_eq!(cam7.serial.as_deref(), Some("S-17"));
+    assert_eq!(
+        cam7.source.as_ref().map(|s| s.as_str()),
+        Some("northgate-cams")
+    );
+    assert_eq!(inventory.history_of(&hq(), "cam-7").count(), 2);
+    // cam-9 taken out of the configuration: kept, marked once.
+    let dropped = d
+        .configure_inventory(&start, &tenant(A), configured(&["cam-7"]))
+        .await
+        .unwrap();
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0].device, "cam-9");
+    let inventory = d.inventory(&provider(), &tenant(A)).await.unwrap();
+    assert!(inventory.device(&hq(), "cam-9").is_some());
+    assert!(!inventory.named_by_configuration(&hq(), "cam-9"));
+    assert!(
+        d.configure_inventory(&start, &tenant(A), configured(&["cam-7"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The other client's inventory holds none of it.
+    let other = d.inventory(&provider(), &tenant(B)).await.unwrap();
+    assert!(other.devices().next().is_none());
 }

@@ -6,6 +6,7 @@ mod bench;
 mod cluster;
 mod compliance;
 mod config;
+mod configured_inventory;
 mod demo;
 mod demo_analyst;
 mod demo_estate;

@@ -200,6 +200,9 @@ impl Node {
             None => None,
         };
         let supervision = vigil_estate::supervision::SupervisionHandle::new();
+        // The devices the configuration names are on record before any
+        // source hears one of them.
+        crate::configured_inventory::record(&desk, &spec.resolved).await;
         // What devices say about themselves goes to the desk's inventory.
         let (device_reports, reports_task) = crate::device_reports::start(desk.clone());
         tasks.push(reports_task);

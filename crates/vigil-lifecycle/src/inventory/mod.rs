@@ -3,11 +3,13 @@
 //! with every change on the record ([`Change`]: who, when, from where, what
 //! changed field by field).
 //!
-//! Devices arrive three ways: configuration, CSV import ([`parse_csv`],
-//! then [`Inventory::import`], all or nothing) and what devices report
-//! about themselves ([`Inventory::reported`], which says whether the
-//! firmware changed so that an unplanned change can raise an alarm).
+//! Devices arrive three ways: configuration ([`Inventory::configured`],
+//! at start-up), CSV import ([`parse_csv`], then [`Inventory::import`], all
+//! or nothing) and what devices report about themselves
+//! ([`Inventory::reported`], which says whether the firmware changed so
+//! that an unplanned change can raise an alarm).
 
+mod configured;
 mod csv_import;
 mod device;
 mod reported;
@@ -17,6 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use vigil_model::{SiteId, TenantId, Timestamp};
 
+pub use configured::{CONFIGURATION_FIELD, ConfiguredDevice, merge_mentions};
 pub use csv_import::{CsvError, parse_csv};
 pub use device::{Device, DeviceKind, Position};
 pub use reported::{DeviceReport, DeviceReports, FirmwareChange, ReportProtocol, Reported};
@@ -25,7 +28,7 @@ pub use reported::{DeviceReport, DeviceReports, FirmwareChange, ReportProtocol, 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "origin", rename_all = "snake_case")]
 pub enum Origin {
-    /// Vigil's configuration or an operator's edit.
+    /// Vigil's configuration (`vigil.toml`, written at every start).
     Configuration,
     /// The device said so itself.
     DeviceReport {
@@ -212,7 +215,8 @@ impl Inventory {
 
     /// Adds or replaces every device, or none: each is checked (tenant,
     /// serials unique among them and against the devices already here)
-    /// before any is written. Returns the changes recorded.
+    /// before any is written. A replaced device's source and place stay
+    /// where the import leaves them empty. Returns the changes recorded.
     pub fn import(
         &mut self,
         devices: Vec<Device>,
@@ -225,8 +229,27 @@ impl Inventory {
         }
         Ok(devices
             .into_iter()
-            .filter_map(|d| self.apply(d, origin.clone(), by, at))
+            .filter_map(|d| {
+                let d = self.keep_place(d);
+                self.apply(d, origin.clone(), by, at)
+            })
             .collect())
+    }
+
+    /// An imported device that leaves its source or place empty keeps the
+    /// recorded ones: a spreadsheet without those columns must not undo
+    /// what the configuration says (and the next start would write them
+    /// back as a change).
+    fn keep_place(&self, mut device: Device) -> Device {
+        if let Some(old) = self.device(&device.site, &device.id) {
+            if device.source.is_none() {
+                device.source.clone_from(&old.source);
+            }
+            if device.position.is_none() {
+                device.position.clone_from(&old.position);
+            }
+        }
+        device
     }
 
     /// Removes a device, recording who and why.

@@ -1,5 +1,6 @@
 //! The lifecycle of a client's security systems: `/api/v1/estate/{tenant}/…`
-//! (the inventory with each device's findings, CSV import, work orders)
+//! (the inventory with each device's findings, its history of changes, CSV
+//! import, work orders)
 //! and `/api/v1/advisories` (CSAF 2.0 import, provider staff only). The
 //! desk checks roles (see `vigil_desk::permissions`); the tenant in the
 //! path must be in the token's scope.
@@ -8,7 +9,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use vigil_desk::lifecycle::{AdvisoryImport, DeviceView, InventoryImport};
 use vigil_desk::service::WorkOrderPlan;
 use vigil_lifecycle::work_order::{WorkOrder, WorkStatus};
@@ -16,7 +17,7 @@ use vigil_lifecycle::work_order::{WorkOrder, WorkStatus};
 use super::desk::actor;
 use super::governance::tenant_in_path;
 use crate::AppState;
-use crate::api::params::{JsonBody, Path};
+use crate::api::params::{JsonBody, Params, Path};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -51,6 +52,53 @@ pub(crate) async fn inventory(
         advisories,
         devices,
     }))
+}
+
+/// Which changes of an inventory's history to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ChangeParams {
+    /// Only the changes of devices on this site.
+    site: Option<vigil_model::SiteId>,
+    /// Only the changes of the device with this id.
+    device: Option<String>,
+}
+
+/// An inventory's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ChangeList {
+    /// Oldest first: when, by whom, from where (`configuration`,
+    /// `device_report` with its protocol, `import` with its file) and what
+    /// (`added`, `removed`, or `updated` with each field's old and new
+    /// value; the `configuration` field says whether the configuration
+    /// names the device).
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<vigil_lifecycle::inventory::Change>,
+}
+
+/// Every change of a client's inventory, or of one site's or device's.
+#[utoipa::path(get, path = "/api/v1/estate/{tenant}/inventory/changes", tag = "lifecycle",
+    params(("tenant" = vigil_model::TenantId, Path, description = "The client"), ChangeParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The changes, oldest first", body = ChangeList),
+              (status = 400, description = "A bad parameter (named)", body = ErrorBody),
+              (status = 403, description = "Another client's", body = ErrorBody)))]
+pub(crate) async fn inventory_changes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Params(p): Params<ChangeParams>,
+) -> Result<Json<ChangeList>, ApiError> {
+    let tenant = tenant_in_path(&caller, &tenant)?;
+    let inventory = state.desk.inventory(&actor(&caller), &tenant).await?;
+    let items = inventory
+        .history()
+        .iter()
+        .filter(|c| p.site.as_ref().is_none_or(|s| &c.site == s))
+        .filter(|c| p.device.as_ref().is_none_or(|d| &c.device == d))
+        .cloned()
+        .collect();
+    Ok(Json(ChangeList { items }))
 }
 
 /// Imports an inventory CSV (header row; `site`, `device_id`, `kind`,

@@ -66,6 +66,10 @@ pub(crate) fn routes(state: AppState) -> Router {
             "/api/v1/estate/{tenant}/inventory",
             get(lifecycle::inventory).post(lifecycle::import_inventory),
         )
+        .route(
+            "/api/v1/estate/{tenant}/inventory/changes",
+            get(lifecycle::inventory_changes),
+        )
         .route("/api/v1/advisories", post(lifecycle::import_advisories))
         .route(
             "/api/v1/estate/{tenant}/work-orders",
@@ -165,6 +169,7 @@ client roles, a tenant; ingest tokens belong to one source, which fixes the tena
         governance::access_review,
         lifecycle::inventory,
         lifecycle::import_inventory,
+        lifecycle::inventory_changes,
         lifecycle::import_advisories,
         lifecycle::work_orders,
         lifecycle::plan,

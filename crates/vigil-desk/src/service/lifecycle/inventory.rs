@@ -1,12 +1,13 @@
-//! The inventory at the desk: CSV import (all or nothing, one
-//! transaction), the list with each device's findings, and what devices
-//! report about themselves — with the unplanned firmware change.
+//! The inventory at the desk: what the configuration names (at start-up),
+//! CSV import (all or nothing, one transaction), the list with each
+//! device's findings, and what devices report about themselves — with the
+//! unplanned firmware change.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use vigil_lifecycle::inventory::{
-    Change, ChangeKind, DeviceReport, Inventory, Origin, Reported, parse_csv,
+    Change, ChangeKind, ConfiguredDevice, DeviceReport, Inventory, Origin, Reported, parse_csv,
 };
 use vigil_lifecycle::unplanned::{UnplannedChange, unplanned_change};
 use vigil_lifecycle::work_order::WorkOrder;
@@ -149,6 +150,38 @@ impl Desk {
             self.commit(write).await?;
         }
         Ok(result)
+    }
+
+    /// Writes what the configuration names about `tenant`'s devices (see
+    /// [`Inventory::configured`]): new devices added, a changed source or
+    /// place updated, devices it names no more marked so; all in one
+    /// transaction with one audit entry per device changed. The same
+    /// configuration again writes nothing. Returns the changes recorded.
+    pub async fn configure_inventory(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        devices: Vec<ConfiguredDevice>,
+    ) -> Result<Vec<Change>, DeskError> {
+        actor.require(Permission::ManageInventory, Some(tenant))?;
+        self.known_tenant(tenant).await?;
+        // Whether configuration names a device is on its history.
+        let history = self.inventory(actor, tenant).await?.history().to_vec();
+        let stored = self.stored_devices(tenant).await?;
+        let mut inventory = Inventory::from_parts(
+            tenant.clone(),
+            stored.values().map(|s| s.value.device.clone()),
+            history,
+        );
+        let now = self.now();
+        let changes = inventory
+            .configured(devices, &actor.name, now)
+            .map_err(|e| DeskError::invalid("configuration", e.to_string()))?;
+        let write = self.inventory_write(actor, &inventory, &stored, &changes, "configure", now)?;
+        if !write.records.is_empty() {
+            self.commit(write).await?;
+        }
+        Ok(changes)
     }
 
     /// The write for `changes` made to `inventory` (read from `stored`):
