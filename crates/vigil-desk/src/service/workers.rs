@@ -112,7 +112,12 @@ impl Desk {
             "service-levels" => self.check_service_levels().await.map(|_| ()),
             "nis2-deadlines" => self.check_nis2_deadlines().await.map(|_| ()),
             "delivery" => self.attempt_due_deliveries().await.map(|_| ()),
-            "watchlist-rescreening" => self.rescreen_pending().await.map(|_| ()),
+            // Hits a node stored and did not raise, then entries it did not
+            // finish re-screening.
+            "watchlist-rescreening" => {
+                self.raise_pending_hits().await?;
+                self.rescreen_pending().await.map(|_| ())
+            }
             _ => self.checkpoint_now().await.map(|_| ()),
         }
     }
