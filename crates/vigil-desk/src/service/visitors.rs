@@ -1,8 +1,9 @@
 //! Visitors at the desk: visits through their steps, the watchlists, the
-//! roll call. Each step is one write — the visit at its new version and an
-//! audit entry whose body is the step's identifiers-only `VisitAudit` — and
-//! every visit written is handed to the live state the pipeline's visitor
-//! rules read.
+//! roll call. Each step is one write — the visit at its new version, an
+//! audit entry whose body is the step's identifiers-only `VisitAudit`, and
+//! the watchlist hits a pre-registration or arrival found (`screening.rs`)
+//! — and every visit written is handed to the live state the pipeline's
+//! visitor rules read.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,7 +79,10 @@ pub enum VisitStep {
     SignOut,
 }
 
-/// A visit after a step, and the watchlist alarms the step raised.
+/// A visit after a step, and the watchlist alarms the step raised —
+/// already committed by the desk, or left to its timer (see
+/// `screening.rs`); never to show: a host must not learn that their
+/// visitor is listed.
 #[derive(Debug, Clone)]
 pub struct VisitorOutcome {
     /// The visit.
