@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use vigil_model::{TenantId, Timestamp};
 use vigil_store::Role;
 use vigil_visitors::visit::VisitSettings;
-use vigil_visitors::watchlist::{ProviderEntry, WatchlistEntry, WatchlistError};
+use vigil_visitors::watchlist::{ProviderEntry, WatchlistEntry, WatchlistError, WatchlistMatch};
 use vigil_visitors::{ActorId, TenantSecret, Visit, VisitError, VisitId};
 
 use crate::record::DeskObject;
@@ -159,11 +159,43 @@ impl DeskObject for ProviderWatchlistEntry {
     }
 }
 
-/// A watchlist hit the desk raised for a visit: one per visit, list and
-/// person listed (see `vigil_visitors::watchlist` on person keys), created
-/// once — a second screening that finds the same hit (the same person
-/// listed again, the re-screening run again) conflicts and raises nothing.
-/// Identifiers only: no name, no entry of the provider's list.
+/// The screening that found a watchlist hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Screening {
+    /// The host pre-registered the visit.
+    PreRegistration,
+    /// The visitor stood at the front desk.
+    Arrival,
+    /// A watchlist gained an entry after the visit was screened.
+    Rescreening,
+}
+
+impl Screening {
+    /// Its name in a hit's id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PreRegistration => "pre_registration",
+            Self::Arrival => "arrival",
+            Self::Rescreening => "rescreening",
+        }
+    }
+}
+
+/// A watchlist hit the desk raised for a visit: one per visit, list,
+/// person listed (see `vigil_visitors::watchlist` on person keys) and
+/// screening, created once — a second screening that finds the same hit
+/// (the same person listed again, the re-screening run again) conflicts and
+/// raises nothing. Re-screening skips a person the visit hit at any
+/// screening; the visitor asking to come, then standing at the desk, is
+/// news each time. Identifiers only: no name, no entry of the provider's
+/// list.
+///
+/// A hit found at pre-registration or arrival is written `pending` in the
+/// same write as the visit's step, its alarm committed after (ids from the
+/// hit, see `vigil_visitors::watchlist::hit_alarm`), and only then is it
+/// marked raised; a hit left pending (the node died in between) is raised
+/// by the desk's timer — the same alarm, however often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WatchlistHit {
     /// The visit's client.
@@ -175,20 +207,49 @@ pub struct WatchlistHit {
     /// The person listed: a keyed hash under the client's secret, or a
     /// digest of the provider entry's hashes.
     pub person: String,
-    /// When the desk raised it.
+    /// When the desk raised it (the alarm's time).
     pub at: Timestamp,
+    /// The screening that found it; absent on hits stored before the
+    /// screenings were told apart (their ids name none, as a re-screening's).
+    #[serde(default)]
+    pub screening: Option<Screening>,
+    /// The match its alarm is made of (list, entry, basis); absent on hits
+    /// stored before, all raised.
+    #[serde(default)]
+    pub matched: Option<WatchlistMatch>,
+    /// Whether its alarm may not be committed yet.
+    #[serde(default)]
+    pub pending: bool,
+}
+
+impl WatchlistHit {
+    /// The id of the hit of `visit` on `person` of `list` found by
+    /// `screening`: a re-screening's (and a hit's stored before screenings
+    /// were told apart) names no screening.
+    pub fn id_of(
+        visit: &VisitId,
+        list: &str,
+        person: &str,
+        screening: Option<Screening>,
+    ) -> String {
+        match screening {
+            None | Some(Screening::Rescreening) => format!("{visit}:{list}:{person}"),
+            Some(s) => format!("{visit}:{list}:{person}:{}", s.as_str()),
+        }
+    }
 }
 
 impl DeskObject for WatchlistHit {
     const KIND: &'static str = "watchlist_hit";
     fn id(&self) -> String {
-        format!("{}:{}:{}", self.visit, self.list, self.person)
+        Self::id_of(&self.visit, &self.list, &self.person, self.screening)
     }
     fn tenant(&self) -> Option<TenantId> {
         Some(self.tenant.clone())
     }
+    /// `pending` until its alarm is committed, `raised` after.
     fn status(&self) -> String {
-        "raised".into()
+        if self.pending { "pending" } else { "raised" }.into()
     }
     fn link(&self) -> Option<String> {
         Some(self.visit.to_string())

@@ -11,80 +11,25 @@
 mod common;
 
 use chrono::Duration;
+use common::visitors::{
+    another_node, approved_visit, listing, setup, visit_through, watchlist_alarms, watchlist_alerts,
+};
 use common::{A, B, tenant, world};
 use vigil_desk::DeskConfig;
 use vigil_desk::governance::{DataClass, HoldScope, RetentionPolicy};
 use vigil_desk::record::to_record;
-use vigil_desk::service::AlarmFilter;
-use vigil_desk::service::VisitStep;
-use vigil_desk::visitors::{
-    ClientWatchlistEntry, ProviderWatchlistEntry, VisitorSecrets, VisitorSetup,
-};
+use vigil_desk::visitors::{ClientWatchlistEntry, ProviderWatchlistEntry};
 use vigil_desk::{Actor, service::Desk};
-use vigil_model::{Clock, SiteId};
-use vigil_store::sqlite::SqliteStore;
+use vigil_model::Clock;
 use vigil_store::{
     AlertDetection, AlertQuery, DeskStore, DeskWrite, IngestBatch, Role, Store, TenantScope,
 };
 use vigil_visitors::ActorId;
-use vigil_visitors::TenantSecret;
 use vigil_visitors::rules::VisitorRule;
 use vigil_visitors::rules::watchlist_alarm;
-use vigil_visitors::visit::{DocumentKind, IdentityDocument, PreRegistration};
 use vigil_visitors::watchlist::{
-    ClientWatchlist, MatchBasis, MatchedList, NewEntry, ProviderEntry, WatchlistMatch, hit_alarm,
+    ClientWatchlist, MatchBasis, MatchedList, ProviderEntry, WatchlistMatch, hit_alarm,
 };
-
-/// A visit of tenant `t` pre-registered and approved, its window from `now`.
-async fn approved_visit(desk: &Desk, t: &str, now: vigil_model::Timestamp) -> String {
-    let host = Actor::person(&format!("{t}-host"), Role::ClientViewer, Some(tenant(t)));
-    let approver = Actor::person(&format!("{t}-admin"), Role::ClientAdmin, Some(tenant(t)));
-    let request = PreRegistration {
-        visitor_name: "Zoë Kowalski".into(),
-        company: "Acme Lifts".into(),
-        purpose: "Lift maintenance".into(),
-        host: "emp-042".into(),
-        site: SiteId::new("hq").unwrap(),
-        window_start: now,
-        window_end: now + Duration::hours(2),
-        zones: vec!["lobby".into()],
-    };
-    let v = desk
-        .pre_register_visit(&host, &tenant(t), &request)
-        .await
-        .unwrap()
-        .visit;
-    let id = v.id.to_string();
-    let approve = VisitStep::Approve {
-        zones: None,
-        reason: None,
-    };
-    desk.visit_step(&approver, &id, approve).await.unwrap();
-    id
-}
-
-async fn visit_through(
-    desk: &Desk,
-    t: &str,
-    now: vigil_model::Timestamp,
-    sign_out: bool,
-) -> String {
-    let desk_op = Actor::person("op", Role::ProviderOperator, None);
-    let id = approved_visit(desk, t, now).await;
-    let document = IdentityDocument {
-        kind: DocumentKind::Passport,
-        number: "PA1234567".into(),
-    };
-    desk.visit_step(&desk_op, &id, VisitStep::Arrive { document })
-        .await
-        .unwrap();
-    if sign_out {
-        desk.visit_step(&desk_op, &id, VisitStep::SignOut)
-            .await
-            .unwrap();
-    }
-    id
-}
 
 #[tokio::test]
 async fn visitor_data_is_erased_after_the_clients_period_and_the_count_is_audited() {
@@ -134,30 +79,6 @@ async fn visitor_data_is_erased_after_the_clients_period_and_the_count_is_audite
     );
     for e in &entries {
         assert!(!e.detail.contains("Kowalski"), "{}", e.detail);
-    }
-}
-
-fn setup() -> VisitorSetup {
-    let secret = |s: &[u8]| TenantSecret::new(s.to_vec()).unwrap();
-    VisitorSetup {
-        secrets: VisitorSecrets {
-            tenants: [
-                (tenant(A), secret(b"northgate-visitors-secret")),
-                (tenant(B), secret(b"riverside-visitors-secret")),
-            ]
-            .into(),
-            provider: Some(secret(b"provider-watchlist-key-1")),
-        },
-        ..Default::default()
-    }
-}
-
-fn listing(name: &str) -> NewEntry {
-    NewEntry {
-        name: name.into(),
-        birth_date: None,
-        document: None,
-        reason: "threatened the reception staff".into(),
     }
 }
 
@@ -255,63 +176,6 @@ async fn a_new_watchlist_entry_screens_the_visits_still_relevant_once() {
         "the window of {other_client} is over: {:?}",
         over.alarms
     );
-}
-
-/// The watchlist alerts in the store: (tenant, rule, evidence count),
-/// sorted.
-async fn watchlist_alerts(store: &SqliteStore) -> Vec<(String, String, u64)> {
-    let page = store
-        .alerts(&AlertQuery::all_in(TenantScope::All, 100))
-        .await
-        .unwrap();
-    let rules = [
-        VisitorRule::ClientWatchlist.id(),
-        VisitorRule::ProviderWatchlist.id(),
-    ];
-    let mut out: Vec<_> = page
-        .items
-        .into_iter()
-        .filter(|a| rules.contains(&a.rule_id.as_str()))
-        .map(|a| (a.tenant.to_string(), a.rule_id, a.event_count))
-        .collect();
-    out.sort();
-    out
-}
-
-/// The watchlist alarms on the desk after triage: (tenant, rule), sorted.
-async fn watchlist_alarms(desk: &Desk) -> Vec<(String, String)> {
-    desk.triage_once().await.unwrap();
-    let admin = Actor::person("admin", Role::ProviderAdmin, None);
-    let every = AlarmFilter {
-        limit: 100,
-        ..Default::default()
-    };
-    let mut out: Vec<_> = desk
-        .alarms(&admin, &every)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.rule_title.contains("Watchlist"))
-        .map(|a| (a.tenant.to_string(), a.rule_id))
-        .collect();
-    out.sort();
-    out
-}
-
-/// A desk started on `w`'s store, as a node starting (or another node).
-async fn another_node(w: &common::World, setup: Option<VisitorSetup>) -> Desk {
-    let desk = Desk::new(
-        w.store.clone(),
-        w.clock.clone(),
-        DeskConfig::default(),
-        Some(vigil_store::audit::AuditSigner::from_secret([3; 32])),
-    )
-    .await
-    .unwrap();
-    if let Some(setup) = setup {
-        desk.set_visitor_setup(setup);
-    }
-    desk
 }
 
 /// Saves a client's and the provider's entry as the desk's first write

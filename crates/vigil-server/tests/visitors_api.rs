@@ -3,7 +3,8 @@
 //! pre-registration to sign-out, each role's steps, illegal steps `409`,
 //! bad fields `400` naming them, a badge into a zone not granted and a
 //! watchlist hit each raising an alarm (also when the entry is added after
-//! the visit was approved), the roll call before and after sign-out — and
+//! the visit was approved; the desk raises a hit as the very alarm the
+//! pipeline raised for it), the roll call before and after sign-out — and
 //! another client's users getting `404` on every endpoint.
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ struct Server {
     desk: Desk,
     pipeline: Pipeline,
     clock: Arc<ManualClock>,
+    store: Arc<SqliteStore>,
     client: reqwest::Client,
 }
 
@@ -145,6 +147,7 @@ async fn server() -> Server {
         desk,
         pipeline,
         clock,
+        store: store.clone(),
         client: reqwest::Client::new(),
     }
 }
@@ -515,4 +518,105 @@ async fn another_clients_users_get_404_on_every_visitor_endpoint() {
     // A's own users see it.
     let (st, _) = s.get("a-host", &format!("/api/v1/visits/{id}")).await;
     assert_eq!(st, StatusCode::OK);
+}
+
+/// The watchlist alerts stored, once one of them has evidence from
+/// `events` events (or a minute passed).
+async fn watchlist_alerts_with(s: &Server, events: u64) -> Vec<vigil_model::Alert> {
+    let limit = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let page = s
+            .store
+            .alerts(&vigil_store::AlertQuery::all_in(
+                vigil_store::TenantScope::All,
+                100,
+            ))
+            .await
+            .unwrap();
+        let alerts: Vec<_> = page
+            .items
+            .into_iter()
+            .filter(|a| a.rule_title.contains("Watchlist"))
+            .collect();
+        if alerts.iter().any(|a| a.event_count >= events) || std::time::Instant::now() > limit {
+            return alerts;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_watchlist_hit_the_desk_raises_is_the_alarm_the_pipeline_raised_for_it() {
+    let s = server().await;
+    let (st, r) = s
+        .post(
+            "a-admin",
+            "/api/v1/watchlist",
+            json!({"name": "Mallory Crane", "reason": "banned after an incident"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let entry = r["entry"]["entry"]["id"].as_str().unwrap().to_owned();
+    let start = t0() + Duration::hours(1);
+    let (st, r) = s
+        .post(
+            "a-host",
+            "/api/v1/visits",
+            visit_body("Mallory Crane", start, start + Duration::hours(2)),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let id = r["visit"]["id"].as_str().unwrap().to_owned();
+    let raised = watchlist_alerts_with(&s, 1).await;
+    assert_eq!(raised.len(), 1, "{raised:?}");
+
+    // The same hit as the server handed it to the pipeline before the desk
+    // raised hits itself: the pipeline's alarm is the desk's alarm (the
+    // same alert: rule, visit, window), and its event the desk's event.
+    let op = vigil_desk::Actor::person("op", Role::ProviderOperator, None);
+    let visit = s.desk.visit(&op, &id).await.unwrap();
+    let hit = vigil_visitors::watchlist::WatchlistMatch {
+        list: vigil_visitors::watchlist::MatchedList::Client { entry },
+        basis: vigil_visitors::watchlist::MatchBasis::Name,
+    };
+    let candidate = vigil_visitors::rules::watchlist_alarm(
+        &visit,
+        &hit,
+        vigil_model::Clock::now(s.clock.as_ref()),
+    );
+    let fields = vigil_visitors::detector::watchlist_event(&candidate);
+    let raw = serde_json::to_vec(&fields).unwrap();
+    let binding = vigil_visitors::detector::source_binding(&candidate);
+    s.pipeline
+        .ingest(&binding, Payload::Records(vec![(Ok(fields), raw)]))
+        .await
+        .unwrap();
+    let both = watchlist_alerts_with(&s, 2).await;
+    assert_eq!(both.len(), 1, "one alarm, not two: {both:?}");
+    let (desk, pipeline) = (&raised[0], &both[0]);
+    assert_eq!(pipeline.id, desk.id);
+    assert_eq!(pipeline.event_count, 2);
+    assert_eq!(
+        (&pipeline.rule_id, &pipeline.rule_title, pipeline.severity),
+        (&desk.rule_id, &desk.rule_title, desk.severity)
+    );
+    assert_eq!(
+        (&pipeline.group_key, &pipeline.entities, &pipeline.site),
+        (&desk.group_key, &desk.entities, &desk.site)
+    );
+    let events = s
+        .store
+        .events_by_id(&pipeline.evidence, &vigil_store::TenantScope::All)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let (a, b) = (&events[0], &events[1]);
+    assert_eq!(
+        (&a.class, a.severity, &a.entities, &a.fields, a.observed_at),
+        (&b.class, b.severity, &b.entities, &b.fields, b.observed_at)
+    );
+    assert_eq!(
+        (&a.source.id, &a.source.kind, &a.source.product, &a.site),
+        (&b.source.id, &b.source.kind, &b.source.product, &b.site)
+    );
 }

@@ -3,7 +3,8 @@
 //! read back through the API, the same data still there after a restart,
 //! and `vigil audit verify --store-url` checking the chain in the database;
 //! the estate's lifecycle (inventory, advisory findings, work orders) and a
-//! visit through every step kept in PostgreSQL across a restart.
+//! visit through every step kept in PostgreSQL across a restart, with the
+//! watchlist hits of a listed visitor raised once.
 //!
 //! Runs when `VIGIL_TEST_POSTGRES_URL` names a database; without it the
 //! test says it is skipped, and fails under `CI=true`.
@@ -348,6 +349,15 @@ fn lifecycle_and_visitor_records_are_kept_in_postgres_across_a_restart() {
         json(serde_json::json!({"status": "failed", "note": "no spare"})),
     );
 
+    // The visitor is on the client's watchlist: a hit at pre-registration
+    // and at arrival, each stored with its step and raised by the desk.
+    post(
+        &http,
+        &base,
+        ALPHA_ADMIN,
+        "/api/v1/watchlist",
+        json(serde_json::json!({"name": "Novak, Jana", "reason": "banned after an incident"})),
+    );
     let visit = post(
         &http,
         &base,
@@ -409,6 +419,19 @@ fn lifecycle_and_visitor_records_are_kept_in_postgres_across_a_restart() {
     assert_eq!(orders["items"][0]["status"], "failed");
     let kept = get(&http, &base, &v);
     assert_eq!(kept["visit"]["state"], "badge_issued", "{kept}");
+    // Her two hits: evidence of the visit's watchlist alarm (two alarms if
+    // the steps fell either side of an hour's start), nothing raised twice.
+    eventually("the watchlist alarm", Duration::from_secs(60), || {
+        let alarms = get(&http, &base, "/api/v1/alarms?limit=100");
+        let events: u64 = alarms["items"]
+            .as_array()?
+            .iter()
+            .filter(|a| a["rule_title"] == "Visitor Matches the Client's Watchlist")
+            .map(|a| a["event_count"].as_u64().unwrap_or(0))
+            .sum();
+        assert!(events <= 2, "raised twice: {alarms}");
+        (events == 2).then_some(())
+    });
     // The live state is filled from the store at start: she is on site.
     let roll = get(&http, &base, "/api/v1/sites/alpha/plant/roll-call");
     assert!(

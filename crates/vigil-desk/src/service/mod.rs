@@ -36,6 +36,7 @@ mod regulation_reminders;
 mod reporting;
 mod rescreening;
 mod responses;
+mod screening;
 mod send;
 mod shift;
 mod site_images;

@@ -21,23 +21,19 @@
 //! nothing to its caller that the desk could wait for before clearing the
 //! mark, and a restarted node has no request to hand hits back to.
 
-use chrono::Duration;
 use vigil_model::{TenantId, Timestamp};
-use vigil_store::{AlertDetection, IngestBatch, RecordOrder, RecordQuery, StoreError, TenantScope};
+use vigil_store::{RecordOrder, RecordQuery, StoreError, TenantScope};
 use vigil_visitors::rules::{AlarmCandidate, watchlist_alarm};
-use vigil_visitors::watchlist::{Rescreened, hit_alarm, rescreen_client, rescreen_provider};
+use vigil_visitors::watchlist::{Rescreened, rescreen_client, rescreen_provider};
 use vigil_visitors::{TenantSecret, Visit};
 
 use super::Desk;
 use super::visitors::placeholder_secret;
 use crate::record::{DeskObject, Stored};
-use crate::visitors::{ClientWatchlistEntry, ProviderWatchlistEntry, RESCREENING, WatchlistHit};
+use crate::visitors::{
+    ClientWatchlistEntry, ProviderWatchlistEntry, RESCREENING, Screening, WatchlistHit,
+};
 use crate::{Actor, DeskError};
-
-/// The alert window the pipeline groups detections in (its default): a
-/// re-screening hit's alert groups with the visit's other watchlist alarms
-/// of the same hour.
-const ALERT_WINDOW: Duration = Duration::hours(1);
 
 impl Desk {
     /// The visits of `scope` a new watchlist entry may concern: those not
@@ -153,37 +149,22 @@ impl Desk {
         let actor = Actor::system("watchlist-screening");
         let mut out = Vec::new();
         for Rescreened { visit, hit } in hits {
+            let candidate = watchlist_alarm(visit, &hit, at);
             let record = WatchlistHit {
                 tenant: visit.tenant.clone(),
                 visit: visit.id,
                 list: list.to_owned(),
                 person: person.to_owned(),
                 at,
+                screening: Some(Screening::Rescreening),
+                matched: Some(hit),
+                pending: false,
             };
-            let id = record.id();
-            let scope = TenantScope::One(visit.tenant.clone());
-            if self
-                .store()
-                .desk_record(WatchlistHit::KIND, &id, &scope)
-                .await?
-                .is_some()
-            {
+            if self.hit_before(&record).await? {
                 continue;
             }
-            let candidate = watchlist_alarm(visit, &hit, at);
-            let alarm = hit_alarm(&candidate, &id, ALERT_WINDOW);
-            let evidence = vec![(alarm.event.id, alarm.fingerprint, at)];
-            self.store()
-                .commit(IngestBatch {
-                    events: vec![alarm.event],
-                    fingerprints: vec![alarm.fingerprint],
-                    detections: vec![AlertDetection {
-                        alert: alarm.alert,
-                        evidence,
-                    }],
-                    ..Default::default()
-                })
-                .await?;
+            let id = record.id();
+            self.commit_hit_alarm(&candidate, &id).await?;
             let detail = serde_json::json!({ "visit": visit.id, "list": list });
             match self
                 .commit_one(&actor, "hit", None, &record, detail, self.now())
@@ -196,6 +177,28 @@ impl Desk {
             out.push(candidate);
         }
         Ok(out)
+    }
+
+    /// Whether the visit of `hit` hit the same person on the same list
+    /// before, at any screening.
+    async fn hit_before(&self, hit: &WatchlistHit) -> Result<bool, DeskError> {
+        let scope = TenantScope::One(hit.tenant.clone());
+        for screening in [
+            None,
+            Some(Screening::PreRegistration),
+            Some(Screening::Arrival),
+        ] {
+            let id = WatchlistHit::id_of(&hit.visit, &hit.list, &hit.person, screening);
+            if self
+                .store()
+                .desk_record(WatchlistHit::KIND, &id, &scope)
+                .await?
+                .is_some()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Writes `cleared` (the entry without its mark) over `stored`; another

@@ -1,8 +1,9 @@
 //! Visitors at the desk: visits through their steps, the watchlists, the
-//! roll call. Each step is one write — the visit at its new version and an
-//! audit entry whose body is the step's identifiers-only `VisitAudit` — and
-//! every visit written is handed to the live state the pipeline's visitor
-//! rules read.
+//! roll call. Each step is one write — the visit at its new version, an
+//! audit entry whose body is the step's identifiers-only `VisitAudit`, and
+//! the watchlist hits a pre-registration or arrival found (`screening.rs`)
+//! — and every visit written is handed to the live state the pipeline's
+//! visitor rules read.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,21 +14,20 @@ use vigil_model::{SiteId, TenantId, Timestamp};
 use vigil_store::{RecordOrder, RecordQuery, TenantScope};
 use vigil_visitors::live::VisitorsLive;
 use vigil_visitors::roll_call::OnSite;
-use vigil_visitors::rules::{AlarmCandidate, watchlist_alarm};
+use vigil_visitors::rules::AlarmCandidate;
 use vigil_visitors::visit::{IdentityDocument, PreRegistration};
 use vigil_visitors::watchlist::{
-    ClientWatchlist, MatchedList, NewEntry, ProviderEntry, ProviderWatchlist, Subject, screen,
+    ClientWatchlist, NewEntry, ProviderEntry, ProviderWatchlist, Subject,
 };
-use vigil_visitors::{Visit, VisitAudit, VisitId, VisitState};
+use vigil_visitors::{Visit, VisitId, VisitState};
 
 use super::Desk;
-use crate::record::{DeskObject, Stored};
+use crate::record::DeskObject;
 use crate::visitors::{
-    ClientWatchlistEntry, ProviderWatchlistEntry, VisitorSetup, VisitorStep, WatchlistHit,
-    actor_id, may, visit_error, watchlist_error,
+    ClientWatchlistEntry, ProviderWatchlistEntry, Screening, VisitorSetup, VisitorStep, actor_id,
+    may, visit_error, watchlist_error,
 };
 use crate::{Actor, DeskError};
-use vigil_store::StoreError;
 
 /// Most visits or entries one read returns.
 const MAX_READ: usize = 500;
@@ -79,7 +79,10 @@ pub enum VisitStep {
     SignOut,
 }
 
-/// A visit after a step, and the watchlist alarms the step raised.
+/// A visit after a step, and the watchlist alarms the step raised —
+/// already committed by the desk, or left to its timer (see
+/// `screening.rs`); never to show: a host must not learn that their
+/// visitor is listed.
 #[derive(Debug, Clone)]
 pub struct VisitorOutcome {
     /// The visit.
@@ -211,7 +214,7 @@ impl Desk {
             .then(|| self.visitor_setup())
     }
 
-    fn visitor_setup(&self) -> VisitorSetup {
+    pub(super) fn visitor_setup(&self) -> VisitorSetup {
         self.inner
             .visitors
             .setup
@@ -224,111 +227,6 @@ impl Desk {
         let mut random = [0u8; 10];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut random);
         VisitId::new_at(self.now(), random)
-    }
-
-    async fn commit_visit(
-        &self,
-        actor: &Actor,
-        before: Option<&Stored<Visit>>,
-        visit: &Visit,
-        audit: &VisitAudit,
-        now: Timestamp,
-    ) -> Result<(), DeskError> {
-        let detail = serde_json::to_value(audit).unwrap_or_default();
-        self.commit_one(actor, audit.action.as_str(), before, visit, detail, now)
-            .await?;
-        self.visitors_live().put_visit(visit.clone());
-        Ok(())
-    }
-
-    async fn screen(
-        &self,
-        visit: &Visit,
-        subject: &Subject<'_>,
-        now: Timestamp,
-    ) -> Vec<AlarmCandidate> {
-        let setup = self.visitor_setup();
-        let client = match self.client_watchlist_of(&visit.tenant).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "the client's watchlist could not be read; screening skipped");
-                return Vec::new();
-            }
-        };
-        // Without the client's secret no document was kept on its list, so
-        // names alone compare; without the provider's key its list is empty.
-        let tenant_secret = setup
-            .secrets
-            .tenants
-            .get(&visit.tenant)
-            .cloned()
-            .unwrap_or_else(placeholder_secret);
-        let (provider, provider_key) = match setup.secrets.provider {
-            Some(key) => match self.provider_watchlist_all().await {
-                Ok(list) => (list, key),
-                Err(e) => {
-                    tracing::error!(error = %e, "the provider's watchlist could not be read");
-                    (ProviderWatchlist::default(), key)
-                }
-            },
-            None => (ProviderWatchlist::default(), placeholder_secret()),
-        };
-        let hits = screen(subject, &client, &tenant_secret, &provider, &provider_key);
-        // Remember whom each hit was for, so that re-screening when the
-        // same person is listed again raises nothing new. A screening at
-        // pre-registration or arrival raises its alarms whatever was
-        // remembered: the visitor asking to come, or standing at the desk,
-        // is news.
-        let mut persons: Vec<(&'static str, String)> = Vec::new();
-        for hit in &hits {
-            if let MatchedList::Client { entry } = &hit.list
-                && let Some(e) = client.entries.iter().find(|e| &e.id == entry)
-            {
-                persons.push(("client", e.person_key(&tenant_secret).as_str().to_owned()));
-            }
-        }
-        for (entry, _) in provider.matching(subject, &provider_key) {
-            persons.push(("provider", entry.person_key()));
-        }
-        for (list, person) in persons {
-            let _ = self.remember_hit(visit, list, person, now).await;
-        }
-        hits.iter()
-            .map(|hit| watchlist_alarm(visit, hit, now))
-            .collect()
-    }
-
-    /// Records that `visit` hit `person` on `list`; `false` if that was
-    /// recorded before (here or on another node). A store failure is
-    /// logged and counts as not recorded before: an alarm too many beats
-    /// one lost.
-    async fn remember_hit(
-        &self,
-        visit: &Visit,
-        list: &str,
-        person: String,
-        now: Timestamp,
-    ) -> Result<bool, DeskError> {
-        let hit = WatchlistHit {
-            tenant: visit.tenant.clone(),
-            visit: visit.id,
-            list: list.to_owned(),
-            person,
-            at: now,
-        };
-        let actor = Actor::system("watchlist-screening");
-        let detail = serde_json::json!({ "visit": visit.id, "list": list });
-        match self
-            .commit_one(&actor, "hit", None, &hit, detail, now)
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(DeskError::Store(StoreError::Conflict { .. })) => Ok(false),
-            Err(e) => {
-                tracing::error!(error = %e, visit = %visit.id, "a watchlist hit could not be recorded");
-                Ok(true)
-            }
-        }
     }
 
     /// A host pre-registers a visit; it is screened against the watchlists
@@ -352,10 +250,14 @@ impl Desk {
             now,
         )
         .map_err(|e| visit_error(&id.to_string(), e))?;
-        self.commit_visit(actor, None, &visit, &audit, now).await?;
-        let alarms = self
-            .screen(&visit, &Subject::pre_registration(request), now)
+        let subject = Subject::pre_registration(request);
+        let hits = self
+            .screen_visit(&visit, &subject, Screening::PreRegistration, now)
             .await;
+        let hits = self
+            .commit_screened_visit(actor, None, &visit, &audit, hits, now)
+            .await?;
+        let alarms = self.raise_screened(&visit, &hits).await;
         Ok(VisitorOutcome { visit, alarms })
     }
 
@@ -397,15 +299,18 @@ impl Desk {
             VisitStep::SignOut => visit.sign_out(by, now),
         };
         let audit = result.map_err(|e| visit_error(id, e))?;
-        self.commit_visit(actor, Some(&stored), &visit, &audit, now)
-            .await?;
-        let alarms = match &step {
+        let hits = match &step {
             VisitStep::Arrive { document } => {
-                self.screen(&visit, &Subject::arrival(&visit, document), now)
+                let subject = Subject::arrival(&visit, document);
+                self.screen_visit(&visit, &subject, Screening::Arrival, now)
                     .await
             }
             _ => Vec::new(),
         };
+        let hits = self
+            .commit_screened_visit(actor, Some(&stored), &visit, &audit, hits, now)
+            .await?;
+        let alarms = self.raise_screened(&visit, &hits).await;
         Ok(VisitorOutcome { visit, alarms })
     }
 
@@ -477,7 +382,10 @@ impl Desk {
             .collect())
     }
 
-    async fn client_watchlist_of(&self, tenant: &TenantId) -> Result<ClientWatchlist, DeskError> {
+    pub(super) async fn client_watchlist_of(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<ClientWatchlist, DeskError> {
         Ok(ClientWatchlist {
             entries: self
                 .client_watchlist_entries(tenant)
@@ -488,7 +396,7 @@ impl Desk {
         })
     }
 
-    async fn provider_watchlist_all(&self) -> Result<ProviderWatchlist, DeskError> {
+    pub(super) async fn provider_watchlist_all(&self) -> Result<ProviderWatchlist, DeskError> {
         let mut q = RecordQuery::new(ProviderWatchlistEntry::KIND, TenantScope::All);
         q.order = RecordOrder::Newest;
         q.limit = vigil_store::MAX_PAGE_SIZE;

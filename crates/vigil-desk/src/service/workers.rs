@@ -1,6 +1,6 @@
 //! The desk's timers: triage, escalation levels, service-level crossings,
-//! NIS-2 report deadlines, delivery retries, audit checkpoints and the
-//! watchlist re-screenings a node left unfinished, each run by one node at
+//! NIS-2 report deadlines, delivery retries, audit checkpoints, and the
+//! watchlist hits and re-screenings a node left unfinished, each run by one node at
 //! a time under a lease in the store. A lease is renewed on every pass; if its holder dies, another
 //! node takes over when it expires. Firing an escalation level or recording
 //! a delivery attempt is a versioned write, so even two nodes that both
@@ -112,7 +112,13 @@ impl Desk {
             "service-levels" => self.check_service_levels().await.map(|_| ()),
             "nis2-deadlines" => self.check_nis2_deadlines().await.map(|_| ()),
             "delivery" => self.attempt_due_deliveries().await.map(|_| ()),
-            "watchlist-rescreening" => self.rescreen_pending().await.map(|_| ()),
+            // Hits a node stored and did not raise, and entries it did not
+            // finish re-screening: each runs whatever the other's outcome.
+            "watchlist-rescreening" => {
+                let hits = self.raise_pending_hits().await.map(|_| ());
+                let entries = self.rescreen_pending().await.map(|_| ());
+                hits.and(entries)
+            }
             _ => self.checkpoint_now().await.map(|_| ()),
         }
     }

@@ -16,6 +16,8 @@ use vigil_model::{
 use vigil_store::sqlite::{SqliteOptions, SqliteStore};
 use vigil_store::{AlertDetection, IngestBatch, Store};
 
+pub mod visitors;
+
 pub const A: &str = "northgate";
 pub const B: &str = "riverside";
 

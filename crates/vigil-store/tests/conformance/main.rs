@@ -47,6 +47,7 @@ backend::conformance! {
     seam_fields::any_field_name_or_value_is_searchable,
     seam_fields::a_class_filter_finds_the_events_of_that_class,
     seam_desk::writes_are_versioned_and_a_stale_write_changes_nothing,
+    seam_desk::a_write_with_one_stale_record_stores_none_of_its_records,
     seam_desk::records_are_scoped_filtered_and_ordered,
     seam_desk::equal_ranks_are_ordered_oldest_first_whatever_the_ids,
     seam_desk::every_new_or_grown_alert_reaches_the_feed_until_consumed,

@@ -106,6 +106,57 @@ pub async fn writes_are_versioned_and_a_stale_write_changes_nothing(b: &mut Back
     );
 }
 
+/// A step stored with records it created (a visit at its new version and
+/// the watchlist hits its screening found): a retried step, stale, stores
+/// none of them — not the new records either.
+pub async fn a_write_with_one_stale_record_stores_none_of_its_records(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
+    let step = |hit: &str| DeskWrite {
+        records: vec![
+            record("visit", "v1", Some(A), 1, "arrived", 1.0),
+            record("watchlist_hit", hit, Some(A), 0, "pending", 1.0),
+        ],
+        audit: vec![audit_of("visit.arrive", A), audit_of("hit", A)],
+        ..Default::default()
+    };
+    let created = DeskWrite {
+        records: vec![record("visit", "v1", Some(A), 0, "approved", 1.0)],
+        ..Default::default()
+    };
+    store.desk_commit(created).await.unwrap();
+    assert_eq!(
+        store.desk_commit(step("h1")).await.unwrap().versions,
+        vec![2, 1]
+    );
+    let retried = store.desk_commit(step("h2")).await;
+    assert!(
+        matches!(
+            retried,
+            Err(StoreError::Conflict {
+                expected: 1,
+                found: 2,
+                ..
+            })
+        ),
+        "{retried:?}"
+    );
+    let hits = store
+        .desk_records(&RecordQuery::new("watchlist_hit", TenantScope::All))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = hits.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, vec!["h1"]);
+    assert_eq!(
+        store
+            .audit_entries(&TenantScope::All, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
 pub async fn records_are_scoped_filtered_and_ordered(b: &mut Backend) {
     let store = b.store();
     configure(store).await;

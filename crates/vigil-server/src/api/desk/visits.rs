@@ -9,9 +9,9 @@
 //! naming it.
 //!
 //! A watchlist hit at pre-registration or arrival is not told to the
-//! caller (a host must not learn that their visitor is listed): it is
-//! ingested as a `visitor` event and raised as an alarm by the pipeline's
-//! visitor rules.
+//! caller (a host must not learn that their visitor is listed): the desk
+//! stores it with the step and raises its alarm itself (see
+//! `vigil_desk::service`, screening).
 
 use axum::Json;
 use axum::extract::State;
@@ -19,9 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use vigil_desk::service::{RollCallView, VisitStep};
-use vigil_ingest::Payload;
 use vigil_model::{SiteId, TenantId};
-use vigil_visitors::rules::AlarmCandidate;
 use vigil_visitors::visit::{DocumentKind, IdentityDocument, PreRegistration};
 use vigil_visitors::{Visit, VisitState};
 
@@ -92,24 +90,6 @@ fn tenant_of(caller: &Caller, asked: Option<TenantId>) -> Result<TenantId, ApiEr
     }
 }
 
-/// Records each watchlist hit as a `visitor` event, so that the pipeline
-/// raises it as an alarm. A failure is logged, not returned: the step
-/// (or the watchlist entry) itself is done and on the record.
-pub(crate) async fn raise(state: &AppState, alarms: &[AlarmCandidate]) {
-    for alarm in alarms {
-        let fields = vigil_visitors::detector::watchlist_event(alarm);
-        let raw = serde_json::to_vec(&fields).unwrap_or_default();
-        let binding = vigil_visitors::detector::source_binding(alarm);
-        if let Err(e) = state
-            .pipeline
-            .ingest(&binding, Payload::Records(vec![(Ok(fields), raw)]))
-            .await
-        {
-            tracing::error!(error = %e, visit = %alarm.visit, "a watchlist hit could not be recorded");
-        }
-    }
-}
-
 /// Pre-registers a visit (screened against the watchlists by name).
 #[utoipa::path(post, path = "/api/v1/visits", tag = "visitors", request_body = VisitBody, security(("bearer" = [])),
     responses((status = 200, description = "Pre-registered, waiting for the client's approver", body = VisitView),
@@ -136,7 +116,6 @@ pub(crate) async fn create(
         .desk
         .pre_register_visit(&actor(&caller), &tenant, &request)
         .await?;
-    raise(&state, &outcome.alarms).await;
     Ok(Json(VisitView {
         visit: outcome.visit,
     }))
@@ -193,7 +172,6 @@ async fn step(
     step: VisitStep,
 ) -> Result<Json<VisitView>, ApiError> {
     let outcome = state.desk.visit_step(&actor(caller), id, step).await?;
-    raise(state, &outcome.alarms).await;
     Ok(Json(VisitView {
         visit: outcome.visit,
     }))
