@@ -5,8 +5,9 @@
 //! thread's work from start to end, so nothing is shared per event but the
 //! rule set, which is built for it (`Send + Sync`; routes compiled once
 //! under a lock, per-thread workspaces). A thread takes the next file as
-//! soon as it is done with one; what a file yields is held until the files
-//! before it have been handed on.
+//! soon as it is done with one, the largest files first, so that no thread
+//! is left with a large file while the others have nothing to do; what a
+//! file yields is held until the files before it have been handed on.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -75,6 +76,7 @@ pub fn hunt_files(
         }
         return hunter.stats();
     }
+    let order = largest_first(files);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let read = AtomicU64::new(0);
@@ -83,7 +85,7 @@ pub fn hunt_files(
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let send = send.clone();
-                let (next, stop, read) = (&next, &stop, &read);
+                let (order, next, stop, read) = (&order, &next, &stop, &read);
                 scope.spawn(move || {
                     let mut hunter = Hunter::new(rules, options.clone());
                     let mut collect = Collect {
@@ -92,7 +94,8 @@ pub fn hunt_files(
                         counted: 0,
                     };
                     while !stop.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let taken = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&i) = order.get(taken) else { break };
                         let Some(file) = files.get(i) else { break };
                         hunter.hunt_file(file, &mut collect);
                         let found = std::mem::take(&mut collect.found);
@@ -148,6 +151,21 @@ pub fn hunt_files(
         }
         stats
     })
+}
+
+/// The indices of `files`, the largest first (by size on disk; a file
+/// whose size cannot be read counts as empty and keeps its place among
+/// those). Only the order work is taken in: what files yield is still
+/// handed on in their own order.
+fn largest_first(files: &[PathBuf]) -> Vec<usize> {
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .collect();
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    // Stable: files of one size are taken in their own order.
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes.get(i).copied().unwrap_or(0)));
+    order
 }
 
 impl HuntStats {
@@ -302,6 +320,19 @@ detection:
             assert_eq!(many, one, "{threads} threads");
             assert_eq!(many_stats, one_stats, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn work_is_taken_largest_file_first() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut files = Vec::new();
+        for (name, size) in [("a", 10), ("b", 300), ("c", 10), ("d", 2000)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, vec![b' '; size]).expect("write");
+            files.push(path);
+        }
+        files.push(dir.path().join("missing"));
+        assert_eq!(largest_first(&files), vec![3, 1, 0, 2, 4]);
     }
 
     #[test]
