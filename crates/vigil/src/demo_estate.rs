@@ -28,7 +28,7 @@ use vigil_sources::mqtt::sparkplug::proto::{DataType, Metric, MetricValue};
 use vigil_sources::mqtt::{MqttSettings, MqttSetup};
 use vigil_sources::onvif::OnvifSettings;
 use vigil_sources::onvif::config::{CameraConfig, OnvifConfig};
-use vigil_sources::tls::TlsListener;
+use vigil_sources::syslog::SyslogSettings;
 use vigil_store::PersonRecord;
 
 /// The demo's plain account for real diallers.
@@ -61,7 +61,9 @@ pub fn configure(
         }
         SourceKind::Mqtt => source.with_settings(mqtt_setup(tw, &binding, mqtt?)?),
         SourceKind::Http => source.with_settings(None::<AccessConfig>),
-        SourceKind::SyslogTcp | SourceKind::SyslogUdp => source.with_settings(None::<TlsListener>),
+        SourceKind::SyslogTcp | SourceKind::SyslogUdp => {
+            source.with_settings(SyslogSettings::plain())
+        }
         _ => source,
     })
 }

@@ -69,6 +69,18 @@ pub struct SyslogSettings {
     pub framing: Framing,
 }
 
+impl SyslogSettings {
+    /// A source over plain UDP or TCP, as configured without `[sources.tls]`
+    /// or `[sources.syslog]`: any framing. For sources built in code (the
+    /// demo's), which must hand the source its own settings type.
+    pub fn plain() -> Self {
+        Self {
+            tls: None,
+            framing: Framing::Any,
+        }
+    }
+}
+
 impl Source for SyslogSource {
     type Settings = SyslogSettings;
 
