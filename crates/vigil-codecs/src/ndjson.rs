@@ -112,7 +112,10 @@ fn object(text: &str) -> Result<Fields, serde_json::Error> {
     })
 }
 
-fn object_with(text: &str, entries: &mut Vec<(String, Value)>) -> Result<Fields, serde_json::Error> {
+fn object_with(
+    text: &str,
+    entries: &mut Vec<(String, Value)>,
+) -> Result<Fields, serde_json::Error> {
     entries.clear();
     let mut de = serde_json::Deserializer::from_str(text);
     serde::Deserializer::deserialize_map(&mut de, Entries(entries))?;
