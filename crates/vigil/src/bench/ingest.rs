@@ -118,7 +118,9 @@ pub(super) async fn run(bench: IngestBench) -> anyhow::Result<()> {
         sent += n;
     }
     let elapsed = started.elapsed();
-    let cpu = cpu_used(&cpu_before, &thread_cpu());
+    let cpu_after = thread_cpu();
+    let cpu = cpu_used(&cpu_before, &cpu_after);
+    let writer_waits = writer_run_queue_wait(&cpu_before, &cpu_after);
     let stages = node.pipeline.metrics().timings();
     latencies.sort();
     let pct = |p: f64| -> StdDuration {
@@ -170,6 +172,7 @@ pub(super) async fn run(bench: IngestBench) -> anyhow::Result<()> {
         sent,
     );
     print_cpu(&cpu, elapsed, sent);
+    print_writer(&cpu, writer_waits, elapsed);
     println!(
         "alerts         {alerts}{}",
         if alerts == vigil_store::MAX_PAGE_SIZE {
@@ -285,9 +288,13 @@ fn print_cpu(cpu: &BTreeMap<String, StdDuration>, elapsed: StdDuration, events: 
     );
 }
 
-/// CPU time of each of this process's threads so far, by thread id, with
-/// the thread's name (Linux; empty elsewhere).
-fn thread_cpu() -> BTreeMap<u64, (String, StdDuration)> {
+/// A thread's name, its CPU time so far and its time so far waiting for a
+/// core (runnable, not running).
+type ThreadTimes = (String, StdDuration, StdDuration);
+
+/// CPU time and run-queue wait of each of this process's threads so far,
+/// by thread id, with the thread's name (Linux; empty elsewhere).
+fn thread_cpu() -> BTreeMap<u64, ThreadTimes> {
     let mut out = BTreeMap::new();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return out;
@@ -298,13 +305,21 @@ fn thread_cpu() -> BTreeMap<u64, (String, StdDuration)> {
         };
         let path = task.path();
         let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        let nanos = std::fs::read_to_string(path.join("schedstat"))
+        // schedstat: nanoseconds on a core, nanoseconds waiting for one, slices.
+        let times = std::fs::read_to_string(path.join("schedstat"))
             .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
-        if let Some(nanos) = nanos {
+            .and_then(|s| {
+                let mut fields = s.split_whitespace().map(|f| f.parse::<u64>().ok());
+                Some((fields.next()??, fields.next()??))
+            });
+        if let Some((running, waiting)) = times {
             out.insert(
                 tid,
-                (name.trim().to_owned(), StdDuration::from_nanos(nanos)),
+                (
+                    name.trim().to_owned(),
+                    StdDuration::from_nanos(running),
+                    StdDuration::from_nanos(waiting),
+                ),
             );
         }
     }
@@ -314,12 +329,12 @@ fn thread_cpu() -> BTreeMap<u64, (String, StdDuration)> {
 /// CPU used between two [`thread_cpu`] readings, by thread kind (the
 /// store's writer, the tokio runtime with its blocking pool, …).
 fn cpu_used(
-    before: &BTreeMap<u64, (String, StdDuration)>,
-    after: &BTreeMap<u64, (String, StdDuration)>,
+    before: &BTreeMap<u64, ThreadTimes>,
+    after: &BTreeMap<u64, ThreadTimes>,
 ) -> BTreeMap<String, StdDuration> {
     let mut used: BTreeMap<String, StdDuration> = BTreeMap::new();
-    for (tid, (name, now)) in after {
-        let then = before.get(tid).map(|(_, d)| *d).unwrap_or_default();
+    for (tid, (name, now, _)) in after {
+        let then = before.get(tid).map(|(_, d, _)| *d).unwrap_or_default();
         // Linux keeps 15 bytes of a thread's name.
         let kind = match name.as_str() {
             "tokio-rt-worker" | "tokio-runtime-w" => "runtime and blocking pool".to_owned(),
@@ -330,6 +345,40 @@ fn cpu_used(
         *used.entry(kind).or_default() += now.saturating_sub(then);
     }
     used
+}
+
+/// How long the store's writer thread waited for a core between two
+/// [`thread_cpu`] readings.
+fn writer_run_queue_wait(
+    before: &BTreeMap<u64, ThreadTimes>,
+    after: &BTreeMap<u64, ThreadTimes>,
+) -> StdDuration {
+    after
+        .iter()
+        .filter(|(_, (name, _, _))| name == "vigil-store-wri")
+        .map(|(tid, (_, _, now))| {
+            let then = before.get(tid).map(|(_, _, d)| *d).unwrap_or_default();
+            now.saturating_sub(then)
+        })
+        .sum()
+}
+
+/// Prints how the store's writer — the one serial stage — spent the run:
+/// on a core, waiting for one (the machine is busy), and the rest
+/// (waiting for the disk's fsync, or for work).
+fn print_writer(cpu: &BTreeMap<String, StdDuration>, waiting: StdDuration, elapsed: StdDuration) {
+    let Some(running) = cpu.get("store writer") else {
+        return;
+    };
+    let wall = elapsed.as_secs_f64().max(f64::MIN_POSITIVE);
+    let share = |d: StdDuration| 100.0 * d.as_secs_f64() / wall;
+    let rest = 100.0 - share(*running) - share(waiting);
+    println!(
+        "store writer   on a core {:.0} %   waiting for a core {:.0} %   rest (fsync, idle) {:.0} % of the run",
+        share(*running),
+        share(waiting),
+        rest.max(0.0),
+    );
 }
 
 /// The machine's load average (1, 5, 15 minutes) when the run ended: other
