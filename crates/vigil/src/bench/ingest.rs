@@ -89,12 +89,19 @@ pub(super) async fn run(bench: IngestBench) -> anyhow::Result<()> {
                     return Ok::<_, anyhow::Error>((latencies, sent));
                 }
                 let (body, n) = &bodies[i % bodies.len()];
+                // Sent again as they are, the bodies would be resends the
+                // store keeps once: each pass after the first makes them
+                // new events.
+                let body = match i / bodies.len() {
+                    0 => body.clone(),
+                    pass => anew(body, pass),
+                };
                 let t = Instant::now();
                 client
                     .post(&url)
                     .bearer_auth(&token)
                     // `Bytes`: a clone shares the body rather than copying it.
-                    .body(body.clone())
+                    .body(body)
                     .send()
                     .await?
                     .error_for_status()?;
@@ -111,7 +118,9 @@ pub(super) async fn run(bench: IngestBench) -> anyhow::Result<()> {
         sent += n;
     }
     let elapsed = started.elapsed();
-    let cpu = cpu_used(&cpu_before, &thread_cpu());
+    let cpu_after = thread_cpu();
+    let cpu = cpu_used(&cpu_before, &cpu_after);
+    let writer_waits = writer_run_queue_wait(&cpu_before, &cpu_after);
     let stages = node.pipeline.metrics().timings();
     latencies.sort();
     let pct = |p: f64| -> StdDuration {
@@ -120,6 +129,7 @@ pub(super) async fn run(bench: IngestBench) -> anyhow::Result<()> {
             .copied()
             .unwrap_or_default()
     };
+    let (stored, resent) = stored_and_resent(&node.pipeline.metrics().encode());
     let alerts = node
         .store
         .alerts(&vigil_store::AlertQuery::all_in(
@@ -138,6 +148,7 @@ pub(super) async fn run(bench: IngestBench) -> anyhow::Result<()> {
     println!("load average   {}", load_average());
     println!("rules loaded   {loaded}");
     println!("events sent    {sent} in {requests} requests of ~{line_count}");
+    println!("events stored  {stored} new, {resent} resent");
     println!(
         "throughput     {:.0} events/s ({:.2}s)",
         sent as f64 / elapsed.as_secs_f64(),
@@ -161,6 +172,7 @@ pub(super) async fn run(bench: IngestBench) -> anyhow::Result<()> {
         sent,
     );
     print_cpu(&cpu, elapsed, sent);
+    print_writer(&cpu, writer_waits, elapsed);
     println!(
         "alerts         {alerts}{}",
         if alerts == vigil_store::MAX_PAGE_SIZE {
@@ -276,9 +288,13 @@ fn print_cpu(cpu: &BTreeMap<String, StdDuration>, elapsed: StdDuration, events: 
     );
 }
 
-/// CPU time of each of this process's threads so far, by thread id, with
-/// the thread's name (Linux; empty elsewhere).
-fn thread_cpu() -> BTreeMap<u64, (String, StdDuration)> {
+/// A thread's name, its CPU time so far and its time so far waiting for a
+/// core (runnable, not running).
+type ThreadTimes = (String, StdDuration, StdDuration);
+
+/// CPU time and run-queue wait of each of this process's threads so far,
+/// by thread id, with the thread's name (Linux; empty elsewhere).
+fn thread_cpu() -> BTreeMap<u64, ThreadTimes> {
     let mut out = BTreeMap::new();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return out;
@@ -289,13 +305,21 @@ fn thread_cpu() -> BTreeMap<u64, (String, StdDuration)> {
         };
         let path = task.path();
         let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        let nanos = std::fs::read_to_string(path.join("schedstat"))
+        // schedstat: nanoseconds on a core, nanoseconds waiting for one, slices.
+        let times = std::fs::read_to_string(path.join("schedstat"))
             .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok());
-        if let Some(nanos) = nanos {
+            .and_then(|s| {
+                let mut fields = s.split_whitespace().map(|f| f.parse::<u64>().ok());
+                Some((fields.next()??, fields.next()??))
+            });
+        if let Some((running, waiting)) = times {
             out.insert(
                 tid,
-                (name.trim().to_owned(), StdDuration::from_nanos(nanos)),
+                (
+                    name.trim().to_owned(),
+                    StdDuration::from_nanos(running),
+                    StdDuration::from_nanos(waiting),
+                ),
             );
         }
     }
@@ -305,12 +329,12 @@ fn thread_cpu() -> BTreeMap<u64, (String, StdDuration)> {
 /// CPU used between two [`thread_cpu`] readings, by thread kind (the
 /// store's writer, the tokio runtime with its blocking pool, …).
 fn cpu_used(
-    before: &BTreeMap<u64, (String, StdDuration)>,
-    after: &BTreeMap<u64, (String, StdDuration)>,
+    before: &BTreeMap<u64, ThreadTimes>,
+    after: &BTreeMap<u64, ThreadTimes>,
 ) -> BTreeMap<String, StdDuration> {
     let mut used: BTreeMap<String, StdDuration> = BTreeMap::new();
-    for (tid, (name, now)) in after {
-        let then = before.get(tid).map(|(_, d)| *d).unwrap_or_default();
+    for (tid, (name, now, _)) in after {
+        let then = before.get(tid).map(|(_, d, _)| *d).unwrap_or_default();
         // Linux keeps 15 bytes of a thread's name.
         let kind = match name.as_str() {
             "tokio-rt-worker" | "tokio-runtime-w" => "runtime and blocking pool".to_owned(),
@@ -323,6 +347,40 @@ fn cpu_used(
     used
 }
 
+/// How long the store's writer thread waited for a core between two
+/// [`thread_cpu`] readings.
+fn writer_run_queue_wait(
+    before: &BTreeMap<u64, ThreadTimes>,
+    after: &BTreeMap<u64, ThreadTimes>,
+) -> StdDuration {
+    after
+        .iter()
+        .filter(|(_, (name, _, _))| name == "vigil-store-wri")
+        .map(|(tid, (_, _, now))| {
+            let then = before.get(tid).map(|(_, _, d)| *d).unwrap_or_default();
+            now.saturating_sub(then)
+        })
+        .sum()
+}
+
+/// Prints how the store's writer — the one serial stage — spent the run:
+/// on a core, waiting for one (the machine is busy), and the rest
+/// (waiting for the disk's fsync, or for work).
+fn print_writer(cpu: &BTreeMap<String, StdDuration>, waiting: StdDuration, elapsed: StdDuration) {
+    let Some(running) = cpu.get("store writer") else {
+        return;
+    };
+    let wall = elapsed.as_secs_f64().max(f64::MIN_POSITIVE);
+    let share = |d: StdDuration| 100.0 * d.as_secs_f64() / wall;
+    let rest = 100.0 - share(*running) - share(waiting);
+    println!(
+        "store writer   on a core {:.0} %   waiting for a core {:.0} %   rest (fsync, idle) {:.0} % of the run",
+        share(*running),
+        share(waiting),
+        rest.max(0.0),
+    );
+}
+
 /// The machine's load average (1, 5, 15 minutes) when the run ended: other
 /// work on the machine shares its cores.
 fn load_average() -> String {
@@ -330,6 +388,44 @@ fn load_average() -> String {
         .ok()
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// `body` with a `bench_pass` field first in each line: the same events
+/// as new ones (other bytes, so other ids and fingerprints), for the
+/// `pass`-th time round the bodies.
+fn anew(body: &axum::body::Bytes, pass: usize) -> axum::body::Bytes {
+    let field = format!("{{\"bench_pass\":{pass},");
+    let mut out = Vec::with_capacity(body.len() + body.len() / 64);
+    for line in body.split_inclusive(|b| *b == b'\n') {
+        match line.strip_prefix(b"{") {
+            Some(rest) => {
+                out.extend_from_slice(field.as_bytes());
+                if rest.trim_ascii_start().starts_with(b"}") {
+                    // An empty object: the field is its only one.
+                    out.pop();
+                }
+                out.extend_from_slice(rest);
+            }
+            None => out.extend_from_slice(line),
+        }
+    }
+    out.into()
+}
+
+/// The events stored new and accepted again as resends, summed over
+/// sources, from the pipeline's metrics in the text exposition format.
+fn stored_and_resent(metrics: &str) -> (u64, u64) {
+    let sum = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .filter(|l| l.starts_with(name) && l[name.len()..].starts_with('{'))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    };
+    (
+        sum("vigil_events_in_total"),
+        sum("vigil_events_resent_total"),
+    )
 }
 
 /// NDJSON bodies of `batch` simulated events each (Windows, firewall-less:
@@ -362,4 +458,38 @@ fn make_bodies(batch: usize) -> anyhow::Result<Vec<(axum::body::Bytes, usize)>> 
             (axum::body::Bytes::from(body), chunk.len())
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_made_anew_is_the_same_events_with_the_pass_first() {
+        let body = axum::body::Bytes::from_static(b"{\"a\":1}\n{}\n\n{\"b\":[2]}");
+        let again = anew(&body, 3);
+        let lines: Vec<serde_json::Value> = again
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                serde_json::json!({"bench_pass": 3, "a": 1}),
+                serde_json::json!({"bench_pass": 3}),
+                serde_json::json!({"bench_pass": 3, "b": [2]}),
+            ]
+        );
+    }
+
+    #[test]
+    fn stored_and_resent_sum_their_counters_over_sources() {
+        let metrics = "# HELP vigil_events_in_total x\n\
+            vigil_events_in_total{tenant=\"a\",source=\"s\"} 10\n\
+            vigil_events_in_total{tenant=\"b\",source=\"t\"} 5\n\
+            vigil_events_resent_total{tenant=\"a\",source=\"s\"} 7\n\
+            vigil_events_in_totally{x=\"y\"} 100\n";
+        assert_eq!(stored_and_resent(metrics), (15, 7));
+    }
 }
