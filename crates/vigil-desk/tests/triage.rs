@@ -364,6 +364,61 @@ async fn related_alarms_share_a_group() {
     );
 }
 
+/// A pass reads a client's stored alarms once and again only for an alarm
+/// looking further back: here the pass's first alarm (five hours later)
+/// looks back less far than the second, which must still find the stored
+/// camera alarm it relates to.
+#[tokio::test]
+async fn an_alarm_looking_further_back_than_the_pass_read_still_groups() {
+    let w = world(DeskConfig::default()).await;
+    let cam = raise(
+        &w.store,
+        A,
+        "cam-tamper",
+        Severity::High,
+        EntityKind::Camera,
+        "cam-1",
+        0,
+    )
+    .await;
+    w.desk.triage_once().await.unwrap();
+    // Five hours on: an alarm looks back from its first evidence or now,
+    // whichever is earlier.
+    w.clock.advance(Duration::minutes(300));
+    let late = raise(
+        &w.store,
+        A,
+        "vpn-brute",
+        Severity::Medium,
+        EntityKind::User,
+        "bob",
+        300,
+    )
+    .await;
+    let door = raise(
+        &w.store,
+        A,
+        "door-forced",
+        Severity::Critical,
+        EntityKind::Door,
+        "door-1",
+        2,
+    )
+    .await;
+    let r = w.desk.triage_once().await.unwrap();
+    assert_eq!((r.raised, r.grouped), (2, 1));
+    let staff = op("x");
+    let cam_alarm = w.desk.alarm(&staff, cam.id).await.unwrap();
+    assert_eq!(
+        w.desk.alarm(&staff, door.id).await.unwrap().group,
+        cam_alarm.group
+    );
+    assert_ne!(
+        w.desk.alarm(&staff, late.id).await.unwrap().group,
+        cam_alarm.group
+    );
+}
+
 #[tokio::test]
 async fn verdicts_train_the_model_and_it_closes_what_it_is_sure_of_reversibly() {
     let config = DeskConfig {

@@ -35,6 +35,21 @@ pub const TRIAGE_BATCH: usize = 500;
 /// Candidates considered when grouping one alarm.
 const GROUP_CANDIDATES: usize = 200;
 
+/// The stored alarms of one client a triage pass groups new alarms with.
+/// Read once per pass and client rather than once per new alarm (which
+/// deserialised up to [`GROUP_CANDIDATES`] alarms for every alert): the
+/// store does not change during a pass (its writes commit at the end, and
+/// the pass's own alarms are in `fresh`), so each alarm's candidates — the
+/// newest [`GROUP_CANDIDATES`] placed at or after its look-back start — are
+/// those of the read filtered by that start, as long as the read looked
+/// back at least as far; an alarm looking further back reads again.
+struct GroupCandidates {
+    /// The read's look-back start.
+    from: Timestamp,
+    /// Newest first, at most [`GROUP_CANDIDATES`].
+    alarms: Vec<Alarm>,
+}
+
 /// What one triage pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TriageReport {
@@ -124,6 +139,7 @@ impl Desk {
         let mut rules: HashMap<TenantId, (Vec<Suppression>, Vec<MaintenanceWindow>)> =
             HashMap::new();
         let mut fresh: Vec<Alarm> = Vec::new();
+        let mut candidates: HashMap<TenantId, GroupCandidates> = HashMap::new();
         // Alarms this pass writes: their record's place in the write, to
         // remember them at the version the commit gives them.
         let mut written: Vec<(usize, String, Alarm)> = Vec::new();
@@ -169,7 +185,15 @@ impl Desk {
                 .map(|(s, w)| (s.as_slice(), w.as_slice()))
                 .unwrap_or_default();
             let alarm = self
-                .triage_new(&alert, suppressions, windows, &fresh, now, &mut report)
+                .triage_new(
+                    &alert,
+                    suppressions,
+                    windows,
+                    &fresh,
+                    &mut candidates,
+                    now,
+                    &mut report,
+                )
                 .await?;
             let detail = serde_json::json!({
                 "priority": alarm.priority.score,
@@ -256,6 +280,7 @@ impl Desk {
         suppressions: &[Suppression],
         windows: &[MaintenanceWindow],
         fresh: &[Alarm],
+        candidates: &mut HashMap<TenantId, GroupCandidates>,
         now: Timestamp,
         report: &mut TriageReport,
     ) -> Result<Alarm, DeskError> {
@@ -265,21 +290,35 @@ impl Desk {
         report.raised += 1;
 
         let window = Duration::minutes(config.group_window_minutes.max(1));
-        let mut q = RecordQuery::new(Alarm::KIND, TenantScope::One(alarm.tenant.clone()));
         // Records are placed by their first evidence: look back from this
         // alarm's (late evidence included), not from the triage pass.
-        q.at_from = Some(alarm.first_seen.min(now) - window * 4);
-        q.order = vigil_store::RecordOrder::Newest;
-        q.limit = GROUP_CANDIDATES;
-        let stored: Vec<Alarm> = self
-            .list::<Alarm>(&q)
-            .await?
-            .into_iter()
-            .map(|s| s.value)
-            .collect();
+        let from = alarm.first_seen.min(now) - window * 4;
+        let read = candidates
+            .get(&alarm.tenant)
+            .is_some_and(|c| c.from <= from);
+        if !read {
+            let mut q = RecordQuery::new(Alarm::KIND, TenantScope::One(alarm.tenant.clone()));
+            q.at_from = Some(from);
+            q.order = vigil_store::RecordOrder::Newest;
+            q.limit = GROUP_CANDIDATES;
+            let alarms = self
+                .list::<Alarm>(&q)
+                .await?
+                .into_iter()
+                .map(|s| s.value)
+                .collect();
+            candidates.insert(alarm.tenant.clone(), GroupCandidates { from, alarms });
+        }
+        let stored = candidates
+            .get(&alarm.tenant)
+            .map(|c| c.alarms.as_slice())
+            .unwrap_or_default();
+        // The store compares whole microseconds (`at >= from`).
+        let from_micros = from.timestamp_micros();
         let candidates = || {
             stored
                 .iter()
+                .filter(move |s| s.first_seen.timestamp_micros() >= from_micros)
                 .chain(fresh.iter().filter(|f| f.tenant == alarm.tenant))
         };
         let (group, related) = grouping::assign(&alarm, candidates(), window);
