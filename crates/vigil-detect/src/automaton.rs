@@ -249,10 +249,28 @@ impl AtomIndex {
             .chain(&builders.cased.literals)
             .any(|l| l.contains(SEPARATOR));
         let has_cased = !builders.cased.is_empty();
+        let mut inner: Vec<u8> = builders
+            .folded
+            .literals
+            .iter()
+            .flat_map(|l| {
+                let bytes = l.as_bytes();
+                let controls = bytes.iter().filter(|b| b.is_ascii_control());
+                let past_first = bytes
+                    .get(1..)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|b| matches!(b, b'"' | b'\\' | b'/'));
+                controls.chain(past_first).copied()
+            })
+            .collect();
+        inner.sort_unstable();
+        inner.dedup();
         builders.build().map(|matcher| KeywordMatcher {
             matcher,
             joinable,
             has_cased,
+            inner: inner.into_boxed_slice(),
         })
     }
 }
@@ -354,6 +372,10 @@ pub(crate) struct KeywordMatcher {
     /// Whether the values may be scanned joined (no literal holds the separator).
     joinable: bool,
     has_cased: bool,
+    /// The bytes a document's text as written must not have escaped for
+    /// the literals to be searched in it (see
+    /// [`crate::Document::covering_written_text`]).
+    inner: Box<[u8]>,
 }
 
 impl KeywordMatcher {
@@ -365,6 +387,11 @@ impl KeywordMatcher {
             && folded.any.is_empty()
             && folded.exact.is_empty()
             && folded.untriggered.is_empty()
+    }
+
+    /// The bytes for [`crate::Document::covering_written_text`].
+    pub(crate) fn inner(&self) -> &[u8] {
+        &self.inner
     }
 
     /// Whether a literal occurs in `folded`, case-folded text.
