@@ -25,8 +25,9 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 
 pub use super::json_scan::{JsonError, JsonErrorKind};
-use super::json_scan::{Kind, Node, Scanner, Tape, escape, key_print, unescape};
+use super::json_scan::{Kind, Node, Scanner, Tape, escape, key_print};
 use super::json_simd::last_print;
+use super::json_unescape::unescape;
 use super::{Document, FieldValue, JsonNode, Scalar, lookup_with_event};
 
 /// A top object with more members than this is indexed by key hash; one

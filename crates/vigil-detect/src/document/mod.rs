@@ -18,6 +18,7 @@ use vigil_model::{Event, Fields};
 mod json;
 mod json_scan;
 mod json_simd;
+mod json_unescape;
 
 use json::TapeValue;
 pub use json::{JsonDocument, JsonError, JsonErrorKind, JsonParser};
