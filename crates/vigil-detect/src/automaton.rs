@@ -22,6 +22,7 @@ mod bits;
 mod finder;
 mod glob;
 mod joined;
+mod keywords;
 mod lines;
 mod memo;
 mod slots;
@@ -32,6 +33,7 @@ use finder::{Finder, Occurrence};
 pub(crate) use glob::{Glob, GlobToken};
 pub(crate) use joined::Joined;
 use joined::SEPARATOR;
+pub(crate) use keywords::KeywordMatcher;
 pub(crate) use memo::{MEMO_MAX_LEN, ScanMemo};
 use slots::SlotNames;
 
@@ -249,10 +251,12 @@ impl AtomIndex {
             .chain(&builders.cased.literals)
             .any(|l| l.contains(SEPARATOR));
         let has_cased = !builders.cased.is_empty();
+        let inner = keywords::inner_bytes(&builders.folded.literals);
         builders.build().map(|matcher| KeywordMatcher {
             matcher,
             joinable,
             has_cased,
+            inner,
         })
     }
 }
@@ -344,53 +348,6 @@ impl FieldMatcher {
     pub(crate) fn scan(&self, text: &str, folded: &str, bits: &mut AtomBits) {
         self.folded.scan(folded, bits);
         self.cased.scan(text, bits);
-    }
-}
-
-/// The keyword atoms of some rules: searched over every value of an event.
-#[derive(Debug)]
-pub(crate) struct KeywordMatcher {
-    matcher: FieldMatcher,
-    /// Whether the values may be scanned joined (no literal holds the separator).
-    joinable: bool,
-    has_cased: bool,
-}
-
-impl KeywordMatcher {
-    /// Whether every atom needs one of the literals to occur (so that
-    /// [`Self::may_match`] can rule them all out).
-    pub(crate) fn literal_only(&self) -> bool {
-        let folded = &self.matcher.folded;
-        !self.has_cased
-            && folded.any.is_empty()
-            && folded.exact.is_empty()
-            && folded.untriggered.is_empty()
-    }
-
-    /// Whether a literal occurs in `folded`, case-folded text.
-    pub(crate) fn may_match(&self, folded: &str) -> bool {
-        let index = &self.matcher.folded;
-        match (&index.finder, &index.literals) {
-            (Some(finder), _) => finder.first(folded).is_some(),
-            (None, Some(literals)) => literals.is_match(folded),
-            (None, None) => false,
-        }
-    }
-
-    /// Sets every atom some value satisfies. `folded` holds the values
-    /// case-folded; `text` as written.
-    pub(crate) fn scan(&self, text: &Joined, folded: &Joined, bits: &mut AtomBits) {
-        if self.joinable {
-            self.matcher.folded.scan_joined(folded, bits);
-            self.matcher.cased.scan_joined(text, bits);
-        } else {
-            for value in folded.values() {
-                self.matcher.folded.scan(value, bits);
-            }
-            for value in text.values() {
-                self.matcher.cased.scan(value, bits);
-            }
-        }
     }
 }
 

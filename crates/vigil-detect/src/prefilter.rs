@@ -342,7 +342,7 @@ impl Engine {
             let ruled_out = keywords.literal_only() && {
                 let cover = &mut ws.cover;
                 cover.clear();
-                doc.covering_text(&mut |piece| {
+                doc.covering_written_text(keywords.inner(), &mut |piece| {
                     fold_append(piece, cover);
                     cover.push('\0');
                 }) && !keywords.may_match(cover)

@@ -185,6 +185,38 @@ fn keyword_rules_over_parsed_json_see_long_multiline_and_escaped_values() {
     assert!(!hits_json(&set, json!({"M": format!("{x}a\n\nb{x}")})));
 }
 
+/// Whether `set` detects the JSON object `text`, written as it is (its
+/// escapes as given), read as hunting reads it.
+fn hits_written(set: &RuleSet, text: &str) -> bool {
+    let mut parser = crate::JsonParser::new();
+    let doc = parser.parse(text.as_bytes()).expect("test JSON");
+    detects(set, &doc)
+}
+
+#[test]
+fn keyword_rules_see_through_the_escapes_of_the_text_as_written() {
+    // The keyword check searches the text as written where its escapes
+    // cannot hide a literal, and the values unescaped where they can.
+    let set = rule("    keywords:\n        - '\\mimilib.dll'\n    condition: keywords\n");
+    assert!(hits_written(&set, r#"{"Image":"C:\\x\\MimiLib.dll"}"#));
+    assert!(!hits_written(&set, r#"{"Image":"C:\\x\\mimilib.exe"}"#));
+    let set = rule("    keywords:\n        - 'c:\\windows\\evil'\n    condition: keywords\n");
+    assert!(hits_written(&set, r#"{"M":"run C:\\Windows\\Evil now"}"#));
+    assert!(!hits_written(&set, r#"{"M":"run C:\\Windows\\Good now"}"#));
+    let set = rule("    keywords:\n        - 'sb://'\n    condition: keywords\n");
+    assert!(hits_written(&set, r#"{"M":"to sb:\/\/host"}"#));
+    let set = rule("    keywords:\n        - 'say \"hi'\n    condition: keywords\n");
+    assert!(hits_written(&set, r#"{"M":"they say \"Hi\""}"#));
+    // A `\u` escape can stand for any character.
+    let set = rule("    keywords:\n        - 'abc'\n    condition: keywords\n");
+    assert!(hits_written(&set, r#"{"M":"x\u0041bc"}"#));
+    assert!(hits_written(&set, r#"{"M":"\ud83d\ude00 abc \n"}"#));
+    // Literals that only the escapes as written hold are not matched.
+    let set = rule("    keywords:\n        - 'nfoo'\n    condition: keywords\n");
+    assert!(!hits_written(&set, r#"{"M":"a\nfoo"}"#));
+    assert!(hits_written(&set, r#"{"M":"a\nnfoo"}"#));
+}
+
 #[test]
 fn wildcards_and_escapes() {
     let set = rule("    s:\n        Image: 'prog?.exe'\n    condition: s\n");

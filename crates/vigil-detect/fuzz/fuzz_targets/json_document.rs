@@ -35,6 +35,8 @@ fuzz_target!(|data: &[u8]| {
         false
     });
     doc.covering_text(&mut |_| {});
+    doc.covering_written_text(b"\"/\\\n", &mut |_| {});
+    doc.covering_written_text(b"", &mut |_| {});
     // A prefix read stops where the object ends.
     let mut parser = JsonParser::new();
     if let Ok((_, end)) = parser.parse_prefix(data) {

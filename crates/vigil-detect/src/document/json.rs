@@ -1,6 +1,7 @@
 //! A fast event document for hunting over files: one JSON object read
-//! into a flat table of values, strings left in the input unless they hold
-//! escapes, and the top-level keys hashed for lookup when there are many.
+//! into a flat table of values, strings left in the input (those with
+//! escapes unescaped when first read), and the top-level keys hashed for
+//! lookup when there are many.
 //!
 //! It answers [`Document`] exactly as the `serde_json` map of the same
 //! text would (same field lookup, same values, the last of duplicate keys),
@@ -18,13 +19,15 @@
 #[path = "json_tests.rs"]
 mod tests;
 
+use std::cell::OnceCell;
 use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
 pub use super::json_scan::{JsonError, JsonErrorKind};
-use super::json_scan::{Kind, Node, Scanner, Tape, key_print};
+use super::json_scan::{Kind, Node, Scanner, Tape, escape, key_print};
 use super::json_simd::last_print;
+use super::json_unescape::unescape;
 use super::{Document, FieldValue, JsonNode, Scalar, lookup_with_event};
 
 /// A top object with more members than this is indexed by key hash; one
@@ -43,6 +46,8 @@ pub struct JsonParser {
     /// [`INDEX_FROM`]).
     index: HashTable<u32>,
     hasher: foldhash::fast::RandomState,
+    /// By escaped string value: its text unescaped, once read.
+    decoded: Vec<OnceCell<String>>,
 }
 
 impl JsonParser {
@@ -78,6 +83,7 @@ impl JsonParser {
         let mut scanner = Scanner::new(&mut self.tape, input, |key| hasher.hash_one(key));
         let end = scanner.object(0)?;
         let ascii = !scanner.non_ascii;
+        let escapes = scanner.escapes;
         let text = input.get(..end).unwrap_or(&[]);
         debug_assert!(!ascii || text.is_ascii());
         let src = if ascii {
@@ -101,12 +107,12 @@ impl JsonParser {
             ..
         } = &mut self.tape;
         // SAFETY: `src` is UTF-8 (checked or known ASCII above), and the
-        // arena holds only unescaped strings of it: runs of `src` cut at a
+        // arena holds only unescaped keys of it: runs of `src` cut at a
         // quote or backslash (ASCII, so at character boundaries), the ASCII
         // bytes of simple escapes, and `\u` escapes encoded from a `char`.
-        // Checking it again cost a pass over every escaped string (rendered
-        // messages are most of an event's bytes).
         let arena = unsafe { std::str::from_utf8_unchecked(arena) };
+        self.decoded.clear();
+        self.decoded.resize_with(escaped.len(), OnceCell::new);
         self.index.clear();
         let indexed = top.len() > INDEX_FROM;
         let to_index: &[u32] = if indexed { top } else { &[] };
@@ -134,12 +140,14 @@ impl JsonParser {
                 src,
                 arena,
                 escaped,
+                decoded: &self.decoded,
             },
             members: top,
             member_prints: top_prints,
             index: indexed.then_some(&self.index),
             hasher,
             event: None,
+            escapes,
         };
         doc.event = doc.top("Event").map(|v| v.node);
         Ok((doc, end))
@@ -162,6 +170,8 @@ pub struct JsonDocument<'a> {
     /// The top object's `Event` member (the nested Windows shape), looked
     /// up once: every field an event lacks would look for it again.
     event: Option<u32>,
+    /// The kinds of escapes its string values hold (bits of [`escape`]).
+    escapes: u8,
 }
 
 /// The parsed values and the text they point into.
@@ -170,8 +180,30 @@ pub(crate) struct TapeRef<'a> {
     nodes: &'a [Node],
     src: &'a str,
     arena: &'a str,
-    /// Spans of `src` whose text is in `arena`, unescaped.
+    /// The spans of `src` of the string values with escapes.
     escaped: &'a [(u32, u32)],
+    /// By span: its text unescaped, once read.
+    decoded: &'a [OnceCell<String>],
+}
+
+impl<'a> TapeRef<'a> {
+    /// The text of the escaped string value `index`, unescaped the first
+    /// time it is asked for.
+    fn escaped_text(self, index: u32) -> &'a str {
+        let Some(cell) = self.decoded.get(index as usize) else {
+            return "";
+        };
+        cell.get_or_init(|| {
+            let raw = self
+                .escaped
+                .get(index as usize)
+                .and_then(|&(start, end)| self.src.get(start as usize..end as usize))
+                .unwrap_or_default();
+            let mut text = String::with_capacity(raw.len());
+            unescape(raw, &mut text);
+            text
+        })
+    }
 }
 
 /// One value of a [`JsonDocument`].
@@ -291,11 +323,9 @@ impl Document for JsonDocument<'_> {
         false
     }
 
-    /// The input as written, but for the strings with escapes, and those
-    /// strings unescaped hold every string, integer and boolean as
-    /// rendered; floats are rendered one by one. (The escaped strings as
-    /// written are left out: their text is in the arena, and they are most
-    /// of an event's bytes — rendered messages, Windows paths.)
+    /// The input as written, but for the string values with escapes, and
+    /// those values unescaped hold every string, integer and boolean as
+    /// rendered; floats are rendered one by one.
     fn covering_text(&self, visit: &mut dyn FnMut(&str)) -> bool {
         let src = self.tape.src;
         let mut from = 0usize;
@@ -307,14 +337,42 @@ impl Document for JsonDocument<'_> {
             from = end as usize;
         }
         visit(src.get(from..).unwrap_or_default());
-        visit(self.tape.arena);
+        for index in 0..self.tape.escaped.len() {
+            visit(self.tape.escaped_text(index as u32));
+        }
+        self.visit_floats(visit);
+        true
+    }
+
+    /// The input as written, when none of its escapes can hide a literal
+    /// (see the trait): nothing is unescaped. Otherwise the covering text.
+    fn covering_written_text(&self, inner: &[u8], visit: &mut dyn FnMut(&str)) -> bool {
+        let hiding = |kind: u8, bytes: &[u8]| {
+            self.escapes & kind != 0 && inner.iter().any(|b| bytes.contains(b))
+        };
+        if self.escapes & escape::UNICODE != 0
+            || hiding(escape::QUOTE, b"\"")
+            || hiding(escape::BACKSLASH, b"\\")
+            || hiding(escape::SLASH, b"/")
+            || hiding(escape::CONTROL, b"\x08\x0c\n\r\t")
+        {
+            return self.covering_text(visit);
+        }
+        visit(self.tape.src);
+        self.visit_floats(visit);
+        true
+    }
+}
+
+impl JsonDocument<'_> {
+    /// Visits every float of the document, rendered.
+    fn visit_floats(&self, visit: &mut dyn FnMut(&str)) {
         let mut buf = String::new();
         for node in self.tape.nodes {
             if let Kind::Float(f) = node.kind {
                 visit(Scalar::Float(f).text(&mut buf));
             }
         }
-        true
     }
 }
 
@@ -331,6 +389,7 @@ impl<'a> TapeValue<'a> {
     fn scalar(&self) -> Option<Scalar<'a>> {
         Some(match self.node()?.kind {
             Kind::Str(text) => Scalar::Str(text.resolve(self.tape.src, self.tape.arena)),
+            Kind::Escaped(index) => Scalar::Str(self.tape.escaped_text(index)),
             Kind::Int(i) => Scalar::Int(i),
             Kind::UInt(u) => Scalar::UInt(u),
             Kind::Float(f) => Scalar::Float(f),
@@ -404,6 +463,7 @@ impl<'a> TapeValue<'a> {
             Some(Kind::Str(text)) => {
                 Value::String(text.resolve(self.tape.src, self.tape.arena).to_owned())
             }
+            Some(Kind::Escaped(index)) => Value::String(self.tape.escaped_text(index).to_owned()),
             Some(Kind::Array { .. }) => {
                 Value::Array(self.children().map(TapeValue::to_json).collect())
             }

@@ -1,6 +1,8 @@
 //! The scanner behind [`super::json::JsonDocument`]: one pass over a JSON value
-//! into a flat table of nodes (a "tape"), strings left in place unless they
-//! hold escapes.
+//! into a flat table of nodes (a "tape"), strings left in place. Keys with
+//! escapes are unescaped as they are scanned; string values with escapes
+//! are only checked, and unescaped when they are read (most of an event's
+//! escaped text, rendered messages and paths, is never read by a rule).
 //!
 //! It accepts exactly what `serde_json` accepts for a value (RFC 8259:
 //! no trailing commas, no leading zeros, no raw control characters in
@@ -112,6 +114,9 @@ pub(crate) enum Kind {
     UInt(u64),
     Float(f64),
     Str(Text),
+    /// A string with escapes, checked but left as written: the index of
+    /// its span in [`Tape::escaped`].
+    Escaped(u32),
     /// Its members follow it; `end` is the index after its last descendant.
     Object {
         end: u32,
@@ -156,10 +161,24 @@ pub(crate) struct Tape {
     pub(crate) top_prints: Vec<u32>,
     /// Room for finding duplicate keys in a large object.
     sorted: Vec<(u64, u32)>,
-    /// Where the strings with escapes are in the input (from after the
-    /// opening quote to the closing one), in order: their text is in the
-    /// arena, unescaped.
+    /// Where the string values with escapes are in the input (from after
+    /// the opening quote to the closing one), in order.
     pub(crate) escaped: Vec<(u32, u32)>,
+}
+
+/// The kinds of escapes a text's string values held (see
+/// [`Scanner::escapes`]).
+pub(crate) mod escape {
+    /// `\"`.
+    pub(crate) const QUOTE: u8 = 1;
+    /// `\\`.
+    pub(crate) const BACKSLASH: u8 = 2;
+    /// `\/`.
+    pub(crate) const SLASH: u8 = 4;
+    /// `\b`, `\f`, `\n`, `\r`, `\t`.
+    pub(crate) const CONTROL: u8 = 8;
+    /// `\u` (any character).
+    pub(crate) const UNICODE: u8 = 16;
 }
 
 /// The scanner over one input.
@@ -170,6 +189,8 @@ pub(crate) struct Scanner<'t, 'i, H> {
     depth: usize,
     /// Whether a string held a non-ASCII byte (so the input needs a UTF-8 check).
     pub(crate) non_ascii: bool,
+    /// The kinds of escapes string values held (bits of [`escape`]).
+    pub(crate) escapes: u8,
     /// Whether long strings may be scanned with AVX2.
     avx2: bool,
 }
@@ -194,6 +215,7 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
             hash,
             depth: 0,
             non_ascii: false,
+            escapes: 0,
             #[cfg(target_arch = "x86_64")]
             avx2: std::arch::is_x86_feature_detected!("avx2"),
             #[cfg(not(target_arch = "x86_64"))]
@@ -239,9 +261,19 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         };
         match byte {
             b'"' => {
-                let (text, next) = self.string(pos + 1)?;
-                self.push(key, Kind::Str(text));
-                Ok(next)
+                let start = pos + 1;
+                let stop = self.plain_run(start)?;
+                if self.input[stop] == b'"' {
+                    self.push(key, Kind::Str(Text::input(start, stop)));
+                    return Ok(stop + 1);
+                }
+                let end = self.escaped_string::<false>(start, stop)?;
+                let index = self.tape.escaped.len() as u32;
+                self.tape
+                    .escaped
+                    .push((start as u32, end.saturating_sub(1) as u32));
+                self.push(key, Kind::Escaped(index));
+                Ok(end)
             }
             b'{' => self.object_body(pos, key, top),
             b'[' => self.array_body(pos, key),
@@ -415,14 +447,24 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         Ok(pos)
     }
 
-    /// Scans a string whose text starts at `start` (after the quote);
-    /// returns it and the offset after the closing quote.
+    /// Scans a key whose text starts at `start` (after the quote);
+    /// returns it and the offset after the closing quote. A key with
+    /// escapes is unescaped into the arena.
     fn string(&mut self, start: usize) -> Result<(Text, usize)> {
         let stop = self.plain_run(start)?;
         if self.input[stop] == b'"' {
             return Ok((Text::input(start, stop), stop + 1));
         }
-        self.escaped_string(start, stop)
+        let arena_start = self.tape.arena.len();
+        let end = self.escaped_string::<true>(start, stop)?;
+        let len = self.tape.arena.len() - arena_start;
+        Ok((
+            Text {
+                start: arena_start as u32,
+                len: (len as u32) | IN_ARENA,
+            },
+            end,
+        ))
     }
 
     /// The offset of the first quote or backslash at or after `from`;
@@ -490,11 +532,22 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
         }
     }
 
-    /// The slow path: the string has escapes; its text goes to the arena.
-    fn escaped_string(&mut self, start: usize, first_escape: usize) -> Result<(Text, usize)> {
-        let arena_start = self.tape.arena.len();
-        let mut out = std::mem::take(&mut self.tape.arena);
-        out.extend_from_slice(&self.input[start..first_escape]);
+    /// The slow path: the string has escapes. Checks them and returns the
+    /// offset after the closing quote; with `UNESCAPE`, appends the text
+    /// unescaped to the arena, otherwise notes the kinds of escapes.
+    fn escaped_string<const UNESCAPE: bool>(
+        &mut self,
+        start: usize,
+        first_escape: usize,
+    ) -> Result<usize> {
+        let mut out = if UNESCAPE {
+            let mut out = std::mem::take(&mut self.tape.arena);
+            out.extend_from_slice(&self.input[start..first_escape]);
+            out
+        } else {
+            Vec::new()
+        };
+        let mut escapes = 0u8;
         let mut pos = first_escape;
         let result = loop {
             // `pos` is at a backslash.
@@ -502,26 +555,32 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
                 break Err(error(self.input.len(), JsonErrorKind::Incomplete));
             };
             let next = match escape {
-                b'"' => Some(b'"'),
-                b'\\' => Some(b'\\'),
-                b'/' => Some(b'/'),
-                b'b' => Some(0x08),
-                b'f' => Some(0x0c),
-                b'n' => Some(b'\n'),
-                b'r' => Some(b'\r'),
-                b't' => Some(b'\t'),
+                b'"' => Some((b'"', escape::QUOTE)),
+                b'\\' => Some((b'\\', escape::BACKSLASH)),
+                b'/' => Some((b'/', escape::SLASH)),
+                b'b' => Some((0x08, escape::CONTROL)),
+                b'f' => Some((0x0c, escape::CONTROL)),
+                b'n' => Some((b'\n', escape::CONTROL)),
+                b'r' => Some((b'\r', escape::CONTROL)),
+                b't' => Some((b'\t', escape::CONTROL)),
                 b'u' => None,
                 _ => break Err(error(pos + 1, JsonErrorKind::BadEscape)),
             };
             match next {
-                Some(b) => {
-                    out.push(b);
+                Some((b, kind)) => {
+                    if UNESCAPE {
+                        out.push(b);
+                    }
+                    escapes |= kind;
                     pos += 2;
                 }
                 None => match self.unicode_escape(pos) {
                     Ok((c, after)) => {
-                        let mut buf = [0u8; 4];
-                        out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                        if UNESCAPE {
+                            let mut buf = [0u8; 4];
+                            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                        }
+                        escapes |= escape::UNICODE;
                         pos = after;
                     }
                     Err(e) => break Err(e),
@@ -531,7 +590,9 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
             // few bytes: the run up to the next one is found inline, a word
             // at a time, rather than by a call per run.
             let stop = self.plain_run_inline(pos);
-            out.extend_from_slice(&self.input[pos..stop]);
+            if UNESCAPE {
+                out.extend_from_slice(&self.input[pos..stop]);
+            }
             pos = stop;
             match self.input.get(stop) {
                 Some(b'"') => break Ok(pos + 1),
@@ -540,19 +601,12 @@ impl<'t, 'i, H: Fn(&[u8]) -> u64> Scanner<'t, 'i, H> {
                 None => break Err(error(self.input.len(), JsonErrorKind::Incomplete)),
             }
         };
-        self.tape.arena = out;
-        let end = result?;
-        self.tape
-            .escaped
-            .push((start as u32, end.saturating_sub(1) as u32));
-        let len = self.tape.arena.len() - arena_start;
-        Ok((
-            Text {
-                start: arena_start as u32,
-                len: (len as u32) | IN_ARENA,
-            },
-            end,
-        ))
+        if UNESCAPE {
+            self.tape.arena = out;
+        } else {
+            self.escapes |= escapes;
+        }
+        result
     }
 
     /// Decodes `\uXXXX` (and its low surrogate, if it is a high one) at `pos`.

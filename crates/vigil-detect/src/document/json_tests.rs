@@ -88,6 +88,34 @@ fn assert_same(text: &[u8]) {
             pieces.iter().any(|p| p.contains(&value)),
             "value {value:?} not covered by {pieces:?}"
         );
+        // The text as written covers each literal of a value, told which
+        // of its bytes an escape could hide.
+        let bounds: Vec<usize> = (0..=value.len())
+            .filter(|&i| value.is_char_boundary(i))
+            .collect();
+        for (n, &start) in bounds.iter().enumerate().take(8) {
+            for &end in bounds.iter().skip(n + 1).take(6) {
+                let literal = &value[start..end];
+                let bytes = literal.as_bytes();
+                let inner: Vec<u8> = bytes
+                    .iter()
+                    .copied()
+                    .filter(u8::is_ascii_control)
+                    .chain(
+                        bytes[1..]
+                            .iter()
+                            .copied()
+                            .filter(|b| matches!(b, b'"' | b'\\' | b'/')),
+                    )
+                    .collect();
+                let mut written = Vec::new();
+                assert!(doc.covering_written_text(&inner, &mut |p| written.push(p.to_owned())));
+                assert!(
+                    written.iter().any(|p| p.contains(literal)),
+                    "literal {literal:?} of {value:?} not covered by {written:?}"
+                );
+            }
+        }
     }
 }
 

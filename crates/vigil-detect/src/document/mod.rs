@@ -18,6 +18,7 @@ use vigil_model::{Event, Fields};
 mod json;
 mod json_scan;
 mod json_simd;
+mod json_unescape;
 
 use json::TapeValue;
 pub use json::{JsonDocument, JsonError, JsonErrorKind, JsonParser};
@@ -176,6 +177,18 @@ pub trait Document {
     fn covering_text(&self, visit: &mut dyn FnMut(&str)) -> bool {
         let _ = visit;
         false
+    }
+
+    /// Like [`Self::covering_text`], but the pieces may be the document as
+    /// written (JSON with its escapes left in), which spares unescaping
+    /// text that is only searched: every occurrence of a literal in a
+    /// scalar value's text is also one in a piece, for literals whose bytes
+    /// after the first are in `inner` only where `inner` says so. `inner`
+    /// holds each of `"`, `\`, `/` that some literal has past its first
+    /// byte, and each control character some literal has anywhere.
+    fn covering_written_text(&self, inner: &[u8], visit: &mut dyn FnMut(&str)) -> bool {
+        let _ = inner;
+        self.covering_text(visit)
     }
 }
 
