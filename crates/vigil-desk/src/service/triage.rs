@@ -50,6 +50,17 @@ struct GroupCandidates {
     alarms: Vec<Alarm>,
 }
 
+/// The alarms a triage pass groups each new alarm with: those it raised
+/// itself (not stored until the pass commits) and each client's stored
+/// ones as read.
+#[derive(Default)]
+struct GroupWith {
+    /// Raised by this pass, in order.
+    fresh: Vec<Alarm>,
+    /// Read from the store, per client.
+    stored: HashMap<TenantId, GroupCandidates>,
+}
+
 /// What one triage pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TriageReport {
@@ -138,8 +149,7 @@ impl Desk {
         let mut write = DeskWrite::default();
         let mut rules: HashMap<TenantId, (Vec<Suppression>, Vec<MaintenanceWindow>)> =
             HashMap::new();
-        let mut fresh: Vec<Alarm> = Vec::new();
-        let mut candidates: HashMap<TenantId, GroupCandidates> = HashMap::new();
+        let mut group_with = GroupWith::default();
         // Alarms this pass writes: their record's place in the write, to
         // remember them at the version the commit gives them.
         let mut written: Vec<(usize, String, Alarm)> = Vec::new();
@@ -189,8 +199,7 @@ impl Desk {
                     &alert,
                     suppressions,
                     windows,
-                    &fresh,
-                    &mut candidates,
+                    &mut group_with,
                     now,
                     &mut report,
                 )
@@ -233,7 +242,7 @@ impl Desk {
                 ));
                 report.escalations += 1;
             }
-            fresh.push(alarm);
+            group_with.fresh.push(alarm);
         }
         let moved = TriageCursor {
             position: last,
@@ -279,8 +288,7 @@ impl Desk {
         alert: &Alert,
         suppressions: &[Suppression],
         windows: &[MaintenanceWindow],
-        fresh: &[Alarm],
-        candidates: &mut HashMap<TenantId, GroupCandidates>,
+        group_with: &mut GroupWith,
         now: Timestamp,
         report: &mut TriageReport,
     ) -> Result<Alarm, DeskError> {
@@ -293,7 +301,8 @@ impl Desk {
         // Records are placed by their first evidence: look back from this
         // alarm's (late evidence included), not from the triage pass.
         let from = alarm.first_seen.min(now) - window * 4;
-        let read = candidates
+        let read = group_with
+            .stored
             .get(&alarm.tenant)
             .is_some_and(|c| c.from <= from);
         if !read {
@@ -307,9 +316,12 @@ impl Desk {
                 .into_iter()
                 .map(|s| s.value)
                 .collect();
-            candidates.insert(alarm.tenant.clone(), GroupCandidates { from, alarms });
+            group_with
+                .stored
+                .insert(alarm.tenant.clone(), GroupCandidates { from, alarms });
         }
-        let stored = candidates
+        let stored = group_with
+            .stored
             .get(&alarm.tenant)
             .map(|c| c.alarms.as_slice())
             .unwrap_or_default();
@@ -319,7 +331,7 @@ impl Desk {
             stored
                 .iter()
                 .filter(move |s| s.first_seen.timestamp_micros() >= from_micros)
-                .chain(fresh.iter().filter(|f| f.tenant == alarm.tenant))
+                .chain(group_with.fresh.iter().filter(|f| f.tenant == alarm.tenant))
         };
         let (group, related) = grouping::assign(&alarm, candidates(), window);
         // Another rule's alarm about the same thing or place is evidence the
