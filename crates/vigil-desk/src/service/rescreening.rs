@@ -22,7 +22,7 @@
 //! mark, and a restarted node has no request to hand hits back to.
 
 use vigil_model::{TenantId, Timestamp};
-use vigil_store::{RecordOrder, RecordQuery, StoreError, TenantScope};
+use vigil_store::{RecordOrder, RecordQuery, TenantScope};
 use vigil_visitors::rules::{AlarmCandidate, watchlist_alarm};
 use vigil_visitors::watchlist::{Rescreened, rescreen_client, rescreen_provider};
 use vigil_visitors::{TenantSecret, Visit};
@@ -108,7 +108,9 @@ impl Desk {
         let mut cleared = record.clone();
         cleared.rescreening = false;
         let detail = serde_json::json!({ "tenant": record.tenant, "entry": record.entry.id });
-        self.clear_mark(stored, &cleared, detail, now).await?;
+        // Another node may have cleared it first.
+        self.commit_screening("rescreened", Some(stored), &cleared, detail, now)
+            .await?;
         Ok(alarms)
     }
 
@@ -130,7 +132,9 @@ impl Desk {
         let mut cleared = record.clone();
         cleared.rescreening = false;
         let detail = serde_json::json!({ "entry": record.id });
-        self.clear_mark(stored, &cleared, detail, now).await?;
+        // Another node may have cleared it first.
+        self.commit_screening("rescreened", Some(stored), &cleared, detail, now)
+            .await?;
         Ok(alarms)
     }
 
@@ -146,7 +150,6 @@ impl Desk {
         person: &str,
         at: Timestamp,
     ) -> Result<Vec<AlarmCandidate>, DeskError> {
-        let actor = Actor::system("watchlist-screening");
         let mut out = Vec::new();
         for Rescreened { visit, hit } in hits {
             let candidate = watchlist_alarm(visit, &hit, at);
@@ -166,14 +169,9 @@ impl Desk {
             let id = record.id();
             self.commit_hit_alarm(&candidate, &id).await?;
             let detail = serde_json::json!({ "visit": visit.id, "list": list });
-            match self
-                .commit_one(&actor, "hit", None, &record, detail, self.now())
-                .await
-            {
-                // Another node raised the same hit meanwhile: the same alarm.
-                Ok(()) | Err(DeskError::Store(StoreError::Conflict { .. })) => {}
-                Err(e) => return Err(e),
-            }
+            // Another node may have raised the same hit meanwhile: the same alarm.
+            self.commit_screening("hit", None, &record, detail, self.now())
+                .await?;
             out.push(candidate);
         }
         Ok(out)
@@ -199,25 +197,6 @@ impl Desk {
             }
         }
         Ok(false)
-    }
-
-    /// Writes `cleared` (the entry without its mark) over `stored`; another
-    /// node that cleared it first is as good.
-    async fn clear_mark<T: DeskObject>(
-        &self,
-        stored: &Stored<T>,
-        cleared: &T,
-        detail: serde_json::Value,
-        now: Timestamp,
-    ) -> Result<(), DeskError> {
-        let actor = Actor::system("watchlist-screening");
-        match self
-            .commit_one(&actor, "rescreened", Some(stored), cleared, detail, now)
-            .await
-        {
-            Ok(()) | Err(DeskError::Store(StoreError::Conflict { .. })) => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 
     /// Finishes the re-screening of every watchlist entry still marked

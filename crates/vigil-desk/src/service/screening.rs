@@ -44,6 +44,27 @@ fn screener() -> Actor {
 }
 
 impl Desk {
+    /// Commits `after` (over `before`) as the screener, with its audit
+    /// entry. A conflict means another node wrote the same change first
+    /// (the screening's steps may run on several nodes at once), which is
+    /// as good.
+    pub(super) async fn commit_screening<T: DeskObject>(
+        &self,
+        action: &str,
+        before: Option<&Stored<T>>,
+        after: &T,
+        detail: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<(), DeskError> {
+        match self
+            .commit_one(&screener(), action, before, after, detail, now)
+            .await
+        {
+            Ok(()) | Err(DeskError::Store(StoreError::Conflict { .. })) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Screens `subject` (the visitor of `visit`, as `screening` sees them)
     /// against the client's and the provider's lists; returns the hits,
     /// pending, one per list and person listed. A list that cannot be read
@@ -202,20 +223,8 @@ impl Desk {
         let mut raised = stored.value.clone();
         raised.pending = false;
         let detail = serde_json::json!({ "visit": raised.visit, "list": raised.list });
-        match self
-            .commit_one(
-                &screener(),
-                "raised",
-                Some(stored),
-                &raised,
-                detail,
-                self.now(),
-            )
+        self.commit_screening("raised", Some(stored), &raised, detail, self.now())
             .await
-        {
-            Ok(()) | Err(DeskError::Store(StoreError::Conflict { .. })) => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 
     /// Commits the event and alert of `candidate`, the hit named `hit`, as
