@@ -56,6 +56,15 @@ impl Desk {
     ) -> Result<Inventory, DeskError> {
         let scope = self.scope_for(actor, Some(tenant))?;
         let devices = self.stored_devices(tenant).await?;
+        Ok(Inventory::from_parts(
+            tenant.clone(),
+            devices.into_values().map(|s| s.value.device),
+            self.inventory_history(scope).await?,
+        ))
+    }
+
+    /// The inventory changes of `scope`, oldest first.
+    async fn inventory_history(&self, scope: TenantScope) -> Result<Vec<Change>, DeskError> {
         let mut q = RecordQuery::new(HistoryEntry::KIND, scope);
         q.order = RecordOrder::Newest;
         let mut history: Vec<Change> = self
@@ -65,11 +74,7 @@ impl Desk {
             .map(|s| s.value.change)
             .collect();
         history.reverse();
-        Ok(Inventory::from_parts(
-            tenant.clone(),
-            devices.into_values().map(|s| s.value.device),
-            history,
-        ))
+        Ok(history)
     }
 
     /// A tenant's devices, each with the advisories affecting it and its
@@ -166,7 +171,9 @@ impl Desk {
         actor.require(Permission::ManageInventory, Some(tenant))?;
         self.known_tenant(tenant).await?;
         // Whether configuration names a device is on its history.
-        let history = self.inventory(actor, tenant).await?.history().to_vec();
+        let history = self
+            .inventory_history(TenantScope::One(tenant.clone()))
+            .await?;
         let stored = self.stored_devices(tenant).await?;
         let mut inventory = Inventory::from_parts(
             tenant.clone(),
