@@ -106,12 +106,52 @@ impl FieldSlots {
         id
     }
 
+    /// Takes in the vocabulary of `part` (rules compiled on their own, on
+    /// another thread), numbering what is new to this one after what it
+    /// has, in `part`'s order; returns where `part`'s numbers went. Taking
+    /// in the parts in rule order numbers everything as compiling the rules
+    /// one after another here would have.
+    pub(crate) fn absorb(&mut self, part: FieldSlots) -> Renumbering {
+        let slots: Vec<usize> = part.names.names().iter().map(|n| self.slot(n)).collect();
+        let atoms = part
+            .defs
+            .into_iter()
+            .map(|mut def| {
+                if let Target::Field(slot) = &mut def.target {
+                    *slot = slots.get(*slot).copied().unwrap_or(*slot);
+                }
+                self.atom(def)
+            })
+            .collect();
+        Renumbering { slots, atoms }
+    }
+
     /// The finished vocabulary: atoms and field names.
     pub(crate) fn build(self) -> AtomIndex {
         AtomIndex {
             names: self.names.names().to_vec().into_boxed_slice(),
             defs: self.defs.into_boxed_slice(),
         }
+    }
+}
+
+/// Where the slot and atom numbers of a part of a rule set went when the
+/// part's vocabulary was taken into the whole's ([`FieldSlots::absorb`]).
+#[derive(Debug)]
+pub(crate) struct Renumbering {
+    slots: Vec<usize>,
+    atoms: Vec<u32>,
+}
+
+impl Renumbering {
+    /// The whole's number for the part's `slot`.
+    pub(crate) fn slot(&self, slot: usize) -> usize {
+        self.slots.get(slot).copied().unwrap_or(slot)
+    }
+
+    /// The whole's number for the part's `atom`.
+    pub(crate) fn atom(&self, atom: u32) -> u32 {
+        self.atoms.get(atom as usize).copied().unwrap_or(atom)
     }
 }
 

@@ -100,3 +100,54 @@ fn nested_and_repeated_literals_are_all_found() {
         assert!(!bits.get(absent), "{filler} more literals");
     }
 }
+
+/// Parts compiled with their own vocabularies and taken in, in order, are
+/// numbered as one vocabulary filled in the same order.
+#[test]
+fn parts_taken_in_are_numbered_as_one_vocabulary() {
+    let s = |t: &str| -> Box<str> { t.into() };
+    let uses: [(&str, &str); 6] = [
+        ("Image", "cmd.exe"),
+        ("CommandLine", "whoami"),
+        ("Image", "powershell.exe"),
+        ("CommandLine", "whoami"),
+        ("ParentImage", "cmd.exe"),
+        ("Image", "cmd.exe"),
+    ];
+    let mut one = FieldSlots::default();
+    let expected: Vec<(usize, u32)> = uses
+        .iter()
+        .map(|(field, text)| {
+            let slot = one.slot(field);
+            (slot, one.atom(def(slot, Shape::Exact(s(text)))))
+        })
+        .collect();
+
+    let mut whole = FieldSlots::default();
+    let mut got = Vec::new();
+    for part in uses.chunks(2) {
+        let mut own = FieldSlots::default();
+        let local: Vec<(usize, u32)> = part
+            .iter()
+            .map(|(field, text)| {
+                let slot = own.slot(field);
+                (slot, own.atom(def(slot, Shape::Exact(s(text)))))
+            })
+            .collect();
+        let numbers = whole.absorb(own);
+        got.extend(
+            local
+                .into_iter()
+                .map(|(slot, atom)| (numbers.slot(slot), numbers.atom(atom))),
+        );
+    }
+    assert_eq!(got, expected);
+    let (one, whole) = (one.build(), whole.build());
+    assert_eq!(whole.atom_count(), one.atom_count());
+    for atom in 0..u32::try_from(one.atom_count()).unwrap_or(0) {
+        assert_eq!(whole.def(atom), one.def(atom), "atom {atom}");
+    }
+    for slot in 0..3 {
+        assert_eq!(whole.name(slot), one.name(slot));
+    }
+}

@@ -501,41 +501,70 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
 
     let filters = prepare_filters(&mut pending, options);
 
+    // Compiling (lowering values, building regexes) is the larger part of
+    // loading after parsing, and each rule compiles on its own with a
+    // vocabulary of its part; the parts' vocabularies are then taken in, in
+    // rule order, so the numbering is as one thread would have made it.
+    let rules: Vec<(usize, RuleAst)> = pending
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(at, item)| match item.doc.take() {
+            Some(SigmaDocument::Rule(rule)) => Some((at, rule)),
+            other => {
+                item.doc = other;
+                None
+            }
+        })
+        .collect();
+    let parts = by_parts(&rules, RULES_PER_THREAD, |part| {
+        let mut slots = FieldSlots::default();
+        let compiled: Vec<_> = part
+            .iter()
+            .map(|(_, rule)| compile_rule(rule, &filters, options, &mut slots))
+            .collect();
+        (compiled, slots)
+    });
+
     let mut inner = Inner::default();
     let mut slots = FieldSlots::default();
     let mut first_origin: HashMap<String, String> = HashMap::new();
-    for item in &mut pending {
-        let Some(SigmaDocument::Rule(rule)) = item.doc.take() else {
-            continue;
-        };
-        let origin = if item.outcome.document > 0 {
-            format!("{}#{}", item.outcome.origin, item.outcome.document)
-        } else {
-            item.outcome.origin.clone()
-        };
-        let meta =
-            RuleMeta::from_header(&rule.header, &rule.logsource, origin.clone(), &item.id_key);
-        item.outcome.id = Some(meta.id.clone());
-        let compiled = compile_rule(&rule, &filters, options, &mut slots).and_then(|detection| {
-            if let Some(first) = first_origin.get(&meta.id) {
-                return Err(RuleError::DuplicateId {
-                    id: meta.id.clone(),
-                    first: first.clone(),
-                });
+    let mut rules = rules.iter();
+    for (compiled, part_slots) in parts {
+        let numbers = slots.absorb(part_slots);
+        for (compiled, (at, rule)) in compiled.into_iter().zip(rules.by_ref()) {
+            let Some(item) = pending.get_mut(*at) else {
+                continue;
+            };
+            let origin = if item.outcome.document > 0 {
+                format!("{}#{}", item.outcome.origin, item.outcome.document)
+            } else {
+                item.outcome.origin.clone()
+            };
+            let meta =
+                RuleMeta::from_header(&rule.header, &rule.logsource, origin.clone(), &item.id_key);
+            item.outcome.id = Some(meta.id.clone());
+            let compiled = compiled.and_then(|mut detection| {
+                if let Some(first) = first_origin.get(&meta.id) {
+                    return Err(RuleError::DuplicateId {
+                        id: meta.id.clone(),
+                        first: first.clone(),
+                    });
+                }
+                detection.renumber(&numbers);
+                Ok(detection)
+            });
+            match compiled {
+                Ok(detection) => {
+                    first_origin.insert(meta.id.clone(), origin);
+                    let number = u32::try_from(inner.rules.len()).unwrap_or(u32::MAX);
+                    inner.index.insert(&rule.logsource, number);
+                    inner.rules.push(LoadedRule {
+                        meta: Arc::new(meta),
+                        detection,
+                    });
+                }
+                Err(e) => item.outcome.result = Err(e),
             }
-            Ok(detection)
-        });
-        match compiled {
-            Ok(detection) => {
-                first_origin.insert(meta.id.clone(), origin);
-                let number = u32::try_from(inner.rules.len()).unwrap_or(u32::MAX);
-                inner.index.insert(&rule.logsource, number);
-                inner.rules.push(LoadedRule {
-                    meta: Arc::new(meta),
-                    detection,
-                });
-            }
-            Err(e) => item.outcome.result = Err(e),
         }
     }
     inner.engine = Engine::build(
@@ -556,11 +585,45 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
 /// spread over threads that cost more to start than the parsing.
 const FILES_PER_THREAD: usize = 64;
 
+/// Rules compiled per thread at least, for the same reason.
+const RULES_PER_THREAD: usize = 64;
+
+/// `work` done on `items` in consecutive parts, one thread per core (fewer
+/// where a part would be under `at_least` items); the parts' results in
+/// the order of `items`.
+fn by_parts<T: Sync, R: Send>(
+    items: &[T],
+    at_least: usize,
+    work: impl Fn(&[T]) -> R + Sync,
+) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = cores.min(items.len() / at_least).max(1);
+    if threads == 1 {
+        return vec![work(items)];
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let work = &work;
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || work(part)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                // A panic while loading is loading's own, not hidden.
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
 /// Every source's documents, parsed and with the pipelines applied, in the
 /// order of `sources`. Parsing the YAML is most of loading a large rule set
 /// and each file is parsed on its own, so the files are shared out among
-/// threads (one per core); the rest of loading ties rules together and
-/// stays on one.
+/// threads (one per core).
 fn parse_all(
     sources: &[SourceText],
     pipelines: &[crate::pipeline::Pipeline],
@@ -580,28 +643,12 @@ fn parse_all(
         }
         documents
     };
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let threads = cores.min(sources.len() / FILES_PER_THREAD).max(1);
-    if threads == 1 {
-        return sources.iter().map(parse).collect();
-    }
-    let chunk = sources.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parse = &parse;
-        let workers: Vec<_> = sources
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| {
-                // A panic while parsing is loading's own, not hidden.
-                worker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    by_parts(sources, FILES_PER_THREAD, |part| {
+        part.iter().map(parse).collect::<Vec<_>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// A filter ready to be applied: its searches and its bound condition.

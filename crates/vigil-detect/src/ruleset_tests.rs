@@ -625,3 +625,41 @@ fn detector_works_out_what_matched_an_alerts_evidence() {
     );
     assert!(set.matched("nope", &cmd).is_none());
 }
+
+/// Many rules (compiled in parts on a machine with several cores), sharing
+/// fields and patterns across the parts: each event matches exactly its
+/// own rule, and an id repeated in a later part names the first.
+#[test]
+fn rules_compiled_in_parts_match_as_one_set() {
+    let count = RULES_PER_THREAD * 5;
+    let mut yaml = String::new();
+    for i in 0..count {
+        // Fields shared by rules of every part; a pattern shared by two
+        // rules in different parts (`shared`), each with its own field test.
+        yaml.push_str(&format!(
+            "title: rule {i:03}\nid: r{i}\nlogsource: {{product: test}}\ndetection:\n  s:\n    F{}|contains: '-v{i}-'\n    Shared|re: '^shared{i}$'\n  c:\n    Common: shared\n  condition: s and c\n---\n",
+            i % 7
+        ));
+    }
+    yaml.push_str(
+        "title: again\nid: r3\nlogsource: {product: test}\ndetection:\n  s: {F0: x}\n  condition: s\n",
+    );
+    let report = load(&yaml, &LoadOptions::default());
+    assert_eq!(report.loaded(), count);
+    assert!(matches!(
+        &report.outcomes[count].result,
+        Err(RuleError::DuplicateId { id, first }) if id == "r3" && first == "test.yml#3"
+    ));
+    for i in [0, 1, count / 2, count - 1] {
+        let event = json!({
+            format!("F{}", i % 7): format!("a-v{i}-b"),
+            "Shared": format!("shared{i}"),
+            "Common": "shared",
+        });
+        assert_eq!(
+            matching_titles(&report.ruleset, event),
+            [format!("rule {i:03}")],
+            "rule {i}"
+        );
+    }
+}

@@ -299,6 +299,15 @@ pub(crate) struct CompiledDetection {
 }
 
 impl CompiledDetection {
+    /// Moves the detection's slot and atom numbers to those of the whole
+    /// rule set, after it was compiled with a part's own vocabulary.
+    pub(crate) fn renumber(&mut self, numbers: &crate::automaton::Renumbering) {
+        for node in self.searches.iter_mut() {
+            node.renumber(numbers);
+        }
+        self.root.renumber(numbers);
+    }
+
     /// Whether the rule matches `ctx.doc`; `scratch` must have begun this event.
     pub(crate) fn matches<D: Document>(&self, ctx: &Ctx<'_, D>, scratch: &mut Scratch) -> bool {
         self.root.eval(&self.searches, ctx, scratch)
@@ -319,6 +328,26 @@ pub(crate) enum Node {
 }
 
 impl Node {
+    fn renumber(&mut self, numbers: &crate::automaton::Renumbering) {
+        let renumber_check = |check: &mut Check| match check {
+            Check::Exists(_) => {}
+            Check::Any(set) => set.renumber(numbers),
+            Check::All(sets) => sets.iter_mut().for_each(|set| set.renumber(numbers)),
+        };
+        match self {
+            Node::And(parts) | Node::Or(parts) | Node::AtLeast(_, parts) => {
+                parts.iter_mut().for_each(|p| p.renumber(numbers));
+            }
+            Node::Not(inner) => inner.renumber(numbers),
+            Node::Search(_) => {}
+            Node::Field(test) => {
+                test.slot = numbers.slot(test.slot);
+                renumber_check(&mut test.check);
+            }
+            Node::Keyword(test) => renumber_check(&mut test.check),
+        }
+    }
+
     fn eval<D: Document>(&self, searches: &[Node], ctx: &Ctx<'_, D>, s: &mut Scratch) -> bool {
         match self {
             Node::And(parts) => parts.iter().all(|p| p.eval(searches, ctx, s)),
@@ -433,6 +462,12 @@ pub(crate) struct FieldRefTest {
 }
 
 impl ValueSet {
+    fn renumber(&mut self, numbers: &crate::automaton::Renumbering) {
+        for atom in self.atoms.iter_mut() {
+            *atom = numbers.atom(*atom);
+        }
+    }
+
     /// Whether anything but text patterns has to be evaluated value by value.
     pub(crate) fn has_residual(&self) -> bool {
         !(self.regexes.is_empty()
