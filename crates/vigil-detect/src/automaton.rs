@@ -12,7 +12,8 @@
 //! wildcard is checked only where its longest literal occurs.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rustc_hash::FxBuildHasher;
@@ -85,7 +86,9 @@ pub(crate) struct AtomDef {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FieldSlots {
     names: SlotNames,
-    atoms: HashMap<AtomDef, u32>,
+    // Fx rather than SipHash: the keys are the rules' own patterns, and
+    // hashing them was a tenth of loading a large rule set.
+    atoms: HashMap<AtomDef, u32, FxBuildHasher>,
     defs: Vec<AtomDef>,
 }
 
@@ -245,19 +248,35 @@ impl AtomIndex {
                 group.push(atom);
             }
         }
-        let mut matchers = Vec::with_capacity(groups.len());
-        for (slot, mut group) in groups {
-            group.sort_unstable();
-            group.dedup();
-            let matcher = cache.get_or_build(slot, group, |atoms| {
-                let mut builders = Builders::for_field();
-                for &atom in atoms {
-                    if let Some(def) = self.def(atom) {
-                        builders.add(atom, def);
-                    }
+        let cells: Vec<(usize, Arc<MatcherCell>)> = groups
+            .into_iter()
+            .map(|(slot, mut group)| {
+                group.sort_unstable();
+                group.dedup();
+                (slot, cache.cell(slot, group))
+            })
+            .collect();
+        let build = |atoms: &[u32]| {
+            let mut builders = Builders::for_field();
+            for &atom in atoms {
+                if let Some(def) = self.def(atom) {
+                    builders.add(atom, def);
                 }
-                builders.build()
-            });
+            }
+            builders.build().map(Arc::new)
+        };
+        // First the automata no other thread has begun, then the rest
+        // (waiting for those being built): two threads that need the same
+        // new route share its automata out instead of one waiting for the
+        // other to build them all.
+        for (_, cell) in &cells {
+            if !cell.claimed.swap(true, Ordering::AcqRel) {
+                cell.matcher.get_or_init(|| build(&cell.atoms));
+            }
+        }
+        let mut matchers = Vec::with_capacity(cells.len());
+        for (slot, cell) in cells {
+            let matcher = cell.matcher.get_or_init(|| build(&cell.atoms)).clone();
             let index = by_slot.get_mut(slot);
             match (matcher, index) {
                 (Some(m), Some(index)) => {
@@ -312,36 +331,37 @@ pub(crate) struct Automata {
 /// the routes that need them.
 #[derive(Debug, Default)]
 pub(crate) struct MatcherCache {
-    built: Mutex<HashMap<MatcherKey, Option<Arc<FieldMatcher>>>>,
+    built: Mutex<HashMap<MatcherKey, Arc<MatcherCell>>>,
 }
 
 /// A field slot and the (sorted) atoms on it.
 type MatcherKey = (usize, Box<[u32]>);
 
+/// One field automaton of the cache, built once by whichever thread
+/// claims it first.
+#[derive(Debug)]
+struct MatcherCell {
+    atoms: Box<[u32]>,
+    /// A thread has begun building it.
+    claimed: AtomicBool,
+    /// `None`: the atoms make no automaton.
+    matcher: OnceLock<Option<Arc<FieldMatcher>>>,
+}
+
 impl MatcherCache {
-    /// The automaton of `atoms` (sorted) on field `slot`, built by `build`
-    /// the first time.
-    fn get_or_build(
-        &self,
-        slot: usize,
-        atoms: Vec<u32>,
-        build: impl FnOnce(&[u32]) -> Option<FieldMatcher>,
-    ) -> Option<Arc<FieldMatcher>> {
-        let key = (slot, atoms.into_boxed_slice());
-        if let Some(found) = self
-            .built
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
-            return found.clone();
-        }
-        let matcher = build(&key.1).map(Arc::new);
-        self.built
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, matcher.clone());
-        matcher
+    /// The cell of the automaton of `atoms` (sorted) on field `slot`, new
+    /// and unclaimed the first time.
+    fn cell(&self, slot: usize, atoms: Vec<u32>) -> Arc<MatcherCell> {
+        let atoms = atoms.into_boxed_slice();
+        let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
+        let cell = built.entry((slot, atoms.clone())).or_insert_with(|| {
+            Arc::new(MatcherCell {
+                atoms,
+                claimed: AtomicBool::new(false),
+                matcher: OnceLock::new(),
+            })
+        });
+        Arc::clone(cell)
     }
 
     /// Forgets every automaton (routes that hold one keep it).

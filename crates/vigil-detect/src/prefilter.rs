@@ -217,15 +217,19 @@ impl Engine {
         {
             return Arc::clone(route);
         }
+        // Built outside the lock: a large route takes tens of milliseconds,
+        // and events of the routes already built must not wait for it.
+        // Threads that need the same new route at once share its automata
+        // out (see `automata_shared`) and the first to finish stores it.
+        let route = Arc::new(self.compile_route(buckets));
         let mut routes = self.routes.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(route) = routes.get(buckets) {
-            return Arc::clone(route);
+        if let Some(built) = routes.get(buckets) {
+            return Arc::clone(built);
         }
         if routes.len() >= MAX_ROUTES {
             routes.clear();
             self.matchers.clear();
         }
-        let route = Arc::new(self.compile_route(buckets));
         routes.insert(buckets.into(), Arc::clone(&route));
         route
     }

@@ -120,3 +120,59 @@ fn keyword_prefilter_finds_literals_in_ascii_and_folded_text() {
         );
     }
 }
+
+/// Threads that meet the same new routes at once (each building the
+/// route, sharing its field automata out) find what one thread finds.
+#[test]
+fn threads_building_the_same_routes_at_once_agree_with_one() {
+    let mut text = String::new();
+    for i in 0..120 {
+        let logsource = LOGSOURCES[i % 2];
+        text.push_str(&format!(
+            "title: rule {i}\nid: r{i}\nlogsource:\n{logsource}detection:\n  s:\n    F{}|contains: 'x{i}y'\n    G{}|endswith: 'z{i}'\n  condition: s\n---\n",
+            i % 9,
+            i % 5
+        ));
+    }
+    let events: Vec<vigil_model::Fields> = (0..120)
+        .map(|i| {
+            let mut fields = vigil_model::Fields::new();
+            fields.insert(format!("F{}", i % 9), Value::from(format!("ax{i}yb")));
+            fields.insert(format!("G{}", i % 5), Value::from(format!("qz{i}")));
+            if i % 3 == 0 {
+                fields.insert("category".into(), Value::from("other"));
+            }
+            fields
+        })
+        .collect();
+    let load = || {
+        RuleSet::load_sources(
+            [("t.yml".to_owned(), text.clone())],
+            &LoadOptions::default(),
+        )
+        .ruleset
+    };
+    let one = load();
+    let expected: Vec<Vec<String>> = events.iter().map(|e| matched(&one, e)).collect();
+    assert!(expected.iter().filter(|m| !m.is_empty()).count() >= 60);
+    for _ in 0..5 {
+        let shared = load();
+        let start = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        events
+                            .iter()
+                            .map(|e| matched(&shared, e))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for worker in workers {
+                assert_eq!(worker.join().expect("no panic"), expected);
+            }
+        });
+    }
+}

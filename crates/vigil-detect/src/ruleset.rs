@@ -199,7 +199,7 @@ impl RuleSet {
     /// name a single file), in path order. Fails only when a folder cannot
     /// be walked; bad rules are reported in the outcomes.
     pub fn load_dirs(dirs: &[PathBuf], options: &LoadOptions) -> Result<LoadReport, LoadError> {
-        let mut sources = Vec::new();
+        let mut found: Vec<(PathBuf, String)> = Vec::new();
         for root in dirs {
             let walk = walkdir::WalkDir::new(root).sort_by_file_name();
             for entry in walk {
@@ -224,19 +224,27 @@ impl RuleSet {
                 } else {
                     relative.to_string_lossy().replace('\\', "/")
                 };
-                let text = std::fs::read(path)
-                    .map_err(|e| RuleError::Read(e.to_string()))
-                    .and_then(|bytes| {
-                        String::from_utf8(bytes)
-                            .map_err(|e| RuleError::Read(format!("not UTF-8: {e}")))
-                    });
-                sources.push(SourceText {
-                    origin: path.display().to_string(),
-                    id_key,
-                    text,
-                });
+                found.push((path.to_path_buf(), id_key));
             }
         }
+        // Read on every core, as they are parsed: thousands of small files.
+        let sources = by_parts(&found, FILES_PER_THREAD, |part| {
+            part.iter()
+                .map(|(path, id_key)| SourceText {
+                    origin: path.display().to_string(),
+                    id_key: id_key.clone(),
+                    text: std::fs::read(path)
+                        .map_err(|e| RuleError::Read(e.to_string()))
+                        .and_then(|bytes| {
+                            String::from_utf8(bytes)
+                                .map_err(|e| RuleError::Read(format!("not UTF-8: {e}")))
+                        }),
+                })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
         Ok(load(sources, options))
     }
 
@@ -528,10 +536,10 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
     let mut inner = Inner::default();
     let mut slots = FieldSlots::default();
     let mut first_origin: HashMap<String, String> = HashMap::new();
-    let mut rules = rules.iter();
+    let mut in_order = rules.iter();
     for (compiled, part_slots) in parts {
         let numbers = slots.absorb(part_slots);
-        for (compiled, (at, rule)) in compiled.into_iter().zip(rules.by_ref()) {
+        for (compiled, (at, rule)) in compiled.into_iter().zip(in_order.by_ref()) {
             let Some(item) = pending.get_mut(*at) else {
                 continue;
             };

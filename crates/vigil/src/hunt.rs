@@ -261,6 +261,10 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
         }
     }
     summary.flush()?;
+    // The process ends with the hunt: freeing the rule set's hundreds of
+    // thousands of small allocations one by one would only delay the exit
+    // (about 10 ms for 2,407 rules); the OS takes the memory back at once.
+    std::mem::forget(rules);
     Ok(())
 }
 

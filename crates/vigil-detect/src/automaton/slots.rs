@@ -2,11 +2,13 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxBuildHasher;
+
 /// Field names numbered across a rule set, so each event field is
 /// prepared once per event in its own slot.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SlotNames {
-    slots: HashMap<Box<str>, usize>,
+    slots: HashMap<Box<str>, usize, FxBuildHasher>,
     names: Vec<Box<str>>,
 }
 
