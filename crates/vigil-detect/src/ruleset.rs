@@ -746,11 +746,17 @@ fn compile_rule(
     slots: &mut FieldSlots,
 ) -> Result<CompiledDetection, RuleError> {
     let mut conditions = bind_conditions(&rule.detection)?;
+    let mut applying = filters
+        .iter()
+        .enumerate()
+        .filter(|(_, filter)| filter_applies(&filter.ast, rule))
+        .peekable();
+    if applying.peek().is_none() {
+        // Most rules: compiled as written, without a copy of the detection.
+        return compile_detection(&rule.detection, &conditions, &options.placeholders, slots);
+    }
     let mut detection = rule.detection.clone();
-    for (n, filter) in filters.iter().enumerate() {
-        if !filter_applies(&filter.ast, rule) {
-            continue;
-        }
+    for (n, filter) in applying {
         let offset = detection.searches.len();
         detection
             .searches
