@@ -86,8 +86,8 @@ pub(crate) struct AtomDef {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FieldSlots {
     names: SlotNames,
-    // Fx rather than SipHash: the keys are the rules' own patterns, and
-    // hashing them was a tenth of loading a large rule set.
+    // Fx rather than SipHash: the keys are the rules' own patterns, not
+    // an attacker's, and SipHash showed in profiles of loading 2,407 rules.
     atoms: HashMap<AtomDef, u32, FxBuildHasher>,
     defs: Vec<AtomDef>,
 }

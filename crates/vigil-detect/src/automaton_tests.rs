@@ -105,7 +105,6 @@ fn nested_and_repeated_literals_are_all_found() {
 /// numbered as one vocabulary filled in the same order.
 #[test]
 fn parts_taken_in_are_numbered_as_one_vocabulary() {
-    let s = |t: &str| -> Box<str> { t.into() };
     let uses: [(&str, &str); 6] = [
         ("Image", "cmd.exe"),
         ("CommandLine", "whoami"),
@@ -114,26 +113,23 @@ fn parts_taken_in_are_numbered_as_one_vocabulary() {
         ("ParentImage", "cmd.exe"),
         ("Image", "cmd.exe"),
     ];
+    // The field's slot and the exact-value atom of each use, numbered in `slots`.
+    let number = |slots: &mut FieldSlots, uses: &[(&str, &str)]| -> Vec<(usize, u32)> {
+        uses.iter()
+            .map(|(field, text)| {
+                let slot = slots.slot(field);
+                (slot, slots.atom(def(slot, Shape::Exact((*text).into()))))
+            })
+            .collect()
+    };
     let mut one = FieldSlots::default();
-    let expected: Vec<(usize, u32)> = uses
-        .iter()
-        .map(|(field, text)| {
-            let slot = one.slot(field);
-            (slot, one.atom(def(slot, Shape::Exact(s(text)))))
-        })
-        .collect();
+    let expected = number(&mut one, &uses);
 
     let mut whole = FieldSlots::default();
     let mut got = Vec::new();
     for part in uses.chunks(2) {
         let mut own = FieldSlots::default();
-        let local: Vec<(usize, u32)> = part
-            .iter()
-            .map(|(field, text)| {
-                let slot = own.slot(field);
-                (slot, own.atom(def(slot, Shape::Exact(s(text)))))
-            })
-            .collect();
+        let local = number(&mut own, part);
         let numbers = whole.absorb(own);
         got.extend(
             local
