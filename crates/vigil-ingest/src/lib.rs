@@ -113,6 +113,10 @@ struct Inner {
     config: PipelineConfig,
     /// The shared ingest log, when the node shares its ingest with others.
     log: RwLock<Option<Arc<dyn IngestLog>>>,
+    /// One permit per core for parsing and matching batches: more batches
+    /// at once than cores only queue the store's writer (the one serial
+    /// stage) behind the matchers for a core.
+    processing: tokio::sync::Semaphore,
 }
 
 impl Pipeline {
@@ -143,6 +147,9 @@ impl Pipeline {
                 metrics,
                 config,
                 log: RwLock::new(None),
+                processing: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+                ),
             }),
         }
     }
@@ -294,6 +301,12 @@ impl Pipeline {
         let window = self.inner.config.alert_window;
         let owned_binding = binding.clone();
         let people = self.people();
+        let permit = self
+            .inner
+            .processing
+            .acquire()
+            .await
+            .map_err(|e| IngestError::Worker(e.to_string()))?;
         let processed = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             let processed = process::process_with(
@@ -312,6 +325,7 @@ impl Pipeline {
         })
         .await
         .map_err(|e| IngestError::Worker(e.to_string()))?;
+        drop(permit);
         let (processed, processing_time) = processed;
 
         let accepted = processed.batch.events.len();
@@ -473,5 +487,91 @@ not json
             "{text}"
         );
         assert!(text.contains(r#"vigil_dead_letters_total{tenant="acme",source="acme-video"} 2"#));
+    }
+
+    /// Counts the events being matched at once, and the most ever.
+    #[derive(Debug, Default)]
+    struct Overlap {
+        now: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    impl vigil_detect::Detector for Overlap {
+        fn detect(&self, _: &vigil_model::Event, _: &mut Vec<vigil_detect::Detection>) {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.now.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(now, SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            self.now.fetch_sub(1, SeqCst);
+        }
+        fn rule_count(&self) -> usize {
+            0
+        }
+        fn matched(&self, _: &str, _: &vigil_model::Event) -> Option<vigil_detect::MatchDetail> {
+            None
+        }
+    }
+
+    /// Many batches at once are parsed and matched at most one per core,
+    /// so that the store's writer is not queued behind more matchers than
+    /// there are cores.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn batches_are_matched_at_most_one_per_core() {
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open_temporary(SqliteOptions::default()).unwrap());
+        let tenant = TenantId::new("acme").unwrap();
+        store
+            .upsert_tenant(&Tenant {
+                id: tenant.clone(),
+                name: "Acme".into(),
+            })
+            .await
+            .unwrap();
+        let overlap = Arc::new(Overlap::default());
+        let pipeline = Pipeline::new(
+            store,
+            Arc::new(LocalBus::new(16)),
+            Arc::new(vigil_model::SystemClock),
+            overlap.clone(),
+            PipelineConfig::default(),
+        );
+        let binding = SourceBinding {
+            id: SourceId::new("acme-http").unwrap(),
+            tenant,
+            site: None,
+            kind: SourceKind::Http,
+            product: "video".into(),
+        };
+        let sends = (0..12).map(|batch| {
+            let (pipeline, binding) = (pipeline.clone(), binding.clone());
+            tokio::spawn(async move {
+                let body: String = (0..5)
+                    .map(|n| format!("{{\"batch\":{batch},\"n\":{n}}}\n"))
+                    .collect();
+                pipeline
+                    .ingest(
+                        &binding,
+                        Payload::Ndjson {
+                            body: body.into_bytes(),
+                            first_line: 1,
+                            origin: None,
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .accepted
+            })
+        });
+        let mut accepted = 0;
+        for send in sends.collect::<Vec<_>>() {
+            accepted += send.await.unwrap();
+        }
+        assert_eq!(accepted, 60);
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let most = overlap.most.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(
+            most >= 1 && most <= cores,
+            "{most} batches matched at once on {cores} cores"
+        );
     }
 }
