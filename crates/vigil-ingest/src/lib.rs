@@ -400,8 +400,8 @@ detection:
   condition: selection
 "#;
 
-    #[tokio::test]
-    async fn ingest_is_durable_notifies_counts_and_replays_converge() {
+    /// A temporary store holding the tenant `acme`.
+    async fn store_with_acme() -> (Arc<dyn Store>, TenantId) {
         let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open_temporary(SqliteOptions::default()).unwrap());
         let tenant = TenantId::new("acme").unwrap();
@@ -412,6 +412,12 @@ detection:
             })
             .await
             .unwrap();
+        (store, tenant)
+    }
+
+    #[tokio::test]
+    async fn ingest_is_durable_notifies_counts_and_replays_converge() {
+        let (store, tenant) = store_with_acme().await;
         let bus = Arc::new(LocalBus::new(16));
         let mut live = bus.subscribe();
         let clock = Arc::new(ManualClock::new(
@@ -517,16 +523,7 @@ not json
     /// there are cores.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn batches_are_matched_at_most_one_per_core() {
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open_temporary(SqliteOptions::default()).unwrap());
-        let tenant = TenantId::new("acme").unwrap();
-        store
-            .upsert_tenant(&Tenant {
-                id: tenant.clone(),
-                name: "Acme".into(),
-            })
-            .await
-            .unwrap();
+        let (store, tenant) = store_with_acme().await;
         let overlap = Arc::new(Overlap::default());
         let pipeline = Pipeline::new(
             store,
