@@ -270,6 +270,29 @@ impl RuleSet {
         self.inner.rules.iter().map(|r| &r.meta)
     }
 
+    /// Compiles every rule's regular expressions now — loading checks
+    /// their syntax, and each is otherwise compiled when first needed — and
+    /// returns the rules that have one that cannot be compiled (over the
+    /// regex engine's size limit), with the error. Such a regex matches
+    /// nothing; `vigil rules check` reports these rules as rejected.
+    pub fn uncompilable_regexes(&self) -> Vec<(Arc<RuleMeta>, RuleError)> {
+        self.inner
+            .rules
+            .iter()
+            .filter_map(|rule| {
+                let (field, re, why) = rule.detection.compile_regexes()?;
+                Some((
+                    rule.meta.clone(),
+                    RuleError::BadRegex {
+                        field: field.to_owned(),
+                        pattern: re.as_str().to_owned(),
+                        reason: why.to_owned(),
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// Appends a detection for every rule whose log source fits `source`
     /// and which matches `doc`, in load order. The entry point for any
     /// document representation; [`Detector::detect`] calls it for events.

@@ -663,3 +663,46 @@ fn rules_compiled_in_parts_match_as_one_set() {
         );
     }
 }
+
+/// Loading checks a regex's syntax and rejects a malformed one; a regex
+/// that parses but compiles over the size limit loads, matches nothing,
+/// and is found by [`RuleSet::uncompilable_regexes`]; good regexes match
+/// once compiled on first use.
+#[test]
+fn regexes_are_checked_at_load_and_compiled_when_needed() {
+    let report = load(
+        "title: t\nid: r1\nlogsource:\n    product: test\ndetection:\n    s:\n        a|re: 'x(y'\n    condition: s\n",
+        &LoadOptions::default(),
+    );
+    let errors: Vec<String> = report.rejected().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("unclosed group"), "{errors:?}");
+
+    let huge = rule(
+        "    s:\n        a|re: '\\w{1000}{1000}'\n    t:\n        b|re|i: '^AB+C$'\n    condition: s or t\n",
+    );
+    assert!(!hits(&huge, json!({"a": "x".repeat(2000)})));
+    assert!(hits(&huge, json!({"b": "abbbc"})));
+    let found = huge.uncompilable_regexes();
+    assert_eq!(found.len(), 1);
+    let (
+        meta,
+        RuleError::BadRegex {
+            field,
+            pattern,
+            reason,
+        },
+    ) = &found[0]
+    else {
+        panic!("{found:?}");
+    };
+    assert_eq!((meta.id.as_str(), field.as_str()), ("r1", "a"));
+    assert_eq!(pattern, "\\w{1000}{1000}");
+    assert!(reason.contains("exceeds size limit"), "{reason}");
+
+    assert!(
+        rule("    s:\n        a|re: 'b+'\n    condition: s\n")
+            .uncompilable_regexes()
+            .is_empty()
+    );
+}

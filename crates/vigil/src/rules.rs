@@ -302,7 +302,20 @@ fn check(
     let mut rejected = 0usize;
     // Correlations that did not parse are among the load's outcomes.
     let mut correlations_rejected = 0usize;
+    // Loading checks a regex's syntax and leaves compiling it to first
+    // use; a check compiles them all, so that one over the size limit is
+    // found here rather than matching nothing in a hunt.
+    let uncompilable: BTreeMap<String, vigil_detect::RuleError> = report
+        .ruleset
+        .uncompilable_regexes()
+        .into_iter()
+        .map(|(meta, e)| (meta.id.clone(), e))
+        .collect();
     for outcome in &report.outcomes {
+        let result = match (&outcome.result, &outcome.id) {
+            (Ok(()), Some(id)) => uncompilable.get(id).map_or(Ok(()), Err),
+            (result, _) => result.as_ref().map(|_| ()),
+        };
         let name = outcome
             .title
             .as_deref()
@@ -310,7 +323,7 @@ fn check(
             .unwrap_or_else(|| outcome.origin.clone());
         let correlation = outcome.kind == vigil_detect::DocumentKind::Correlation;
         let what = if correlation { "correlation " } else { "" };
-        match &outcome.result {
+        match result {
             Ok(()) if !quiet => println!("loaded    {name}"),
             Ok(()) => {}
             Err(e) => {

@@ -29,6 +29,19 @@ detection:
   condition: selection
 "#;
 
+/// Good regex syntax, but compiled far over the regex engine's size limit:
+/// loading checks the syntax only, the check compiles it.
+const HUGE_REGEX_RULE: &str = r#"
+title: Huge regex
+id: 0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0
+logsource:
+  product: windows
+detection:
+  selection:
+    CommandLine|re: '\w{1000}{1000}'
+  condition: selection
+"#;
+
 fn vigil(args: &[&str], dir: &std::path::Path) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(args)
@@ -110,6 +123,7 @@ fn rules_check_reports_each_rule_and_why_it_was_rejected() {
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     std::fs::write(dir.path().join("rules/good.yml"), RULE).unwrap();
     std::fs::write(dir.path().join("rules/broken.yml"), BROKEN_RULE).unwrap();
+    std::fs::write(dir.path().join("rules/huge.yml"), HUGE_REGEX_RULE).unwrap();
     let (ok, stdout, _) = vigil(&["rules", "check", "rules"], dir.path());
     assert!(!ok, "a rejected rule fails the check");
     assert!(
@@ -121,7 +135,12 @@ fn rules_check_reports_each_rule_and_why_it_was_rejected() {
         stdout.contains("sideways"),
         "the reason names the modifier: {stdout}"
     );
-    assert!(stdout.contains("1 rules loaded, 1 rejected"), "{stdout}");
+    assert!(
+        stdout.contains("REJECTED  Huge regex") && stdout.contains("exceeds size limit"),
+        "a regex is compiled by the check, not only parsed: {stdout}"
+    );
+    assert!(!stdout.contains("loaded    Huge regex"), "{stdout}");
+    assert!(stdout.contains("1 rules loaded, 2 rejected"), "{stdout}");
 }
 
 #[test]

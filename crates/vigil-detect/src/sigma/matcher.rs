@@ -9,6 +9,7 @@
 //! field references), which are evaluated here on the prepared values.
 
 use super::ast::Number;
+use super::lazy_regex::LazyRegex;
 use super::modifiers::RefMode;
 use super::values::{
     Cidr, CmpOp, TimePart, parse_ip, parse_number, parse_timestamp, timestamp_from_epoch,
@@ -308,6 +309,16 @@ impl CompiledDetection {
         self.root.renumber(numbers);
     }
 
+    /// Compiles the detection's regexes now (they are otherwise compiled
+    /// on first use) and returns the first that cannot be, with its field
+    /// (`<keywords>` for a keyword search) and why.
+    pub(crate) fn compile_regexes(&self) -> Option<(&str, &LazyRegex, &str)> {
+        self.searches
+            .iter()
+            .chain(std::iter::once(&self.root))
+            .find_map(Node::uncompilable_regex)
+    }
+
     /// Whether the rule matches `ctx.doc`; `scratch` must have begun this event.
     pub(crate) fn matches<D: Document>(&self, ctx: &Ctx<'_, D>, scratch: &mut Scratch) -> bool {
         self.root.eval(&self.searches, ctx, scratch)
@@ -345,6 +356,18 @@ impl Node {
                 renumber_check(&mut test.check);
             }
             Node::Keyword(test) => renumber_check(&mut test.check),
+        }
+    }
+
+    fn uncompilable_regex(&self) -> Option<(&str, &LazyRegex, &str)> {
+        match self {
+            Node::And(parts) | Node::Or(parts) | Node::AtLeast(_, parts) => {
+                parts.iter().find_map(Node::uncompilable_regex)
+            }
+            Node::Not(inner) => inner.uncompilable_regex(),
+            Node::Search(_) => None,
+            Node::Field(test) => test.check.uncompilable_regex(&test.field),
+            Node::Keyword(test) => test.check.uncompilable_regex("<keywords>"),
         }
     }
 
@@ -393,6 +416,22 @@ pub(crate) enum Check {
     Any(Box<ValueSet>),
     /// Each set is matched by some value.
     All(Box<[ValueSet]>),
+}
+
+impl Check {
+    fn uncompilable_regex<'a>(
+        &'a self,
+        field: &'a str,
+    ) -> Option<(&'a str, &'a LazyRegex, &'a str)> {
+        let sets: &[ValueSet] = match self {
+            Check::Exists(_) => &[],
+            Check::Any(set) => std::slice::from_ref(&**set),
+            Check::All(sets) => sets,
+        };
+        sets.iter()
+            .flat_map(|set| &set.regexes)
+            .find_map(|re| re.compiled().err().map(|why| (field, re, why)))
+    }
 }
 
 impl FieldTest {
@@ -446,7 +485,7 @@ pub(crate) struct ValueSet {
     pub(crate) null: bool,
     /// The text patterns, as atoms of the field (or of the keyword space).
     pub(crate) atoms: Box<[u32]>,
-    pub(crate) regexes: Vec<regex::Regex>,
+    pub(crate) regexes: Vec<LazyRegex>,
     pub(crate) compares: Vec<(CmpOp, Number)>,
     pub(crate) times: Vec<(TimePart, i64)>,
     pub(crate) cidrs: Vec<Cidr>,

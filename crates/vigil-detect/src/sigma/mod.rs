@@ -10,6 +10,7 @@ pub(crate) mod compile;
 pub mod condition;
 pub mod correlation;
 pub(crate) mod explain;
+pub(crate) mod lazy_regex;
 pub(crate) mod matcher;
 pub(crate) mod modifiers;
 pub mod parse;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 
 use super::ast::{Modifier, Number, RawValue, SearchItem};
+use super::lazy_regex::{LazyRegex, RegexFlags};
 use super::pattern::{Part, SigmaString};
 use super::values::{Cidr, CmpOp, TimePart, parse_number};
 use crate::error::RuleError;
@@ -40,7 +41,7 @@ pub(crate) enum Operand {
     /// A wildcard pattern over the value's text.
     Pattern { pattern: SigmaString, cased: bool },
     /// A regular expression searched in the value's text.
-    Regex(regex::Regex),
+    Regex(LazyRegex),
     /// A numeric comparison.
     Compare { op: CmpOp, bound: Number },
     /// A part of a timestamp equals a number.
@@ -512,22 +513,19 @@ fn finish(
             multi_line,
             dot_all,
         } => Operand::Regex(
-            regex::RegexBuilder::new(&pattern)
-                .case_insensitive(ignore_case)
-                .multi_line(multi_line)
-                .dot_matches_new_line(dot_all)
-                .build()
-                .map_err(|e| RuleError::BadRegex {
-                    field: field.to_owned(),
-                    pattern: pattern.clone(),
-                    reason: e
-                        .to_string()
-                        .lines()
-                        .last()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_owned(),
-                })?,
+            LazyRegex::new(
+                pattern.clone(),
+                RegexFlags {
+                    ignore_case,
+                    multi_line,
+                    dot_all,
+                },
+            )
+            .map_err(|reason| RuleError::BadRegex {
+                field: field.to_owned(),
+                pattern,
+                reason,
+            })?,
         ),
         Working::Cidr(c) => Operand::Cidr(c),
         Working::Exists(b) => Operand::Exists(b),
