@@ -547,42 +547,67 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
             }
         })
         .collect();
+    // Each rule's metadata is made beside its compilation, on every core.
+    let shared = &pending;
     let parts = by_parts(&rules, RULES_PER_THREAD, |part| {
         let mut slots = FieldSlots::default();
         let compiled: Vec<_> = part
             .iter()
-            .map(|(_, rule)| compile_rule(rule, &filters, options, &mut slots))
+            .map(|(at, rule)| {
+                let (origin, id_key) = shared.get(*at).map_or_else(Default::default, |item| {
+                    let origin = if item.outcome.document > 0 {
+                        format!("{}#{}", item.outcome.origin, item.outcome.document)
+                    } else {
+                        item.outcome.origin.clone()
+                    };
+                    (origin, item.id_key.as_str())
+                });
+                let meta =
+                    RuleMeta::from_header(&rule.header, &rule.logsource, origin.clone(), id_key);
+                (
+                    compile_rule(rule, &filters, options, &mut slots),
+                    meta,
+                    origin,
+                )
+            })
             .collect();
         (compiled, slots)
     });
 
-    let mut inner = Inner::default();
+    // The parts' vocabularies are taken in in part order; the renumbering
+    // of their rules then also runs on every core (it was most of the
+    // serial merge).
     let mut slots = FieldSlots::default();
+    let mut parts: Vec<_> = parts
+        .into_iter()
+        .map(|(compiled, part_slots)| (compiled, slots.absorb(part_slots)))
+        .collect();
+    std::thread::scope(|scope| {
+        let mut each = parts.iter_mut();
+        let first = each.next();
+        for (compiled, numbers) in each {
+            scope.spawn(move || renumber_part(compiled, numbers));
+        }
+        if let Some((compiled, numbers)) = first {
+            renumber_part(compiled, numbers);
+        }
+    });
+
+    let mut inner = Inner::default();
     let mut first_origin: HashMap<String, String> = HashMap::new();
     let mut in_order = rules.iter();
-    for (compiled, part_slots) in parts {
-        let numbers = slots.absorb(part_slots);
-        for (compiled, (at, rule)) in compiled.into_iter().zip(in_order.by_ref()) {
+    for (compiled, _) in parts {
+        for ((compiled, meta, origin), (at, rule)) in compiled.into_iter().zip(in_order.by_ref()) {
             let Some(item) = pending.get_mut(*at) else {
                 continue;
             };
-            let origin = if item.outcome.document > 0 {
-                format!("{}#{}", item.outcome.origin, item.outcome.document)
-            } else {
-                item.outcome.origin.clone()
-            };
-            let meta =
-                RuleMeta::from_header(&rule.header, &rule.logsource, origin.clone(), &item.id_key);
             item.outcome.id = Some(meta.id.clone());
-            let compiled = compiled.and_then(|mut detection| {
-                if let Some(first) = first_origin.get(&meta.id) {
-                    return Err(RuleError::DuplicateId {
-                        id: meta.id.clone(),
-                        first: first.clone(),
-                    });
-                }
-                detection.renumber(&numbers);
-                Ok(detection)
+            let compiled = compiled.and_then(|detection| match first_origin.get(&meta.id) {
+                Some(first) => Err(RuleError::DuplicateId {
+                    id: meta.id.clone(),
+                    first: first.clone(),
+                }),
+                None => Ok(detection),
             });
             match compiled {
                 Ok(detection) => {
@@ -609,6 +634,18 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
         },
         outcomes: pending.into_iter().map(|p| p.outcome).collect(),
         correlations,
+    }
+}
+
+/// Moves a part's compiled rules to the whole set's numbering.
+fn renumber_part(
+    compiled: &mut [(Result<CompiledDetection, RuleError>, RuleMeta, String)],
+    numbers: &crate::automaton::Renumbering,
+) {
+    for (detection, _, _) in compiled.iter_mut() {
+        if let Ok(detection) = detection {
+            detection.renumber(numbers);
+        }
     }
 }
 
