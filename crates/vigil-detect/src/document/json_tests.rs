@@ -383,3 +383,33 @@ fn json_macro_documents_agree() {
     let value = json!({"x": [1, {"y": "z"}], "w": {"#text": "t"}});
     assert_same(value.to_string().as_bytes());
 }
+
+/// One parser reading event after event reuses the buffers of earlier
+/// events' unescaped texts: each event still reads its own, whole.
+#[test]
+fn unescaped_texts_are_each_event_s_own_across_reuse() {
+    let mut parser = JsonParser::new();
+    let events = [
+        r#"{"Image":"C:\\Windows\\System32\\a-very-long-name-indeed.exe","Cmd":"x\ty"}"#,
+        r#"{"Image":"C:\\b.exe","Cmd":"\u00e9\\","Other":"p\\q"}"#,
+        r#"{"Image":"plain","Cmd":"\"quoted\""}"#,
+    ];
+    let expected = [
+        (r"C:\Windows\System32\a-very-long-name-indeed.exe", "x\ty"),
+        (r"C:\b.exe", "é\\"),
+        ("plain", "\"quoted\""),
+    ];
+    for _ in 0..3 {
+        for (text, (image, cmd)) in events.iter().zip(expected) {
+            let doc = parser.parse(text.as_bytes()).expect("parses");
+            assert_eq!(
+                describe(&doc, "Image"),
+                Some((false, vec![('s', image.to_owned())]))
+            );
+            assert_eq!(
+                describe(&doc, "Cmd"),
+                Some((false, vec![('s', cmd.to_owned())]))
+            );
+        }
+    }
+}
