@@ -573,8 +573,7 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
     });
 
     // The parts' vocabularies are taken in in part order; the renumbering
-    // of their rules then also runs on every core (it was most of the
-    // serial merge).
+    // of their rules then runs on every core.
     let mut slots = FieldSlots::default();
     let mut parts: Vec<_> = parts
         .into_iter()
