@@ -415,6 +415,17 @@ detection:
         (store, tenant)
     }
 
+    /// An HTTP source `id` of `tenant`, product `video`.
+    fn video_source(id: &str, tenant: TenantId) -> SourceBinding {
+        SourceBinding {
+            id: SourceId::new(id).unwrap(),
+            tenant,
+            site: None,
+            kind: SourceKind::Http,
+            product: "video".into(),
+        }
+    }
+
     #[tokio::test]
     async fn ingest_is_durable_notifies_counts_and_replays_converge() {
         let (store, tenant) = store_with_acme().await;
@@ -431,13 +442,7 @@ detection:
             Arc::new(rules.ruleset),
             PipelineConfig::default(),
         );
-        let binding = SourceBinding {
-            id: SourceId::new("acme-video").unwrap(),
-            tenant,
-            site: None,
-            kind: SourceKind::Http,
-            product: "video".into(),
-        };
+        let binding = video_source("acme-video", tenant);
         let body = br#"{"time":"2026-11-26T02:00:00Z","class":"video_analytics","camera":"cam-7","action":"tamper"}
 {"time":"2026-11-26T02:00:05Z","class":"video_analytics","camera":"cam-7","action":"motion"}
 not json
@@ -532,13 +537,7 @@ not json
             overlap.clone(),
             PipelineConfig::default(),
         );
-        let binding = SourceBinding {
-            id: SourceId::new("acme-http").unwrap(),
-            tenant,
-            site: None,
-            kind: SourceKind::Http,
-            product: "video".into(),
-        };
+        let binding = video_source("acme-http", tenant);
         let sends = (0..12).map(|batch| {
             let (pipeline, binding) = (pipeline.clone(), binding.clone());
             tokio::spawn(async move {
