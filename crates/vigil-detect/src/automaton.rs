@@ -39,7 +39,7 @@ pub(crate) use memo::{MEMO_MAX_LEN, ScanMemo};
 use slots::SlotNames;
 
 /// What an atom reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Target {
     /// The values of the field in this slot.
     Field(usize),
@@ -49,7 +49,7 @@ pub(crate) enum Target {
 
 /// The shape of a text pattern, its text already case-folded when the atom
 /// is case-insensitive.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Shape {
     /// `*`: any value at all.
     Any,
@@ -73,7 +73,7 @@ impl Shape {
 }
 
 /// One atom: a pattern on a target.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AtomDef {
     pub(crate) target: Target,
     pub(crate) cased: bool,
@@ -135,6 +135,35 @@ impl FieldSlots {
             names: self.names.names().to_vec().into_boxed_slice(),
             defs: self.defs.into_boxed_slice(),
         }
+    }
+}
+
+// Stored as the names by slot and the atoms by number (the compiled
+// rule-set cache); the lookups are rebuilt from them.
+impl serde::Serialize for FieldSlots {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&(self.names.names(), &self.defs), serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FieldSlots {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (names, defs) =
+            <(Vec<Box<str>>, Vec<AtomDef>) as serde::Deserialize>::deserialize(deserializer)?;
+        let mut slots = FieldSlots::default();
+        for (at, name) in names.iter().enumerate() {
+            if slots.slot(name) != at {
+                return Err(serde::de::Error::custom(format!(
+                    "field `{name}` is named twice"
+                )));
+            }
+        }
+        for (at, def) in defs.into_iter().enumerate() {
+            if slots.atom(def) as usize != at {
+                return Err(serde::de::Error::custom("an atom is defined twice"));
+            }
+        }
+        Ok(slots)
     }
 }
 

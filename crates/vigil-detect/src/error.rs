@@ -1,10 +1,11 @@
 //! Why a rule was rejected, and why a load failed.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// Why one rule (or filter) document could not be loaded. Each variant says
 /// what in the document was wrong and where.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum RuleError {
     /// The file is not valid YAML.
     #[error("YAML error at line {line}, column {column}: {message}")]
@@ -24,14 +25,14 @@ pub enum RuleError {
     NotAMap,
     /// A required key is missing.
     #[error("missing `{0}`")]
-    MissingKey(&'static str),
+    MissingKey(Cow<'static, str>),
     /// A key holds the wrong kind of value.
     #[error("`{key}` must be {expected}")]
     WrongType {
         /// The key, with its path (`logsource.product`).
         key: String,
         /// What it must be.
-        expected: &'static str,
+        expected: Cow<'static, str>,
     },
     /// `level` is not one of Sigma's levels.
     #[error("unknown level `{0}`; expected informational, low, medium, high or critical")]

@@ -62,7 +62,9 @@ pub use explain::{
 pub use logsource::{EventLogSource, LogSourceView, Services};
 pub use meta::{LogSource, RuleMeta, RuleStatus, derive_rule_id};
 pub use prefilter::EngineSummary;
-pub use ruleset::{DocumentKind, LoadOptions, LoadReport, RuleOutcome, RuleSet};
+pub use ruleset::{
+    CacheUse, DocumentKind, LoadOptions, LoadReport, RuleCache, RuleOutcome, RuleSet,
+};
 
 /// The seam the pipeline calls: runs rules over events.
 pub trait Detector: Send + Sync + std::fmt::Debug {

@@ -9,7 +9,7 @@ pub use crate::sigma::ast::{LogSource, RuleStatus};
 pub use crate::sigma::rule_id::derive_rule_id;
 
 /// A loaded rule's descriptive fields, shared by every detection it makes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RuleMeta {
     /// The rule's `id`; for a rule without one, a stable id derived from
     /// its origin and title (see [`derive_rule_id`]).

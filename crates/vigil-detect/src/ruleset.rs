@@ -76,7 +76,7 @@ impl LoadOptions {
 }
 
 /// What kind of document an outcome is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DocumentKind {
     /// A detection rule.
     Rule,
@@ -89,7 +89,7 @@ pub enum DocumentKind {
 }
 
 /// The fate of one document.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RuleOutcome {
     /// The file path (or the origin given to `load_sources`).
     pub origin: String,
@@ -173,7 +173,7 @@ struct Inner {
     engine: Engine,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct LoadedRule {
     meta: Arc<RuleMeta>,
     detection: CompiledDetection,
@@ -197,55 +197,74 @@ impl RuleSet {
     /// name a single file), in path order. Fails only when a folder cannot
     /// be walked; bad rules are reported in the outcomes.
     pub fn load_dirs(dirs: &[PathBuf], options: &LoadOptions) -> Result<LoadReport, LoadError> {
-        let mut found: Vec<(PathBuf, String)> = Vec::new();
-        for root in dirs {
-            let walk = walkdir::WalkDir::new(root).sort_by_file_name();
-            for entry in walk {
-                let entry = entry.map_err(|e| LoadError::Folder {
-                    path: e.path().map_or_else(|| root.clone(), Path::to_path_buf),
-                    source: e
-                        .into_io_error()
-                        .unwrap_or_else(|| std::io::Error::other("folder loop")),
-                })?;
-                let path = entry.path();
-                let is_rule_file = entry.file_type().is_file()
-                    && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                        e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml")
-                    });
-                if !is_rule_file {
-                    continue;
-                }
-                let relative = path.strip_prefix(root).unwrap_or(path);
-                let id_key = if relative.as_os_str().is_empty() {
-                    path.file_name()
-                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-                } else {
-                    relative.to_string_lossy().replace('\\', "/")
-                };
-                found.push((path.to_path_buf(), id_key));
-            }
-        }
-        // Read on every core, as they are parsed: thousands of small files.
-        let sources = by_parts(&found, FILES_PER_THREAD, |part| {
-            part.iter()
-                .map(|(path, id_key)| SourceText {
-                    origin: path.display().to_string(),
-                    id_key: id_key.clone(),
-                    text: std::fs::read(path)
-                        .map_err(|e| RuleError::Read(e.to_string()))
-                        .and_then(|bytes| {
-                            String::from_utf8(bytes)
-                                .map_err(|e| RuleError::Read(format!("not UTF-8: {e}")))
-                        }),
-                })
-                .collect::<Vec<_>>()
-        })
-        .into_iter()
-        .flatten()
-        .collect();
-        Ok(load(sources, options))
+        Ok(compile(read_dirs(dirs)?, options).finish())
     }
 
+    /// [`Self::load_dirs`], taking the compiled set from `cache` when these
+    /// very rules were compiled with these options by this build before,
+    /// and storing it there when not; says which it was.
+    pub fn load_dirs_cached(
+        dirs: &[PathBuf],
+        options: &LoadOptions,
+        cache: &RuleCache,
+    ) -> Result<(LoadReport, CacheUse), LoadError> {
+        let sources = read_dirs(dirs)?;
+        Ok(cache.load(sources, options))
+    }
+}
+
+/// The text of every `*.yml` and `*.yaml` file under `dirs`, in path order.
+fn read_dirs(dirs: &[PathBuf]) -> Result<Vec<SourceText>, LoadError> {
+    let mut found: Vec<(PathBuf, String)> = Vec::new();
+    for root in dirs {
+        let walk = walkdir::WalkDir::new(root).sort_by_file_name();
+        for entry in walk {
+            let entry = entry.map_err(|e| LoadError::Folder {
+                path: e.path().map_or_else(|| root.clone(), Path::to_path_buf),
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("folder loop")),
+            })?;
+            let path = entry.path();
+            let is_rule_file = entry.file_type().is_file()
+                && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    e.eq_ignore_ascii_case("yml") || e.eq_ignore_ascii_case("yaml")
+                });
+            if !is_rule_file {
+                continue;
+            }
+            let relative = path.strip_prefix(root).unwrap_or(path);
+            let id_key = if relative.as_os_str().is_empty() {
+                path.file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            } else {
+                relative.to_string_lossy().replace('\\', "/")
+            };
+            found.push((path.to_path_buf(), id_key));
+        }
+    }
+    // Read on every core, as they are parsed: thousands of small files.
+    let sources = by_parts(&found, FILES_PER_THREAD, |part| {
+        part.iter()
+            .map(|(path, id_key)| SourceText {
+                origin: path.display().to_string(),
+                id_key: id_key.clone(),
+                text: std::fs::read(path)
+                    .map_err(|e| RuleError::Read(e.to_string()))
+                    .and_then(|bytes| {
+                        String::from_utf8(bytes)
+                            .map_err(|e| RuleError::Read(format!("not UTF-8: {e}")))
+                    }),
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    Ok(sources)
+}
+
+impl RuleSet {
     /// Loads rules given as text, e.g. embedded in the binary; `origin`
     /// names each text in reports and metadata.
     pub fn load_sources(
@@ -260,7 +279,7 @@ impl RuleSet {
                 text: Ok(text),
             })
             .collect();
-        load(sources, options)
+        compile(sources, options).finish()
     }
 
     /// The loaded rules' metadata, in load order.
@@ -465,7 +484,43 @@ struct Pending {
     doc: Option<SigmaDocument>,
 }
 
-fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
+/// A rule set compiled and not yet built into a [`RuleSet`]: what the
+/// cache keeps (see `cache.rs`).
+struct Compiled {
+    rules: Vec<LoadedRule>,
+    /// The vocabulary the rules are numbered in.
+    slots: FieldSlots,
+    outcomes: Vec<RuleOutcome>,
+    correlations: Vec<crate::sigma::correlation::LoadedCorrelation>,
+}
+
+impl Compiled {
+    /// The rule set and the report: the rules indexed by log source and
+    /// compiled as a whole (atoms, automata, prefilter).
+    fn finish(self) -> LoadReport {
+        let mut index = LogSourceIndex::default();
+        for (number, rule) in self.rules.iter().enumerate() {
+            index.insert(
+                &rule.meta.logsource,
+                u32::try_from(number).unwrap_or(u32::MAX),
+            );
+        }
+        let engine = Engine::build(self.slots, self.rules.iter().map(|r| &r.detection), &index);
+        LoadReport {
+            ruleset: RuleSet {
+                inner: Arc::new(Inner {
+                    rules: self.rules,
+                    index,
+                    engine,
+                }),
+            },
+            outcomes: self.outcomes,
+            correlations: self.correlations,
+        }
+    }
+}
+
+fn compile(sources: Vec<SourceText>, options: &LoadOptions) -> Compiled {
     let pipelines = options.routed_pipelines();
     let parsed_sources = parse_all(&sources, &pipelines, &options.placeholders);
     let mut pending: Vec<Pending> = Vec::new();
@@ -590,11 +645,11 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
         }
     });
 
-    let mut inner = Inner::default();
+    let mut loaded: Vec<LoadedRule> = Vec::new();
     let mut first_origin: HashMap<String, String> = HashMap::new();
     let mut in_order = rules.iter();
     for (compiled, _) in parts {
-        for ((compiled, meta, origin), (at, rule)) in compiled.into_iter().zip(in_order.by_ref()) {
+        for ((compiled, meta, origin), (at, _)) in compiled.into_iter().zip(in_order.by_ref()) {
             let Some(item) = pending.get_mut(*at) else {
                 continue;
             };
@@ -609,9 +664,7 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
             match compiled {
                 Ok(detection) => {
                     first_origin.insert(meta.id.clone(), origin);
-                    let number = u32::try_from(inner.rules.len()).unwrap_or(u32::MAX);
-                    inner.index.insert(&rule.logsource, number);
-                    inner.rules.push(LoadedRule {
+                    loaded.push(LoadedRule {
                         meta: Arc::new(meta),
                         detection,
                     });
@@ -620,15 +673,9 @@ fn load(sources: Vec<SourceText>, options: &LoadOptions) -> LoadReport {
             }
         }
     }
-    inner.engine = Engine::build(
+    Compiled {
+        rules: loaded,
         slots,
-        inner.rules.iter().map(|r| &r.detection),
-        &inner.index,
-    );
-    LoadReport {
-        ruleset: RuleSet {
-            inner: Arc::new(inner),
-        },
         outcomes: pending.into_iter().map(|p| p.outcome).collect(),
         correlations,
     }
@@ -716,7 +763,9 @@ fn parse_all(
     .collect()
 }
 
+mod cache;
 mod filters;
+pub use cache::{CacheUse, RuleCache};
 use filters::{compile_rule, prepare_filters};
 
 #[cfg(test)]

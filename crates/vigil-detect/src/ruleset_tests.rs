@@ -545,10 +545,10 @@ fn load_dirs_walks_folders_and_reports_missing_ones() {
     assert_eq!(report.loaded(), 1);
     let rule = report.ruleset.rules().next().unwrap();
     assert_eq!(rule.id, derive_rule_id("windows/a.yml", "a"));
-    assert!(matches!(
+    assert_eq!(
         report.outcomes[1].result,
-        Err(RuleError::MissingKey("logsource"))
-    ));
+        Err(RuleError::MissingKey("logsource".into()))
+    );
     assert!(matches!(report.outcomes[2].result, Err(RuleError::Read(_))));
     assert!(RuleSet::load_dirs(&[dir.path().join("missing")], &LoadOptions::default()).is_err());
 }

@@ -15,7 +15,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use vigil_correlate::CorrelationSet;
 use vigil_detect::pipeline::Pipeline;
-use vigil_detect::{Detector as _, LoadOptions, RuleMeta, RuleSet};
+use vigil_detect::{CacheUse, Detector as _, LoadOptions, RuleCache, RuleMeta, RuleSet};
 use vigil_hunt::{
     CorrelationAlert, CorrelationOptions, CorrelationStats, Hit, HuntObserver, HuntOptions, Hunter,
     Position, Problem, files_under,
@@ -63,9 +63,37 @@ pub struct HuntArgs {
     /// with the values it compared.
     #[arg(long, num_args = 2, value_names = ["RULE", "EVENT"])]
     explain: Option<Vec<String>>,
+    /// Where compiled rule sets are kept between hunts, keyed by the
+    /// rules' content, the options and this build (default:
+    /// `$XDG_CACHE_HOME/vigil/rules`, else `~/.cache/vigil/rules`).
+    #[arg(long, value_name = "DIR")]
+    rule_cache: Option<PathBuf>,
+    /// Compile the rules without the cache, and store nothing.
+    #[arg(long, conflicts_with = "rule_cache")]
+    no_rule_cache: bool,
     /// Files and folders to hunt through.
     #[arg(required_unless_present = "explain")]
     paths: Vec<PathBuf>,
+}
+
+/// The compiled-rule cache the hunt uses, if any: `--rule-cache`, else
+/// the user's cache folder.
+fn rule_cache(args: &HuntArgs) -> Option<RuleCache> {
+    if args.no_rule_cache {
+        return None;
+    }
+    let dir = args.rule_cache.clone().or_else(|| {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|d| !d.is_empty())
+                    .map(|home| PathBuf::from(home).join(".cache"))
+            })?;
+        Some(base.join("vigil").join("rules"))
+    })?;
+    Some(RuleCache::new(dir))
 }
 
 /// At most this many problems are printed one by one.
@@ -85,7 +113,20 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
     }
     options.placeholders = crate::rules::parse_placeholders(&args.placeholder)?;
     let started = Instant::now();
-    let report = RuleSet::load_dirs(&args.rules, &options).context("reading the rule folders")?;
+    let (report, cache_use) = match rule_cache(&args) {
+        Some(cache) => {
+            let (report, used) = RuleSet::load_dirs_cached(&args.rules, &options, &cache)
+                .context("reading the rule folders")?;
+            if let CacheUse::NotStored(why) = &used {
+                eprintln!("compiled rules not cached: {why}");
+            }
+            (report, Some(used))
+        }
+        None => (
+            RuleSet::load_dirs(&args.rules, &options).context("reading the rule folders")?,
+            None,
+        ),
+    };
     if let Some([rule, event]) = args.explain.as_deref() {
         return crate::hunt_explain::run(&report, rule, event, &args.product, args.json);
     }
@@ -210,9 +251,14 @@ pub fn run(args: HuntArgs) -> anyhow::Result<()> {
     if args.stats {
         let secs = elapsed.as_secs_f64().max(1e-9);
         writeln!(summary)?;
+        let how = match cache_use {
+            Some(CacheUse::Hit) => ", from the cache",
+            Some(CacheUse::Stored) => ", compiled and cached",
+            Some(CacheUse::NotStored(_)) | None => ", compiled",
+        };
         writeln!(
             summary,
-            "rules:   {} loaded ({rejected} not loaded) in {load_time:.2?}",
+            "rules:   {} loaded ({rejected} not loaded) in {load_time:.2?}{how}",
             rules.rule_count()
         )?;
         writeln!(

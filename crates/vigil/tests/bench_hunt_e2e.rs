@@ -62,6 +62,10 @@ fn bench_hunt_runs_vigil_hunt_in_rounds_and_reports_its_detections() {
         2,
         "{stdout}"
     );
+    assert!(
+        stdout.contains("empty rule cache: vigil compiles and stores the rules"),
+        "{stdout}"
+    );
     // engine, wall, cpu, peak MB, events/s, detections
     let summary: Vec<&str> = stdout
         .lines()

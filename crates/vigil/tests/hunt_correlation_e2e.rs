@@ -185,6 +185,8 @@ fn hunt(dir: &Path, file: &str) -> BTreeSet<AlertKey> {
         .args(["hunt", "--no-progress", "--json", "--rules", "rules", file])
         .current_dir(dir)
         .env("VIGIL_LOG", "warn")
+        // Compiled rules are kept in the test's folder, not the user's.
+        .env("XDG_CACHE_HOME", dir.join("cache"))
         .output()
         .expect("run vigil hunt");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -39,6 +39,8 @@ fn vigil(args: &[&str], dir: &Path) -> (bool, String, String) {
         .args(args)
         .current_dir(dir)
         .env("VIGIL_LOG", "warn")
+        // Compiled rules are kept in the test's folder, not the user's.
+        .env("XDG_CACHE_HOME", dir.join("cache"))
         .output()
         .expect("run vigil");
     (
@@ -129,22 +131,20 @@ fn hunt_reads_zip_gzip_and_evtx_and_reports_detections() {
     };
     let windows_rules = windows_rules.to_string_lossy().into_owned();
 
-    let (ok, stdout, stderr) = vigil(
-        &[
-            "hunt",
-            "--rules",
-            "rules",
-            "--rules",
-            &windows_rules,
-            "--product",
-            "acme",
-            "--json",
-            "--stats",
-            "--no-progress",
-            "data",
-        ],
-        dir.path(),
-    );
+    let args = [
+        "hunt",
+        "--rules",
+        "rules",
+        "--rules",
+        &windows_rules,
+        "--product",
+        "acme",
+        "--json",
+        "--stats",
+        "--no-progress",
+        "data",
+    ];
+    let (ok, stdout, stderr) = vigil(&args, dir.path());
     assert!(ok, "hunt failed: {stderr}");
     let hits: Vec<serde_json::Value> = stdout
         .lines()
@@ -197,6 +197,20 @@ fn hunt_reads_zip_gzip_and_evtx_and_reports_detections() {
     assert!(stderr.contains("events/s"), "{stderr}");
     assert!(stderr.contains("MB peak resident"), "{stderr}");
     assert!(stderr.contains("1 unreadable"), "{stderr}");
+
+    // The same hunt again takes the compiled rules from the cache and
+    // finds the same, in the same order; another build would not.
+    assert!(stderr.contains("compiled and cached"), "{stderr}");
+    let (ok, again, again_err) = vigil(&args, dir.path());
+    assert!(ok, "hunt failed: {again_err}");
+    assert!(again_err.contains("from the cache"), "{again_err}");
+    assert_eq!(again, stdout);
+    let mut uncached = args.to_vec();
+    uncached.insert(1, "--no-rule-cache");
+    let (ok, compiled, compiled_err) = vigil(&uncached, dir.path());
+    assert!(ok, "hunt failed: {compiled_err}");
+    assert!(compiled_err.contains(", compiled"), "{compiled_err}");
+    assert_eq!(compiled, stdout);
 
     // The table: one line per detection, then the summary per rule.
     let (ok, stdout, _) = vigil(

@@ -48,6 +48,8 @@ fn vigil(args: &[&str], dir: &Path, stdin: &str) -> (bool, String, String) {
         .args(args)
         .current_dir(dir)
         .env("VIGIL_LOG", "warn")
+        // Compiled rules are kept in the test's folder, not the user's.
+        .env("XDG_CACHE_HOME", dir.join("cache"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -2,7 +2,7 @@
 //! in the middle, which no plain prefix, suffix or substring test covers.
 
 /// One token of a general wildcard pattern.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) enum GlobToken {
     Lit(Box<str>),
     /// `*`
@@ -12,7 +12,7 @@ pub(crate) enum GlobToken {
 }
 
 /// A wildcard pattern that is not a plain prefix, suffix or substring.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Glob {
     pub(crate) tokens: Box<[GlobToken]>,
 }

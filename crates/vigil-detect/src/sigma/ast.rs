@@ -34,7 +34,7 @@ pub struct RuleAst {
 }
 
 /// A rule's descriptive fields, as written.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RuleHeader {
     /// `id`, when the rule has one.
     pub id: Option<String>,
@@ -68,7 +68,7 @@ pub struct RuleHeader {
 }
 
 /// The maturity a rule declares in `status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum RuleStatus {
     /// Fit for production.
     Stable,
@@ -109,7 +109,7 @@ impl RuleStatus {
 
 /// A rule's `logsource`. Values are kept lowercase, as the specification
 /// writes them, so that matching is a plain comparison.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct LogSource {
     /// `product` (`windows`, `linux`, `aws` …).
     pub product: Option<String>,
@@ -203,7 +203,7 @@ pub enum RawValue {
 }
 
 /// A number written in a rule or found in an event.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Number {
     /// A whole number (covers both `i64` and `u64`).
     Int(i128),

@@ -16,7 +16,7 @@ use super::parse::{parse_header, scalar_text};
 use crate::error::RuleError;
 
 /// A correlation document.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CorrelationAst {
     /// Its descriptive fields (`title` is required; `level` is the
     /// severity of what it raises).
@@ -44,7 +44,7 @@ pub struct CorrelationAst {
 }
 
 /// The kinds of correlation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CorrelationType {
     /// How many events.
     EventCount,
@@ -112,7 +112,7 @@ impl fmt::Display for CorrelationType {
 }
 
 /// A `timespan`: a whole number of seconds, and the text it was written as.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Timespan {
     /// The length in seconds (at least 1).
     pub seconds: u64,
@@ -156,7 +156,7 @@ impl Timespan {
 }
 
 /// A comparison of a condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CompareOp {
     /// Greater than.
     Gt,
@@ -213,7 +213,7 @@ impl CompareOp {
 
 /// `correlation.condition`: comparisons (ANDed) and, for the `value_*`
 /// types, the field(s) they are about.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CorrelationCondition {
     /// `field`: one name, or several for `value_count` (distinct
     /// combinations). Empty when the type takes none.
@@ -245,7 +245,7 @@ impl fmt::Display for CorrelationCondition {
 
 /// A correlation document as loading hands it over: where it came from,
 /// its id, and its syntax tree (with pipelines already applied).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadedCorrelation {
     /// The file path (or the origin given to `load_sources`), with `#N`
     /// appended for the N-th (0-based) document of a file when N > 0.
@@ -303,7 +303,8 @@ pub(crate) fn parse_correlation(map: &Mapping) -> Result<CorrelationAst, RuleErr
         _ => {
             return Err(RuleError::WrongType {
                 key: "correlation".into(),
-                expected: "a map with `type`, `rules`, `group-by`, `timespan` and `condition`",
+                expected: "a map with `type`, `rules`, `group-by`, `timespan` and `condition`"
+                    .into(),
             });
         }
     };
@@ -327,7 +328,7 @@ pub(crate) fn parse_correlation(map: &Mapping) -> Result<CorrelationAst, RuleErr
         }
     }
     let kind = match section.get("type") {
-        None => return Err(RuleError::MissingKey("correlation.type")),
+        None => return Err(RuleError::MissingKey("correlation.type".into())),
         Some(Value::String(s)) => CorrelationType::parse(s).ok_or_else(|| {
             bad(
                 "correlation.type",
@@ -339,18 +340,18 @@ pub(crate) fn parse_correlation(map: &Mapping) -> Result<CorrelationAst, RuleErr
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "correlation.type".into(),
-                expected: "a string",
+                expected: "a string".into(),
             });
         }
     };
     let rules = match section.get("rules") {
-        None | Some(Value::Null) => return Err(RuleError::MissingKey("correlation.rules")),
+        None | Some(Value::Null) => return Err(RuleError::MissingKey("correlation.rules".into())),
         Some(Value::Sequence(items)) if !items.is_empty() => items
             .iter()
             .map(|v| {
                 scalar_text(v).ok_or_else(|| RuleError::WrongType {
                     key: "correlation.rules".into(),
-                    expected: "a list of rule ids or names",
+                    expected: "a list of rule ids or names".into(),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?,
@@ -358,7 +359,7 @@ pub(crate) fn parse_correlation(map: &Mapping) -> Result<CorrelationAst, RuleErr
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "correlation.rules".into(),
-                expected: "a non-empty list of rule ids or names",
+                expected: "a non-empty list of rule ids or names".into(),
             });
         }
     };
@@ -374,7 +375,7 @@ pub(crate) fn parse_correlation(map: &Mapping) -> Result<CorrelationAst, RuleErr
             .map(|v| {
                 scalar_text(v).ok_or_else(|| RuleError::WrongType {
                     key: "correlation.group-by".into(),
-                    expected: "a list of field names",
+                    expected: "a list of field names".into(),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?,
@@ -382,17 +383,19 @@ pub(crate) fn parse_correlation(map: &Mapping) -> Result<CorrelationAst, RuleErr
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "correlation.group-by".into(),
-                expected: "a list of field names",
+                expected: "a list of field names".into(),
             });
         }
     };
     // `timeframe` is the name the earlier drafts used.
     let timespan = match section.get("timespan").or_else(|| section.get("timeframe")) {
-        None | Some(Value::Null) => return Err(RuleError::MissingKey("correlation.timespan")),
+        None | Some(Value::Null) => {
+            return Err(RuleError::MissingKey("correlation.timespan".into()));
+        }
         Some(v) => {
             let text = scalar_text(v).ok_or_else(|| RuleError::WrongType {
                 key: "correlation.timespan".into(),
-                expected: "a string such as `10m`",
+                expected: "a string such as `10m`".into(),
             })?;
             Timespan::parse(&text).map_err(|reason| bad("correlation.timespan", reason))?
         }
@@ -403,12 +406,12 @@ pub(crate) fn parse_correlation(map: &Mapping) -> Result<CorrelationAst, RuleErr
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "correlation.condition".into(),
-                expected: "a map such as `gte: 10`",
+                expected: "a map such as `gte: 10`".into(),
             });
         }
     };
     if condition.is_none() && !kind.condition_optional() {
-        return Err(RuleError::MissingKey("correlation.condition"));
+        return Err(RuleError::MissingKey("correlation.condition".into()));
     }
     let aliases = parse_aliases(section.get("aliases"))?;
     let generate = match (map.get("generate"), section.get("generate")) {
@@ -423,7 +426,7 @@ pub(crate) fn parse_correlation(map: &Mapping) -> Result<CorrelationAst, RuleErr
         _ => {
             return Err(RuleError::WrongType {
                 key: "generate".into(),
-                expected: "true or false",
+                expected: "true or false".into(),
             });
         }
     };
@@ -454,13 +457,13 @@ fn parse_condition(
                     .map(|v| {
                         scalar_text(v).ok_or_else(|| RuleError::WrongType {
                             key: "correlation.condition.field".into(),
-                            expected: "a field name or a list of field names",
+                            expected: "a field name or a list of field names".into(),
                         })
                     })
                     .collect::<Result<_, _>>()?,
                 other => vec![scalar_text(other).ok_or_else(|| RuleError::WrongType {
                     key: "correlation.condition.field".into(),
-                    expected: "a field name or a list of field names",
+                    expected: "a field name or a list of field names".into(),
                 })?],
             };
             continue;
@@ -479,7 +482,7 @@ fn parse_condition(
         .filter(|b| b.is_finite())
         .ok_or_else(|| RuleError::WrongType {
             key: format!("correlation.condition.{name}"),
-            expected: "a number",
+            expected: "a number".into(),
         })?;
         bounds.push((op, bound));
     }
@@ -521,7 +524,7 @@ fn parse_aliases(
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "correlation.aliases".into(),
-                expected: "a map of alias → (rule → field)",
+                expected: "a map of alias → (rule → field)".into(),
             });
         }
     };
@@ -530,7 +533,7 @@ fn parse_aliases(
         let Value::Mapping(per_rule) = per_rule else {
             return Err(RuleError::WrongType {
                 key: format!("correlation.aliases.{alias}"),
-                expected: "a map of rule id or name → field name",
+                expected: "a map of rule id or name → field name".into(),
             });
         };
         let mut fields = BTreeMap::new();
@@ -538,7 +541,7 @@ fn parse_aliases(
             let (Some(rule), Some(field)) = (scalar_text(rule), scalar_text(field)) else {
                 return Err(RuleError::WrongType {
                     key: format!("correlation.aliases.{alias}"),
-                    expected: "a map of rule id or name → field name",
+                    expected: "a map of rule id or name → field name".into(),
                 });
             };
             fields.insert(rule, field);
@@ -604,7 +607,7 @@ mod tests {
         let e =
             parse("title: t\ncorrelation:\n  type: event_count\n  rules: [a]\n  timespan: 1h\n")
                 .unwrap_err();
-        assert_eq!(e, RuleError::MissingKey("correlation.condition"));
+        assert_eq!(e, RuleError::MissingKey("correlation.condition".into()));
         let e = parse("title: t\ncorrelation:\n  type: sequence\n  rules: [a]\n  timespan: 1h\n")
             .unwrap_err();
         assert!(e.to_string().contains("unknown type `sequence`"), "{e}");

@@ -20,7 +20,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 /// The `re` sub-modifiers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RegexFlags {
     /// `i`: case-insensitive.
     pub(crate) ignore_case: bool,
@@ -96,6 +96,27 @@ impl LazyRegex {
             })
             .as_ref()
             .map_err(String::as_str)
+    }
+}
+
+// Stored as the pattern and its flags (the compiled rule-set cache); the
+// syntax was checked when the rule first loaded, and the automaton is built
+// on first use as after any load.
+impl serde::Serialize for LazyRegex {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&(&self.0.pattern, self.0.flags), serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LazyRegex {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (pattern, flags) =
+            <(String, RegexFlags) as serde::Deserialize>::deserialize(deserializer)?;
+        Ok(Self(Arc::new(Inner {
+            pattern,
+            flags,
+            compiled: OnceLock::new(),
+        })))
     }
 }
 

@@ -291,7 +291,7 @@ impl Prepared {
 }
 
 /// A compiled rule: its searches and the condition over them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CompiledDetection {
     pub(crate) searches: Box<[Node]>,
     /// The searches' identifiers, for explaining a match.
@@ -326,7 +326,7 @@ impl CompiledDetection {
 }
 
 /// A node of a compiled condition or search.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Node {
     And(Box<[Node]>),
     Or(Box<[Node]>),
@@ -398,7 +398,7 @@ impl Node {
 }
 
 /// A test of one field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct FieldTest {
     pub(crate) field: Box<str>,
     /// The field's slot in the rule set's [`FieldSlots`].
@@ -408,7 +408,7 @@ pub(crate) struct FieldTest {
 }
 
 /// What a field test checks.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Check {
     /// Presence (`true`) or absence (`false`).
     Exists(bool),
@@ -456,7 +456,7 @@ impl FieldTest {
 }
 
 /// A keyword search over every value of the document.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct KeywordTest {
     pub(crate) negate: bool,
     /// [`Check::Any`] or [`Check::All`].
@@ -479,7 +479,7 @@ impl KeywordTest {
 }
 
 /// Operands that any one value may satisfy.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ValueSet {
     /// An absent or null field satisfies the set.
     pub(crate) null: bool,
@@ -493,7 +493,7 @@ pub(crate) struct ValueSet {
 }
 
 /// `fieldref`: compare with another field of the same event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct FieldRefTest {
     pub(crate) field: Box<str>,
     pub(crate) mode: RefMode,

@@ -27,7 +27,7 @@ pub(crate) enum Link {
 }
 
 /// How a `fieldref` compares the two fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum RefMode {
     Equal,
     Prefix,

@@ -168,10 +168,10 @@ fn parse_rule(map: &Mapping) -> Result<RuleAst, RuleError> {
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "detection".into(),
-                expected: "a map of search identifiers and a condition",
+                expected: "a map of search identifiers and a condition".into(),
             });
         }
-        None => return Err(RuleError::MissingKey("detection")),
+        None => return Err(RuleError::MissingKey("detection".into())),
     };
     Ok(RuleAst {
         header,
@@ -187,11 +187,11 @@ fn parse_filter(map: &Mapping) -> Result<FilterAst, RuleError> {
     let Some(Value::Mapping(filter)) = map.get("filter") else {
         return Err(RuleError::WrongType {
             key: "filter".into(),
-            expected: "a map with `rules`, searches and a `condition`",
+            expected: "a map with `rules`, searches and a `condition`".into(),
         });
     };
     let rules = match filter.get("rules") {
-        None => return Err(RuleError::MissingKey("filter.rules")),
+        None => return Err(RuleError::MissingKey("filter.rules".into())),
         Some(Value::String(s))
             if s.eq_ignore_ascii_case("any") || s.eq_ignore_ascii_case("all") =>
         {
@@ -205,7 +205,7 @@ fn parse_filter(map: &Mapping) -> Result<FilterAst, RuleError> {
                 .map(|v| {
                     scalar_text(v).ok_or(RuleError::WrongType {
                         key: "filter.rules".into(),
-                        expected: "a list of rule ids or names",
+                        expected: "a list of rule ids or names".into(),
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -213,7 +213,7 @@ fn parse_filter(map: &Mapping) -> Result<FilterAst, RuleError> {
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "filter.rules".into(),
-                expected: "`any`, a rule id or name, or a list of them",
+                expected: "`any`, a rule id or name, or a list of them".into(),
             });
         }
     };
@@ -237,7 +237,7 @@ pub(crate) fn parse_header(map: &Mapping) -> Result<RuleHeader, RuleError> {
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "level".into(),
-                expected: "a string",
+                expected: "a string".into(),
             });
         }
     };
@@ -249,7 +249,7 @@ pub(crate) fn parse_header(map: &Mapping) -> Result<RuleHeader, RuleError> {
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "status".into(),
-                expected: "a string",
+                expected: "a string".into(),
             });
         }
     };
@@ -277,10 +277,10 @@ fn parse_logsource(map: &Mapping) -> Result<LogSource, RuleError> {
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "logsource".into(),
-                expected: "a map",
+                expected: "a map".into(),
             });
         }
-        None => return Err(RuleError::MissingKey("logsource")),
+        None => return Err(RuleError::MissingKey("logsource".into())),
     };
     let attribute = |key: &'static str| -> Result<Option<String>, RuleError> {
         match logsource.get(key) {
@@ -289,7 +289,7 @@ fn parse_logsource(map: &Mapping) -> Result<LogSource, RuleError> {
                 .map(|s| Some(s.to_lowercase()))
                 .ok_or_else(|| RuleError::WrongType {
                     key: format!("logsource.{key}"),
-                    expected: "a string",
+                    expected: "a string".into(),
                 }),
         }
     };
@@ -301,7 +301,7 @@ fn parse_logsource(map: &Mapping) -> Result<LogSource, RuleError> {
             None | Some(Value::Null) => None,
             Some(v) => Some(scalar_text(v).ok_or_else(|| RuleError::WrongType {
                 key: "logsource.definition".into(),
-                expected: "a string",
+                expected: "a string".into(),
             })?),
         },
     })
@@ -314,7 +314,7 @@ fn parse_detection(map: &Mapping, reserved: &[&str]) -> Result<DetectionAst, Rul
         let Some(name) = scalar_text(key) else {
             return Err(RuleError::WrongType {
                 key: "detection".into(),
-                expected: "a map whose keys are search identifiers",
+                expected: "a map whose keys are search identifiers".into(),
             });
         };
         if reserved.contains(&name.as_str()) {
@@ -331,14 +331,14 @@ fn parse_detection(map: &Mapping, reserved: &[&str]) -> Result<DetectionAst, Rul
             .map(|v| {
                 v.as_str().map(str::to_owned).ok_or(RuleError::WrongType {
                     key: "condition".into(),
-                    expected: "a string or a list of strings",
+                    expected: "a string or a list of strings".into(),
                 })
             })
             .collect::<Result<_, _>>()?,
         Some(_) => {
             return Err(RuleError::WrongType {
                 key: "condition".into(),
-                expected: "a string or a list of strings",
+                expected: "a string or a list of strings".into(),
             });
         }
     };
@@ -514,7 +514,7 @@ pub(crate) fn scalar_text(value: &Value) -> Option<String> {
 }
 
 fn required_string(map: &Mapping, key: &'static str) -> Result<String, RuleError> {
-    optional_string(map, key)?.ok_or(RuleError::MissingKey(key))
+    optional_string(map, key)?.ok_or(RuleError::MissingKey(key.into()))
 }
 
 fn optional_string(map: &Mapping, key: &'static str) -> Result<Option<String>, RuleError> {
@@ -524,7 +524,7 @@ fn optional_string(map: &Mapping, key: &'static str) -> Result<Option<String>, R
             .map(Some)
             .ok_or_else(|| RuleError::WrongType {
                 key: key.into(),
-                expected: "a string",
+                expected: "a string".into(),
             }),
     }
 }
@@ -534,7 +534,7 @@ fn optional_string(map: &Mapping, key: &'static str) -> Result<Option<String>, R
 fn string_list(map: &Mapping, key: &'static str) -> Result<Vec<String>, RuleError> {
     let wrong = || RuleError::WrongType {
         key: key.into(),
-        expected: "a list of strings",
+        expected: "a list of strings".into(),
     };
     match map.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
@@ -655,7 +655,7 @@ level: high
     fn missing_pieces_are_named() {
         assert_eq!(
             error_of("title: t\nlogsource: {product: x}\n"),
-            RuleError::MissingKey("detection")
+            RuleError::MissingKey("detection".into())
         );
         assert_eq!(
             error_of("title: t\nlogsource: {product: x}\ndetection:\n  s: {a: 1}\n"),
@@ -663,7 +663,7 @@ level: high
         );
         assert_eq!(
             error_of("logsource: {product: x}\ndetection:\n  s: {a: 1}\n  condition: s\n"),
-            RuleError::MissingKey("title")
+            RuleError::MissingKey("title".into())
         );
         assert_eq!(
             error_of(
@@ -715,7 +715,7 @@ level: high
     fn correlation_documents_are_parsed_and_checked() {
         assert_eq!(
             error_of("title: c\ncorrelation:\n  type: event_count\n  rules: [x]\n"),
-            RuleError::MissingKey("correlation.timespan")
+            RuleError::MissingKey("correlation.timespan".into())
         );
         let docs = parse_documents(
             "title: c\ncorrelation:\n  type: temporal\n  rules: [x, y]\n  timespan: 5m\n",

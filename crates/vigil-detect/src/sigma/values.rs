@@ -51,7 +51,7 @@ pub(crate) fn compare_numbers(a: Number, b: Number) -> Option<std::cmp::Ordering
 }
 
 /// A numeric comparison from `lt`, `lte`, `gt`, `gte`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum CmpOp {
     Lt,
     Lte,
@@ -84,7 +84,7 @@ impl CmpOp {
 }
 
 /// The part of a timestamp a time modifier extracts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum TimePart {
     Minute,
     Hour,
@@ -144,7 +144,7 @@ pub(crate) fn timestamp_from_epoch(seconds: i128) -> Option<DateTime<Utc>> {
 }
 
 /// An IPv4 or IPv6 network from the `cidr` modifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cidr {
     network: IpAddr,
     prefix: u8,

@@ -30,6 +30,12 @@ pub struct HuntBenchArgs {
     /// Rounds; in each, both engines run once, in alternating order.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Compile the rules in every run of `vigil hunt`, without its
+    /// compiled-rule cache. By default the cache (in the work folder) is
+    /// filled by one run before the rounds, which is measured and shown
+    /// on its own, and the rounds take the rules from it.
+    #[arg(long)]
+    no_rule_cache: bool,
     /// Where the reference's NDJSON copy of the events and both engines'
     /// outputs are written (a temporary folder by default).
     #[arg(long)]
@@ -99,6 +105,16 @@ pub fn run(args: HuntBenchArgs) -> anyhow::Result<()> {
         None => None,
     };
 
+    let cache = (!args.no_rule_cache).then(|| work.join("rule-cache"));
+    if let Some(cache) = &cache {
+        let _ = std::fs::remove_dir_all(cache);
+        let (measured, _, _) = run_vigil(&vigil, &args.rules, &args.corpus, &work, Some(cache))?;
+        println!(
+            "empty rule cache: vigil compiles and stores the rules (not in the rounds): {}",
+            describe(&measured)
+        );
+    }
+
     let mut ours = Runs::default();
     let mut theirs = Runs::default();
     for round in 0..rounds {
@@ -119,7 +135,7 @@ pub fn run(args: HuntBenchArgs) -> anyhow::Result<()> {
                 theirs.events = read.unwrap_or(*events);
             } else {
                 let (measured, detections, events) =
-                    run_vigil(&vigil, &args.rules, &args.corpus, &work)?;
+                    run_vigil(&vigil, &args.rules, &args.corpus, &work, cache.as_deref())?;
                 println!("round {}: vigil     {}", round + 1, describe(&measured));
                 ours.measured.push(measured);
                 ours.detections = detections;
@@ -199,13 +215,15 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// `vigil hunt --json` over the corpus: its measure, its detections (one
+/// `vigil hunt --json` over the corpus, with its compiled rules kept in
+/// `cache` (or compiled without one): its measure, its detections (one
 /// JSON line each) and its events (from `--stats`).
 fn run_vigil(
     vigil: &Path,
     rules: &Path,
     corpus: &Path,
     work: &Path,
+    cache: Option<&Path>,
 ) -> anyhow::Result<(Measured, u64, u64)> {
     let out = work.join("vigil.out");
     let err = work.join("vigil.err");
@@ -214,8 +232,12 @@ fn run_vigil(
         .arg("hunt")
         .arg("--rules")
         .arg(rules)
-        .args(["--json", "--stats", "--no-progress"])
-        .arg(corpus);
+        .args(["--json", "--stats", "--no-progress"]);
+    match cache {
+        Some(cache) => command.arg("--rule-cache").arg(cache),
+        None => command.arg("--no-rule-cache"),
+    };
+    command.arg(corpus);
     let measured = spawn_measured(command, &out, &err, None)?;
     let stderr = std::fs::read_to_string(&err).unwrap_or_default();
     let events = stderr
