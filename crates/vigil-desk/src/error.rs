@@ -63,6 +63,15 @@ pub enum DeskError {
         /// What is wrong, and where.
         reason: String,
     },
+    /// An idempotency key came again with another request than the one
+    /// first made with it.
+    #[error(
+        "Idempotency-Key `{key}` was used for another request; a retry must repeat the request unchanged, and a new request needs a new key"
+    )]
+    IdempotencyKeyReused {
+        /// The key (at most its first 80 characters).
+        key: String,
+    },
     /// Someone changed the object between read and write.
     #[error(transparent)]
     Store(#[from] StoreError),

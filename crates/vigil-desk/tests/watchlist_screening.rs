@@ -326,3 +326,121 @@ async fn the_desk_timers_raise_a_hit_a_node_stored_and_did_not_raise() {
         )]
     );
 }
+
+/// A pre-registration of a listed visitor, as a host's client sends it.
+fn listed_visit_request(now: vigil_model::Timestamp) -> vigil_visitors::visit::PreRegistration {
+    vigil_visitors::visit::PreRegistration {
+        visitor_name: "Zoë Kowalski".into(),
+        company: "Acme Lifts".into(),
+        purpose: "Lift maintenance".into(),
+        host: "emp-042".into(),
+        site: vigil_model::SiteId::new("hq").unwrap(),
+        window_start: now,
+        window_end: now + Duration::hours(2),
+        zones: vec!["lobby".into()],
+    }
+}
+
+#[tokio::test]
+async fn a_retried_pre_registration_with_its_key_makes_one_visit_one_hit_and_one_alarm() {
+    let w = world(DeskConfig::default()).await;
+    let d = &w.desk;
+    d.set_visitor_setup(setup());
+    let admin = Actor::person("northgate-admin", Role::ClientAdmin, Some(tenant(A)));
+    d.add_client_watchlist_entry(&admin, &tenant(A), &listing("Zoe Kowalski"))
+        .await
+        .unwrap();
+    let host = Actor::person("northgate-host", Role::ClientViewer, Some(tenant(A)));
+    let request = listed_visit_request(w.clock.now());
+    let key = Some("3f2c1e9a-7b4d-4c1e-9f0a-5d6e7f8a9b0c");
+
+    let first = d
+        .pre_register_visit(&host, &tenant(A), &request, key)
+        .await
+        .unwrap();
+    assert_eq!(first.alarms.len(), 1);
+    // The answer was lost; the client sends the same request again, later,
+    // and twice at once.
+    w.clock.advance(Duration::minutes(1));
+    let a = tenant(A);
+    let (again, at_once, also) = tokio::join!(
+        d.pre_register_visit(&host, &a, &request, key),
+        d.pre_register_visit(&host, &a, &request, key),
+        d.pre_register_visit(&host, &a, &request, key),
+    );
+    for retry in [again, at_once, also] {
+        let retry = retry.unwrap();
+        assert_eq!(retry.visit, first.visit);
+        assert!(retry.alarms.is_empty(), "{:?}", retry.alarms);
+    }
+    let visits = w
+        .store
+        .desk_records(&RecordQuery::new(Visit::KIND, TenantScope::All))
+        .await
+        .unwrap();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(hit_records(&w.store).await.len(), 1);
+    let client_rule = VisitorRule::ClientWatchlist.id().to_owned();
+    assert_eq!(
+        watchlist_alerts(&w.store).await,
+        vec![(A.to_owned(), client_rule, 1)]
+    );
+
+    // Three first attempts at once with a new key: one visit, and one
+    // hit raised among them.
+    let mut second = listed_visit_request(w.clock.now());
+    second.purpose = "Second look at the lifts".into();
+    let fresh = Some("9d1f4b2e-second-visit");
+    let (x, y, z) = tokio::join!(
+        d.pre_register_visit(&host, &a, &second, fresh),
+        d.pre_register_visit(&host, &a, &second, fresh),
+        d.pre_register_visit(&host, &a, &second, fresh),
+    );
+    let attempts = [x.unwrap(), y.unwrap(), z.unwrap()];
+    assert!(attempts.iter().all(|o| o.visit == attempts[0].visit));
+    assert_ne!(attempts[0].visit.id, first.visit.id);
+    let alarms: usize = attempts.iter().map(|o| o.alarms.len()).sum();
+    assert_eq!(alarms, 1);
+    let visits = w
+        .store
+        .desk_records(&RecordQuery::new(Visit::KIND, TenantScope::All))
+        .await
+        .unwrap();
+    assert_eq!(visits.len(), 2);
+    assert_eq!(hit_records(&w.store).await.len(), 2);
+
+    // The key again with another request: refused, nothing made.
+    let mut other = request.clone();
+    other.purpose = "Annual inspection".into();
+    let reused = d.pre_register_visit(&host, &tenant(A), &other, key).await;
+    assert!(
+        matches!(
+            reused,
+            Err(vigil_desk::DeskError::IdempotencyKeyReused { .. })
+        ),
+        "{reused:?}"
+    );
+    // Another host's key of the same text is theirs: a visit of its own.
+    let colleague = Actor::person("northgate-host-2", Role::ClientViewer, Some(tenant(A)));
+    let theirs = d
+        .pre_register_visit(&colleague, &tenant(A), &request, key)
+        .await
+        .unwrap();
+    assert_ne!(theirs.visit.id, first.visit.id);
+    // Without a key, each request is a visit of its own, as before.
+    let plain = d
+        .pre_register_visit(&host, &tenant(A), &request, None)
+        .await
+        .unwrap();
+    assert_ne!(plain.visit.id, first.visit.id);
+    // A key that is no key.
+    for bad in ["", "with space", &"k".repeat(256)] {
+        let refused = d
+            .pre_register_visit(&host, &tenant(A), &request, Some(bad))
+            .await;
+        assert!(
+            matches!(refused, Err(vigil_desk::DeskError::Invalid { .. })),
+            "{bad:?}: {refused:?}"
+        );
+    }
+}

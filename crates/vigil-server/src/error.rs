@@ -24,6 +24,10 @@ pub enum ApiError {
     /// The request conflicts with the object's state (or someone changed it first).
     #[error("{0}")]
     Conflict(String),
+    /// The request is well formed but cannot be taken as it is (an
+    /// idempotency key reused for another request).
+    #[error("{0}")]
+    Unprocessable(String),
     /// Something failed on our side.
     #[error("internal error: {0}")]
     Internal(String),
@@ -50,6 +54,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),

@@ -52,6 +52,21 @@ impl Server {
         self.call(token, Method::POST, path, Some(body)).await
     }
 
+    /// `POST /api/v1/visits` with an `Idempotency-Key` header.
+    async fn post_visit_keyed(&self, token: &str, key: &str, body: &Value) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(format!("{}/api/v1/visits", self.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
         self.call(token, Method::GET, path, None).await
     }
@@ -619,4 +634,47 @@ async fn a_watchlist_hit_the_desk_raises_is_the_alarm_the_pipeline_raised_for_it
         (&a.source.id, &a.source.kind, &a.source.product, &a.site),
         (&b.source.id, &b.source.kind, &b.source.product, &b.site)
     );
+}
+
+#[tokio::test]
+async fn a_pre_registration_retried_with_its_idempotency_key_is_one_visit() {
+    let s = server().await;
+    let start = t0() + Duration::hours(1);
+    let end = t0() + Duration::hours(5);
+    let body = visit_body("Zoë Kowalski", start, end);
+    let key = "0b9e6f0e-2a49-4d5c-8c7e-4b1f0d3a9e21";
+
+    let (st, first) = s.post_visit_keyed("a-host", key, &body).await;
+    assert_eq!(st, StatusCode::OK, "{first}");
+    // The answer lost, the client sends it again; and as a Structured
+    // Field string, as the draft writes the header.
+    for sent_as in [key.to_owned(), format!("\"{key}\"")] {
+        let (st, again) = s.post_visit_keyed("a-host", &sent_as, &body).await;
+        assert_eq!(st, StatusCode::OK, "{again}");
+        assert_eq!(again["visit"], first["visit"]);
+    }
+    let (st, list) = s.get("a-host", "/api/v1/visits").await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    assert_eq!(list["visits"].as_array().unwrap().len(), 1, "{list}");
+
+    // The key with another body: 422, naming the key; nothing made.
+    let other = visit_body("Someone Else", start, end);
+    let (st, r) = s.post_visit_keyed("a-host", key, &other).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{r}");
+    assert!(r["message"].as_str().unwrap().contains(key), "{r}");
+    // A key that is not one: 400, naming the header.
+    let (st, r) = s.post_visit_keyed("a-host", "two words", &body).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{r}");
+    assert!(
+        r["message"].as_str().unwrap().contains("Idempotency-Key"),
+        "{r}"
+    );
+    let (_, list) = s.get("a-host", "/api/v1/visits").await;
+    assert_eq!(list["visits"].as_array().unwrap().len(), 1, "{list}");
+
+    // Without the header each request is a visit, as before.
+    let (st, _) = s.post("a-host", "/api/v1/visits", body.clone()).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, list) = s.get("a-host", "/api/v1/visits").await;
+    assert_eq!(list["visits"].as_array().unwrap().len(), 2, "{list}");
 }

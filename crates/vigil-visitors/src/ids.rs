@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use uuid::Uuid;
-use vigil_model::Timestamp;
+use vigil_model::{TenantId, Timestamp};
 
 /// An identifier or secret did not meet its rules.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,8 +27,10 @@ pub enum IdError {
     },
 }
 
-/// A visit's identity: a time-ordered UUID (v7) assigned once, when the
-/// visit is pre-registered.
+/// A visit's identity, assigned once, when the visit is pre-registered: a
+/// time-ordered UUID (v7), or, for a request that carries an idempotency
+/// key, a name-based one (v5) of the tenant, the registering actor and the
+/// key, so that the client's retry names the same visit.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct VisitId(pub Uuid);
@@ -40,7 +42,23 @@ impl VisitId {
         let millis = at.timestamp_millis().max(0) as u64;
         Self(uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid())
     }
+
+    /// The id of the visit `by` pre-registers for `tenant` with the
+    /// idempotency key `key` (the same for every retry of the request).
+    pub fn for_idempotency_key(tenant: &TenantId, by: &ActorId, key: &str) -> Self {
+        // Lengths first, so that no two triples run together the same.
+        let mut name =
+            Vec::with_capacity(tenant.as_str().len() + by.as_str().len() + key.len() + 24);
+        for part in [tenant.as_str(), by.as_str(), key] {
+            name.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            name.extend_from_slice(part.as_bytes());
+        }
+        Self(Uuid::new_v5(&IDEMPOTENT_VISITS, &name))
+    }
 }
+
+/// The namespace of visit ids made from idempotency keys.
+const IDEMPOTENT_VISITS: Uuid = Uuid::from_u128(0x20c0bb83_9916_440c_987f_03cf072b6863);
 
 impl fmt::Display for VisitId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

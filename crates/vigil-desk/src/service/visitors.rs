@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use vigil_model::{SiteId, TenantId, Timestamp};
-use vigil_store::{RecordOrder, RecordQuery, TenantScope};
+use vigil_store::{RecordOrder, RecordQuery, StoreError, TenantScope};
 use vigil_visitors::live::VisitorsLive;
 use vigil_visitors::roll_call::OnSite;
 use vigil_visitors::rules::AlarmCandidate;
@@ -231,16 +231,34 @@ impl Desk {
 
     /// A host pre-registers a visit; it is screened against the watchlists
     /// by name.
+    ///
+    /// With an `idempotency_key` (the client's, the same for every retry of
+    /// one request), the visit's id is made from the tenant, the actor and
+    /// the key: a retry finds the visit the first attempt made and gets it
+    /// back, as it stands, without a second visit, screening, alarm or
+    /// audit entry; two attempts at once make one visit, as the store takes
+    /// only one first version of it. The key reused for another request is
+    /// refused ([`DeskError::IdempotencyKeyReused`]).
     pub async fn pre_register_visit(
         &self,
         actor: &Actor,
         tenant: &TenantId,
         request: &PreRegistration,
+        idempotency_key: Option<&str>,
     ) -> Result<VisitorOutcome, DeskError> {
         may(actor, VisitorStep::Register, Some(tenant))?;
         let now = self.now();
         let settings = self.visitor_setup().settings(tenant);
-        let id = self.new_visit_id();
+        let id = match idempotency_key {
+            Some(key) => {
+                let id = VisitId::for_idempotency_key(tenant, &actor_id(actor)?, checked_key(key)?);
+                if let Some(done) = self.registered_before(actor, id, request, key).await? {
+                    return Ok(done);
+                }
+                id
+            }
+            None => self.new_visit_id(),
+        };
         let (visit, audit) = Visit::pre_register(
             id,
             tenant.clone(),
@@ -254,11 +272,52 @@ impl Desk {
         let hits = self
             .screen_visit(&visit, &subject, Screening::PreRegistration, now)
             .await;
-        let hits = self
+        let hits = match self
             .commit_screened_visit(actor, None, &visit, &audit, hits, now)
-            .await?;
+            .await
+        {
+            Ok(hits) => hits,
+            Err(e) => {
+                // Another attempt with the same key stored it first.
+                if let (DeskError::Store(StoreError::Conflict { expected: 0, .. }), Some(key)) =
+                    (&e, idempotency_key)
+                    && let Some(done) = self.registered_before(actor, id, request, key).await?
+                {
+                    return Ok(done);
+                }
+                return Err(e);
+            }
+        };
         let alarms = self.raise_screened(&visit, &hits).await;
         Ok(VisitorOutcome { visit, alarms })
+    }
+
+    /// The visit `id` if an earlier attempt of `request` made it (`None`
+    /// when there is none); an error when it was made by another request
+    /// under the same key.
+    async fn registered_before(
+        &self,
+        actor: &Actor,
+        id: VisitId,
+        request: &PreRegistration,
+        key: &str,
+    ) -> Result<Option<VisitorOutcome>, DeskError> {
+        let stored = match self.read::<Visit>(&id.to_string(), &actor.scope()).await {
+            Ok(stored) => stored.value,
+            Err(DeskError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let settings = self.visitor_setup().settings(&stored.tenant);
+        if stored.registered_from(request, &actor_id(actor)?, &settings) {
+            Ok(Some(VisitorOutcome {
+                visit: stored,
+                alarms: Vec::new(),
+            }))
+        } else {
+            Err(DeskError::IdempotencyKeyReused {
+                key: key.chars().take(80).collect(),
+            })
+        }
     }
 
     /// Takes `step` on visit `id`.
@@ -505,4 +564,24 @@ impl Desk {
         let result = self.rescreen_provider_entry(&stored, key, now).await;
         Ok(finished(stored.value, result))
     }
+}
+
+/// Longest idempotency key taken: a client's UUID or random token fits.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// `key` if it is 1 to 255 visible ASCII characters.
+fn checked_key(key: &str) -> Result<&str, DeskError> {
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(DeskError::invalid(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} characters"),
+        ));
+    }
+    if !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(DeskError::invalid(
+            "Idempotency-Key",
+            "must be visible ASCII characters (no spaces or control characters)",
+        ));
+    }
+    Ok(key)
 }

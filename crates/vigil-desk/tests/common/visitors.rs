@@ -31,7 +31,7 @@ pub async fn approved_visit(desk: &Desk, t: &str, now: vigil_model::Timestamp) -
         zones: vec!["lobby".into()],
     };
     let v = desk
-        .pre_register_visit(&host, &tenant(t), &request)
+        .pre_register_visit(&host, &tenant(t), &request, None)
         .await
         .unwrap()
         .visit;

@@ -151,4 +151,27 @@ impl Visit {
         let audit = visit.audit(VisitAction::PreRegister, None, by, now);
         Ok((visit, audit))
     }
+
+    /// Whether this visit is what `request` by `by` pre-registers, read as
+    /// it was when the visit was registered: a client's retry of the same
+    /// request, told from another request that reuses its idempotency key.
+    pub fn registered_from(
+        &self,
+        request: &PreRegistration,
+        by: &ActorId,
+        settings: &VisitSettings,
+    ) -> bool {
+        let Ok((visitor, purpose, host, zones)) = request.checked(settings, self.registered_at)
+        else {
+            return false;
+        };
+        self.registered_by == *by
+            && self.site == request.site
+            && self.visitor == visitor
+            && self.purpose == purpose
+            && self.host == host
+            && self.window.start == request.window_start
+            && self.window.end == request.window_end
+            && self.zones_requested == zones
+    }
 }

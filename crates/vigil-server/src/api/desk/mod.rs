@@ -138,6 +138,7 @@ impl From<DeskError> for ApiError {
                 ApiError::Conflict(e.to_string())
             }
             DeskError::Invalid { .. } => ApiError::BadRequest(e.to_string()),
+            DeskError::IdempotencyKeyReused { .. } => ApiError::Unprocessable(e.to_string()),
             DeskError::Config { .. } => ApiError::Internal(e.to_string()),
             DeskError::Store(StoreError::Conflict { .. }) => ApiError::Conflict(e.to_string()),
             DeskError::Store(s) => s.into(),

@@ -15,6 +15,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -90,18 +91,57 @@ fn tenant_of(caller: &Caller, asked: Option<TenantId>) -> Result<TenantId, ApiEr
     }
 }
 
-/// Pre-registers a visit (screened against the watchlists by name).
+/// The request headers `POST /api/v1/visits` reads, for the API document.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(crate) struct IdempotencyHeader {
+    /// The client's key for this request (1 to 255 visible ASCII
+    /// characters, e.g. a UUID; a Structured Field string or bare): a retry
+    /// with the same key and body returns the same visit instead of
+    /// registering another.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(min_length = 1, max_length = 255, pattern = r"^[!-~]{1,255}$")]
+    #[allow(dead_code)] // Read from the headers by `idempotency_key`.
+    idempotency_key: Option<String>,
+}
+
+/// The `Idempotency-Key` request header (IETF httpapi draft): a
+/// Structured Field string, or the bare key as many clients send it.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| {
+        ApiError::BadRequest("Idempotency-Key: must be visible ASCII characters".into())
+    })?;
+    let text = text.trim();
+    let key = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|inner| !inner.is_empty())
+        .unwrap_or(text);
+    Ok(Some(key.to_owned()))
+}
+
+/// Pre-registers a visit (screened against the watchlists by name). With
+/// an `Idempotency-Key` header, a retry of the same request (same key,
+/// same body, same caller) gets back the visit the first attempt made,
+/// as it stands now, and makes nothing new.
 #[utoipa::path(post, path = "/api/v1/visits", tag = "visitors", request_body = VisitBody, security(("bearer" = [])),
-    responses((status = 200, description = "Pre-registered, waiting for the client's approver", body = VisitView),
-              (status = 400, description = "A wrong field, named (`window_end`, `visitor_name`, `zones` …)", body = ErrorBody),
+    params(IdempotencyHeader),
+    responses((status = 200, description = "Pre-registered, waiting for the client's approver (or, for a retry, the visit the first attempt registered)", body = VisitView),
+              (status = 400, description = "A wrong field, named (`window_end`, `visitor_name`, `zones`, `Idempotency-Key` …)", body = ErrorBody),
               (status = 403, description = "The caller's role may not", body = ErrorBody),
-              (status = 404, description = "No such tenant in the caller's scope", body = ErrorBody)))]
+              (status = 404, description = "No such tenant in the caller's scope", body = ErrorBody),
+              (status = 422, description = "The Idempotency-Key was used before for another request", body = ErrorBody)))]
 pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     JsonBody(b): JsonBody<VisitBody>,
 ) -> Result<Json<VisitView>, ApiError> {
     let tenant = tenant_of(&caller, b.tenant)?;
+    let key = idempotency_key(&headers)?;
     let request = PreRegistration {
         visitor_name: b.visitor_name,
         company: b.company,
@@ -114,7 +154,7 @@ pub(crate) async fn create(
     };
     let outcome = state
         .desk
-        .pre_register_visit(&actor(&caller), &tenant, &request)
+        .pre_register_visit(&actor(&caller), &tenant, &request, key.as_deref())
         .await?;
     Ok(Json(VisitView {
         visit: outcome.visit,
