@@ -17,6 +17,8 @@
 //! concurrent run sees the whole entry or none; an entry that cannot be
 //! read (cut short, from another format) is compiled again and replaced.
 //! The least recently used entries beyond [`RuleCache::keep`] are removed.
+//! The folder is made the user's alone, and one that others may write to is
+//! not used: its entries are trusted as compiled rules.
 
 use std::fs;
 use std::io::Write as _;
@@ -88,6 +90,9 @@ impl RuleCache {
                 return (compile(sources, options).finish(), CacheUse::NotStored(why));
             }
         };
+        if let Some(why) = open_to_others(&self.dir) {
+            return (compile(sources, options).finish(), CacheUse::NotStored(why));
+        }
         let path = self.entry(key);
         if let Some(compiled) = read_entry(&path, key) {
             touch(&path);
@@ -110,7 +115,7 @@ impl RuleCache {
 
     fn store(&self, path: &Path, key: u128, compiled: &Compiled) -> std::io::Result<()> {
         let payload = encode(compiled).map_err(std::io::Error::other)?;
-        fs::create_dir_all(&self.dir)?;
+        create_private_dir(&self.dir)?;
         let temporary = self
             .dir
             .join(format!(".{key:032x}.{}.tmp", std::process::id()));
@@ -151,6 +156,39 @@ impl RuleCache {
             let _ = fs::remove_file(path);
         }
     }
+}
+
+/// Why `dir` must not be used, if it must not: an entry is taken for the
+/// compiled rules without compiling anything, so anyone who may write to
+/// the folder could change what a hunt detects. A folder group or others
+/// may write to is refused, as ssh refuses such a key folder.
+fn open_to_others(dir: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Absent: it is made private when first stored to.
+        let mode = fs::metadata(dir).ok()?.permissions().mode();
+        if mode & 0o022 != 0 {
+            return Some(format!(
+                "{} may be written by others (mode {:o}); a rule cache must be the user's alone",
+                dir.display(),
+                mode & 0o7777
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    None
+}
+
+/// Makes `dir` (and any missing parent) readable and writable by the user
+/// alone.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// The entry at `path` if it is whole and made for `key`.

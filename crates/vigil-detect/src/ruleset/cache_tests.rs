@@ -220,6 +220,29 @@ fn a_cache_that_cannot_be_written_still_loads() {
     assert_eq!(report.loaded(), 1);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_folder_others_may_write_to_is_not_used_and_a_new_one_is_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let rules = rules_folder();
+    let parent = tempfile::tempdir().expect("temporary folder");
+    let made = parent.path().join("vigil").join("rules");
+    let cache = RuleCache::new(&made);
+    assert_eq!(load(rules.path(), &cache, &options()).1, CacheUse::Stored);
+    let mode = std::fs::metadata(&made).expect("made").permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+
+    std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let (report, used) = load(rules.path(), &cache, &options());
+    assert!(
+        matches!(&used, CacheUse::NotStored(why) if why.contains("written by others")),
+        "{used:?}"
+    );
+    assert_eq!(report.loaded(), 1);
+    std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    assert_eq!(load(rules.path(), &cache, &options()).1, CacheUse::Hit);
+}
+
 /// The text of every file in a zip.
 fn unzip(path: &Path) -> Vec<String> {
     let file = std::fs::File::open(path).expect("open zip");
