@@ -10,6 +10,7 @@ mod common;
 use chrono::Duration;
 use common::visitors::{
     another_node, approved_visit, listing, setup, watchlist_alarms, watchlist_alerts,
+    zoe_listed_world, zoe_request,
 };
 use common::{A, tenant, world};
 use vigil_desk::Actor;
@@ -143,13 +144,9 @@ async fn arrived_then_crashed(
 #[tokio::test]
 async fn listed_visitors_are_raised_by_the_desk_once_per_screening_and_a_retried_arrival_raises_nothing()
  {
-    let w = world(DeskConfig::default()).await;
+    let w = zoe_listed_world().await;
     let d = &w.desk;
-    d.set_visitor_setup(setup());
     let admin = Actor::person("northgate-admin", Role::ClientAdmin, Some(tenant(A)));
-    d.add_client_watchlist_entry(&admin, &tenant(A), &listing("Zoe Kowalski"))
-        .await
-        .unwrap();
     let client_rule = VisitorRule::ClientWatchlist.id().to_owned();
 
     // Pre-registration: the desk commits the alarm itself, the hit raised.
@@ -327,31 +324,12 @@ async fn the_desk_timers_raise_a_hit_a_node_stored_and_did_not_raise() {
     );
 }
 
-/// A pre-registration of a listed visitor, as a host's client sends it.
-fn listed_visit_request(now: vigil_model::Timestamp) -> vigil_visitors::visit::PreRegistration {
-    vigil_visitors::visit::PreRegistration {
-        visitor_name: "Zoë Kowalski".into(),
-        company: "Acme Lifts".into(),
-        purpose: "Lift maintenance".into(),
-        host: "emp-042".into(),
-        site: vigil_model::SiteId::new("hq").unwrap(),
-        window_start: now,
-        window_end: now + Duration::hours(2),
-        zones: vec!["lobby".into()],
-    }
-}
-
 #[tokio::test]
 async fn a_retried_pre_registration_with_its_key_makes_one_visit_one_hit_and_one_alarm() {
-    let w = world(DeskConfig::default()).await;
+    let w = zoe_listed_world().await;
     let d = &w.desk;
-    d.set_visitor_setup(setup());
-    let admin = Actor::person("northgate-admin", Role::ClientAdmin, Some(tenant(A)));
-    d.add_client_watchlist_entry(&admin, &tenant(A), &listing("Zoe Kowalski"))
-        .await
-        .unwrap();
     let host = Actor::person("northgate-host", Role::ClientViewer, Some(tenant(A)));
-    let request = listed_visit_request(w.clock.now());
+    let request = zoe_request(w.clock.now());
     let key = Some("3f2c1e9a-7b4d-4c1e-9f0a-5d6e7f8a9b0c");
 
     let first = d
@@ -388,7 +366,7 @@ async fn a_retried_pre_registration_with_its_key_makes_one_visit_one_hit_and_one
 
     // Three first attempts at once with a new key: one visit, and one
     // hit raised among them.
-    let mut second = listed_visit_request(w.clock.now());
+    let mut second = zoe_request(w.clock.now());
     second.purpose = "Second look at the lifts".into();
     let fresh = Some("9d1f4b2e-second-visit");
     let (x, y, z) = tokio::join!(

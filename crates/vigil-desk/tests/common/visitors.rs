@@ -16,11 +16,9 @@ use vigil_visitors::watchlist::NewEntry;
 
 use super::{A, B, World, tenant};
 
-/// A visit of tenant `t` pre-registered and approved, its window from `now`.
-pub async fn approved_visit(desk: &Desk, t: &str, now: vigil_model::Timestamp) -> String {
-    let host = Actor::person(&format!("{t}-host"), Role::ClientViewer, Some(tenant(t)));
-    let approver = Actor::person(&format!("{t}-admin"), Role::ClientAdmin, Some(tenant(t)));
-    let request = PreRegistration {
+/// A host's request for Zoë Kowalski's visit, its window from `now`.
+pub fn zoe_request(now: vigil_model::Timestamp) -> PreRegistration {
+    PreRegistration {
         visitor_name: "Zoë Kowalski".into(),
         company: "Acme Lifts".into(),
         purpose: "Lift maintenance".into(),
@@ -29,7 +27,26 @@ pub async fn approved_visit(desk: &Desk, t: &str, now: vigil_model::Timestamp) -
         window_start: now,
         window_end: now + Duration::hours(2),
         zones: vec!["lobby".into()],
-    };
+    }
+}
+
+/// A world whose tenant A lists Zoe Kowalski on its watchlist.
+pub async fn zoe_listed_world() -> World {
+    let w = super::world(vigil_desk::DeskConfig::default()).await;
+    w.desk.set_visitor_setup(setup());
+    let admin = Actor::person("northgate-admin", Role::ClientAdmin, Some(tenant(A)));
+    w.desk
+        .add_client_watchlist_entry(&admin, &tenant(A), &listing("Zoe Kowalski"))
+        .await
+        .unwrap();
+    w
+}
+
+/// A visit of tenant `t` pre-registered and approved, its window from `now`.
+pub async fn approved_visit(desk: &Desk, t: &str, now: vigil_model::Timestamp) -> String {
+    let host = Actor::person(&format!("{t}-host"), Role::ClientViewer, Some(tenant(t)));
+    let approver = Actor::person(&format!("{t}-admin"), Role::ClientAdmin, Some(tenant(t)));
+    let request = zoe_request(now);
     let v = desk
         .pre_register_visit(&host, &tenant(t), &request, None)
         .await

@@ -83,15 +83,20 @@ fn options() -> LoadOptions {
         .with_pipeline(pipeline)
 }
 
+/// The rules folder, a cache folder, and the cache in it.
+fn fixture() -> (tempfile::TempDir, tempfile::TempDir, RuleCache) {
+    let cache_dir = tempfile::tempdir().expect("temporary folder");
+    let cache = RuleCache::new(cache_dir.path());
+    (rules_folder(), cache_dir, cache)
+}
+
 fn load(rules: &Path, cache: &RuleCache, options: &LoadOptions) -> (LoadReport, CacheUse) {
     RuleSet::load_dirs_cached(&[rules.to_path_buf()], options, cache).expect("load")
 }
 
 #[test]
 fn a_second_load_comes_from_the_cache_and_equals_compiling() {
-    let rules = rules_folder();
-    let cache_dir = tempfile::tempdir().expect("temporary folder");
-    let cache = RuleCache::new(cache_dir.path());
+    let (rules, _cache_dir, cache) = fixture();
     let options = options();
     let compiled =
         RuleSet::load_dirs(&[rules.path().to_path_buf()], &options).expect("load uncached");
@@ -131,9 +136,7 @@ fn a_second_load_comes_from_the_cache_and_equals_compiling() {
 
 #[test]
 fn a_change_to_a_rule_or_an_option_is_compiled_again() {
-    let rules = rules_folder();
-    let cache_dir = tempfile::tempdir().expect("temporary folder");
-    let cache = RuleCache::new(cache_dir.path());
+    let (rules, _cache_dir, cache) = fixture();
     let options = options();
     assert_eq!(load(rules.path(), &cache, &options).1, CacheUse::Stored);
 
@@ -168,9 +171,7 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn an_entry_cut_short_or_altered_is_compiled_again_and_replaced() {
-    let rules = rules_folder();
-    let cache_dir = tempfile::tempdir().expect("temporary folder");
-    let cache = RuleCache::new(cache_dir.path());
+    let (rules, cache_dir, cache) = fixture();
     let options = options();
     let (reference, _) = load(rules.path(), &cache, &options);
     let [entry] = entries(cache_dir.path()).try_into().expect("one entry");
