@@ -12,7 +12,7 @@ use vigil_desk::config::ClientConfig;
 use vigil_desk::escalation::{ContactRole, EscalationLevel, EscalationPolicy, Recipient};
 use vigil_desk::service::{Desk, ServiceLevels, SlaCrossingRecord};
 use vigil_desk::{Actor, DeskConfig};
-use vigil_model::{EntityKind, Severity};
+use vigil_model::{Clock as _, EntityKind, Severity};
 use vigil_store::{DeskStore, RecordQuery, Role, TenantScope};
 
 fn op() -> Actor {
@@ -225,4 +225,51 @@ async fn an_alarm_acknowledged_in_time_never_breaches() {
         "{:?}",
         crossings(&w).await
     );
+}
+
+#[tokio::test]
+async fn the_timer_passes_at_the_next_breach_and_at_most_five_seconds_apart() {
+    let w = world(config()).await;
+    w.desk.set_service_levels(levels());
+    let first = raise(
+        &w.store,
+        A,
+        "door-forced",
+        Severity::High,
+        EntityKind::Door,
+        "d1",
+        0,
+    )
+    .await;
+    w.desk.triage_once().await.unwrap();
+    let alarm = w.desk.alarm(&op(), first.id).await.unwrap();
+    let due = alarm.raised_at + Duration::minutes(5);
+    let id = first.id.to_string();
+    let key = |event| SlaCrossingRecord::key("alarm", &id, Measure::Acknowledge, event);
+
+    // A pass; the next is due 5 s later at the latest.
+    assert_eq!(w.desk.check_service_levels_when_due().await.unwrap(), 0);
+    // Past the warning point (75 %): noticed by the pass after, within 5 s.
+    w.clock.advance(Duration::seconds(4 * 60));
+    assert_eq!(w.desk.check_service_levels_when_due().await.unwrap(), 1);
+    assert_eq!(crossings(&w).await, vec![key(CrossingEvent::Warned)]);
+    // A pass ran just now: none again before 5 s have passed, and none is
+    // needed.
+    w.clock.advance(Duration::seconds(2));
+    assert_eq!(w.desk.check_service_levels_when_due().await.unwrap(), 0);
+
+    // A pass 2 s before the breach sets the next at the breach (not 5 s
+    // later), so it is noticed at its very time.
+    w.clock.advance(due - Duration::seconds(2) - w.clock.now());
+    assert_eq!(w.desk.check_service_levels_when_due().await.unwrap(), 0);
+    w.clock.advance(Duration::seconds(2));
+    assert_eq!(w.desk.check_service_levels_when_due().await.unwrap(), 1);
+    assert_eq!(w.desk.check_service_levels_when_due().await.unwrap(), 0);
+    let mut expected = vec![key(CrossingEvent::Breached), key(CrossingEvent::Warned)];
+    expected.sort();
+    assert_eq!(crossings(&w).await, expected);
+
+    // New contracts: the next tick passes at once.
+    w.desk.set_service_levels(levels());
+    assert_eq!(w.desk.check_service_levels_when_due().await.unwrap(), 0);
 }

@@ -109,7 +109,7 @@ impl Desk {
                 }
             },
             "escalation" => self.fire_due_escalations().await.map(|_| ()),
-            "service-levels" => self.check_service_levels().await.map(|_| ()),
+            "service-levels" => self.check_service_levels_when_due().await.map(|_| ()),
             "nis2-deadlines" => self.check_nis2_deadlines().await.map(|_| ()),
             "delivery" => self.attempt_due_deliveries().await.map(|_| ()),
             // Hits a node stored and did not raise, and entries it did not
