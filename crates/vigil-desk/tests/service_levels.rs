@@ -78,6 +78,24 @@ fn levels() -> ServiceLevels {
     }
 }
 
+/// A high "door-forced" alert on door `door` of tenant A, triaged into an
+/// alarm, with the P1 contract ([`levels`]) in force.
+async fn door_forced_alarm(w: &World, door: &str) -> vigil_model::Alert {
+    w.desk.set_service_levels(levels());
+    let alert = raise(
+        &w.store,
+        A,
+        "door-forced",
+        Severity::High,
+        EntityKind::Door,
+        door,
+        0,
+    )
+    .await;
+    w.desk.triage_once().await.unwrap();
+    alert
+}
+
 async fn crossings(w: &World) -> Vec<String> {
     let mut q = RecordQuery::new("sla_crossing", TenantScope::All);
     q.limit = 100;
@@ -198,18 +216,7 @@ async fn a_breach_is_recorded_and_escalated_once_with_two_desks_on_one_store() {
 #[tokio::test]
 async fn an_alarm_acknowledged_in_time_never_breaches() {
     let w = world(config()).await;
-    w.desk.set_service_levels(levels());
-    let alert = raise(
-        &w.store,
-        A,
-        "door-forced",
-        Severity::High,
-        EntityKind::Door,
-        "d2",
-        0,
-    )
-    .await;
-    w.desk.triage_once().await.unwrap();
+    let alert = door_forced_alarm(&w, "d2").await;
     w.clock.advance(Duration::seconds(60));
     w.desk
         .alarm_command(&op(), alert.id, AlarmCommand::Acknowledge)
@@ -230,18 +237,7 @@ async fn an_alarm_acknowledged_in_time_never_breaches() {
 #[tokio::test]
 async fn the_timer_passes_at_the_next_breach_and_at_most_five_seconds_apart() {
     let w = world(config()).await;
-    w.desk.set_service_levels(levels());
-    let first = raise(
-        &w.store,
-        A,
-        "door-forced",
-        Severity::High,
-        EntityKind::Door,
-        "d1",
-        0,
-    )
-    .await;
-    w.desk.triage_once().await.unwrap();
+    let first = door_forced_alarm(&w, "d1").await;
     let alarm = w.desk.alarm(&op(), first.id).await.unwrap();
     let due = alarm.raised_at + Duration::minutes(5);
     let id = first.id.to_string();

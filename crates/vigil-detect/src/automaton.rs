@@ -138,35 +138,6 @@ impl FieldSlots {
     }
 }
 
-// Stored as the names by slot and the atoms by number (the compiled
-// rule-set cache); the lookups are rebuilt from them.
-impl serde::Serialize for FieldSlots {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serde::Serialize::serialize(&(self.names.names(), &self.defs), serializer)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for FieldSlots {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (names, defs) =
-            <(Vec<Box<str>>, Vec<AtomDef>) as serde::Deserialize>::deserialize(deserializer)?;
-        let mut slots = FieldSlots::default();
-        for (at, name) in names.iter().enumerate() {
-            if slots.slot(name) != at {
-                return Err(serde::de::Error::custom(format!(
-                    "field `{name}` is named twice"
-                )));
-            }
-        }
-        for (at, def) in defs.into_iter().enumerate() {
-            if slots.atom(def) as usize != at {
-                return Err(serde::de::Error::custom("an atom is defined twice"));
-            }
-        }
-        Ok(slots)
-    }
-}
-
 /// Where the slot and atom numbers of a part of a rule set went when the
 /// part's vocabulary was taken into the whole's ([`FieldSlots::absorb`]).
 #[derive(Debug)]

@@ -30,6 +30,37 @@ impl SlotNames {
     }
 }
 
+// Stored as the names by slot and the atoms by number (the compiled
+// rule-set cache); the lookups are rebuilt from them.
+impl serde::Serialize for super::FieldSlots {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&(self.names.names(), &self.defs), serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for super::FieldSlots {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (names, defs) =
+            <(Vec<Box<str>>, Vec<super::AtomDef>) as serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+        let mut slots = super::FieldSlots::default();
+        for (at, name) in names.iter().enumerate() {
+            if slots.slot(name) != at {
+                return Err(serde::de::Error::custom(format!(
+                    "field `{name}` is named twice"
+                )));
+            }
+        }
+        for (at, def) in defs.into_iter().enumerate() {
+            if slots.atom(def) as usize != at {
+                return Err(serde::de::Error::custom("an atom is defined twice"));
+            }
+        }
+        Ok(slots)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
