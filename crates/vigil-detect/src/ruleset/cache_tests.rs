@@ -198,12 +198,23 @@ fn only_the_entries_used_last_are_kept() {
     let cache_dir = tempfile::tempdir().expect("temporary folder");
     let cache = RuleCache::new(cache_dir.path()).keep(2);
     let with = |value: &str| options().with_placeholder("admins", [value]);
+    // Both entries last used an hour or two ago, "1" before "2".
+    let used_ago = |path: &Path, hours: u64| {
+        let at = std::time::SystemTime::now() - std::time::Duration::from_secs(hours * 3600);
+        let file = std::fs::File::options().append(true).open(path);
+        file.and_then(|f| f.set_modified(at)).expect("set the time");
+    };
     load(rules.path(), &cache, &with("1"));
+    let [first] = entries(cache_dir.path()).try_into().expect("one entry");
     load(rules.path(), &cache, &with("2"));
-    // Used again, so the older of the two.
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    let second = entries(cache_dir.path())
+        .into_iter()
+        .find(|e| *e != first)
+        .expect("a second entry");
+    used_ago(&first, 2);
+    used_ago(&second, 1);
+    // "1" used again, so "2" is the one used longest ago.
     assert_eq!(load(rules.path(), &cache, &with("1")).1, CacheUse::Hit);
-    std::thread::sleep(std::time::Duration::from_millis(20));
     load(rules.path(), &cache, &with("3"));
     assert_eq!(entries(cache_dir.path()).len(), 2);
     assert_eq!(load(rules.path(), &cache, &with("1")).1, CacheUse::Hit);
