@@ -252,7 +252,10 @@ impl Desk {
         let id = match idempotency_key {
             Some(key) => {
                 let id = VisitId::for_idempotency_key(tenant, &actor_id(actor)?, checked_key(key)?);
-                if let Some(done) = self.registered_before(actor, id, request, key).await? {
+                if let Some(done) = self
+                    .registered_before(actor, id, request, key, &settings)
+                    .await?
+                {
                     return Ok(done);
                 }
                 id
@@ -281,7 +284,9 @@ impl Desk {
                 // Another attempt with the same key stored it first.
                 if let (DeskError::Store(StoreError::Conflict { expected: 0, .. }), Some(key)) =
                     (&e, idempotency_key)
-                    && let Some(done) = self.registered_before(actor, id, request, key).await?
+                    && let Some(done) = self
+                        .registered_before(actor, id, request, key, &settings)
+                        .await?
                 {
                     return Ok(done);
                 }
@@ -293,22 +298,22 @@ impl Desk {
     }
 
     /// The visit `id` if an earlier attempt of `request` made it (`None`
-    /// when there is none); an error when it was made by another request
-    /// under the same key.
+    /// when there is none), read with the tenant's visit `settings`; an
+    /// error when it was made by another request under the same key.
     async fn registered_before(
         &self,
         actor: &Actor,
         id: VisitId,
         request: &PreRegistration,
         key: &str,
+        settings: &vigil_visitors::visit::VisitSettings,
     ) -> Result<Option<VisitorOutcome>, DeskError> {
         let stored = match self.read::<Visit>(&id.to_string(), &actor.scope()).await {
             Ok(stored) => stored.value,
             Err(DeskError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let settings = self.visitor_setup().settings(&stored.tenant);
-        if stored.registered_from(request, &actor_id(actor)?, &settings) {
+        if stored.registered_from(request, &actor_id(actor)?, settings) {
             Ok(Some(VisitorOutcome {
                 visit: stored,
                 alarms: Vec::new(),

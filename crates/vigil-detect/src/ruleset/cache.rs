@@ -71,11 +71,6 @@ impl RuleCache {
         self
     }
 
-    /// The cache's folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The report for `sources` compiled with `options`: from the cache
     /// when there, else compiled and stored.
     pub(super) fn load(
