@@ -29,8 +29,8 @@ pub use framing::{FrameDecoder, FramingError};
 pub use leef::{LeefError, LeefEvent, LeefVersion, parse_leef};
 pub use ndjson::{
     DEFAULT_MAX_LINE_BYTES, JsonLinesReader, LineError, LineErrorKind, NdjsonLines, RAW_KEEP_BYTES,
-    ndjson_lines, parse_object,
+    ndjson_lines, parse_line, parse_object,
 };
-pub use normalize::{event_time, normalize};
+pub use normalize::{event_time, normalize, normalize_read, normalizes};
 pub use payload::{MessageError, cef_fields, decode_message, leef_fields, syslog_fields};
 pub use syslog::{Found, SdElement, SyslogError, SyslogFormat, SyslogMessage, parse_syslog};

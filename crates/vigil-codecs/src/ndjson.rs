@@ -164,6 +164,13 @@ fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
+/// Parses line `number` of an NDJSON body (without its line end) as the
+/// lines iterator does: an error when it is over `limit` bytes or not one
+/// JSON object.
+pub fn parse_line(number: u64, line: &[u8], limit: usize) -> Result<Fields, LineError> {
+    judge(number, line, line.len(), limit)
+}
+
 fn judge(number: u64, line: &[u8], length: usize, limit: usize) -> Result<Fields, LineError> {
     let fail = |kind| LineError {
         line: number,
@@ -199,6 +206,16 @@ impl<'a> NdjsonLines<'a> {
     /// Like [`Iterator::next`], but also gives the line's own bytes (without
     /// its line end), for callers that fingerprint what the source sent.
     pub fn next_with_raw(&mut self) -> Option<(u64, &'a [u8], Result<Fields, LineError>)> {
+        let (number, line) = self.next_line()?;
+        let parsed = judge(number, line, line.len(), self.max_line_bytes);
+        Some((number, line, parsed))
+    }
+
+    /// The next non-blank line, without its line end, and its number, not
+    /// parsed: for a caller with its own reader, which gives the lines its
+    /// reader does not take to [`parse_line`] for the verdict and the words
+    /// of this module's.
+    pub fn next_line(&mut self) -> Option<(u64, &'a [u8])> {
         while !self.rest.is_empty() {
             let (mut line, rest) = match memchr::memchr(b'\n', self.rest) {
                 Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
@@ -212,10 +229,14 @@ impl<'a> NdjsonLines<'a> {
             if is_blank(line) {
                 continue;
             }
-            let parsed = judge(self.line, line, line.len(), self.max_line_bytes);
-            return Some((self.line, line, parsed));
+            return Some((self.line, line));
         }
         None
+    }
+
+    /// The longest line taken, in bytes.
+    pub fn max_line_bytes(&self) -> usize {
+        self.max_line_bytes
     }
 }
 
@@ -408,7 +429,7 @@ mod tests {
     }
 
     fn obj(v: serde_json::Value) -> Fields {
-        v.as_object().unwrap().clone()
+        v.as_object().unwrap().clone().into()
     }
 
     #[test]

@@ -81,44 +81,34 @@ pub fn normalize(
     for (key, value) in &fields {
         seen.observe(key, value);
     }
-    let observed_at = seen.time(received_at).unwrap_or(received_at);
-    let class = seen.class(&binding.product);
-    let severity = seen.severity();
-    let device = seen
-        .devices
-        .iter()
-        .flatten()
-        .find_map(|v| entity_text(v))
-        .map(Cow::into_owned);
-    let mut entities = seen.entities();
-    if seen.is_cisco_security {
-        // ASA messages name the account in their text (`user = jdoe`,
-        // `User <jdoe>`); it is what ties a VPN login to a person.
-        if let Some(user) = seen.descriptions.iter().find_map(|d| asa_user(d))
-            && !entities
-                .iter()
-                .any(|e| e.kind == EntityKind::User && e.value == user)
-        {
-            entities.push(Entity::new(EntityKind::User, user));
-        }
+    let derived = seen.derive(binding, received_at);
+    derived.into_event(binding, id, received_at, fields)
+}
+
+/// As [`normalize`], for fields whose map need not be built: `read` holds
+/// the members of `fields` whose names [`normalizes`] (all that
+/// normalization looks at), in the fields' order, each with its value in
+/// `fields`. A reader that does not build the whole map (ingest's, for an
+/// NDJSON line) gives just those.
+pub fn normalize_read(
+    binding: &SourceBinding,
+    fields: Fields,
+    read: &serde_json::Map<String, Value>,
+    received_at: Timestamp,
+    id: EventId,
+) -> Event {
+    let mut seen = Seen::default();
+    for (key, value) in read {
+        seen.observe(key, value);
     }
-    Event {
-        id,
-        tenant: binding.tenant.clone(),
-        site: binding.site.clone(),
-        observed_at,
-        received_at,
-        source: SourceRef {
-            id: binding.id.clone(),
-            kind: binding.kind,
-            product: binding.product.clone(),
-            device,
-        },
-        class,
-        severity,
-        entities,
-        fields,
-    }
+    let derived = seen.derive(binding, received_at);
+    derived.into_event(binding, id, received_at, fields)
+}
+
+/// Whether normalization looks at a top-level field named `key` (see
+/// [`normalize_read`]).
+pub fn normalizes(key: &str) -> bool {
+    role(key).is_some()
 }
 
 /// The time `fields` say their event happened (what [`normalize`] makes
@@ -131,6 +121,145 @@ pub fn event_time(fields: &Fields, reference: Timestamp) -> Option<Timestamp> {
         seen.observe(key, value);
     }
     seen.time(reference)
+}
+
+/// What normalization derives from the fields, owned, so that the fields
+/// can move into the event.
+struct Derived {
+    observed_at: Timestamp,
+    class: EventClass,
+    severity: Severity,
+    device: Option<String>,
+    entities: Vec<Entity>,
+}
+
+impl Derived {
+    fn into_event(
+        self,
+        binding: &SourceBinding,
+        id: EventId,
+        received_at: Timestamp,
+        fields: Fields,
+    ) -> Event {
+        Event {
+            id,
+            tenant: binding.tenant.clone(),
+            site: binding.site.clone(),
+            observed_at: self.observed_at,
+            received_at,
+            source: SourceRef {
+                id: binding.id.clone(),
+                kind: binding.kind,
+                product: binding.product.clone(),
+                device: self.device,
+            },
+            class: self.class,
+            severity: self.severity,
+            entities: self.entities,
+            fields,
+        }
+    }
+}
+
+/// What a top-level field (or a member of a nested Windows event's part)
+/// tells normalization, by its name.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    /// A time, in the slot of its preference.
+    Time(usize),
+    Class,
+    EventId,
+    Channel,
+    WindowsLevel,
+    Severity,
+    CefSeverity,
+    LeefSev,
+    CefOrLeefVendor,
+    Description,
+    AppName,
+    /// An entity of this rank and kind.
+    Entity(u8, EntityKind),
+    /// An entity that is also the device, in this device slot.
+    EntityAndDevice(u8, usize, EntityKind),
+    /// The device, in this slot.
+    Device(usize),
+    /// A part of a nested Windows event, whose members use the flat names.
+    Nested,
+}
+
+fn role(key: &str) -> Option<Role> {
+    use EntityKind as K;
+    use Role as R;
+    Some(match key {
+        "@timestamp" => R::Time(0),
+        "TimeCreated" | "TimeCreated_attributes" => R::Time(1),
+        "UtcTime" => R::Time(2),
+        "EventTime" => R::Time(3),
+        "time" => R::Time(4),
+        "rt" => R::Time(5),
+        "end" => R::Time(6),
+        "devTime" => R::Time(7),
+        "timestamp" => R::Time(8),
+
+        "class" => R::Class,
+        "EventID" => R::EventId,
+        "Channel" => R::Channel,
+        "Level" => R::WindowsLevel,
+        "severity" => R::Severity,
+        "cef.severity" => R::CefSeverity,
+        "sev" => R::LeefSev,
+        "cef.vendor" | "leef.vendor" => R::CefOrLeefVendor,
+        "cef.name" | "cat" | "leef.event_id" | "message" => R::Description,
+        "app_name" => R::AppName,
+
+        "Computer" => R::EntityAndDevice(0, 1, K::Host),
+        "Hostname" => R::EntityAndDevice(1, 2, K::Host),
+        "hostname" => R::EntityAndDevice(2, 3, K::Host),
+        "host" => R::EntityAndDevice(3, 4, K::Host),
+        "shost" => R::Entity(4, K::Host),
+        "dhost" => R::Entity(5, K::Host),
+        "dvchost" => R::Device(0),
+
+        "TargetUserName" => R::Entity(10, K::User),
+        "User" => R::Entity(11, K::User),
+        "SubjectUserName" => R::Entity(12, K::User),
+        "user" => R::Entity(13, K::User),
+        "suser" => R::Entity(14, K::User),
+        "duser" => R::Entity(15, K::User),
+        "usrName" => R::Entity(16, K::User),
+        "person" => R::Entity(17, K::User),
+
+        "IpAddress" => R::Entity(20, K::Ip),
+        "SourceIp" => R::Entity(21, K::Ip),
+        "DestinationIp" => R::Entity(22, K::Ip),
+        "src_ip" => R::Entity(23, K::Ip),
+        "dst_ip" => R::Entity(24, K::Ip),
+        "src" => R::Entity(25, K::Ip),
+        "dst" => R::Entity(26, K::Ip),
+
+        "Image" => R::Entity(30, K::Process),
+        "NewProcessName" => R::Entity(31, K::Process),
+        "SourceImage" => R::Entity(32, K::Process),
+        "TargetImage" => R::Entity(33, K::Process),
+        "ParentImage" => R::Entity(34, K::Process),
+        "Hashes" | "fileHash" => R::Entity(40, K::Hash),
+        "QueryName" => R::Entity(45, K::Domain),
+
+        "door" => R::Entity(50, K::Door),
+        "reader" => R::EntityAndDevice(51, 6, K::Device),
+        "camera" => R::EntityAndDevice(52, 7, K::Camera),
+        "sensor" => R::EntityAndDevice(53, 8, K::Sensor),
+        "badge" => R::Entity(54, K::Badge),
+        "zone" => R::Entity(55, K::Zone),
+        "device" => R::EntityAndDevice(56, 5, K::Device),
+        "panel" => R::EntityAndDevice(57, 5, K::Device),
+        "gateway" => R::Entity(58, K::Device),
+
+        // A nested Windows event: `Event.System` and `Event.EventData`
+        // use the flat events' names.
+        "Event" | "System" | "EventData" => R::Nested,
+        _ => return None,
+    })
 }
 
 const TIME_SLOTS: usize = 9;
@@ -160,84 +289,33 @@ struct Seen<'a> {
 
 impl<'a> Seen<'a> {
     fn observe(&mut self, key: &'a str, value: &'a Value) {
-        use EntityKind as K;
-        match key {
-            "@timestamp" => self.set_time(0, value),
-            "TimeCreated" => self.set_time(1, value),
-            "TimeCreated_attributes" => self.set_time(1, value),
-            "UtcTime" => self.set_time(2, value),
-            "EventTime" => self.set_time(3, value),
-            "time" => self.set_time(4, value),
-            "rt" => self.set_time(5, value),
-            "end" => self.set_time(6, value),
-            "devTime" => self.set_time(7, value),
-            "timestamp" => self.set_time(8, value),
-
-            "class" => self.class = value.as_str(),
-            "EventID" => self.event_id = self.event_id.or_else(|| event_id_of(value)),
-            "Channel" => self.channel = self.channel.or(value.as_str()),
-            "Level" => self.windows_level = self.windows_level.or(Some(value)),
-            "severity" => self.severity = Some(value),
-            "cef.severity" => self.cef_severity = value.as_str(),
-            "sev" => self.leef_sev = Some(value),
-            "cef.vendor" | "leef.vendor" => self.is_cef_or_leef = true,
-            "cef.name" | "cat" | "leef.event_id" | "message" => {
-                self.descriptions.extend(value.as_str())
-            }
-            "app_name" => {
+        let Some(role) = role(key) else {
+            return;
+        };
+        match role {
+            Role::Time(slot) => self.set_time(slot, value),
+            Role::Class => self.class = value.as_str(),
+            Role::EventId => self.event_id = self.event_id.or_else(|| event_id_of(value)),
+            Role::Channel => self.channel = self.channel.or(value.as_str()),
+            Role::WindowsLevel => self.windows_level = self.windows_level.or(Some(value)),
+            Role::Severity => self.severity = Some(value),
+            Role::CefSeverity => self.cef_severity = value.as_str(),
+            Role::LeefSev => self.leef_sev = Some(value),
+            Role::CefOrLeefVendor => self.is_cef_or_leef = true,
+            Role::Description => self.descriptions.extend(value.as_str()),
+            Role::AppName => {
                 self.is_cisco_security |= value.as_str().is_some_and(|tag| {
                     ["%ASA-", "%FTD-", "%PIX-"]
                         .iter()
                         .any(|prefix| tag.starts_with(prefix))
                 })
             }
-
-            "Computer" => self.entity_and_device(0, 1, K::Host, value),
-            "Hostname" => self.entity_and_device(1, 2, K::Host, value),
-            "hostname" => self.entity_and_device(2, 3, K::Host, value),
-            "host" => self.entity_and_device(3, 4, K::Host, value),
-            "shost" => self.entity(4, K::Host, value),
-            "dhost" => self.entity(5, K::Host, value),
-            "dvchost" => self.device(0, value),
-
-            "TargetUserName" => self.entity(10, K::User, value),
-            "User" => self.entity(11, K::User, value),
-            "SubjectUserName" => self.entity(12, K::User, value),
-            "user" => self.entity(13, K::User, value),
-            "suser" => self.entity(14, K::User, value),
-            "duser" => self.entity(15, K::User, value),
-            "usrName" => self.entity(16, K::User, value),
-            "person" => self.entity(17, K::User, value),
-
-            "IpAddress" => self.entity(20, K::Ip, value),
-            "SourceIp" => self.entity(21, K::Ip, value),
-            "DestinationIp" => self.entity(22, K::Ip, value),
-            "src_ip" => self.entity(23, K::Ip, value),
-            "dst_ip" => self.entity(24, K::Ip, value),
-            "src" => self.entity(25, K::Ip, value),
-            "dst" => self.entity(26, K::Ip, value),
-
-            "Image" => self.entity(30, K::Process, value),
-            "NewProcessName" => self.entity(31, K::Process, value),
-            "SourceImage" => self.entity(32, K::Process, value),
-            "TargetImage" => self.entity(33, K::Process, value),
-            "ParentImage" => self.entity(34, K::Process, value),
-            "Hashes" | "fileHash" => self.entity(40, K::Hash, value),
-            "QueryName" => self.entity(45, K::Domain, value),
-
-            "door" => self.entity(50, K::Door, value),
-            "reader" => self.entity_and_device(51, 6, K::Device, value),
-            "camera" => self.entity_and_device(52, 7, K::Camera, value),
-            "sensor" => self.entity_and_device(53, 8, K::Sensor, value),
-            "badge" => self.entity(54, K::Badge, value),
-            "zone" => self.entity(55, K::Zone, value),
-            "device" => self.entity_and_device(56, 5, K::Device, value),
-            "panel" => self.entity_and_device(57, 5, K::Device, value),
-            "gateway" => self.entity(58, K::Device, value),
-
-            // A nested Windows event: `Event.System` and `Event.EventData`
-            // use the flat events' names.
-            "Event" | "System" | "EventData" => {
+            Role::Entity(rank, kind) => self.entity(rank, kind, value),
+            Role::EntityAndDevice(rank, slot, kind) => {
+                self.entity_and_device(rank, slot, kind, value)
+            }
+            Role::Device(slot) => self.device(slot, value),
+            Role::Nested => {
                 for (key, value) in value.as_object().into_iter().flatten() {
                     // `Event` inside `Event` would be another event, not this one's parts.
                     if key != "Event" {
@@ -245,7 +323,38 @@ impl<'a> Seen<'a> {
                     }
                 }
             }
-            _ => {}
+        }
+    }
+
+    /// Everything derived, owned.
+    fn derive(mut self, binding: &SourceBinding, received_at: Timestamp) -> Derived {
+        let observed_at = self.time(received_at).unwrap_or(received_at);
+        let class = self.class(&binding.product);
+        let severity = self.severity();
+        let device = self
+            .devices
+            .iter()
+            .flatten()
+            .find_map(|v| entity_text(v))
+            .map(Cow::into_owned);
+        let mut entities = self.entities();
+        if self.is_cisco_security {
+            // ASA messages name the account in their text (`user = jdoe`,
+            // `User <jdoe>`); it is what ties a VPN login to a person.
+            if let Some(user) = self.descriptions.iter().find_map(|d| asa_user(d))
+                && !entities
+                    .iter()
+                    .any(|e| e.kind == EntityKind::User && e.value == user)
+            {
+                entities.push(Entity::new(EntityKind::User, user));
+            }
+        }
+        Derived {
+            observed_at,
+            class,
+            severity,
+            device,
+            entities,
         }
     }
 

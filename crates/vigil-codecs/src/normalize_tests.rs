@@ -20,7 +20,7 @@ fn binding(product: &str) -> SourceBinding {
 }
 
 fn event(product: &str, value: Value) -> Event {
-    let fields = value.as_object().unwrap().clone();
+    let fields: Fields = value.as_object().unwrap().clone().into();
     normalize(
         &binding(product),
         fields,
@@ -379,13 +379,13 @@ fn event_time_is_what_normalize_observes_and_none_without_a_time() {
         json!({"Event": {"System": {"TimeCreated": {"#attributes": {"SystemTime": "2024-03-01T10:00:00.5Z"}}}}}),
         json!({"UtcTime": "2024-05-01 10:00:00.000", "time": 1}),
     ] {
-        let fields = value.as_object().unwrap().clone();
+        let fields: Fields = value.as_object().unwrap().clone().into();
         let found = event_time(&fields, reference);
         assert!(found.is_some(), "{value}");
         assert_eq!(found, Some(event("x", value).observed_at));
     }
     for value in [json!({}), json!({"@timestamp": null, "time": "never"})] {
-        let fields = value.as_object().unwrap().clone();
+        let fields: Fields = value.as_object().unwrap().clone().into();
         assert_eq!(event_time(&fields, reference), None, "{value}");
     }
 }

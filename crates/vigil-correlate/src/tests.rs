@@ -68,7 +68,7 @@ pub(crate) fn at(secs: i64) -> Timestamp {
 
 fn fields(v: Value) -> Fields {
     match v {
-        Value::Object(m) => m,
+        Value::Object(m) => m.into(),
         _ => Fields::new(),
     }
 }

@@ -581,7 +581,7 @@ mod tests {
 
     fn doc(v: Value) -> Fields {
         match v {
-            Value::Object(m) => m,
+            Value::Object(m) => m.into(),
             _ => panic!(),
         }
     }

@@ -7,7 +7,7 @@ use crate::derive_rule_id;
 
 fn fields(v: Value) -> Fields {
     match v {
-        Value::Object(m) => m,
+        Value::Object(m) => m.into(),
         other => panic!("not an object: {other}"),
     }
 }

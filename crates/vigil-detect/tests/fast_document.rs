@@ -94,7 +94,7 @@ fn compare(text: &[u8], parser: &mut JsonParser, origin: &str) -> usize {
         .unwrap_or_else(|e| panic!("{origin}: the fast parser rejects valid JSON: {e}"));
     assert_eq!(doc.to_fields(), fields, "{origin}: same document");
     let mut wanted = Vec::new();
-    names(&Value::Object(fields.clone()), "", &mut wanted);
+    names(&Value::from(fields.clone()), "", &mut wanted);
     for name in &wanted {
         assert_eq!(
             describe(&doc, name),

@@ -45,7 +45,7 @@ fn event(fields: serde_json::Map<String, Value>) -> vigil_model::Event {
         class: EventClass::Other,
         severity: Severity::Info,
         entities: Vec::new(),
-        fields,
+        fields: fields.into(),
     }
 }
 

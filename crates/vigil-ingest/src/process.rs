@@ -4,9 +4,9 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
 use serde::Serialize;
-use vigil_detect::{Detection, Detector};
+use vigil_detect::{Detection, Detector, JsonDocument, JsonParser};
 use vigil_model::{
-    AlertId, DeadLetter, EventId, Fields, Severity, SourceBinding, TenantId, Timestamp,
+    AlertId, DeadLetter, Event, EventId, Fields, Severity, SourceBinding, TenantId, Timestamp,
 };
 use vigil_store::IngestBatch;
 use xxhash_rust::xxh3::Xxh3;
@@ -167,13 +167,23 @@ pub(crate) fn process_with(
         } => {
             work.origin = origin;
             work.reserve(body.iter().filter(|b| **b == b'\n').count() + 1);
+            let mut parser = JsonParser::new();
             let mut lines = vigil_codecs::ndjson_lines(&body, vigil_codecs::DEFAULT_MAX_LINE_BYTES);
-            while let Some((number, raw, parsed)) = lines.next_with_raw() {
-                let number = first_line + number as usize - 1;
-                match parsed {
-                    // The line is the fields' JSON already: keep it as sent.
-                    Ok(fields) => work.accept(fields, raw, true),
-                    Err(e) => work.reject(number, raw, e.kind.to_string()),
+            let limit = lines.max_line_bytes();
+            while let Some((n, raw)) = lines.next_line() {
+                // The detection engine's reader accepts exactly the objects
+                // `serde_json` reads, without building a map of them.
+                if raw.len() <= limit
+                    && let Ok(doc) = parser.parse(raw)
+                {
+                    work.accept_read(&doc, raw);
+                    continue;
+                }
+                // Over the limit, or not one JSON object: the codec's
+                // verdict, in its words.
+                match vigil_codecs::parse_line(n, raw, limit) {
+                    Ok(fields) => work.accept(fields, raw),
+                    Err(e) => work.reject(first_line + n as usize - 1, raw, e.kind.to_string()),
                 }
             }
         }
@@ -181,7 +191,7 @@ pub(crate) fn process_with(
             work.unit = "frame";
             for (index, frame) in frames.iter().enumerate() {
                 match vigil_codecs::decode_message(frame, received_at) {
-                    Ok(fields) => work.accept(fields, frame, false),
+                    Ok(fields) => work.accept(fields, frame),
                     Err(e) => work.reject(index + 1, frame, e.to_string()),
                 }
             }
@@ -193,7 +203,7 @@ pub(crate) fn process_with(
             work.unit = "record";
             for (index, (decoded, raw)) in records.into_iter().enumerate() {
                 match decoded {
-                    Ok(fields) => work.accept(fields, &raw, false),
+                    Ok(fields) => work.accept(fields, &raw),
                     Err(reason) => work.reject(index + 1, &raw, reason),
                 }
             }
@@ -251,25 +261,47 @@ impl Work<'_> {
         let n = records.min(MAX_RESERVED_EVENTS);
         self.batch.events.reserve(n);
         self.batch.fingerprints.reserve(n);
-        self.batch.fields_json.reserve(n);
     }
 
-    /// Accepts a parsed record; `raw_is_fields_json` says that `raw` is the
-    /// JSON text of `fields` (an NDJSON line), which the store then keeps
-    /// instead of serialising the fields again.
-    fn accept(&mut self, fields: Fields, raw: &[u8], raw_is_fields_json: bool) {
+    /// Accepts a record decoded into `fields` from `raw`.
+    fn accept(&mut self, fields: Fields, raw: &[u8]) {
         let placeholder = EventId::new_at(self.received_at, [0; 10]);
-        let mut event =
-            vigil_codecs::normalize(self.binding, fields, self.received_at, placeholder);
+        let event = vigil_codecs::normalize(self.binding, fields, self.received_at, placeholder);
+        self.add(event, raw, None);
+    }
+
+    /// Accepts the NDJSON line `raw`, read into `doc`. The event's fields
+    /// keep the line's text (the store writes it as sent) and are not
+    /// built into a map: normalization takes the few members it looks at,
+    /// and detection reads `doc`.
+    fn accept_read(&mut self, doc: &JsonDocument<'_>, raw: &[u8]) {
+        let read = doc.read_members(vigil_codecs::normalizes);
+        let fields = Fields::from_checked_json(doc.text().trim_ascii_start().to_owned());
+        let placeholder = EventId::new_at(self.received_at, [0; 10]);
+        let event = vigil_codecs::normalize_read(
+            self.binding,
+            fields,
+            &read,
+            self.received_at,
+            placeholder,
+        );
+        self.add(event, raw, Some(doc));
+    }
+
+    /// Gives `event` its id, enriches it, detects on it (on `doc` when its
+    /// fields were read from it and are unchanged) and adds it to the batch.
+    fn add(&mut self, mut event: Event, raw: &[u8], doc: Option<&JsonDocument<'_>>) {
         event.id = event_id(self.batch_key, self.accepted, event.observed_at);
         self.accepted += 1;
         let enriched = self.people.enrich(&mut event);
-        // Enriched fields are no longer the source's line.
-        let raw_is_fields_json = raw_is_fields_json && !enriched;
         let fingerprint = fingerprint(self.binding, raw);
         let detecting = Instant::now();
         self.detections.clear();
-        self.detector.detect(&event, &mut self.detections);
+        match doc {
+            // Enriched fields say more than the line: rules read the event.
+            Some(doc) if !enriched => self.detector.detect_read(&event, doc, &mut self.detections),
+            _ => self.detector.detect(&event, &mut self.detections),
+        }
         crate::correlation::route(
             self.correlation.as_mut(),
             &event,
@@ -280,15 +312,6 @@ impl Work<'_> {
         self.detect_time += detecting.elapsed();
         self.batch.events.push(event);
         self.batch.fingerprints.push(fingerprint);
-        self.batch.fields_json.push(
-            raw_is_fields_json
-                .then(|| {
-                    std::str::from_utf8(raw.trim_ascii())
-                        .ok()
-                        .map(str::to_owned)
-                })
-                .flatten(),
-        );
     }
 
     fn reject(&mut self, line: usize, raw: &[u8], reason: String) {
@@ -378,10 +401,14 @@ fn fingerprint(binding: &SourceBinding, raw: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
+#[path = "read_path_tests.rs"]
+mod read_path_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use vigil_detect::{LoadOptions, RuleSet};
-    use vigil_model::{SourceId, SourceKind};
+    use vigil_model::{EntityKind, SourceId, SourceKind};
 
     const RULE: &str = r#"
 title: Door forced
@@ -455,8 +482,14 @@ detection:
         // The binding, not the payload, decides the tenant.
         assert_eq!(out.batch.events[0].tenant.as_str(), "acme");
         assert_eq!(out.batch.dead_letters[0].tenant.as_str(), "acme");
-        // The line is kept as the fields' JSON text.
-        assert_eq!(out.batch.fields_json[0].as_deref(), Some(FORCED));
+        // The line is kept as the fields' JSON text, not read into a map.
+        let fields = &out.batch.events[0].fields;
+        assert_eq!(fields.json_text(), Some(FORCED));
+        assert!(!fields.is_read(), "normalising and detecting read the line");
+        assert_eq!(
+            out.batch.events[0].entity(EntityKind::Door),
+            Some("dh1-east")
+        );
     }
 
     #[test]
@@ -513,7 +546,7 @@ detection:
             &Default::default(),
         );
         assert_eq!(out.batch.events.len(), 1);
-        assert_eq!(out.batch.fields_json, vec![None]);
+        assert_eq!(out.batch.events[0].fields.json_text(), None);
         let reasons: Vec<&str> = out
             .batch
             .dead_letters
@@ -564,8 +597,8 @@ detection:
         );
         assert_eq!(out.batch.events[0].fields["person_id"], "ann");
         assert_eq!(
-            out.batch.fields_json,
-            vec![None],
+            out.batch.events[0].fields.json_text(),
+            None,
             "the line is no longer the fields"
         );
     }

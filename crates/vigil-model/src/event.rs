@@ -6,10 +6,7 @@ use crate::clock::Timestamp;
 use crate::ids::{EventId, SiteId, SourceId, TenantId};
 use crate::severity::Severity;
 
-/// The original fields of an event, kept whole, under their source's names
-/// (`EventID`, `Image`, `CommandLine`, `src`, `msg` …), so that rules written
-/// against source field names match without loss.
-pub type Fields = serde_json::Map<String, serde_json::Value>;
+use crate::fields::Fields;
 
 /// One normalized event: what happened, where, when, according to which
 /// source, and the source's own words.

@@ -8,6 +8,7 @@ mod category;
 mod clock;
 mod dead_letter;
 mod event;
+mod fields;
 mod ids;
 mod person;
 mod severity;
@@ -19,9 +20,8 @@ pub use alert::{
 pub use category::Category;
 pub use clock::{Clock, ManualClock, ScaledClock, SystemClock, Timestamp};
 pub use dead_letter::DeadLetter;
-pub use event::{
-    Entity, EntityKind, Event, EventClass, Fields, InvalidSourceKind, SourceKind, SourceRef,
-};
+pub use event::{Entity, EntityKind, Event, EventClass, InvalidSourceKind, SourceKind, SourceRef};
+pub use fields::Fields;
 pub use ids::{AlertId, EventId, IdError, SiteId, SourceId, TenantId};
 pub use person::PersonStatus;
 pub use severity::{Severity, SeverityParseError};

@@ -124,7 +124,7 @@ impl Scenario {
         };
         let raw = serde_json::to_vec(&map).unwrap();
         self.pipeline
-            .ingest(binding, Payload::Records(vec![(Ok(map), raw)]))
+            .ingest(binding, Payload::Records(vec![(Ok(map.into()), raw)]))
             .await
             .unwrap();
     }

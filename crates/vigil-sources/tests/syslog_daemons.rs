@@ -39,7 +39,7 @@ async fn three_messages_arrive(
     for (n, event) in (1..=3).zip(&events) {
         // As a JSON object, a missing field reads as null (and fails the
         // comparison with the fields shown).
-        let f = &Value::Object(event.fields.clone());
+        let f = &Value::from(event.fields.clone());
         assert_eq!(event.source.kind.as_str(), "syslog_tcp");
         assert_eq!(f["app_name"], "sshd", "{f:?}");
         assert_eq!(f["procid"], "42", "{f:?}");

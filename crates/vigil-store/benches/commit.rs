@@ -82,7 +82,7 @@ fn event(tenant: &TenantId) -> Event {
             Entity::new(EntityKind::Ip, format!("10.0.{}.{}", n % 250, n % 200)),
         ],
         fields: match fields {
-            serde_json::Value::Object(map) => map,
+            serde_json::Value::Object(map) => map.into(),
             _ => unreachable!(),
         },
     }
@@ -131,7 +131,6 @@ fn batch(size: usize, alerts: usize) -> IngestBatch {
     IngestBatch {
         fingerprints: events.iter().map(|e| e.id.0.as_u64_pair().1).collect(),
         events,
-        fields_json: Vec::new(),
         dead_letters: Vec::new(),
         detections,
     }

@@ -139,13 +139,10 @@ pub(crate) struct EncodedEvent {
 
 impl EncodedEvent {
     /// Encodes `event`, taking its strings rather than copying them, and
-    /// taking `fields_json` (the fields' JSON text, when the caller has it)
-    /// rather than serialising the fields again.
-    pub fn new(
-        event: Event,
-        fingerprint: Option<u64>,
-        fields_json: Option<String>,
-    ) -> Result<Self, StoreError> {
+    /// the JSON text its fields were read from, when they are unchanged
+    /// since (the source's own NDJSON line), rather than serialising them
+    /// again.
+    pub fn new(event: Event, fingerprint: Option<u64>) -> Result<Self, StoreError> {
         let id = event.id;
         let json = |r: sonic_rs::Result<String>| {
             r.map_err(|e| corrupt("event", id, format_args!("cannot serialise: {e}")))
@@ -153,9 +150,9 @@ impl EncodedEvent {
         Ok(Self {
             id: event.id.0.into_bytes(),
             entities: json(sonic_rs::to_string(&event.entities))?,
-            fields: match fields_json {
-                Some(text) => text,
-                None => json(sonic_rs::to_string(&event.fields))?,
+            fields: match event.fields.into_json_text() {
+                Ok(text) => text,
+                Err(fields) => json(sonic_rs::to_string(&fields))?,
             },
             tenant: event.tenant,
             site: event.site,

@@ -160,12 +160,6 @@ pub struct IngestBatch {
     pub events: Vec<Event>,
     /// Content fingerprints of `events`, index for index.
     pub fingerprints: Vec<u64>,
-    /// The JSON text of `events[i].fields` where the caller already holds
-    /// it (the source's own NDJSON line), index for index; the store keeps
-    /// that text instead of serialising the fields again. It must be a JSON
-    /// object equal to the fields. Shorter than `events`, or `None`, means
-    /// "serialise it yourself".
-    pub fields_json: Vec<Option<String>>,
     /// Input that could not be accepted.
     pub dead_letters: Vec<DeadLetter>,
     /// Alerts raised or updated by the events.

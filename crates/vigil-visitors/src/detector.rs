@@ -217,6 +217,31 @@ pub fn rule_meta(rule: VisitorRule, severity: Severity) -> RuleMeta {
 impl Detector for VisitorDetector {
     fn detect(&self, event: &Event, out: &mut Vec<Detection>) {
         self.inner.detect(event, out);
+        self.detect_visitors(event, out);
+    }
+
+    fn detect_read(
+        &self,
+        event: &Event,
+        doc: &vigil_detect::JsonDocument<'_>,
+        out: &mut Vec<Detection>,
+    ) {
+        self.inner.detect_read(event, doc, out);
+        self.detect_visitors(event, out);
+    }
+
+    fn rule_count(&self) -> usize {
+        self.inner.rule_count() + 6
+    }
+
+    fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
+        self.inner.matched(rule_id, event)
+    }
+}
+
+impl VisitorDetector {
+    /// The detections of its own, over visits and the badges they carry.
+    fn detect_visitors(&self, event: &Event, out: &mut Vec<Detection>) {
         match event.class {
             EventClass::PhysicalAccess => {
                 for c in self.live.observe_event(event) {
@@ -230,14 +255,6 @@ impl Detector for VisitorDetector {
             }
             _ => {}
         }
-    }
-
-    fn rule_count(&self) -> usize {
-        self.inner.rule_count() + 6
-    }
-
-    fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
-        self.inner.matched(rule_id, event)
     }
 }
 

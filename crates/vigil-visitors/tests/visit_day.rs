@@ -53,7 +53,7 @@ fn read(at: Timestamp, badge: &str, person: Option<&str>, door: &str, zone: &str
             Entity::new(EntityKind::Door, door),
             Entity::new(EntityKind::Zone, zone),
         ],
-        fields,
+        fields: fields.into(),
     }
 }
 

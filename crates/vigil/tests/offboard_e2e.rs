@@ -144,7 +144,6 @@ async fn seed(store: &SqliteStore) {
                     raw: b"not json".to_vec(),
                 }],
                 events,
-                ..Default::default()
             })
             .await
             .unwrap();

@@ -296,6 +296,33 @@ impl<'a> JsonDocument<'a> {
         self.tape.src.len()
     }
 
+    /// The object's text, as read (whitespace before it included).
+    pub fn text(&self) -> &'a str {
+        self.tape.src
+    }
+
+    /// The top-level members whose key `wanted` accepts, as a `serde_json`
+    /// map: what [`JsonDocument::to_fields`] would hold for those keys, in
+    /// its order (a repeated key in its first place, with its last value).
+    /// For a reader that needs a few fields as values, not the whole map.
+    pub fn read_members(
+        &self,
+        wanted: impl Fn(&str) -> bool,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut map = serde_json::Map::new();
+        for &node in self.members {
+            let member = TapeValue {
+                tape: self.tape,
+                node,
+            };
+            let key = member.key();
+            if wanted(key) {
+                map.insert(key.to_owned(), member.to_json());
+            }
+        }
+        map
+    }
+
     /// The number of values in the document, nested ones included.
     pub fn value_count(&self) -> usize {
         self.tape.nodes.len()
@@ -310,7 +337,7 @@ impl<'a> JsonDocument<'a> {
         })
         .to_json()
         {
-            serde_json::Value::Object(map) => map,
+            serde_json::Value::Object(map) => map.into(),
             _ => vigil_model::Fields::new(),
         }
     }

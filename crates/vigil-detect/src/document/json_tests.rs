@@ -68,7 +68,7 @@ fn assert_same(text: &[u8]) {
     let doc = parser.parse(text).expect("the fast parser reads it");
     assert_eq!(doc.to_fields(), fields, "same document");
     let mut wanted = Vec::new();
-    names(&Value::Object(fields.clone()), "", &mut wanted);
+    names(&Value::from(fields.clone()), "", &mut wanted);
     wanted.extend(["Missing".to_owned(), "a.b.c".to_owned(), String::new()]);
     for name in &wanted {
         assert_eq!(

@@ -12,7 +12,7 @@
 //! (`Event.System`, `Event.EventData`, `Event.UserData`) are also searched:
 //! see [`lookup_nested_windows`]. Pipelines will replace that fallback.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use vigil_model::{Event, Fields};
 
 mod json;
@@ -192,13 +192,23 @@ pub trait Document {
     }
 }
 
-impl Document for Fields {
+impl Document for Map<String, Value> {
     fn field(&self, name: &str) -> Option<FieldValue<'_>> {
         lookup(self, name).map(FieldValue::json)
     }
 
     fn any_value<'a>(&'a self, visit: &mut impl FnMut(Scalar<'a>) -> bool) -> bool {
         self.values().any(|v| any_json_scalar(v, visit, true))
+    }
+}
+
+impl Document for Fields {
+    fn field(&self, name: &str) -> Option<FieldValue<'_>> {
+        self.as_map().field(name)
+    }
+
+    fn any_value<'a>(&'a self, visit: &mut impl FnMut(Scalar<'a>) -> bool) -> bool {
+        self.as_map().any_value(visit)
     }
 }
 
@@ -238,7 +248,7 @@ impl JsonNode for &Value {
     }
 }
 
-fn lookup<'a>(fields: &'a Fields, name: &str) -> Option<&'a Value> {
+fn lookup<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     let first = |key: &str| fields.get(key);
     lookup_in(first, name)
 }
@@ -288,7 +298,7 @@ fn text_node<N: JsonNode>(value: N) -> N {
 /// of names such as Defender's `Threat Name`), `Event.System.X` and
 /// `Event.UserData.<element>.X`, and `X_Y` as the attribute
 /// `Event.System.X.#attributes.Y` (Sigma's `Provider_Name`).
-pub fn lookup_nested_windows<'a>(fields: &'a Fields, name: &str) -> Option<&'a Value> {
+pub fn lookup_nested_windows<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     nested_windows(fields.get("Event")?, name)
 }
 
@@ -338,7 +348,7 @@ mod tests {
 
     fn fields(v: Value) -> Fields {
         match v {
-            Value::Object(m) => m,
+            Value::Object(m) => m.into(),
             _ => panic!("not an object"),
         }
     }

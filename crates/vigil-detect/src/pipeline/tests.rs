@@ -11,7 +11,7 @@ use crate::{Document, EventLogSource, LoadOptions, RuleSet};
 
 fn fields(v: Value) -> Fields {
     match v {
-        Value::Object(m) => m,
+        Value::Object(m) => m.into(),
         _ => panic!("not an object"),
     }
 }

@@ -18,7 +18,7 @@ const RULE_ID: &str = "4a0b2c7e-7cb2-495d-8b63-5f268e7bfd67";
 
 fn fields(v: Value) -> Fields {
     match v {
-        Value::Object(m) => m,
+        Value::Object(m) => m.into(),
         _ => panic!("not an object"),
     }
 }
@@ -303,7 +303,7 @@ fn explanations_agree_with_detection_on_security_datasets() {
                 .expect("unzip");
             events.extend(String::from_utf8_lossy(&bytes).lines().filter_map(|l| {
                 match serde_json::from_str::<Value>(l) {
-                    Ok(Value::Object(m)) => Some(m),
+                    Ok(Value::Object(m)) => Some(Fields::from(m)),
                     _ => None,
                 }
             }));

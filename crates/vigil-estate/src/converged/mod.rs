@@ -84,6 +84,31 @@ impl ConvergedDetector {
 impl Detector for ConvergedDetector {
     fn detect(&self, event: &Event, out: &mut Vec<Detection>) {
         self.inner.detect(event, out);
+        self.detect_converged(event, out);
+    }
+
+    fn detect_read(
+        &self,
+        event: &Event,
+        doc: &vigil_detect::JsonDocument<'_>,
+        out: &mut Vec<Detection>,
+    ) {
+        self.inner.detect_read(event, doc, out);
+        self.detect_converged(event, out);
+    }
+
+    fn rule_count(&self) -> usize {
+        self.inner.rule_count() + 3
+    }
+
+    fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
+        self.inner.matched(rule_id, event)
+    }
+}
+
+impl ConvergedDetector {
+    /// The detections of its own: unusual hours and tailgating.
+    fn detect_converged(&self, event: &Event, out: &mut Vec<Detection>) {
         if event.class != vigil_model::EventClass::PhysicalAccess {
             return;
         }
@@ -103,13 +128,5 @@ impl Detector for ConvergedDetector {
         {
             out.push(Detection::of_rule(rule));
         }
-    }
-
-    fn rule_count(&self) -> usize {
-        self.inner.rule_count() + 3
-    }
-
-    fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
-        self.inner.matched(rule_id, event)
     }
 }

@@ -25,7 +25,7 @@ fn event(secs: i64, class: EventClass, fields: serde_json::Value) -> SiteEvent {
         observed_at: t(secs),
         class,
         device: None,
-        fields,
+        fields: fields.into(),
     }
 }
 

@@ -8,7 +8,7 @@ use super::rfc3339_millis;
 
 fn object(value: Value) -> Fields {
     match value {
-        Value::Object(map) => map,
+        Value::Object(map) => map.into(),
         _ => Fields::new(),
     }
 }

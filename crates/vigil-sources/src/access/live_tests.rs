@@ -4,7 +4,7 @@ use serde_json::json;
 
 fn fields(v: Value) -> Fields {
     match v {
-        Value::Object(m) => m,
+        Value::Object(m) => m.into(),
         other => panic!("{other}"),
     }
 }

@@ -131,7 +131,7 @@ pub fn bulk(body: &[u8], default_index: Option<&str>) -> Result<Decoded, Malform
                     if !item.index.is_empty() && !fields.contains_key("_index") {
                         fields.insert("_index".into(), Value::String(item.index.clone()));
                     }
-                    Ok(fields)
+                    Ok(fields.into())
                 }
                 Ok(_) => Err("the document is not a JSON object".to_owned()),
                 Err(e) => Err(format!("the document does not parse: {e}")),

@@ -106,7 +106,7 @@ pub fn fields_of(mut envelope: Map<String, Value>) -> Result<Fields, (u16, &'sta
         }
         Some(Value::Null) => return Err(blank()),
         Some(Value::String(text)) if text.trim().is_empty() => return Err(blank()),
-        Some(Value::Object(map)) => map,
+        Some(Value::Object(map)) => map.into(),
         Some(other) => {
             let mut fields = Fields::new();
             fields.insert("message".into(), other);
@@ -166,7 +166,7 @@ pub fn lines(body: &[u8], meta: &[(&'static str, String)]) -> Vec<Record> {
         .filter(|line| !line.trim_ascii().is_empty())
         .map(|line| {
             let fields = match serde_json::from_slice::<Value>(line) {
-                Ok(Value::Object(map)) => Ok(map),
+                Ok(Value::Object(map)) => Ok(map.into()),
                 _ => match std::str::from_utf8(line) {
                     Ok(text) => {
                         let mut fields = Fields::new();

@@ -52,17 +52,13 @@ impl EncodedBatch {
         let IngestBatch {
             events,
             fingerprints,
-            mut fields_json,
             dead_letters,
             detections,
         } = batch;
         let events = events
             .into_iter()
             .enumerate()
-            .map(|(i, e)| {
-                let json = fields_json.get_mut(i).and_then(Option::take);
-                EncodedEvent::new(e, fingerprints.get(i).copied(), json)
-            })
+            .map(|(i, e)| EncodedEvent::new(e, fingerprints.get(i).copied()))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             events,

@@ -91,7 +91,7 @@ pub fn event_id(at: Timestamp) -> EventId {
 /// An event of `tenant` observed at `t(secs)` with the given fields.
 pub fn event(tenant_id: &str, secs: i64, fields: serde_json::Value) -> Event {
     let fields: Fields = match fields {
-        serde_json::Value::Object(map) => map,
+        serde_json::Value::Object(map) => map.into(),
         other => panic!("fields must be an object, got {other}"),
     };
     Event {

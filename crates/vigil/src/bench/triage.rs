@@ -80,13 +80,30 @@ struct CountingDetector {
     matches: std::sync::atomic::AtomicU64,
 }
 
+impl CountingDetector {
+    /// Counts the detections added to `out` after its first `before`.
+    fn count(&self, before: usize, out: &[vigil_detect::Detection]) {
+        let found = out.len().saturating_sub(before) as u64;
+        self.matches
+            .fetch_add(found, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl vigil_detect::Detector for CountingDetector {
     fn detect(&self, event: &vigil_model::Event, out: &mut Vec<vigil_detect::Detection>) {
         let before = out.len();
         self.inner.detect(event, out);
-        let found = out.len().saturating_sub(before) as u64;
-        self.matches
-            .fetch_add(found, std::sync::atomic::Ordering::Relaxed);
+        self.count(before, out);
+    }
+    fn detect_read(
+        &self,
+        event: &vigil_model::Event,
+        doc: &vigil_detect::JsonDocument<'_>,
+        out: &mut Vec<vigil_detect::Detection>,
+    ) {
+        let before = out.len();
+        self.inner.detect_read(event, doc, out);
+        self.count(before, out);
     }
     fn rule_count(&self) -> usize {
         self.inner.rule_count()

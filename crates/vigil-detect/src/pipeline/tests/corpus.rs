@@ -47,7 +47,7 @@ fn dataset(path: &str) -> Option<Vec<Fields>> {
             .iter()
             .flat_map(|text| text.lines())
             .filter_map(|line| match serde_json::from_str::<Value>(line) {
-                Ok(Value::Object(map)) => Some(map),
+                Ok(Value::Object(map)) => Some(Fields::from(map)),
                 _ => None,
             })
             .collect(),
@@ -223,7 +223,7 @@ fn windows_nested_matches_the_regression_data_without_the_fallback() {
         let found = serde_json::Deserializer::from_str(&text)
             .into_iter::<Value>()
             .filter_map(|v| match v {
-                Ok(Value::Object(map)) => Some(map),
+                Ok(Value::Object(map)) => Some(Fields::from(map)),
                 _ => None,
             })
             .any(|event| detect(&set, &Strict(&event), &event, "windows").contains(rule_id));
