@@ -166,7 +166,9 @@ pub(crate) fn process_with(
             origin,
         } => {
             work.origin = origin;
-            work.reserve(body.iter().filter(|b| **b == b'\n').count() + 1);
+            // Counted a byte at a time, the newlines were half a per cent of
+            // `vigil bench ingest`'s CPU.
+            work.reserve(memchr::memchr_iter(b'\n', &body).count() + 1);
             let mut parser = JsonParser::new();
             let mut lines = vigil_codecs::ndjson_lines(&body, vigil_codecs::DEFAULT_MAX_LINE_BYTES);
             let limit = lines.max_line_bytes();
