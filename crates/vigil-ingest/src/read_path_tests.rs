@@ -209,3 +209,174 @@ fn lines_the_reader_refuses_are_rejected_in_the_codec_s_words() {
     assert_eq!(got, expected);
     assert_eq!(out.batch.events.len(), 1);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Names normalisation looks at, and others.
+    const KEYS: &[&str] = &[
+        "EventID",
+        "Channel",
+        "time",
+        "@timestamp",
+        "UtcTime",
+        "TimeCreated",
+        "severity",
+        "Level",
+        "sev",
+        "cef.severity",
+        "cef.vendor",
+        "cef.name",
+        "class",
+        "app_name",
+        "message",
+        "Computer",
+        "host",
+        "User",
+        "TargetUserName",
+        "IpAddress",
+        "src",
+        "Image",
+        "Hashes",
+        "QueryName",
+        "door",
+        "badge",
+        "reader",
+        "camera",
+        "zone",
+        "device",
+        "Event",
+        "System",
+        "EventData",
+        "CommandLine",
+        "other",
+        "é",
+    ];
+
+    fn scalar() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("null".to_owned()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            // Event ids that give a class with their channel.
+            prop::sample::select(&[1, 3, 4624, 4625, 4688, 4104][..]).prop_map(|n| n.to_string()),
+            (-1e6f64..1e6).prop_map(|f| format!("{f:e}")),
+            prop_oneof![
+                Just("2026-12-07T10:15:00Z"),
+                Just("2026-12-07 10:15:00.123"),
+                Just("10.0.0.7"),
+                Just("::1"),
+                Just("Microsoft-Windows-Sysmon/Operational"),
+                Just("Security"),
+                Just("SHA256=AB,MD5=CD"),
+                Just("%ASA-6-113005: user = jdoe"),
+                Just("login failed"),
+                Just("physical_access"),
+                Just("high"),
+                Just("-"),
+                Just(""),
+                Just("C:\\\\Windows\\\\cmd.exe"),
+                Just("\\u00e9\\n\\\"q\\\""),
+                Just("4688"),
+            ]
+            .prop_map(|s| format!("\"{s}\"")),
+        ]
+    }
+
+    /// The text of a JSON value: scalars, and objects (written with
+    /// repeated keys as they come) one level down.
+    fn value() -> impl Strategy<Value = String> {
+        let member = (prop::sample::select(KEYS), scalar());
+        prop_oneof![
+            4 => scalar(),
+            1 => prop::collection::vec(member, 0..5).prop_map(|members| object(&members)),
+            1 => prop::collection::vec(scalar(), 0..3).prop_map(|v| format!("[{}]", v.join(","))),
+        ]
+    }
+
+    /// Members as sources write them, so that the pairs normalisation
+    /// combines (an event id and its channel, a vendor and its text) meet.
+    fn typical() -> impl Strategy<Value = (&'static str, String)> {
+        prop::sample::select(
+            &[
+                ("EventID", "4688"),
+                ("EventID", "\"4624\""),
+                ("EventID", "1"),
+                ("EventID", "{\"#text\": \"3\"}"),
+                ("Channel", "\"Security\""),
+                ("Channel", "\"Microsoft-Windows-Sysmon/Operational\""),
+                ("Channel", "\"Windows PowerShell\""),
+                ("Level", "2"),
+                ("time", "\"2026-12-07T10:15:00Z\""),
+                ("TimeCreated", "{\"#attributes\": {\"SystemTime\": \"2026-12-06T09:00:00Z\"}}"),
+                ("Computer", "\"ws1.corp\""),
+                ("IpAddress", "\"10.0.0.7\""),
+                ("app_name", "\"%ASA-6-113005\""),
+                ("message", "\"AAA user authentication Rejected : user = jdoe\""),
+                ("cef.vendor", "\"Fortinet\""),
+                ("cef.name", "\"login failed\""),
+                ("class", "\"physical_access\""),
+                ("severity", "\"high\""),
+                ("severity", "3"),
+                ("sev", "7"),
+                ("Event", "{\"System\": {\"EventID\": 4688, \"Channel\": \"Security\", \"Computer\": \"dc1\"}}"),
+                ("EventData", "{\"User\": \"CORP\\\\ann\", \"Image\": \"C:\\\\x.exe\"}"),
+            ][..],
+        )
+        .prop_map(|(k, v)| (k, v.to_owned()))
+    }
+
+    fn object(members: &[(&str, String)]) -> String {
+        let members: Vec<String> = members
+            .iter()
+            .map(|(k, v)| format!("{}: {v}", serde_json::to_string(k).unwrap()))
+            .collect();
+        format!("{{{}}}", members.join(", "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Normalising from the members the reader gives is normalising
+        /// the whole map: time, class, severity, device and entities.
+        #[test]
+        fn a_line_read_is_normalised_as_the_line_parsed(
+            members in prop::collection::vec(
+                prop_oneof![(prop::sample::select(KEYS), value()), typical()],
+                0..12,
+            ),
+            product in prop::sample::select(&["windows", "access", "asa", "linux"][..]),
+        ) {
+            let line = object(&members);
+            let rules =
+                RuleSet::load_sources(Vec::<(String, String)>::new(), &LoadOptions::default())
+                    .ruleset;
+            let received_at = chrono::DateTime::from_timestamp(1_767_300_000, 0).unwrap();
+            let run = |payload| {
+                process(
+                    &binding(product),
+                    payload,
+                    received_at,
+                    &rules,
+                    Duration::hours(1),
+                    &PeopleRegister::default(),
+                )
+            };
+            let read = run(Payload::Ndjson {
+                body: line.clone().into_bytes(),
+                first_line: 1,
+                origin: None,
+            });
+            let parsed = vigil_codecs::parse_object(line.as_bytes());
+            prop_assert!(parsed.is_ok(), "{line}");
+            let mapped = run(Payload::Records(vec![(
+                parsed.map_err(|e| e.to_string()),
+                line.clone().into_bytes(),
+            )]));
+            prop_assert_eq!(comparable(&read).0, comparable(&mapped).0, "{}", line);
+        }
+    }
+}
