@@ -25,7 +25,15 @@ fuzz_target!(|data: &[u8]| {
     let (Ok(doc), Ok(fields)) = (fast, serde) else {
         return;
     };
-    assert_eq!(doc.to_fields(), fields);
+    assert_eq!(doc.to_fields().into_map(), fields);
+    // Some members, as ingest reads the few it normalises from.
+    let wanted = |key: &str| key.len() % 2 == 0;
+    let some: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .filter(|(key, _)| wanted(key))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    assert_eq!(doc.read_members(wanted), some);
     for key in fields.keys() {
         assert_eq!(texts(&doc, key), texts(&fields, key), "field {key:?}");
     }
