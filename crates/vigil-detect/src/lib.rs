@@ -96,6 +96,46 @@ pub trait Detector: Send + Sync + std::fmt::Debug {
     fn matched(&self, rule_id: &str, event: &vigil_model::Event) -> Option<MatchDetail>;
 }
 
+/// A detector that adds detections of its own to those of the detector it
+/// wraps (the converged and visitor rules written in code, over the Sigma
+/// rules). It is a [`Detector`]: every question is passed on to the
+/// wrapped detector, so that a wrapper cannot forget one (the alarm page
+/// once showed no matched fields because a wrapper did not pass `matched`
+/// on).
+pub trait DetectorLayer: Send + Sync + std::fmt::Debug {
+    /// The detector it wraps.
+    fn inner(&self) -> &dyn Detector;
+    /// How many rules of its own it runs.
+    fn own_rule_count(&self) -> usize;
+    /// Appends its own detections for `event`, after the wrapped detector's.
+    fn detect_own(&self, event: &vigil_model::Event, out: &mut Vec<Detection>);
+}
+
+impl<L: DetectorLayer> Detector for L {
+    fn detect(&self, event: &vigil_model::Event, out: &mut Vec<Detection>) {
+        self.inner().detect(event, out);
+        self.detect_own(event, out);
+    }
+
+    fn detect_read(
+        &self,
+        event: &vigil_model::Event,
+        doc: &JsonDocument<'_>,
+        out: &mut Vec<Detection>,
+    ) {
+        self.inner().detect_read(event, doc, out);
+        self.detect_own(event, out);
+    }
+
+    fn rule_count(&self) -> usize {
+        self.inner().rule_count() + self.own_rule_count()
+    }
+
+    fn matched(&self, rule_id: &str, event: &vigil_model::Event) -> Option<MatchDetail> {
+        self.inner().matched(rule_id, event)
+    }
+}
+
 /// One rule matched one event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use vigil_detect::{Detection, Detector};
+use vigil_detect::{Detection, Detector, DetectorLayer};
 use vigil_detect::{LogSource, RuleMeta};
 use vigil_model::{Event, EventClass, Fields, Severity};
 
@@ -214,34 +214,17 @@ pub fn rule_meta(rule: VisitorRule, severity: Severity) -> RuleMeta {
     }
 }
 
-impl Detector for VisitorDetector {
-    fn detect(&self, event: &Event, out: &mut Vec<Detection>) {
-        self.inner.detect(event, out);
-        self.detect_visitors(event, out);
+impl DetectorLayer for VisitorDetector {
+    fn inner(&self) -> &dyn Detector {
+        &*self.inner
     }
 
-    fn detect_read(
-        &self,
-        event: &Event,
-        doc: &vigil_detect::JsonDocument<'_>,
-        out: &mut Vec<Detection>,
-    ) {
-        self.inner.detect_read(event, doc, out);
-        self.detect_visitors(event, out);
+    fn own_rule_count(&self) -> usize {
+        6
     }
 
-    fn rule_count(&self) -> usize {
-        self.inner.rule_count() + 6
-    }
-
-    fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
-        self.inner.matched(rule_id, event)
-    }
-}
-
-impl VisitorDetector {
-    /// The detections of its own, over visits and the badges they carry.
-    fn detect_visitors(&self, event: &Event, out: &mut Vec<Detection>) {
+    /// Over visits and the badges they carry.
+    fn detect_own(&self, event: &Event, out: &mut Vec<Detection>) {
         match event.class {
             EventClass::PhysicalAccess => {
                 for c in self.live.observe_event(event) {

@@ -15,7 +15,7 @@ pub mod usual_hours;
 use std::sync::{Arc, Mutex};
 
 use vigil_detect::sigma::ast::LogSource;
-use vigil_detect::{Detection, Detector, RuleMeta};
+use vigil_detect::{Detection, Detector, DetectorLayer, RuleMeta};
 use vigil_model::{Event, Severity};
 
 pub use tailgating::Tailgating;
@@ -81,34 +81,17 @@ impl ConvergedDetector {
     }
 }
 
-impl Detector for ConvergedDetector {
-    fn detect(&self, event: &Event, out: &mut Vec<Detection>) {
-        self.inner.detect(event, out);
-        self.detect_converged(event, out);
+impl DetectorLayer for ConvergedDetector {
+    fn inner(&self) -> &dyn Detector {
+        &*self.inner
     }
 
-    fn detect_read(
-        &self,
-        event: &Event,
-        doc: &vigil_detect::JsonDocument<'_>,
-        out: &mut Vec<Detection>,
-    ) {
-        self.inner.detect_read(event, doc, out);
-        self.detect_converged(event, out);
+    fn own_rule_count(&self) -> usize {
+        3
     }
 
-    fn rule_count(&self) -> usize {
-        self.inner.rule_count() + 3
-    }
-
-    fn matched(&self, rule_id: &str, event: &Event) -> Option<vigil_detect::MatchDetail> {
-        self.inner.matched(rule_id, event)
-    }
-}
-
-impl ConvergedDetector {
-    /// The detections of its own: unusual hours and tailgating.
-    fn detect_converged(&self, event: &Event, out: &mut Vec<Detection>) {
+    /// Unusual hours and tailgating.
+    fn detect_own(&self, event: &Event, out: &mut Vec<Detection>) {
         if event.class != vigil_model::EventClass::PhysicalAccess {
             return;
         }
