@@ -129,19 +129,27 @@ impl RuleCache {
         written
     }
 
-    /// Removes the entries beyond `keep`, least recently used first.
+    /// Removes the entries beyond `keep`, least recently used first, and
+    /// the temporary files of runs that died while writing one.
     fn prune(&self) {
         let Ok(listing) = fs::read_dir(&self.dir) else {
             return;
         };
-        let mut entries: Vec<(SystemTime, PathBuf)> = listing
-            .filter_map(Result::ok)
-            .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
-            .filter_map(|e| {
-                let used = e.metadata().and_then(|m| m.modified()).ok()?;
-                Some((used, e.path()))
-            })
-            .collect();
+        let stale_before = SystemTime::now()
+            .checked_sub(STALE_TEMPORARY)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut entries: Vec<(SystemTime, PathBuf)> = Vec::new();
+        for entry in listing.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
+                continue;
+            };
+            if path.extension().is_some_and(|x| x == EXTENSION) {
+                entries.push((modified, path));
+            } else if is_temporary(&path) && modified < stale_before {
+                let _ = fs::remove_file(path);
+            }
+        }
         if entries.len() <= self.keep {
             return;
         }
@@ -151,6 +159,19 @@ impl RuleCache {
             let _ = fs::remove_file(path);
         }
     }
+}
+
+/// How old a temporary file must be to belong to a run that died: writing
+/// an entry takes well under a second, and a live run's file is renamed
+/// into place at once.
+const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Whether `path` is one of [`RuleCache::store`]'s temporary files
+/// (`.<key>.<pid>.tmp`).
+fn is_temporary(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with('.') && name.ends_with(".tmp"))
 }
 
 /// Why `dir` must not be used, if it must not: an entry is taken for the

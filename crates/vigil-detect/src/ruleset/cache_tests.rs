@@ -222,6 +222,36 @@ fn only_the_entries_used_last_are_kept() {
 }
 
 #[test]
+fn temporary_files_of_runs_that_died_are_removed_and_a_live_run_s_kept() {
+    let rules = rules_folder();
+    let cache_dir = tempfile::tempdir().expect("temporary folder");
+    let cache = RuleCache::new(cache_dir.path());
+    let dead = cache_dir.path().join(format!(".{:032x}.4242.tmp", 7));
+    let live = cache_dir.path().join(format!(".{:032x}.4243.tmp", 8));
+    std::fs::create_dir_all(cache_dir.path()).expect("folder");
+    for path in [&dead, &live] {
+        std::fs::write(path, b"VIGILRS2 cut short").expect("write");
+    }
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+    std::fs::File::options()
+        .append(true)
+        .open(&dead)
+        .and_then(|f| f.set_modified(two_hours_ago))
+        .expect("set the time");
+    assert_eq!(load(rules.path(), &cache, &options()).1, CacheUse::Stored);
+    assert!(
+        !dead.exists(),
+        "a run that died an hour ago or more left it"
+    );
+    assert!(live.exists(), "a run may still be writing it");
+    assert_eq!(
+        entries(cache_dir.path()).len(),
+        2,
+        "the entry stored, and the live run's file"
+    );
+}
+
+#[test]
 fn a_cache_that_cannot_be_written_still_loads() {
     let rules = rules_folder();
     let file = tempfile::NamedTempFile::new().expect("a file");
