@@ -233,11 +233,6 @@ impl<'a> NdjsonLines<'a> {
         }
         None
     }
-
-    /// The longest line taken, in bytes.
-    pub fn max_line_bytes(&self) -> usize {
-        self.max_line_bytes
-    }
 }
 
 impl Iterator for NdjsonLines<'_> {

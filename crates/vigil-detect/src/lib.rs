@@ -74,16 +74,16 @@ pub trait Detector: Send + Sync + std::fmt::Debug {
     /// `doc` and are unchanged since (ingest reads an NDJSON line once):
     /// a detector that reads documents reads `doc` rather than the
     /// event's fields, with the same answers and without building the
-    /// fields' map. A detector wrapping another passes it on.
+    /// fields' map. A detector wrapping another passes it on (a
+    /// [`DetectorLayer`] does). Required, not defaulted, for the reason
+    /// [`Detector::matched`] is: a default calling `detect` would let a
+    /// wrapper drop the document unnoticed.
     fn detect_read(
         &self,
         event: &vigil_model::Event,
         doc: &JsonDocument<'_>,
         out: &mut Vec<Detection>,
-    ) {
-        let _ = doc;
-        self.detect(event, out);
-    }
+    );
     /// How many rules are loaded.
     fn rule_count(&self) -> usize;
     /// What made the rule with id `rule_id` match `event`, worked out

@@ -515,6 +515,14 @@ not json
             std::thread::sleep(std::time::Duration::from_millis(2));
             self.now.fetch_sub(1, SeqCst);
         }
+        fn detect_read(
+            &self,
+            event: &vigil_model::Event,
+            _: &vigil_detect::JsonDocument<'_>,
+            out: &mut Vec<vigil_detect::Detection>,
+        ) {
+            self.detect(event, out);
+        }
         fn rule_count(&self) -> usize {
             0
         }

@@ -170,8 +170,8 @@ pub(crate) fn process_with(
             // `vigil bench ingest`'s CPU.
             work.reserve(memchr::memchr_iter(b'\n', &body).count() + 1);
             let mut parser = JsonParser::new();
-            let mut lines = vigil_codecs::ndjson_lines(&body, vigil_codecs::DEFAULT_MAX_LINE_BYTES);
-            let limit = lines.max_line_bytes();
+            let limit = vigil_codecs::DEFAULT_MAX_LINE_BYTES;
+            let mut lines = vigil_codecs::ndjson_lines(&body, limit);
             while let Some((n, raw)) = lines.next_line() {
                 // The detection engine's reader accepts exactly the objects
                 // `serde_json` reads, without building a map of them.
