@@ -59,7 +59,8 @@ pub(super) async fn run(bench: IngestBench) -> anyhow::Result<()> {
     let token = new_token();
     let node = start_node(data.path().to_path_buf(), detector, &token).await?;
 
-    let bodies = Arc::new(make_bodies(batch)?);
+    let (bodies, span) = make_bodies(batch)?;
+    let bodies = Arc::new(bodies);
     let line_count: usize = bodies.iter().map(|(_, n)| n).sum::<usize>() / bodies.len().max(1);
     let requests = events.div_ceil(line_count.max(1));
     eprintln!(
@@ -94,7 +95,7 @@ pub(super) async fn run(bench: IngestBench) -> anyhow::Result<()> {
                 // new events.
                 let body = match i / bodies.len() {
                     0 => body.clone(),
-                    pass => anew(body, pass),
+                    pass => anew(body, pass, span),
                 };
                 let t = Instant::now();
                 client
@@ -390,24 +391,50 @@ fn load_average() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// `body` with a `bench_pass` field first in each line: the same events
-/// as new ones (other bytes, so other ids and fingerprints), for the
-/// `pass`-th time round the bodies.
-fn anew(body: &axum::body::Bytes, pass: usize) -> axum::body::Bytes {
+/// `body` made into new events for the `pass`-th time round the bodies: a
+/// `bench_pass` field first in each line (other bytes, so other ids and
+/// fingerprints), and each line's `@timestamp` moved on by `pass` × `span`,
+/// so that the passes follow one another in time as a live stream does.
+/// Sent again at the same times, each pass's events would land between the
+/// earlier passes' in the store's time-ordered indexes (an event id begins
+/// with the event's time): a pattern no live source makes, which dirties
+/// index pages all over the write-ahead log.
+fn anew(body: &axum::body::Bytes, pass: usize, span: chrono::Duration) -> axum::body::Bytes {
+    const TIME: &[u8] = b"\"@timestamp\":\"";
     let field = format!("{{\"bench_pass\":{pass},");
+    let shift = span * i32::try_from(pass).unwrap_or(i32::MAX);
     let mut out = Vec::with_capacity(body.len() + body.len() / 64);
     for line in body.split_inclusive(|b| *b == b'\n') {
-        match line.strip_prefix(b"{") {
-            Some(rest) => {
-                out.extend_from_slice(field.as_bytes());
-                if rest.trim_ascii_start().starts_with(b"}") {
-                    // An empty object: the field is its only one.
-                    out.pop();
-                }
-                out.extend_from_slice(rest);
-            }
-            None => out.extend_from_slice(line),
+        let Some(mut rest) = line.strip_prefix(b"{") else {
+            out.extend_from_slice(line);
+            continue;
+        };
+        out.extend_from_slice(field.as_bytes());
+        if rest.trim_ascii_start().starts_with(b"}") {
+            // An empty object: the field is its only one.
+            out.pop();
         }
+        if let Some(at) = memchr::memmem::find(rest, TIME) {
+            let start = at + TIME.len();
+            let shifted = rest[start..]
+                .iter()
+                .position(|b| *b == b'"')
+                .and_then(|len| {
+                    let text = std::str::from_utf8(&rest[start..start + len]).ok()?;
+                    let time = chrono::DateTime::parse_from_rfc3339(text).ok()? + shift;
+                    Some((
+                        len,
+                        time.to_utc()
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    ))
+                });
+            if let Some((len, time)) = shifted {
+                out.extend_from_slice(&rest[..start]);
+                out.extend_from_slice(time.as_bytes());
+                rest = &rest[start + len..];
+            }
+        }
+        out.extend_from_slice(rest);
     }
     out.into()
 }
@@ -429,8 +456,11 @@ fn stored_and_resent(metrics: &str) -> (u64, u64) {
 }
 
 /// NDJSON bodies of `batch` simulated events each (Windows, firewall-less:
-/// the JSON sources), from a few simulated hours of the demo world.
-fn make_bodies(batch: usize) -> anyhow::Result<Vec<(axum::body::Bytes, usize)>> {
+/// the JSON sources), from a few simulated hours of the demo world, and
+/// the time they span.
+fn make_bodies(
+    batch: usize,
+) -> anyhow::Result<(Vec<(axum::body::Bytes, usize)>, chrono::Duration)> {
     let world = World::generate(7);
     let start = chrono::DateTime::from_timestamp(1_767_225_600, 0).context("start time")?;
     let mut sim = Simulator::new(&world, 7, start);
@@ -447,7 +477,7 @@ fn make_bodies(batch: usize) -> anyhow::Result<Vec<(axum::body::Bytes, usize)>> 
     if lines.is_empty() {
         bail!("the simulator produced no JSON events");
     }
-    Ok(lines
+    let bodies = lines
         .chunks(batch)
         .map(|chunk| {
             let mut body = Vec::new();
@@ -457,7 +487,8 @@ fn make_bodies(batch: usize) -> anyhow::Result<Vec<(axum::body::Bytes, usize)>> 
             }
             (axum::body::Bytes::from(body), chunk.len())
         })
-        .collect())
+        .collect();
+    Ok((bodies, chrono::Duration::hours(hour)))
 }
 
 #[cfg(test)]
@@ -465,9 +496,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_body_made_anew_is_the_same_events_with_the_pass_first() {
-        let body = axum::body::Bytes::from_static(b"{\"a\":1}\n{}\n\n{\"b\":[2]}");
-        let again = anew(&body, 3);
+    fn a_body_made_anew_is_the_same_events_with_the_pass_first_and_later() {
+        let body = axum::body::Bytes::from_static(
+            b"{\"@timestamp\":\"2026-11-18T11:06:40.123Z\",\"a\":1}\n{}\n\n{\"b\":[2]}",
+        );
+        let again = anew(&body, 3, chrono::Duration::hours(2));
         let lines: Vec<serde_json::Value> = again
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
@@ -476,10 +509,20 @@ mod tests {
         assert_eq!(
             lines,
             [
-                serde_json::json!({"bench_pass": 3, "a": 1}),
+                serde_json::json!({"bench_pass": 3, "@timestamp": "2026-11-18T17:06:40.123Z", "a": 1}),
                 serde_json::json!({"bench_pass": 3}),
                 serde_json::json!({"bench_pass": 3, "b": [2]}),
             ]
+        );
+    }
+
+    #[test]
+    fn a_time_that_does_not_read_is_left_as_it_is() {
+        let body = axum::body::Bytes::from_static(b"{\"@timestamp\":\"yesterday\"}\n");
+        let again = anew(&body, 1, chrono::Duration::hours(2));
+        assert_eq!(
+            &again[..],
+            b"{\"bench_pass\":1,\"@timestamp\":\"yesterday\"}\n"
         );
     }
 
