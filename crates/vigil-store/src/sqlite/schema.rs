@@ -92,6 +92,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "supervision history: device_status events by client and time",
         sql: super::search::DEVICE_STATUS_INDEX,
     },
+    Migration {
+        version: 10,
+        name: "desk records by time, newest first (open alarms, triage's grouping read)",
+        sql: super::desk::RECORDS_BY_TIME_INDEX,
+    },
 ];
 
 const INITIAL: &str = r#"
