@@ -87,13 +87,13 @@ pub fn normalize(
 
 /// As [`normalize`], for fields whose map need not be built: `read` holds
 /// the members of `fields` whose names [`normalizes`] (all that
-/// normalization looks at), in the fields' order, each with its value in
-/// `fields`. A reader that does not build the whole map (ingest's, for an
-/// NDJSON line) gives just those.
+/// normalization looks at), in the fields' order, each once with its value
+/// in `fields`. A reader that does not build the whole map (ingest's, for
+/// an NDJSON line) gives just those.
 pub fn normalize_read(
     binding: &SourceBinding,
     fields: Fields,
-    read: &serde_json::Map<String, Value>,
+    read: &[(&str, Value)],
     received_at: Timestamp,
     id: EventId,
 ) -> Event {

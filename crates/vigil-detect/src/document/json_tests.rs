@@ -413,3 +413,20 @@ fn unescaped_texts_are_each_event_s_own_across_reuse() {
         }
     }
 }
+
+#[test]
+fn members_read_are_the_maps_in_its_order_with_a_repeated_keys_last_value() {
+    let text = br#"{"b": 1, "Event": {"x": "y"}, "a": "t", "b": 2, "skip": 3}"#;
+    let mut parser = JsonParser::new();
+    let doc = parser.parse(text).unwrap();
+    let read = doc.read_members(|key| key != "skip");
+    let fields = doc.to_fields();
+    let expected: Vec<(&str, serde_json::Value)> = (&fields)
+        .into_iter()
+        .filter(|(key, _)| *key != "skip")
+        .map(|(key, value)| (key.as_str(), value.clone()))
+        .collect();
+    assert_eq!(read, expected);
+    let b = read.iter().find(|(key, _)| *key == "b").map(|(_, v)| v);
+    assert_eq!(b, Some(&serde_json::json!(2)));
+}
