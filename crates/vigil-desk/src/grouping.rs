@@ -39,27 +39,43 @@ pub fn related(a: &Alarm, b: &Alarm, window: Duration) -> bool {
     shared_entity || same_site_severe
 }
 
+/// What grouping found for an alarm among the earlier alarms of its tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// The group it joins: that of the earliest related alarm, else its own.
+    pub group: String,
+    /// How many alarms are related to it.
+    pub related: u32,
+    /// Whether one of them is another rule's: evidence a model that learned
+    /// one rule's noise never saw.
+    pub corroborated: bool,
+}
+
 /// The group `alarm` joins among `candidates` (earlier alarms of its
-/// tenant): the group of the earliest related one, and how many are
-/// related. Its own group when none is.
+/// tenant), how many are related, and whether another rule's is. One pass:
+/// triage compares each new alarm with hundreds of candidates, and asking
+/// about corroboration in a second pass doubled its grouping time.
 pub fn assign<'a>(
     alarm: &Alarm,
     candidates: impl IntoIterator<Item = &'a Alarm>,
     window: Duration,
-) -> (String, u32) {
+) -> Assignment {
     let mut best: Option<&Alarm> = None;
     let mut count = 0u32;
+    let mut corroborated = false;
     for c in candidates {
         if related(alarm, c, window) {
             count += 1;
+            corroborated |= c.rule_id != alarm.rule_id;
             if best.is_none_or(|b| (c.raised_at, c.id) < (b.raised_at, b.id)) {
                 best = Some(c);
             }
         }
     }
-    match best {
-        Some(b) => (b.group.clone(), count),
-        None => (alarm.id.to_string(), 0),
+    Assignment {
+        group: best.map_or_else(|| alarm.id.to_string(), |b| b.group.clone()),
+        related: count,
+        corroborated,
     }
 }
 
@@ -184,9 +200,24 @@ mod tests {
         );
         assert!(related(&cam, &door, w));
         assert!(!related(&cam, &elsewhere, w));
-        let (group, count) = assign(&door, [&cam, &elsewhere], w);
-        assert_eq!((group, count), (cam.group.clone(), 1));
-        let (own, none) = assign(&elsewhere, [&cam], w);
-        assert_eq!((own, none), (elsewhere.id.to_string(), 0));
+        let joined = assign(&door, [&cam, &elsewhere], w);
+        assert_eq!(
+            joined,
+            Assignment {
+                group: cam.group.clone(),
+                related: 1,
+                corroborated: true,
+            },
+            "the camera's alarm is another rule's"
+        );
+        let alone = assign(&elsewhere, [&cam], w);
+        assert_eq!(
+            alone,
+            Assignment {
+                group: elsewhere.id.to_string(),
+                related: 0,
+                corroborated: false,
+            }
+        );
     }
 }

@@ -327,17 +327,15 @@ impl Desk {
             .unwrap_or_default();
         // The store compares whole microseconds (`at >= from`).
         let from_micros = from.timestamp_micros();
-        let candidates = || {
-            stored
-                .iter()
-                .filter(move |s| s.first_seen.timestamp_micros() >= from_micros)
-                .chain(group_with.fresh.iter().filter(|f| f.tenant == alarm.tenant))
-        };
-        let (group, related) = grouping::assign(&alarm, candidates(), window);
-        // Another rule's alarm about the same thing or place is evidence the
-        // model never saw: it learned one rule's noise, not a story.
-        let corroborated = candidates()
-            .any(|c| c.rule_id != alarm.rule_id && grouping::related(&alarm, c, window));
+        let candidates = stored
+            .iter()
+            .filter(|s| s.first_seen.timestamp_micros() >= from_micros)
+            .chain(group_with.fresh.iter().filter(|f| f.tenant == alarm.tenant));
+        let grouping::Assignment {
+            group,
+            related,
+            corroborated,
+        } = grouping::assign(&alarm, candidates, window);
         if related > 0 {
             report.grouped += 1;
         }
