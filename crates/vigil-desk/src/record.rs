@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vigil_model::{AlertId, TenantId, Timestamp};
 use vigil_store::audit::{AuditRecord, digest_json};
-use vigil_store::{DeskRecord, StoreError};
+use vigil_store::{DeskRecord, RecordBody, StoreError};
 
 use crate::Actor;
 use crate::alarm::{Alarm, AlarmStatus};
@@ -77,7 +77,7 @@ pub fn to_record<T: DeskObject>(value: &T, version: i64) -> Result<DeskRecord, S
         at: value.at(),
         due_at: value.due_at(),
         updated_at: value.updated_at(),
-        body: serde_json::to_value(value).map_err(|e| StoreError::Corrupt {
+        body: RecordBody::of(value).map_err(|e| StoreError::Corrupt {
             what: "desk record",
             id: value.id(),
             reason: e.to_string(),
@@ -88,7 +88,7 @@ pub fn to_record<T: DeskObject>(value: &T, version: i64) -> Result<DeskRecord, S
 /// The object in `record`.
 pub fn from_record<T: DeskObject>(record: DeskRecord) -> Result<Stored<T>, StoreError> {
     let version = record.version;
-    let value = serde_json::from_value(record.body).map_err(|e| StoreError::Corrupt {
+    let value = record.body.read().map_err(|e| StoreError::Corrupt {
         what: "desk record",
         id: format!("{}/{}", record.kind, record.id),
         reason: e.to_string(),

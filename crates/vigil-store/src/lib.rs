@@ -26,7 +26,8 @@ pub mod token;
 pub use bus::{Bus, BusMessage, LocalBus};
 pub use correlation::{CorrelationStateStore, SavedCorrelationState};
 pub use desk::{
-    AlertChange, DeskReceipt, DeskRecord, DeskStore, DeskWrite, FeedEntry, RecordOrder, RecordQuery,
+    AlertChange, DeskReceipt, DeskRecord, DeskStore, DeskWrite, FeedEntry, RecordBody, RecordOrder,
+    RecordQuery,
 };
 pub use estate::{
     DeviceRecord, EstateStore, PHYSICAL_EVENT_CLASSES, PanelAccountRecord, PeopleImport,

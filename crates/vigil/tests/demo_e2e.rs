@@ -119,7 +119,7 @@ fn demo_raises_the_alerts_its_attack_stories_call_for() {
     });
     let mut sides: BTreeSet<(String, bool)> = BTreeSet::new();
     for record in &incidents {
-        let incident = &record.body;
+        let incident: serde_json::Value = record.body.read().unwrap();
         let nis2 = &incident["nis2"];
         assert!(nis2["confirmation"].is_object(), "decided: {incident}");
         let significant = nis2["confirmation"]["significant"].as_bool().unwrap();

@@ -26,7 +26,7 @@ use super::{Lock, PgResult, PgStore, audit_log, transaction};
 use crate::audit::{AuditEntry, AuditRecord, AuditSigner, Checkpoint, TenantExport};
 use crate::encoding::{corrupt, micros};
 use crate::{
-    AlertChange, DeskReceipt, DeskRecord, DeskStore, DeskWrite, FeedEntry, RecordOrder,
+    AlertChange, DeskReceipt, DeskRecord, DeskStore, DeskWrite, FeedEntry, RecordBody, RecordOrder,
     RecordQuery, StoreError, TenantScope,
 };
 
@@ -59,7 +59,7 @@ fn record_from_row(row: &Row) -> PgResult<DeskRecord> {
             None => None,
         },
         updated_at: stored_time(what, &key, "updated_at", row.try_get(11)?)?,
-        body: serde_json::from_str(&body).map_err(|e| corrupt(what, &key, e))?,
+        body: RecordBody::from_text(body).map_err(|e| corrupt(what, &key, e))?,
         kind,
         id,
     })
@@ -93,8 +93,7 @@ fn conflict(kind: &str, id: &str, expected: i64, found: i64) -> StoreError {
 async fn commit(store: &PgStore, tx: &Transaction<'_>, write: &DeskWrite) -> PgResult<DeskReceipt> {
     let mut receipt = DeskReceipt::default();
     for r in &write.records {
-        let body = serde_json::to_string(&r.body)
-            .map_err(|e| corrupt("desk record", &r.id, format_args!("body: {e}")))?;
+        let body = r.body.text();
         let tenant = r.tenant.as_ref().map(|t| t.as_str());
         let alert = r.alert.map(|a| a.0);
         let next = r.version + 1;

@@ -28,8 +28,8 @@ use super::audit_log;
 use super::codec::{ALERT_COLUMNS, alert_from_row, corrupt, micros};
 use super::read::{Conditions, collect, page_limit, text};
 use crate::{
-    AlertChange, DeskReceipt, DeskRecord, DeskWrite, FeedEntry, RecordOrder, RecordQuery,
-    StoreError, TenantScope,
+    AlertChange, DeskReceipt, DeskRecord, DeskWrite, FeedEntry, RecordBody, RecordOrder,
+    RecordQuery, StoreError, TenantScope,
 };
 
 /// Migration 10: records of one kind newest first, every client's and one
@@ -164,7 +164,7 @@ fn record_from_row(row: &Row<'_>) -> Result<DeskRecord, StoreError> {
             None => None,
         },
         updated_at: time(what, &key, "updated_at", row.get(11)?)?,
-        body: serde_json::from_str(&body).map_err(|e| corrupt(what, &key, e))?,
+        body: RecordBody::from_text(body).map_err(|e| corrupt(what, &key, e))?,
         kind,
         id,
     })
@@ -212,8 +212,7 @@ pub(crate) fn commit(conn: &Connection, write: DeskWrite) -> Result<DeskReceipt,
                 found,
             });
         }
-        let body = serde_json::to_string(&r.body)
-            .map_err(|e| corrupt("desk record", &r.id, format_args!("body: {e}")))?;
+        let body = r.body.text();
         let values = params![
             r.kind,
             r.id,

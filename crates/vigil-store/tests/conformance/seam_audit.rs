@@ -4,7 +4,7 @@
 
 use serde_json::json;
 use vigil_store::audit::{AuditRecord, AuditSigner, Tamper, verify_export};
-use vigil_store::{DeskRecord, DeskWrite, TenantScope};
+use vigil_store::{DeskRecord, DeskWrite, RecordBody, TenantScope};
 
 use crate::backend::Backend;
 use crate::fixtures::*;
@@ -177,7 +177,7 @@ pub async fn concurrent_appenders_make_one_linear_chain(b: &mut Backend) {
                             at: t(0),
                             due_at: None,
                             updated_at: t(0),
-                            body: json!({}),
+                            body: RecordBody::of(&json!({})).unwrap(),
                         }],
                         audit: vec![record(n)],
                         ..Default::default()

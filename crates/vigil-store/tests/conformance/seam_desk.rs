@@ -7,7 +7,8 @@ use serde_json::json;
 use vigil_model::AlertStatus;
 use vigil_store::audit::AuditRecord;
 use vigil_store::{
-    AlertQuery, DeskRecord, DeskWrite, RecordOrder, RecordQuery, StoreError, TenantScope,
+    AlertQuery, DeskRecord, DeskWrite, RecordBody, RecordOrder, RecordQuery, StoreError,
+    TenantScope,
 };
 
 fn record(
@@ -31,7 +32,7 @@ fn record(
         at: t(rank as i64),
         due_at: None,
         updated_at: t(0),
-        body: json!({"id": id, "status": status}),
+        body: RecordBody::of(&json!({"id": id, "status": status})).unwrap(),
     }
 }
 
@@ -430,7 +431,7 @@ pub async fn a_record_of_several_mebibytes_round_trips_unchanged(b: &mut Backend
         .collect();
     let mut big = record("snapshot", "alarm-1:cam-1", Some(A), 0, "taken", 0.0);
     big.link = Some("alarm-1".into());
-    big.body = json!({"camera": "cam-1", "data": data});
+    big.body = RecordBody::of(&json!({"camera": "cam-1", "data": data})).unwrap();
     store
         .desk_commit(DeskWrite {
             records: vec![big.clone()],

@@ -7,8 +7,8 @@ use serde_json::json;
 use vigil_model::AlertId;
 use vigil_store::governance::{DataClass, ExpiryRequest, verify_deletion};
 use vigil_store::{
-    AlertQuery, DeadLetterQuery, DeskRecord, DeskWrite, EventQuery, NodeStore, RecordQuery,
-    TenantScope,
+    AlertQuery, DeadLetterQuery, DeskRecord, DeskWrite, EventQuery, NodeStore, RecordBody,
+    RecordQuery, TenantScope,
 };
 
 fn record(kind: &str, id: &str, tenant_id: &str, status: &str) -> DeskRecord {
@@ -25,7 +25,7 @@ fn record(kind: &str, id: &str, tenant_id: &str, status: &str) -> DeskRecord {
         at: t(0),
         due_at: None,
         updated_at: t(0),
-        body: json!({"id": id}),
+        body: RecordBody::of(&json!({"id": id})).unwrap(),
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::backend::Backend;
 use crate::fixtures::*;
 use serde_json::json;
-use vigil_store::{DeskRecord, DeskWrite, RecordOrder, RecordQuery, TenantScope};
+use vigil_store::{DeskRecord, DeskWrite, RecordBody, RecordOrder, RecordQuery, TenantScope};
 
 fn entry(id: &str, status: &str, min: i64) -> DeskRecord {
     DeskRecord {
@@ -21,7 +21,7 @@ fn entry(id: &str, status: &str, min: i64) -> DeskRecord {
         at: t(min),
         due_at: None,
         updated_at: t(min),
-        body: json!({"id": id, "status": status}),
+        body: RecordBody::of(&json!({"id": id, "status": status})).unwrap(),
     }
 }
 
