@@ -225,6 +225,15 @@ pub trait DeskStore: Store {
     ) -> Result<Option<DeskRecord>, StoreError>;
     /// Records matching the query.
     async fn desk_records(&self, query: &RecordQuery) -> Result<Vec<DeskRecord>, StoreError>;
+    /// The records of `kind` with these ids in scope, those that exist, in
+    /// no particular order: one read for many lookups (triage asks for
+    /// the alarm of every alert in a pass, most of them new).
+    async fn desk_records_by_id(
+        &self,
+        kind: &str,
+        ids: &[String],
+        scope: &TenantScope,
+    ) -> Result<Vec<DeskRecord>, StoreError>;
     /// Alerts raised or updated after feed position `after`, oldest first.
     async fn alert_changes(&self, after: i64, limit: usize)
     -> Result<Vec<AlertChange>, StoreError>;

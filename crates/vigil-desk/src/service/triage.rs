@@ -154,28 +154,38 @@ impl Desk {
         // remember them at the version the commit gives them.
         let mut written: Vec<(usize, String, Alarm)> = Vec::new();
         let actor = Self::triage_actor();
+        // The alarms of the pass's alerts: remembered, or else read from the
+        // store in one go (most alerts of a busy pass are new, and a read
+        // each was a reader task each).
+        let mut alarms: HashMap<String, Stored<Alarm>> = HashMap::new();
+        let mut unread = Vec::new();
+        for id in &order {
+            let record_id = id.to_string();
+            match remembered.then(|| triaged.get(&record_id)).flatten() {
+                Some(stored) => {
+                    trusted.push(record_id.clone());
+                    alarms.insert(record_id, stored);
+                }
+                None => unread.push(record_id),
+            }
+        }
+        if !unread.is_empty() {
+            for r in store
+                .desk_records_by_id(Alarm::KIND, &unread, &TenantScope::All)
+                .await?
+            {
+                let record_id = r.id.clone();
+                let stored = from_record::<Alarm>(r)?;
+                triaged.remember(record_id.clone(), stored.clone());
+                alarms.insert(record_id, stored);
+            }
+        }
         for id in order {
             let Some(alert) = latest.remove(&id) else {
                 continue;
             };
             let record_id = id.to_string();
-            let known = match remembered.then(|| triaged.get(&record_id)).flatten() {
-                Some(stored) => {
-                    trusted.push(record_id.clone());
-                    Some(stored)
-                }
-                None => match store
-                    .desk_record(Alarm::KIND, &record_id, &TenantScope::All)
-                    .await?
-                {
-                    Some(r) => {
-                        let stored = from_record::<Alarm>(r)?;
-                        triaged.remember(record_id.clone(), stored.clone());
-                        Some(stored)
-                    }
-                    None => None,
-                },
-            };
+            let known = alarms.remove(&record_id);
             if let Some(stored) = known {
                 let mut alarm = stored.value;
                 if alarm.event_count != alert.event_count || alarm.last_seen != alert.last_seen {

@@ -241,6 +241,21 @@ async fn record(
         .transpose()
 }
 
+async fn records_by_id(
+    client: &Client,
+    kind: &str,
+    ids: &[String],
+    scope: &TenantScope,
+) -> PgResult<Vec<DeskRecord>> {
+    let mut w = Conditions::default();
+    w.and("kind = ?", [text(kind)]);
+    in_list("id", false, ids, &mut w);
+    scope_condition(&mut w, scope);
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM desk_records{}", w.sql());
+    let rows = client.query(&sql, &w.refs()).await?;
+    rows.iter().map(record_from_row).collect()
+}
+
 fn in_list(column: &str, negate: bool, values: &[String], w: &mut Conditions) {
     if values.is_empty() {
         return;
@@ -360,6 +375,18 @@ impl DeskStore for PgStore {
 
     async fn desk_records(&self, query: &RecordQuery) -> Result<Vec<DeskRecord>, StoreError> {
         Ok(records(&**self.client().await?, query).await?)
+    }
+
+    async fn desk_records_by_id(
+        &self,
+        kind: &str,
+        ids: &[String],
+        scope: &TenantScope,
+    ) -> Result<Vec<DeskRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(records_by_id(&**self.client().await?, kind, ids, scope).await?)
     }
 
     async fn alert_changes(

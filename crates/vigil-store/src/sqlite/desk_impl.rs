@@ -59,6 +59,27 @@ impl DeskStore for SqliteStore {
         self.readers.run(move |c| desk::records(c, &query)).await
     }
 
+    async fn desk_records_by_id(
+        &self,
+        kind: &str,
+        ids: &[String],
+        scope: &TenantScope,
+    ) -> Result<Vec<DeskRecord>, StoreError> {
+        let ids = ids.to_vec();
+        let (kind, scope) = (kind.to_owned(), scope.clone());
+        // One reader task, one cached statement run per id: each is a
+        // primary-key lookup, and the task's hand-off was the cost.
+        self.readers
+            .run(move |c| {
+                let mut out = Vec::new();
+                for id in &ids {
+                    out.extend(desk::record(c, &kind, id, &scope)?);
+                }
+                Ok(out)
+            })
+            .await
+    }
+
     async fn alert_changes(
         &self,
         after: i64,

@@ -49,6 +49,7 @@ backend::conformance! {
     seam_desk::writes_are_versioned_and_a_stale_write_changes_nothing,
     seam_desk::a_write_with_one_stale_record_stores_none_of_its_records,
     seam_desk::records_are_scoped_filtered_and_ordered,
+    seam_desk::records_by_id_are_those_that_exist_of_the_kind_in_scope,
     seam_desk::equal_ranks_are_ordered_oldest_first_whatever_the_ids,
     seam_desk::every_new_or_grown_alert_reaches_the_feed_until_consumed,
     seam_desk::a_lease_has_one_holder_until_it_expires,

@@ -217,6 +217,57 @@ pub async fn records_are_scoped_filtered_and_ordered(b: &mut Backend) {
     assert!(store.desk_feed_head().await.unwrap() >= 5);
 }
 
+pub async fn records_by_id_are_those_that_exist_of_the_kind_in_scope(b: &mut Backend) {
+    let store = b.store();
+    configure(store).await;
+    let mut write = DeskWrite::default();
+    for (id, t_id) in [("a", A), ("b", A), ("c", B)] {
+        write
+            .records
+            .push(record("alarm", id, Some(t_id), 0, "new", 1.0));
+    }
+    write
+        .records
+        .push(record("incident", "a", Some(A), 0, "open", 1.0));
+    store.desk_commit(write).await.unwrap();
+    let ids = |v: Vec<DeskRecord>| {
+        let mut ids: Vec<String> = v.into_iter().map(|r| r.id).collect();
+        ids.sort();
+        ids
+    };
+    let asked: Vec<String> = ["c", "missing", "a", "b"].map(String::from).to_vec();
+    let all = store
+        .desk_records_by_id("alarm", &asked, &TenantScope::All)
+        .await
+        .unwrap();
+    assert_eq!(ids(all.clone()), ["a", "b", "c"]);
+    // Each is the record one lookup gives, body and version included.
+    for r in &all {
+        let one = store
+            .desk_record("alarm", &r.id, &TenantScope::All)
+            .await
+            .unwrap();
+        assert_eq!(one.as_ref(), Some(r));
+    }
+    let in_a = store
+        .desk_records_by_id("alarm", &asked, &TenantScope::One(tenant(A)))
+        .await
+        .unwrap();
+    assert_eq!(ids(in_a), ["a", "b"], "another tenant's record is not read");
+    let incidents = store
+        .desk_records_by_id("incident", &asked, &TenantScope::All)
+        .await
+        .unwrap();
+    assert_eq!(ids(incidents), ["a"], "nor another kind's");
+    assert!(
+        store
+            .desk_records_by_id("alarm", &[], &TenantScope::All)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 pub async fn equal_ranks_are_ordered_oldest_first_whatever_the_ids(b: &mut Backend) {
     let store = b.store();
     configure(store).await;
