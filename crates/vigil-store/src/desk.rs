@@ -53,10 +53,11 @@ pub struct DeskRecord {
 }
 
 /// A desk record's document, kept as its JSON text: reading an object
-/// parses the stored text once, straight into the object's type, and
-/// writing one serialises it once. As a `serde_json::Value` each was done
-/// twice (text to value to object, and back), and the desk's reads of
-/// open alarms spent more time on that than on their queries.
+/// checks the stored text (a scan that builds nothing) and parses it
+/// straight into the object's type, and writing one serialises it once. As
+/// a `serde_json::Value` each built a tree of values on the way (text to
+/// value to object, and back), and the desk's reads of open alarms spent
+/// more time on that than on their queries.
 ///
 /// It serialises as the document itself, not as a string.
 #[derive(Debug, Clone, Serialize, Deserialize)]
